@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <assert.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "error.h"
+
+int pod_error_set(struct pod_error *e, int r, const char *fmt, ...) {
+        va_list ap;
+
+        assert(r < 0);
+        if (!e || e->error != 0)
+                return r;
+
+        e->error = r;
+        va_start(ap, fmt);
+        (void)vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
+        va_end(ap);
+        return r;
+}
+
+int pod_error_prefix(struct pod_error *e, int r, const char *fmt, ...) {
+        char prefix[POD_ERROR_MSG_MAX], old[POD_ERROR_MSG_MAX];
+        va_list ap;
+
+        assert(r < 0);
+        if (!e)
+                return r;
+
+        va_start(ap, fmt);
+        (void)vsnprintf(prefix, sizeof(prefix), fmt, ap);
+        va_end(ap);
+
+        if (e->error == 0 || e->msg[0] == 0) {
+                e->error = r;
+                (void)snprintf(e->msg, sizeof(e->msg), "%s: %s", prefix, strerror(-r));
+                return r;
+        }
+
+        memcpy(old, e->msg, sizeof(old));
+        (void)snprintf(e->msg, sizeof(e->msg), "%s: %s", prefix, old);
+        return r;
+}

@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* File-descriptor level helpers: reading and atomically writing whole files relative to a
+ * directory fd, recursive mkdir/rm that never follow symlinks, fsync of directories.
+ * Owns: no policy about what is written where (that is the store's and pod dir's). */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+/* Reads all of dir_fd/path (AT_FDCWD allowed) into a NUL-terminated buffer.  Fails with
+ * -EFBIG beyond max bytes, -ELOOP if the last component is a symlink. */
+int read_full_file_at(int dir_fd, const char *path, size_t max, char **ret, size_t *ret_size);
+
+/* Writes data to dir_fd/path via a temp file in the same directory, fsync, rename, fsync of
+ * the directory: readers see the old or the new content, never a mix, even after a crash. */
+int write_file_atomic_at(int dir_fd, const char *path, const void *data, size_t size, mode_t mode);
+
+/* Write everything, retrying on EINTR and short writes. */
+int loop_write(int fd, const void *buf, size_t n);
+/* Read up to n bytes, retrying on EINTR and short reads; returns bytes read. */
+ssize_t loop_read(int fd, void *buf, size_t n);
+
+/* mkdir -p relative to dir_fd; refuses to traverse symlinks (-ELOOP). */
+int mkdir_p_at(int dir_fd, const char *path, mode_t mode);
+
+/* rm -rf of dir_fd/name, staying on one file system, never following symlinks.
+ * A missing name is success. */
+int rm_rf_at(int dir_fd, const char *name);
+
+int fsync_directory_of(int dir_fd, const char *path);
+
+/* Clears or sets FD_CLOEXEC. */
+int fd_cloexec(int fd, bool cloexec);

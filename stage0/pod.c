@@ -1,0 +1,189 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "insecure.h"
+#include "log.h"
+#include "macro.h"
+#include "verbs.h"
+
+const char *arg_dir = POD_LOCALSTATEDIR "/lib/pod";
+const char *arg_sysconfdir = POD_SYSCONFDIR "/pod";
+const char *arg_vendordir = POD_VENDORDIR;
+unsigned arg_insecure;
+bool arg_debug;
+
+/* Keep sorted as "pod --help" shows them. */
+static const struct pod_verb verbs[] = {
+        { "help", 0, 1, verb_help, "Show help for pod or for one verb", "[VERB]" },
+        { "version", 0, 0, verb_version, "Show versions, libraries and usable kernel features",
+          "" },
+};
+
+const struct pod_verb *pod_verb_find(const char *name) {
+        for (size_t i = 0; i < ELEMENTSOF(verbs); i++)
+                if (streq(verbs[i].name, name))
+                        return &verbs[i];
+        return NULL;
+}
+
+int pod_usage_error(const char *verb, const char *fmt, ...) {
+        char buf[512];
+        va_list ap;
+
+        va_start(ap, fmt);
+        (void)vsnprintf(buf, sizeof(buf), fmt, ap);
+        va_end(ap);
+        if (verb)
+                log_error("%s. Try 'pod help %s'.", buf, verb);
+        else
+                log_error("%s. Try 'pod --help'.", buf);
+        return -EINVAL;
+}
+
+static void print_global_help(void) {
+        printf("pod - a daemonless, systemd-native container runtime (appc images)\n\n"
+               "Usage: pod [GLOBAL OPTIONS] VERB [ARGS...]\n\n"
+               "Verbs:\n");
+        for (size_t i = 0; i < ELEMENTSOF(verbs); i++)
+                printf("  %-16s %s\n", verbs[i].name, verbs[i].summary);
+        printf("\nGlobal options:\n"
+               "  --dir=DIR                 State directory (default %s)\n"
+               "  --system-config=DIR       Admin configuration (default %s)\n"
+               "  --local-config=DIR        Vendor configuration (default %s)\n"
+               "  --insecure-options=LIST   Disable checks: none,image,tls,http,pubkey,\n"
+               "                            capabilities,paths,seccomp,all-fetch,all-run,all\n"
+               "  --debug                   Verbose messages (also POD_LOG_LEVEL=debug)\n"
+               "  -h, --help                Show this help\n"
+               "  --version                 Same as 'pod version'\n\n"
+               "Exit status: 0 on success, 254 when pod itself fails; 'pod run' returns the\n"
+               "app's status (128+N when it was killed by signal N).\n"
+               "See 'pod help VERB' and pod(1).\n",
+               arg_dir, arg_sysconfdir, arg_vendordir);
+}
+
+static void print_verb_help(const struct pod_verb *v) {
+        printf("Usage: pod %s %s\n\n%s.\n", v->name, v->usage, v->summary);
+}
+
+int verb_help(int argc, char *argv[]) {
+        const struct pod_verb *v;
+
+        if (argc < 2) {
+                print_global_help();
+                return 0;
+        }
+        v = pod_verb_find(argv[1]);
+        if (!v)
+                return pod_usage_error(NULL, "Unknown verb '%s'", argv[1]);
+        print_verb_help(v);
+        return 0;
+}
+
+enum { ARG_DIR = 0x100, ARG_SYSCONF, ARG_LOCALCONF, ARG_INSECURE, ARG_DEBUG, ARG_VERSION };
+
+static int parse_global(int argc, char *argv[]) {
+        static const struct option options[] = {
+                { "dir", required_argument, NULL, ARG_DIR },
+                { "system-config", required_argument, NULL, ARG_SYSCONF },
+                { "local-config", required_argument, NULL, ARG_LOCALCONF },
+                { "insecure-options", required_argument, NULL, ARG_INSECURE },
+                { "debug", no_argument, NULL, ARG_DEBUG },
+                { "help", no_argument, NULL, 'h' },
+                { "version", no_argument, NULL, ARG_VERSION },
+                {},
+        };
+        int c;
+
+        /* '+': stop at the first non-option (the verb); verb flags are the verb's. */
+        opterr = 0;
+        while ((c = getopt_long(argc, argv, "+h", options, NULL)) >= 0) {
+                const char *bad = NULL;
+                unsigned bits;
+
+                switch (c) {
+                case ARG_DIR:
+                        arg_dir = optarg;
+                        break;
+                case ARG_SYSCONF:
+                        arg_sysconfdir = optarg;
+                        break;
+                case ARG_LOCALCONF:
+                        arg_vendordir = optarg;
+                        break;
+                case ARG_INSECURE:
+                        if (pod_insecure_parse(optarg, &bits, &bad) < 0)
+                                return pod_usage_error(NULL, "Unknown insecure option '%s'", bad);
+                        arg_insecure |= bits;
+                        break;
+                case ARG_DEBUG:
+                        arg_debug = true;
+                        log_set_max_level(LOG_DEBUG);
+                        break;
+                case 'h':
+                        return 1;
+                case ARG_VERSION:
+                        return 2;
+                case '?':
+                default:
+                        return pod_usage_error(NULL, "Unknown option '%s'", argv[optind - 1]);
+                }
+        }
+        return 0;
+}
+
+int main(int argc, char *argv[]) {
+        const struct pod_verb *v;
+        int r, nargs;
+
+        log_parse_environment();
+
+        r = parse_global(argc, argv);
+        if (r < 0)
+                return POD_EXIT_FAILURE;
+        if (r == 1) {
+                print_global_help();
+                return 0;
+        }
+        if (r == 2)
+                return verb_version(1, (char *[]){ (char *)"version", NULL }) < 0 ? POD_EXIT_FAILURE
+                                                                                  : 0;
+        if (optind >= argc) {
+                print_global_help();
+                return POD_EXIT_FAILURE;
+        }
+
+        v = pod_verb_find(argv[optind]);
+        if (!v) {
+                (void)pod_usage_error(NULL, "Unknown verb '%s'", argv[optind]);
+                return POD_EXIT_FAILURE;
+        }
+
+        argc -= optind;
+        argv += optind;
+
+        /* "pod VERB --help" everywhere, before the verb's own parser sees it. */
+        for (int i = 1; i < argc && !streq(argv[i], "--"); i++)
+                if (streq(argv[i], "--help") || streq(argv[i], "-h")) {
+                        print_verb_help(v);
+                        return 0;
+                }
+
+        /* Positional count check for verbs without their own flags handling. */
+        nargs = argc - 1;
+        if (v->max_args == 0 && nargs > 0) {
+                (void)pod_usage_error(v->name, "'%s' takes no arguments", v->name);
+                return POD_EXIT_FAILURE;
+        }
+
+        optind = 0;
+        opterr = 1;
+        r = v->fn(argc, argv);
+        if (r < 0)
+                return POD_EXIT_FAILURE;
+        return r;
+}

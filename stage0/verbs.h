@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* The verb table's contract.  A verb gets argv with argv[0] = verb name, parses its own
+ * flags with getopt_long (optind is reset to 0 before the call), and returns:
+ *   < 0   pod's own failure (already logged): exit status 254
+ *   >= 0  the exit status (e.g. an app's, for run). */
+
+#include <stdbool.h>
+
+/* Global options, parsed by pod.c before the verb. */
+extern const char *arg_dir;        /* --dir, default /var/lib/pod */
+extern const char *arg_sysconfdir; /* --system-config, default /etc/pod */
+extern const char *arg_vendordir;  /* --local-config for vendor files, default /usr/lib/pod */
+extern unsigned arg_insecure;      /* --insecure-options bits (insecure.h) */
+extern bool arg_debug;
+
+#define POD_EXIT_FAILURE 254
+
+struct pod_verb {
+        const char *name;
+        int min_args; /* positional arguments after the verb's own flags */
+        int max_args; /* -1: unlimited */
+        int (*fn)(int argc, char *argv[]);
+        const char *summary;
+        const char *usage; /* flags and arguments, printed by "pod help VERB" */
+};
+
+const struct pod_verb *pod_verb_find(const char *name);
+/* Prints "Try 'pod help VERB'." style hint and returns -EINVAL. */
+int pod_usage_error(const char *verb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+int verb_version(int argc, char *argv[]);
+int verb_help(int argc, char *argv[]);

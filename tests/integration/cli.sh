@@ -1,0 +1,58 @@
+#!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# The CLI's contract: help, version, exit statuses for misuse.
+# shellcheck source=tests/integration/lib.sh
+. "$(dirname "$0")/lib.sh"
+
+run_pod --help
+assert_status "pod --help exits 0" 0
+assert_match "--help lists the version verb" "$OUT" "^  version "
+
+run_pod version
+assert_status "pod version exits 0" 0
+assert_match "version line" "$OUT" "^pod version [0-9]+\.[0-9]+\.[0-9]+"
+assert_match "appc version" "$OUT" "^appc version 0\.8\.11$"
+for lib in libsystemd libarchive gpgme libcurl json-c libseccomp sqlite openssl; do
+        assert_match "version shows $lib" "$OUT" "^  $lib +[^ ]"
+done
+for feat in overlayfs "user namespaces" seccomp "cgroup v2" systemd; do
+        assert_match "version reports feature '$feat'" "$OUT" "^  $feat +(yes|no)"
+done
+
+run_pod --version
+assert_status "pod --version exits 0" 0
+assert_match "--version prints the version" "$OUT" "^pod version "
+
+run_pod help version
+assert_status "pod help VERB exits 0" 0
+assert_match "help VERB prints usage" "$OUT" "^Usage: pod version"
+
+run_pod version --help
+assert_status "pod VERB --help exits 0" 0
+assert_match "VERB --help prints usage" "$OUT" "^Usage: pod version"
+
+run_pod frobnicate
+assert_status "unknown verb exits 254" 254
+assert_match "unknown verb names it and hints" "$ERR" "Unknown verb 'frobnicate'.*pod --help"
+lines=$(printf '%s\n' "$ERR" | wc -l)
+tap_check "unknown verb: one-line message" "$([ "$lines" = 1 ] && echo 0 || echo 1)" "$ERR"
+
+run_pod --bogus-flag version
+assert_status "unknown global flag exits 254" 254
+assert_match "unknown flag hint" "$ERR" "Unknown option '--bogus-flag'"
+
+run_pod --insecure-options=nonsense version
+assert_status "bad insecure option exits 254" 254
+assert_match "bad insecure option named" "$ERR" "Unknown insecure option 'nonsense'"
+
+run_pod version extra
+assert_status "extra argument exits 254" 254
+assert_match "extra argument hint" "$ERR" "pod help version"
+
+run_pod help nosuchverb
+assert_status "help for unknown verb exits 254" 254
+
+run_pod
+assert_status "no verb exits 254" 254
+
+tap_done
