@@ -352,7 +352,8 @@ int pod_json_to_string(struct json_object *obj, bool pretty, char **ret) {
         char *copy;
 
         s = json_object_to_json_string_ext(
-                obj, (pretty ? JSON_C_TO_STRING_PRETTY : JSON_C_TO_STRING_PLAIN) |
+                obj, (pretty ? JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED
+                             : JSON_C_TO_STRING_PLAIN) |
                              JSON_C_TO_STRING_NOSLASHESCAPE);
         if (!s)
                 return -ENOMEM;
