@@ -16,6 +16,7 @@
 #include "error.h"
 
 struct json_object;
+struct pod_json_path;
 struct pod_kv;
 
 enum pod_isolator_type {
@@ -97,6 +98,10 @@ int pod_isolator_from_json(const char *name, struct json_object *value, struct p
 /* Parses a whole JSON array text of isolators, e.g. '[{"name":...,"value":...}]'. */
 int pod_isolators_parse(const char *text, size_t size, enum pod_isolator_scope scope,
                         struct pod_isolator **ret, size_t *ret_n, struct pod_error *reterr);
+/* The same for a json-c array at field path p (used by the manifest parser). */
+int pod_isolators_parse_json(struct json_object *array, const struct pod_json_path *p,
+                             enum pod_isolator_scope scope, struct pod_isolator **ret,
+                             size_t *ret_n, struct pod_error *reterr);
 /* Cross-entry rules for a parsed list: retain/remove of one family not combined, max-1
  * isolators at most once.  The message names the offending index, e.g. "[2]: ...". */
 int pod_isolators_validate(const struct pod_isolator *list, size_t n, enum pod_isolator_scope scope,
