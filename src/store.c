@@ -37,26 +37,25 @@ struct pod_store {
         sqlite3 *db;
 };
 
-static const char schema[] =
-        "CREATE TABLE IF NOT EXISTS images ("
-        " id TEXT PRIMARY KEY NOT NULL,"
-        " name TEXT NOT NULL,"
-        " labels TEXT NOT NULL," /* JSON object */
-        " manifest BLOB NOT NULL,"
-        " size INTEGER NOT NULL,"
-        " blob_size INTEGER NOT NULL,"
-        " import_time INTEGER NOT NULL," /* usec */
-        " last_used INTEGER NOT NULL,"
-        " latest INTEGER NOT NULL DEFAULT 0);"
-        "CREATE INDEX IF NOT EXISTS images_name ON images(name);"
-        "CREATE TABLE IF NOT EXISTS remotes ("
-        " aci_url TEXT PRIMARY KEY NOT NULL,"
-        " sig_url TEXT,"
-        " etag TEXT,"
-        " image_id TEXT NOT NULL,"
-        " max_age INTEGER NOT NULL DEFAULT 0,"
-        " download_time INTEGER NOT NULL);"
-        "PRAGMA user_version = 1;";
+static const char schema[] = "CREATE TABLE IF NOT EXISTS images ("
+                             " id TEXT PRIMARY KEY NOT NULL,"
+                             " name TEXT NOT NULL,"
+                             " labels TEXT NOT NULL," /* JSON object */
+                             " manifest BLOB NOT NULL,"
+                             " size INTEGER NOT NULL,"
+                             " blob_size INTEGER NOT NULL,"
+                             " import_time INTEGER NOT NULL," /* usec */
+                             " last_used INTEGER NOT NULL,"
+                             " latest INTEGER NOT NULL DEFAULT 0);"
+                             "CREATE INDEX IF NOT EXISTS images_name ON images(name);"
+                             "CREATE TABLE IF NOT EXISTS remotes ("
+                             " aci_url TEXT PRIMARY KEY NOT NULL,"
+                             " sig_url TEXT,"
+                             " etag TEXT,"
+                             " image_id TEXT NOT NULL,"
+                             " max_age INTEGER NOT NULL DEFAULT 0,"
+                             " download_time INTEGER NOT NULL);"
+                             "PRAGMA user_version = 1;";
 
 static uint64_t now_usec(void) {
         struct timespec ts;
@@ -178,8 +177,7 @@ static int lock_image(struct pod_store *s, const char *id, int op, int *ret_fd,
         (void)snprintf(name, sizeof(name), "%s.lock", id);
         r = lock_at(s->locks_fd, name, op, ret_fd);
         if (r < 0 && r != -EWOULDBLOCK)
-                return pod_error_set(reterr, r, "Failed to lock image '%s': %s", id,
-                                     strerror(-r));
+                return pod_error_set(reterr, r, "Failed to lock image '%s': %s", id, strerror(-r));
         return r;
 }
 
@@ -246,15 +244,15 @@ static int store_init_db(struct pod_store *s, struct pod_error *reterr) {
                              SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
                              NULL);
         if (rc != SQLITE_OK)
-                return pod_error_set(reterr, sql_errno(rc), "Failed to open the store index '%s': %s",
-                                     path, s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc));
+                return pod_error_set(reterr, sql_errno(rc),
+                                     "Failed to open the store index '%s': %s", path,
+                                     s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc));
         (void)sqlite3_busy_timeout(s->db, BUSY_TIMEOUT_MS);
 
         /* Switching to WAL and creating tables race between first users: serialise. */
         r = lock_at(s->locks_fd, "db.lock", LOCK_EX, &lock);
         if (r < 0)
-                return pod_error_set(reterr, r, "Failed to lock the store index: %s",
-                                     strerror(-r));
+                return pod_error_set(reterr, r, "Failed to lock the store index: %s", strerror(-r));
         r = sql_exec(s, "PRAGMA journal_mode=WAL", reterr);
         if (r < 0)
                 return r;
@@ -500,8 +498,7 @@ static int find_by_prefix(struct pod_store *s, const char *ref, char **ret_id,
                 lower[i] = (char)(ref[i] >= 'A' && ref[i] <= 'F' ? ref[i] - 'A' + 'a' : ref[i]);
         if (!image_id_valid(lower, false))
                 return pod_error_set(reterr, -EINVAL,
-                                     "Invalid image ID '%s': expected sha512- and hex digits",
-                                     ref);
+                                     "Invalid image ID '%s': expected sha512- and hex digits", ref);
         if (len < strlen(POD_IMAGE_ID_PREFIX) + 2)
                 return pod_error_set(reterr, -EINVAL,
                                      "Image ID prefix '%s' is too short (at least 2 hex digits)",
@@ -532,8 +529,8 @@ static int find_by_prefix(struct pod_store *s, const char *ref, char **ret_id,
                 return pod_error_set(reterr, -ENOENT, "No image with ID '%s' in the store", ref);
         if (n > 1)
                 return pod_error_set(reterr, -ENOTUNIQ,
-                                     "Image ID prefix '%s' is ambiguous, %zu images match: %s",
-                                     ref, n, list);
+                                     "Image ID prefix '%s' is ambiguous, %zu images match: %s", ref,
+                                     n, list);
         *ret_id = TAKE_PTR(found);
         return 0;
 }
@@ -859,8 +856,7 @@ int pod_store_open_tree(struct pod_store *s, const char *id, int *ret_fd,
         if (fd < 0)
                 return pod_error_set(reterr, -errno, "Failed to open the tree of '%s': %m", id);
         if (faccessat(fd, "rendered", F_OK, AT_SYMLINK_NOFOLLOW) < 0)
-                return pod_error_set(reterr, -ENOENT, "The tree of '%s' is not fully rendered",
-                                     id);
+                return pod_error_set(reterr, -ENOENT, "The tree of '%s' is not fully rendered", id);
         *ret_fd = TAKE_FD(fd);
         return 0;
 }
@@ -942,8 +938,8 @@ int pod_store_remove(struct pod_store *s, const char *id, struct pod_error *rete
         r = remove_files(s, id);
         if (r < 0)
                 return pod_error_set(reterr, r,
-                                     "Image '%s' removed, but its files were not (gc will): %s",
-                                     id, strerror(-r));
+                                     "Image '%s' removed, but its files were not (gc will): %s", id,
+                                     strerror(-r));
         return 0;
 }
 
@@ -952,8 +948,8 @@ static int copy_fd(int in, int out) {
         for (;;) {
                 ssize_t k = copy_file_range(in, NULL, out, NULL, 1u << 30, 0);
 
-                if (k < 0 && (errno == EXDEV || errno == ENOSYS || errno == EINVAL ||
-                              errno == EOPNOTSUPP))
+                if (k < 0 &&
+                    (errno == EXDEV || errno == ENOSYS || errno == EINVAL || errno == EOPNOTSUPP))
                         break; /* fall back to read/write */
                 if (k < 0)
                         return -errno;
@@ -1054,8 +1050,8 @@ int pod_store_extract(struct pod_store *s, const char *id, const char *dir, unsi
         if (asprintf(&tmp, "%s.pod-tmp-XXXXXX", copy) < 0)
                 return -ENOMEM;
         if (!mkdtemp(tmp))
-                return pod_error_set(reterr, -errno, "Failed to create a directory next to '%s': %m",
-                                     dir);
+                return pod_error_set(reterr, -errno,
+                                     "Failed to create a directory next to '%s': %m", dir);
         tfd = open(tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
         if (tfd < 0) {
                 r = -errno;
@@ -1080,8 +1076,7 @@ int pod_store_extract(struct pod_store *s, const char *id, const char *dir, unsi
                 if (renameat2(AT_FDCWD, tmp, AT_FDCWD, copy, RENAME_EXCHANGE) < 0)
                         r = pod_error_set(reterr, -errno, "Failed to replace '%s': %m", dir);
         } else if (r >= 0 && rename(tmp, copy) < 0)
-                r = pod_error_set(reterr, -errno, "Failed to move the extraction to '%s': %m",
-                                  dir);
+                r = pod_error_set(reterr, -errno, "Failed to move the extraction to '%s': %m", dir);
         (void)rm_rf_at(AT_FDCWD, tmp);
         if (r < 0)
                 return r;
@@ -1109,8 +1104,8 @@ static int verify_entry(const struct pod_unpack_entry *e, void *userdata,
                                      e->path);
         if ((st.st_mode & S_IFMT) != (e->mode & S_IFMT) && !(e->hardlink && S_ISREG(st.st_mode)))
                 return pod_error_set(reterr, -EBADMSG,
-                                     "Tree of '%s' is damaged: '%s' has the wrong file type",
-                                     v->id, e->path);
+                                     "Tree of '%s' is damaged: '%s' has the wrong file type", v->id,
+                                     e->path);
         if (S_ISREG(st.st_mode) && !e->hardlink && (uint64_t)st.st_size != e->size)
                 return pod_error_set(reterr, -EBADMSG,
                                      "Tree of '%s' is damaged: '%s' is %lld bytes, the image "
@@ -1122,8 +1117,8 @@ static int verify_entry(const struct pod_unpack_entry *e, void *userdata,
 
                 if (k < 0 || (buf[k] = 0, !streq(buf, e->symlink)))
                         return pod_error_set(reterr, -EBADMSG,
-                                             "Tree of '%s' is damaged: symlink '%s' changed",
-                                             v->id, e->path);
+                                             "Tree of '%s' is damaged: symlink '%s' changed", v->id,
+                                             e->path);
         }
         v->n_checked++;
         return 0;
@@ -1165,8 +1160,8 @@ int pod_store_verify(struct pod_store *s, const char *id, struct pod_error *rete
         if (r < 0)
                 return pod_error_prefix(reterr, -EBADMSG, "Image '%s'", id);
         if (!streq(res.id, id))
-                return pod_error_set(reterr, -EBADMSG,
-                                     "Blob of '%s' is damaged: it hashes to '%s'", id, res.id);
+                return pod_error_set(reterr, -EBADMSG, "Blob of '%s' is damaged: it hashes to '%s'",
+                                     id, res.id);
         return 0;
 }
 
@@ -1272,7 +1267,7 @@ int pod_store_gc(struct pod_store *s, uint64_t grace_usec,
                 return sql_fail(s, rc, reterr, "list unused images");
         st = (sqlite3_finalize(st), NULL);
 
-        STRV_FOREACH(id, ids) {
+        STRV_FOREACH (id, ids) {
                 struct pod_error e = {};
 
                 r = pod_store_remove(s, *id, &e);
@@ -1286,18 +1281,18 @@ int pod_store_gc(struct pod_store *s, uint64_t grace_usec,
         r = list_dir(s->tree_fd, ".", &trees);
         if (r < 0)
                 return pod_error_set(reterr, r, "Failed to list trees: %s", strerror(-r));
-        STRV_FOREACH(t, trees)
+        STRV_FOREACH (t, trees)
                 gc_orphan(s, *t, "tree", removed, userdata);
 
         r = list_dir(s->blob_fd, ".", &subs);
         if (r < 0)
                 return pod_error_set(reterr, r, "Failed to list blobs: %s", strerror(-r));
-        STRV_FOREACH(sub, subs) {
+        STRV_FOREACH (sub, subs) {
                 _cleanup_strv_free_ char **blobs = NULL;
 
                 if (list_dir(s->blob_fd, *sub, &blobs) < 0)
                         continue;
-                STRV_FOREACH(b, blobs)
+                STRV_FOREACH (b, blobs)
                         gc_orphan(s, *b, "blob", removed, userdata);
                 (void)unlinkat(s->blob_fd, *sub, AT_REMOVEDIR); /* only if empty */
         }
@@ -1315,8 +1310,7 @@ static void format_time(uint64_t usec, char *buf, size_t size) {
                 (void)snprintf(buf, size, "%" PRIu64, usec / 1000000u);
 }
 
-int pod_store_images_to_json(struct pod_store_image *const *l, size_t n, bool pretty,
-                             char **ret) {
+int pod_store_images_to_json(struct pod_store_image *const *l, size_t n, bool pretty, char **ret) {
         _cleanup_(json_object_putp) json_object *a = json_object_new_array();
         const char *t;
 
@@ -1346,9 +1340,9 @@ int pod_store_images_to_json(struct pod_store_image *const *l, size_t n, bool pr
                 (void)json_object_object_add(o, "lastUsed", json_object_new_string(lu));
                 (void)json_object_object_add(o, "latest", json_object_new_boolean(l[i]->latest));
         }
-        t = json_object_to_json_string_ext(a, (pretty ? JSON_C_TO_STRING_PRETTY
-                                                      : JSON_C_TO_STRING_PLAIN) |
-                                                      JSON_C_TO_STRING_NOSLASHESCAPE);
+        t = json_object_to_json_string_ext(
+                a, (pretty ? JSON_C_TO_STRING_PRETTY : JSON_C_TO_STRING_PLAIN) |
+                           JSON_C_TO_STRING_NOSLASHESCAPE);
         *ret = t ? strdup(t) : NULL;
         return *ret ? 0 : -ENOMEM;
 }
@@ -1416,8 +1410,8 @@ int pod_store_remote_get(struct pod_store *s, const char *aci_url, struct pod_st
         rem->sig_url = column_strdup(st, 1);
         rem->etag = column_strdup(st, 2);
         rem->image_id = column_strdup(st, 3);
-        if (!rem->aci_url || !rem->image_id || (sqlite3_column_type(st, 1) != SQLITE_NULL &&
-                                                !rem->sig_url) ||
+        if (!rem->aci_url || !rem->image_id ||
+            (sqlite3_column_type(st, 1) != SQLITE_NULL && !rem->sig_url) ||
             (sqlite3_column_type(st, 2) != SQLITE_NULL && !rem->etag))
                 return -ENOMEM;
         rem->max_age = (uint64_t)sqlite3_column_int64(st, 4);
