@@ -63,7 +63,7 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(struct pod_store_image *, pod_store_image_free)
 void pod_store_image_list_free(struct pod_store_image **l, size_t n);
 
 struct pod_store_import_options {
-        bool latest;           /* mark as fetched without a version (clears it on same-name images) */
+        bool latest; /* mark as fetched without a version (clears it on same-name images) */
         unsigned unpack_flags; /* POD_UNPACK_ALLOW_DEVICES */
         /* Called after unpacking and hashing, before anything becomes visible: the fetch code
          * checks name/labels/expected ID here.  < 0 aborts the import. */
@@ -98,11 +98,9 @@ int pod_store_list(struct pod_store *s, struct pod_store_image ***ret, size_t *r
 int pod_store_read_manifest(struct pod_store *s, const char *id, char **ret, size_t *ret_size,
                             struct pod_error *reterr);
 /* Read-only fd of the stored ACI bytes. */
-int pod_store_open_blob(struct pod_store *s, const char *id, int *ret_fd,
-                        struct pod_error *reterr);
+int pod_store_open_blob(struct pod_store *s, const char *id, int *ret_fd, struct pod_error *reterr);
 /* O_DIRECTORY fd of cas/tree/<id> (holds manifest, rootfs/); -ENOENT unless rendered. */
-int pod_store_open_tree(struct pod_store *s, const char *id, int *ret_fd,
-                        struct pod_error *reterr);
+int pod_store_open_tree(struct pod_store *s, const char *id, int *ret_fd, struct pod_error *reterr);
 /* Sets last used to now (run and render call this). */
 int pod_store_touch(struct pod_store *s, const char *id, struct pod_error *reterr);
 
@@ -133,17 +131,16 @@ int pod_store_gc(struct pod_store *s, uint64_t grace_usec,
                  void *userdata, struct pod_error *reterr);
 
 /* JSON array of images for `image list --format=json` (pretty: indented). */
-int pod_store_images_to_json(struct pod_store_image *const *l, size_t n, bool pretty,
-                             char **ret);
+int pod_store_images_to_json(struct pod_store_image *const *l, size_t n, bool pretty, char **ret);
 /* Re-indents manifest JSON text; -EBADMSG if it does not parse. */
 int pod_store_manifest_pretty(const char *text, size_t size, char **ret);
 
 /* Per-URL HTTP cache records (spec section 6.4). */
 struct pod_store_remote {
         char *aci_url;
-        char *sig_url;  /* may be NULL */
-        char *etag;     /* may be NULL */
-        char *image_id; /* sha512-<128 hex> */
+        char *sig_url;          /* may be NULL */
+        char *etag;             /* may be NULL */
+        char *image_id;         /* sha512-<128 hex> */
         uint64_t max_age;       /* seconds; 0 = always revalidate */
         uint64_t download_time; /* usec since the epoch */
 };

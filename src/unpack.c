@@ -348,7 +348,7 @@ static int produce(struct unpack_ctx *c) {
                 r = archive_read_next_header(raw, &e);
         if (r != ARCHIVE_OK) {
                 r = pod_error_set(&c->in_err, archive_to_errno(raw, -EBADMSG),
-                                  "Failed to read the %s archive: %s",
+                                  "Corrupt or truncated %s data at the start: %s",
                                   pod_compression_to_string(c->compression),
                                   strna(archive_error_string(raw)));
                 (void)archive_read_free(raw);
