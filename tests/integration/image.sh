@@ -115,7 +115,7 @@ assert_match "refusal mentions --overwrite" "$ERR" "--overwrite"
 run_pod --dir="$D" image extract --rootfs-only --overwrite "$ID" "$TAP_TMP/rendered"
 assert_status "extract --rootfs-only --overwrite" 0
 tap_ok "rootfs-only layout replaced the old one" -- test -f "$TAP_TMP/rendered/etc/hostname" -a ! -e "$TAP_TMP/rendered/manifest"
-tap_check "no temp dirs next to the target" "$(ls "$TAP_TMP" | grep -q pod-tmp; [ $? = 1 ]; echo $?)"
+tap_check "no temp dirs next to the target" "$(compgen -G "$TAP_TMP/*pod-tmp*" >/dev/null; [ $? = 1 ]; echo $?)"
 
 # ---- verify, damage ----
 run_pod --dir="$D" image verify
