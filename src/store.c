@@ -1242,7 +1242,7 @@ int pod_store_gc(struct pod_store *s, uint64_t grace_usec,
                  void (*removed)(const char *what, const char *name, void *userdata),
                  void *userdata, struct pod_error *reterr) {
         _cleanup_(sqlite3_finalizep) sqlite3_stmt *st = NULL;
-        _cleanup_strv_free_ char **ids = NULL, **trees = NULL, **subs = NULL;
+        _cleanup_strv_free_ char **ids = NULL, **trees = NULL, **subs = NULL, **locks = NULL;
         uint64_t now = now_usec(), cutoff = now > grace_usec ? now - grace_usec : 0;
         size_t n = 0;
         int r, rc;
@@ -1295,6 +1295,28 @@ int pod_store_gc(struct pod_store *s, uint64_t grace_usec,
                 STRV_FOREACH (b, blobs)
                         gc_orphan(s, *b, "blob", removed, userdata);
                 (void)unlinkat(s->blob_fd, *sub, AT_REMOVEDIR); /* only if empty */
+        }
+
+        /* Lock files of images no longer stored: unlinked while held, so a process that
+         * opened the old file notices (lock_at() re-checks the inode) and retries. */
+        r = list_dir(s->locks_fd, ".", &locks);
+        if (r < 0)
+                return pod_error_set(reterr, r, "Failed to list locks: %s", strerror(-r));
+        STRV_FOREACH (name, locks) {
+                char id[POD_IMAGE_ID_SIZE];
+                size_t len = strlen(*name);
+                _cleanup_close_ int fd = -EBADF;
+
+                if (len != POD_IMAGE_ID_SIZE - 1 + strlen(".lock") ||
+                    !streq(*name + POD_IMAGE_ID_SIZE - 1, ".lock"))
+                        continue;
+                memcpy(id, *name, POD_IMAGE_ID_SIZE - 1);
+                id[POD_IMAGE_ID_SIZE - 1] = 0;
+                if (!image_id_valid(id, true) ||
+                    lock_image(s, id, LOCK_EX | LOCK_NB, &fd, NULL) < 0)
+                        continue;
+                if (image_in_index(s, id) == 0)
+                        (void)unlinkat(s->locks_fd, *name, 0);
         }
 
         return clean_tmp(s, removed, userdata);

@@ -311,6 +311,7 @@ int main(void) {
                                pod_store_list(s, &l, &n, &e) == 0 && n == 0,
                        "gc with no grace removes unused images");
                 pod_store_image_list_free(l, n);
+                tap_ok(count_dir("cas/locks") == 1, "gc removes lock files of removed images");
         }
 
         /* four processes import the same file at once: one image, no errors */
