@@ -179,6 +179,14 @@ static void test_case_insensitive(void) {
                 &m, &e);
         tap_is_int(r, 0, "duplicate key differing in case parses");
         tap_is_str(m ? m->name : NULL, "b.com/b", "last matching key wins (Go semantics)");
+
+        m = pod_image_manifest_free(m);
+        r = parse_image(
+                "{\"acKind\":\"ImageManifest\",\"acVersion\":\"0.8.11\",\"name\":\"a.com/a\","
+                "\"Name\":null}",
+                &m, &e);
+        tap_is_int(r, 0, "a later null does not erase an earlier value");
+        tap_is_str(m ? m->name : NULL, "a.com/a", "  earlier value kept (Go semantics)");
 }
 
 static void test_image_rejections(void) {
