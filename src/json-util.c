@@ -126,7 +126,7 @@ struct json_object *pod_json_get(struct json_object *obj, const char *key) {
         /* Go maps every key to a field exactly or case-insensitively and assigns in document
          * order, and null leaves a field untouched: the last non-null matching key wins.
          * (json-c keeps JSON null as a NULL value.) */
-        json_object_object_foreach(obj, k, v) {
+        json_object_object_foreach (obj, k, v) {
                 if (v && strcasecmp(k, key) == 0)
                         found = v;
         }

@@ -241,7 +241,7 @@ int manifest_parse_string_map(struct json_object *obj, const char *key,
         r = pod_json_get_object(obj, key, pp, &m, reterr);
         if (r <= 0)
                 return r;
-        json_object_object_foreach(m, k, v) {
+        json_object_object_foreach (m, k, v) {
                 const char *s;
 
                 r = v ? pod_json_as_string(v, POD_JSON_KEY(p, k), &s, reterr)
