@@ -12,6 +12,7 @@
 
 #include "fd-util.h"
 #include "macro.h"
+#include "path-util.h"
 #include "verify.h"
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(gpgme_ctx_t, gpgme_release)
@@ -49,9 +50,13 @@ static int map_gpg(gpgme_error_t err) {
         }
 }
 
+#define GPG_CONF "no-autostart\nno-auto-key-retrieve\nno-auto-key-locate\n"
+
 static int gpg_home_new(struct gpg_home *h, struct pod_error *reterr) {
         const char *tmp = secure_getenv("TMPDIR");
+        _cleanup_free_ char *conf = NULL;
         gpgme_error_t err;
+        int r;
 
         if (!gpgme_check_version(NULL))
                 return pod_error_set(reterr, -EIO, "Failed to initialize gpgme");
@@ -60,12 +65,20 @@ static int gpg_home_new(struct gpg_home *h, struct pod_error *reterr) {
                 return -ENOMEM;
         }
         if (!mkdtemp(h->dir)) {
-                int r = -errno;
+                r = -errno;
                 free(h->dir);
                 h->dir = NULL;
                 return pod_error_set(reterr, r, "Failed to create a temporary GnuPG home: %s",
                                      strerror(-r));
         }
+
+        /* Public-key import and verification need no agent or dirmngr: never start them, so
+         * nothing outlives us in (or keeps busy) the directory we remove. */
+        r = write_file_atomic_at(AT_FDCWD, conf = path_join(h->dir, "gpg.conf"), GPG_CONF,
+                                 strlen(GPG_CONF), 0600);
+        if (r < 0)
+                return pod_error_set(reterr, r, "Failed to write '%s': %s", strna(conf),
+                                     strerror(-r));
 
         err = gpgme_new(&h->ctx);
         if (!err)
@@ -218,10 +231,22 @@ static int fill_key(struct gpg_home *h, gpgme_key_t k, struct pod_pgp_key *out) 
         return 0;
 }
 
+struct key_list {
+        gpgme_key_t *keys;
+        size_t n;
+};
+
+static void key_list_freep(struct key_list *l) {
+        for (size_t i = 0; i < l->n; i++)
+                gpgme_key_unref(l->keys[i]);
+        free(l->keys);
+}
+
 int pod_pgp_keys_from_data(const void *data, size_t size, struct pod_pgp_keys **ret,
                            struct pod_error *reterr) {
         _cleanup_(gpg_home_done) struct gpg_home h = {};
         _cleanup_(pod_pgp_keys_freep) struct pod_pgp_keys *keys = NULL;
+        _cleanup_(key_list_freep) struct key_list kl = {};
         gpgme_import_result_t res;
         gpgme_error_t err;
         int r;
@@ -242,14 +267,33 @@ int pod_pgp_keys_from_data(const void *data, size_t size, struct pod_pgp_keys **
         if (!keys)
                 return -ENOMEM;
 
+        /* List first, then export: an export on the same context ends a running keylist. */
         err = gpgme_op_keylist_start(h.ctx, NULL, 0);
         while (!err) {
-                _cleanup_(gpgme_key_unrefp) gpgme_key_t k = NULL;
-                struct pod_pgp_key *t;
+                gpgme_key_t k = NULL;
+                gpgme_key_t *t;
 
                 err = gpgme_op_keylist_next(h.ctx, &k);
                 if (err)
                         break;
+                t = reallocarray(kl.keys, kl.n + 1, sizeof(*t));
+                if (!t) {
+                        gpgme_key_unref(k);
+                        err = gpg_error(GPG_ERR_ENOMEM);
+                        break;
+                }
+                kl.keys = t;
+                kl.keys[kl.n++] = k;
+        }
+        (void)gpgme_op_keylist_end(h.ctx);
+        if (gpgme_err_code(err) != GPG_ERR_EOF)
+                return pod_error_set(reterr, map_gpg(err), "Failed to list OpenPGP keys: %s",
+                                     gpgme_strerror(err));
+
+        for (size_t i = 0; i < kl.n; i++) {
+                gpgme_key_t k = kl.keys[i];
+                struct pod_pgp_key *t;
+
                 if (!k->subkeys || !k->subkeys->fpr || strlen(k->subkeys->fpr) != 40)
                         return pod_error_set(reterr, -EBADMSG,
                                              "Unsupported OpenPGP key %s: only v4 keys are "
@@ -266,10 +310,6 @@ int pod_pgp_keys_from_data(const void *data, size_t size, struct pod_pgp_keys **
                         return pod_error_set(reterr, r, "Failed to read OpenPGP key %s: %s",
                                              k->subkeys->fpr, strerror(-r));
         }
-        (void)gpgme_op_keylist_end(h.ctx);
-        if (gpgme_err_code(err) != GPG_ERR_EOF)
-                return pod_error_set(reterr, map_gpg(err), "Failed to list OpenPGP keys: %s",
-                                     gpgme_strerror(err));
         if (keys->n == 0)
                 return pod_error_set(reterr, -EBADMSG, "No OpenPGP public key found");
 
