@@ -7,6 +7,7 @@ discovery page for https://example.com/app?ac-discovery=1 is ROOT/example.com/ap
 (reached through the usual redirect to ".../app/?ac-discovery=1").  Special paths:
   /_status/N          answer HTTP N
   /_redirect?to=URL   302 to URL
+  /_loop              302 to itself
   /_flaky/KEY?fail=N  503 for the first N requests for KEY, then 200 "ok"
   /_etag              ETag "v1", Cache-Control from ?cc= (default max-age=300); 304 on match
   /_big?size=N        N bytes of "x"
@@ -62,6 +63,8 @@ class Handler(http.server.SimpleHTTPRequestHandler):
             return self._send(int(u.path[len("/_status/"):]), b"status page\n")
         if u.path == "/_redirect":
             return self._send(302, b"", {"Location": q["to"][0]})
+        if u.path == "/_loop":
+            return self._send(302, b"", {"Location": "/_loop"})
         if u.path.startswith("/_flaky/"):
             key = u.path[len("/_flaky/"):]
             with LOCK:
