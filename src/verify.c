@@ -15,7 +15,6 @@
 #include "path-util.h"
 #include "verify.h"
 
-DEFINE_TRIVIAL_CLEANUP_FUNC(gpgme_ctx_t, gpgme_release)
 DEFINE_TRIVIAL_CLEANUP_FUNC(gpgme_data_t, gpgme_data_release)
 DEFINE_TRIVIAL_CLEANUP_FUNC(gpgme_key_t, gpgme_key_unref)
 
