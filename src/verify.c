@@ -49,7 +49,7 @@ static int map_gpg(gpgme_error_t err) {
         }
 }
 
-#define GPG_CONF "no-autostart\nno-auto-key-retrieve\nno-auto-key-locate\n"
+#define GPG_CONF "no-autostart\nno-auto-key-retrieve\nno-auto-key-locate\ntrust-model always\n"
 
 static int gpg_home_new(struct gpg_home *h, struct pod_error *reterr) {
         const char *tmp = secure_getenv("TMPDIR");
