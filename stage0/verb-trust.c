@@ -121,21 +121,23 @@ static int read_key_source(const char *src, char **ret, size_t *ret_size) {
         if (strncasecmp(src, "https://", 8) == 0 || strncasecmp(src, "http://", 7) == 0) {
                 struct pod_http_options o = http_options(true);
                 struct pod_http_response resp = {};
+                _cleanup_free_ char *body = NULL;
+                size_t n = 0;
 
                 if (o.insecure_tls)
                         log_warning("TLS certificate verification is off "
                                     "(--insecure-options=tls): check the fingerprint of '%s' "
                                     "with its owner.",
                                     src);
-                r = pod_http_get(src, &o, ret, ret_size, &resp, &e);
+                r = pod_http_get(src, &o, &body, &n, &resp, &e);
                 pod_http_response_done(&resp);
                 if (r < 0)
                         return log_pod_error(r, &e);
-                if (r != 200) {
-                        free(*ret);
+                if (r != 200)
                         return log_error_errno(-EPROTO, "Failed to fetch key '%s': HTTP %d", src,
                                                r);
-                }
+                *ret = TAKE_PTR(body);
+                *ret_size = n;
                 return 0;
         }
         if (strstr(src, "://"))
