@@ -214,6 +214,13 @@ assert_match "and warns" "$ERR" "TLS certificate verification is off"
 tap_check "rogue key stored" \
         "$([ -s "$(keyfile rogue.example.com "$ROGUE_FPR")" ] && echo 0 || echo 1)"
 
+run_pod "${P[@]}" trust --root --skip-fingerprint-review https://keys.example.com/_status/202
+assert_status "key URL answering 202 fails" 254
+assert_match "and says so" "$ERR" "HTTP 202"
+run_pod "${P[@]}" trust --root --skip-fingerprint-review https://keys.example.com/missing.asc
+assert_status "key URL answering 404 fails" 254
+assert_match "naming URL and status" "$ERR" "https://keys.example.com/missing.asc.*HTTP 404"
+
 run_pod "${P[@]}" trust --prefix nonexistent.invalid --skip-fingerprint-review
 assert_status "unresolvable host fails" 254
 assert_match "DNS failure is named" "$ERR" "DNS lookup failed"
