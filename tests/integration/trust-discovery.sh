@@ -64,7 +64,7 @@ done
 mkcert ca example.com example.com keys.example.com
 mkcert rogue-ca rogue.example.com rogue.example.com
 
-printf '127.0.0.1 localhost example.com keys.example.com\n127.0.0.2 rogue.example.com\n' \
+printf '127.0.0.1 localhost example.com keys.example.com plain.example.com\n127.0.0.2 rogue.example.com\n' \
         >"$W/hosts"
 cp "$W/ca.pem" "$W/bundle.crt"
 mount --bind "$W/hosts" /etc/hosts
@@ -78,6 +78,7 @@ genkey() { # genkey UID OUT.asc -> prints the fingerprint
 }
 WWW=$W/www
 mkdir -p "$WWW/example.com/team" "$WWW/keys.example.com" "$WWW/rogue.example.com" \
+        "$WWW/plain.example.com" \
         "$WWW/example.com/images/example.com"
 FPR=$(genkey 'Example Signer <signer@example.com>' "$WWW/keys.example.com/example.asc")
 TEAM_FPR=$(genkey 'Team Signer <team@example.com>' "$WWW/keys.example.com/team.asc")
@@ -99,6 +100,12 @@ cat >"$WWW/example.com/team/index.html" <<'EOF'
 EOF
 cat >"$WWW/rogue.example.com/index.html" <<'EOF'
 <meta name="ac-discovery-pubkeys" content="rogue.example.com https://rogue.example.com/rogue.asc">
+EOF
+
+# plain.example.com has no certificate of its own (the https server's is for example.com):
+# its page is only usable over http.
+cat >"$WWW/plain.example.com/index.html" <<'EOF'
+<meta name="ac-discovery-pubkeys" content="plain.example.com https://keys.example.com/example.asc">
 EOF
 
 start_server() { # start_server BIND PORT [CERT KEY]
@@ -220,6 +227,14 @@ assert_match "and says so" "$ERR" "HTTP 202"
 run_pod "${P[@]}" trust --root --skip-fingerprint-review https://keys.example.com/missing.asc
 assert_status "key URL answering 404 fails" 254
 assert_match "naming URL and status" "$ERR" "https://keys.example.com/missing.asc.*HTTP 404"
+
+run_pod "${P[@]}" trust --prefix plain.example.com --skip-fingerprint-review
+assert_status "discovery page only over http: refused without --insecure-options=http" 254
+assert_match "the https failure is reported" "$ERR" "https://plain.example.com\?ac-discovery=1"
+run_pod "${P[@]}" --insecure-options=http trust --prefix plain.example.com \
+        --skip-fingerprint-review
+assert_status "with --insecure-options=http discovery falls back to http" 0
+assert_match "page found over http" "$ERR" "at 'http://plain.example.com\?ac-discovery=1'"
 
 run_pod "${P[@]}" trust --prefix nonexistent.invalid --skip-fingerprint-review
 assert_status "unresolvable host fails" 254
