@@ -75,6 +75,14 @@ int pod_json_parse(const char *text, size_t size, size_t max_size, struct json_o
         obj = json_tokener_parse_ex(tok, text, (int)size);
         jerr = json_tokener_get_error(tok);
         end = json_tokener_get_parse_end(tok);
+        if (jerr == json_tokener_continue && end == size) {
+                /* A top-level number only ends at a delimiter: feed the terminating NUL. */
+                obj = json_tokener_parse_ex(tok, "", 1);
+                jerr = json_tokener_get_error(tok);
+                if (jerr != json_tokener_success)
+                        jerr = json_tokener_continue; /* report the truncation, not the NUL */
+                end = size;
+        }
         json_tokener_free(tok);
 
         if (jerr == json_tokener_success) {
@@ -116,10 +124,12 @@ struct json_object *pod_json_get(struct json_object *obj, const char *key) {
                 return NULL;
 
         /* Go maps every key to a field exactly or case-insensitively and assigns in document
-         * order, so the last key that matches the field wins. */
-        json_object_object_foreach(obj, k, v) if (strcasecmp(k, key) == 0) found = v;
-        if (found && json_object_is_type(found, json_type_null))
-                return NULL;
+         * order, and null leaves a field untouched: the last non-null matching key wins.
+         * (json-c keeps JSON null as a NULL value.) */
+        json_object_object_foreach (obj, k, v) {
+                if (v && strcasecmp(k, key) == 0)
+                        found = v;
+        }
         return found;
 }
 

@@ -44,6 +44,15 @@ static const struct pod_verb verbs[] = {
           "  validate FILE.aci...           Check structure, entries and manifest\n\n"
           "ID is a full image ID, a unique prefix (sha512- and at least 2 hex digits) or\n"
           "NAME[:VERSION][,LABEL=VALUE...]." },
+        { "trust", 0, -1, verb_trust, "Trust a signing key for an image name prefix or all images",
+          "[--prefix=PREFIX | --root] [--skip-fingerprint-review] [KEYFILE|URL...]\n"
+          "       pod trust --list\n\n"
+          "  --prefix=PREFIX            Trust the key for image names under PREFIX; without\n"
+          "                             KEYFILE|URL, discover it (ac-discovery-pubkeys)\n"
+          "  --root                     Trust the key for every image (needs KEYFILE|URL)\n"
+          "  --skip-fingerprint-review  Do not ask for confirmation (for scripts)\n"
+          "  --list                     List trusted keys (vendor and admin)\n"
+          "Key URLs must be https:// unless --insecure-options=pubkey is given" },
         { "version", 0, 0, verb_version, "Show versions, libraries and usable kernel features",
           "" },
 };
