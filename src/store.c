@@ -689,6 +689,8 @@ static int tmp_dir_make(struct pod_store *s, struct tmp_dir *t) {
                         return -errno;
                 }
                 fd = openat(s->tmp_fd, t->name, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+                if (fd < 0 && errno == ENOENT)
+                        continue; /* a cleaner took it for stale before we locked it */
                 if (fd < 0)
                         return -errno;
                 if (flock(fd, LOCK_EX) < 0)
