@@ -1,0 +1,515 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <fcntl.h>
+#include <json-c/json.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "fd-util.h"
+#include "macro.h"
+#include "podinfo.h"
+
+#define NET_INFO_MAX (1u << 20)
+
+static void json_putp(struct json_object **j) {
+        if (*j)
+                (void)json_object_put(*j);
+}
+#define _cleanup_json_ _cleanup_(json_putp)
+
+static void json_tokener_freep(struct json_tokener **t) {
+        if (*t)
+                json_tokener_free(*t);
+}
+
+static int parse_json(const char *text, size_t size, struct json_object **ret) {
+        _cleanup_(json_tokener_freep) struct json_tokener *tok = NULL;
+        struct json_object *j;
+
+        if (size > INT32_MAX)
+                return -EFBIG;
+        tok = json_tokener_new();
+        if (!tok)
+                return -ENOMEM;
+        j = json_tokener_parse_ex(tok, text, (int)size);
+        if (!j || json_tokener_get_error(tok) != json_tokener_success) {
+                if (j)
+                        (void)json_object_put(j);
+                return -EBADMSG;
+        }
+        /* trailing garbage after the value is not JSON either */
+        for (size_t off = json_tokener_get_parse_end(tok); off < size; off++)
+                if (!strchr(" \t\r\n", text[off])) {
+                        (void)json_object_put(j);
+                        return -EBADMSG;
+                }
+        *ret = j;
+        return 0;
+}
+
+static const char *json_get_string(struct json_object *o, const char *key) {
+        struct json_object *v;
+
+        if (!o || !json_object_is_type(o, json_type_object) ||
+            !json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_string))
+                return NULL;
+        return json_object_get_string(v);
+}
+
+static int strdup_or_null(const char *s, char **ret) {
+        if (!s) {
+                *ret = NULL;
+                return 0;
+        }
+        *ret = strdup(s);
+        return *ret ? 0 : -ENOMEM;
+}
+
+struct pod_info *pod_info_free(struct pod_info *i) {
+        if (!i)
+                return NULL;
+        for (size_t k = 0; k < i->n_apps; k++) {
+                free(i->apps[k].name);
+                free(i->apps[k].image_name);
+        }
+        free(i->apps);
+        for (size_t k = 0; k < i->n_nets; k++) {
+                free(i->nets[k].name);
+                free(i->nets[k].ip);
+                free(i->nets[k].ifname);
+        }
+        free(i->nets);
+        free(i->unit);
+        free(i);
+        return NULL;
+}
+
+void pod_info_list_free(struct pod_info **l, size_t n) {
+        if (!l)
+                return;
+        for (size_t k = 0; k < n; k++)
+                (void)pod_info_free(l[k]);
+        free(l);
+}
+
+/* apps[].name and apps[].image.name only; anything else in the manifest is not ours. */
+static int load_apps(int fd, struct pod_info *i) {
+        _cleanup_free_ char *text = NULL;
+        _cleanup_json_ struct json_object *root = NULL;
+        struct json_object *apps;
+        size_t size = 0, n;
+        int r;
+
+        r = pod_poddir_read_manifest(fd, &text, &size);
+        if (r == -ENOENT) {
+                i->manifest_missing = true;
+                return 0;
+        }
+        if (r < 0)
+                return r;
+        r = parse_json(text, size, &root);
+        if (r < 0)
+                return r;
+        if (!json_object_is_type(root, json_type_object) ||
+            !json_object_object_get_ex(root, "apps", &apps) ||
+            !json_object_is_type(apps, json_type_array))
+                return 0; /* a pod without apps */
+
+        n = json_object_array_length(apps);
+        if (n == 0)
+                return 0;
+        i->apps = calloc(n, sizeof(*i->apps));
+        if (!i->apps)
+                return -ENOMEM;
+        for (size_t k = 0; k < n; k++) {
+                struct json_object *a = json_object_array_get_idx(apps, k), *img = NULL;
+                const char *name = json_get_string(a, "name");
+
+                if (!name)
+                        continue;
+                if (json_object_is_type(a, json_type_object))
+                        (void)json_object_object_get_ex(a, "image", &img);
+                struct pod_info_app *app = &i->apps[i->n_apps];
+                r = strdup_or_null(name, &app->name);
+                if (r < 0)
+                        return r;
+                i->n_apps++;
+                r = strdup_or_null(json_get_string(img, "name"), &app->image_name);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+static int load_nets(int fd, struct pod_info *i) {
+        _cleanup_free_ char *text = NULL;
+        _cleanup_json_ struct json_object *root = NULL;
+        size_t size = 0, n;
+        int r;
+
+        r = read_full_file_at(fd, "net-info.json", NET_INFO_MAX, &text, &size);
+        if (r == -ENOENT)
+                return 0;
+        if (r < 0)
+                return r;
+        r = parse_json(text, size, &root);
+        if (r < 0)
+                return r;
+        if (!json_object_is_type(root, json_type_array))
+                return -EBADMSG;
+        n = json_object_array_length(root);
+        if (n == 0)
+                return 0;
+        i->nets = calloc(n, sizeof(*i->nets));
+        if (!i->nets)
+                return -ENOMEM;
+        for (size_t k = 0; k < n; k++) {
+                struct json_object *o = json_object_array_get_idx(root, k);
+                struct pod_info_net *net = &i->nets[i->n_nets];
+                const char *name = json_get_string(o, "netName");
+
+                if (!name)
+                        continue;
+                r = strdup_or_null(name, &net->name);
+                if (r < 0)
+                        return r;
+                i->n_nets++;
+                r = strdup_or_null(json_get_string(o, "ip"), &net->ip);
+                if (r < 0)
+                        return r;
+                r = strdup_or_null(json_get_string(o, "ifName"), &net->ifname);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+int pod_info_load_fd(int fd, const char *uuid, enum pod_phase phase, bool locked, unsigned flags,
+                     struct pod_info **ret) {
+        _cleanup_(pod_info_freep) struct pod_info *i = NULL;
+        int r;
+
+        i = calloc(1, sizeof(*i));
+        if (!i)
+                return -ENOMEM;
+        (void)snprintf(i->uuid, sizeof(i->uuid), "%s", uuid);
+        i->phase = phase;
+        i->state = pod_state_from_phase(phase, locked);
+
+        r = pod_poddir_get_created(fd, &i->created);
+        if (r < 0 && r != -ENOENT)
+                return r;
+
+        /* A half-written pid (stage1 writing it) reads as unknown. */
+        r = pod_poddir_read_pid(fd, &i->pid, &i->started);
+        if (r < 0 && r != -ENOENT && r != -ENODATA && r != -EBADMSG)
+                return r;
+
+        r = pod_poddir_read_unit(fd, &i->unit);
+        if (r < 0 && r != -ENOENT && r != -ENODATA && r != -EBADMSG)
+                return r;
+
+        r = load_apps(fd, i);
+        if (r < 0 && r != -EBADMSG)
+                return r;
+        if (r == -EBADMSG)
+                i->manifest_missing = true;
+
+        r = load_nets(fd, i);
+        if (r < 0 && r != -EBADMSG)
+                return r;
+
+        if ((flags & POD_INFO_EXIT_CODES) && !(phase == POD_PHASE_RUN && locked))
+                for (size_t k = 0; k < i->n_apps; k++) {
+                        r = pod_poddir_read_app_status(fd, i->apps[k].name, &i->apps[k].exit_code);
+                        if (r >= 0)
+                                i->apps[k].has_exit_code = true;
+                        else if (r != -ENOENT && r != -ENODATA && r != -EBADMSG && r != -EINVAL)
+                                return r;
+                }
+
+        *ret = TAKE_PTR(i);
+        return 0;
+}
+
+int pod_info_load(struct pod_poddir *p, unsigned flags, struct pod_info **ret) {
+        enum pod_state state;
+        int r;
+
+        r = pod_poddir_get_state(p, &state);
+        if (r < 0)
+                return r;
+        /* the lock is held iff the state says so (prepared is never reported as locked) */
+        return pod_info_load_fd(p->fd, p->uuid, p->phase,
+                                state == POD_STATE_PREPARING || state == POD_STATE_RUNNING ||
+                                        state == POD_STATE_DELETING,
+                                flags, ret);
+}
+
+static int list_phase(int pods_fd, enum pod_phase phase, unsigned flags, struct pod_info ***l,
+                      size_t *n, size_t *alloc) {
+        _cleanup_closedir_ DIR *d = NULL;
+        struct dirent *de;
+        int dfd, r;
+
+        dfd = openat(pods_fd, pod_phase_to_string(phase),
+                     O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+        if (dfd < 0)
+                return errno == ENOENT ? 0 : -errno;
+        d = fdopendir(dfd);
+        if (!d) {
+                r = -errno;
+                (void)close(dfd);
+                return r;
+        }
+
+        while ((de = readdir(d))) {
+                _cleanup_close_ int fd = -EBADF;
+                struct pod_info *i = NULL;
+                bool locked = false;
+
+                if (de->d_type != DT_DIR && de->d_type != DT_UNKNOWN)
+                        continue;
+                if (!pod_uuid_string_valid(de->d_name))
+                        continue;
+                fd = openat(dfd, de->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+                if (fd < 0) {
+                        if (errno == ENOENT || errno == ENOTDIR)
+                                continue; /* moved on or deleted since readdir */
+                        return -errno;
+                }
+                /* The lock decides nothing for embryo and prepared: spare the probe. */
+                if (phase != POD_PHASE_EMBRYO && phase != POD_PHASE_PREPARED) {
+                        r = pod_poddir_fd_is_locked(fd);
+                        if (r < 0)
+                                return r;
+                        locked = r > 0;
+                }
+                r = pod_info_load_fd(fd, de->d_name, phase, locked, flags, &i);
+                if (r == -ENOENT)
+                        continue;
+                if (r < 0)
+                        return r;
+                if (*n >= *alloc) {
+                        size_t na = *alloc ? *alloc * 2 : 64;
+                        struct pod_info **t = realloc(*l, na * sizeof(*t));
+                        if (!t) {
+                                (void)pod_info_free(i);
+                                return -ENOMEM;
+                        }
+                        *l = t;
+                        *alloc = na;
+                }
+                (*l)[(*n)++] = i;
+        }
+        return 0;
+}
+
+static int cmp_uuid_phase(const void *a, const void *b) {
+        const struct pod_info *x = *(struct pod_info *const *)a, *y = *(struct pod_info *const *)b;
+        int c = strcmp(x->uuid, y->uuid);
+
+        if (c != 0)
+                return c;
+        return (int)x->phase - (int)y->phase;
+}
+
+static int cmp_created(const void *a, const void *b) {
+        const struct pod_info *x = *(struct pod_info *const *)a, *y = *(struct pod_info *const *)b;
+
+        if (x->created.tv_sec != y->created.tv_sec)
+                return x->created.tv_sec < y->created.tv_sec ? -1 : 1;
+        if (x->created.tv_nsec != y->created.tv_nsec)
+                return x->created.tv_nsec < y->created.tv_nsec ? -1 : 1;
+        return strcmp(x->uuid, y->uuid);
+}
+
+int pod_info_list(int pods_fd, unsigned flags, struct pod_info ***ret, size_t *ret_n) {
+        struct pod_info **l = NULL;
+        size_t n = 0, alloc = 0, m = 0;
+        int r;
+
+        for (int p = 0; p < _POD_PHASE_MAX; p++) {
+                r = list_phase(pods_fd, (enum pod_phase)p, flags, &l, &n, &alloc);
+                if (r < 0) {
+                        pod_info_list_free(l, n);
+                        return r;
+                }
+        }
+
+        /* Seen twice = moved forward while we read: keep the later phase. */
+        if (n > 1)
+                qsort(l, n, sizeof(*l), cmp_uuid_phase);
+        for (size_t k = 0; k < n; k++) {
+                if (k + 1 < n && streq(l[k]->uuid, l[k + 1]->uuid)) {
+                        (void)pod_info_free(l[k]);
+                        continue;
+                }
+                l[m++] = l[k];
+        }
+        if (m > 1)
+                qsort(l, m, sizeof(*l), cmp_created);
+
+        *ret = l;
+        *ret_n = m;
+        return 0;
+}
+
+static int64_t timespec_ns(struct timespec t) {
+        return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
+}
+
+static int add(struct json_object *o, const char *key, struct json_object *v) {
+        if (!v)
+                return -ENOMEM;
+        if (json_object_object_add(o, key, v) < 0) {
+                (void)json_object_put(v);
+                return -ENOMEM;
+        }
+        return 0;
+}
+
+static int append(struct json_object *a, struct json_object *v) {
+        if (!v)
+                return -ENOMEM;
+        if (json_object_array_add(a, v) < 0) {
+                (void)json_object_put(v);
+                return -ENOMEM;
+        }
+        return 0;
+}
+
+static int add_string_or_null(struct json_object *o, const char *key, const char *s) {
+        if (!s)
+                return json_object_object_add(o, key, NULL) < 0 ? -ENOMEM : 0;
+        return add(o, key, json_object_new_string(s));
+}
+
+static int info_to_object(const struct pod_info *i, struct json_object **ret) {
+        _cleanup_json_ struct json_object *o = json_object_new_object();
+        struct json_object *names, *apps, *nets;
+        bool exited = (i->phase == POD_PHASE_RUN && i->state == POD_STATE_EXITED) ||
+                      i->phase == POD_PHASE_EXITED_GARBAGE;
+        int r;
+
+        if (!o)
+                return -ENOMEM;
+        r = add(o, "name", json_object_new_string(i->uuid));
+        if (r >= 0)
+                r = add(o, "state", json_object_new_string(pod_state_to_string(i->state)));
+        if (r >= 0)
+                r = add(o, "phase", json_object_new_string(pod_phase_to_string(i->phase)));
+        if (r < 0)
+                return r;
+
+        r = add(o, "networks", nets = json_object_new_array());
+        for (size_t k = 0; r >= 0 && k < i->n_nets; k++) {
+                struct json_object *n = json_object_new_object();
+                r = append(nets, n);
+                if (r >= 0)
+                        r = add(n, "netName", json_object_new_string(i->nets[k].name));
+                if (r >= 0)
+                        r = add_string_or_null(n, "ip", i->nets[k].ip);
+                if (r >= 0 && i->nets[k].ifname)
+                        r = add(n, "ifName", json_object_new_string(i->nets[k].ifname));
+        }
+        if (r >= 0)
+                r = add(o, "app_names", names = json_object_new_array());
+        for (size_t k = 0; r >= 0 && k < i->n_apps; k++)
+                r = append(names, json_object_new_string(i->apps[k].name));
+        if (r >= 0)
+                r = add(o, "apps", apps = json_object_new_array());
+        for (size_t k = 0; r >= 0 && k < i->n_apps; k++) {
+                struct json_object *a = json_object_new_object();
+                r = append(apps, a);
+                if (r >= 0)
+                        r = add(a, "name", json_object_new_string(i->apps[k].name));
+                if (r >= 0)
+                        r = add_string_or_null(a, "image_name", i->apps[k].image_name);
+                if (r >= 0 && i->apps[k].has_exit_code)
+                        r = add(a, "exit_code", json_object_new_int(i->apps[k].exit_code));
+        }
+        if (r >= 0 && i->created.tv_sec != 0)
+                r = add(o, "created_at", json_object_new_int64(timespec_ns(i->created)));
+        if (r >= 0 && i->started.tv_sec != 0)
+                r = add(o, "started_at", json_object_new_int64(timespec_ns(i->started)));
+        if (r >= 0 && i->pid > 0)
+                r = add(o, "pid", json_object_new_int(i->pid));
+        if (r >= 0)
+                r = add_string_or_null(o, "unit", i->unit);
+        if (r >= 0)
+                r = add(o, "exited", json_object_new_boolean(exited));
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(o);
+        return 0;
+}
+
+static int to_text(struct json_object *o, bool pretty, char **ret) {
+        const char *s;
+        int fl = JSON_C_TO_STRING_NOSLASHESCAPE;
+
+        fl |= pretty ? JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED : JSON_C_TO_STRING_PLAIN;
+        s = json_object_to_json_string_ext(o, fl);
+        if (!s)
+                return -ENOMEM;
+        *ret = strdup(s);
+        return *ret ? 0 : -ENOMEM;
+}
+
+int pod_info_to_json(const struct pod_info *i, bool pretty, char **ret) {
+        _cleanup_json_ struct json_object *o = NULL;
+        int r;
+
+        r = info_to_object(i, &o);
+        if (r < 0)
+                return r;
+        return to_text(o, pretty, ret);
+}
+
+int pod_info_list_to_json(struct pod_info *const *l, size_t n, bool pretty, char **ret) {
+        _cleanup_json_ struct json_object *a = json_object_new_array();
+        int r;
+
+        if (!a)
+                return -ENOMEM;
+        for (size_t k = 0; k < n; k++) {
+                struct json_object *o = NULL;
+
+                r = info_to_object(l[k], &o);
+                if (r < 0)
+                        return r;
+                r = append(a, o);
+                if (r < 0)
+                        return r;
+        }
+        return to_text(a, pretty, ret);
+}
+
+int pod_info_manifest_text(int fd, bool pretty, char **ret, struct pod_error *reterr) {
+        _cleanup_free_ char *text = NULL;
+        _cleanup_json_ struct json_object *root = NULL;
+        size_t size = 0;
+        int r;
+
+        r = pod_poddir_read_manifest(fd, &text, &size);
+        if (r == -ENOENT)
+                return pod_error_set(reterr, r, "The pod has no manifest yet");
+        if (r < 0)
+                return pod_error_set(reterr, r, "Failed to read the pod manifest: %s",
+                                     strerror(-r));
+        r = parse_json(text, size, &root);
+        if (r < 0)
+                return pod_error_set(reterr, r, "The pod manifest is not valid JSON");
+        if (!pretty) {
+                *ret = TAKE_PTR(text);
+                return 0;
+        }
+        r = to_text(root, true, ret);
+        if (r < 0)
+                return pod_error_set(reterr, r, "Out of memory");
+        return 0;
+}
