@@ -19,8 +19,8 @@ cleanup() {
                 kill "$p" 2>/dev/null || true
         done
         if [ -d "$TAP_TMP" ]; then
-                grep -F " $TAP_TMP/" /proc/self/mountinfo | awk '{print $5}' | sort -r |
-                        while read -r m; do umount -l "$m" 2>/dev/null || true; done
+                { grep -F " $TAP_TMP/" /proc/self/mountinfo || true; } | awk '{print $5}' |
+                        sort -r | while read -r m; do umount -l "$m" 2>/dev/null || true; done
         fi
         rm -rf "$TAP_TMP"
 }
@@ -218,6 +218,7 @@ mkpod run "$W" waiter
 hold run "$W" sleep 1.5
 start=$(date +%s%N)
 TIMEFORMAT='%3U %3S'
+# shellcheck disable=SC2153 # POD comes from lib.sh
 { time "$POD" --dir="$D" status --wait "$W" >"$TAP_TMP/wait.out" 2>&1; } 2>"$TAP_TMP/wait.time"
 end=$(date +%s%N)
 elapsed_ms=$(((end - start) / 1000000))
