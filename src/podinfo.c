@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -68,6 +69,70 @@ static int strdup_or_null(const char *s, char **ret) {
         return *ret ? 0 : -ENOMEM;
 }
 
+/* One read(2), retried on EINTR.  On a regular file a short read means end of file, which
+ * spares the extra read that loop_read() would make to see it. */
+static ssize_t read_once(int fd, void *buf, size_t n) {
+        for (;;) {
+                ssize_t k = read(fd, buf, n);
+                if (k >= 0 || errno != EINTR)
+                        return k < 0 ? -errno : k;
+        }
+}
+
+/* open + read + close: for files that fit in buf (size includes the NUL). -EFBIG if not. */
+static int read_small(int dir_fd, const char *name, char *buf, size_t size, size_t *ret_len) {
+        _cleanup_close_ int fd = -EBADF;
+        ssize_t k;
+
+        fd = openat(dir_fd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY);
+        if (fd < 0)
+                return -errno;
+        k = read_once(fd, buf, size);
+        if (k < 0)
+                return (int)k;
+        if ((size_t)k >= size)
+                return -EFBIG;
+        buf[k] = 0;
+        *ret_len = (size_t)k;
+        return 0;
+}
+
+/* Whole file, up to max bytes: open + one read + close for anything under 4 KiB (a pod
+ * manifest usually is), growing the buffer only for bigger files. */
+static int read_whole(int dir_fd, const char *name, size_t max, char **ret, size_t *ret_size) {
+        _cleanup_close_ int fd = -EBADF;
+        _cleanup_free_ char *buf = NULL;
+        size_t size = 0, alloc = 4096;
+
+        fd = openat(dir_fd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY);
+        if (fd < 0)
+                return -errno;
+        buf = malloc(alloc);
+        if (!buf)
+                return -ENOMEM;
+        for (;;) {
+                ssize_t k = read_once(fd, buf + size, alloc - size - 1);
+                if (k < 0)
+                        return (int)k;
+                if (k == 0)
+                        break;
+                size += (size_t)k;
+                if (size > max)
+                        return -EFBIG;
+                if (size < alloc - 1)
+                        break; /* short read: end of file */
+                char *t = realloc(buf, alloc * 2);
+                if (!t)
+                        return -ENOMEM;
+                buf = t;
+                alloc *= 2;
+        }
+        buf[size] = 0;
+        *ret_size = size;
+        *ret = TAKE_PTR(buf);
+        return 0;
+}
+
 struct pod_info *pod_info_free(struct pod_info *i) {
         if (!i)
                 return NULL;
@@ -103,7 +168,7 @@ static int load_apps(int fd, struct pod_info *i) {
         size_t size = 0, n;
         int r;
 
-        r = pod_poddir_read_manifest(fd, &text, &size);
+        r = read_whole(fd, "pod", POD_PODDIR_MANIFEST_MAX, &text, &size);
         if (r == -ENOENT) {
                 i->manifest_missing = true;
                 return 0;
@@ -150,7 +215,7 @@ static int load_nets(int fd, struct pod_info *i) {
         size_t size = 0, n;
         int r;
 
-        r = read_full_file_at(fd, "net-info.json", NET_INFO_MAX, &text, &size);
+        r = read_whole(fd, "net-info.json", NET_INFO_MAX, &text, &size);
         if (r == -ENOENT)
                 return 0;
         if (r < 0)
@@ -187,6 +252,27 @@ static int load_nets(int fd, struct pod_info *i) {
         return 0;
 }
 
+static int load_unit(int fd, struct pod_info *i) {
+        char buf[257];
+        size_t len = 0;
+        int r;
+
+        r = read_small(fd, "unit", buf, sizeof(buf), &len);
+        if (r == -ENOENT || r == -EFBIG)
+                return 0;
+        if (r < 0)
+                return r;
+        while (len > 0 && (buf[len - 1] == '\n' || buf[len - 1] == ' '))
+                buf[--len] = 0;
+        if (len == 0)
+                return 0;
+        for (size_t k = 0; k < len; k++)
+                if ((unsigned char)buf[k] <= ' ' || buf[k] == 127)
+                        return 0; /* not a unit name: unknown */
+        i->unit = strdup(buf);
+        return i->unit ? 0 : -ENOMEM;
+}
+
 int pod_info_load_fd(int fd, const char *uuid, enum pod_phase phase, bool locked, unsigned flags,
                      struct pod_info **ret) {
         _cleanup_(pod_info_freep) struct pod_info *i = NULL;
@@ -203,23 +289,33 @@ int pod_info_load_fd(int fd, const char *uuid, enum pod_phase phase, bool locked
         if (r < 0 && r != -ENOENT)
                 return r;
 
-        /* A half-written pid (stage1 writing it) reads as unknown. */
-        r = pod_poddir_read_pid(fd, &i->pid, &i->started);
-        if (r < 0 && r != -ENOENT && r != -ENODATA && r != -EBADMSG)
+        if (flags & POD_INFO_PID) {
+                /* A half-written pid (stage1 writing it) reads as unknown. */
+                r = pod_poddir_read_pid(fd, &i->pid, &i->started);
+                if (r < 0 && r != -ENOENT && r != -ENODATA && r != -EBADMSG)
+                        return r;
+        } else {
+                struct stat st;
+
+                if (fstatat(fd, "pid", &st, AT_SYMLINK_NOFOLLOW) >= 0)
+                        i->started = st.st_mtim;
+                else if (errno != ENOENT)
+                        return -errno;
+        }
+
+        r = load_unit(fd, i);
+        if (r < 0)
                 return r;
 
-        r = pod_poddir_read_unit(fd, &i->unit);
-        if (r < 0 && r != -ENOENT && r != -ENODATA && r != -EBADMSG)
-                return r;
-
+        /* A damaged manifest or network file hides that column, not the pod. */
         r = load_apps(fd, i);
-        if (r < 0 && r != -EBADMSG)
+        if (r == -ENOMEM)
                 return r;
-        if (r == -EBADMSG)
+        if (r < 0)
                 i->manifest_missing = true;
 
         r = load_nets(fd, i);
-        if (r < 0 && r != -EBADMSG)
+        if (r == -ENOMEM)
                 return r;
 
         if ((flags & POD_INFO_EXIT_CODES) && !(phase == POD_PHASE_RUN && locked))
@@ -281,12 +377,14 @@ static int list_phase(int pods_fd, enum pod_phase phase, unsigned flags, struct 
                                 continue; /* moved on or deleted since readdir */
                         return -errno;
                 }
-                /* The lock decides nothing for embryo and prepared: spare the probe. */
-                if (phase != POD_PHASE_EMBRYO && phase != POD_PHASE_PREPARED) {
-                        r = pod_poddir_fd_is_locked(fd);
-                        if (r < 0)
-                                return r;
-                        locked = r > 0;
+                /* The lock decides nothing for embryo and prepared: spare the probe.  A
+                 * shared lock we get is kept until close: nobody deletes the pod while we
+                 * read it, and there is no unlock call to pay. */
+                if (phase != POD_PHASE_EMBRYO && phase != POD_PHASE_PREPARED &&
+                    flock(fd, LOCK_SH | LOCK_NB) < 0) {
+                        if (errno != EWOULDBLOCK)
+                                return -errno;
+                        locked = true;
                 }
                 r = pod_info_load_fd(fd, de->d_name, phase, locked, flags, &i);
                 if (r == -ENOENT)

@@ -50,6 +50,7 @@ struct pod_info {
 
 enum {
         POD_INFO_EXIT_CODES = 1 << 0, /* read status/<app> of pods that are not running */
+        POD_INFO_PID = 1 << 1,        /* read the pid value (its mtime, "started", always) */
 };
 
 struct pod_info *pod_info_free(struct pod_info *i);
@@ -63,7 +64,8 @@ int pod_info_load(struct pod_poddir *p, unsigned flags, struct pod_info **ret);
 
 /* Every pod in every phase, sorted by creation time then UUID.  A pod moving between
  * phases while we read is shown once, in its later phase; one deleted meanwhile is
- * skipped. */
+ * skipped.  The lock probe of each pod is a LOCK_SH|LOCK_NB kept while its files are read
+ * (so it cannot be deleted under us), about a dozen system calls per pod in all. */
 int pod_info_list(int pods_fd, unsigned flags, struct pod_info ***ret, size_t *ret_n);
 void pod_info_list_free(struct pod_info **l, size_t n);
 

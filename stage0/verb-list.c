@@ -198,7 +198,8 @@ int verb_list(int argc, char *argv[]) {
         if (r < 0)
                 return r;
         if (pods_fd >= 0) {
-                r = pod_info_list(pods_fd, 0, &list.l, &list.n);
+                r = pod_info_list(pods_fd, arg_format != FORMAT_TEXT ? POD_INFO_PID : 0, &list.l,
+                                  &list.n);
                 if (r < 0)
                         return log_error_errno(r, "Failed to list the pods in '%s/pods': %m",
                                                arg_dir);

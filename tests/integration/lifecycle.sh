@@ -384,6 +384,9 @@ for p in "${GC_PIDS[@]}" "${LIST_PIDS[@]}"; do
         wait "$p"
 done
 touch "$TAP_TMP/gc-errors" "$TAP_TMP/list-errors"
+# A sweep skips a pod that a concurrent list holds share-locked for an instant (by design:
+# the next gc takes it), so one quiet gc run finishes the job.
+"$POD" --dir="$D" gc --grace-period=0s 2>>"$TAP_TMP/gc-errors" || echo "final gc failed" >>"$TAP_TMP/gc-errors"
 # gc logs its summary at info level; anything else is an error
 errs=$(grep -v '^gc: [0-9]* pods marked' "$TAP_TMP/gc-errors" || true)
 tap_check "concurrent gc: no errors" "$([ -z "$errs" ] && echo 0 || echo 1)" "$errs"

@@ -296,6 +296,24 @@ static void test_gc(void) {
         hold_prep = hold_lock("prepare", preparing, LOCK_EX);
         hold_del = hold_lock("exited-garbage", deleting, LOCK_EX);
 
+        {
+                static const char *damaged = "dddd0000-0000-4000-8000-000000000001";
+                char path[256];
+                struct pod_info *di = NULL;
+                int dfd;
+
+                make_pod("exited-garbage", damaged, "z");
+                (void)snprintf(path, sizeof(path), "exited-garbage/%s", damaged);
+                dfd = openat(pods_fd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+                tap_is_int(write_file_atomic_at(dfd, "pod", "{\"apps\": [", 10, 0644), 0,
+                           "damage a manifest");
+                tap_is_int(pod_info_load_fd(dfd, damaged, POD_PHASE_EXITED_GARBAGE, false, 0, &di),
+                           0, "a damaged manifest does not fail the pod info");
+                tap_ok(di && di->manifest_missing && di->n_apps == 0,
+                       "damaged manifest: no apps shown");
+                (void)pod_info_free(di);
+                close(dfd);
+        }
         tap_is_int(pod_info_list(pods_fd, 0, &l, &n), 0, "list all pods");
         for (size_t i = 0; i < n; i++)
                 seen[l[i]->state] = true;
