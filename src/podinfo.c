@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
 #include <fcntl.h>
-#include <json-c/json.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,46 +9,12 @@
 #include <unistd.h>
 
 #include "fd-util.h"
+#include "json-util.h"
 #include "macro.h"
+#include "manifest.h"
 #include "podinfo.h"
 
 #define NET_INFO_MAX (1u << 20)
-
-static void json_putp(struct json_object **j) {
-        if (*j)
-                (void)json_object_put(*j);
-}
-#define _cleanup_json_ _cleanup_(json_putp)
-
-static void json_tokener_freep(struct json_tokener **t) {
-        if (*t)
-                json_tokener_free(*t);
-}
-
-static int parse_json(const char *text, size_t size, struct json_object **ret) {
-        _cleanup_(json_tokener_freep) struct json_tokener *tok = NULL;
-        struct json_object *j;
-
-        if (size > INT32_MAX)
-                return -EFBIG;
-        tok = json_tokener_new();
-        if (!tok)
-                return -ENOMEM;
-        j = json_tokener_parse_ex(tok, text, (int)size);
-        if (!j || json_tokener_get_error(tok) != json_tokener_success) {
-                if (j)
-                        (void)json_object_put(j);
-                return -EBADMSG;
-        }
-        /* trailing garbage after the value is not JSON either */
-        for (size_t off = json_tokener_get_parse_end(tok); off < size; off++)
-                if (!strchr(" \t\r\n", text[off])) {
-                        (void)json_object_put(j);
-                        return -EBADMSG;
-                }
-        *ret = j;
-        return 0;
-}
 
 static const char *json_get_string(struct json_object *o, const char *key) {
         struct json_object *v;
@@ -160,51 +125,32 @@ void pod_info_list_free(struct pod_info **l, size_t n) {
         free(l);
 }
 
-/* apps[].name and apps[].image.name only; anything else in the manifest is not ours. */
+/* The apps of the pod manifest: name and image name.  The manifest is parsed and checked
+ * by the manifest module; one that does not pass shows no apps (manifest_missing). */
 static int load_apps(int fd, struct pod_info *i) {
+        _cleanup_(pod_pod_manifest_freep) struct pod_pod_manifest *m = NULL;
         _cleanup_free_ char *text = NULL;
-        _cleanup_json_ struct json_object *root = NULL;
-        struct json_object *apps;
-        size_t size = 0, n;
+        size_t size = 0;
         int r;
 
         r = read_whole(fd, "pod", POD_PODDIR_MANIFEST_MAX, &text, &size);
-        if (r == -ENOENT) {
-                i->manifest_missing = true;
-                return 0;
-        }
         if (r < 0)
                 return r;
-        r = parse_json(text, size, &root);
+        r = pod_pod_manifest_parse(text, size, &m, NULL);
         if (r < 0)
                 return r;
-        if (!json_object_is_type(root, json_type_object) ||
-            !json_object_object_get_ex(root, "apps", &apps) ||
-            !json_object_is_type(apps, json_type_array))
-                return 0; /* a pod without apps */
-
-        n = json_object_array_length(apps);
-        if (n == 0)
+        if (m->n_apps == 0)
                 return 0;
-        i->apps = calloc(n, sizeof(*i->apps));
+        i->apps = calloc(m->n_apps, sizeof(*i->apps));
         if (!i->apps)
                 return -ENOMEM;
-        for (size_t k = 0; k < n; k++) {
-                struct json_object *a = json_object_array_get_idx(apps, k), *img = NULL;
-                const char *name = json_get_string(a, "name");
-
-                if (!name)
-                        continue;
-                if (json_object_is_type(a, json_type_object))
-                        (void)json_object_object_get_ex(a, "image", &img);
+        for (size_t k = 0; k < m->n_apps; k++) {
                 struct pod_info_app *app = &i->apps[i->n_apps];
-                r = strdup_or_null(name, &app->name);
-                if (r < 0)
-                        return r;
+
+                /* move the strings over instead of copying them */
+                app->name = TAKE_PTR(m->apps[k].name);
+                app->image_name = TAKE_PTR(m->apps[k].image.name);
                 i->n_apps++;
-                r = strdup_or_null(json_get_string(img, "name"), &app->image_name);
-                if (r < 0)
-                        return r;
         }
         return 0;
 }
@@ -220,7 +166,7 @@ static int load_nets(int fd, struct pod_info *i) {
                 return 0;
         if (r < 0)
                 return r;
-        r = parse_json(text, size, &root);
+        r = pod_json_parse(text, size, NET_INFO_MAX, &root, NULL);
         if (r < 0)
                 return r;
         if (!json_object_is_type(root, json_type_array))
@@ -307,7 +253,7 @@ int pod_info_load_fd(int fd, const char *uuid, enum pod_phase phase, bool locked
         if (r < 0)
                 return r;
 
-        /* A damaged manifest or network file hides that column, not the pod. */
+        /* A missing or damaged manifest or network file hides that column, not the pod. */
         r = load_apps(fd, i);
         if (r == -ENOMEM)
                 return r;
@@ -599,9 +545,9 @@ int pod_info_manifest_text(int fd, bool pretty, char **ret, struct pod_error *re
         if (r < 0)
                 return pod_error_set(reterr, r, "Failed to read the pod manifest: %s",
                                      strerror(-r));
-        r = parse_json(text, size, &root);
+        r = pod_json_parse(text, size, POD_PODDIR_MANIFEST_MAX, &root, reterr);
         if (r < 0)
-                return pod_error_set(reterr, r, "The pod manifest is not valid JSON");
+                return pod_error_prefix(reterr, r, "The pod manifest is not valid JSON");
         if (!pretty) {
                 *ret = TAKE_PTR(text);
                 return 0;

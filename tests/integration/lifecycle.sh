@@ -40,8 +40,8 @@ check() { # check DESC -- test-command...
 mkpod() {
         local dir=$PODS/$1/$2 image=${4:-example.com/$3}
         mkdir -p "$dir"
-        printf '{"acKind":"PodManifest","acVersion":"0.8.11","apps":[{"name":"%s","image":{"name":"%s","id":"sha512-%s"}}],"volumes":[]}\n' \
-                "$3" "$image" "0000" >"$dir/pod"
+        printf '{"acKind":"PodManifest","acVersion":"0.8.11","apps":[{"name":"%s","image":{"name":"%s","id":"sha512-%064d"}}],"volumes":[]}\n' \
+                "$3" "$image" 0 >"$dir/pod"
         touch -d '2026-01-02 03:04:05' "$dir/pod-created"
 }
 
@@ -103,7 +103,7 @@ mkdir -p "$PODS/embryo/$E"
 mkpod prepare "$P1" prep1
 mkpod prepare "$P2" prep2
 mkpod prepared "$Q" ready
-mkpod run "$R1" web quay.example/web:1
+mkpod run "$R1" web quay.example/web
 mkpod run "$R2" job
 mkpod exited-garbage "$G1" old1
 mkpod exited-garbage "$G2" old2
@@ -130,7 +130,7 @@ LIST=$OUT
 assert_match "legend" "$LIST" "^UUID +APP +IMAGE NAME +STATE +CREATED +STARTED +UNIT +NETWORKS$"
 for row in "${E:0:8} +- +- +embryo" "${P1:0:8} +prep1 +example.com/prep1 +preparing" \
         "${P2:0:8} +prep2 +example.com/prep2 +aborted prepare" "${Q:0:8} +ready +example.com/ready +prepared" \
-        "${R1:0:8} +web +quay.example/web:1 +running" "${R2:0:8} +job +example.com/job +exited" \
+        "${R1:0:8} +web +quay.example/web +running" "${R2:0:8} +job +example.com/job +exited" \
         "${G1:0:8} +old1 +example.com/old1 +exited garbage" "${G2:0:8} +old2 +example.com/old2 +deleting" \
         "${G3:0:8} +never1 +example.com/never1 +garbage" "${G4:0:8} +never2 +example.com/never2 +deleting"; do
         assert_match "list row: $row" "$LIST" "^$row "
@@ -145,7 +145,7 @@ tap_check "list: one row per pod plus the legend" "$([ "$rows" = 11 ] && echo 0 
 pod list --full --no-legend
 assert_no_match "--no-legend drops the legend" "$OUT" "^UUID"
 assert_match "--full: whole UUID and absolute times" "$OUT" \
-        "^$R1 +web +quay.example/web:1 +running +2026-01-02 03:04:05.000 \+0000 UTC +2026-01-02 03:05:06.000 \+0000 UTC +pod-30000001.scope "
+        "^$R1 +web +quay.example/web +running +2026-01-02 03:04:05.000 \+0000 UTC +2026-01-02 03:05:06.000 \+0000 UTC +pod-30000001.scope "
 
 pod list --format=json
 assert_status "list --format=json exits 0" 0
@@ -160,7 +160,7 @@ for pair in "$E:embryo" "$P1:preparing" "$P2:aborted prepare" "$Q:prepared" "$R1
         tap_check "json state of ${u:0:8} is '$s'" "$([ "$got" = "$s" ] && echo 0 || echo 1)" "got '$got'"
 done
 check "json: app_names" -- test "$(q "$R1" '.app_names[0]')" = web
-check "json: apps[].image_name" -- test "$(q "$R1" '.apps[0].image_name')" = quay.example/web:1
+check "json: apps[].image_name" -- test "$(q "$R1" '.apps[0].image_name')" = quay.example/web
 check "json: unit" -- test "$(q "$R1" .unit)" = pod-30000001.scope
 check "json: pid" -- test "$(q "$R1" .pid)" = "$R1_HOLDER"
 check "json: networks" -- test "$(q "$R1" '.networks[0].netName + "=" + .networks[0].ip')" = default=10.1.0.2

@@ -42,8 +42,8 @@ static void make_pod(const char *phase, const char *uuid, const char *app) {
                 abort();
         (void)snprintf(m, sizeof(m),
                        "{\"acKind\":\"PodManifest\",\"acVersion\":\"0.8.11\",\"apps\":[{\"name\":"
-                       "\"%s\",\"image\":{\"name\":\"example.com/%s\",\"id\":\"sha512-00\"}}]}",
-                       app, app);
+                       "\"%s\",\"image\":{\"name\":\"example.com/%s\",\"id\":\"sha512-%064d\"}}]}",
+                       app, app, 0);
         if (write_file_atomic_at(fd, "pod", m, strlen(m), 0644) < 0 ||
             write_file_atomic_at(fd, "pod-created", "", 0, 0644) < 0)
                 abort();
@@ -315,8 +315,16 @@ static void test_gc(void) {
                 close(dfd);
         }
         tap_is_int(pod_info_list(pods_fd, 0, &l, &n), 0, "list all pods");
-        for (size_t i = 0; i < n; i++)
+        for (size_t i = 0; i < n; i++) {
                 seen[l[i]->state] = true;
+                if (streq(l[i]->uuid, exited)) {
+                        tap_ok(l[i]->n_apps == 1 && streq(l[i]->apps[0].name, "a") &&
+                                       l[i]->apps[0].image_name &&
+                                       streq(l[i]->apps[0].image_name, "example.com/a"),
+                               "list: app and image name from the pod manifest");
+                        tap_ok(!l[i]->manifest_missing, "list: manifest parsed");
+                }
+        }
         tap_ok(seen[POD_STATE_EXITED] && seen[POD_STATE_RUNNING] &&
                        seen[POD_STATE_ABORTED_PREPARE] && seen[POD_STATE_PREPARING] &&
                        seen[POD_STATE_PREPARED] && seen[POD_STATE_DELETING] &&
