@@ -10,8 +10,8 @@
  * (optionally "ifName", "mask", "hostIP"); absent = no networks known.
  *
  * Owns: struct pod_info, reading it, enumerating all pods, JSON output.  Does not own:
- * the state machine (poddir.h), validating pod manifests (manifest.h: we only read
- * apps[].name and apps[].image.name, tolerating anything else). */
+ * the state machine (poddir.h), parsing pod manifests (manifest.h; a pod whose manifest is
+ * missing or does not parse is still listed, without apps). */
 
 #include <stdbool.h>
 #include <stddef.h>
