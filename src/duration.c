@@ -42,7 +42,7 @@ int pod_duration_parse(const char *s, uint64_t *ret_usec) {
                 return -EINVAL;
 
         while (*p) {
-                uint64_t whole = 0, frac = 0, frac_div = 1, unit = 0, add;
+                uint64_t whole = 0, frac = 0, frac_div = 1, unit = 0, add, fr;
                 bool digits = false;
                 size_t ulen = 0;
 
@@ -87,8 +87,11 @@ int pod_duration_parse(const char *s, uint64_t *ret_usec) {
                 if (whole > UINT64_MAX / unit)
                         return -ERANGE;
                 add = whole * unit;
-                /* frac / frac_div of a unit; unit <= 8.64e13 and frac < frac_div <= 1e18 */
-                add += (uint64_t)((long double)frac * (long double)unit / (long double)frac_div);
+                /* frac / frac_div of a unit: less than one unit, since frac < frac_div */
+                fr = (uint64_t)((long double)frac * (long double)unit / (long double)frac_div);
+                if (add > UINT64_MAX - fr)
+                        return -ERANGE;
+                add += fr;
                 if (total_ns > UINT64_MAX - add)
                         return -ERANGE;
                 total_ns += add;
