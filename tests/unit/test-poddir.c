@@ -133,6 +133,8 @@ static void test_duration(void) {
         for (size_t i = 0; i < ELEMENTSOF(bad); i++)
                 tap_is_int(pod_duration_parse(bad[i], &u), -EINVAL, bad[i]);
         tap_is_int(pod_duration_parse("99999999999999999999h", &u), -ERANGE, "overflow");
+        tap_is_int(pod_duration_parse("18446744073.8s", &u), -ERANGE,
+                   "overflow through the fraction");
 }
 
 static void test_lifecycle(void) {
