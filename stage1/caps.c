@@ -33,10 +33,10 @@
 
 uint64_t stage1_caps_default(void) {
         return CAP_BIT(CAP_AUDIT_WRITE) | CAP_BIT(CAP_CHOWN) | CAP_BIT(CAP_DAC_OVERRIDE) |
-               CAP_BIT(CAP_FSETID) | CAP_BIT(CAP_FOWNER) | CAP_BIT(CAP_KILL) |
-               CAP_BIT(CAP_MKNOD) | CAP_BIT(CAP_NET_RAW) | CAP_BIT(CAP_NET_BIND_SERVICE) |
-               CAP_BIT(CAP_SETUID) | CAP_BIT(CAP_SETGID) | CAP_BIT(CAP_SETPCAP) |
-               CAP_BIT(CAP_SETFCAP) | CAP_BIT(CAP_SYS_CHROOT);
+               CAP_BIT(CAP_FSETID) | CAP_BIT(CAP_FOWNER) | CAP_BIT(CAP_KILL) | CAP_BIT(CAP_MKNOD) |
+               CAP_BIT(CAP_NET_RAW) | CAP_BIT(CAP_NET_BIND_SERVICE) | CAP_BIT(CAP_SETUID) |
+               CAP_BIT(CAP_SETGID) | CAP_BIT(CAP_SETPCAP) | CAP_BIT(CAP_SETFCAP) |
+               CAP_BIT(CAP_SYS_CHROOT);
 }
 
 static int parse_id(const char *s, unsigned *ret) {
@@ -166,8 +166,8 @@ int stage1_caps_resolve_user(struct stage1_app *app, struct pod_error *reterr) {
         if (user[0] == '/') {
                 if (stat(user, &st) < 0)
                         return pod_error_set(reterr, -errno,
-                                             "App '%s': user path '%s' in the image: %m",
-                                             app->name, user);
+                                             "App '%s': user path '%s' in the image: %m", app->name,
+                                             user);
                 uid = st.st_uid;
         } else if (parse_id(user, &uid) < 0) {
                 r = find_entry("/etc/passwd", user, 0, &pw);
@@ -255,8 +255,11 @@ static int last_cap(void) {
 static int capset_mask(uint64_t eff, uint64_t perm, uint64_t inh) {
         struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3 };
         struct __user_cap_data_struct d[2] = {
-                { .effective = (uint32_t)eff, .permitted = (uint32_t)perm, .inheritable = (uint32_t)inh },
-                { .effective = (uint32_t)(eff >> 32), .permitted = (uint32_t)(perm >> 32),
+                { .effective = (uint32_t)eff,
+                  .permitted = (uint32_t)perm,
+                  .inheritable = (uint32_t)inh },
+                { .effective = (uint32_t)(eff >> 32),
+                  .permitted = (uint32_t)(perm >> 32),
                   .inheritable = (uint32_t)(inh >> 32) },
         };
 

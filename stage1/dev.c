@@ -20,8 +20,8 @@ static const char *const dev_nodes[] = { "null", "zero", "full", "random", "uran
 static const struct {
         const char *name, *target;
 } dev_links[] = {
-        { "ptmx", "pts/ptmx" },        { "fd", "/proc/self/fd" },
-        { "stdin", "/proc/self/fd/0" }, { "stdout", "/proc/self/fd/1" },
+        { "ptmx", "pts/ptmx" },          { "fd", "/proc/self/fd" },
+        { "stdin", "/proc/self/fd/0" },  { "stdout", "/proc/self/fd/1" },
         { "stderr", "/proc/self/fd/2" },
 };
 
@@ -111,7 +111,8 @@ int stage1_dev_setup(const struct stage1_config *c, int root_fd, struct pod_erro
                                              dev_links[i].name);
 
         /* Interactive apps talk to the terminal stage0 was started on: it is their console. */
-        if (c->interactive && isatty(STDIN_FILENO) && ttyname_r(STDIN_FILENO, tty, sizeof(tty)) == 0) {
+        if (c->interactive && isatty(STDIN_FILENO) &&
+            ttyname_r(STDIN_FILENO, tty, sizeof(tty)) == 0) {
                 r = bind_node(dev_fd, tty, "console", reterr);
                 if (r < 0)
                         return r;

@@ -66,8 +66,9 @@ static int setup_app(const struct stage1_config *c, struct stage1_app *app, int 
                 return -ENOMEM;
         /* A copy of the pod's namespace; everything in it is private (ns.c). */
         if (unshare(CLONE_NEWNS) < 0)
-                return pod_error_set(reterr, -errno, "Failed to create the mount namespace of "
-                                                     "app '%s': %m",
+                return pod_error_set(reterr, -errno,
+                                     "Failed to create the mount namespace of "
+                                     "app '%s': %m",
                                      app->name);
         r = stage1_mount_app(c, app, root, reterr);
         if (r < 0)
@@ -170,7 +171,8 @@ _noreturn_ static void exec_in_app(const struct stage1_config *c, const struct s
                 (void)setsid();
                 fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
                 if (fd < 0 || dup2(fd, STDIN_FILENO) < 0) {
-                        log_error_errno(-errno, "App '%s': failed to open /dev/null: %m", app->name);
+                        log_error_errno(-errno, "App '%s': failed to open /dev/null: %m",
+                                        app->name);
                         _exit(EXIT_POD_FAILURE);
                 }
         }
@@ -289,8 +291,8 @@ static void advance(const struct stage1_config *c, struct app_run *run, size_t i
                 break;
         default:
                 if (status != 0)
-                        log_warning("App '%s': post-stop handler failed with status %d",
-                                    app->name, status);
+                        log_warning("App '%s': post-stop handler failed with status %d", app->name,
+                                    status);
                 a->phase = PHASE_DONE;
                 return;
         }
@@ -302,7 +304,8 @@ static void advance(const struct stage1_config *c, struct app_run *run, size_t i
         a->pid = pid;
 }
 
-static void start(const struct stage1_config *c, struct app_run *run, size_t i, int *first_failure) {
+static void start(const struct stage1_config *c, struct app_run *run, size_t i,
+                  int *first_failure) {
         const struct stage1_app *app = &c->apps[i];
         pid_t pid;
 
@@ -406,6 +409,8 @@ int stage1_init_main(struct stage1_config *c, int sync_fd) {
         sync_fd = safe_close(sync_fd);
 
         r = stage1_ns_setup_init(c, &e);
+        if (r >= 0)
+                r = stage1_ns_apply_sysctl(c, &e);
         if (r < 0)
                 return log_pod_error(r, &e), EXIT_POD_FAILURE;
         base_ns = open("/proc/self/ns/mnt", O_RDONLY | O_CLOEXEC);

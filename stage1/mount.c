@@ -28,8 +28,8 @@ static void fd_path(char buf[static FD_PATH_MAX], int fd) {
         (void)snprintf(buf, FD_PATH_MAX, "/proc/self/fd/%d", fd);
 }
 
-int stage1_mount_at_fd(const char *source, int target_fd, const char *fstype,
-                       unsigned long flags, const char *data) {
+int stage1_mount_at_fd(const char *source, int target_fd, const char *fstype, unsigned long flags,
+                       const char *data) {
         char p[FD_PATH_MAX];
 
         fd_path(p, target_fd);
@@ -210,7 +210,8 @@ static int mount_rootfs(const struct stage1_config *c, const struct stage1_app *
                                      "Pod directory '%s' contains ',', ':' or '\\', which "
                                      "overlayfs options cannot carry",
                                      c->pod_dir);
-        r = asprintf(&opts, "lowerdir=%s/%s,upperdir=%s/overlay/%s/upper,workdir=%s/overlay/%s/work",
+        r = asprintf(&opts,
+                     "lowerdir=%s/%s,upperdir=%s/overlay/%s/upper,workdir=%s/overlay/%s/work",
                      c->pod_dir, app->rootfs, c->pod_dir, app->name, c->pod_dir, app->name);
         if (r < 0)
                 return -ENOMEM;
@@ -237,9 +238,9 @@ static int mount_rootfs(const struct stage1_config *c, const struct stage1_app *
  * leak host-wide secrets or kernel addresses are masked (bubblewrap's setup_newroot(), the
  * OCI runtime-spec default masked paths). */
 static const char *const proc_read_only[] = { "sys", "sysrq-trigger", "irq", "bus", "fs" };
-static const char *const proc_masked[] = { "kcore",        "keys",          "timer_list",
-                                           "sched_debug",  "latency_stats", "timer_stats",
-                                           "acpi",         "scsi",          "asound" };
+static const char *const proc_masked[] = { "kcore",       "keys",          "timer_list",
+                                           "sched_debug", "latency_stats", "timer_stats",
+                                           "acpi",        "scsi",          "asound" };
 
 static int mount_proc(const struct stage1_config *c, int root_fd, struct pod_error *reterr) {
         _cleanup_close_ int target = -EBADF, proc_fd = -EBADF, null_fd = -EBADF;
@@ -432,8 +433,7 @@ static int write_etc(int root_fd, const char *name, const char *text, bool keep_
                         return 0;
                 /* A symlink (e.g. to systemd-resolved's stub) would lead our write elsewhere. */
                 if (unlinkat(etc, name, 0) < 0)
-                        return pod_error_set(reterr, -errno, "Failed to replace /etc/%s: %m",
-                                             name);
+                        return pod_error_set(reterr, -errno, "Failed to replace /etc/%s: %m", name);
         }
         fd = openat(etc, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
         if (fd < 0)
@@ -445,7 +445,7 @@ static int write_etc(int root_fd, const char *name, const char *text, bool keep_
 }
 
 int stage1_mount_app(const struct stage1_config *c, struct stage1_app *app, const char *root,
-                     , struct pod_error *reterr) {
+                     struct pod_error *reterr) {
         _cleanup_close_ int root_fd = -EBADF;
         _cleanup_free_ char *hosts = NULL, *resolv = NULL;
         int r;
@@ -471,8 +471,8 @@ int stage1_mount_app(const struct stage1_config *c, struct stage1_app *app, cons
         for (size_t i = 0; i < app->n_mounts; i++) {
                 if (i > 0 && streq(app->mounts[i].path, app->mounts[i - 1].path))
                         return pod_error_set(reterr, -EINVAL,
-                                             "App '%s': two volumes are mounted on '%s'",
-                                             app->name, app->mounts[i].path);
+                                             "App '%s': two volumes are mounted on '%s'", app->name,
+                                             app->mounts[i].path);
                 r = mount_volume(c, app, &app->mounts[i], root_fd, reterr);
                 if (r < 0)
                         return r;
@@ -495,8 +495,8 @@ int stage1_mount_app(const struct stage1_config *c, struct stage1_app *app, cons
         return 0;
 }
 
-int stage1_mount_finish_app(const struct stage1_config *c, struct stage1_app *app,
-                            const char *root, struct pod_error *reterr) {
+int stage1_mount_finish_app(const struct stage1_config *c, struct stage1_app *app, const char *root,
+                            struct pod_error *reterr) {
         _cleanup_close_ int root_fd = -EBADF;
 
         if (!app->read_only_rootfs)

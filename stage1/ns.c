@@ -4,8 +4,8 @@
  * cloned from the pod's, so the pod-level mount namespace created here is the template. */
 #include <fcntl.h>
 #include <net/if.h>
-#include <stdio.h>
 #include <sched.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>

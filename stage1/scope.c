@@ -73,8 +73,9 @@ int stage1_scope_open_log_streams(struct stage1_config *c) {
         for (size_t i = 0; i < c->n_apps; i++) {
                 int fd = sd_journal_stream_fd(c->apps[i].name, LOG_INFO, 1);
                 if (fd < 0)
-                        return log_error_errno(fd, "Failed to open a journal stream for app "
-                                                   "'%s': %m",
+                        return log_error_errno(fd,
+                                               "Failed to open a journal stream for app "
+                                               "'%s': %m",
                                                c->apps[i].name);
                 c->apps[i].log_fd = fd;
         }
@@ -131,10 +132,9 @@ static int start_scope(const struct stage1_config *c, struct stage1_scope *s,
         if (r < 0)
                 return pod_error_set(reterr, r, "Failed to watch systemd jobs: %m");
 
-        r = sd_bus_message_new_method_call(s->bus, &m, "org.freedesktop.systemd1",
-                                           "/org/freedesktop/systemd1",
-                                           "org.freedesktop.systemd1.Manager",
-                                           "StartTransientUnit");
+        r = sd_bus_message_new_method_call(
+                s->bus, &m, "org.freedesktop.systemd1", "/org/freedesktop/systemd1",
+                "org.freedesktop.systemd1.Manager", "StartTransientUnit");
         if (r >= 0)
                 r = sd_bus_message_append(m, "ss", s->unit, "fail");
         if (r >= 0)
@@ -142,8 +142,8 @@ static int start_scope(const struct stage1_config *c, struct stage1_scope *s,
         if (r >= 0)
                 r = sd_bus_message_append(m, "(sv)(sv)(sv)(sv)(sv)", "Description", "s", desc,
                                           "Slice", "s", "machine.slice", "Delegate", "b", 1,
-                                          "CollectMode", "s", "inactive-or-failed", "PIDs", "au",
-                                          1, (uint32_t)getpid());
+                                          "CollectMode", "s", "inactive-or-failed", "PIDs", "au", 1,
+                                          (uint32_t)getpid());
         if (r >= 0)
                 r = append_limits(c, m);
         if (r >= 0)
@@ -219,8 +219,7 @@ static int set_unit_limits(const struct stage1_config *c, struct stage1_scope *s
 
         r = sd_bus_message_new_method_call(s->bus, &m, "org.freedesktop.systemd1",
                                            "/org/freedesktop/systemd1",
-                                           "org.freedesktop.systemd1.Manager",
-                                           "SetUnitProperties");
+                                           "org.freedesktop.systemd1.Manager", "SetUnitProperties");
         if (r >= 0)
                 r = sd_bus_message_append(m, "sb", s->unit, 1);
         if (r >= 0)

@@ -36,25 +36,64 @@
 #include "stage1.h"
 
 static const char *const denylist[] = {
-        "init_module",     "finit_module",     "delete_module",   "kexec_load",
-        "kexec_file_load", "reboot",           "mount",           "umount",
-        "umount2",         "pivot_root",       "fsopen",          "fsconfig",
-        "fsmount",         "fspick",           "move_mount",      "open_tree",
-        "mount_setattr",   "swapon",           "swapoff",         "acct",
-        "quotactl",        "quotactl_fd",      "clock_settime",   "clock_settime64",
-        "settimeofday",    "stime",            "adjtimex",        "clock_adjtime",
-        "clock_adjtime64", "ptrace",           "process_vm_readv", "process_vm_writev",
-        "kcmp",            "pidfd_getfd",      "bpf",             "perf_event_open",
-        "userfaultfd",     "keyctl",           "add_key",         "request_key",
-        "open_by_handle_at", "name_to_handle_at", "lookup_dcookie", "iopl",
-        "ioperm",          "vm86",             "vm86old",         "uselib",
-        "_sysctl",         "sysfs",            "nfsservctl",      "syslog",
+        "init_module",
+        "finit_module",
+        "delete_module",
+        "kexec_load",
+        "kexec_file_load",
+        "reboot",
+        "mount",
+        "umount",
+        "umount2",
+        "pivot_root",
+        "fsopen",
+        "fsconfig",
+        "fsmount",
+        "fspick",
+        "move_mount",
+        "open_tree",
+        "mount_setattr",
+        "swapon",
+        "swapoff",
+        "acct",
+        "quotactl",
+        "quotactl_fd",
+        "clock_settime",
+        "clock_settime64",
+        "settimeofday",
+        "stime",
+        "adjtimex",
+        "clock_adjtime",
+        "clock_adjtime64",
+        "ptrace",
+        "process_vm_readv",
+        "process_vm_writev",
+        "kcmp",
+        "pidfd_getfd",
+        "bpf",
+        "perf_event_open",
+        "userfaultfd",
+        "keyctl",
+        "add_key",
+        "request_key",
+        "open_by_handle_at",
+        "name_to_handle_at",
+        "lookup_dcookie",
+        "iopl",
+        "ioperm",
+        "vm86",
+        "vm86old",
+        "uselib",
+        "_sysctl",
+        "sysfs",
+        "nfsservctl",
+        "syslog",
         "setns",
 };
 
 /* What stage1 itself still calls after loading the filter when no_new_privs is off. */
-static const char *const retain_always[] = { "execve", "capset", "capget", "prctl",
-                                              "setgroups", "setresuid", "setresgid" };
+static const char *const retain_always[] = { "execve",    "capset",    "capget",   "prctl",
+                                             "setgroups", "setresuid", "setresgid" };
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(scmp_filter_ctx, seccomp_release)
 
@@ -65,10 +104,12 @@ static bool is_group(const char *s) {
 int stage1_seccomp_check(const struct stage1_app *app, struct pod_error *reterr) {
         if (app->seccomp_mode == STAGE1_SECCOMP_DEFAULT)
                 return 0;
-        STRV_FOREACH(s, app->seccomp_set) {
+        STRV_FOREACH (s, app->seccomp_set) {
                 if (is_group(*s)) {
-                        if ((app->seccomp_mode == STAGE1_SECCOMP_RETAIN && streq(*s, "@appc.io/all")) ||
-                            (app->seccomp_mode == STAGE1_SECCOMP_REMOVE && streq(*s, "@appc.io/empty")))
+                        if ((app->seccomp_mode == STAGE1_SECCOMP_RETAIN &&
+                             streq(*s, "@appc.io/all")) ||
+                            (app->seccomp_mode == STAGE1_SECCOMP_REMOVE &&
+                             streq(*s, "@appc.io/empty")))
                                 continue;
                         return pod_error_set(reterr, -EINVAL,
                                              "App '%s': unknown seccomp group '%s'", app->name, *s);
@@ -145,7 +186,7 @@ int stage1_seccomp_apply(const struct stage1_config *c, const struct stage1_app 
         if (c->disable_seccomp)
                 return 0;
         if (retain)
-                STRV_FOREACH(s, app->seccomp_set)
+                STRV_FOREACH (s, app->seccomp_set)
                         allow_all = allow_all || streq(*s, "@appc.io/all");
 
         ctx = seccomp_init(retain && !allow_all ? set_action : SCMP_ACT_ALLOW);
@@ -158,7 +199,7 @@ int stage1_seccomp_apply(const struct stage1_config *c, const struct stage1_app 
         if (allow_all)
                 log_debug("App '%s': seccomp retain set allows every syscall", app->name);
         else if (retain) {
-                STRV_FOREACH(s, app->seccomp_set) {
+                STRV_FOREACH (s, app->seccomp_set) {
                         r = deny(ctx, *s, SCMP_ACT_ALLOW);
                         if (r < 0 && r != -EEXIST)
                                 return pod_error_set(reterr, r, "Failed to allow '%s': %m", *s);
@@ -175,7 +216,7 @@ int stage1_seccomp_apply(const struct stage1_config *c, const struct stage1_app 
                 /* The remove set first, so that its errno wins over the denylist's EPERM
                  * for calls on both lists. */
                 if (app->seccomp_mode == STAGE1_SECCOMP_REMOVE)
-                        STRV_FOREACH(s, app->seccomp_set) {
+                        STRV_FOREACH (s, app->seccomp_set) {
                                 if (is_group(*s))
                                         continue;
                                 r = deny(ctx, *s, set_action);

@@ -58,14 +58,14 @@ struct stage1_app {
         int oom_score_adj;
 
         /* Filled at run time. */
-        char *rootfs;  /* "stage1/rootfs/opt/stage2/<name>/rootfs", relative to pod dir */
-        int log_fd;    /* journal stream for stdout/stderr, or -EBADF */
-        int mntns_fd;  /* the app's mount namespace, held by init */
-        uid_t uid;     /* resolved inside the image */
+        char *rootfs; /* "stage1/rootfs/opt/stage2/<name>/rootfs", relative to pod dir */
+        int log_fd;   /* journal stream for stdout/stderr, or -EBADF */
+        int mntns_fd; /* the app's mount namespace, held by init */
+        uid_t uid;    /* resolved inside the image */
         gid_t gid;
-        gid_t *gids;   /* resolved supplementary groups */
+        gid_t *gids; /* resolved supplementary groups */
         size_t n_gids;
-        char *home;    /* from the image's passwd, may be NULL */
+        char *home; /* from the image's passwd, may be NULL */
 };
 
 struct stage1_config {
@@ -94,7 +94,7 @@ struct stage1_config {
         bool has_memory_max;
         uint64_t memory_max; /* bytes */
         bool has_cpu_quota;
-        uint64_t cpu_quota_usec; /* per second of wall clock */
+        uint64_t cpu_quota_usec;           /* per second of wall clock */
         const struct pod_isolator *sysctl; /* os/unix/sysctl, borrowed */
 };
 
@@ -116,13 +116,13 @@ int stage1_ns_apply_sysctl(const struct stage1_config *c, struct pod_error *rete
 /* mount.c: in the app's fresh mount namespace, before pivot_root. */
 int stage1_mount_app(const struct stage1_config *c, struct stage1_app *app, const char *root,
                      struct pod_error *reterr);
-int stage1_mount_finish_app(const struct stage1_config *c, struct stage1_app *app,
-                            const char *root, struct pod_error *reterr);
+int stage1_mount_finish_app(const struct stage1_config *c, struct stage1_app *app, const char *root,
+                            struct pod_error *reterr);
 /* Opens path inside root (RESOLVE_IN_ROOT), creating missing directories (and a regular file
  * as last component when is_dir is false); returns an O_PATH fd. */
 int stage1_mount_target(int root_fd, const char *path, bool is_dir, struct pod_error *reterr);
-int stage1_mount_at_fd(const char *source, int target_fd, const char *fstype,
-                       unsigned long flags, const char *data);
+int stage1_mount_at_fd(const char *source, int target_fd, const char *fstype, unsigned long flags,
+                       const char *data);
 
 /* dev.c */
 int stage1_dev_setup(const struct stage1_config *c, int root_fd, struct pod_error *reterr);
