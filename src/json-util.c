@@ -75,6 +75,14 @@ int pod_json_parse(const char *text, size_t size, size_t max_size, struct json_o
         obj = json_tokener_parse_ex(tok, text, (int)size);
         jerr = json_tokener_get_error(tok);
         end = json_tokener_get_parse_end(tok);
+        if (jerr == json_tokener_continue && end == size) {
+                /* A top-level number only ends at a delimiter: feed the terminating NUL. */
+                obj = json_tokener_parse_ex(tok, "", 1);
+                jerr = json_tokener_get_error(tok);
+                if (jerr != json_tokener_success)
+                        jerr = json_tokener_continue; /* report the truncation, not the NUL */
+                end = size;
+        }
         json_tokener_free(tok);
 
         if (jerr == json_tokener_success) {
@@ -352,7 +360,8 @@ int pod_json_to_string(struct json_object *obj, bool pretty, char **ret) {
         char *copy;
 
         s = json_object_to_json_string_ext(
-                obj, (pretty ? JSON_C_TO_STRING_PRETTY : JSON_C_TO_STRING_PLAIN) |
+                obj, (pretty ? JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED
+                             : JSON_C_TO_STRING_PLAIN) |
                              JSON_C_TO_STRING_NOSLASHESCAPE);
         if (!s)
                 return -ENOMEM;

@@ -384,6 +384,281 @@ static void test_image_misc(void) {
         tap_ok(!pod_os_arch_valid("linux", "arm64"), "linux/arm64 (Go spelling) invalid");
 }
 
+/* spec section 4, verbatim (its image ID is elided with "…", so it cannot be valid) */
+static const char spec_pod[] =
+        "{\n"
+        "  \"acKind\": \"PodManifest\",\n"
+        "  \"acVersion\": \"0.8.11\",\n"
+        "  \"apps\": [\n"
+        "    {\n"
+        "      \"name\": \"webshop\",\n"
+        "      \"image\": {\"name\": \"example.org/webshop\", \"id\": \"sha512-3f9c…\",\n"
+        "                \"labels\": [{\"name\": \"version\", \"value\": \"2.1.0\"}]},\n"
+        "      \"app\": {\"exec\": [\"/usr/bin/webshop\"], \"user\": \"www\", \"group\": "
+        "\"www\"},\n"
+        "      \"readOnlyRootFS\": false,\n"
+        "      \"mounts\": [{\"volume\": \"shopdata\", \"path\": \"/srv/webshop/data\"}],\n"
+        "      \"annotations\": [{\"name\": \"team\", \"value\": \"payments\"}]\n"
+        "    }\n"
+        "  ],\n"
+        "  \"volumes\": [\n"
+        "    {\"name\": \"shopdata\", \"kind\": \"host\", \"source\": \"/srv/shop\", "
+        "\"readOnly\": false,\n"
+        "     \"recursive\": true},\n"
+        "    {\"name\": \"scratch\", \"kind\": \"empty\", \"mode\": \"0700\", \"uid\": 0, \"gid\": "
+        "0}\n"
+        "  ],\n"
+        "  \"isolators\": [],\n"
+        "  \"annotations\": [],\n"
+        "  \"ports\": [{\"name\": \"http\", \"hostPort\": 18080}]\n"
+        "}\n";
+
+#define ID64  "sha512-3f9c0123456789abcdef0123456789abcdef0123456789abcdef0123456789ab"
+#define ID128 ID64 "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+
+/* The spec example with its elided ID replaced by a real one. */
+static char *spec_pod_fixed(const char *id) {
+        const char *at = strstr(spec_pod, "sha512-3f9c…");
+        size_t pre = (size_t)(at - spec_pod), old = strlen("sha512-3f9c…");
+        char *s = malloc(strlen(spec_pod) + strlen(id) + 1);
+
+        if (!s)
+                abort();
+        memcpy(s, spec_pod, pre);
+        strcpy(s + pre, id);
+        strcat(s, at + old);
+        return s;
+}
+
+static int parse_pod(const char *json, struct pod_pod_manifest **ret, struct pod_error *e) {
+        pod_error_clear(e);
+        return pod_pod_manifest_parse(json, strlen(json), ret, e);
+}
+
+#define POD(extra)                                                                        \
+        "{\"acKind\":\"PodManifest\",\"acVersion\":\"0.8.11\",\"apps\":[{\"name\":\"a\"," \
+        "\"image\":{\"id\":\"" ID64 "\"}}]" extra "}"
+#define POD_APP(app_extra, extra)                                                         \
+        "{\"acKind\":\"PodManifest\",\"acVersion\":\"0.8.11\",\"apps\":[{\"name\":\"a\"," \
+        "\"image\":{\"id\":\"" ID64 "\"}" app_extra "}]" extra "}"
+
+static void expect_pod_error(const char *json, int err, const char *msg) {
+        _cleanup_(pod_pod_manifest_freep) struct pod_pod_manifest *m = NULL;
+        struct pod_error e = {};
+        int r;
+
+        r = parse_pod(json, &m, &e);
+        tap_is_int(r, err, msg);
+        tap_is_str(e.msg, msg, "  message");
+        tap_ok(!m, "  no manifest returned");
+}
+
+static void test_pod_spec_example(void) {
+        _cleanup_(pod_pod_manifest_freep) struct pod_pod_manifest *m = NULL, *m2 = NULL;
+        _cleanup_free_ char *fixed = spec_pod_fixed(ID64), *fixed128 = spec_pod_fixed(ID128);
+        _cleanup_free_ char *s1 = NULL, *s2 = NULL;
+        struct pod_error e = {};
+        int r;
+
+        r = parse_pod(spec_pod, &m, &e);
+        tap_is_int(r, -EINVAL, "verbatim spec pod manifest: elided image ID refused");
+        tap_is_str(e.msg,
+                   "pod manifest: apps[0].image.id: 'sha512-3f9c…' is not 'sha512-' with 64 or "
+                   "128 lowercase hex digits",
+                   "  message");
+
+        r = parse_pod(fixed128, &m, &e);
+        tap_is_int(r, 0, "spec pod manifest with a 128-digit ID parses");
+        m = pod_pod_manifest_free(m);
+
+        r = parse_pod(fixed, &m, &e);
+        tap_is_int(r, 0, "spec pod manifest with a 64-digit ID parses");
+        if (r < 0) {
+                printf("# %s\n", e.msg);
+                return;
+        }
+        tap_is_int(m->n_apps, 1, "one app");
+        tap_is_str(m->apps[0].name, "webshop", "app name");
+        tap_is_str(m->apps[0].image.name, "example.org/webshop", "image name");
+        tap_is_str(m->apps[0].image.id, ID64, "image id");
+        tap_is_str(pod_kv_get(m->apps[0].image.labels, m->apps[0].image.n_labels, "version"),
+                   "2.1.0", "image label");
+        tap_ok(m->apps[0].app && streq(m->apps[0].app->exec[0], "/usr/bin/webshop"),
+               "app override");
+        tap_ok(!m->apps[0].read_only_root_fs, "readOnlyRootFS false");
+        tap_is_int(m->apps[0].n_mounts, 1, "one mount");
+        tap_is_str(m->apps[0].mounts[0].volume, "shopdata", "mount volume");
+        tap_is_str(m->apps[0].mounts[0].path, "/srv/webshop/data", "mount path");
+        tap_ok(!m->apps[0].mounts[0].app_volume, "no appVolume");
+        tap_is_str(pod_kv_get(m->apps[0].annotations, m->apps[0].n_annotations, "team"), "payments",
+                   "app annotation");
+        tap_is_int(m->n_volumes, 2, "two volumes");
+        tap_ok(m->volumes[0].kind == POD_VOLUME_HOST && streq(m->volumes[0].source, "/srv/shop") &&
+                       m->volumes[0].recursive && !m->volumes[0].read_only,
+               "host volume");
+        tap_ok(m->volumes[1].kind == POD_VOLUME_EMPTY && m->volumes[1].mode == 0700 &&
+                       m->volumes[1].uid == 0 && m->volumes[1].gid == 0 && !m->volumes[1].source,
+               "empty volume");
+        tap_is_int(m->n_isolators, 0, "no isolators");
+        tap_is_int(m->n_annotations, 0, "no annotations");
+        tap_is_int(m->n_ports, 1, "one port");
+        tap_ok(streq(m->ports[0].name, "http") && m->ports[0].host_port == 18080 &&
+                       !m->ports[0].host_ip && m->ports[0].pod_port == 0,
+               "port");
+
+        r = pod_pod_manifest_to_json(m, &s1);
+        tap_is_int(r, 0, "pod manifest serialises");
+        r = parse_pod(s1, &m2, &e);
+        tap_is_int(r, 0, "serialised pod manifest parses");
+        if (r < 0) {
+                printf("# %s\n%s\n", e.msg, s1);
+                return;
+        }
+        r = pod_pod_manifest_to_json(m2, &s2);
+        tap_is_int(r, 0, "serialises again");
+        tap_is_str(s2, s1, "pod round trip is stable");
+        tap_is_int(pod_pod_manifest_validate(m2, &e), 0, "pod manifest validates");
+}
+
+static void test_pod_defaults(void) {
+        _cleanup_(pod_pod_manifest_freep) struct pod_pod_manifest *m = NULL, *m2 = NULL;
+        _cleanup_free_ char *s = NULL;
+        struct pod_error e = {};
+        int r;
+
+        r = parse_pod(POD_APP(",\"mounts\":[{\"volume\":\"v\",\"path\":\"/d\"},"
+                              "{\"volume\":\"inline\",\"path\":\"/e\",\"appVolume\":"
+                              "{\"name\":\"inline\",\"kind\":\"empty\"}}]",
+                              ",\"volumes\":[{\"name\":\"v\",\"kind\":\"host\",\"source\":\"/x\"},"
+                              "{\"name\":\"w\",\"kind\":\"empty\"}],"
+                              "\"isolators\":[{\"name\":\"resource/cpu\",\"value\":{\"limit\":"
+                              "\"500m\"}},{\"name\":\"os/unix/sysctl\",\"value\":"
+                              "{\"net.ipv4.ip_forward\":\"1\"}}],"
+                              "\"ports\":[{\"name\":\"p\",\"hostPort\":80,\"hostIP\":\"::1\","
+                              "\"podPort\":8080}],"
+                              "\"userAnnotations\":{\"k\":\"v\"},\"userLabels\":{\"l\":\"w\"}"),
+                      &m, &e);
+        tap_is_int(r, 0, "pod manifest with defaults parses");
+        if (r < 0) {
+                printf("# %s\n", e.msg);
+                return;
+        }
+        tap_ok(m->volumes[0].recursive && !m->volumes[0].read_only, "host: recursive by default");
+        tap_ok(m->volumes[1].mode == 0755 && m->volumes[1].uid == 0 && m->volumes[1].gid == 0,
+               "empty: 0755, uid/gid 0 by default");
+        tap_ok(m->apps[0].mounts[1].app_volume &&
+                       m->apps[0].mounts[1].app_volume->kind == POD_VOLUME_EMPTY,
+               "appVolume parsed");
+        tap_ok(!m->apps[0].app, "no app override");
+        tap_ok(m->n_isolators == 2 && m->isolators[0].resource.limit == 500 &&
+                       m->isolators[1].sysctl.n_entries == 1,
+               "pod isolators");
+        tap_ok(streq(m->ports[0].host_ip, "::1") && m->ports[0].pod_port == 8080, "port hostIP");
+        tap_is_str(pod_kv_get(m->user_labels, m->n_user_labels, "l"), "w", "userLabels");
+
+        r = pod_pod_manifest_to_json(m, &s);
+        tap_is_int(r, 0, "serialises");
+        r = parse_pod(s, &m2, &e);
+        tap_is_int(r, 0, "and parses back");
+        tap_ok(m2 && m2->volumes[1].mode == 0755 && m2->volumes[0].recursive &&
+                       m2->n_user_annotations == 1 && m2->apps[0].mounts[1].app_volume,
+               "defaults survive the round trip");
+
+        /* rkt writes "apps": [] for nothing; an absent list is an error. */
+        m2 = pod_pod_manifest_free(m2);
+        r = parse_pod("{\"acKind\":\"PodManifest\",\"acVersion\":\"0.8.11\",\"apps\":[]}", &m2, &e);
+        tap_is_int(r, 0, "empty apps list parses");
+}
+
+static void test_pod_rejections(void) {
+        expect_pod_error("{\"acKind\":\"PodManifest\",\"acVersion\":\"0.8.11\"}", -EINVAL,
+                         "pod manifest: apps: is required");
+        expect_pod_error("{\"acKind\":\"ImageManifest\",\"acVersion\":\"0.8.11\",\"apps\":[]}",
+                         -EINVAL, "pod manifest: acKind: 'ImageManifest' is not 'PodManifest'");
+        expect_pod_error("{\"acKind\":\"PodManifest\",\"acVersion\":\"0.8.11\",\"apps\":"
+                         "[{\"name\":\"a\"}]}",
+                         -EINVAL, "pod manifest: apps[0].image: is required");
+        expect_pod_error("{\"acKind\":\"PodManifest\",\"acVersion\":\"0.8.11\",\"apps\":"
+                         "[{\"name\":\"a\",\"image\":{\"name\":\"x.com/y\"}}]}",
+                         -EINVAL, "pod manifest: apps[0].image.id: is required");
+        expect_pod_error("{\"acKind\":\"PodManifest\",\"acVersion\":\"0.8.11\",\"apps\":"
+                         "[{\"name\":\"a\",\"image\":{\"id\":\"sha512-abc\"}}]}",
+                         -EINVAL,
+                         "pod manifest: apps[0].image.id: 'sha512-abc' is not 'sha512-' with 64 "
+                         "or 128 lowercase hex digits");
+        expect_pod_error("{\"acKind\":\"PodManifest\",\"acVersion\":\"0.8.11\",\"apps\":"
+                         "[{\"name\":\"A_1\",\"image\":{\"id\":\"" ID64 "\"}}]}",
+                         -EINVAL, "pod manifest: apps[0].name: 'A_1' is not a valid AC Name");
+        expect_pod_error("{\"acKind\":\"PodManifest\",\"acVersion\":\"0.8.11\",\"apps\":"
+                         "[{\"name\":\"a\",\"image\":{\"id\":\"" ID64 "\"}},"
+                         "{\"name\":\"a\",\"image\":{\"id\":\"" ID64 "\"}}]}",
+                         -EINVAL, "pod manifest: apps[1].name: duplicate app 'a'");
+        expect_pod_error(POD_APP(",\"app\":{\"user\":\"0\",\"group\":\"0\",\"ports\":[{\"name\":"
+                                 "\"x\",\"protocol\":\"tcp\",\"port\":70000}]}",
+                                 ""),
+                         -EINVAL,
+                         "pod manifest: apps[0].app.ports[0].port: 70000 is out of range "
+                         "1..65535");
+        expect_pod_error(POD_APP(",\"mounts\":[{\"volume\":\"nope\",\"path\":\"/d\"}]", ""),
+                         -EINVAL,
+                         "pod manifest: apps[0].mounts[0].volume: no volume named 'nope' "
+                         "in the pod");
+        expect_pod_error(POD_APP(",\"mounts\":[{\"volume\":\"v\",\"path\":\"\"}]",
+                                 ",\"volumes\":[{\"name\":\"v\",\"kind\":\"empty\"}]"),
+                         -EINVAL, "pod manifest: apps[0].mounts[0].path: must not be empty");
+        expect_pod_error(POD(",\"volumes\":[{\"name\":\"v\",\"kind\":\"host\"}]"), -EINVAL,
+                         "pod manifest: volumes[0].source: is required");
+        expect_pod_error(POD(",\"volumes\":[{\"name\":\"v\",\"kind\":\"host\",\"source\":\"x\"}]"),
+                         -EINVAL, "pod manifest: volumes[0].source: 'x' is not an absolute path");
+        expect_pod_error(POD(",\"volumes\":[{\"name\":\"v\",\"kind\":\"host\",\"source\":\"/x\","
+                             "\"mode\":\"0755\"}]"),
+                         -EINVAL, "pod manifest: volumes[0].mode: only applies to empty volumes");
+        expect_pod_error(
+                POD(",\"volumes\":[{\"name\":\"v\",\"kind\":\"empty\",\"source\":\"/x\"}]"),
+                -EINVAL, "pod manifest: volumes[0].source: only applies to host volumes");
+        expect_pod_error(POD(",\"volumes\":[{\"name\":\"v\",\"kind\":\"tmpfs\"}]"), -EINVAL,
+                         "pod manifest: volumes[0].kind: 'tmpfs' is not a volume kind (host, "
+                         "empty)");
+        expect_pod_error(
+                POD(",\"volumes\":[{\"name\":\"v\",\"kind\":\"empty\",\"mode\":\"0799\"}]"),
+                -EINVAL, "pod manifest: volumes[0].mode: '0799' is not an octal file mode");
+        expect_pod_error(
+                POD(",\"volumes\":[{\"name\":\"v\",\"kind\":\"empty\",\"mode\":\"077777\"}]"),
+                -EINVAL, "pod manifest: volumes[0].mode: '077777' is not an octal file mode");
+        expect_pod_error(POD(",\"volumes\":[{\"name\":\"v\",\"kind\":\"empty\",\"uid\":-1}]"),
+                         -EINVAL, "pod manifest: volumes[0].uid: -1 is out of range 0..4294967294");
+        expect_pod_error(POD(",\"volumes\":[{\"name\":\"v\",\"kind\":\"empty\"},"
+                             "{\"name\":\"v\",\"kind\":\"empty\"}]"),
+                         -EINVAL, "pod manifest: volumes[1].name: duplicate volume 'v'");
+        expect_pod_error(POD(",\"ports\":[{\"name\":\"p\",\"hostPort\":0}]"), -EINVAL,
+                         "pod manifest: ports[0].hostPort: 0 is out of range 1..65535");
+        expect_pod_error(POD(",\"ports\":[{\"name\":\"p\"}]"), -EINVAL,
+                         "pod manifest: ports[0].hostPort: is required");
+        expect_pod_error(
+                POD(",\"ports\":[{\"name\":\"p\",\"hostPort\":1,\"hostIP\":\"localhost\"}]"),
+                -EINVAL, "pod manifest: ports[0].hostIP: 'localhost' is not an IP address");
+        expect_pod_error(POD(",\"ports\":[{\"name\":\"p\",\"hostPort\":1},{\"name\":\"p\","
+                             "\"hostPort\":2}]"),
+                         -EINVAL, "pod manifest: ports[1].name: duplicate port 'p'");
+        expect_pod_error(POD(",\"isolators\":[{\"name\":\"os/linux/no-new-privileges\","
+                             "\"value\":true}]"),
+                         -EINVAL,
+                         "pod manifest: isolators[0]: os/linux/no-new-privileges can only be set "
+                         "on an app, not on the pod");
+        expect_pod_error(POD(",\"isolators\":[{\"name\":\"os/unix/sysctl\",\"value\":"
+                             "{\"kernel.panic\":\"1\"}}]"),
+                         -EINVAL,
+                         "pod manifest: isolators[0].value.kernel.panic: only net.* sysctls may "
+                         "be set");
+        expect_pod_error(POD(",\"annotations\":[{\"name\":\"x\",\"value\":\"1\"},"
+                             "{\"name\":\"x\",\"value\":\"1\"}]"),
+                         -EINVAL, "pod manifest: annotations[1].name: duplicate annotation 'x'");
+        expect_pod_error("{\"acKind\":\"PodManifest\",\"acVersion\":\"0.8.11\",\"apps\":[}",
+                         -EBADMSG,
+                         "pod manifest: JSON syntax error at byte 53 (line 1, column 54): "
+                         "unexpected character");
+}
+
 int main(void) {
         test_spec_example();
         test_image_roundtrip(spec_image, "spec image manifest");
@@ -395,5 +670,8 @@ int main(void) {
         test_case_insensitive();
         test_image_rejections();
         test_image_misc();
+        test_pod_spec_example();
+        test_pod_defaults();
+        test_pod_rejections();
         return tap_done();
 }
