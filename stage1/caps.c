@@ -268,6 +268,16 @@ static int capset_mask(uint64_t eff, uint64_t perm, uint64_t inh) {
         return 0;
 }
 
+static int capget_permitted(uint64_t *ret) {
+        struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3 };
+        struct __user_cap_data_struct d[2] = {};
+
+        if (sys_capget(&h, d) < 0)
+                return -errno;
+        *ret = (uint64_t)d[0].permitted | ((uint64_t)d[1].permitted << 32);
+        return 0;
+}
+
 static uint64_t caps_all(void) {
         int l = last_cap();
         return l >= 63 ? UINT64_MAX : (CAP_BIT(l + 1) - 1);
@@ -275,8 +285,9 @@ static uint64_t caps_all(void) {
 
 int stage1_caps_apply(const struct stage1_config *c, const struct stage1_app *app,
                       struct pod_error *reterr) {
-        uint64_t set;
+        uint64_t set, have = 0;
         bool ambient;
+        int r;
 
         if (c->disable_caps)
                 set = caps_all();
@@ -286,7 +297,11 @@ int stage1_caps_apply(const struct stage1_config *c, const struct stage1_app *ap
                 set = stage1_caps_default() & ~app->caps_set;
         else
                 set = stage1_caps_default();
-        set &= caps_all();
+        /* We can hand out only what we have (e.g. no CAP_SYS_RESOURCE on some hosts). */
+        r = capget_permitted(&have);
+        if (r < 0)
+                return pod_error_set(reterr, r, "Failed to read our capabilities: %m");
+        set &= have;
         ambient = app->uid != 0 && (app->caps_retain || c->disable_caps);
 
         /* Keep the permitted set across the uid change; effective is cleared by it and
@@ -303,7 +318,7 @@ int stage1_caps_apply(const struct stage1_config *c, const struct stage1_app *ap
                                      (unsigned)app->uid);
         if (prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) < 0)
                 return pod_error_set(reterr, -errno, "Failed to clear keepcaps: %m");
-        if (capset_mask(caps_all(), caps_all(), 0) < 0)
+        if (capset_mask(have, have, 0) < 0)
                 return pod_error_set(reterr, -errno, "Failed to restore capabilities: %m");
 
         for (int cap = 0; cap <= last_cap(); cap++)
