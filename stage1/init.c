@@ -14,6 +14,7 @@
  * written through the pod dir fd, outside every overlay, so they survive the pod's
  * unmounting.  init's own exit status is the first non-zero status in the order the apps
  * exited (0 if all succeeded), or 254 when the pod could not be set up. */
+#include <dirent.h>
 #include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
@@ -32,6 +33,7 @@
 #include "manifest.h"
 #include "path-util.h"
 #include "stage1.h"
+#include "syscall.h"
 
 #define EXIT_POD_FAILURE 254
 #define ACE_PATH         "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
@@ -149,6 +151,24 @@ static int build_env(const struct stage1_config *c, const struct stage1_app *app
         return 0;
 }
 
+static int mark_fds_cloexec(void) {
+        _cleanup_closedir_ DIR *d = NULL;
+        struct dirent *de;
+
+        if (sys_close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) >= 0)
+                return 0;
+        /* Kernel < 5.11: walk our fds. */
+        d = opendir("/proc/self/fd");
+        if (!d)
+                return -errno;
+        while ((de = readdir(d))) {
+                int fd = atoi(de->d_name);
+                if (fd > 2 && fd != dirfd(d))
+                        (void)fcntl(fd, F_SETFD, FD_CLOEXEC);
+        }
+        return 0;
+}
+
 /* The forked child: enter the app, drop everything, exec.  Never returns. */
 _noreturn_ static void exec_in_app(const struct stage1_config *c, const struct stage1_app *app,
                                    char **argv) {
@@ -180,6 +200,13 @@ _noreturn_ static void exec_in_app(const struct stage1_config *c, const struct s
             (dup2(app->log_fd, STDOUT_FILENO) < 0 || dup2(app->log_fd, STDERR_FILENO) < 0)) {
                 log_error_errno(-errno, "App '%s': failed to connect its journal stream: %m",
                                 app->name);
+                _exit(EXIT_POD_FAILURE);
+        }
+        /* Only stdin, stdout and stderr cross into the app, whatever stage0's caller left
+         * open (our own fds are already close-on-exec). */
+        r = mark_fds_cloexec();
+        if (r < 0) {
+                log_error_errno(r, "App '%s': failed to close inherited fds: %m", app->name);
                 _exit(EXIT_POD_FAILURE);
         }
         if (app->has_oom_score_adj) {

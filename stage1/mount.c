@@ -374,10 +374,12 @@ static int mount_volume(const struct stage1_config *c, const struct stage1_app *
                 src = open(v->source, O_PATH | O_NOFOLLOW | O_CLOEXEC);
                 recursive = v->recursive;
         } else {
-                empty = path_join("volumes", v->name);
+                /* By absolute path: a bind source must belong to our mount namespace, and
+                 * the pod dir fd was opened in the host's. */
+                empty = path_join(c->pod_dir, "volumes", v->name);
                 if (!empty)
                         return -ENOMEM;
-                src = openat(c->pod_dir_fd, empty, O_PATH | O_NOFOLLOW | O_DIRECTORY | O_CLOEXEC);
+                src = open(empty, O_PATH | O_NOFOLLOW | O_DIRECTORY | O_CLOEXEC);
                 recursive = false;
                 /* Shared between apps, never a door to host devices or setuid files. */
                 attr |= MOUNT_ATTR_NODEV | MOUNT_ATTR_NOSUID;

@@ -1,0 +1,339 @@
+#!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# pod-stage1 on its own, without stage0 and without systemd: pod dirs are built by hand as
+# stage1/ABI.md describes (busybox-static rootfs, manifests written here), then
+# $POD_STAGE1 runs them and we look at what the apps saw.
+# shellcheck source=tests/integration/lib.sh
+. "$(dirname "$0")/lib.sh"
+
+[ "$(id -u)" = 0 ] || tap_skip_all "needs root (namespaces, mounts)"
+: "${POD_STAGE1:?POD_STAGE1 must point at pod-stage1}"
+PROBE=${top_builddir:-.}/tests/helpers/pod-probe
+[ -x "$PROBE" ] || tap_skip_all "tests/helpers/pod-probe not built"
+BUSYBOX=$(command -v busybox || true)
+[ -n "$BUSYBOX" ] && ! ldd "$BUSYBOX" >/dev/null 2>&1 ||
+        tap_skip_all "needs a static busybox (apt-get install busybox-static)"
+grep -qw overlay /proc/filesystems || modprobe overlay 2>/dev/null ||
+        tap_skip_all "no overlayfs"
+unshare --mount --pid --fork true 2>/dev/null || tap_skip_all "cannot create namespaces here"
+
+UUID=0badc0de-1234-4abc-8def-00000000cafe
+IMAGE_ID=sha512-$(printf '%0128d' 0)
+
+# One template rootfs, copied per app: busybox, its applets, the probe, passwd/group.
+TEMPLATE=$TAP_TMP/template
+mkdir -p "$TEMPLATE"/{bin,etc,tmp,opt/work}
+cp "$BUSYBOX" "$TEMPLATE/bin/busybox"
+for applet in $("$BUSYBOX" --list); do
+        [ "$applet" = busybox ] || ln -s busybox "$TEMPLATE/bin/$applet"
+done
+cp "$PROBE" "$TEMPLATE/bin/pod-probe"
+printf 'root:x:0:0:root:/root:/bin/sh\nwww:x:33:33:www:/var/www:/bin/sh\n' >"$TEMPLATE/etc/passwd"
+printf 'root:x:0:\nwww:x:33:\nextra:x:1000:www\nother:x:1001:root\n' >"$TEMPLATE/etc/group"
+
+# new_pod: a fresh pod dir in $PODDIR with the given apps (names).  Each app's image
+# manifest runs /bin/true; the pod manifest ($PODJSON, written by the test) says the rest.
+PODDIR=
+new_pod() {
+        PODDIR=$(mktemp -d "$TAP_TMP/pod.XXXXXX")
+        local app
+        for app in "$@"; do
+                mkdir -p "$PODDIR/appsinfo/$app" "$PODDIR/stage1/rootfs/opt/stage2/$app"
+                cp -a "$TEMPLATE" "$PODDIR/stage1/rootfs/opt/stage2/$app/rootfs"
+                cat >"$PODDIR/appsinfo/$app/manifest" <<JSON
+{"acKind":"ImageManifest","acVersion":"0.8.11","name":"example.com/$app",
+ "labels":[{"name":"os","value":"linux"}],
+ "app":{"exec":["/bin/true"],"user":"0","group":"0"}}
+JSON
+        done
+}
+
+# app_json NAME EXEC-JSON-ARRAY [EXTRA-APP-FIELDS] [EXTRA-RUNTIME-APP-FIELDS]
+app_json() {
+        printf '{"name":"%s","image":{"name":"example.com/%s","id":"%s"},' "$1" "$1" "$IMAGE_ID"
+        printf '"app":{"exec":%s,"user":"0","group":"0"%s}%s}' "$2" "${3:-}" "${4:-}"
+}
+
+# write_pod APPS-JSON [EXTRA-POD-FIELDS]
+write_pod() {
+        printf '{"acKind":"PodManifest","acVersion":"0.8.11","apps":[%s]%s}\n' "$1" "${2:-}" \
+                >"$PODDIR/pod"
+}
+
+# run_stage1 [stage1 options]: runs the pod in $PODDIR holding its lock like stage0 does;
+# sets $STATUS, $OUT, $ERR.
+run_stage1() {
+        set +e
+        (
+                cd "$PODDIR" || exit 99
+                exec 9<.
+                flock -x 9
+                POD_LOCK_FD=9 exec timeout -k 5 60 "$POD_STAGE1" "$@" "$UUID"
+        ) >"$TAP_TMP/stdout" 2>"$TAP_TMP/stderr"
+        STATUS=$?
+        set -e
+        OUT=$(cat "$TAP_TMP/stdout")
+        ERR=$(cat "$TAP_TMP/stderr")
+}
+
+sh_app() { # sh_app NAME SCRIPT: an app running /bin/sh -c SCRIPT (SCRIPT must be JSON-safe)
+        app_json "$1" "[\"/bin/sh\",\"-c\",\"$2\"]" "${3:-}" "${4:-}"
+}
+
+# ---- exit status -------------------------------------------------------------------------
+new_pod a
+write_pod "$(app_json a '["/bin/pod-probe","exit","7"]')"
+run_stage1
+assert_status "stage1 exits with the app's status" 7
+tap_check "status/a records the app's status" "$([ "$(cat "$PODDIR/status/a" 2>/dev/null)" = 7 ]; echo $?)"
+tap_check "pid file holds the init's host PID" "$(grep -Eq '^[0-9]+$' "$PODDIR/pid"; echo $?)"
+
+new_pod a
+write_pod "$(app_json a '["/bin/pod-probe","fds"]')"
+run_stage1
+assert_match "the app inherits only stdin, stdout, stderr (no lock fd)" "$OUT" "^0 1 2 $"
+
+new_pod a
+write_pod "$(sh_app a 'echo out; echo err >&2; exit 0')"
+run_stage1
+assert_status "a successful app gives status 0" 0
+assert_match "app stdout reaches ours" "$OUT" "^out$"
+assert_match "app stderr reaches ours" "$ERR" "^err$"
+
+# ---- PID namespace, hostname, network, /dev, /proc, /sys --------------------------------
+new_pod a
+write_pod "$(sh_app a 'cat /proc/1/comm; ls /proc | grep -c \"^[0-9][0-9]*$\"; hostname; ls /sys/class/net; ls -A /dev | tr \"\\n\" \" \"; echo; readlink /dev/ptmx; echo x > /dev/null && echo nullok; cat /proc/self/status')"
+run_stage1 --hostname=probe-host
+assert_status "probe pod runs" 0
+assert_match "PID 1 is the pod init" "$OUT" "^pod-stage1$"
+pids=$(sed -n 2p <<<"$OUT")
+# init, sh, ls and grep
+tap_check "/proc shows only the pod's processes ($pids)" "$([ "$pids" -le 4 ]; echo $?)" "$OUT"
+assert_match "--hostname is the pod's hostname" "$OUT" "^probe-host$"
+assert_match "--net=none (default): only lo" "$(sed -n 4p <<<"$OUT")" "^lo$"
+assert_match "/dev has exactly the ACE nodes" "$OUT" \
+        "^fd full mqueue null ptmx pts random shm stderr stdin stdout tty urandom zero $"
+assert_match "/dev/ptmx points at pts/ptmx" "$OUT" "^pts/ptmx$"
+assert_match "/dev/null is usable" "$OUT" "^nullok$"
+assert_match "default capabilities are the appc set (effective)" "$OUT" "^CapEff:[[:space:]]+00000000a80425fb$"
+assert_match "default capabilities are the appc set (bounding)" "$OUT" "^CapBnd:[[:space:]]+00000000a80425fb$"
+assert_match "no_new_privs is on" "$OUT" "^NoNewPrivs:[[:space:]]+1$"
+assert_match "seccomp filter mode" "$OUT" "^Seccomp:[[:space:]]+2$"
+
+new_pod a
+write_pod "$(sh_app a 'hostname')"
+run_stage1
+assert_match "default hostname is pod-UUID" "$OUT" "^pod-$UUID$"
+
+new_pod a
+write_pod "$(sh_app a 'echo 1 > /proc/sys/kernel/domainname || echo procsys-ro; touch /sys/x || echo sys-ro; cat /proc/keys | wc -c; echo x > /proc/sysrq-trigger 2>/dev/null || echo sysrq-ro')"
+run_stage1
+assert_match "/proc/sys is read-only" "$OUT" "^procsys-ro$"
+assert_match "/sys is read-only" "$OUT" "^sys-ro$"
+assert_match "/proc/keys is masked" "$OUT" "^0$"
+
+new_pod a
+write_pod "$(sh_app a 'echo 1 > /proc/sys/kernel/domainname && echo procsys-rw')"
+run_stage1 --disable-paths
+assert_match "--disable-paths leaves /proc/sys writable" "$OUT" "^procsys-rw$"
+
+new_pod a
+write_pod "$(sh_app a 'ls /sys/class/net | wc -l')"
+run_stage1 --net=host
+hostifs=$(find /sys/class/net -mindepth 1 -maxdepth 1 | wc -l)
+assert_match "--net=host shares the host's interfaces" "$OUT" "^$hostifs$"
+
+# ---- rootfs: overlay, readOnlyRootFS, /etc ------------------------------------------------
+new_pod a
+write_pod "$(sh_app a 'echo changed > /etc/passwd; cat /etc/hosts')"
+run_stage1
+assert_status "writing into the rootfs works" 0
+tap_check "writes land in the upper dir, not in the image" \
+        "$(grep -q '^root:' "$PODDIR/stage1/rootfs/opt/stage2/a/rootfs/etc/passwd" && grep -q changed "$PODDIR/overlay/a/upper/etc/passwd"; echo $?)"
+assert_match "/etc/hosts has localhost and the hostname" "$OUT" "^127\.0\.0\.1[[:space:]]+localhost pod-$UUID$"
+
+new_pod a
+write_pod "$(sh_app a 'touch /x && echo rw; touch /tmp/y && echo rw2; exit 0')" "" \
+        && sed -i 's/"app":{/"readOnlyRootFS":true,"app":{/' "$PODDIR/pod"
+run_stage1
+assert_no_match "readOnlyRootFS: the root is read-only" "$OUT" "^rw"
+
+new_pod a
+write_pod "$(sh_app a 'ls /')"
+run_stage1 --no-overlay
+assert_status "--no-overlay runs the tree as is" 0
+tap_check "--no-overlay makes no overlay dirs" "$([ ! -e "$PODDIR/overlay" ]; echo $?)"
+
+# ---- volumes -----------------------------------------------------------------------------
+HOSTVOL=$TAP_TMP/hostvol
+mkdir -p "$HOSTVOL" && echo from-host >"$HOSTVOL/file"
+new_pod a
+write_pod "$(sh_app a 'cat /mnt/ro/file; touch /mnt/ro/new && echo ro-writable; touch /mnt/rw/new && echo rw-ok' '' \
+        ',"mounts":[{"volume":"ro","path":"/mnt/ro"},{"volume":"rw","path":"/mnt/rw"}]')" \
+        ",\"volumes\":[{\"name\":\"ro\",\"kind\":\"host\",\"source\":\"$HOSTVOL\",\"readOnly\":true},{\"name\":\"rw\",\"kind\":\"host\",\"source\":\"$HOSTVOL\"}]"
+run_stage1
+assert_match "host volume content is visible" "$OUT" "^from-host$"
+assert_no_match "read-only host volume is not writable" "$OUT" "^ro-writable$"
+assert_match "read-write host volume is writable" "$OUT" "^rw-ok$"
+tap_check "the write reached the host" "$([ -e "$HOSTVOL/new" ]; echo $?)"
+
+ln -s "$HOSTVOL" "$TAP_TMP/hostlink"
+new_pod a
+write_pod "$(sh_app a 'true' '' ',"mounts":[{"volume":"v","path":"/mnt"}]')" \
+        ",\"volumes\":[{\"name\":\"v\",\"kind\":\"host\",\"source\":\"$TAP_TMP/hostlink\"}]"
+run_stage1
+assert_status "a symlinked host source is refused" 254
+assert_match "and the error says so" "$ERR" "symlink"
+
+# An image symlink pointing out of the rootfs must resolve inside it.
+new_pod a
+ln -s /../../../../../../.. "$PODDIR/stage1/rootfs/opt/stage2/a/rootfs/escape"
+write_pod "$(sh_app a 'ls /escape/target-made-here' '' ',"mounts":[{"volume":"e","path":"/escape/target-made-here"}]')" \
+        ',"volumes":[{"name":"e","kind":"empty"}]'
+run_stage1
+assert_status "a volume under an escaping image symlink stays in the rootfs" 0
+tap_check "nothing was created on the host" "$([ ! -e /target-made-here ]; echo $?)"
+
+# ---- capabilities, seccomp, users ----------------------------------------------------------
+new_pod a
+write_pod "$(app_json a '["/bin/pod-probe","bind","80"]')"
+run_stage1
+assert_match "root app can bind port 80 by default" "$OUT" "^ok$"
+
+new_pod a
+write_pod "$(app_json a '["/bin/sh","-c","grep Cap /proc/self/status; /bin/pod-probe bind 80"]' \
+        ',"isolators":[{"name":"os/linux/capabilities-remove-set","value":{"set":["CAP_NET_BIND_SERVICE"]}}]')"
+run_stage1
+assert_match "capabilities-remove-set drops it from the bounding set" "$OUT" "^CapBnd:[[:space:]]+00000000a80421fb$"
+assert_match "binding port 80 then fails with EACCES" "$OUT" "^13$"
+
+new_pod a
+write_pod "$(app_json a '["/bin/sh","-c","grep CapEff /proc/self/status"]' \
+        ',"isolators":[{"name":"os/linux/capabilities-retain-set","value":{"set":["CAP_KILL"]}}]')"
+run_stage1
+assert_match "capabilities-retain-set keeps exactly the set" "$OUT" "^CapEff:[[:space:]]+0000000000000020$"
+
+new_pod a
+write_pod "$(app_json a '["/bin/sh","-c","/bin/pod-probe mkdir /tmp/d; /bin/pod-probe unshare-user"]' \
+        ',"isolators":[{"name":"os/linux/seccomp-remove-set","value":{"set":["mkdir","mkdirat"],"errno":"EROFS"}}]')"
+run_stage1
+assert_match "seccomp-remove-set denies with the configured errno" "$(sed -n 1p <<<"$OUT")" "^30$"
+assert_match "default denylist still applies (user namespaces: EPERM)" "$(sed -n 2p <<<"$OUT")" "^1$"
+
+new_pod a
+write_pod "$(app_json a '["/bin/pod-probe","unshare-user"]')"
+run_stage1 --disable-seccomp
+assert_match "--disable-seccomp: no filter" "$OUT" "^ok$"
+
+new_pod a
+write_pod "$(app_json a '["/bin/sh","-c","/bin/pod-probe mkdir /tmp/d"]' \
+        ',"isolators":[{"name":"os/linux/seccomp-remove-set","value":{"set":["mkdir","mkdirat"],"errno":""}}]')"
+run_stage1
+assert_match "seccomp errno \"\" kills the process with SIGSYS" "$OUT" "^$"
+assert_status "and the app's status says SIGSYS" $((128 + 31))
+
+new_pod a
+write_pod "$(app_json a '["/bin/pod-probe","ids"]' | sed 's/"user":"0","group":"0"/"user":"www","group":"www"/')"
+run_stage1
+assert_match "user and group by name from the image, member groups added" "$OUT" "^uid=33 gid=33 groups=33,1000$|^uid=33 gid=33 groups=1000$"
+
+new_pod a
+write_pod "$(app_json a '["/bin/sh","-c","grep -E \"CapEff|NoNew\" /proc/self/status"]' | sed 's/"user":"0","group":"0"/"user":"33","group":"33"/')"
+run_stage1
+assert_match "non-root app without retain set has no capabilities" "$OUT" "^CapEff:[[:space:]]+0000000000000000$"
+
+new_pod a
+write_pod "$(app_json a '["/bin/true"]' | sed 's/"user":"0"/"user":"nobody-here"/')"
+run_stage1
+assert_status "unknown user fails the pod" 254
+assert_match "with a clear error" "$ERR" "user 'nobody-here' not found in the image"
+
+new_pod a
+write_pod "$(app_json a '["/bin/true"]' ',"workingDirectory":"/does/not/exist"')"
+run_stage1
+assert_status "missing workingDirectory fails the pod" 254
+assert_match "with a clear error" "$ERR" "working directory '/does/not/exist' does not exist"
+
+new_pod a
+write_pod "$(app_json a '["/bin/sh","-c","pwd; echo $PATH; echo $AC_APP_NAME $container $FOO"]' \
+        ',"workingDirectory":"/opt/work","environment":[{"name":"FOO","value":"bar"},{"name":"PATH","value":"/x"}]')"
+run_stage1
+assert_match "cwd is workingDirectory" "$OUT" "^/opt/work$"
+assert_match "app environment overrides PATH" "$OUT" "^/x$"
+assert_match "AC_APP_NAME, container, image env" "$OUT" "^a pod bar$"
+
+new_pod a
+write_pod "$(app_json a '["/bin/sh","-c","echo $PATH"]')"
+run_stage1
+assert_match "ACE PATH exactly" "$OUT" "^/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin$"
+
+# ---- event handlers ---------------------------------------------------------------------
+new_pod a
+write_pod "$(app_json a '["/bin/sh","-c","test -e /prestart && echo main-sees-prestart"]' \
+        ',"eventHandlers":[{"name":"pre-start","exec":["/bin/touch","/prestart"]},{"name":"post-stop","exec":["/bin/sh","-c","test -e /prestart && echo poststop > /vol/poststop"]}]' \
+        ',"mounts":[{"volume":"v","path":"/vol"}]')" ',"volumes":[{"name":"v","kind":"empty"}]'
+run_stage1
+assert_match "pre-start ran before main, in the same rootfs" "$OUT" "^main-sees-prestart$"
+tap_check "post-stop ran after main" "$(grep -q poststop "$PODDIR/volumes/v/poststop" 2>/dev/null; echo $?)"
+
+# ---- two apps ----------------------------------------------------------------------------
+new_pod a b
+write_pod "$(sh_app a 'touch /shared/a; i=0; while [ ! -e /shared/b ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i+1)); done; ps -o comm,args | grep -c \\\"b-marker\\\" > /shared/a-saw-b; test -e /shared/b' '' ',"mounts":[{"volume":"s","path":"/shared"}]'),$(sh_app b 'touch /shared/b; i=0; while [ ! -e /shared/a-saw-b ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i+1)); done; echo b-marker >/dev/null; exit 5' '' ',"mounts":[{"volume":"s","path":"/shared"}]')" \
+        ',"volumes":[{"name":"s","kind":"empty"}]'
+run_stage1
+assert_status "two-app pod: status is the failing app's" 5
+tap_check "app a exited 0, app b 5" "$([ "$(cat "$PODDIR/status/a")" = 0 ] && [ "$(cat "$PODDIR/status/b")" = 5 ]; echo $?)"
+tap_check "apps share the empty volume and see each other's processes" \
+        "$([ "$(cat "$PODDIR/volumes/s/a-saw-b" 2>/dev/null)" -ge 1 ]; echo $?)" "$ERR"
+
+# ---- signals -----------------------------------------------------------------------------
+new_pod a
+write_pod "$(app_json a '["/bin/pod-probe","wait-term","/vol/term","42"]' '' ',"mounts":[{"volume":"v","path":"/vol"}]')" \
+        ',"volumes":[{"name":"v","kind":"empty"}]'
+(
+        cd "$PODDIR"
+        exec 9<.
+        flock -x 9
+        POD_LOCK_FD=9 exec "$POD_STAGE1" "$UUID"
+) >"$TAP_TMP/stdout" 2>"$TAP_TMP/stderr" &
+s1=$!
+for _ in $(seq 100); do grep -q waiting "$TAP_TMP/stdout" 2>/dev/null && break; sleep 0.1; done
+kill -TERM "$s1"
+set +e
+wait "$s1"
+STATUS=$?
+set -e
+assert_status "SIGTERM to stage1: the app's exit status comes back" 42
+tap_check "the app got SIGTERM" "$(grep -q TERM "$PODDIR/volumes/v/term" 2>/dev/null; echo $?)"
+tap_check "its status is recorded" "$([ "$(cat "$PODDIR/status/a" 2>/dev/null)" = 42 ]; echo $?)"
+tap_check "the pod lock is released when the pod ends" "$(flock -n -x "$PODDIR" true; echo $?)"
+
+# ---- refusals ----------------------------------------------------------------------------
+if [ ! -d /run/systemd/system ]; then
+        new_pod a
+        write_pod "$(app_json a '["/bin/true"]')" \
+                ',"isolators":[{"name":"resource/memory","value":{"limit":"100M"}}]'
+        run_stage1
+        assert_status "a memory limit without systemd fails the pod" 254
+        assert_match "with a clear error" "$ERR" "systemd is not running"
+        tap_check "and nothing ran" "$([ ! -e "$PODDIR/status/a" ]; echo $?)"
+fi
+
+new_pod a
+write_pod "$(app_json a '["/bin/true"]')"
+set +e
+(cd "$PODDIR" && "$POD_STAGE1" "$UUID") >/dev/null 2>"$TAP_TMP/stderr"
+STATUS=$?
+set -e
+ERR=$(cat "$TAP_TMP/stderr")
+assert_status "no POD_LOCK_FD: refused" 254
+assert_match "with a clear error" "$ERR" "POD_LOCK_FD"
+
+# ---- nothing leaked ----------------------------------------------------------------------
+# Every mount a pod made (rootfs, /proc, /dev, volumes) has a path under $TAP_TMP, and so
+# does every source: none may be visible in the host's mount table.  (Other users of this
+# machine may mount things meanwhile, so the whole table is not compared.)
+leaked=$(grep -F "$TAP_TMP" /proc/self/mountinfo || true)
+tap_check "no mounts leaked on the host" "$([ -z "$leaked" ]; echo $?)" "$leaked"
+
+tap_done
