@@ -277,14 +277,16 @@ assert_match "pre-start ran before main, in the same rootfs" "$OUT" "^main-sees-
 tap_check "post-stop ran after main" "$(grep -q poststop "$PODDIR/volumes/v/poststop" 2>/dev/null; echo $?)"
 
 # ---- two apps ----------------------------------------------------------------------------
+# b waits for SIGTERM; a finds b's process (shared PID namespace), notes it in the shared
+# empty volume and signals it; b answers in the volume and exits 5.
 new_pod a b
-write_pod "$(sh_app a 'touch /shared/a; i=0; while [ ! -e /shared/b ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i+1)); done; ps -o comm,args | grep -c \\\"b-marker\\\" > /shared/a-saw-b; test -e /shared/b' '' ',"mounts":[{"volume":"s","path":"/shared"}]'),$(sh_app b 'touch /shared/b; i=0; while [ ! -e /shared/a-saw-b ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i+1)); done; echo b-marker >/dev/null; exit 5' '' ',"mounts":[{"volume":"s","path":"/shared"}]')" \
+write_pod "$(sh_app a 'i=0; until pidof pod-probe >/shared/a-saw-b || [ $i -ge 100 ]; do sleep 0.1; i=$((i+1)); done; kill -TERM $(cat /shared/a-saw-b)' '' ',"mounts":[{"volume":"s","path":"/shared"}]'),$(app_json b '["/bin/pod-probe","wait-term","/shared/b-got-term","5"]' '' ',"mounts":[{"volume":"s","path":"/shared"}]')" \
         ',"volumes":[{"name":"s","kind":"empty"}]'
 run_stage1
 assert_status "two-app pod: status is the failing app's" 5
-tap_check "app a exited 0, app b 5" "$([ "$(cat "$PODDIR/status/a")" = 0 ] && [ "$(cat "$PODDIR/status/b")" = 5 ]; echo $?)"
-tap_check "apps share the empty volume and see each other's processes" \
-        "$([ "$(cat "$PODDIR/volumes/s/a-saw-b" 2>/dev/null)" -ge 1 ]; echo $?)" "$ERR"
+tap_check "app a exited 0, app b 5" "$([ "$(cat "$PODDIR/status/a" 2>/dev/null)" = 0 ] && [ "$(cat "$PODDIR/status/b" 2>/dev/null)" = 5 ]; echo $?)" "$ERR"
+tap_check "app a saw app b's process" "$(grep -Eq '^[0-9]+$' "$PODDIR/volumes/s/a-saw-b" 2>/dev/null; echo $?)"
+tap_check "both apps use the same empty volume" "$(grep -q TERM "$PODDIR/volumes/s/b-got-term" 2>/dev/null; echo $?)"
 
 # ---- signals -----------------------------------------------------------------------------
 new_pod a
