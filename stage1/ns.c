@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <net/if.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -20,8 +21,12 @@
 #include "stage1.h"
 
 int stage1_ns_fork_init(void) {
+        _cleanup_close_ int own = -EBADF;
         pid_t pid;
 
+        own = open("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC);
+        if (own < 0)
+                return -errno;
         /* unshare(CLONE_NEWPID) only moves our future children: the first one becomes PID 1
          * of the new namespace (pid_namespaces(7)).  Forking (rather than clone() with a
          * separate stack) keeps the child an ordinary copy of us, sanitizers included. */
@@ -30,6 +35,15 @@ int stage1_ns_fork_init(void) {
         pid = fork();
         if (pid < 0)
                 return -errno;
+        if (pid == 0)
+                return 0;
+        /* Point our own later children back at our namespace: once the pod init is gone,
+         * the new namespace refuses forks (and sanitizers fork at exit). */
+        if (setns(own, CLONE_NEWPID) < 0) {
+                int r = -errno;
+                (void)kill(pid, SIGKILL);
+                return r;
+        }
         return pid;
 }
 
