@@ -194,6 +194,34 @@ static int wait_for_init(pid_t init, int sfd) {
         }
 }
 
+/* Becomes pod-stage1-supervise (same PID, same lock fd, same blocked signals): the setup
+ * code and its libraries are not needed while the pod runs.  Returns only on failure. */
+static int exec_supervisor(const struct stage1_config *c, pid_t init) {
+        char self[4096], pid[32];
+        char *argv[] = { (char *)"pod-stage1-supervise", pid, NULL };
+        ssize_t n;
+        char *slash;
+        int r;
+
+        n = readlink("/proc/self/exe", self, sizeof(self) - sizeof("/pod-stage1-supervise"));
+        if (n < 0)
+                return -errno;
+        self[n] = 0;
+        slash = strrchr(self, '/');
+        if (!slash)
+                return -EINVAL;
+        strcpy(slash, "/pod-stage1-supervise");
+        (void)snprintf(pid, sizeof(pid), "%d", (int)init);
+
+        r = fd_cloexec(c->lock_fd, false);
+        if (r < 0)
+                return r;
+        execv(self, argv);
+        r = -errno;
+        (void)fd_cloexec(c->lock_fd, true);
+        return r;
+}
+
 static int run(struct stage1_config *c) {
         _cleanup_(stage1_scope_freep) struct stage1_scope *scope = NULL;
         _cleanup_close_ int sfd = -EBADF;
@@ -278,7 +306,10 @@ static int run(struct stage1_config *c) {
                 return log_error_errno(-errno, "Failed to start the pod init: %m");
         }
         sync[1] = safe_close(sync[1]);
-        /* Long-lived from here on: give back what setup allocated. */
+
+        /* Long-lived from here on. */
+        r = exec_supervisor(c, init);
+        log_debug_errno(r, "Failed to execute pod-stage1-supervise, supervising in place: %m");
         (void)malloc_trim(0);
         return wait_for_init(init, sfd);
 }
