@@ -23,6 +23,8 @@ unshare --mount --pid --fork true 2>/dev/null || tap_skip_all "cannot create nam
 # shellcheck source=tests/helpers/pod-dir.sh
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/helpers/pod-dir.sh"
 
+HOST_FORWARD=$(cat /proc/sys/net/ipv4/ip_forward)
+
 # ---- exit status -------------------------------------------------------------------------
 new_pod a
 write_pod "$(app_json a '["/bin/pod-probe","exit","7"]')"
@@ -209,6 +211,21 @@ new_pod a
 write_pod "$(app_json a '["/bin/sh","-c","echo $PATH"]')"
 run_stage1
 assert_match "ACE PATH exactly" "$OUT" "^/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin$"
+
+new_pod a
+write_pod "$(app_json a '["/bin/sh","-c","cat /proc/self/oom_score_adj /proc/sys/net/ipv4/ip_forward"]' \
+        ',"isolators":[{"name":"os/linux/oom-score-adj","value":500}]')" \
+        ',"isolators":[{"name":"os/unix/sysctl","value":{"net.ipv4.ip_forward":"1"}}]'
+run_stage1
+assert_match "os/linux/oom-score-adj is applied" "$(sed -n 1p <<<"$OUT")" "^500$"
+assert_match "os/unix/sysctl sets the pod's net.* keys" "$(sed -n 2p <<<"$OUT")" "^1$"
+tap_check "the host's value is untouched" "$([ "$(cat /proc/sys/net/ipv4/ip_forward)" = "$HOST_FORWARD" ]; echo $?)"
+
+new_pod a
+write_pod "$(app_json a '["/bin/true"]' ',"isolators":[{"name":"os/linux/apparmor-profile","value":{"profile":"x"}}]')"
+run_stage1
+assert_status "an isolator stage1 cannot apply is refused" 254
+assert_match "with a clear error" "$ERR" "apparmor-profile' cannot be enforced"
 
 # ---- event handlers ---------------------------------------------------------------------
 new_pod a
