@@ -195,6 +195,11 @@ int stage1_seccomp_apply(const struct stage1_config *c, const struct stage1_app 
         r = add_arches(ctx);
         if (r < 0)
                 return pod_error_set(reterr, r, "Failed to add seccomp architectures: %m");
+        /* libseccomp sets no_new_privs itself on load unless told not to: whether the app
+         * gets it is caps.c's decision (the isolator), not a side effect of the filter. */
+        r = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, app->no_new_privs);
+        if (r < 0)
+                return pod_error_set(reterr, r, "Failed to configure the seccomp filter: %m");
 
         if (allow_all)
                 log_debug("App '%s': seccomp retain set allows every syscall", app->name);

@@ -227,6 +227,13 @@ run_stage1
 assert_status "an isolator stage1 cannot apply is refused" 254
 assert_match "with a clear error" "$ERR" "apparmor-profile' cannot be enforced"
 
+new_pod a
+write_pod "$(app_json a '["/bin/sh","-c","grep -E \"NoNewPrivs|Seccomp:\" /proc/self/status"]' \
+        ',"isolators":[{"name":"os/linux/no-new-privileges","value":false}]')"
+run_stage1
+assert_match "no-new-privileges: false turns it off" "$OUT" "^NoNewPrivs:[[:space:]]+0$"
+assert_match "and the filter is still loaded" "$OUT" "^Seccomp:[[:space:]]+2$"
+
 # ---- event handlers ---------------------------------------------------------------------
 new_pod a
 write_pod "$(app_json a '["/bin/sh","-c","test -e /prestart && echo main-sees-prestart"]' \
