@@ -33,6 +33,11 @@ wait_for() { # wait_for SECONDS COMMAND...: polls every 0.1 s
         return 1
 }
 
+journal_has() { # journal_has UNIT TEXT
+        journalctl --sync 2>/dev/null || true
+        journalctl --no-pager -o cat _SYSTEMD_UNIT="$1" 2>/dev/null | grep -q -- "$2"
+}
+
 # start_stage1: runs the pod in $PODDIR in the background, holding its lock.
 S1=
 start_stage1() {
@@ -103,8 +108,8 @@ tap_check "keep-unit: the service is the pod's unit" \
         "$([ "$(cat "$PODDIR/unit" 2>/dev/null)" = "$unit.service" ]; echo $?)"
 tap_check "keep-unit: no scope was created" "$(if systemctl is-active --quiet "$SCOPE"; then echo 1; else echo 0; fi)"
 assert_match "keep-unit: limits set on the service" "$(systemctl show -P MemoryMax "$unit.service")" "^100663296$"
-wait_for 30 test -e "$PODDIR/pid" || true
-sleep 1
+# The probe says "waiting" (into the journal) once its SIGTERM handler is in place.
+wait_for 60 journal_has "$unit.service" waiting || true
 systemctl stop "$unit.service" || true
 tap_check "keep-unit: systemctl stop reaches the app" \
         "$([ "$(cat "$PODDIR/status/a" 2>/dev/null)" = 42 ]; echo $?)"
