@@ -362,3 +362,24 @@ int stage1_config_prepare_pod_dir(struct stage1_config *c, struct pod_error *ret
                 }
         return 0;
 }
+
+int stage1_write_file(int dir_fd, const char *name, const char *text) {
+        _cleanup_free_ char *tmp = NULL;
+        _cleanup_close_ int fd = -EBADF;
+        int r;
+
+        /* Atomic (readers see the old or the new file) but not durable: no fsync.  These
+         * files describe a running pod; after a crash the pod is gone anyway, and an fsync
+         * on a busy disk costs more than the whole pod start. */
+        if (asprintf(&tmp, "%s.tmp-%d", name, (int)getpid()) < 0)
+                return -ENOMEM;
+        fd = openat(dir_fd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
+        if (fd < 0)
+                return -errno;
+        r = loop_write(fd, text, strlen(text));
+        if (r >= 0 && renameat(dir_fd, tmp, dir_fd, name) < 0)
+                r = -errno;
+        if (r < 0)
+                (void)unlinkat(dir_fd, tmp, 0);
+        return r;
+}

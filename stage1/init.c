@@ -274,7 +274,7 @@ static void write_status(const struct stage1_config *c, const struct stage1_app 
 
         (void)snprintf(buf, sizeof(buf), "%d", status);
         p = path_join("status", app->name);
-        r = p ? write_file_atomic_at(c->pod_dir_fd, p, buf, strlen(buf), 0644) : -ENOMEM;
+        r = p ? stage1_write_file(c->pod_dir_fd, p, buf) : -ENOMEM;
         if (r < 0)
                 log_warning_errno(r, "Failed to record the status of app '%s', ignoring: %m",
                                   app->name);

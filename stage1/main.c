@@ -164,10 +164,6 @@ static int take_lock_fd(struct stage1_config *c) {
         return fd_cloexec(c->lock_fd, true);
 }
 
-static int write_pod_file(int dir_fd, const char *name, const char *text) {
-        return write_file_atomic_at(dir_fd, name, text, strlen(text), 0644);
-}
-
 /* Forwards termination signals to the init until it exits; returns the pod's status. */
 static int wait_for_init(pid_t init, int sfd) {
         for (;;) {
@@ -257,7 +253,7 @@ static int run(struct stage1_config *c) {
         if (r < 0)
                 return log_pod_error(r, &e);
         if (stage1_scope_unit(scope)) {
-                r = write_pod_file(c->pod_dir_fd, "unit", stage1_scope_unit(scope));
+                r = stage1_write_file(c->pod_dir_fd, "unit", stage1_scope_unit(scope));
                 if (r < 0)
                         return log_error_errno(r, "Failed to write 'unit': %m");
         }
@@ -289,7 +285,7 @@ static int run(struct stage1_config *c) {
 
         /* pid before go: stage0's "enter" and "status" find the init from it. */
         (void)snprintf(buf, sizeof(buf), "%d", (int)init);
-        r = write_pod_file(c->pod_dir_fd, "pid", buf);
+        r = stage1_write_file(c->pod_dir_fd, "pid", buf);
         if (r < 0) {
                 (void)kill(init, SIGKILL);
                 return log_error_errno(r, "Failed to write 'pid': %m");
