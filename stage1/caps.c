@@ -16,6 +16,7 @@
  * Order (STYLE.md section 8): setgroups/setresgid/setresuid with keepcaps -> bounding set ->
  * capset -> ambient -> no_new_privs.  seccomp follows in seccomp.c. */
 #include <errno.h>
+#include <fcntl.h>
 #include <grp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -84,16 +85,39 @@ static char *field_dup(const char *line, int i) {
         return out;
 }
 
+/* Opens an image file for reading: only a regular file, never blocking (a FIFO or /proc/kmsg
+ * planted as /etc/passwd must not hang the pod's init). */
+static int open_image_file(const char *path, FILE **ret) {
+        _cleanup_close_ int fd = -EBADF;
+        struct stat st;
+        FILE *f;
+
+        fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+        if (fd < 0)
+                return errno == ENOENT ? 0 : -errno;
+        if (fstat(fd, &st) < 0)
+                return -errno;
+        if (!S_ISREG(st.st_mode) || st.st_size > (16 << 20))
+                return -EBADMSG;
+        f = fdopen(fd, "re");
+        if (!f)
+                return -errno;
+        TAKE_FD(fd);
+        *ret = f;
+        return 1;
+}
+
 /* Finds the /etc/passwd or /etc/group line whose name (field 0) equals name, or whose id
  * (field 2) equals id when name is NULL.  Returns 1 and the line, 0 if absent. */
 static int find_entry(const char *file, const char *name, unsigned id, char **ret_line) {
         _cleanup_fclose_ FILE *f = NULL;
         _cleanup_free_ char *line = NULL;
         size_t n = 0;
+        int r;
 
-        f = fopen(file, "re");
-        if (!f)
-                return errno == ENOENT ? 0 : -errno;
+        r = open_image_file(file, &f);
+        if (r <= 0)
+                return r;
         while (getline(&line, &n, f) >= 0) {
                 _cleanup_free_ char *fname = NULL, *fid = NULL;
                 unsigned v;
@@ -132,10 +156,11 @@ static int add_member_groups(const char *user, gid_t **gids, size_t *n) {
         _cleanup_fclose_ FILE *f = NULL;
         _cleanup_free_ char *line = NULL;
         size_t len = 0;
+        int r;
 
-        f = fopen("/etc/group", "re");
-        if (!f)
-                return errno == ENOENT ? 0 : -errno;
+        r = open_image_file("/etc/group", &f);
+        if (r <= 0)
+                return r;
         while (getline(&line, &len, f) >= 0) {
                 _cleanup_free_ char *members = NULL, *fid = NULL;
                 char *save = NULL;
@@ -148,7 +173,7 @@ static int add_member_groups(const char *user, gid_t **gids, size_t *n) {
                         continue;
                 for (char *m = strtok_r(members, ",", &save); m; m = strtok_r(NULL, ",", &save))
                         if (streq(m, user)) {
-                                int r = add_gid(gids, n, g);
+                                r = add_gid(gids, n, g);
                                 if (r < 0)
                                         return r;
                         }

@@ -324,10 +324,11 @@ int stage1_config_prepare_pod_dir(struct stage1_config *c, struct pod_error *ret
                 struct stage1_app *app = &c->apps[i];
                 struct stat st;
 
-                if (fstatat(c->pod_dir_fd, app->rootfs, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
-                    !S_ISDIR(st.st_mode))
-                        return pod_error_set(reterr, errno ? -errno : -ENOTDIR,
-                                             "App '%s': rootfs '%s' missing in the pod dir",
+                r = fstatat(c->pod_dir_fd, app->rootfs, &st, AT_SYMLINK_NOFOLLOW) < 0 ? -errno
+                    : S_ISDIR(st.st_mode)                                             ? 0
+                                                                                      : -ENOTDIR;
+                if (r < 0)
+                        return pod_error_set(reterr, r, "App '%s': rootfs '%s' in the pod dir: %m",
                                              app->name, app->rootfs);
                 if (!c->no_overlay) {
                         r = make_upper(c->pod_dir_fd, app, reterr);

@@ -194,6 +194,13 @@ assert_status "unknown user fails the pod" 254
 assert_match "with a clear error" "$ERR" "user 'nobody-here' not found in the image"
 
 new_pod a
+rm "$PODDIR/stage1/rootfs/opt/stage2/a/rootfs/etc/passwd"
+mkfifo "$PODDIR/stage1/rootfs/opt/stage2/a/rootfs/etc/passwd"
+write_pod "$(app_json a '["/bin/true"]' | sed 's/"user":"0"/"user":"www"/')"
+run_stage1
+assert_status "an image whose /etc/passwd is a FIFO fails the pod (and does not hang)" 254
+
+new_pod a
 write_pod "$(app_json a '["/bin/true"]' ',"workingDirectory":"/does/not/exist"')"
 run_stage1
 assert_status "missing workingDirectory fails the pod" 254
