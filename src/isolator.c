@@ -437,7 +437,7 @@ static int parse_sysctl(struct pod_isolator *i, struct json_object *value,
         r = pod_json_as_object(value, p, reterr);
         if (r < 0)
                 return r;
-        json_object_object_foreach(value, k, v) {
+        json_object_object_foreach (value, k, v) {
                 const char *s;
 
                 if (!sysctl_key_valid(k))

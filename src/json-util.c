@@ -124,10 +124,12 @@ struct json_object *pod_json_get(struct json_object *obj, const char *key) {
                 return NULL;
 
         /* Go maps every key to a field exactly or case-insensitively and assigns in document
-         * order, so the last key that matches the field wins. */
-        json_object_object_foreach(obj, k, v) if (strcasecmp(k, key) == 0) found = v;
-        if (found && json_object_is_type(found, json_type_null))
-                return NULL;
+         * order, and null leaves a field untouched: the last non-null matching key wins.
+         * (json-c keeps JSON null as a NULL value.) */
+        json_object_object_foreach (obj, k, v) {
+                if (v && strcasecmp(k, key) == 0)
+                        found = v;
+        }
         return found;
 }
 

@@ -42,8 +42,8 @@ int pod_json_error(struct pod_error *reterr, int r, const struct pod_json_path *
 int pod_json_parse(const char *text, size_t size, size_t max_size, struct json_object **ret,
                    struct pod_error *reterr);
 
-/* Key lookup like Go's encoding/json: case-insensitive, the last matching key in document
- * order wins, JSON null counts as absent.  Returns a borrowed reference or NULL. */
+/* Key lookup like Go's encoding/json: case-insensitive, the last matching non-null key in
+ * document order wins, JSON null counts as absent.  Returns a borrowed reference or NULL. */
 struct json_object *pod_json_get(struct json_object *obj, const char *key);
 
 /* Typed getters for obj[key].  Absent (or null) optional fields leave *ret untouched and

@@ -1,5 +1,4 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-#include <arpa/inet.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -9,10 +8,9 @@
 
 #include "isolator.h"
 #include "json-util.h"
+#include "manifest-internal.h"
 #include "manifest.h"
 #include "path-util.h"
-
-#define ID_MAX UINT32_C(4294967294) /* (uid_t)-1 is "no id" to the kernel */
 
 /* ---- key/value lists ---- */
 
@@ -139,13 +137,11 @@ bool pod_os_arch_valid(const char *os, const char *arch) {
 }
 
 /* In pod manifests rkt writes IDs truncated to 64 hex digits; full ones are 128. */
-static bool pod_image_id_valid(const char *s) {
+bool manifest_image_id_valid(const char *s) {
         return image_id_valid(s, false) && (strlen(s) == 7 + 64 || strlen(s) == 7 + 128);
 }
 
 /* ---- parsing helpers ---- */
-
-enum kv_kind { KV_LABELS, KV_ANNOTATIONS, KV_ENVIRONMENT };
 
 struct kv_list {
         struct pod_kv *l;
@@ -177,9 +173,9 @@ static int check_kv_name(enum kv_kind kind, const char *name, const struct pod_j
         }
 }
 
-static int parse_kv_list(struct json_object *obj, const char *key, const struct pod_json_path *pp,
-                         enum kv_kind kind, struct pod_kv **ret, size_t *ret_n,
-                         struct pod_error *reterr) {
+int manifest_parse_kv_list(struct json_object *obj, const char *key, const struct pod_json_path *pp,
+                           enum kv_kind kind, struct pod_kv **ret, size_t *ret_n,
+                           struct pod_error *reterr) {
         static const char *const what[] = {
                 [KV_LABELS] = "label",
                 [KV_ANNOTATIONS] = "annotation",
@@ -234,9 +230,9 @@ static int parse_kv_list(struct json_object *obj, const char *key, const struct 
         return 0;
 }
 
-static int parse_string_map(struct json_object *obj, const char *key,
-                            const struct pod_json_path *pp, struct pod_kv **ret, size_t *ret_n,
-                            struct pod_error *reterr) {
+int manifest_parse_string_map(struct json_object *obj, const char *key,
+                              const struct pod_json_path *pp, struct pod_kv **ret, size_t *ret_n,
+                              struct pod_error *reterr) {
         const struct pod_json_path *p = POD_JSON_KEY(pp, key);
         _cleanup_(kv_list_done) struct kv_list list = {};
         struct json_object *m = NULL;
@@ -245,7 +241,7 @@ static int parse_string_map(struct json_object *obj, const char *key,
         r = pod_json_get_object(obj, key, pp, &m, reterr);
         if (r <= 0)
                 return r;
-        json_object_object_foreach(m, k, v) {
+        json_object_object_foreach (m, k, v) {
                 const char *s;
 
                 r = v ? pod_json_as_string(v, POD_JSON_KEY(p, k), &s, reterr)
@@ -253,6 +249,8 @@ static int parse_string_map(struct json_object *obj, const char *key,
                                        "must be a string, not null");
                 if (r >= 0)
                         r = pod_kv_add(&list.l, &list.n, k, s);
+                if (r == -EEXIST) /* only via "\u0000" in keys, which C strings truncate */
+                        return pod_json_error(reterr, -EINVAL, POD_JSON_KEY(p, k), "duplicate key");
                 if (r < 0)
                         return r;
         }
@@ -263,8 +261,8 @@ static int parse_string_map(struct json_object *obj, const char *key,
 }
 
 /* obj[key] as an array and its length (0 when absent). */
-static int array_elements(struct json_object *obj, const char *key, const struct pod_json_path *p,
-                          struct json_object **ret_a, size_t *ret_n, struct pod_error *reterr) {
+int manifest_array_elements(struct json_object *obj, const char *key, const struct pod_json_path *p,
+                            struct json_object **ret_a, size_t *ret_n, struct pod_error *reterr) {
         struct json_object *a = NULL;
         int r;
 
@@ -278,8 +276,8 @@ static int array_elements(struct json_object *obj, const char *key, const struct
         return 0;
 }
 
-static int element_object(struct json_object *a, size_t i, const struct pod_json_path *ip,
-                          struct json_object **ret, struct pod_error *reterr) {
+int manifest_element_object(struct json_object *a, size_t i, const struct pod_json_path *ip,
+                            struct json_object **ret, struct pod_error *reterr) {
         struct json_object *e = json_object_array_get_idx(a, i);
         int r;
 
@@ -301,13 +299,14 @@ static int get_strv(struct json_object *obj, const char *key, const struct pod_j
         return pod_json_as_strv(v, POD_JSON_KEY(p, key), true, ret, reterr);
 }
 
-static int check_ac_name(const char *s, const struct pod_json_path *p, struct pod_error *reterr) {
+int manifest_check_ac_name(const char *s, const struct pod_json_path *p, struct pod_error *reterr) {
         if (!ac_name_valid(s))
                 return pod_json_error(reterr, -EINVAL, p, "'%s' is not a valid AC Name", s);
         return 0;
 }
 
-static int check_absolute(const char *s, const struct pod_json_path *p, struct pod_error *reterr) {
+int manifest_check_absolute(const char *s, const struct pod_json_path *p,
+                            struct pod_error *reterr) {
         if (!path_is_absolute(s))
                 return pod_json_error(reterr, -EINVAL, p, "'%s' is not an absolute path", s);
         return 0;
@@ -350,7 +349,7 @@ static int parse_event_handlers(struct json_object *obj, const struct pod_json_p
         size_t n;
         int r;
 
-        r = array_elements(obj, "eventHandlers", pp, &arr, &n, reterr);
+        r = manifest_array_elements(obj, "eventHandlers", pp, &arr, &n, reterr);
         if (r < 0)
                 return r;
         for (size_t i = 0; i < n; i++) {
@@ -359,7 +358,7 @@ static int parse_event_handlers(struct json_object *obj, const struct pod_json_p
                 struct json_object *e = NULL, *ex;
                 char ***slot;
 
-                r = element_object(arr, i, ip, &e, reterr);
+                r = manifest_element_object(arr, i, ip, &e, reterr);
                 if (r < 0)
                         return r;
                 r = pod_json_get_string(e, "name", ip, true, &name, reterr);
@@ -396,7 +395,7 @@ static int parse_mount_points(struct json_object *obj, const struct pod_json_pat
         size_t n;
         int r;
 
-        r = array_elements(obj, "mountPoints", pp, &arr, &n, reterr);
+        r = manifest_array_elements(obj, "mountPoints", pp, &arr, &n, reterr);
         if (r < 0 || n == 0)
                 return r;
         a->mount_points = calloc(n, sizeof(struct pod_mount_point));
@@ -408,15 +407,15 @@ static int parse_mount_points(struct json_object *obj, const struct pod_json_pat
                 struct json_object *e = NULL;
 
                 a->n_mount_points = i + 1;
-                r = element_object(arr, i, ip, &e, reterr);
+                r = manifest_element_object(arr, i, ip, &e, reterr);
                 if (r >= 0)
                         r = pod_json_get_string(e, "name", ip, true, &mp->name, reterr);
                 if (r >= 0)
-                        r = check_ac_name(mp->name, POD_JSON_KEY(ip, "name"), reterr);
+                        r = manifest_check_ac_name(mp->name, POD_JSON_KEY(ip, "name"), reterr);
                 if (r >= 0)
                         r = pod_json_get_string(e, "path", ip, true, &mp->path, reterr);
                 if (r >= 0)
-                        r = check_absolute(mp->path, POD_JSON_KEY(ip, "path"), reterr);
+                        r = manifest_check_absolute(mp->path, POD_JSON_KEY(ip, "path"), reterr);
                 if (r >= 0)
                         r = pod_json_get_bool(e, "readOnly", ip, &mp->read_only, reterr);
                 if (r < 0)
@@ -436,7 +435,7 @@ static int parse_ports(struct json_object *obj, const struct pod_json_path *pp, 
         size_t n;
         int r;
 
-        r = array_elements(obj, "ports", pp, &arr, &n, reterr);
+        r = manifest_array_elements(obj, "ports", pp, &arr, &n, reterr);
         if (r < 0 || n == 0)
                 return r;
         a->ports = calloc(n, sizeof(struct pod_port));
@@ -449,11 +448,11 @@ static int parse_ports(struct json_object *obj, const struct pod_json_path *pp, 
                 struct json_object *e = NULL;
 
                 a->n_ports = i + 1;
-                r = element_object(arr, i, ip, &e, reterr);
+                r = manifest_element_object(arr, i, ip, &e, reterr);
                 if (r >= 0)
                         r = pod_json_get_string(e, "name", ip, true, &port->name, reterr);
                 if (r >= 0)
-                        r = check_ac_name(port->name, POD_JSON_KEY(ip, "name"), reterr);
+                        r = manifest_check_ac_name(port->name, POD_JSON_KEY(ip, "name"), reterr);
                 if (r >= 0)
                         r = pod_json_get_string(e, "protocol", ip, true, &port->protocol, reterr);
                 if (r >= 0 && !port->protocol[0])
@@ -482,8 +481,8 @@ static int parse_ports(struct json_object *obj, const struct pod_json_path *pp, 
         return 0;
 }
 
-static int parse_app(struct json_object *obj, const struct pod_json_path *p, struct pod_app **ret,
-                     struct pod_error *reterr) {
+int manifest_parse_app(struct json_object *obj, const struct pod_json_path *p, struct pod_app **ret,
+                       struct pod_error *reterr) {
         _cleanup_(pod_app_freep) struct pod_app *a = NULL;
         struct json_object *v;
         int r;
@@ -530,7 +529,8 @@ static int parse_app(struct json_object *obj, const struct pod_json_path *p, str
                         struct json_object *e = json_object_array_get_idx(v, i);
                         int64_t gid;
 
-                        r = e ? pod_json_as_int(e, POD_JSON_IDX(gp, i), 0, ID_MAX, &gid, reterr)
+                        r = e ? pod_json_as_int(e, POD_JSON_IDX(gp, i), 0, MANIFEST_ID_MAX, &gid,
+                                                reterr)
                               : pod_json_error(reterr, -EINVAL, POD_JSON_IDX(gp, i),
                                                "must be an integer, not null");
                         if (r < 0)
@@ -545,14 +545,14 @@ static int parse_app(struct json_object *obj, const struct pod_json_path *p, str
         if (a->working_directory && !a->working_directory[0])
                 a->working_directory = (free(a->working_directory), NULL); /* "" = default */
         if (a->working_directory) {
-                r = check_absolute(a->working_directory, POD_JSON_KEY(p, "workingDirectory"),
-                                   reterr);
+                r = manifest_check_absolute(a->working_directory,
+                                            POD_JSON_KEY(p, "workingDirectory"), reterr);
                 if (r < 0)
                         return r;
         }
 
-        r = parse_kv_list(obj, "environment", p, KV_ENVIRONMENT, &a->environment, &a->n_environment,
-                          reterr);
+        r = manifest_parse_kv_list(obj, "environment", p, KV_ENVIRONMENT, &a->environment,
+                                   &a->n_environment, reterr);
         if (r < 0)
                 return r;
         r = parse_event_handlers(obj, p, a, reterr);
@@ -577,11 +577,12 @@ static int parse_app(struct json_object *obj, const struct pod_json_path *p, str
                         return r;
         }
 
-        r = parse_string_map(obj, "userAnnotations", p, &a->user_annotations,
-                             &a->n_user_annotations, reterr);
+        r = manifest_parse_string_map(obj, "userAnnotations", p, &a->user_annotations,
+                                      &a->n_user_annotations, reterr);
         if (r < 0)
                 return r;
-        r = parse_string_map(obj, "userLabels", p, &a->user_labels, &a->n_user_labels, reterr);
+        r = manifest_parse_string_map(obj, "userLabels", p, &a->user_labels, &a->n_user_labels,
+                                      reterr);
         if (r < 0)
                 return r;
 
@@ -613,8 +614,8 @@ struct pod_image_manifest *pod_image_manifest_free(struct pod_image_manifest *m)
         return NULL;
 }
 
-static int parse_header(struct json_object *obj, const char *kind, char **ret_version,
-                        struct pod_error *reterr) {
+int manifest_parse_header(struct json_object *obj, const char *kind, char **ret_version,
+                          struct pod_error *reterr) {
         _cleanup_free_ char *k = NULL;
         int r;
 
@@ -640,7 +641,7 @@ static int parse_dependencies(struct json_object *obj, struct pod_image_manifest
         size_t n;
         int r;
 
-        r = array_elements(obj, "dependencies", NULL, &arr, &n, reterr);
+        r = manifest_array_elements(obj, "dependencies", NULL, &arr, &n, reterr);
         if (r < 0 || n == 0)
                 return r;
         m->dependencies = calloc(n, sizeof(struct pod_dependency));
@@ -653,7 +654,7 @@ static int parse_dependencies(struct json_object *obj, struct pod_image_manifest
                 int64_t size = 0;
 
                 m->n_dependencies = i + 1;
-                r = element_object(arr, i, ip, &e, reterr);
+                r = manifest_element_object(arr, i, ip, &e, reterr);
                 if (r >= 0)
                         r = pod_json_get_string(e, "imageName", ip, true, &d->image_name, reterr);
                 if (r >= 0 && !ac_identifier_valid(d->image_name))
@@ -661,12 +662,12 @@ static int parse_dependencies(struct json_object *obj, struct pod_image_manifest
                                            "'%s' is not a valid AC Identifier", d->image_name);
                 if (r >= 0)
                         r = pod_json_get_string(e, "imageID", ip, false, &d->image_id, reterr);
-                if (r >= 0 && d->image_id && !pod_image_id_valid(d->image_id))
+                if (r >= 0 && d->image_id && !manifest_image_id_valid(d->image_id))
                         r = pod_json_error(reterr, -EINVAL, POD_JSON_KEY(ip, "imageID"),
                                            "'%s' is not a sha512- image ID", d->image_id);
                 if (r >= 0)
-                        r = parse_kv_list(e, "labels", ip, KV_LABELS, &d->labels, &d->n_labels,
-                                          reterr);
+                        r = manifest_parse_kv_list(e, "labels", ip, KV_LABELS, &d->labels,
+                                                   &d->n_labels, reterr);
                 if (r >= 0)
                         r = pod_json_get_int(e, "size", ip, false, 0, INT64_MAX, &size, reterr);
                 if (r < 0)
@@ -684,7 +685,7 @@ static int parse_path_whitelist(struct json_object *obj, char ***ret, struct pod
         if (r < 0)
                 return r;
         for (size_t i = 0; *ret && (*ret)[i]; i++) {
-                r = check_absolute((*ret)[i], POD_JSON_IDX(p, i), reterr);
+                r = manifest_check_absolute((*ret)[i], POD_JSON_IDX(p, i), reterr);
                 if (r < 0)
                         return r;
         }
@@ -704,7 +705,7 @@ static int image_manifest_from_json(struct json_object *obj, struct pod_image_ma
         if (!m)
                 return -ENOMEM;
 
-        r = parse_header(obj, "ImageManifest", &m->ac_version, reterr);
+        r = manifest_parse_header(obj, "ImageManifest", &m->ac_version, reterr);
         if (r < 0)
                 return r;
         r = pod_json_get_string(obj, "name", NULL, true, &m->name, reterr);
@@ -713,14 +714,15 @@ static int image_manifest_from_json(struct json_object *obj, struct pod_image_ma
         if (!ac_identifier_valid(m->name))
                 return pod_json_error(reterr, -EINVAL, POD_JSON_KEY(NULL, "name"),
                                       "'%s' is not a valid AC Identifier", m->name);
-        r = parse_kv_list(obj, "labels", NULL, KV_LABELS, &m->labels, &m->n_labels, reterr);
+        r = manifest_parse_kv_list(obj, "labels", NULL, KV_LABELS, &m->labels, &m->n_labels,
+                                   reterr);
         if (r < 0)
                 return r;
         r = pod_json_get_object(obj, "app", NULL, &v, reterr);
         if (r < 0)
                 return r;
         if (r > 0) {
-                r = parse_app(v, POD_JSON_KEY(NULL, "app"), &m->app, reterr);
+                r = manifest_parse_app(v, POD_JSON_KEY(NULL, "app"), &m->app, reterr);
                 if (r < 0)
                         return r;
         }
@@ -730,8 +732,8 @@ static int image_manifest_from_json(struct json_object *obj, struct pod_image_ma
         r = parse_path_whitelist(obj, &m->path_whitelist, reterr);
         if (r < 0)
                 return r;
-        r = parse_kv_list(obj, "annotations", NULL, KV_ANNOTATIONS, &m->annotations,
-                          &m->n_annotations, reterr);
+        r = manifest_parse_kv_list(obj, "annotations", NULL, KV_ANNOTATIONS, &m->annotations,
+                                   &m->n_annotations, reterr);
         if (r < 0)
                 return r;
 
@@ -754,8 +756,8 @@ int pod_image_manifest_parse(const char *text, size_t size, struct pod_image_man
 
 /* ---- serialisation ---- */
 
-static int kv_list_to_json(struct json_object *obj, const char *key, const struct pod_kv *l,
-                           size_t n) {
+int manifest_kv_list_to_json(struct json_object *obj, const char *key, const struct pod_kv *l,
+                             size_t n) {
         _cleanup_json_ struct json_object *a = NULL;
         int r;
 
@@ -781,8 +783,8 @@ static int kv_list_to_json(struct json_object *obj, const char *key, const struc
         return pod_json_add(obj, key, TAKE_PTR(a));
 }
 
-static int string_map_to_json(struct json_object *obj, const char *key, const struct pod_kv *l,
-                              size_t n) {
+int manifest_string_map_to_json(struct json_object *obj, const char *key, const struct pod_kv *l,
+                                size_t n) {
         _cleanup_json_ struct json_object *m = NULL;
         int r;
 
@@ -811,14 +813,14 @@ static int strv_to_json(struct json_object *obj, const char *key, char *const *l
         return pod_json_add(obj, key, a);
 }
 
-static int array_add(struct json_object *a, struct json_object **e) {
+int manifest_array_add(struct json_object *a, struct json_object **e) {
         if (json_object_array_add(a, *e) < 0)
                 return -ENOMEM;
         *e = NULL;
         return 0;
 }
 
-static int isolators_to_json(struct json_object *obj, const struct pod_isolator *l, size_t n) {
+int manifest_isolators_to_json(struct json_object *obj, const struct pod_isolator *l, size_t n) {
         _cleanup_json_ struct json_object *a = NULL;
         int r;
 
@@ -846,7 +848,7 @@ static int isolators_to_json(struct json_object *obj, const struct pod_isolator 
                         (void)json_object_put(v);
                         return -ENOMEM;
                 }
-                r = array_add(a, &e);
+                r = manifest_array_add(a, &e);
                 if (r < 0)
                         return r;
         }
@@ -866,11 +868,11 @@ static int event_handler_to_json(struct json_object *a, const char *name, char *
         if (r >= 0)
                 r = strv_to_json(e, "exec", exec);
         if (r >= 0)
-                r = array_add(a, &e);
+                r = manifest_array_add(a, &e);
         return r;
 }
 
-static int app_to_json(const struct pod_app *app, struct json_object **ret) {
+int manifest_app_to_json(const struct pod_app *app, struct json_object **ret) {
         _cleanup_json_ struct json_object *o = json_object_new_object();
         int r;
 
@@ -902,7 +904,8 @@ static int app_to_json(const struct pod_app *app, struct json_object **ret) {
         }
         r = pod_json_add_string(o, "workingDirectory", app->working_directory);
         if (r >= 0)
-                r = kv_list_to_json(o, "environment", app->environment, app->n_environment);
+                r = manifest_kv_list_to_json(o, "environment", app->environment,
+                                             app->n_environment);
         if (r < 0)
                 return r;
         if (app->pre_start || app->post_stop) {
@@ -935,7 +938,7 @@ static int app_to_json(const struct pod_app *app, struct json_object **ret) {
                                 r = pod_json_add_bool(e, "readOnly",
                                                       app->mount_points[i].read_only);
                         if (r >= 0)
-                                r = array_add(a, &e);
+                                r = manifest_array_add(a, &e);
                         if (r < 0)
                                 return r;
                 }
@@ -964,7 +967,7 @@ static int app_to_json(const struct pod_app *app, struct json_object **ret) {
                         if (r >= 0)
                                 r = pod_json_add_bool(e, "socketActivated", pt->socket_activated);
                         if (r >= 0)
-                                r = array_add(a, &e);
+                                r = manifest_array_add(a, &e);
                         if (r < 0)
                                 return r;
                 }
@@ -972,19 +975,20 @@ static int app_to_json(const struct pod_app *app, struct json_object **ret) {
                 if (r < 0)
                         return r;
         }
-        r = isolators_to_json(o, app->isolators, app->n_isolators);
+        r = manifest_isolators_to_json(o, app->isolators, app->n_isolators);
         if (r >= 0)
-                r = string_map_to_json(o, "userAnnotations", app->user_annotations,
-                                       app->n_user_annotations);
+                r = manifest_string_map_to_json(o, "userAnnotations", app->user_annotations,
+                                                app->n_user_annotations);
         if (r >= 0)
-                r = string_map_to_json(o, "userLabels", app->user_labels, app->n_user_labels);
+                r = manifest_string_map_to_json(o, "userLabels", app->user_labels,
+                                                app->n_user_labels);
         if (r < 0)
                 return r;
         *ret = TAKE_PTR(o);
         return 0;
 }
 
-static int header_to_json(struct json_object *o, const char *kind, const char *version) {
+int manifest_header_to_json(struct json_object *o, const char *kind, const char *version) {
         int r;
 
         r = pod_json_add_string(o, "acKind", kind);
@@ -999,15 +1003,15 @@ int pod_image_manifest_to_json(const struct pod_image_manifest *m, char **ret) {
 
         if (!o)
                 return -ENOMEM;
-        r = header_to_json(o, "ImageManifest", m->ac_version);
+        r = manifest_header_to_json(o, "ImageManifest", m->ac_version);
         if (r >= 0)
                 r = pod_json_add_string(o, "name", m->name);
         if (r >= 0)
-                r = kv_list_to_json(o, "labels", m->labels, m->n_labels);
+                r = manifest_kv_list_to_json(o, "labels", m->labels, m->n_labels);
         if (r >= 0 && m->app) {
                 struct json_object *a = NULL;
 
-                r = app_to_json(m->app, &a);
+                r = manifest_app_to_json(m->app, &a);
                 if (r >= 0)
                         r = pod_json_add(o, "app", a);
         }
@@ -1028,11 +1032,11 @@ int pod_image_manifest_to_json(const struct pod_image_manifest *m, char **ret) {
                         if (r >= 0)
                                 r = pod_json_add_string(e, "imageID", d->image_id);
                         if (r >= 0)
-                                r = kv_list_to_json(e, "labels", d->labels, d->n_labels);
+                                r = manifest_kv_list_to_json(e, "labels", d->labels, d->n_labels);
                         if (r >= 0 && d->size > 0)
                                 r = pod_json_add_int(e, "size", (int64_t)d->size);
                         if (r >= 0)
-                                r = array_add(a, &e);
+                                r = manifest_array_add(a, &e);
                         if (r < 0)
                                 return r;
                 }
@@ -1042,7 +1046,7 @@ int pod_image_manifest_to_json(const struct pod_image_manifest *m, char **ret) {
         }
         r = strv_to_json(o, "pathWhitelist", m->path_whitelist);
         if (r >= 0)
-                r = kv_list_to_json(o, "annotations", m->annotations, m->n_annotations);
+                r = manifest_kv_list_to_json(o, "annotations", m->annotations, m->n_annotations);
         if (r < 0)
                 return r;
         return pod_json_to_string(o, true, ret);
@@ -1064,607 +1068,8 @@ int pod_app_copy(const struct pod_app *a, struct pod_app **ret) {
         _cleanup_json_ struct json_object *o = NULL;
         int r;
 
-        r = app_to_json(a, &o);
+        r = manifest_app_to_json(a, &o);
         if (r < 0)
                 return r;
-        return parse_app(o, NULL, ret, NULL);
-}
-
-/* ---- pod manifest ---- */
-
-static void volume_done(struct pod_volume *v) {
-        free(v->name);
-        free(v->source);
-}
-
-static void runtime_app_done(struct pod_runtime_app *a) {
-        free(a->name);
-        free(a->image.name);
-        free(a->image.id);
-        (void)pod_kv_free(a->image.labels, a->image.n_labels);
-        (void)pod_app_free(a->app);
-        for (size_t i = 0; i < a->n_mounts; i++) {
-                free(a->mounts[i].volume);
-                free(a->mounts[i].path);
-                if (a->mounts[i].app_volume) {
-                        volume_done(a->mounts[i].app_volume);
-                        free(a->mounts[i].app_volume);
-                }
-        }
-        free(a->mounts);
-        (void)pod_kv_free(a->annotations, a->n_annotations);
-}
-
-struct pod_pod_manifest *pod_pod_manifest_free(struct pod_pod_manifest *m) {
-        if (!m)
-                return NULL;
-        free(m->ac_version);
-        for (size_t i = 0; i < m->n_apps; i++)
-                runtime_app_done(&m->apps[i]);
-        free(m->apps);
-        for (size_t i = 0; i < m->n_volumes; i++)
-                volume_done(&m->volumes[i]);
-        free(m->volumes);
-        (void)pod_isolators_free(m->isolators, m->n_isolators);
-        (void)pod_kv_free(m->annotations, m->n_annotations);
-        for (size_t i = 0; i < m->n_ports; i++) {
-                free(m->ports[i].name);
-                free(m->ports[i].host_ip);
-        }
-        free(m->ports);
-        (void)pod_kv_free(m->user_annotations, m->n_user_annotations);
-        (void)pod_kv_free(m->user_labels, m->n_user_labels);
-        free(m);
-        return NULL;
-}
-
-static int parse_mode(const char *s, mode_t *ret) {
-        mode_t m = 0;
-        size_t n = strlen(s);
-
-        /* "0755", "755", "01777": octal permission bits, nothing above 07777. */
-        if (n < 3 || n > 5)
-                return -EINVAL;
-        for (const char *c = s; *c; c++) {
-                if (*c < '0' || *c > '7')
-                        return -EINVAL;
-                m = m * 8 + (mode_t)(*c - '0');
-        }
-        if (m > 07777)
-                return -EINVAL;
-        *ret = m;
-        return 0;
-}
-
-static int parse_volume(struct json_object *e, const struct pod_json_path *p, struct pod_volume *v,
-                        struct pod_error *reterr) {
-        _cleanup_free_ char *kind = NULL, *mode = NULL;
-        int64_t id;
-        int r;
-
-        v->recursive = true;
-        v->mode = 0755;
-        r = pod_json_get_string(e, "name", p, true, &v->name, reterr);
-        if (r >= 0)
-                r = check_ac_name(v->name, POD_JSON_KEY(p, "name"), reterr);
-        if (r >= 0)
-                r = pod_json_get_string(e, "kind", p, true, &kind, reterr);
-        if (r >= 0)
-                r = pod_json_get_bool(e, "readOnly", p, &v->read_only, reterr);
-        if (r < 0)
-                return r;
-
-        if (streq(kind, "host")) {
-                v->kind = POD_VOLUME_HOST;
-                r = pod_json_get_string(e, "source", p, true, &v->source, reterr);
-                if (r >= 0)
-                        r = check_absolute(v->source, POD_JSON_KEY(p, "source"), reterr);
-                if (r >= 0)
-                        r = pod_json_get_bool(e, "recursive", p, &v->recursive, reterr);
-                if (r < 0)
-                        return r;
-                for (size_t i = 0; i < 3; i++) {
-                        static const char *const k[] = { "mode", "uid", "gid" };
-
-                        if (pod_json_get(e, k[i]))
-                                return pod_json_error(reterr, -EINVAL, POD_JSON_KEY(p, k[i]),
-                                                      "only applies to empty volumes");
-                }
-                return 0;
-        }
-        if (!streq(kind, "empty"))
-                return pod_json_error(reterr, -EINVAL, POD_JSON_KEY(p, "kind"),
-                                      "'%s' is not a volume kind (host, empty)", kind);
-
-        v->kind = POD_VOLUME_EMPTY;
-        if (pod_json_get(e, "source"))
-                return pod_json_error(reterr, -EINVAL, POD_JSON_KEY(p, "source"),
-                                      "only applies to host volumes");
-        r = pod_json_get_string(e, "mode", p, false, &mode, reterr);
-        if (r < 0)
-                return r;
-        if (mode && parse_mode(mode, &v->mode) < 0)
-                return pod_json_error(reterr, -EINVAL, POD_JSON_KEY(p, "mode"),
-                                      "'%s' is not an octal file mode", mode);
-        id = 0;
-        r = pod_json_get_int(e, "uid", p, false, 0, ID_MAX, &id, reterr);
-        if (r < 0)
-                return r;
-        v->uid = (uid_t)id;
-        id = 0;
-        r = pod_json_get_int(e, "gid", p, false, 0, ID_MAX, &id, reterr);
-        if (r < 0)
-                return r;
-        v->gid = (gid_t)id;
-        return 0;
-}
-
-static int parse_volumes(struct json_object *obj, struct pod_pod_manifest *m,
-                         struct pod_error *reterr) {
-        const struct pod_json_path *p = POD_JSON_KEY(NULL, "volumes");
-        struct json_object *arr = NULL;
-        size_t n;
-        int r;
-
-        r = array_elements(obj, "volumes", NULL, &arr, &n, reterr);
-        if (r < 0 || n == 0)
-                return r;
-        m->volumes = calloc(n, sizeof(struct pod_volume));
-        if (!m->volumes)
-                return -ENOMEM;
-        for (size_t i = 0; i < n; i++) {
-                const struct pod_json_path *ip = POD_JSON_IDX(p, i);
-                struct json_object *e = NULL;
-
-                m->n_volumes = i + 1;
-                r = element_object(arr, i, ip, &e, reterr);
-                if (r >= 0)
-                        r = parse_volume(e, ip, &m->volumes[i], reterr);
-                if (r < 0)
-                        return r;
-                for (size_t j = 0; j < i; j++)
-                        if (streq(m->volumes[j].name, m->volumes[i].name))
-                                return pod_json_error(reterr, -EINVAL, POD_JSON_KEY(ip, "name"),
-                                                      "duplicate volume '%s'", m->volumes[i].name);
-        }
-        return 0;
-}
-
-static const struct pod_volume *find_volume(const struct pod_pod_manifest *m, const char *name) {
-        for (size_t i = 0; i < m->n_volumes; i++)
-                if (streq(m->volumes[i].name, name))
-                        return &m->volumes[i];
-        return NULL;
-}
-
-static int parse_mounts(struct json_object *obj, const struct pod_json_path *pp,
-                        const struct pod_pod_manifest *m, struct pod_runtime_app *a,
-                        struct pod_error *reterr) {
-        const struct pod_json_path *p = POD_JSON_KEY(pp, "mounts");
-        struct json_object *arr = NULL;
-        size_t n;
-        int r;
-
-        r = array_elements(obj, "mounts", pp, &arr, &n, reterr);
-        if (r < 0 || n == 0)
-                return r;
-        a->mounts = calloc(n, sizeof(struct pod_mount));
-        if (!a->mounts)
-                return -ENOMEM;
-        for (size_t i = 0; i < n; i++) {
-                const struct pod_json_path *ip = POD_JSON_IDX(p, i);
-                struct pod_mount *mt = &a->mounts[i];
-                struct json_object *e = NULL, *av = NULL;
-
-                a->n_mounts = i + 1;
-                r = element_object(arr, i, ip, &e, reterr);
-                if (r >= 0)
-                        r = pod_json_get_string(e, "volume", ip, true, &mt->volume, reterr);
-                if (r >= 0)
-                        r = check_ac_name(mt->volume, POD_JSON_KEY(ip, "volume"), reterr);
-                if (r >= 0)
-                        r = pod_json_get_string(e, "path", ip, true, &mt->path, reterr);
-                if (r >= 0 && !mt->path[0])
-                        r = pod_json_error(reterr, -EINVAL, POD_JSON_KEY(ip, "path"),
-                                           "must not be empty");
-                if (r >= 0)
-                        r = pod_json_get_object(e, "appVolume", ip, &av, reterr);
-                if (r < 0)
-                        return r;
-                if (av) {
-                        mt->app_volume = calloc(1, sizeof(struct pod_volume));
-                        if (!mt->app_volume)
-                                return -ENOMEM;
-                        r = parse_volume(av, POD_JSON_KEY(ip, "appVolume"), mt->app_volume, reterr);
-                        if (r < 0)
-                                return r;
-                } else if (!find_volume(m, mt->volume))
-                        /* A reified pod manifest satisfies every mount. */
-                        return pod_json_error(reterr, -EINVAL, POD_JSON_KEY(ip, "volume"),
-                                              "no volume named '%s' in the pod", mt->volume);
-        }
-        return 0;
-}
-
-static int parse_runtime_app(struct json_object *e, const struct pod_json_path *p,
-                             const struct pod_pod_manifest *m, struct pod_runtime_app *a,
-                             struct pod_error *reterr) {
-        const struct pod_json_path *ip = POD_JSON_KEY(p, "image");
-        struct json_object *img = NULL, *app = NULL;
-        int r;
-
-        r = pod_json_get_string(e, "name", p, true, &a->name, reterr);
-        if (r >= 0)
-                r = check_ac_name(a->name, POD_JSON_KEY(p, "name"), reterr);
-        if (r >= 0)
-                r = pod_json_get_object(e, "image", p, &img, reterr);
-        if (r < 0)
-                return r;
-        if (!img)
-                return pod_json_error(reterr, -EINVAL, ip, "is required");
-
-        r = pod_json_get_string(img, "name", ip, false, &a->image.name, reterr);
-        if (r >= 0 && a->image.name && !ac_identifier_valid(a->image.name))
-                r = pod_json_error(reterr, -EINVAL, POD_JSON_KEY(ip, "name"),
-                                   "'%s' is not a valid AC Identifier", a->image.name);
-        if (r >= 0)
-                r = pod_json_get_string(img, "id", ip, true, &a->image.id, reterr);
-        if (r >= 0 && !pod_image_id_valid(a->image.id))
-                r = pod_json_error(reterr, -EINVAL, POD_JSON_KEY(ip, "id"),
-                                   "'%s' is not 'sha512-' with 64 or 128 lowercase hex digits",
-                                   a->image.id);
-        if (r >= 0)
-                r = parse_kv_list(img, "labels", ip, KV_LABELS, &a->image.labels,
-                                  &a->image.n_labels, reterr);
-        if (r >= 0)
-                r = pod_json_get_object(e, "app", p, &app, reterr);
-        if (r >= 0 && app)
-                r = parse_app(app, POD_JSON_KEY(p, "app"), &a->app, reterr);
-        if (r >= 0)
-                r = pod_json_get_bool(e, "readOnlyRootFS", p, &a->read_only_root_fs, reterr);
-        if (r >= 0)
-                r = parse_mounts(e, p, m, a, reterr);
-        if (r >= 0)
-                r = parse_kv_list(e, "annotations", p, KV_ANNOTATIONS, &a->annotations,
-                                  &a->n_annotations, reterr);
-        return r;
-}
-
-static int parse_apps(struct json_object *obj, struct pod_pod_manifest *m,
-                      struct pod_error *reterr) {
-        const struct pod_json_path *p = POD_JSON_KEY(NULL, "apps");
-        struct json_object *arr = NULL;
-        size_t n;
-        int r;
-
-        r = pod_json_get_array(obj, "apps", NULL, &arr, reterr);
-        if (r < 0)
-                return r;
-        if (r == 0)
-                return pod_json_error(reterr, -EINVAL, p, "is required");
-        n = json_object_array_length(arr);
-        if (n == 0)
-                return 0;
-        m->apps = calloc(n, sizeof(struct pod_runtime_app));
-        if (!m->apps)
-                return -ENOMEM;
-        for (size_t i = 0; i < n; i++) {
-                const struct pod_json_path *ip = POD_JSON_IDX(p, i);
-                struct json_object *e = NULL;
-
-                m->n_apps = i + 1;
-                r = element_object(arr, i, ip, &e, reterr);
-                if (r >= 0)
-                        r = parse_runtime_app(e, ip, m, &m->apps[i], reterr);
-                if (r < 0)
-                        return r;
-                for (size_t j = 0; j < i; j++)
-                        if (streq(m->apps[j].name, m->apps[i].name))
-                                return pod_json_error(reterr, -EINVAL, POD_JSON_KEY(ip, "name"),
-                                                      "duplicate app '%s'", m->apps[i].name);
-        }
-        return 0;
-}
-
-static bool ip_address_valid(const char *s) {
-        unsigned char buf[sizeof(struct in6_addr)];
-
-        return inet_pton(AF_INET, s, buf) == 1 || inet_pton(AF_INET6, s, buf) == 1;
-}
-
-static int parse_pod_ports(struct json_object *obj, struct pod_pod_manifest *m,
-                           struct pod_error *reterr) {
-        const struct pod_json_path *p = POD_JSON_KEY(NULL, "ports");
-        struct json_object *arr = NULL;
-        size_t n;
-        int r;
-
-        r = array_elements(obj, "ports", NULL, &arr, &n, reterr);
-        if (r < 0 || n == 0)
-                return r;
-        m->ports = calloc(n, sizeof(struct pod_exposed_port));
-        if (!m->ports)
-                return -ENOMEM;
-        for (size_t i = 0; i < n; i++) {
-                const struct pod_json_path *ip = POD_JSON_IDX(p, i);
-                struct pod_exposed_port *pt = &m->ports[i];
-                struct json_object *e = NULL;
-                int64_t host_port = 0, pod_port = 0;
-
-                m->n_ports = i + 1;
-                r = element_object(arr, i, ip, &e, reterr);
-                if (r >= 0)
-                        r = pod_json_get_string(e, "name", ip, true, &pt->name, reterr);
-                if (r >= 0)
-                        r = check_ac_name(pt->name, POD_JSON_KEY(ip, "name"), reterr);
-                if (r >= 0)
-                        r = pod_json_get_int(e, "hostPort", ip, true, 1, 65535, &host_port, reterr);
-                if (r >= 0)
-                        r = pod_json_get_string(e, "hostIP", ip, false, &pt->host_ip, reterr);
-                if (r >= 0 && pt->host_ip && !ip_address_valid(pt->host_ip))
-                        r = pod_json_error(reterr, -EINVAL, POD_JSON_KEY(ip, "hostIP"),
-                                           "'%s' is not an IP address", pt->host_ip);
-                if (r >= 0)
-                        r = pod_json_get_int(e, "podPort", ip, false, 1, 65535, &pod_port, reterr);
-                if (r < 0)
-                        return r;
-                pt->host_port = (unsigned)host_port;
-                pt->pod_port = (unsigned)pod_port;
-                for (size_t j = 0; j < i; j++)
-                        if (streq(m->ports[j].name, pt->name))
-                                return pod_json_error(reterr, -EINVAL, POD_JSON_KEY(ip, "name"),
-                                                      "duplicate port '%s'", pt->name);
-        }
-        return 0;
-}
-
-static int pod_manifest_from_json(struct json_object *obj, struct pod_pod_manifest **ret,
-                                  struct pod_error *reterr) {
-        _cleanup_(pod_pod_manifest_freep) struct pod_pod_manifest *m = NULL;
-        struct json_object *v = NULL;
-        int r;
-
-        r = pod_json_as_object(obj, NULL, reterr);
-        if (r < 0)
-                return r;
-        m = calloc(1, sizeof(*m));
-        if (!m)
-                return -ENOMEM;
-
-        r = parse_header(obj, "PodManifest", &m->ac_version, reterr);
-        if (r < 0)
-                return r;
-        /* Volumes first: mounts refer to them. */
-        r = parse_volumes(obj, m, reterr);
-        if (r < 0)
-                return r;
-        r = parse_apps(obj, m, reterr);
-        if (r < 0)
-                return r;
-        r = pod_json_get_array(obj, "isolators", NULL, &v, reterr);
-        if (r < 0)
-                return r;
-        if (r > 0) {
-                r = pod_isolators_parse_json(v, POD_JSON_KEY(NULL, "isolators"),
-                                             POD_ISOLATOR_SCOPE_POD, &m->isolators, &m->n_isolators,
-                                             reterr);
-                if (r < 0)
-                        return r;
-        }
-        r = parse_kv_list(obj, "annotations", NULL, KV_ANNOTATIONS, &m->annotations,
-                          &m->n_annotations, reterr);
-        if (r < 0)
-                return r;
-        r = parse_pod_ports(obj, m, reterr);
-        if (r < 0)
-                return r;
-        r = parse_string_map(obj, "userAnnotations", NULL, &m->user_annotations,
-                             &m->n_user_annotations, reterr);
-        if (r < 0)
-                return r;
-        r = parse_string_map(obj, "userLabels", NULL, &m->user_labels, &m->n_user_labels, reterr);
-        if (r < 0)
-                return r;
-
-        *ret = TAKE_PTR(m);
-        return 0;
-}
-
-int pod_pod_manifest_parse(const char *text, size_t size, struct pod_pod_manifest **ret,
-                           struct pod_error *reterr) {
-        _cleanup_json_ struct json_object *obj = NULL;
-        int r;
-
-        r = pod_json_parse(text, size, POD_MANIFEST_MAX, &obj, reterr);
-        if (r >= 0)
-                r = pod_manifest_from_json(obj, ret, reterr);
-        if (r < 0)
-                return pod_error_prefix(reterr, r, "pod manifest");
-        return 0;
-}
-
-static int volume_to_json(const struct pod_volume *v, struct json_object **ret) {
-        _cleanup_json_ struct json_object *o = json_object_new_object();
-        char mode[16];
-        int r;
-
-        if (!o)
-                return -ENOMEM;
-        r = pod_json_add_string(o, "name", v->name);
-        if (r >= 0)
-                r = pod_json_add_string(o, "kind", v->kind == POD_VOLUME_HOST ? "host" : "empty");
-        if (r >= 0 && v->kind == POD_VOLUME_HOST) {
-                r = pod_json_add_string(o, "source", v->source);
-                if (r >= 0)
-                        r = pod_json_add_bool(o, "readOnly", v->read_only);
-                if (r >= 0)
-                        r = pod_json_add_bool(o, "recursive", v->recursive);
-        } else if (r >= 0) {
-                (void)snprintf(mode, sizeof(mode), "%04o", (unsigned)v->mode);
-                r = pod_json_add_bool(o, "readOnly", v->read_only);
-                if (r >= 0)
-                        r = pod_json_add_string(o, "mode", mode);
-                if (r >= 0)
-                        r = pod_json_add_int(o, "uid", v->uid);
-                if (r >= 0)
-                        r = pod_json_add_int(o, "gid", v->gid);
-        }
-        if (r < 0)
-                return r;
-        *ret = TAKE_PTR(o);
-        return 0;
-}
-
-static int runtime_app_to_json(const struct pod_runtime_app *a, struct json_object **ret) {
-        _cleanup_json_ struct json_object *o = json_object_new_object(), *img = NULL;
-        int r;
-
-        img = json_object_new_object();
-        if (!o || !img)
-                return -ENOMEM;
-        r = pod_json_add_string(o, "name", a->name);
-        if (r >= 0)
-                r = pod_json_add_string(img, "name", a->image.name);
-        if (r >= 0)
-                r = pod_json_add_string(img, "id", a->image.id);
-        if (r >= 0)
-                r = kv_list_to_json(img, "labels", a->image.labels, a->image.n_labels);
-        if (r >= 0)
-                r = pod_json_add(o, "image", TAKE_PTR(img));
-        if (r >= 0 && a->app) {
-                struct json_object *app = NULL;
-
-                r = app_to_json(a->app, &app);
-                if (r >= 0)
-                        r = pod_json_add(o, "app", app);
-        }
-        if (r >= 0)
-                r = pod_json_add_bool(o, "readOnlyRootFS", a->read_only_root_fs);
-        if (r < 0)
-                return r;
-        if (a->n_mounts > 0) {
-                _cleanup_json_ struct json_object *arr = json_object_new_array();
-
-                if (!arr)
-                        return -ENOMEM;
-                for (size_t i = 0; i < a->n_mounts; i++) {
-                        _cleanup_json_ struct json_object *e = json_object_new_object();
-
-                        if (!e)
-                                return -ENOMEM;
-                        r = pod_json_add_string(e, "volume", a->mounts[i].volume);
-                        if (r >= 0)
-                                r = pod_json_add_string(e, "path", a->mounts[i].path);
-                        if (r >= 0 && a->mounts[i].app_volume) {
-                                struct json_object *v = NULL;
-
-                                r = volume_to_json(a->mounts[i].app_volume, &v);
-                                if (r >= 0)
-                                        r = pod_json_add(e, "appVolume", v);
-                        }
-                        if (r >= 0)
-                                r = array_add(arr, &e);
-                        if (r < 0)
-                                return r;
-                }
-                r = pod_json_add(o, "mounts", TAKE_PTR(arr));
-                if (r < 0)
-                        return r;
-        }
-        r = kv_list_to_json(o, "annotations", a->annotations, a->n_annotations);
-        if (r < 0)
-                return r;
-        *ret = TAKE_PTR(o);
-        return 0;
-}
-
-int pod_pod_manifest_to_json(const struct pod_pod_manifest *m, char **ret) {
-        _cleanup_json_ struct json_object *o = json_object_new_object(), *apps = NULL;
-        int r;
-
-        apps = json_object_new_array();
-        if (!o || !apps)
-                return -ENOMEM;
-        r = header_to_json(o, "PodManifest", m->ac_version);
-        if (r < 0)
-                return r;
-        for (size_t i = 0; i < m->n_apps; i++) {
-                _cleanup_json_ struct json_object *e = NULL;
-
-                r = runtime_app_to_json(&m->apps[i], &e);
-                if (r >= 0)
-                        r = array_add(apps, &e);
-                if (r < 0)
-                        return r;
-        }
-        r = pod_json_add(o, "apps", TAKE_PTR(apps));
-        if (r < 0)
-                return r;
-        if (m->n_volumes > 0) {
-                _cleanup_json_ struct json_object *arr = json_object_new_array();
-
-                if (!arr)
-                        return -ENOMEM;
-                for (size_t i = 0; i < m->n_volumes; i++) {
-                        _cleanup_json_ struct json_object *e = NULL;
-
-                        r = volume_to_json(&m->volumes[i], &e);
-                        if (r >= 0)
-                                r = array_add(arr, &e);
-                        if (r < 0)
-                                return r;
-                }
-                r = pod_json_add(o, "volumes", TAKE_PTR(arr));
-                if (r < 0)
-                        return r;
-        }
-        r = isolators_to_json(o, m->isolators, m->n_isolators);
-        if (r >= 0)
-                r = kv_list_to_json(o, "annotations", m->annotations, m->n_annotations);
-        if (r < 0)
-                return r;
-        if (m->n_ports > 0) {
-                _cleanup_json_ struct json_object *arr = json_object_new_array();
-
-                if (!arr)
-                        return -ENOMEM;
-                for (size_t i = 0; i < m->n_ports; i++) {
-                        const struct pod_exposed_port *pt = &m->ports[i];
-                        _cleanup_json_ struct json_object *e = json_object_new_object();
-
-                        if (!e)
-                                return -ENOMEM;
-                        r = pod_json_add_string(e, "name", pt->name);
-                        if (r >= 0)
-                                r = pod_json_add_int(e, "hostPort", pt->host_port);
-                        if (r >= 0)
-                                r = pod_json_add_string(e, "hostIP", pt->host_ip);
-                        if (r >= 0 && pt->pod_port > 0)
-                                r = pod_json_add_int(e, "podPort", pt->pod_port);
-                        if (r >= 0)
-                                r = array_add(arr, &e);
-                        if (r < 0)
-                                return r;
-                }
-                r = pod_json_add(o, "ports", TAKE_PTR(arr));
-                if (r < 0)
-                        return r;
-        }
-        r = string_map_to_json(o, "userAnnotations", m->user_annotations, m->n_user_annotations);
-        if (r >= 0)
-                r = string_map_to_json(o, "userLabels", m->user_labels, m->n_user_labels);
-        if (r < 0)
-                return r;
-        return pod_json_to_string(o, true, ret);
-}
-
-int pod_pod_manifest_validate(const struct pod_pod_manifest *m, struct pod_error *reterr) {
-        _cleanup_(pod_pod_manifest_freep) struct pod_pod_manifest *copy = NULL;
-        _cleanup_free_ char *text = NULL;
-        int r;
-
-        r = pod_pod_manifest_to_json(m, &text);
-        if (r < 0)
-                return r;
-        return pod_pod_manifest_parse(text, strlen(text), &copy, reterr);
+        return manifest_parse_app(o, NULL, ret, NULL);
 }

@@ -20,6 +20,15 @@ bool arg_debug;
 /* Keep sorted as "pod --help" shows them. */
 static const struct pod_verb verbs[] = {
         { "help", 0, 1, verb_help, "Show help for pod or for one verb", "[VERB]" },
+        { "trust", 0, -1, verb_trust, "Trust a signing key for an image name prefix or all images",
+          "[--prefix=PREFIX | --root] [--skip-fingerprint-review] [KEYFILE|URL...]\n"
+          "       pod trust --list\n\n"
+          "  --prefix=PREFIX            Trust the key for image names under PREFIX; without\n"
+          "                             KEYFILE|URL, discover it (ac-discovery-pubkeys)\n"
+          "  --root                     Trust the key for every image (needs KEYFILE|URL)\n"
+          "  --skip-fingerprint-review  Do not ask for confirmation (for scripts)\n"
+          "  --list                     List trusted keys (vendor and admin)\n"
+          "Key URLs must be https:// unless --insecure-options=pubkey is given" },
         { "version", 0, 0, verb_version, "Show versions, libraries and usable kernel features",
           "" },
 };

@@ -37,7 +37,8 @@ tap_check() { # tap_check DESCRIPTION CONDITION-RESULT(0/1) [DIAG]
         return 0
 }
 
-# run_pod EXPECTED_STATUS args...: runs $POD, captures stdout/stderr in $OUT/$ERR.
+# run_pod args...: runs $POD, captures stdout/stderr in $OUT/$ERR and the status in $STATUS.
+# shellcheck disable=SC2034 # read by the scripts that source this file
 OUT=""
 ERR=""
 STATUS=0
@@ -46,6 +47,7 @@ run_pod() {
         "$POD" "$@" >"$TAP_TMP/stdout" 2>"$TAP_TMP/stderr"
         STATUS=$?
         set -e
+        # shellcheck disable=SC2034
         OUT=$(cat "$TAP_TMP/stdout")
         ERR=$(cat "$TAP_TMP/stderr")
 }

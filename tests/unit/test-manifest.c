@@ -179,6 +179,14 @@ static void test_case_insensitive(void) {
                 &m, &e);
         tap_is_int(r, 0, "duplicate key differing in case parses");
         tap_is_str(m ? m->name : NULL, "b.com/b", "last matching key wins (Go semantics)");
+
+        m = pod_image_manifest_free(m);
+        r = parse_image(
+                "{\"acKind\":\"ImageManifest\",\"acVersion\":\"0.8.11\",\"name\":\"a.com/a\","
+                "\"Name\":null}",
+                &m, &e);
+        tap_is_int(r, 0, "a later null does not erase an earlier value");
+        tap_is_str(m ? m->name : NULL, "a.com/a", "  earlier value kept (Go semantics)");
 }
 
 static void test_image_rejections(void) {
@@ -563,6 +571,23 @@ static void test_pod_defaults(void) {
         tap_ok(m2 && m2->volumes[1].mode == 0755 && m2->volumes[0].recursive &&
                        m2->n_user_annotations == 1 && m2->apps[0].mounts[1].app_volume,
                "defaults survive the round trip");
+        if (m2) {
+                _cleanup_free_ char *s2 = NULL;
+
+                tap_is_int(pod_pod_manifest_to_json(m2, &s2), 0, "serialises again");
+                tap_is_str(s2, s, "pod round trip with every field is stable");
+        }
+
+        m2 = pod_pod_manifest_free(m2);
+        r = parse_pod("{\"ACKIND\":\"PodManifest\",\"ACVERSION\":\"0.8.11\",\"Apps\":[{\"NAME\":"
+                      "\"a\",\"Image\":{\"ID\":\"" ID64 "\"},\"ReadOnlyRootFs\":true,\"App\":"
+                      "{\"User\":\"0\",\"Group\":\"0\",\"SupplementaryGids\":[5]}}],"
+                      "\"Volumes\":[{\"Name\":\"v\",\"Kind\":\"empty\",\"Mode\":\"700\"}]}",
+                      &m2, &e);
+        tap_is_int(r, 0, "pod manifest keys match case-insensitively");
+        tap_ok(m2 && m2->apps[0].read_only_root_fs && m2->apps[0].app->supplementary_gids[0] == 5 &&
+                       m2->volumes[0].mode == 0700,
+               "  values read");
 
         /* rkt writes "apps": [] for nothing; an absent list is an error. */
         m2 = pod_pod_manifest_free(m2);

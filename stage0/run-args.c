@@ -1,0 +1,339 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "insecure.h"
+#include "macro.h"
+#include "run-args.h"
+
+enum kind {
+        K_STR,  /* char *, last one wins */
+        K_LIST, /* char **, appended */
+        K_BOOL, /* bool, no value */
+        K_KEEP_UNIT,
+        K_NO_KEEP_UNIT,
+        K_INSECURE,
+};
+
+struct opt {
+        const char *name;
+        enum kind kind;
+        size_t offset;
+};
+
+#define POD(field, kind) \
+        { #field, kind, offsetof(struct run_args, field) }
+#define APP(field, kind) \
+        { #field, kind, offsetof(struct run_app_args, field) }
+
+/* Option spellings use '-' where fields use '_'; see opt_name_eq(). */
+static const struct opt pod_opts[] = {
+        POD(uuid_file_save, K_STR),
+        POD(hostname, K_STR),
+        { "volume", K_LIST, offsetof(struct run_args, volumes) },
+        { "mount", K_LIST, offsetof(struct run_args, mounts) }, /* before the first image */
+        POD(set_env, K_LIST),
+        POD(set_env_file, K_LIST),
+        POD(inherit_env, K_BOOL),
+        POD(interactive, K_BOOL),
+        POD(no_overlay, K_BOOL),
+        POD(net, K_STR),
+        POD(dns, K_LIST),
+        POD(dns_search, K_LIST),
+        POD(dns_opt, K_LIST),
+        POD(dns_domain, K_STR),
+        POD(hosts_entry, K_LIST),
+        { "port", K_LIST, offsetof(struct run_args, ports) },
+        { "keep_unit", K_KEEP_UNIT, 0 },
+        { "no_keep_unit", K_NO_KEEP_UNIT, 0 },
+        POD(readonly_rootfs, K_BOOL),
+        POD(pull_policy, K_STR),
+        { "insecure_options", K_INSECURE, 0 },
+        POD(quiet, K_BOOL),
+};
+
+static const struct opt app_opts[] = {
+        APP(exec, K_STR),
+        APP(name, K_STR),
+        APP(user, K_STR),
+        APP(group, K_STR),
+        APP(supplementary_gids, K_STR),
+        { "working_dir", K_STR, offsetof(struct run_app_args, working_dir) },
+        APP(environment, K_LIST),
+        APP(memory, K_STR),
+        APP(cpu, K_STR),
+        APP(caps_retain, K_STR),
+        APP(caps_remove, K_STR),
+        APP(seccomp, K_STR),
+        { "mount", K_LIST, offsetof(struct run_app_args, mounts) },
+        APP(signature, K_STR),
+};
+
+const char run_args_usage[] =
+        "[POD FLAGS] IMAGE [APP FLAGS] [-- ARGS...] [--- IMAGE [APP FLAGS] [-- ARGS...]]...\n\n"
+        "Pod flags:\n"
+        "  --uuid-file-save=PATH     Write the pod's UUID to PATH\n"
+        "  --hostname=NAME           Pod hostname (default pod-<uuid>)\n"
+        "  --volume=NAME,kind=host,source=/ABS[,readOnly=true][,recursive=true]\n"
+        "  --volume=NAME,kind=empty[,mode=0755,uid=0,gid=0]\n"
+        "  --mount=volume=NAME,target=/PATH   Mount a volume in every app (before any image)\n"
+        "  --set-env=K=V             Environment for every app\n"
+        "  --set-env-file=FILE       K=V lines for every app\n"
+        "  --inherit-env             Pass pod's own environment to the apps\n"
+        "  --interactive             Single app, stdin and tty passed through\n"
+        "  --no-overlay              Copy the image tree instead of an overlayfs\n"
+        "  --net=host|none|default|NAME[,NAME...]\n"
+        "  --dns=host|none|IP        --dns-search=DOMAIN  --dns-opt=OPT  --dns-domain=DOMAIN\n"
+        "  --hosts-entry=IP=NAME[,NAME]|host\n"
+        "  --port=NAME:[HOSTIP:]HOSTPORT\n"
+        "  --keep-unit, --no-keep-unit  Register in the calling service / own scope\n"
+        "  --readonly-rootfs         Apps' root file systems are read-only\n"
+        "  --pull-policy=new|update|never   (default new)\n"
+        "  --insecure-options=LIST   As the global option\n"
+        "  --quiet                   No progress output while fetching\n"
+        "App flags (after IMAGE):\n"
+        "  --exec=PATH  --name=NAME  --user=USER  --group=GROUP\n"
+        "  --supplementary-gids=GID[,GID...]  --working-dir=PATH  --environment=K=V\n"
+        "  --memory=QTY  --cpu=QTY  --caps-retain=CAP,...  --caps-remove=CAP,...\n"
+        "  --seccomp=mode=retain|remove[,errno=E],SYSCALL|@GROUP,...\n"
+        "  --mount=volume=NAME,target=/PATH  --signature=FILE";
+
+static bool opt_name_eq(const char *arg, size_t n, const char *field) {
+        if (strlen(field) != n)
+                return false;
+        for (size_t i = 0; i < n; i++) {
+                char a = arg[i] == '-' ? '_' : arg[i];
+                if (a != field[i])
+                        return false;
+        }
+        return true;
+}
+
+static int strv_push(char ***l, const char *s) {
+        size_t n = 0;
+        char **t, *c;
+
+        while (*l && (*l)[n])
+                n++;
+        c = strdup(s);
+        if (!c)
+                return -ENOMEM;
+        t = realloc(*l, (n + 2) * sizeof(char *));
+        if (!t) {
+                free(c);
+                return -ENOMEM;
+        }
+        t[n] = c;
+        t[n + 1] = NULL;
+        *l = t;
+        return 0;
+}
+
+static const struct opt *find_opt(const struct opt *table, size_t n, const char *name, size_t len) {
+        for (size_t i = 0; i < n; i++)
+                if (opt_name_eq(name, len, table[i].name))
+                        return &table[i];
+        return NULL;
+}
+
+/* Applies one "--name[=value]" (value possibly in the next argv slot). */
+static int apply(const struct opt *o, void *base, struct run_args *a, const char *flag,
+                 const char *value, struct pod_error *reterr) {
+        char *dup;
+        int r;
+
+        switch (o->kind) {
+        case K_BOOL:
+                if (value)
+                        return pod_error_set(reterr, -EINVAL, "Option '--%s' takes no value", flag);
+                *(bool *)((char *)base + o->offset) = true;
+                return 0;
+        case K_KEEP_UNIT:
+        case K_NO_KEEP_UNIT:
+                if (value)
+                        return pod_error_set(reterr, -EINVAL, "Option '--%s' takes no value", flag);
+                a->keep_unit = o->kind == K_KEEP_UNIT;
+                return 0;
+        case K_INSECURE: {
+                const char *bad = NULL;
+                unsigned bits;
+
+                if (pod_insecure_parse(value, &bits, &bad) < 0)
+                        return pod_error_set(reterr, -EINVAL, "Unknown insecure option '%s'", bad);
+                a->insecure |= bits;
+                return 0;
+        }
+        case K_STR:
+                dup = strdup(value);
+                if (!dup)
+                        return -ENOMEM;
+                free(*(char **)((char *)base + o->offset));
+                *(char **)((char *)base + o->offset) = dup;
+                return 0;
+        case K_LIST:
+                r = strv_push((char ***)((char *)base + o->offset), value);
+                return r;
+        }
+        return -EINVAL;
+}
+
+static int new_app(struct run_args *a, const char *image) {
+        struct run_app_args *t;
+
+        t = realloc(a->apps, (a->n_apps + 1) * sizeof(*t));
+        if (!t)
+                return -ENOMEM;
+        a->apps = t;
+        memset(&a->apps[a->n_apps], 0, sizeof(a->apps[0]));
+        a->apps[a->n_apps].image = strdup(image);
+        if (!a->apps[a->n_apps].image)
+                return -ENOMEM;
+        a->n_apps++;
+        return 0;
+}
+
+static int parse(int argc, char *argv[], struct run_args *a, struct pod_error *reterr) {
+        struct run_app_args *app = NULL;
+        bool in_args = false;
+        int r;
+
+        for (int i = 1; i < argc; i++) {
+                const char *arg = argv[i];
+
+                if (streq(arg, "---")) {
+                        if (!app)
+                                return pod_error_set(reterr, -EINVAL, "'---' before any image");
+                        app = NULL;
+                        in_args = false;
+                        continue;
+                }
+                if (in_args) {
+                        r = strv_push(&app->args, arg);
+                        if (r < 0)
+                                return r;
+                        continue;
+                }
+                if (streq(arg, "--")) {
+                        if (!app)
+                                return pod_error_set(reterr, -EINVAL,
+                                                     "'--' before any image: app arguments "
+                                                     "follow the image they are for");
+                        in_args = true;
+                        app->have_args = true;
+                        continue;
+                }
+                if (strneq(arg, "--", 2)) {
+                        const char *name = arg + 2, *eq = strchr(name, '=');
+                        size_t len = eq ? (size_t)(eq - name) : strlen(name);
+                        const struct opt *o;
+                        const char *value = eq ? eq + 1 : NULL;
+                        void *base;
+                        char flag[64];
+
+                        (void)snprintf(flag, sizeof(flag), "%.*s", (int)len, name);
+                        o = app ? find_opt(app_opts, ELEMENTSOF(app_opts), name, len) : NULL;
+                        base = app;
+                        if (!o) {
+                                o = find_opt(pod_opts, ELEMENTSOF(pod_opts), name, len);
+                                base = a;
+                                if (o && app)
+                                        return pod_error_set(
+                                                reterr, -EINVAL,
+                                                "Pod option '--%s' must come before the first "
+                                                "image",
+                                                flag);
+                        }
+                        if (!o) {
+                                if (!app && find_opt(app_opts, ELEMENTSOF(app_opts), name, len))
+                                        return pod_error_set(
+                                                reterr, -EINVAL,
+                                                "App option '--%s' must follow the image it "
+                                                "applies to",
+                                                flag);
+                                return pod_error_set(reterr, -EINVAL, "Unknown option '--%s'",
+                                                     flag);
+                        }
+                        if (!value && o->kind != K_BOOL && o->kind != K_KEEP_UNIT &&
+                            o->kind != K_NO_KEEP_UNIT) {
+                                if (i + 1 >= argc)
+                                        return pod_error_set(reterr, -EINVAL,
+                                                             "Option '--%s' needs a value", flag);
+                                value = argv[++i];
+                        }
+                        r = apply(o, base, a, flag, value, reterr);
+                        if (r < 0)
+                                return r;
+                        continue;
+                }
+                if (arg[0] == '-' && arg[1])
+                        return pod_error_set(reterr, -EINVAL, "Unknown option '%s'", arg);
+
+                r = new_app(a, arg);
+                if (r < 0)
+                        return r;
+                app = &a->apps[a->n_apps - 1];
+        }
+
+        if (a->n_apps == 0)
+                return pod_error_set(reterr, -EINVAL, "No image given");
+        if (a->interactive && a->n_apps > 1)
+                return pod_error_set(reterr, -EINVAL,
+                                     "--interactive works with a single app only, got %zu",
+                                     a->n_apps);
+        return 0;
+}
+
+int run_args_parse(int argc, char *argv[], struct run_args *ret, struct pod_error *reterr) {
+        struct run_args a = { .keep_unit = -1 };
+        int r;
+
+        r = parse(argc, argv, &a, reterr);
+        if (r < 0) {
+                run_args_done(&a);
+                return r;
+        }
+        *ret = a;
+        return 0;
+}
+
+static void app_done(struct run_app_args *p) {
+        free(p->image);
+        free(p->exec);
+        free(p->name);
+        free(p->user);
+        free(p->group);
+        free(p->supplementary_gids);
+        free(p->working_dir);
+        strv_free(p->environment);
+        free(p->memory);
+        free(p->cpu);
+        free(p->caps_retain);
+        free(p->caps_remove);
+        free(p->seccomp);
+        strv_free(p->mounts);
+        free(p->signature);
+        strv_free(p->args);
+}
+
+void run_args_done(struct run_args *a) {
+        free(a->uuid_file_save);
+        free(a->hostname);
+        strv_free(a->volumes);
+        strv_free(a->mounts);
+        strv_free(a->set_env);
+        strv_free(a->set_env_file);
+        free(a->net);
+        strv_free(a->dns);
+        strv_free(a->dns_search);
+        strv_free(a->dns_opt);
+        free(a->dns_domain);
+        strv_free(a->hosts_entry);
+        strv_free(a->ports);
+        free(a->pull_policy);
+        for (size_t i = 0; i < a->n_apps; i++)
+                app_done(&a->apps[i]);
+        free(a->apps);
+        memset(a, 0, sizeof(*a));
+}

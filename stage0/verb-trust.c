@@ -1,0 +1,380 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* pod trust: add a signing key to the admin keystore for a name prefix or as a root key,
+ * after the user has seen its fingerprint (spec section 7). */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "discovery.h"
+#include "fd-util.h"
+#include "http.h"
+#include "insecure.h"
+#include "keystore.h"
+#include "log.h"
+#include "macro.h"
+#include "path-util.h"
+#include "verbs.h"
+#include "verify.h"
+
+static const char *arg_prefix;
+static bool arg_root;
+static bool arg_skip_review;
+static bool arg_list;
+
+enum { ARG_PREFIX = 0x100, ARG_ROOT, ARG_SKIP_REVIEW, ARG_LIST };
+
+static int parse_argv(int argc, char *argv[]) {
+        static const struct option options[] = {
+                { "prefix", required_argument, NULL, ARG_PREFIX },
+                { "root", no_argument, NULL, ARG_ROOT },
+                { "skip-fingerprint-review", no_argument, NULL, ARG_SKIP_REVIEW },
+                { "list", no_argument, NULL, ARG_LIST },
+                {},
+        };
+        int c;
+
+        arg_prefix = NULL;
+        arg_root = arg_skip_review = arg_list = false;
+        while ((c = getopt_long(argc, argv, "", options, NULL)) >= 0) {
+                switch (c) {
+                case ARG_PREFIX:
+                        arg_prefix = optarg;
+                        break;
+                case ARG_ROOT:
+                        arg_root = true;
+                        break;
+                case ARG_SKIP_REVIEW:
+                        arg_skip_review = true;
+                        break;
+                case ARG_LIST:
+                        arg_list = true;
+                        break;
+                default:
+                        return pod_usage_error("trust", "Invalid option");
+                }
+        }
+
+        if (arg_list) {
+                if (arg_prefix || arg_root || optind < argc)
+                        return pod_usage_error("trust", "--list takes no other arguments");
+                return 0;
+        }
+        if (!!arg_prefix == arg_root)
+                return pod_usage_error("trust", "Exactly one of --prefix=PREFIX or --root is "
+                                                "required");
+        if (arg_prefix && !ac_identifier_valid(arg_prefix))
+                return pod_usage_error("trust",
+                                       "Invalid prefix '%s': must be an image name prefix such "
+                                       "as example.com/app",
+                                       arg_prefix);
+        if (arg_root && optind >= argc)
+                return pod_usage_error("trust", "--root requires key files or URLs");
+        return 0;
+}
+
+static int list_keys(const struct pod_keystore *ks) {
+        _cleanup_(pod_trusted_keys_freep) struct pod_trusted_keys *k = NULL;
+        struct pod_error e = {};
+        int r;
+
+        r = pod_keystore_list(ks, &k, &e);
+        if (r < 0)
+                return log_pod_error(r, &e);
+        if (k->n == 0) {
+                printf("No trusted keys in %s or %s.\n", ks->vendordir, ks->sysconfdir);
+                return 0;
+        }
+        printf("%-32s %-40s %-6s %s\n", "PREFIX", "FINGERPRINT", "ORIGIN", "FILE");
+        for (size_t i = 0; i < k->n; i++)
+                printf("%-32s %-40s %-6s %s%s\n", k->items[i].prefix ? k->items[i].prefix : "*",
+                       k->items[i].fingerprint, k->items[i].admin ? "admin" : "vendor",
+                       k->items[i].path, k->items[i].mask ? " (mask: distrusts this key)" : "");
+        return 0;
+}
+
+static struct pod_http_options http_options(bool for_key) {
+        return (struct pod_http_options){
+                /* Keys over http need "pubkey"; discovery pages over http need "http". */
+                .allow_http = for_key ? !!(arg_insecure & POD_INSECURE_PUBKEY)
+                                      : !!(arg_insecure & POD_INSECURE_HTTP),
+                .insecure_tls = !!(arg_insecure & POD_INSECURE_TLS),
+                .max_size = POD_KEY_FILE_MAX,
+        };
+}
+
+static int read_key_source(const char *src, char **ret, size_t *ret_size) {
+        struct pod_error e = {};
+        int r;
+
+        if (strncasecmp(src, "http://", 7) == 0 && !(arg_insecure & POD_INSECURE_PUBKEY))
+                return log_error_errno(-EPERM,
+                                       "Refusing to fetch key '%s' over plain http: anyone on the "
+                                       "path could replace it. Use an https URL, or pass "
+                                       "--insecure-options=pubkey if you must.",
+                                       src);
+        if (strncasecmp(src, "https://", 8) == 0 || strncasecmp(src, "http://", 7) == 0) {
+                struct pod_http_options o = http_options(true);
+                struct pod_http_response resp = {};
+                _cleanup_free_ char *body = NULL;
+                size_t n = 0;
+
+                if (o.insecure_tls)
+                        log_warning("TLS certificate verification is off "
+                                    "(--insecure-options=tls): check the fingerprint of '%s' "
+                                    "with its owner.",
+                                    src);
+                r = pod_http_get(src, &o, &body, &n, &resp, &e);
+                pod_http_response_done(&resp);
+                if (r < 0)
+                        return log_pod_error(r, &e);
+                if (r != 200)
+                        return log_error_errno(-EPROTO, "Failed to fetch key '%s': HTTP %d", src,
+                                               r);
+                *ret = TAKE_PTR(body);
+                *ret_size = n;
+                return 0;
+        }
+        if (strstr(src, "://"))
+                return log_error_errno(-EINVAL,
+                                       "Unsupported key source '%s': use a file, an https:// URL "
+                                       "or (with --insecure-options=pubkey) an http:// URL",
+                                       src);
+
+        r = read_full_file_at(AT_FDCWD, src, POD_KEY_FILE_MAX, ret, ret_size);
+        if (r < 0)
+                return log_error_errno(r, "Failed to read key file '%s': %m", src);
+        return 0;
+}
+
+static void print_time(const char *what, long long t) {
+        char buf[32];
+        time_t tt = (time_t)t;
+        struct tm tm;
+
+        if (t <= 0 || !gmtime_r(&tt, &tm) || strftime(buf, sizeof(buf), "%Y-%m-%d", &tm) == 0)
+                return;
+        printf(" %s %s", what, buf);
+}
+
+static void show_key(const struct pod_pgp_key *k, const char *src) {
+        char fpr[50];
+
+        pod_pgp_format_fingerprint(k->fingerprint, fpr);
+        if (arg_prefix)
+                printf("Prefix: \"%s\"\n", arg_prefix);
+        else
+                printf("Root key: trusted for every image name\n");
+        printf("Key source: %s\n", src);
+        printf("Key fingerprint: %s\n", fpr);
+        for (size_t i = 0; i < k->n_subkeys; i++) {
+                const struct pod_pgp_subkey *s = &k->subkeys[i];
+
+                printf("  %s %s %s", i == 0 ? "primary" : "subkey ", s->algo, s->fingerprint);
+                print_time("created", s->created);
+                print_time("expires", s->expires);
+                printf("%s%s%s\n", s->can_sign ? " [sign]" : "", s->revoked ? " [REVOKED]" : "",
+                       s->expired ? " [EXPIRED]" : "");
+        }
+        STRV_FOREACH (u, k->uids)
+                printf("  uid: %s\n", *u);
+        fflush(stdout);
+}
+
+/* Appends s to the buffer, single-quoted if the shell would otherwise interpret it. */
+static void append_quoted(char *buf, size_t n, const char *s) {
+        size_t l = strlen(buf);
+        bool plain = *s != 0;
+
+        for (const char *c = s; *c; c++)
+                if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+                            "@%+=:,./_-",
+                            *c))
+                        plain = false;
+        if (plain) {
+                (void)snprintf(buf + l, n - l, " %s", s);
+                return;
+        }
+        (void)snprintf(buf + l, n - l, " '");
+        for (const char *c = s; *c; c++) {
+                l = strlen(buf);
+                if (*c == '\'')
+                        (void)snprintf(buf + l, n - l, "'\\''");
+                else
+                        (void)snprintf(buf + l, n - l, "%c", *c);
+        }
+        l = strlen(buf);
+        (void)snprintf(buf + l, n - l, "'");
+}
+
+/* The command that adds the same keys without the review, for scripts. */
+static void review_command(char *buf, size_t n, char **sources) {
+        static const struct {
+                unsigned bit;
+                const char *name;
+        } fetch_bits[] = {
+                { POD_INSECURE_TLS, "tls" },
+                { POD_INSECURE_HTTP, "http" },
+                { POD_INSECURE_PUBKEY, "pubkey" },
+        };
+        char ins[64] = "";
+
+        (void)snprintf(buf, n, "pod");
+        if (!streq(arg_sysconfdir, POD_SYSCONFDIR "/pod")) {
+                char o[4200];
+                (void)snprintf(o, sizeof(o), "--system-config=%s", arg_sysconfdir);
+                append_quoted(buf, n, o);
+        }
+        for (size_t i = 0; i < ELEMENTSOF(fetch_bits); i++)
+                if (arg_insecure & fetch_bits[i].bit) {
+                        size_t l = strlen(ins);
+                        (void)snprintf(ins + l, sizeof(ins) - l, "%s%s", l ? "," : "",
+                                       fetch_bits[i].name);
+                }
+        if (ins[0]) {
+                size_t l = strlen(buf);
+                (void)snprintf(buf + l, n - l, " --insecure-options=%s", ins);
+        }
+        (void)snprintf(buf + strlen(buf), n - strlen(buf), " trust --skip-fingerprint-review");
+        if (arg_prefix) {
+                char o[512];
+                (void)snprintf(o, sizeof(o), "--prefix=%s", arg_prefix);
+                append_quoted(buf, n, o);
+        } else
+                (void)snprintf(buf + strlen(buf), n - strlen(buf), " --root");
+        STRV_FOREACH (s, sources)
+                append_quoted(buf, n, *s);
+}
+
+/* Returns 1 to trust, 0 when the user said no, < 0 on failure (logged). */
+static int review(const struct pod_pgp_key *k, char **sources) {
+        char line[64];
+
+        if (arg_skip_review)
+                return 1;
+        if (!isatty(STDIN_FILENO)) {
+                char cmd[8192];
+
+                review_command(cmd, sizeof(cmd), sources);
+                return log_error_errno(-EPERM,
+                                       "Refusing to trust key %s without a fingerprint review: "
+                                       "standard input is not a terminal. Check the fingerprint "
+                                       "above with the key's owner, then run: %s",
+                                       k->fingerprint, cmd);
+        }
+        for (int tries = 0; tries < 3; tries++) {
+                size_t l;
+
+                printf("Are you sure you want to trust this key (yes/no)? ");
+                fflush(stdout);
+                if (!fgets(line, sizeof(line), stdin))
+                        break;
+                l = strcspn(line, "\r\n");
+                line[l] = 0;
+                if (strcasecmp(line, "yes") == 0 || strcasecmp(line, "y") == 0)
+                        return 1;
+                if (strcasecmp(line, "no") == 0 || strcasecmp(line, "n") == 0)
+                        return 0;
+                printf("Please answer 'yes' or 'no'.\n");
+        }
+        return 0;
+}
+
+static int trust_source(const struct pod_keystore *ks, const char *src, char **sources,
+                        unsigned *added) {
+        _cleanup_(pod_pgp_keys_freep) struct pod_pgp_keys *keys = NULL;
+        _cleanup_free_ char *data = NULL;
+        struct pod_error e = {};
+        size_t size = 0;
+        int r;
+
+        r = read_key_source(src, &data, &size);
+        if (r < 0)
+                return r;
+        r = pod_pgp_keys_from_data(data, size, &keys, &e);
+        if (r < 0) {
+                (void)pod_error_prefix(&e, r, "Failed to read key from '%s'", src);
+                return log_pod_error(r, &e);
+        }
+
+        for (size_t i = 0; i < keys->n; i++) {
+                const struct pod_pgp_key *k = &keys->items[i];
+                _cleanup_free_ char *path = NULL;
+
+                show_key(k, src);
+                if (k->revoked)
+                        return log_error_errno(-EKEYREVOKED,
+                                               "Refusing to trust key %s: it has been revoked",
+                                               k->fingerprint);
+                if (k->expired)
+                        log_warning("Key %s has expired: images signed with it will not verify.",
+                                    k->fingerprint);
+
+                r = review(k, sources);
+                if (r < 0)
+                        return r;
+                if (r == 0) {
+                        log_notice("Not trusting key %s.", k->fingerprint);
+                        continue;
+                }
+
+                pod_error_clear(&e);
+                r = pod_keystore_add(ks, arg_prefix, k->fingerprint, k->armored, k->armored_size,
+                                     &path, &e);
+                if (r < 0)
+                        return log_pod_error(r, &e);
+                if (r == 1)
+                        log_info("Key %s is already trusted: %s", k->fingerprint, path);
+                else if (arg_prefix)
+                        log_info("Trusting key %s for prefix '%s': added %s", k->fingerprint,
+                                 arg_prefix, path);
+                else
+                        log_info("Trusting key %s for every image (root key): added %s",
+                                 k->fingerprint, path);
+                (*added)++;
+        }
+        return 0;
+}
+
+int verb_trust(int argc, char *argv[]) {
+        const struct pod_keystore ks = { .vendordir = arg_vendordir, .sysconfdir = arg_sysconfdir };
+        _cleanup_(pod_discovery_result_freep) struct pod_discovery_result *d = NULL;
+        char **sources;
+        unsigned added = 0;
+        int r;
+
+        r = parse_argv(argc, argv);
+        if (r < 0)
+                return r;
+        if (arg_list)
+                return list_keys(&ks);
+
+        sources = argv + optind;
+        if (!*sources) {
+                struct pod_http_options o = http_options(false);
+                struct pod_error e = {};
+
+                /* Only --prefix gets here: discover ac-discovery-pubkeys for the prefix. */
+                r = pod_discovery_pubkeys(arg_prefix, &o, &d, &e);
+                if (r < 0)
+                        return log_pod_error(r, &e);
+                STRV_FOREACH (u, d->pubkeys)
+                        log_info("Found key URL '%s' for prefix '%s' at '%s'.", *u, arg_prefix,
+                                 d->page_url);
+                sources = d->pubkeys;
+        }
+
+        STRV_FOREACH (s, sources) {
+                r = trust_source(&ks, *s, sources, &added);
+                if (r < 0)
+                        return r;
+        }
+        if (added == 0)
+                return log_error_errno(-ECANCELED, "No key was trusted.");
+        return 0;
+}

@@ -1,0 +1,120 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""A real HTTP(S) server for pod's network tests (no mocks).
+
+Serves ROOT/<Host header>/... (falling back to ROOT/default/), with directory indexes, so a
+discovery page for https://example.com/app?ac-discovery=1 is ROOT/example.com/app/index.html
+(reached through the usual redirect to ".../app/?ac-discovery=1").  Special paths:
+  /_status/N          answer HTTP N
+  /_redirect?to=URL   302 to URL
+  /_loop              302 to itself
+  /_flaky/KEY?fail=N  503 for the first N requests for KEY, then 200 "ok"
+  /_etag              ETag "v1", Cache-Control from ?cc= (default max-age=300); 304 on match
+  /_big?size=N        N bytes of "x"
+  /_count/KEY         how many requests /_flaky/KEY has seen
+Every request's User-Agent is appended to ROOT/requests.log.
+"""
+import argparse
+import http.server
+import os
+import posixpath
+import ssl
+import sys
+import threading
+import urllib.parse
+
+COUNTS = {}
+LOCK = threading.Lock()
+
+
+class Handler(http.server.SimpleHTTPRequestHandler):
+    server_version = "pod-test-server"
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, fmt, *args):
+        pass
+
+    def _send(self, code, body=b"", headers=None):
+        self.send_response(code)
+        for k, v in (headers or {}).items():
+            self.send_header(k, v)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if body and self.command != "HEAD":
+            self.wfile.write(body)
+
+    def translate_path(self, path):
+        root = self.server.root
+        host = (self.headers.get("Host") or "").split(":")[0].lower()
+        d = os.path.join(root, host) if host and "/" not in host and not host.startswith(".") else ""
+        if not d or not os.path.isdir(d):
+            d = os.path.join(root, "default")
+        path = urllib.parse.unquote(path.split("?", 1)[0].split("#", 1)[0])
+        parts = [p for p in posixpath.normpath(path).split("/") if p not in ("", ".", "..")]
+        return os.path.join(d, *parts)
+
+    def do_GET(self):
+        with LOCK, open(os.path.join(self.server.root, "requests.log"), "a") as f:
+            f.write("%s %s %s\n" % (self.headers.get("Host"), self.path,
+                                    self.headers.get("User-Agent")))
+        u = urllib.parse.urlsplit(self.path)
+        q = urllib.parse.parse_qs(u.query)
+        if u.path.startswith("/_status/"):
+            return self._send(int(u.path[len("/_status/"):]), b"status page\n")
+        if u.path == "/_redirect":
+            return self._send(302, b"", {"Location": q["to"][0]})
+        if u.path == "/_loop":
+            return self._send(302, b"", {"Location": "/_loop"})
+        if u.path.startswith("/_flaky/"):
+            key = u.path[len("/_flaky/"):]
+            with LOCK:
+                COUNTS[key] = COUNTS.get(key, 0) + 1
+                n = COUNTS[key]
+            if n <= int(q.get("fail", ["2"])[0]):
+                return self._send(int(q.get("code", ["503"])[0]), b"try again\n")
+            return self._send(200, b"ok\n")
+        if u.path.startswith("/_count/"):
+            with LOCK:
+                n = COUNTS.get(u.path[len("/_count/"):], 0)
+            return self._send(200, b"%d\n" % n)
+        if u.path == "/_etag":
+            h = {"ETag": '"v1"', "Cache-Control": q.get("cc", ["max-age=300"])[0]}
+            if self.headers.get("If-None-Match") == '"v1"':
+                return self._send(304, b"", h)
+            return self._send(200, b"etag body\n", h)
+        if u.path == "/_big":
+            return self._send(200, b"x" * int(q.get("size", ["1048576"])[0]))
+        return super().do_GET()
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--bind", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=0)
+    p.add_argument("--cert")
+    p.add_argument("--key")
+    p.add_argument("--root", required=True)
+    p.add_argument("--port-file")
+    a = p.parse_args()
+
+    srv = http.server.ThreadingHTTPServer((a.bind, a.port), Handler)
+    srv.daemon_threads = True
+    srv.root = os.path.abspath(a.root)
+    if a.cert:
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(a.cert, a.key)
+        srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
+    if a.port_file:
+        tmp = a.port_file + ".tmp"
+        with open(tmp, "w") as f:
+            f.write("%d\n" % srv.server_address[1])
+        os.rename(tmp, a.port_file)
+    try:
+        srv.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,84 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <stdbool.h>
+
+#include "insecure.h"
+#include "macro.h"
+#include "run-args.h"
+#include "tap.h"
+
+/* argv as the verb gets it; the strings are never written to. */
+#define ARGV(...)        ((char **)(const char *[]){ "run", __VA_ARGS__, NULL })
+#define ARGC(...)        ((int)(sizeof((const char *[]){ "run", __VA_ARGS__ }) / sizeof(char *)))
+#define PARSE(a, e, ...) run_args_parse(ARGC(__VA_ARGS__), ARGV(__VA_ARGS__), (a), (e))
+
+int main(void) {
+        struct run_args a = {};
+        struct pod_error e = {};
+
+        tap_is_int(PARSE(&a, &e, "--hostname=h1", "--volume", "data,kind=empty", "--net=none",
+                         "--mount", "volume=data,target=/data", "--keep-unit",
+                         "--insecure-options=image", "example.com/app:1.0", "--exec=/bin/sh",
+                         "--user", "www", "--memory=64Mi", "--mount=volume=data,target=/x", "--",
+                         "-c", "echo --- no", "---", "example.com/side", "--name=side",
+                         "--environment=A=1", "--environment=B=2"),
+                   0, "full command line parses");
+        tap_is_str(a.hostname, "h1", "pod --hostname=");
+        tap_is_str(a.volumes ? a.volumes[0] : NULL, "data,kind=empty", "pod --volume VALUE");
+        tap_is_str(a.net, "none", "pod --net");
+        tap_is_str(a.mounts ? a.mounts[0] : NULL, "volume=data,target=/data", "pod --mount");
+        tap_is_int(a.keep_unit, 1, "--keep-unit");
+        tap_is_int(a.insecure, POD_INSECURE_IMAGE, "--insecure-options after the verb");
+        tap_is_int(a.n_apps, 2, "two apps");
+        tap_is_str(a.apps[0].image, "example.com/app:1.0", "first image");
+        tap_is_str(a.apps[0].exec, "/bin/sh", "app --exec=");
+        tap_is_str(a.apps[0].user, "www", "app --user VALUE");
+        tap_is_str(a.apps[0].memory, "64Mi", "app --memory");
+        tap_is_str(a.apps[0].mounts ? a.apps[0].mounts[0] : NULL, "volume=data,target=/x",
+                   "app-level --mount after the image");
+        tap_ok(a.apps[0].have_args, "-- seen");
+        tap_is_str(a.apps[0].args[0], "-c", "first app arg");
+        tap_is_str(a.apps[0].args[1], "echo --- no", "args are taken verbatim");
+        tap_ok(a.apps[0].args[2] == NULL, "args end at ---");
+        tap_is_str(a.apps[1].image, "example.com/side", "second image after ---");
+        tap_is_str(a.apps[1].name, "side", "second app --name");
+        tap_is_str(a.apps[1].environment[1], "B=2", "repeated --environment kept in order");
+        tap_ok(!a.apps[1].have_args, "second app has no --");
+        run_args_done(&a);
+
+        tap_is_int(PARSE(&a, &e, "img1", "img2", "img3"), 0, "images may follow each other");
+        tap_is_int(a.n_apps, 3, "three apps");
+        tap_is_int(a.keep_unit, -1, "keep-unit defaults to auto");
+        run_args_done(&a);
+
+        pod_error_clear(&e);
+        tap_is_int(PARSE(&a, &e, "img", "--hostname=x"), -EINVAL, "pod flag after image refused");
+        tap_is_str(e.msg, "Pod option '--hostname' must come before the first image",
+                   "message names the misplaced pod flag");
+        pod_error_clear(&e);
+        tap_is_int(PARSE(&a, &e, "--exec=/x", "img"), -EINVAL, "app flag before image refused");
+        tap_is_str(e.msg, "App option '--exec' must follow the image it applies to",
+                   "message names the misplaced app flag");
+        pod_error_clear(&e);
+        tap_is_int(PARSE(&a, &e, "--frob", "img"), -EINVAL, "unknown flag refused");
+        tap_is_str(e.msg, "Unknown option '--frob'", "unknown flag named");
+        pod_error_clear(&e);
+        tap_is_int(PARSE(&a, &e, "--net"), -EINVAL, "missing value refused");
+        tap_is_str(e.msg, "Option '--net' needs a value", "missing value named");
+        pod_error_clear(&e);
+        tap_is_int(PARSE(&a, &e, "--net=host"), -EINVAL, "no image refused");
+        tap_is_str(e.msg, "No image given", "no image message");
+        pod_error_clear(&e);
+        tap_is_int(PARSE(&a, &e, "--interactive", "a", "b"), -EINVAL,
+                   "--interactive with two apps refused");
+        pod_error_clear(&e);
+        tap_is_int(PARSE(&a, &e, "--", "x"), -EINVAL, "-- before image refused");
+        pod_error_clear(&e);
+        tap_is_int(PARSE(&a, &e, "--inherit-env=yes", "img"), -EINVAL,
+                   "boolean flag with a value refused");
+        pod_error_clear(&e);
+        tap_is_int(PARSE(&a, &e, "--insecure-options=bogus", "img"), -EINVAL,
+                   "bad insecure option refused");
+        tap_is_str(e.msg, "Unknown insecure option 'bogus'", "bad insecure option named");
+        return tap_done();
+}
