@@ -90,7 +90,10 @@ static int parse_argv(struct stage1_config *c, int argc, char *argv[]) {
                                         -EINVAL, "Unsupported --net='%s' (host or none)", optarg);
                         break;
                 case ARG_HOSTNAME:
-                        if (strlen(optarg) == 0 || strlen(optarg) > 64)
+                        /* It also goes into /etc/hosts: letters, digits, '-' and '.' only. */
+                        if (strlen(optarg) == 0 || strlen(optarg) > 64 ||
+                            optarg[strspn(optarg, "abcdefghijklmnopqrstuvwxyz"
+                                                  "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-.")] != 0)
                                 return log_error_errno(-EINVAL, "Invalid --hostname='%s'", optarg);
                         free(c->hostname);
                         c->hostname = strdup(optarg);

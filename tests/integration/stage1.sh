@@ -69,6 +69,8 @@ new_pod a
 write_pod "$(sh_app a 'hostname')"
 run_stage1
 assert_match "default hostname is pod-UUID" "$OUT" "^pod-$UUID$"
+run_stage1 "--hostname=a b"
+assert_status "an invalid --hostname is refused" 254
 
 new_pod a
 write_pod "$(sh_app a 'echo 1 > /proc/sys/kernel/domainname || echo procsys-ro; touch /sys/x || echo sys-ro; cat /proc/keys | wc -c; echo x > /proc/sysrq-trigger 2>/dev/null || echo sysrq-ro')"
