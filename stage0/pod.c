@@ -29,6 +29,30 @@ static const struct pod_verb verbs[] = {
           "  --skip-fingerprint-review  Do not ask for confirmation (for scripts)\n"
           "  --list                     List trusted keys (vendor and admin)\n"
           "Key URLs must be https:// unless --insecure-options=pubkey is given" },
+        { "image", 1, -1, verb_image, "Manage images in the local store",
+          "SUBCOMMAND [OPTIONS] [ARGS...]\n\n"
+          "Subcommands:\n"
+          "  import FILE.aci...             Import local ACIs (needs --insecure-options=image:\n"
+          "                                 no signature check; 'pod fetch' verifies)\n"
+          "  list [--format=text|json|json-pretty] [--no-legend] [--full]\n"
+          "                                 List stored images\n"
+          "  rm ID|NAME...                  Remove images\n"
+          "  cat-manifest [--pretty-print] ID|NAME\n"
+          "                                 Print an image manifest\n"
+          "  export ID|NAME OUT.aci         Write the stored ACI (same bytes, same ID)\n"
+          "  extract [--rootfs-only] [--overwrite] ID|NAME DIR\n"
+          "                                 Unpack an image (re-checked against its ID)\n"
+          "  render [--rootfs-only] [--overwrite] ID|NAME DIR\n"
+          "                                 Like extract; refuses images with dependencies\n"
+          "  gc [--grace-period=24h]        Remove images unused for the grace period,\n"
+          "                                 orphaned trees and blobs, stale temp files\n"
+          "  verify [ID|NAME...]            Re-hash blobs and check trees; fails on damage\n"
+          "  build [--compression=none|gzip|zstd|xz] [--reproducible] DIR OUT.aci\n"
+          "                                 Write DIR (manifest + rootfs/) as an ACI;\n"
+          "                                 --reproducible uses SOURCE_DATE_EPOCH or 0\n"
+          "  validate FILE.aci...           Check structure, entries and manifest\n\n"
+          "ID is a full image ID, a unique prefix (sha512- and at least 2 hex digits) or\n"
+          "NAME[:VERSION][,LABEL=VALUE...]." },
         { "version", 0, 0, verb_version, "Show versions, libraries and usable kernel features",
           "" },
 };

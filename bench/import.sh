@@ -1,0 +1,88 @@
+#!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# Import benchmark (perf-targets.md): a ~500 MB (uncompressed) ACI built from real files,
+# gzip and zstd variants; times `pod image import` next to its parts on the same files in
+# the same run and prints ratios.  Never a timed test: run by hand.
+#
+#   POD=build/stage0/pod bench/import.sh          # BENCH_SIZE_MB=500 BENCH_RUNS=3
+#
+# The "one-pass floor" is the shell pipeline doing what an import does, overlapped across
+# cores: decompress | tee >(sha512) | tar -x.  Every extraction goes to a fresh directory and
+# nothing is deleted until the end: on these hosts' journal-less ext4, creating files right
+# after a mass delete is slow and would be measured instead (perf-targets.md).
+set -euo pipefail
+
+POD=${POD:-$(dirname "$0")/../stage0/pod}
+SIZE_MB=${BENCH_SIZE_MB:-500}
+RUNS=${BENCH_RUNS:-3}
+SRC=${BENCH_SOURCE:-/usr/lib}
+W=${BENCH_DIR:-/var/tmp/pod-bench.$$}
+
+for t in zstd gzip tar openssl awk; do
+        command -v "$t" >/dev/null || { echo "bench: '$t' is needed" >&2; exit 1; }
+done
+[ -x "$POD" ] || { echo "bench: no pod binary at '$POD' (set POD=)" >&2; exit 1; }
+
+mkdir -p "$W"
+trap 'echo "cleaning up $W"; rm -rf "$W"' EXIT
+N=0
+fresh() { N=$((N + 1)); mkdir -p "$W/out/$N"; echo "$W/out/$N"; }
+
+# ---- the image: regular files from $SRC up to SIZE_MB, as a real rootfs would have ----
+echo "building a ${SIZE_MB} MB image from $SRC ..."
+mkdir -p "$W/img/rootfs"
+cat >"$W/img/manifest" <<'EOF'
+{"acKind":"ImageManifest","acVersion":"0.8.11","name":"example.com/bench",
+ "labels":[{"name":"os","value":"linux"},{"name":"arch","value":"amd64"}]}
+EOF
+(cd "$SRC" && find . -type f -size -16M -printf '%s %p\n' 2>/dev/null |
+        awk -v max=$((SIZE_MB * 1000000)) '{ t += $1; if (t > max) exit; sub(/^[0-9]+ /, ""); print }') >"$W/list" || true # find: SIGPIPE
+(tar -C "$SRC" -cf - -T "$W/list" 2>/dev/null || true) | tar -C "$W/img/rootfs" -xf -
+"$POD" image build --compression=none "$W/img" "$W/b.aci" >/dev/null
+zstd -q -T0 "$W/b.aci" -o "$W/b.aci.zst"
+gzip -c "$W/b.aci" >"$W/b.aci.gz"
+rm -rf "$W/img"
+printf 'image: %d files, tar %d MB, zstd %d MB, gzip %d MB\n' "$(wc -l <"$W/list")" \
+        $(($(stat -c %s "$W/b.aci") / 1000000)) $(($(stat -c %s "$W/b.aci.zst") / 1000000)) \
+        $(($(stat -c %s "$W/b.aci.gz") / 1000000))
+cat "$W/b.aci" "$W/b.aci.zst" "$W/b.aci.gz" >/dev/null # page cache: all runs read warm input
+sleep 5                                                 # let writeback of the build settle
+
+# ---- timing: median of RUNS, each run in a fresh directory ----
+now() { date +%s.%N; }
+declare -A T
+measure() { # measure NAME command... ; "{}" in the command is replaced by a fresh dir
+        local name=$1 times=() s e d
+        shift
+        for _ in $(seq "$RUNS"); do
+                d=$(fresh)
+                local cmd=("${@//\{\}/$d}")
+                s=$(now)
+                "${cmd[@]}" >/dev/null 2>&1
+                e=$(now)
+                times+=("$(awk -v s="$s" -v e="$e" 'BEGIN { printf "%.3f", e - s }')")
+                sync -f "$W" 2>/dev/null || true # written data reaches the disk outside the timing
+        done
+        T[$name]=$(printf '%s\n' "${times[@]}" | sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }')
+        printf '  %-34s %6.2f s   (runs: %s)\n' "$name" "${T[$name]}" "${times[*]}"
+}
+
+echo "timings (median of $RUNS, hyperfine not used: fresh dirs per run are needed):"
+measure "sha512 (openssl) of the tar" openssl dgst -sha512 "$W/b.aci"
+measure "zstd -dc" zstd -dc "$W/b.aci.zst"
+measure "gzip -dc" gzip -dc "$W/b.aci.gz"
+measure "tar -x (plain tar)" tar -C {} -xf "$W/b.aci"
+measure "floor zstd: zstd|tee sha512|tar -x" bash -c "zstd -dc '$W/b.aci.zst' | tee >(openssl dgst -sha512 >/dev/null) | tar -C {} -xf -"
+measure "floor gzip: gzip|tee sha512|tar -x" bash -c "gzip -dc '$W/b.aci.gz' | tee >(openssl dgst -sha512 >/dev/null) | tar -C {} -xf -"
+measure "pod image import (zstd)" "$POD" --dir={} --insecure-options=image image import "$W/b.aci.zst"
+measure "pod image import (gzip)" "$POD" --dir={} --insecure-options=image image import "$W/b.aci.gz"
+measure "pod image import (plain tar)" "$POD" --dir={} --insecure-options=image image import "$W/b.aci"
+
+ratio() { awk -v a="${T[$1]}" -v b="${T[$2]}" 'BEGIN { printf "%.2f", a / b }'; }
+echo "ratios:"
+echo "  pod import zstd / one-pass floor zstd   $(ratio 'pod image import (zstd)' 'floor zstd: zstd|tee sha512|tar -x')   (target <= 1.3)"
+echo "  pod import gzip / one-pass floor gzip   $(ratio 'pod image import (gzip)' 'floor gzip: gzip|tee sha512|tar -x')"
+echo "  pod import tar  / tar -x                $(ratio 'pod image import (plain tar)' 'tar -x (plain tar)')"
+echo "  pod import zstd / (zstd -dc + sha512 + tar -x serial) $(awk -v p="${T['pod image import (zstd)']}" \
+        -v a="${T['zstd -dc']}" -v b="${T['sha512 (openssl) of the tar']}" -v c="${T['tar -x (plain tar)']}" \
+        'BEGIN { printf "%.2f", p / (a + b + c) }')"

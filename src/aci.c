@@ -1,0 +1,359 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+#include <archive.h>
+#include <archive_entry.h>
+
+#include "aci.h"
+#include "fd-util.h"
+#include "macro.h"
+#include "manifest.h"
+#include "path-util.h"
+
+DEFINE_TRIVIAL_CLEANUP_FUNC(struct archive_entry *, archive_entry_free)
+
+struct build_ctx {
+        struct archive *a;
+        struct archive_entry_linkresolver *lr;
+        const struct pod_aci_build_options *o;
+        struct pod_error *reterr;
+};
+
+static int archive_fail(struct build_ctx *c, const char *path) {
+        int e = archive_errno(c->a);
+
+        return pod_error_set(c->reterr, e > 0 ? -e : -EIO,
+                             "Failed to write '%s' to the archive: %s", path,
+                             strna(archive_error_string(c->a)));
+}
+
+/* xattrs sorted by name, so the archive does not depend on the file system's order. */
+static int cmp_str(const void *a, const void *b) {
+        return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+static int add_xattrs(struct build_ctx *c, struct archive_entry *e, int fd, const char *path) {
+        _cleanup_free_ char *names = NULL;
+        _cleanup_free_ const char **sorted = NULL;
+        ssize_t len;
+        size_t n = 0;
+
+        len = flistxattr(fd, NULL, 0);
+        if (len < 0 && (errno == ENOTSUP || errno == EOPNOTSUPP))
+                return 0;
+        if (len < 0)
+                return pod_error_set(c->reterr, -errno, "Failed to list xattrs of '%s': %m", path);
+        if (len == 0)
+                return 0;
+        names = malloc((size_t)len);
+        if (!names)
+                return -ENOMEM;
+        len = flistxattr(fd, names, (size_t)len);
+        if (len < 0)
+                return pod_error_set(c->reterr, -errno, "Failed to list xattrs of '%s': %m", path);
+        for (ssize_t i = 0; i < len; i += (ssize_t)strlen(names + i) + 1)
+                n++;
+        sorted = calloc(n, sizeof(char *));
+        if (!sorted)
+                return -ENOMEM;
+        n = 0;
+        for (ssize_t i = 0; i < len; i += (ssize_t)strlen(names + i) + 1)
+                sorted[n++] = names + i;
+        qsort(sorted, n, sizeof(char *), cmp_str);
+
+        for (size_t i = 0; i < n; i++) {
+                _cleanup_free_ char *v = NULL;
+                ssize_t vl = fgetxattr(fd, sorted[i], NULL, 0);
+
+                if (vl < 0)
+                        return pod_error_set(c->reterr, -errno,
+                                             "Failed to read xattr '%s' of '%s': %m", sorted[i],
+                                             path);
+                v = malloc((size_t)vl + 1);
+                if (!v)
+                        return -ENOMEM;
+                vl = fgetxattr(fd, sorted[i], v, (size_t)vl);
+                if (vl < 0)
+                        return pod_error_set(c->reterr, -errno,
+                                             "Failed to read xattr '%s' of '%s': %m", sorted[i],
+                                             path);
+                archive_entry_xattr_add_entry(e, sorted[i], v, (size_t)vl);
+        }
+        return 0;
+}
+
+static int write_data(struct build_ctx *c, int fd, const char *path) {
+        char buf[1 << 16];
+
+        for (;;) {
+                ssize_t k = read(fd, buf, sizeof(buf));
+
+                if (k < 0 && errno == EINTR)
+                        continue;
+                if (k < 0)
+                        return pod_error_set(c->reterr, -errno, "Failed to read '%s': %m", path);
+                if (k == 0)
+                        return 0;
+                if (archive_write_data(c->a, buf, (size_t)k) != k)
+                        return archive_fail(c, path);
+        }
+}
+
+static int add_path(struct build_ctx *c, int parent_fd, const char *name, const char *apath);
+
+static int cmp_dirent(const struct dirent **a, const struct dirent **b) {
+        return strcmp((*a)->d_name, (*b)->d_name);
+}
+
+static int add_children(struct build_ctx *c, int dir_fd, const char *apath) {
+        struct dirent **list = NULL;
+        int n, r = 0;
+
+        n = scandirat(dir_fd, ".", &list, NULL, cmp_dirent);
+        if (n < 0)
+                return pod_error_set(c->reterr, -errno, "Failed to list '%s': %m", apath);
+        for (int i = 0; i < n; i++) {
+                const char *d = list[i]->d_name;
+
+                if (r >= 0 && !streq(d, ".") && !streq(d, "..")) {
+                        _cleanup_free_ char *child = path_join(apath, d);
+
+                        r = child ? add_path(c, dir_fd, d, child) : -ENOMEM;
+                }
+                free(list[i]);
+        }
+        free(list);
+        return r;
+}
+
+/* Adds parent_fd/name as archive path apath, recursing into directories. */
+static int add_path(struct build_ctx *c, int parent_fd, const char *name, const char *apath) {
+        _cleanup_(archive_entry_freep) struct archive_entry *e = NULL;
+        struct archive_entry *spare = NULL, *w;
+        _cleanup_close_ int fd = -EBADF;
+        struct stat st;
+        int r;
+
+        if (fstatat(parent_fd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+                return pod_error_set(c->reterr, -errno, "Failed to stat '%s': %m", apath);
+        if (S_ISSOCK(st.st_mode))
+                return pod_error_set(c->reterr, -EPERM, "Cannot archive socket '%s'", apath);
+
+        e = archive_entry_new();
+        if (!e)
+                return -ENOMEM;
+        archive_entry_copy_stat(e, &st);
+        archive_entry_copy_pathname(e, apath);
+        /* Only what the image means: no access/change/birth times, numeric owners. */
+        archive_entry_unset_atime(e);
+        archive_entry_unset_ctime(e);
+        archive_entry_unset_birthtime(e);
+        archive_entry_copy_uname(e, NULL);
+        archive_entry_copy_gname(e, NULL);
+        if (c->o->reproducible)
+                archive_entry_set_mtime(e, (time_t)c->o->mtime, 0);
+
+        if (S_ISLNK(st.st_mode)) {
+                char target[PATH_MAX];
+                ssize_t k = readlinkat(parent_fd, name, target, sizeof(target) - 1);
+
+                if (k < 0)
+                        return pod_error_set(c->reterr, -errno, "Failed to read symlink '%s': %m",
+                                             apath);
+                target[k] = 0;
+                archive_entry_copy_symlink(e, target);
+        } else if (S_ISREG(st.st_mode) || S_ISDIR(st.st_mode)) {
+                fd = openat(parent_fd, name,
+                            O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY |
+                                    (S_ISDIR(st.st_mode) ? O_DIRECTORY : 0));
+                if (fd < 0)
+                        return pod_error_set(c->reterr, -errno, "Failed to open '%s': %m", apath);
+                r = add_xattrs(c, e, fd, apath);
+                if (r < 0)
+                        return r;
+        }
+
+        /* Hard links: the first name carries the data, later ones point at it. */
+        w = e;
+        if (S_ISREG(st.st_mode) && st.st_nlink > 1)
+                archive_entry_linkify(c->lr, &w, &spare);
+        if (spare)
+                archive_entry_free(spare);
+        if (archive_write_header(c->a, w) < ARCHIVE_WARN)
+                return archive_fail(c, apath);
+        if (S_ISREG(st.st_mode) && archive_entry_size(w) > 0) {
+                r = write_data(c, fd, apath);
+                if (r < 0)
+                        return r;
+        }
+        if (S_ISDIR(st.st_mode))
+                return add_children(c, fd, apath);
+        return 0;
+}
+
+static int check_output_outside(const char *dir, const char *out, struct pod_error *reterr) {
+        _cleanup_free_ char *rdir = NULL, *copy = strdup(out), *rout = NULL;
+        char *slash;
+        size_t n;
+
+        if (!copy)
+                return -ENOMEM;
+        slash = strrchr(copy, '/');
+        if (slash)
+                *(slash == copy ? slash + 1 : slash) = 0;
+        rdir = realpath(dir, NULL);
+        rout = realpath(slash ? copy : ".", NULL);
+        if (!rdir)
+                return pod_error_set(reterr, -errno, "Failed to resolve '%s': %m", dir);
+        if (!rout)
+                return pod_error_set(reterr, -errno, "Failed to resolve the directory of '%s': %m",
+                                     out);
+        n = strlen(rdir);
+        if (strneq(rout, rdir, n) && (rout[n] == 0 || rout[n] == '/'))
+                return pod_error_set(reterr, -EINVAL,
+                                     "Output '%s' must not be inside the image directory '%s'", out,
+                                     dir);
+        return 0;
+}
+
+static int build_to_fd(const char *dir, int dfd, int out_fd, const struct pod_aci_build_options *o,
+                       struct pod_error *reterr) {
+        struct build_ctx c = { .o = o, .reterr = reterr };
+        _cleanup_close_ int rootfs = -EBADF;
+        int r;
+
+        c.a = archive_write_new();
+        c.lr = archive_entry_linkresolver_new();
+        if (!c.a || !c.lr) {
+                archive_entry_linkresolver_free(c.lr);
+                (void)archive_write_free(c.a);
+                return -ENOMEM;
+        }
+        archive_entry_linkresolver_set_strategy(c.lr, ARCHIVE_FORMAT_TAR_PAX_RESTRICTED);
+        r = archive_write_set_format_pax_restricted(c.a);
+        switch (o->compression) {
+        case POD_COMPRESSION_GZIP:
+                if (r == ARCHIVE_OK)
+                        r = archive_write_add_filter_gzip(c.a);
+                /* gzip headers carry a timestamp: none when reproducible. */
+                if (r == ARCHIVE_OK && o->reproducible)
+                        r = archive_write_set_filter_option(c.a, "gzip", "timestamp", NULL);
+                break;
+        case POD_COMPRESSION_ZSTD:
+                if (r == ARCHIVE_OK)
+                        r = archive_write_add_filter_zstd(c.a);
+                break;
+        case POD_COMPRESSION_XZ:
+                if (r == ARCHIVE_OK)
+                        r = archive_write_add_filter_xz(c.a);
+                break;
+        case POD_COMPRESSION_BZIP2:
+                if (r == ARCHIVE_OK)
+                        r = archive_write_add_filter_bzip2(c.a);
+                break;
+        default:
+                break;
+        }
+        if (r == ARCHIVE_OK)
+                r = archive_write_open_fd(c.a, out_fd);
+        if (r != ARCHIVE_OK)
+                r = pod_error_set(reterr, -EIO, "Failed to set up the archive writer: %s",
+                                  strna(archive_error_string(c.a)));
+
+        if (r >= 0)
+                r = add_path(&c, dfd, "manifest", "manifest");
+        if (r >= 0)
+                r = add_path(&c, dfd, "rootfs", "rootfs");
+        if (r >= 0 && archive_write_close(c.a) != ARCHIVE_OK)
+                r = pod_error_set(reterr, -EIO, "Failed to finish the archive: %s",
+                                  strna(archive_error_string(c.a)));
+        archive_entry_linkresolver_free(c.lr);
+        (void)archive_write_free(c.a);
+        if (r < 0)
+                return pod_error_prefix(reterr, r, "Failed to build an ACI from '%s'", dir);
+        return 0;
+}
+
+int pod_aci_build(const char *dir, const char *out, const struct pod_aci_build_options *o,
+                  char **ret_id, struct pod_error *reterr) {
+        _cleanup_(pod_image_manifest_freep) struct pod_image_manifest *m = NULL;
+        _cleanup_close_ int dfd = -EBADF, fd = -EBADF;
+        _cleanup_free_ char *text = NULL, *tmp = NULL;
+        char id[POD_IMAGE_ID_SIZE];
+        size_t size = 0;
+        struct stat st;
+        int r;
+
+        dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dfd < 0)
+                return pod_error_set(reterr, -errno, "Failed to open '%s': %m", dir);
+        r = read_full_file_at(dfd, "manifest", POD_UNPACK_MANIFEST_MAX, &text, &size);
+        if (r < 0)
+                return pod_error_set(reterr, r, "Failed to read '%s/manifest': %s", dir,
+                                     r == -EFBIG ? "larger than 1 MiB" : strerror(-r));
+        r = pod_image_manifest_parse(text, size, &m, reterr);
+        if (r < 0)
+                return pod_error_prefix(reterr, r, "Invalid '%s/manifest'", dir);
+        if (fstatat(dfd, "rootfs", &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISDIR(st.st_mode))
+                return pod_error_set(reterr, -ENOTDIR, "'%s/rootfs' is not a directory", dir);
+        r = check_output_outside(dir, out, reterr);
+        if (r < 0)
+                return r;
+
+        if (asprintf(&tmp, "%s.tmp-%d", out, (int)getpid()) < 0)
+                return -ENOMEM;
+        fd = open(tmp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
+        if (fd < 0)
+                return pod_error_set(reterr, -errno, "Failed to create '%s': %m", tmp);
+        r = build_to_fd(dir, dfd, fd, o, reterr);
+        /* Read back through the import checks: what we write must be importable. */
+        if (r >= 0 && lseek(fd, 0, SEEK_SET) < 0)
+                r = -errno;
+        if (r >= 0) {
+                _cleanup_(pod_image_manifest_freep) struct pod_image_manifest *m2 = NULL;
+
+                r = pod_aci_validate(fd, id, &m2, reterr);
+                if (r < 0)
+                        (void)pod_error_prefix(reterr, r, "The built archive does not validate");
+        }
+        if (r >= 0 && fsync(fd) < 0)
+                r = pod_error_set(reterr, -errno, "Failed to sync '%s': %m", tmp);
+        if (r >= 0 && rename(tmp, out) < 0)
+                r = pod_error_set(reterr, -errno, "Failed to rename '%s' to '%s': %m", tmp, out);
+        if (r < 0) {
+                (void)unlink(tmp);
+                return r;
+        }
+        if (ret_id) {
+                *ret_id = strdup(id);
+                if (!*ret_id)
+                        return -ENOMEM;
+        }
+        return 0;
+}
+
+int pod_aci_validate(int fd, char ret_id[POD_IMAGE_ID_SIZE], struct pod_image_manifest **ret,
+                     struct pod_error *reterr) {
+        _cleanup_(pod_unpack_result_done) struct pod_unpack_result res = {};
+        _cleanup_(pod_image_manifest_freep) struct pod_image_manifest *m = NULL;
+        int r;
+
+        r = pod_unpack(fd, -EBADF, NULL, &res, reterr);
+        if (r < 0)
+                return r;
+        r = pod_image_manifest_parse(res.manifest, res.manifest_size, &m, reterr);
+        if (r < 0)
+                return pod_error_prefix(reterr, r, "Invalid image manifest");
+        memcpy(ret_id, res.id, POD_IMAGE_ID_SIZE);
+        *ret = TAKE_PTR(m);
+        return 0;
+}

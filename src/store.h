@@ -1,0 +1,154 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* The local image store: content-addressed blobs, rendered trees and an SQLite index.
+ *
+ * Layout under DIR (--dir, default /var/lib/pod):
+ *   cas/blob/sha512/<2 hex>/<id>   the ACI exactly as imported (compressed or not), 0444.
+ *                                  Keeping the published bytes (not the uncompressed tar as
+ *                                  rkt did) costs less disk and I/O at import, makes
+ *                                  `image export` reproduce the signed file (its .asc still
+ *                                  verifies), and the ID is still checked on every re-read:
+ *                                  <id> is the SHA-512 of the *uncompressed* tar.
+ *   cas/tree/<id>/{manifest,rootfs/,rendered}
+ *                                  the extracted image; `rendered` (holding the ID) is written
+ *                                  last, and the whole tree appears by one rename.
+ *   cas/db/index.sqlite            WAL-mode index: images (id, name, labels JSON, manifest,
+ *                                  sizes, import time, last used, latest) and remotes (per ACI
+ *                                  URL: signature URL, ETag, image ID, max-age, download time).
+ *   cas/tmp/<pid>-<random>/        one dir per import in progress ({blob, tree/}), flock()ed
+ *                                  by its importer; unlocked ones are stale and removed when
+ *                                  the store is opened and by gc.
+ *   cas/locks/<id>.lock            per-image flock: import commit, remove and gc of one image
+ *                                  are serialised.  cas/locks/db.lock guards schema creation.
+ *
+ * Visibility is the index row: files are moved into place (rename) before the row is committed
+ * and removed after the row is deleted, so kill -9 at any point leaves either no image or a
+ * complete one; files without a row are orphans that gc (and a re-import) replace.
+ * Concurrent imports of one image all succeed and yield one image.
+ *
+ * Owns: the store layout, its index, import/remove/gc/verify/export/render of stored images
+ * and the per-URL HTTP cache records.  Does not own: downloading or signature verification
+ * (fetch/verify modules call pod_store_import_fd() after verifying), manifest parsing
+ * (manifest.h), archive reading (unpack.h). */
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "error.h"
+#include "macro.h"
+
+struct pod_kv;
+struct pod_image_manifest;
+struct pod_store;
+
+int pod_store_open(const char *dir, struct pod_store **ret, struct pod_error *reterr);
+struct pod_store *pod_store_free(struct pod_store *s);
+DEFINE_TRIVIAL_CLEANUP_FUNC(struct pod_store *, pod_store_free)
+
+struct pod_store_image {
+        char *id; /* sha512-<128 hex> */
+        char *name;
+        struct pod_kv *labels;
+        size_t n_labels;
+        uint64_t size;        /* uncompressed tar bytes */
+        uint64_t blob_size;   /* bytes of the stored ACI */
+        uint64_t import_time; /* usec since the epoch */
+        uint64_t last_used;   /* usec since the epoch */
+        bool latest;          /* fetched as "latest" (no version given) */
+};
+
+struct pod_store_image *pod_store_image_free(struct pod_store_image *i);
+DEFINE_TRIVIAL_CLEANUP_FUNC(struct pod_store_image *, pod_store_image_free)
+void pod_store_image_list_free(struct pod_store_image **l, size_t n);
+
+struct pod_store_import_options {
+        bool latest; /* mark as fetched without a version (clears it on same-name images) */
+        unsigned unpack_flags; /* POD_UNPACK_ALLOW_DEVICES */
+        /* Called after unpacking and hashing, before anything becomes visible: the fetch code
+         * checks name/labels/expected ID here.  < 0 aborts the import. */
+        int (*check)(const char *id, const struct pod_image_manifest *m, void *userdata,
+                     struct pod_error *reterr);
+        void *userdata;
+};
+
+/* Imports the ACI readable from fd (from its offset).  *ret_id gets the image ID.  Importing
+ * an image that is already stored succeeds and changes nothing but the latest flag. */
+int pod_store_import_fd(struct pod_store *s, int fd, const struct pod_store_import_options *o,
+                        char **ret_id, struct pod_error *reterr);
+
+/* An unnamed temp file (O_TMPFILE) on the store's file system, for downloads: it vanishes
+ * with the process, whatever kills it. */
+int pod_store_tmpfile(struct pod_store *s, int *ret_fd);
+
+/* Resolves what a user typed: a full ID, a unique ID prefix ("sha512-" + at least 2 hex;
+ * rkt's 64-hex IDs are prefixes), or NAME[:VERSION][,LABEL=VALUE...] (all given labels must
+ * match; several matches prefer the "latest" one, then the newest import).  -ENOENT when
+ * nothing matches, -ENOTUNIQ for an ambiguous prefix (message lists candidates). */
+int pod_store_resolve(struct pod_store *s, const char *ref, char **ret_id,
+                      struct pod_error *reterr);
+int pod_store_find_by_name(struct pod_store *s, const char *name, const struct pod_kv *labels,
+                           size_t n_labels, char **ret_id, struct pod_error *reterr);
+
+int pod_store_get_image(struct pod_store *s, const char *id, struct pod_store_image **ret,
+                        struct pod_error *reterr);
+/* All images, ordered by import time. */
+int pod_store_list(struct pod_store *s, struct pod_store_image ***ret, size_t *ret_n,
+                   struct pod_error *reterr);
+int pod_store_read_manifest(struct pod_store *s, const char *id, char **ret, size_t *ret_size,
+                            struct pod_error *reterr);
+/* Read-only fd of the stored ACI bytes. */
+int pod_store_open_blob(struct pod_store *s, const char *id, int *ret_fd, struct pod_error *reterr);
+/* O_DIRECTORY fd of cas/tree/<id> (holds manifest, rootfs/); -ENOENT unless rendered. */
+int pod_store_open_tree(struct pod_store *s, const char *id, int *ret_fd, struct pod_error *reterr);
+/* Sets last used to now (run and render call this). */
+int pod_store_touch(struct pod_store *s, const char *id, struct pod_error *reterr);
+
+int pod_store_remove(struct pod_store *s, const char *id, struct pod_error *reterr);
+
+/* Copies the stored ACI to path (temp file + rename): the same bytes that were imported. */
+int pod_store_export(struct pod_store *s, const char *id, const char *path,
+                     struct pod_error *reterr);
+
+enum {
+        POD_STORE_EXTRACT_ROOTFS_ONLY = 1 << 0, /* dir gets the rootfs contents only */
+        POD_STORE_EXTRACT_OVERWRITE = 1 << 1,   /* replace an existing dir */
+        POD_STORE_EXTRACT_RENDER = 1 << 2,      /* refuse images with dependencies */
+};
+/* Unpacks the stored ACI again into dir (built next to it, renamed in at the end), checking
+ * that it still hashes to id.  -EEXIST if dir exists without OVERWRITE. */
+int pod_store_extract(struct pod_store *s, const char *id, const char *dir, unsigned flags,
+                      struct pod_error *reterr);
+
+/* Re-hashes the blob and compares the tree with the archive (entries present, types, sizes,
+ * symlink targets, manifest bytes, rendered marker).  -EBADMSG with a message on damage. */
+int pod_store_verify(struct pod_store *s, const char *id, struct pod_error *reterr);
+
+/* Removes images not used within grace_usec, orphaned blobs and trees, stale temp dirs.
+ * removed(what, name) is called for each removal ("image", "tree", "blob", "tmp"). */
+int pod_store_gc(struct pod_store *s, uint64_t grace_usec,
+                 void (*removed)(const char *what, const char *name, void *userdata),
+                 void *userdata, struct pod_error *reterr);
+
+/* JSON array of images for `image list --format=json` (pretty: indented). */
+int pod_store_images_to_json(struct pod_store_image *const *l, size_t n, bool pretty, char **ret);
+/* Re-indents manifest JSON text; -EBADMSG if it does not parse. */
+int pod_store_manifest_pretty(const char *text, size_t size, char **ret);
+
+/* Per-URL HTTP cache records (spec section 6.4). */
+struct pod_store_remote {
+        char *aci_url;
+        char *sig_url;          /* may be NULL */
+        char *etag;             /* may be NULL */
+        char *image_id;         /* sha512-<128 hex> */
+        uint64_t max_age;       /* seconds; 0 = always revalidate */
+        uint64_t download_time; /* usec since the epoch */
+};
+struct pod_store_remote *pod_store_remote_free(struct pod_store_remote *r);
+DEFINE_TRIVIAL_CLEANUP_FUNC(struct pod_store_remote *, pod_store_remote_free)
+/* -ENOENT if there is no record, or if it names an image no longer stored. */
+int pod_store_remote_get(struct pod_store *s, const char *aci_url, struct pod_store_remote **ret,
+                         struct pod_error *reterr);
+/* Inserts or replaces the record for r->aci_url. */
+int pod_store_remote_put(struct pod_store *s, const struct pod_store_remote *r,
+                         struct pod_error *reterr);

@@ -1,0 +1,926 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <archive.h>
+#include <archive_entry.h>
+
+#include "fd-util.h"
+#include "macro.h"
+#include "unpack.h"
+
+/* Decompressed data travels from the reading thread to the tar thread in a ring of chunks.
+ * 8 x 1 MiB keeps both threads busy without holding much memory. */
+#define CHUNK_SIZE  (1u << 20)
+#define N_CHUNKS    8
+#define INPUT_SIZE  (1u << 20)
+#define SNIFF_SIZE  512
+#define MAX_ENTRIES (16u << 20)
+
+static const char *const compression_names[_POD_COMPRESSION_MAX] = {
+        [POD_COMPRESSION_NONE] = "none",   [POD_COMPRESSION_GZIP] = "gzip",
+        [POD_COMPRESSION_BZIP2] = "bzip2", [POD_COMPRESSION_XZ] = "xz",
+        [POD_COMPRESSION_ZSTD] = "zstd",
+};
+
+const char *pod_compression_to_string(enum pod_compression c) {
+        if (c < 0 || c >= _POD_COMPRESSION_MAX)
+                return NULL;
+        return compression_names[c];
+}
+
+enum pod_compression pod_compression_from_string(const char *s) {
+        for (int i = 0; i < _POD_COMPRESSION_MAX; i++)
+                if (s && streq(s, compression_names[i]))
+                        return i;
+        return _POD_COMPRESSION_INVALID;
+}
+
+int pod_compression_detect(const void *head, size_t size, enum pod_compression *ret) {
+        const unsigned char *p = head;
+
+        if (size >= 2 && p[0] == 0x1f && p[1] == 0x8b)
+                *ret = POD_COMPRESSION_GZIP;
+        else if (size >= 4 && memcmp(p, "BZh", 3) == 0 && p[3] >= '1' && p[3] <= '9')
+                *ret = POD_COMPRESSION_BZIP2;
+        else if (size >= 6 && memcmp(p,
+                                     "\xfd"
+                                     "7zXZ\0",
+                                     6) == 0)
+                *ret = POD_COMPRESSION_XZ;
+        else if (size >= 4 && memcmp(p, "\x28\xb5\x2f\xfd", 4) == 0)
+                *ret = POD_COMPRESSION_ZSTD;
+        /* POSIX ustar/pax ("ustar\0") and GNU ("ustar  ") headers carry the magic at 257. */
+        else if (size >= 512 && memcmp(p + 257, "ustar", 5) == 0)
+                *ret = POD_COMPRESSION_NONE;
+        else
+                return -EMEDIUMTYPE;
+        return 0;
+}
+
+void pod_unpack_result_done(struct pod_unpack_result *r) {
+        if (!r)
+                return;
+        free(r->manifest);
+        r->manifest = NULL;
+        r->manifest_size = 0;
+}
+
+/* ---- seen-path set: duplicates, implied parents, what each path is ---- */
+
+enum {
+        SEEN_DIR_IMPLIED = 1,
+        SEEN_DIR,
+        SEEN_FILE, /* regular file: a valid hard-link target */
+        SEEN_SYMLINK,
+        SEEN_OTHER,
+};
+
+struct seen_slot {
+        char *path;
+        int kind;
+};
+
+struct seen_set {
+        struct seen_slot *slots;
+        size_t n_slots, n_used;
+};
+
+static uint64_t hash_str(const char *s, size_t n) {
+        uint64_t h = 1469598103934665603ull; /* FNV-1a */
+
+        for (size_t i = 0; i < n; i++) {
+                h ^= (unsigned char)s[i];
+                h *= 1099511628211ull;
+        }
+        return h;
+}
+
+static void seen_set_done(struct seen_set *s) {
+        for (size_t i = 0; i < s->n_slots; i++)
+                free(s->slots[i].path);
+        free(s->slots);
+        *s = (struct seen_set){};
+}
+
+static struct seen_slot *seen_find(struct seen_set *s, const char *p, size_t n) {
+        size_t i;
+
+        if (s->n_slots == 0)
+                return NULL;
+        for (i = hash_str(p, n) & (s->n_slots - 1);; i = (i + 1) & (s->n_slots - 1)) {
+                struct seen_slot *slot = &s->slots[i];
+
+                if (!slot->path)
+                        return slot; /* empty: where it would go */
+                if (strlen(slot->path) == n && memcmp(slot->path, p, n) == 0)
+                        return slot;
+        }
+}
+
+static int seen_grow(struct seen_set *s) {
+        struct seen_set n = { .n_slots = s->n_slots ? s->n_slots * 2 : 1024 };
+
+        n.slots = calloc(n.n_slots, sizeof(struct seen_slot));
+        if (!n.slots)
+                return -ENOMEM;
+        for (size_t i = 0; i < s->n_slots; i++)
+                if (s->slots[i].path) {
+                        struct seen_slot *d =
+                                seen_find(&n, s->slots[i].path, strlen(s->slots[i].path));
+                        *d = s->slots[i];
+                }
+        n.n_used = s->n_used;
+        free(s->slots);
+        *s = n;
+        return 0;
+}
+
+/* Returns the slot for p[0..n), adding it (kind 0) if absent. */
+static int seen_get(struct seen_set *s, const char *p, size_t n, struct seen_slot **ret) {
+        struct seen_slot *slot;
+        int r;
+
+        if ((s->n_used + 1) * 2 > s->n_slots) {
+                r = seen_grow(s);
+                if (r < 0)
+                        return r;
+        }
+        slot = seen_find(s, p, n);
+        if (!slot->path) {
+                slot->path = strndup(p, n);
+                if (!slot->path)
+                        return -ENOMEM;
+                slot->kind = 0;
+                s->n_used++;
+        }
+        *ret = slot;
+        return 0;
+}
+
+/* ---- the chunk ring between the threads ---- */
+
+struct unpack_ctx {
+        /* input side (calling thread) */
+        int fd;
+        int copy_fd;
+        unsigned char *inbuf;
+        size_t sniff_size;
+        bool sniff_served;
+        uint64_t input_size;
+        struct pod_sha512 *hash;
+        uint64_t tar_size;
+        enum pod_compression compression;
+        struct pod_error in_err;
+
+        /* the ring */
+        pthread_mutex_t lock;
+        pthread_cond_t cond;
+        char *bufs[N_CHUNKS];
+        size_t lens[N_CHUNKS];
+        unsigned head, count;
+        bool held;          /* consumer holds bufs[head] */
+        bool eof;           /* producer finished (successfully or not) */
+        int in_error;       /* producer failure, < 0 */
+        bool consumer_done; /* tar side finished: producer only hashes from now on */
+
+        /* tar side (worker thread) */
+        int target_fd;
+        const struct pod_unpack_options *opts;
+        struct seen_set seen;
+        char *manifest;
+        size_t manifest_size;
+        bool input_failed; /* the tar side stopped because the input failed */
+        int x_error;
+        struct pod_error x_err;
+};
+
+static ssize_t ring_read_cb(struct archive *a, void *userdata, const void **ret_buf) {
+        struct unpack_ctx *c = userdata;
+        ssize_t n;
+
+        (void)pthread_mutex_lock(&c->lock);
+        if (c->held) {
+                c->head = (c->head + 1) % N_CHUNKS;
+                c->count--;
+                c->held = false;
+                (void)pthread_cond_broadcast(&c->cond);
+        }
+        while (c->count == 0 && !c->eof)
+                (void)pthread_cond_wait(&c->cond, &c->lock);
+        if (c->count == 0) {
+                int e = c->in_error;
+
+                (void)pthread_mutex_unlock(&c->lock);
+                if (e < 0) {
+                        c->input_failed = true;
+                        archive_set_error(a, -e, "input failed");
+                        return -1;
+                }
+                return 0; /* EOF */
+        }
+        c->held = true;
+        *ret_buf = c->bufs[c->head];
+        n = (ssize_t)c->lens[c->head];
+        (void)pthread_mutex_unlock(&c->lock);
+        return n;
+}
+
+/* Publishes the fill slot with len bytes, then waits for the next free slot.  Returns 1 for
+ * "go on", 0 when the tar side finished (only hashing from now on), -ECANCELED when it failed. */
+static int ring_push(struct unpack_ctx *c, size_t len) {
+        int more;
+
+        (void)pthread_mutex_lock(&c->lock);
+        if (!c->consumer_done && len > 0) {
+                c->lens[(c->head + c->count) % N_CHUNKS] = len;
+                c->count++;
+                (void)pthread_cond_broadcast(&c->cond);
+        }
+        while (c->count == N_CHUNKS && !c->consumer_done)
+                (void)pthread_cond_wait(&c->cond, &c->lock);
+        more = !c->consumer_done ? 1 : c->x_error < 0 ? -ECANCELED : 0;
+        (void)pthread_mutex_unlock(&c->lock);
+        return more;
+}
+
+static unsigned ring_fill_slot(struct unpack_ctx *c) {
+        unsigned s;
+
+        (void)pthread_mutex_lock(&c->lock);
+        s = (c->head + c->count) % N_CHUNKS;
+        (void)pthread_mutex_unlock(&c->lock);
+        return s;
+}
+
+/* libarchive pulls the raw input through here; every byte is also copied to copy_fd. */
+static ssize_t input_read_cb(struct archive *a, void *userdata, const void **ret_buf) {
+        struct unpack_ctx *c = userdata;
+        ssize_t n;
+        int r;
+
+        if (!c->sniff_served) {
+                c->sniff_served = true;
+                n = (ssize_t)c->sniff_size;
+        } else {
+                do
+                        n = read(c->fd, c->inbuf, INPUT_SIZE);
+                while (n < 0 && errno == EINTR);
+                if (n < 0) {
+                        r = -errno;
+                        (void)pod_error_set(&c->in_err, r, "Failed to read the archive: %s",
+                                            strerror(-r));
+                        archive_set_error(a, -r, "read failed");
+                        return -1;
+                }
+        }
+        if (n > 0 && c->copy_fd >= 0) {
+                r = loop_write(c->copy_fd, c->inbuf, (size_t)n);
+                if (r < 0) {
+                        (void)pod_error_set(&c->in_err, r, "Failed to copy the archive: %s",
+                                            strerror(-r));
+                        archive_set_error(a, -r, "copy failed");
+                        return -1;
+                }
+        }
+        c->input_size += (uint64_t)n;
+        *ret_buf = c->inbuf;
+        return n;
+}
+
+static int archive_to_errno(struct archive *a, int fallback) {
+        int e = archive_errno(a);
+
+        /* libarchive reports format errors as ARCHIVE_ERRNO_MISC (-1) or FILE_FORMAT (EFTYPE
+         * mapped to EILSEQ on Linux); keep real errnos (ENOSPC, EIO) as they are. */
+        if (e <= 0 || e == EILSEQ || e == EINVAL)
+                return fallback;
+        return -e;
+}
+
+/* Calling thread: decompress, hash, feed the ring. */
+static int produce(struct unpack_ctx *c) {
+        struct archive *raw;
+        struct archive_entry *e;
+        int push = 1;
+        unsigned slot;
+        size_t fill = 0;
+        int r;
+
+        raw = archive_read_new();
+        if (!raw)
+                return pod_error_set(&c->in_err, -ENOMEM, "Out of memory");
+        (void)archive_read_support_format_raw(raw);
+        switch (c->compression) {
+        case POD_COMPRESSION_GZIP:
+                r = archive_read_append_filter(raw, ARCHIVE_FILTER_GZIP);
+                break;
+        case POD_COMPRESSION_BZIP2:
+                r = archive_read_append_filter(raw, ARCHIVE_FILTER_BZIP2);
+                break;
+        case POD_COMPRESSION_XZ:
+                r = archive_read_append_filter(raw, ARCHIVE_FILTER_XZ);
+                break;
+        case POD_COMPRESSION_ZSTD:
+                r = archive_read_append_filter(raw, ARCHIVE_FILTER_ZSTD);
+                break;
+        default:
+                r = ARCHIVE_OK;
+        }
+        if (r != ARCHIVE_OK) {
+                r = pod_error_set(&c->in_err, -EOPNOTSUPP, "libarchive cannot decompress %s: %s",
+                                  pod_compression_to_string(c->compression),
+                                  archive_error_string(raw));
+                (void)archive_read_free(raw);
+                return r;
+        }
+
+        r = archive_read_open(raw, c, NULL, input_read_cb, NULL);
+        if (r == ARCHIVE_OK)
+                r = archive_read_next_header(raw, &e);
+        if (r != ARCHIVE_OK) {
+                r = pod_error_set(&c->in_err, archive_to_errno(raw, -EBADMSG),
+                                  "Corrupt or truncated %s data at the start: %s",
+                                  pod_compression_to_string(c->compression),
+                                  strna(archive_error_string(raw)));
+                (void)archive_read_free(raw);
+                return r;
+        }
+
+        slot = ring_fill_slot(c);
+        for (;;) {
+                const void *buf;
+                size_t size;
+                la_int64_t off;
+
+                r = archive_read_data_block(raw, &buf, &size, &off);
+                if (r == ARCHIVE_EOF)
+                        break;
+                if (r != ARCHIVE_OK) {
+                        r = pod_error_set(&c->in_err, archive_to_errno(raw, -EBADMSG),
+                                          "Corrupt or truncated %s data after %" PRIu64
+                                          " bytes: %s",
+                                          pod_compression_to_string(c->compression), c->tar_size,
+                                          strna(archive_error_string(raw)));
+                        (void)archive_read_free(raw);
+                        return r;
+                }
+                r = pod_sha512_update(c->hash, buf, size);
+                if (r < 0) {
+                        (void)archive_read_free(raw);
+                        return pod_error_set(&c->in_err, r, "Failed to hash the archive");
+                }
+                c->tar_size += size;
+
+                while (push > 0 && size > 0) {
+                        size_t k = CHUNK_SIZE - fill < size ? CHUNK_SIZE - fill : size;
+
+                        memcpy(c->bufs[slot] + fill, buf, k);
+                        fill += k;
+                        buf = (const char *)buf + k;
+                        size -= k;
+                        if (fill == CHUNK_SIZE) {
+                                push = ring_push(c, fill);
+                                fill = 0;
+                                slot = ring_fill_slot(c);
+                        }
+                }
+                /* A failed tar side needs nothing more: stop reading. */
+                if (push < 0) {
+                        (void)archive_read_free(raw);
+                        return -ECANCELED;
+                }
+        }
+        if (push > 0 && fill > 0)
+                (void)ring_push(c, fill);
+        (void)archive_read_free(raw);
+        return 0;
+}
+
+/* ---- tar side ---- */
+
+static int refuse(struct unpack_ctx *c, int r, const char *path, const char *why) {
+        return pod_error_set(&c->x_err, r, "Refusing archive entry '%s': %s", path, why);
+}
+
+/* Normalises an entry name: strips one leading "./" and one trailing "/", then requires a safe
+ * relative path below "manifest" or "rootfs".  Returns the normalised copy in *ret, or NULL
+ * for the archive's own root ("." or "./"), which carries nothing to extract. */
+static int normalize_name(struct unpack_ctx *c, const char *name, char **ret) {
+        _cleanup_free_ char *p = NULL;
+        size_t n;
+
+        if (!name || !*name)
+                return refuse(c, -EPERM, strempty(name), "empty or unreadable name");
+        if (name[0] == '/')
+                return refuse(c, -EPERM, name, "absolute path");
+        if (strlen(name) >= 4096)
+                return refuse(c, -EPERM, name, "name too long");
+
+        while (name[0] == '.' && name[1] == '/')
+                name += 2;
+        p = strdup(name);
+        if (!p)
+                return -ENOMEM;
+        n = strlen(p);
+        while (n > 0 && p[n - 1] == '/')
+                p[--n] = 0;
+        if (n == 0 || streq(p, ".")) {
+                *ret = NULL;
+                return 0;
+        }
+
+        for (const char *s = p;;) {
+                const char *e = strchrnul(s, '/');
+                size_t len = (size_t)(e - s);
+
+                if (len == 0)
+                        return refuse(c, -EPERM, name, "empty path component");
+                if (len == 2 && s[0] == '.' && s[1] == '.')
+                        return refuse(c, -EPERM, name, "path contains '..'");
+                if (len == 1 && s[0] == '.')
+                        return refuse(c, -EPERM, name, "path contains '.'");
+                if (!*e)
+                        break;
+                s = e + 1;
+        }
+
+        if (!streq(p, "manifest") && !streq(p, "rootfs") && !strneq(p, "rootfs/", 7))
+                return refuse(c, -EPERM, name, "outside 'manifest' and 'rootfs/'");
+
+        *ret = TAKE_PTR(p);
+        return 0;
+}
+
+/* A relative symlink target must stay within rootfs/ when resolved from the link's directory
+ * (lexically: symlinks below were refused as parents, so lexical is exact). */
+static bool symlink_target_contained(const char *path, const char *target) {
+        int depth = 0;
+
+        if (target[0] == '/')
+                return true; /* resolved in the container's root at run time */
+
+        /* depth of the link's directory below rootfs: "rootfs/a/b" -> 1 ("a") */
+        for (const char *s = path + strlen("rootfs"); *s; s++)
+                if (*s == '/')
+                        depth++;
+        depth--; /* the link's own name */
+
+        for (const char *s = target;;) {
+                const char *e = strchrnul(s, '/');
+                size_t len = (size_t)(e - s);
+
+                if (len == 2 && s[0] == '.' && s[1] == '.') {
+                        if (--depth < 0)
+                                return false;
+                } else if (len > 0 && !(len == 1 && s[0] == '.'))
+                        depth++;
+                if (!*e)
+                        return true;
+                s = e + 1;
+        }
+}
+
+static int read_manifest(struct unpack_ctx *c, struct archive *tar, struct archive_entry *e,
+                         const char *name) {
+        _cleanup_free_ char *buf = NULL;
+        la_int64_t size = archive_entry_size(e);
+        la_ssize_t k;
+
+        if (!archive_entry_size_is_set(e) || size < 0)
+                return refuse(c, -EBADMSG, name, "manifest without a size");
+        if ((uint64_t)size > POD_UNPACK_MANIFEST_MAX)
+                return pod_error_set(&c->x_err, -EFBIG,
+                                     "Refusing archive entry '%s': manifest is %lld bytes, more "
+                                     "than %u",
+                                     name, (long long)size, POD_UNPACK_MANIFEST_MAX);
+        buf = malloc((size_t)size + 1);
+        if (!buf)
+                return -ENOMEM;
+        k = archive_read_data(tar, buf, (size_t)size);
+        if (k != size)
+                return pod_error_set(&c->x_err, k < 0 ? archive_to_errno(tar, -EBADMSG) : -EBADMSG,
+                                     "Failed to read archive entry '%s': %s", name,
+                                     k < 0 ? strna(archive_error_string(tar)) : "short read");
+        buf[size] = 0;
+        c->manifest = TAKE_PTR(buf);
+        c->manifest_size = (size_t)size;
+        return 0;
+}
+
+static int write_manifest(struct unpack_ctx *c, struct archive_entry *e) {
+        _cleanup_close_ int fd = -EBADF;
+        struct timespec ts[2];
+        int r;
+
+        fd = openat(c->target_fd, "manifest",
+                    O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY, 0600);
+        if (fd < 0)
+                return pod_error_set(&c->x_err, -errno, "Failed to create 'manifest': %s",
+                                     strerror(errno));
+        r = loop_write(fd, c->manifest, c->manifest_size);
+        if (r < 0)
+                return pod_error_set(&c->x_err, r, "Failed to write 'manifest': %s", strerror(-r));
+        if (geteuid() == 0 && !(c->opts->flags & POD_UNPACK_NO_OWNER) &&
+            fchown(fd, (uid_t)archive_entry_uid(e), (gid_t)archive_entry_gid(e)) < 0)
+                return pod_error_set(&c->x_err, -errno, "Failed to chown 'manifest': %s",
+                                     strerror(errno));
+        /* The manifest is data, never executable or set-id. */
+        if (fchmod(fd, archive_entry_perm(e) & 0666) < 0)
+                return pod_error_set(&c->x_err, -errno, "Failed to chmod 'manifest': %s",
+                                     strerror(errno));
+        ts[0] = ts[1] = (struct timespec){ .tv_sec = archive_entry_mtime(e),
+                                           .tv_nsec = archive_entry_mtime_nsec(e) };
+        if (futimens(fd, ts) < 0)
+                return pod_error_set(&c->x_err, -errno, "Failed to set times of 'manifest': %s",
+                                     strerror(errno));
+        return 0;
+}
+
+/* Registers path in the seen set: every parent must be a directory (implied or real), the
+ * path itself new (or an implied directory now made explicit by a directory entry). */
+static int check_and_record(struct unpack_ctx *c, const char *path, int kind) {
+        struct seen_slot *slot;
+        int r;
+
+        for (const char *s = strchr(path, '/'); s; s = strchr(s + 1, '/')) {
+                r = seen_get(&c->seen, path, (size_t)(s - path), &slot);
+                if (r < 0)
+                        return r;
+                if (slot->kind == 0)
+                        slot->kind = SEEN_DIR_IMPLIED;
+                else if (slot->kind == SEEN_SYMLINK)
+                        return pod_error_set(&c->x_err, -EPERM,
+                                             "Refusing archive entry '%s': it lies below the "
+                                             "symlink '%s'",
+                                             path, slot->path);
+                else if (slot->kind != SEEN_DIR && slot->kind != SEEN_DIR_IMPLIED)
+                        return pod_error_set(&c->x_err, -EPERM,
+                                             "Refusing archive entry '%s': it lies below the "
+                                             "non-directory '%s'",
+                                             path, slot->path);
+        }
+
+        r = seen_get(&c->seen, path, strlen(path), &slot);
+        if (r < 0)
+                return r;
+        if (slot->kind == SEEN_DIR_IMPLIED && kind == SEEN_DIR)
+                slot->kind = SEEN_DIR;
+        else if (slot->kind == SEEN_DIR_IMPLIED)
+                return refuse(c, -EPERM, path,
+                              "a non-directory where earlier entries need a "
+                              "directory");
+        else if (slot->kind != 0)
+                return refuse(c, -EPERM, path, "duplicate entry");
+        else
+                slot->kind = kind;
+        if (c->seen.n_used > MAX_ENTRIES)
+                return refuse(c, -E2BIG, path, "too many entries");
+        return 0;
+}
+
+static int copy_data(struct unpack_ctx *c, struct archive *tar, struct archive *disk,
+                     const char *path) {
+        for (;;) {
+                const void *buf;
+                size_t size;
+                la_int64_t off;
+                int r;
+
+                r = archive_read_data_block(tar, &buf, &size, &off);
+                if (r == ARCHIVE_EOF)
+                        return 0;
+                if (r < ARCHIVE_WARN)
+                        return pod_error_set(&c->x_err, archive_to_errno(tar, -EBADMSG),
+                                             "Failed to read archive entry '%s': %s", path,
+                                             strna(archive_error_string(tar)));
+                if (archive_write_data_block(disk, buf, size, off) < ARCHIVE_WARN)
+                        return pod_error_set(&c->x_err, archive_to_errno(disk, -EIO),
+                                             "Failed to write '%s': %s", path,
+                                             strna(archive_error_string(disk)));
+        }
+}
+
+static int process_entry(struct unpack_ctx *c, struct archive *tar, struct archive *disk,
+                         struct archive_entry *e) {
+        _cleanup_free_ char *path = NULL, *hard = NULL;
+        const char *name = archive_entry_pathname(e), *sym = NULL, *out;
+        bool rootfs_only = c->opts->flags & POD_UNPACK_ROOTFS_ONLY;
+        mode_t type = archive_entry_filetype(e);
+        int kind, r;
+
+        r = normalize_name(c, name, &path);
+        if (r < 0)
+                return r;
+        if (!path) /* "./": the archive's root, nothing to create */
+                return archive_read_data_skip(tar) < ARCHIVE_WARN ? -EBADMSG : 0;
+
+        /* tar hard links carry no type of their own: they are another name of a file. */
+        if (archive_entry_hardlink(e) && type == 0)
+                type = AE_IFREG;
+
+        switch (type) {
+        case AE_IFDIR:
+                kind = SEEN_DIR;
+                break;
+        case AE_IFREG:
+                kind = SEEN_FILE;
+                break;
+        case AE_IFLNK:
+                kind = SEEN_SYMLINK;
+                break;
+        case AE_IFIFO:
+                kind = SEEN_OTHER;
+                break;
+        case AE_IFCHR:
+        case AE_IFBLK:
+                if (!(c->opts->flags & POD_UNPACK_ALLOW_DEVICES))
+                        return refuse(c, -EPERM, name, "device node (not allowed)");
+                kind = SEEN_OTHER;
+                break;
+        default:
+                return refuse(c, -EPERM, name, "unsupported file type");
+        }
+
+        if (streq(path, "manifest") && type != AE_IFREG)
+                return refuse(c, -EPERM, name, "'manifest' is not a regular file");
+        if (streq(path, "rootfs") && type != AE_IFDIR)
+                return refuse(c, -EPERM, name, "'rootfs' is not a directory");
+
+        if (archive_entry_hardlink(e)) {
+                struct seen_slot *slot;
+
+                r = normalize_name(c, archive_entry_hardlink(e), &hard);
+                if (r < 0)
+                        return pod_error_prefix(&c->x_err, r, "Hard link '%s'", name);
+                if (!hard || !strneq(hard, "rootfs/", 7) || !strneq(path, "rootfs/", 7))
+                        return refuse(c, -EPERM, name, "hard link outside rootfs/");
+                slot = seen_find(&c->seen, hard, strlen(hard));
+                if (!slot || !slot->path || slot->kind != SEEN_FILE)
+                        return pod_error_set(&c->x_err, -EPERM,
+                                             "Refusing archive entry '%s': hard link to '%s', "
+                                             "which is not an earlier regular file",
+                                             name, archive_entry_hardlink(e));
+                kind = SEEN_FILE; /* the same inode as its target: a valid target itself */
+        }
+        if (type == AE_IFLNK) {
+                sym = archive_entry_symlink(e);
+                if (!sym || !*sym)
+                        return refuse(c, -EPERM, name, "symlink without a target");
+                if (!symlink_target_contained(path, sym))
+                        return pod_error_set(&c->x_err, -EPERM,
+                                             "Refusing archive entry '%s': symlink target '%s' "
+                                             "climbs out of rootfs/",
+                                             name, sym);
+        }
+
+        r = check_and_record(c, path, kind);
+        if (r < 0)
+                return r;
+
+        if (c->opts->entry_cb) {
+                struct pod_unpack_entry pe = {
+                        .path = path,
+                        .mode = archive_entry_mode(e),
+                        .size = archive_entry_size_is_set(e) ? (uint64_t)archive_entry_size(e) : 0,
+                        .symlink = sym,
+                        .hardlink = hard,
+                };
+                r = c->opts->entry_cb(&pe, c->opts->userdata, &c->x_err);
+                if (r < 0)
+                        return r;
+        }
+
+        if (streq(path, "manifest")) {
+                r = read_manifest(c, tar, e, name);
+                if (r < 0)
+                        return r;
+                if (disk && !rootfs_only)
+                        return write_manifest(c, e);
+                return 0;
+        }
+
+        if (!disk || (rootfs_only && streq(path, "rootfs")))
+                return archive_read_data_skip(tar) < ARCHIVE_WARN
+                               ? pod_error_set(&c->x_err, -EBADMSG,
+                                               "Failed to read archive entry '%s': %s", name,
+                                               strna(archive_error_string(tar)))
+                               : 0;
+
+        /* Hand libarchive the checked, normalised names. */
+        out = rootfs_only ? path + strlen("rootfs/") : path;
+        archive_entry_copy_pathname(e, out);
+        if (hard)
+                archive_entry_copy_hardlink(e, rootfs_only ? hard + strlen("rootfs/") : hard);
+
+        r = archive_write_header(disk, e);
+        if (r < ARCHIVE_WARN)
+                return pod_error_set(&c->x_err, archive_to_errno(disk, -EIO),
+                                     "Failed to create '%s': %s", name,
+                                     strna(archive_error_string(disk)));
+        if (archive_entry_size(e) > 0 && (type == AE_IFREG)) {
+                r = copy_data(c, tar, disk, name);
+                if (r < 0)
+                        return r;
+        }
+        r = archive_write_finish_entry(disk);
+        if (r < ARCHIVE_WARN)
+                return pod_error_set(&c->x_err, archive_to_errno(disk, -EIO),
+                                     "Failed to finish '%s': %s", name,
+                                     strna(archive_error_string(disk)));
+        return 0;
+}
+
+static int extract_run(struct unpack_ctx *c) {
+        struct archive *tar = NULL, *disk = NULL;
+        struct archive_entry *e;
+        size_t n = 0;
+        int r;
+
+        if (c->target_fd >= 0) {
+                int flags = ARCHIVE_EXTRACT_SECURE_NODOTDOT | ARCHIVE_EXTRACT_SECURE_SYMLINKS |
+                            ARCHIVE_EXTRACT_SECURE_NOABSOLUTEPATHS | ARCHIVE_EXTRACT_PERM |
+                            ARCHIVE_EXTRACT_TIME | ARCHIVE_EXTRACT_XATTR | ARCHIVE_EXTRACT_ACL;
+
+                if (geteuid() == 0 && !(c->opts->flags & POD_UNPACK_NO_OWNER))
+                        flags |= ARCHIVE_EXTRACT_OWNER;
+
+                /* A private cwd for this thread only, so relative paths are relative to the
+                 * target fd and the process's cwd stays where it was. */
+                if (unshare(CLONE_FS) < 0)
+                        return pod_error_set(&c->x_err, -errno,
+                                             "Failed to unshare the working directory: %s",
+                                             strerror(errno));
+                if (fchdir(c->target_fd) < 0)
+                        return pod_error_set(&c->x_err, -errno,
+                                             "Failed to enter the target directory: %s",
+                                             strerror(errno));
+                disk = archive_write_disk_new();
+                if (!disk)
+                        return -ENOMEM;
+                /* No lookup functions set: uid/gid are the tar's numbers, never its names. */
+                (void)archive_write_disk_set_options(disk, flags);
+        }
+
+        tar = archive_read_new();
+        if (!tar) {
+                (void)archive_write_free(disk);
+                return -ENOMEM;
+        }
+        (void)archive_read_support_format_tar(tar);
+        r = archive_read_open(tar, c, NULL, ring_read_cb, NULL);
+        if (r != ARCHIVE_OK)
+                r = pod_error_set(&c->x_err, -EBADMSG, "Failed to open the tar stream: %s",
+                                  strna(archive_error_string(tar)));
+
+        while (r >= 0) {
+                r = archive_read_next_header(tar, &e);
+                if (r == ARCHIVE_EOF) {
+                        r = 0;
+                        break;
+                }
+                if (r < ARCHIVE_WARN) {
+                        if (n == 0 && !c->input_failed)
+                                r = pod_error_set(&c->x_err, -EMEDIUMTYPE, "Not a tar archive: %s",
+                                                  strna(archive_error_string(tar)));
+                        else
+                                r = pod_error_set(&c->x_err, archive_to_errno(tar, -EBADMSG),
+                                                  "Corrupt tar archive after %zu entries: %s", n,
+                                                  strna(archive_error_string(tar)));
+                        break;
+                }
+                n++;
+                r = process_entry(c, tar, disk, e);
+        }
+
+        if (disk) {
+                /* Applies deferred directory modes and times: must run in this cwd. */
+                if (archive_write_close(disk) < ARCHIVE_WARN && r >= 0)
+                        r = pod_error_set(&c->x_err, archive_to_errno(disk, -EIO),
+                                          "Failed to finish extraction: %s",
+                                          strna(archive_error_string(disk)));
+                (void)archive_write_free(disk);
+        }
+        (void)archive_read_free(tar);
+        if (r < 0)
+                return r;
+
+        if (!c->manifest)
+                return pod_error_set(&c->x_err, -ENOENT, "Archive has no 'manifest' entry");
+        if (c->target_fd >= 0 && !(c->opts->flags & POD_UNPACK_ROOTFS_ONLY) &&
+            mkdirat(c->target_fd, "rootfs", 0755) < 0 && errno != EEXIST)
+                return pod_error_set(&c->x_err, -errno, "Failed to create 'rootfs': %s",
+                                     strerror(errno));
+        return 0;
+}
+
+static void *extract_thread(void *p) {
+        struct unpack_ctx *c = p;
+        int r;
+
+        r = extract_run(c);
+        (void)pthread_mutex_lock(&c->lock);
+        c->x_error = r < 0 ? r : 0;
+        c->consumer_done = true;
+        (void)pthread_cond_broadcast(&c->cond);
+        (void)pthread_mutex_unlock(&c->lock);
+        return NULL;
+}
+
+static void unpack_ctx_done(struct unpack_ctx *c) {
+        free(c->manifest);
+        seen_set_done(&c->seen);
+        for (unsigned i = 0; i < N_CHUNKS; i++)
+                free(c->bufs[i]);
+        free(c->inbuf);
+        (void)pod_sha512_free(c->hash);
+}
+
+static int copy_error(struct pod_error *reterr, int r, const struct pod_error *e) {
+        if (reterr && !reterr->error && e->error)
+                *reterr = *e;
+        return pod_error_set(reterr, r, "Failed to unpack: %s", strerror(-r));
+}
+
+int pod_unpack(int fd, int target_fd, const struct pod_unpack_options *opts,
+               struct pod_unpack_result *ret, struct pod_error *reterr) {
+        static const struct pod_unpack_options default_opts = POD_UNPACK_OPTIONS_INIT;
+        _cleanup_(unpack_ctx_done) struct unpack_ctx c = {
+                .fd = fd,
+                .target_fd = target_fd,
+                .opts = opts ?: &default_opts,
+                .lock = PTHREAD_MUTEX_INITIALIZER,
+                .cond = PTHREAD_COND_INITIALIZER,
+        };
+        pthread_t thread;
+        ssize_t k;
+        int r, q;
+
+        c.copy_fd = c.opts->copy_fd;
+        r = pod_sha512_new(&c.hash);
+        if (r < 0)
+                return r;
+        c.inbuf = malloc(INPUT_SIZE);
+        if (!c.inbuf)
+                return -ENOMEM;
+        for (unsigned i = 0; i < N_CHUNKS; i++) {
+                c.bufs[i] = malloc(CHUNK_SIZE);
+                if (!c.bufs[i])
+                        return -ENOMEM;
+        }
+
+        /* Sniff: compression by content, never by file name. */
+        k = loop_read(fd, c.inbuf, SNIFF_SIZE);
+        if (k < 0)
+                return pod_error_set(reterr, (int)k, "Failed to read the archive: %s",
+                                     strerror((int)-k));
+        if (k == 0)
+                return pod_error_set(reterr, -EMEDIUMTYPE, "The archive is empty");
+        c.sniff_size = (size_t)k;
+        r = pod_compression_detect(c.inbuf, c.sniff_size, &c.compression);
+        if (r < 0)
+                return pod_error_set(reterr, r,
+                                     "Not an ACI: neither a tar archive nor gzip, bzip2, xz or "
+                                     "zstd compressed (encrypted or unknown format; first bytes "
+                                     "%02x %02x %02x %02x)",
+                                     c.inbuf[0], k > 1 ? c.inbuf[1] : 0, k > 2 ? c.inbuf[2] : 0,
+                                     k > 3 ? c.inbuf[3] : 0);
+
+        r = -pthread_create(&thread, NULL, extract_thread, &c);
+        if (r < 0)
+                return pod_error_set(reterr, r, "Failed to start the extraction thread");
+        q = produce(&c);
+        (void)pthread_mutex_lock(&c.lock);
+        c.eof = true;
+        c.in_error = q < 0 ? q : 0;
+        (void)pthread_cond_broadcast(&c.cond);
+        (void)pthread_mutex_unlock(&c.lock);
+        (void)pthread_join(thread, NULL);
+
+        /* The tar side's own refusal is the story; if it only stopped because the input
+         * failed, the input's message is. */
+        if (c.x_error < 0 && !c.input_failed)
+                return copy_error(reterr, c.x_error, &c.x_err);
+        if (q < 0)
+                return copy_error(reterr, q, &c.in_err);
+        if (c.x_error < 0)
+                return copy_error(reterr, c.x_error, &c.x_err);
+
+        r = pod_sha512_final_id(c.hash, ret->id);
+        if (r < 0)
+                return r;
+        ret->compression = c.compression;
+        ret->tar_size = c.tar_size;
+        ret->input_size = c.input_size;
+        ret->manifest = TAKE_PTR(c.manifest);
+        ret->manifest_size = c.manifest_size;
+        return 0;
+}

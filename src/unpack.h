@@ -1,0 +1,96 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* Reading ACI archives (spec section 2) in one streaming pass: detect the compression by
+ * content, decompress, hash the uncompressed tar (that hash is the image ID), check every
+ * entry against hostile input and, optionally, extract `manifest` and `rootfs/` below a
+ * directory fd.
+ *
+ * The pass runs on two threads: the calling thread reads the input (copying it to an optional
+ * fd, e.g. the store's blob), decompresses and hashes; a worker thread parses the tar and
+ * writes files.  The worker unshares its fs_struct (unshare(CLONE_FS)) and fchdir()s into the
+ * target, so libarchive's disk writer, which only knows paths relative to the working
+ * directory, works relative to the target fd without touching the process's cwd.
+ *
+ * Entry rules (whole unpack fails, message names the entry): only `manifest` (regular file,
+ * at most POD_UNPACK_MANIFEST_MAX bytes) and `rootfs` / `rootfs/...` at the top (an optional
+ * leading "./" is accepted); no absolute paths, no "." / ".." / empty components; no
+ * duplicates; no entry below a symlink or non-directory; hard links only to an earlier
+ * regular file of rootfs/; relative symlink targets must not climb above rootfs/ (absolute
+ * targets are container-rooted and are never followed here); no sockets; character and block
+ * devices only with POD_UNPACK_ALLOW_DEVICES.  libarchive's ARCHIVE_EXTRACT_SECURE_NODOTDOT,
+ * _SECURE_SYMLINKS and _SECURE_NOABSOLUTEPATHS stay on as a second line.  Modes (setuid
+ * bits exactly as in the tar), mtimes, xattrs and ACLs are restored, numeric uid/gid when
+ * running as root (never the tar's user names).
+ * Owns: the archive format side.  Does not own: manifest parsing (manifest.h), where
+ * trees live or temp-dir cleanup on failure (store.h; the caller removes a failed target). */
+
+#include <errno.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "error.h"
+#include "sha512.h"
+
+#define POD_UNPACK_MANIFEST_MAX (1u << 20)
+
+enum pod_compression {
+        POD_COMPRESSION_NONE,
+        POD_COMPRESSION_GZIP,
+        POD_COMPRESSION_BZIP2,
+        POD_COMPRESSION_XZ,
+        POD_COMPRESSION_ZSTD,
+        _POD_COMPRESSION_MAX,
+        _POD_COMPRESSION_INVALID = -EINVAL,
+};
+
+const char *pod_compression_to_string(enum pod_compression c);
+enum pod_compression pod_compression_from_string(const char *s);
+/* Classifies the first bytes of a file (at least 512 for an uncompressed tar).  Anything that
+ * is neither a known compression nor a ustar/pax/GNU tar header (PGP-encrypted ACIs, lz4,
+ * zip, ...) is -EMEDIUMTYPE. */
+int pod_compression_detect(const void *head, size_t size, enum pod_compression *ret);
+
+enum {
+        POD_UNPACK_ALLOW_DEVICES = 1 << 0, /* create char/block device nodes */
+        POD_UNPACK_ROOTFS_ONLY = 1 << 1,   /* write rootfs/ contents at the target, no manifest */
+        POD_UNPACK_NO_OWNER = 1 << 2,      /* do not restore uid/gid even as root */
+};
+
+/* One checked entry, as passed to the entry callback.  path is normalised ("rootfs/usr/bin",
+ * "manifest"), link targets as in the archive (hard links normalised like paths). */
+struct pod_unpack_entry {
+        const char *path;
+        mode_t mode; /* type and permission bits */
+        uint64_t size;
+        const char *symlink;  /* target or NULL */
+        const char *hardlink; /* normalised target or NULL */
+};
+
+struct pod_unpack_options {
+        unsigned flags;
+        int copy_fd; /* >= 0: every input byte is also written here; -EBADF for none */
+        /* Called on the worker thread for each entry after the checks passed. */
+        int (*entry_cb)(const struct pod_unpack_entry *e, void *userdata, struct pod_error *reterr);
+        void *userdata;
+};
+#define POD_UNPACK_OPTIONS_INIT \
+        { .copy_fd = -EBADF }
+
+struct pod_unpack_result {
+        char id[POD_IMAGE_ID_SIZE]; /* sha512-<128 hex> of the uncompressed stream */
+        enum pod_compression compression;
+        uint64_t tar_size;   /* uncompressed bytes (all of them, trailing padding included) */
+        uint64_t input_size; /* bytes read from the fd */
+        char *manifest;      /* the manifest bytes, NUL-terminated */
+        size_t manifest_size;
+};
+
+/* Reads the ACI from fd (its current offset, to EOF).  target_fd >= 0: extract there (an
+ * empty directory); target_fd < 0: only check and hash.  -EMEDIUMTYPE unknown compression or
+ * not a tar, -EBADMSG corrupt or truncated data, -EPERM a refused entry, -EFBIG manifest too
+ * large, -ENOENT no manifest; reterr names the entry and cause.  On failure the target may
+ * hold a partial tree: callers extract into a temp dir they remove. */
+int pod_unpack(int fd, int target_fd, const struct pod_unpack_options *opts,
+               struct pod_unpack_result *ret, struct pod_error *reterr);
+void pod_unpack_result_done(struct pod_unpack_result *r);

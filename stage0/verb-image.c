@@ -1,0 +1,546 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "aci.h"
+#include "insecure.h"
+#include "log.h"
+#include "macro.h"
+#include "manifest.h"
+#include "store.h"
+#include "unpack.h"
+#include "verbs.h"
+
+#define ID_SHORT_LEN 19 /* "sha512-" + 12 hex */
+
+static bool arg_no_legend;
+static bool arg_full;
+static bool arg_pretty;
+static bool arg_rootfs_only;
+static bool arg_overwrite;
+static bool arg_reproducible;
+static const char *arg_format = "text";
+static uint64_t arg_grace = 24ull * 3600 * 1000000;
+static enum pod_compression arg_compression = POD_COMPRESSION_GZIP;
+
+enum {
+        ARG_FORMAT = 0x100,
+        ARG_NO_LEGEND,
+        ARG_FULL,
+        ARG_PRETTY,
+        ARG_ROOTFS_ONLY,
+        ARG_OVERWRITE,
+        ARG_GRACE,
+        ARG_COMPRESSION,
+        ARG_REPRODUCIBLE,
+        ARG_INSECURE,
+};
+
+/* "24h", "30m", "90s", "2d", "0": usec. */
+static int parse_duration(const char *s, uint64_t *ret) {
+        char *end = NULL;
+        unsigned long long v;
+        uint64_t mult;
+
+        errno = 0;
+        v = strtoull(s, &end, 10);
+        if (errno != 0 || end == s || s[0] == '-')
+                return -EINVAL;
+        if (streq(end, "") || streq(end, "s"))
+                mult = 1000000;
+        else if (streq(end, "m") || streq(end, "min"))
+                mult = 60ull * 1000000;
+        else if (streq(end, "h"))
+                mult = 3600ull * 1000000;
+        else if (streq(end, "d"))
+                mult = 86400ull * 1000000;
+        else
+                return -EINVAL;
+        if (v > UINT64_MAX / mult)
+                return -ERANGE;
+        *ret = v * mult;
+        return 0;
+}
+
+static int parse_argv(int argc, char *argv[]) {
+        static const struct option options[] = {
+                { "format", required_argument, NULL, ARG_FORMAT },
+                { "no-legend", no_argument, NULL, ARG_NO_LEGEND },
+                { "full", no_argument, NULL, ARG_FULL },
+                { "pretty-print", no_argument, NULL, ARG_PRETTY },
+                { "rootfs-only", no_argument, NULL, ARG_ROOTFS_ONLY },
+                { "overwrite", no_argument, NULL, ARG_OVERWRITE },
+                { "grace-period", required_argument, NULL, ARG_GRACE },
+                { "compression", required_argument, NULL, ARG_COMPRESSION },
+                { "reproducible", no_argument, NULL, ARG_REPRODUCIBLE },
+                { "insecure-options", required_argument, NULL, ARG_INSECURE },
+                {},
+        };
+        int c;
+
+        optind = 0;
+        while ((c = getopt_long(argc, argv, "", options, NULL)) >= 0) {
+                const char *bad = NULL;
+                unsigned bits;
+
+                switch (c) {
+                case ARG_FORMAT:
+                        if (!streq(optarg, "json") && !streq(optarg, "json-pretty") &&
+                            !streq(optarg, "text"))
+                                return pod_usage_error("image", "Unknown format '%s'", optarg);
+                        arg_format = optarg;
+                        break;
+                case ARG_NO_LEGEND:
+                        arg_no_legend = true;
+                        break;
+                case ARG_FULL:
+                        arg_full = true;
+                        break;
+                case ARG_PRETTY:
+                        arg_pretty = true;
+                        break;
+                case ARG_ROOTFS_ONLY:
+                        arg_rootfs_only = true;
+                        break;
+                case ARG_OVERWRITE:
+                        arg_overwrite = true;
+                        break;
+                case ARG_GRACE:
+                        if (parse_duration(optarg, &arg_grace) < 0)
+                                return pod_usage_error("image", "Invalid grace period '%s'",
+                                                       optarg);
+                        break;
+                case ARG_COMPRESSION:
+                        arg_compression = pod_compression_from_string(optarg);
+                        if (arg_compression < 0 || arg_compression == POD_COMPRESSION_BZIP2)
+                                return pod_usage_error("image", "Unknown compression '%s'", optarg);
+                        break;
+                case ARG_REPRODUCIBLE:
+                        arg_reproducible = true;
+                        break;
+                case ARG_INSECURE:
+                        if (pod_insecure_parse(optarg, &bits, &bad) < 0)
+                                return pod_usage_error("image", "Unknown insecure option '%s'",
+                                                       bad);
+                        arg_insecure |= bits;
+                        break;
+                default:
+                        return -EINVAL;
+                }
+        }
+        return 0;
+}
+
+static int open_store(struct pod_store **ret) {
+        struct pod_error e = {};
+        int r;
+
+        r = pod_store_open(arg_dir, ret, &e);
+        if (r < 0)
+                return log_pod_error(r, &e);
+        return 0;
+}
+
+static int resolve(struct pod_store *s, const char *ref, char **ret_id) {
+        struct pod_error e = {};
+        int r;
+
+        r = pod_store_resolve(s, ref, ret_id, &e);
+        if (r < 0)
+                return log_pod_error(r, &e);
+        return 0;
+}
+
+static int need_args(const char *sub, int n, int min, int max) {
+        if (n < min)
+                return pod_usage_error("image", "'image %s' needs %s", sub,
+                                       min == 1 ? "an argument" : "more arguments");
+        if (max >= 0 && n > max)
+                return pod_usage_error("image", "Too many arguments for 'image %s'", sub);
+        return 0;
+}
+
+static int image_import(int n, char **args) {
+        _cleanup_(pod_store_freep) struct pod_store *s = NULL;
+        int r, ret = 0;
+
+        r = need_args("import", n, 1, -1);
+        if (r < 0)
+                return r;
+        if (!(arg_insecure & POD_INSECURE_IMAGE))
+                return log_error_errno(-EPERM,
+                                       "Refusing to import '%s' without signature verification: "
+                                       "'image import' does not verify signatures. Use 'pod "
+                                       "fetch' for signed images, or pass "
+                                       "--insecure-options=image to import it unverified.",
+                                       args[0]);
+        r = open_store(&s);
+        if (r < 0)
+                return r;
+        for (int i = 0; i < n; i++) {
+                _cleanup_close_ int fd = -EBADF;
+                _cleanup_free_ char *id = NULL;
+                struct pod_error e = {};
+
+                fd = open(args[i], O_RDONLY | O_CLOEXEC | O_NOCTTY);
+                if (fd < 0) {
+                        ret = log_error_errno(-errno, "Failed to open '%s': %m", args[i]);
+                        continue;
+                }
+                r = pod_store_import_fd(s, fd, NULL, &id, &e);
+                if (r < 0) {
+                        (void)pod_error_prefix(&e, r, "Failed to import '%s'", args[i]);
+                        ret = log_pod_error(r, &e);
+                        continue;
+                }
+                printf("%s\n", id);
+        }
+        return ret;
+}
+
+static void format_size(uint64_t n, char *buf, size_t size) {
+        static const char *const units[] = { "B", "KiB", "MiB", "GiB", "TiB" };
+        double v = (double)n;
+        size_t u = 0;
+
+        while (v >= 1024 && u + 1 < ELEMENTSOF(units)) {
+                v /= 1024;
+                u++;
+        }
+        if (u == 0)
+                (void)snprintf(buf, size, "%" PRIu64 "B", n);
+        else
+                (void)snprintf(buf, size, "%.1f%s", v, units[u]);
+}
+
+static void format_time(uint64_t usec, char *buf, size_t size) {
+        time_t t = (time_t)(usec / 1000000u);
+        struct tm tm;
+
+        if (!localtime_r(&t, &tm) || strftime(buf, size, "%Y-%m-%d %H:%M:%S", &tm) == 0)
+                (void)snprintf(buf, size, "-");
+}
+
+static int image_list(int n) {
+        _cleanup_(pod_store_freep) struct pod_store *s = NULL;
+        struct pod_store_image **l = NULL;
+        struct pod_error e = {};
+        size_t k = 0;
+        int r;
+
+        r = need_args("list", n, 0, 0);
+        if (r < 0)
+                return r;
+        r = open_store(&s);
+        if (r < 0)
+                return r;
+        r = pod_store_list(s, &l, &k, &e);
+        if (r < 0)
+                return log_pod_error(r, &e);
+
+        if (!streq(arg_format, "text")) {
+                _cleanup_free_ char *json = NULL;
+
+                r = pod_store_images_to_json(l, k, streq(arg_format, "json-pretty"), &json);
+                pod_store_image_list_free(l, k);
+                if (r < 0)
+                        return log_error_errno(r, "Failed to format the image list: %m");
+                printf("%s\n", json);
+                return 0;
+        }
+
+        if (!arg_no_legend)
+                printf("%-*s  %-32s  %-9s  %-19s  %-19s  %s\n", arg_full ? 135 : ID_SHORT_LEN, "ID",
+                       "NAME", "SIZE", "IMPORT TIME", "LAST USED", "LATEST");
+        for (size_t i = 0; i < k; i++) {
+                char size[32], it[64], lu[64];
+
+                format_size(l[i]->size, size, sizeof(size));
+                format_time(l[i]->import_time, it, sizeof(it));
+                format_time(l[i]->last_used, lu, sizeof(lu));
+                printf("%-*.*s  %-32s  %-9s  %-19s  %-19s  %s\n", arg_full ? 135 : ID_SHORT_LEN,
+                       arg_full ? 135 : ID_SHORT_LEN, l[i]->id, l[i]->name, size, it, lu,
+                       l[i]->latest ? "true" : "false");
+        }
+        pod_store_image_list_free(l, k);
+        return 0;
+}
+
+static int image_rm(int n, char **args) {
+        _cleanup_(pod_store_freep) struct pod_store *s = NULL;
+        int r, ret = 0;
+
+        r = need_args("rm", n, 1, -1);
+        if (r < 0)
+                return r;
+        r = open_store(&s);
+        if (r < 0)
+                return r;
+        for (int i = 0; i < n; i++) {
+                _cleanup_free_ char *id = NULL;
+                struct pod_error e = {};
+
+                r = resolve(s, args[i], &id);
+                if (r < 0) {
+                        ret = r;
+                        continue;
+                }
+                r = pod_store_remove(s, id, &e);
+                if (r < 0) {
+                        ret = log_pod_error(r, &e);
+                        continue;
+                }
+                printf("Removed %s\n", id);
+        }
+        return ret;
+}
+
+static int image_cat_manifest(int n, char **args) {
+        _cleanup_(pod_store_freep) struct pod_store *s = NULL;
+        _cleanup_free_ char *id = NULL, *m = NULL, *pretty = NULL;
+        struct pod_error e = {};
+        size_t size = 0;
+        int r;
+
+        r = need_args("cat-manifest", n, 1, 1);
+        if (r < 0)
+                return r;
+        r = open_store(&s);
+        if (r < 0)
+                return r;
+        r = resolve(s, args[0], &id);
+        if (r < 0)
+                return r;
+        r = pod_store_read_manifest(s, id, &m, &size, &e);
+        if (r < 0)
+                return log_pod_error(r, &e);
+        if (arg_pretty) {
+                r = pod_store_manifest_pretty(m, size, &pretty);
+                if (r < 0)
+                        return log_error_errno(r, "Failed to format the manifest of '%s': %m", id);
+                printf("%s\n", pretty);
+        } else if (fwrite(m, 1, size, stdout) != size ||
+                   (size > 0 && m[size - 1] != '\n' && putchar('\n') == EOF))
+                return log_error_errno(-EIO, "Failed to write the manifest: %m");
+        return 0;
+}
+
+static int image_export(int n, char **args) {
+        _cleanup_(pod_store_freep) struct pod_store *s = NULL;
+        _cleanup_free_ char *id = NULL;
+        struct pod_error e = {};
+        int r;
+
+        r = need_args("export", n, 2, 2);
+        if (r < 0)
+                return r;
+        r = open_store(&s);
+        if (r < 0)
+                return r;
+        r = resolve(s, args[0], &id);
+        if (r < 0)
+                return r;
+        r = pod_store_export(s, id, args[1], &e);
+        if (r < 0)
+                return log_pod_error(r, &e);
+        return 0;
+}
+
+static int image_extract(const char *sub, int n, char **args) {
+        _cleanup_(pod_store_freep) struct pod_store *s = NULL;
+        _cleanup_free_ char *id = NULL;
+        struct pod_error e = {};
+        unsigned flags = 0;
+        int r;
+
+        r = need_args(sub, n, 2, 2);
+        if (r < 0)
+                return r;
+        r = open_store(&s);
+        if (r < 0)
+                return r;
+        r = resolve(s, args[0], &id);
+        if (r < 0)
+                return r;
+        if (arg_rootfs_only)
+                flags |= POD_STORE_EXTRACT_ROOTFS_ONLY;
+        if (arg_overwrite)
+                flags |= POD_STORE_EXTRACT_OVERWRITE;
+        if (streq(sub, "render"))
+                flags |= POD_STORE_EXTRACT_RENDER;
+        r = pod_store_extract(s, id, args[1], flags, &e);
+        if (r < 0)
+                return log_pod_error(r, &e);
+        return 0;
+}
+
+static void gc_report(const char *what, const char *name, void *userdata) {
+        printf("Removed %s %s\n", what, name);
+}
+
+static int image_gc(int n) {
+        _cleanup_(pod_store_freep) struct pod_store *s = NULL;
+        struct pod_error e = {};
+        int r;
+
+        r = need_args("gc", n, 0, 0);
+        if (r < 0)
+                return r;
+        r = open_store(&s);
+        if (r < 0)
+                return r;
+        r = pod_store_gc(s, arg_grace, gc_report, NULL, &e);
+        if (r < 0)
+                return log_pod_error(r, &e);
+        return 0;
+}
+
+static int image_verify(int n, char **args) {
+        _cleanup_(pod_store_freep) struct pod_store *s = NULL;
+        _cleanup_strv_free_ char **ids = NULL;
+        int r, damaged = 0;
+
+        r = open_store(&s);
+        if (r < 0)
+                return r;
+        if (n == 0) {
+                struct pod_store_image **l = NULL;
+                struct pod_error e = {};
+                size_t k = 0;
+
+                r = pod_store_list(s, &l, &k, &e);
+                if (r < 0)
+                        return log_pod_error(r, &e);
+                ids = calloc(k + 1, sizeof(char *));
+                for (size_t i = 0; ids && i < k; i++)
+                        ids[i] = TAKE_PTR(l[i]->id);
+                pod_store_image_list_free(l, k);
+                if (!ids)
+                        return log_error_errno(-ENOMEM, "Out of memory");
+        } else {
+                ids = calloc((size_t)n + 1, sizeof(char *));
+                if (!ids)
+                        return log_error_errno(-ENOMEM, "Out of memory");
+                for (int i = 0; i < n; i++) {
+                        r = resolve(s, args[i], &ids[i]);
+                        if (r < 0)
+                                return r;
+                }
+        }
+
+        STRV_FOREACH (id, ids) {
+                struct pod_error e = {};
+
+                r = pod_store_verify(s, *id, &e);
+                if (r < 0) {
+                        damaged++;
+                        (void)log_pod_error(r, &e);
+                        printf("%s: DAMAGED\n", *id);
+                } else
+                        printf("%s: OK\n", *id);
+        }
+        if (damaged > 0)
+                return log_error_errno(-EBADMSG,
+                                       "%d image(s) damaged; remove them with 'pod image "
+                                       "rm' and import them again",
+                                       damaged);
+        return 0;
+}
+
+static int image_build(int n, char **args) {
+        struct pod_aci_build_options o = { .compression = arg_compression,
+                                           .reproducible = arg_reproducible };
+        _cleanup_free_ char *id = NULL;
+        struct pod_error e = {};
+        const char *epoch;
+        int r;
+
+        r = need_args("build", n, 2, 2);
+        if (r < 0)
+                return r;
+        epoch = getenv("SOURCE_DATE_EPOCH");
+        if (arg_reproducible && epoch && *epoch) {
+                char *end = NULL;
+
+                errno = 0;
+                o.mtime = strtoull(epoch, &end, 10);
+                if (errno != 0 || *end || epoch[0] == '-')
+                        return log_error_errno(-EINVAL, "Invalid SOURCE_DATE_EPOCH '%s'", epoch);
+        }
+        r = pod_aci_build(args[0], args[1], &o, &id, &e);
+        if (r < 0)
+                return log_pod_error(r, &e);
+        printf("%s\n", id);
+        return 0;
+}
+
+static int image_validate(int n, char **args) {
+        int r, ret = 0;
+
+        r = need_args("validate", n, 1, -1);
+        if (r < 0)
+                return r;
+        for (int i = 0; i < n; i++) {
+                _cleanup_(pod_image_manifest_freep) struct pod_image_manifest *m = NULL;
+                _cleanup_close_ int fd = -EBADF;
+                char id[POD_IMAGE_ID_SIZE];
+                struct pod_error e = {};
+
+                fd = open(args[i], O_RDONLY | O_CLOEXEC | O_NOCTTY);
+                if (fd < 0) {
+                        ret = log_error_errno(-errno, "Failed to open '%s': %m", args[i]);
+                        continue;
+                }
+                r = pod_aci_validate(fd, id, &m, &e);
+                if (r < 0) {
+                        (void)pod_error_prefix(&e, r, "'%s' is not a valid ACI", args[i]);
+                        ret = log_pod_error(r, &e);
+                        continue;
+                }
+                printf("%s: valid ACI, image '%s', %s\n", args[i], m->name, id);
+        }
+        return ret;
+}
+
+int verb_image(int argc, char *argv[]) {
+        const char *sub;
+        char **args;
+        int r, n;
+
+        if (argc < 2)
+                return pod_usage_error("image", "Missing subcommand");
+        sub = argv[1];
+        r = parse_argv(argc - 1, argv + 1);
+        if (r < 0)
+                return r;
+        args = argv + 1 + optind;
+        n = argc - 1 - optind;
+
+        if (streq(sub, "import"))
+                return image_import(n, args);
+        if (streq(sub, "list"))
+                return image_list(n);
+        if (streq(sub, "rm"))
+                return image_rm(n, args);
+        if (streq(sub, "cat-manifest"))
+                return image_cat_manifest(n, args);
+        if (streq(sub, "export"))
+                return image_export(n, args);
+        if (streq(sub, "extract") || streq(sub, "render"))
+                return image_extract(sub, n, args);
+        if (streq(sub, "gc"))
+                return image_gc(n);
+        if (streq(sub, "verify"))
+                return image_verify(n, args);
+        if (streq(sub, "build"))
+                return image_build(n, args);
+        if (streq(sub, "validate"))
+                return image_validate(n, args);
+        return pod_usage_error("image", "Unknown subcommand '%s'", sub);
+}
