@@ -19,16 +19,20 @@ bool arg_debug;
 
 /* Keep sorted as "pod --help" shows them. */
 static const struct pod_verb verbs[] = {
+        { "fetch", 1, -1, verb_fetch, "Fetch images into the store and verify their signatures",
+          "[--pull-policy=new|update|never] [--signature=FILE] [--quiet] [--full]\n"
+          "       [--insecure-options=LIST] [--os=OS] [--arch=ARCH] IMAGE...\n\n"
+          "  --pull-policy=POLICY       new: use a stored match, else fetch; update (default):\n"
+          "                             discover again and revalidate (ETag, max-age);\n"
+          "                             never: the store only\n"
+          "  --signature=FILE           Signature of a file or URL image (default: IMAGE.asc)\n"
+          "  -q, --quiet                No progress bar\n"
+          "  --full                     Print full image IDs (default: sha512- + 64 hex)\n"
+          "  --insecure-options=LIST    As the global option (image, tls, http)\n"
+          "  --os=OS, --arch=ARCH       Discover for this os/arch instead of the host's\n"
+          "IMAGE is NAME[:VERSION][,LABEL=VALUE...], an https:// or http:// ACI URL, a\n"
+          "file:// URL or path, or an image ID prefix (sha512-...)." },
         { "help", 0, 1, verb_help, "Show help for pod or for one verb", "[VERB]" },
-        { "trust", 0, -1, verb_trust, "Trust a signing key for an image name prefix or all images",
-          "[--prefix=PREFIX | --root] [--skip-fingerprint-review] [KEYFILE|URL...]\n"
-          "       pod trust --list\n\n"
-          "  --prefix=PREFIX            Trust the key for image names under PREFIX; without\n"
-          "                             KEYFILE|URL, discover it (ac-discovery-pubkeys)\n"
-          "  --root                     Trust the key for every image (needs KEYFILE|URL)\n"
-          "  --skip-fingerprint-review  Do not ask for confirmation (for scripts)\n"
-          "  --list                     List trusted keys (vendor and admin)\n"
-          "Key URLs must be https:// unless --insecure-options=pubkey is given" },
         { "image", 1, -1, verb_image, "Manage images in the local store",
           "SUBCOMMAND [OPTIONS] [ARGS...]\n\n"
           "Subcommands:\n"
@@ -53,6 +57,15 @@ static const struct pod_verb verbs[] = {
           "  validate FILE.aci...           Check structure, entries and manifest\n\n"
           "ID is a full image ID, a unique prefix (sha512- and at least 2 hex digits) or\n"
           "NAME[:VERSION][,LABEL=VALUE...]." },
+        { "trust", 0, -1, verb_trust, "Trust a signing key for an image name prefix or all images",
+          "[--prefix=PREFIX | --root] [--skip-fingerprint-review] [KEYFILE|URL...]\n"
+          "       pod trust --list\n\n"
+          "  --prefix=PREFIX            Trust the key for image names under PREFIX; without\n"
+          "                             KEYFILE|URL, discover it (ac-discovery-pubkeys)\n"
+          "  --root                     Trust the key for every image (needs KEYFILE|URL)\n"
+          "  --skip-fingerprint-review  Do not ask for confirmation (for scripts)\n"
+          "  --list                     List trusted keys (vendor and admin)\n"
+          "Key URLs must be https:// unless --insecure-options=pubkey is given" },
         { "version", 0, 0, verb_version, "Show versions, libraries and usable kernel features",
           "" },
 };

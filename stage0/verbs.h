@@ -34,3 +34,4 @@ int verb_version(int argc, char *argv[]);
 int verb_help(int argc, char *argv[]);
 int verb_trust(int argc, char *argv[]);
 int verb_image(int argc, char *argv[]);
+int verb_fetch(int argc, char *argv[]);
