@@ -466,9 +466,9 @@ static int fetch_name(struct fetch *f, const char *name, const struct pod_kv *la
         for (size_t i = 0; i < n_labels; i++)
                 dl[i] = (struct pod_discovery_label){ labels[i].name, labels[i].value };
 
-        r = pod_discovery_resolve(name, dl, n_labels, &http, &d, reterr);
+        r = pod_discovery_resolve(name, dl, n_labels, &http, &d, reterr); /* names name, URL */
         if (r < 0)
-                return pod_error_prefix(reterr, r, "Failed to discover image '%s'", name);
+                return r;
         log_debug("Image '%s': discovered '%s' at '%s'", name, d->endpoints[0].aci_url,
                   d->page_url);
 
@@ -577,9 +577,9 @@ int pod_fetch_image(struct pod_store *s, const char *ref, const struct pod_fetch
         struct expect x = {};
         int r;
 
-        r = pod_imageref_parse(ref, &ir, reterr);
+        r = pod_imageref_parse(ref, &ir, reterr); /* the message names ref */
         if (r < 0)
-                return pod_error_prefix(reterr, r, "Invalid image reference '%s'", ref);
+                return r;
 
         switch (ir->kind) {
         case POD_IMAGEREF_HASH:
