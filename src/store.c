@@ -355,7 +355,7 @@ static int labels_from_json(const char *text, struct pod_kv **ret, size_t *ret_n
 
         if (!o || !json_object_is_type(o, json_type_object))
                 return -EBADMSG;
-        json_object_object_foreach(o, k, v) {
+        json_object_object_foreach (o, k, v) {
                 r = pod_kv_add(&l, &n, k, json_object_get_string(v));
                 if (r < 0) {
                         (void)pod_kv_free(l, n);
@@ -535,12 +535,16 @@ static int find_by_prefix(struct pod_store *s, const char *ref, char **ret_id,
         return 0;
 }
 
-int pod_store_find_by_name(struct pod_store *s, const char *name, const struct pod_kv *labels,
-                           size_t n_labels, char **ret_id, struct pod_error *reterr) {
+/* First match by name and labels, latest first, then newest import; with unique, a second
+ * match is -ENOTUNIQ (message lists the candidates). */
+static int find_by_name(struct pod_store *s, const char *name, const struct pod_kv *labels,
+                        size_t n_labels, bool unique, char **ret_id, struct pod_error *reterr) {
         _cleanup_(sqlite3_finalizep) sqlite3_stmt *st = NULL;
+        _cleanup_free_ char *found = NULL;
+        char list[384] = "";
+        size_t n = 0;
         int rc, r;
 
-        /* latest first, then newest import: the first full match wins. */
         r = sql_prepare(s,
                         "SELECT id, labels FROM images WHERE name = ? "
                         "ORDER BY latest DESC, import_time DESC, id",
@@ -549,6 +553,7 @@ int pod_store_find_by_name(struct pod_store *s, const char *name, const struct p
                 return r;
         (void)sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
         while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+                const char *id = (const char *)sqlite3_column_text(st, 0);
                 struct pod_kv *have = NULL;
                 size_t n_have = 0;
                 bool match = true;
@@ -561,19 +566,40 @@ int pod_store_find_by_name(struct pod_store *s, const char *name, const struct p
                         match = v && streq(v, labels[i].value);
                 }
                 (void)pod_kv_free(have, n_have);
-                if (match) {
-                        *ret_id = strdup((const char *)sqlite3_column_text(st, 0));
-                        return *ret_id ? 0 : -ENOMEM;
+                if (!match)
+                        continue;
+                if (n++ == 0) {
+                        found = strdup(id);
+                        if (!found)
+                                return -ENOMEM;
+                        if (!unique)
+                                break;
                 }
+                if (strlen(list) + 40 < sizeof(list))
+                        (void)snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%.32s…",
+                                       n > 1 ? ", " : "", id);
         }
-        if (rc != SQLITE_DONE)
+        if (rc != SQLITE_DONE && rc != SQLITE_ROW)
                 return sql_fail(s, rc, reterr, "look up an image name");
-        return pod_error_set(reterr, -ENOENT, "No image named '%s'%s in the store", name,
-                             n_labels > 0 ? " with the given labels" : "");
+        if (n == 0)
+                return pod_error_set(reterr, -ENOENT, "No image named '%s'%s in the store", name,
+                                     n_labels > 0 ? " with the given labels" : "");
+        if (n > 1)
+                return pod_error_set(reterr, -ENOTUNIQ,
+                                     "Image name '%s' is ambiguous, %zu images match: %s; give "
+                                     "an ID or more labels",
+                                     name, n, list);
+        *ret_id = TAKE_PTR(found);
+        return 0;
 }
 
-int pod_store_resolve(struct pod_store *s, const char *ref, char **ret_id,
-                      struct pod_error *reterr) {
+int pod_store_find_by_name(struct pod_store *s, const char *name, const struct pod_kv *labels,
+                           size_t n_labels, char **ret_id, struct pod_error *reterr) {
+        return find_by_name(s, name, labels, n_labels, false, ret_id, reterr);
+}
+
+static int resolve(struct pod_store *s, const char *ref, bool unique, char **ret_id,
+                   struct pod_error *reterr) {
         _cleanup_free_ char *copy = NULL;
         struct pod_kv *labels = NULL;
         size_t n_labels = 0;
@@ -618,9 +644,19 @@ int pod_store_resolve(struct pod_store *s, const char *ref, char **ret_id,
                 return pod_error_set(reterr, -EINVAL,
                                      "'%s' is neither an image ID nor a valid image name", ref);
         }
-        r = pod_store_find_by_name(s, name, labels, n_labels, ret_id, reterr);
+        r = find_by_name(s, name, labels, n_labels, unique, ret_id, reterr);
         (void)pod_kv_free(labels, n_labels);
         return r;
+}
+
+int pod_store_resolve(struct pod_store *s, const char *ref, char **ret_id,
+                      struct pod_error *reterr) {
+        return resolve(s, ref, false, ret_id, reterr);
+}
+
+int pod_store_resolve_unique(struct pod_store *s, const char *ref, char **ret_id,
+                             struct pod_error *reterr) {
+        return resolve(s, ref, true, ret_id, reterr);
 }
 
 /* ---- import ---- */

@@ -87,6 +87,9 @@ int pod_store_tmpfile(struct pod_store *s, int *ret_fd);
  * nothing matches, -ENOTUNIQ for an ambiguous prefix (message lists candidates). */
 int pod_store_resolve(struct pod_store *s, const char *ref, char **ret_id,
                       struct pod_error *reterr);
+/* Same, but a name matching several images is -ENOTUNIQ (for destructive verbs: rm). */
+int pod_store_resolve_unique(struct pod_store *s, const char *ref, char **ret_id,
+                             struct pod_error *reterr);
 int pod_store_find_by_name(struct pod_store *s, const char *name, const struct pod_kv *labels,
                            size_t n_labels, char **ret_id, struct pod_error *reterr);
 

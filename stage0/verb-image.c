@@ -28,6 +28,7 @@ static bool arg_reproducible;
 static const char *arg_format = "text";
 static uint64_t arg_grace = 24ull * 3600 * 1000000;
 static enum pod_compression arg_compression = POD_COMPRESSION_GZIP;
+static unsigned seen_flags; /* which of the ARG_ options were given */
 
 enum {
         ARG_FORMAT = 0x100,
@@ -89,6 +90,8 @@ static int parse_argv(int argc, char *argv[]) {
                 const char *bad = NULL;
                 unsigned bits;
 
+                if (c >= ARG_FORMAT && c <= ARG_INSECURE)
+                        seen_flags |= 1u << (c - ARG_FORMAT);
                 switch (c) {
                 case ARG_FORMAT:
                         if (!streq(optarg, "json") && !streq(optarg, "json-pretty") &&
@@ -152,6 +155,16 @@ static int resolve(struct pod_store *s, const char *ref, char **ret_id) {
         int r;
 
         r = pod_store_resolve(s, ref, ret_id, &e);
+        if (r < 0)
+                return log_pod_error(r, &e);
+        return 0;
+}
+
+static int resolve_unique(struct pod_store *s, const char *ref, char **ret_id) {
+        struct pod_error e = {};
+        int r;
+
+        r = pod_store_resolve_unique(s, ref, ret_id, &e);
         if (r < 0)
                 return log_pod_error(r, &e);
         return 0;
@@ -286,7 +299,7 @@ static int image_rm(int n, char **args) {
                 _cleanup_free_ char *id = NULL;
                 struct pod_error e = {};
 
-                r = resolve(s, args[i], &id);
+                r = resolve_unique(s, args[i], &id);
                 if (r < 0) {
                         ret = r;
                         continue;
@@ -508,6 +521,59 @@ static int image_validate(int n, char **args) {
         return ret;
 }
 
+#define FLAG(a) (1u << ((a)-ARG_FORMAT))
+
+static const char *const flag_names[] = {
+        "format",    "no-legend",    "full",        "pretty-print", "rootfs-only",
+        "overwrite", "grace-period", "compression", "reproducible", "insecure-options",
+};
+
+static int sub_import(const char *sub, int n, char **args) {
+        return image_import(n, args);
+}
+static int sub_list(const char *sub, int n, char **args) {
+        return image_list(n);
+}
+static int sub_rm(const char *sub, int n, char **args) {
+        return image_rm(n, args);
+}
+static int sub_cat_manifest(const char *sub, int n, char **args) {
+        return image_cat_manifest(n, args);
+}
+static int sub_export(const char *sub, int n, char **args) {
+        return image_export(n, args);
+}
+static int sub_gc(const char *sub, int n, char **args) {
+        return image_gc(n);
+}
+static int sub_verify(const char *sub, int n, char **args) {
+        return image_verify(n, args);
+}
+static int sub_build(const char *sub, int n, char **args) {
+        return image_build(n, args);
+}
+static int sub_validate(const char *sub, int n, char **args) {
+        return image_validate(n, args);
+}
+
+static const struct {
+        const char *name;
+        int (*fn)(const char *sub, int n, char **args);
+        unsigned flags; /* allowed options */
+} subcommands[] = {
+        { "build", sub_build, FLAG(ARG_COMPRESSION) | FLAG(ARG_REPRODUCIBLE) },
+        { "cat-manifest", sub_cat_manifest, FLAG(ARG_PRETTY) },
+        { "export", sub_export, 0 },
+        { "extract", image_extract, FLAG(ARG_ROOTFS_ONLY) | FLAG(ARG_OVERWRITE) },
+        { "gc", sub_gc, FLAG(ARG_GRACE) },
+        { "import", sub_import, 0 },
+        { "list", sub_list, FLAG(ARG_FORMAT) | FLAG(ARG_NO_LEGEND) | FLAG(ARG_FULL) },
+        { "render", image_extract, FLAG(ARG_ROOTFS_ONLY) | FLAG(ARG_OVERWRITE) },
+        { "rm", sub_rm, 0 },
+        { "validate", sub_validate, 0 },
+        { "verify", sub_verify, 0 },
+};
+
 int verb_image(int argc, char *argv[]) {
         const char *sub;
         char **args;
@@ -522,25 +588,23 @@ int verb_image(int argc, char *argv[]) {
         args = argv + 1 + optind;
         n = argc - 1 - optind;
 
-        if (streq(sub, "import"))
-                return image_import(n, args);
-        if (streq(sub, "list"))
-                return image_list(n);
-        if (streq(sub, "rm"))
-                return image_rm(n, args);
-        if (streq(sub, "cat-manifest"))
-                return image_cat_manifest(n, args);
-        if (streq(sub, "export"))
-                return image_export(n, args);
-        if (streq(sub, "extract") || streq(sub, "render"))
-                return image_extract(sub, n, args);
-        if (streq(sub, "gc"))
-                return image_gc(n);
-        if (streq(sub, "verify"))
-                return image_verify(n, args);
-        if (streq(sub, "build"))
-                return image_build(n, args);
-        if (streq(sub, "validate"))
-                return image_validate(n, args);
+        for (size_t i = 0; i < ELEMENTSOF(subcommands); i++) {
+                unsigned extra;
+
+                if (!streq(sub, subcommands[i].name))
+                        continue;
+                /* --insecure-options is global: fine anywhere. */
+                extra = seen_flags & ~(subcommands[i].flags | FLAG(ARG_INSECURE));
+                if (extra) {
+                        const char *name = "?";
+
+                        for (int k = 0; k < 32; k++)
+                                if (extra & (1u << k))
+                                        name = flag_names[k];
+                        return pod_usage_error("image", "'--%s' is not an option of 'image %s'",
+                                               name, sub);
+                }
+                return subcommands[i].fn(sub, n, args);
+        }
         return pod_usage_error("image", "Unknown subcommand '%s'", sub);
 }

@@ -152,6 +152,9 @@ run_pod --dir="$D" image gc --grace-period=0s
 assert_match "gc --grace-period=0s removes the unused image" "$OUT" "Removed image $ID"
 run_pod --dir="$D" image gc --grace-period=soon
 assert_status "bad grace period is a usage error" 254
+run_pod --dir="$D" image rm --full "$ID"
+assert_status "an option of another subcommand is a usage error" 254
+assert_match "... naming it" "$ERR" "'--full' is not an option of 'image rm'"
 
 # ---- concurrency: 4 parallel imports of one file ----
 pids=()

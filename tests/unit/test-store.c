@@ -175,6 +175,13 @@ int main(void) {
         tap_ok(pod_store_resolve(s, "example.com/app", &got, &e) == 0 && streq(got, id2),
                "name resolves to the newest import");
         got = mfree(got);
+        pod_error_clear(&e);
+        r = pod_store_resolve_unique(s, "example.com/app", &got, &e);
+        tap_ok(r == -ENOTUNIQ && strstr(e.msg, "ambiguous") && strstr(e.msg, "2 images"),
+               "unique resolution refuses a name with two images: %s", e.msg);
+        tap_ok(pod_store_resolve_unique(s, "example.com/app:2.0", &got, &e) == 0 && streq(got, id2),
+               "unique resolution with a version");
+        got = mfree(got);
         again = mfree(again);
         tap_ok(import_file(s, a1, true, &again, &e) == 0 && streq(again, id1),
                "re-import a1 as latest");
