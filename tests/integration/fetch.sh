@@ -239,7 +239,7 @@ assert_match "prints the ID (sha512- + 64 hex)" "$OUT" '^sha512-[0-9a-f]{64}$'
 tap_check "no progress output without a terminal" "$([ -z "$ERR" ] && echo 0 || echo 1)" "$ERR"
 HELLO=$OUT
 run_pod "${P[@]}" image list --no-legend --full
-assert_match "image list shows it" "$OUT" "^$HELLO[0-9a-f]{64} +example.com/hello "
+assert_match "image list shows it" "$OUT" "^${HELLO}[0-9a-f]{64} +example.com/hello "
 HELLO_FULL=$(awk '$2 == "example.com/hello" { print $1 }' <<<"$OUT")
 assert_match "walked from example.com/hello up to example.com" "$(cat "$LOG")" \
         "^example.com /hello\?ac-discovery=1 "
@@ -466,6 +466,6 @@ tap_check "two images sharing '$prefix' stored" \
         "$([ "${b:0:9}" = "$prefix" ] && [ "$a" != "$b" ] && echo 0 || echo 1)" "$ids"
 run_pod "${P[@]}" fetch "$prefix"
 assert_status "ambiguous prefix '$prefix'" 254
-assert_match "lists the candidates" "$ERR" "ambiguous.*$prefix[0-9a-f]+.*$prefix[0-9a-f]+"
+assert_match "lists the candidates" "$ERR" "ambiguous.*${prefix}[0-9a-f]+.*${prefix}[0-9a-f]+"
 
 tap_done
