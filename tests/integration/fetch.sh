@@ -184,6 +184,9 @@ sign "$(aci cyc-b 1.0)"
 mkimage example.com/badid 1.0 "$(aci badid 1.0)" gzip "" \
         "[{\"imageName\":\"example.com/base\",\"imageID\":\"sha512-$(printf '0%.0s' $(seq 64))\",\"labels\":[{\"name\":\"version\",\"value\":\"1.0\"}]}]"
 sign "$(aci badid 1.0)"
+mkimage example.com/badsize 1.0 "$(aci badsize 1.0)" gzip "" \
+        '[{"imageName":"example.com/base","size":1,"labels":[{"name":"version","value":"1.0"}]}]'
+sign "$(aci badsize 1.0)"
 mkimage rogue.example.com/app 1.0 "$WWW/rogue.example.com/aci/rogue.example.com/app-1.0-linux-$ARCH.aci"
 sign "$WWW/rogue.example.com/aci/rogue.example.com/app-1.0-linux-$ARCH.aci"
 mkimage plain.example.com/app 1.0 "$WWW/plain.example.com/aci/plain.example.com/app-1.0-linux-$ARCH.aci"
@@ -302,6 +305,11 @@ assert_match "names the URL and the status" "$ERR" "missing-1.0-linux-$ARCH.aci.
 run_pod "${P[@]}" fetch example.com/hello:1.0,channel=gamma
 assert_status "requested label missing from the image" 254
 assert_match "names the label" "$ERR" "channel"
+run_pod "${P[@]}" fetch --arch=aarch64 example.com/hello:1.0
+assert_status "--arch=aarch64: discovery for that arch (nothing published)" 254
+assert_match "the aarch64 URL was asked for" "$ERR" "hello-1.0-linux-aarch64.aci.*HTTP 404"
+run_pod "${P[@]}" fetch --arch=aarch64 "example.com/hello:1.0,arch=$ARCH"
+assert_status "an arch= label in the reference wins over --arch" 0
 
 # ---- TLS and http ----
 run_pod "${P[@]}" fetch rogue.example.com/app:1.0
@@ -365,12 +373,27 @@ assert_match "cycle named" "$ERR" "cycle.*example.com/cyc-a"
 run_pod "${P[@]}" fetch example.com/badid:1.0
 assert_status "dependency with another image ID refused" 254
 assert_match "ID mismatch named" "$ERR" "example.com/base.*sha512-0000"
+run_pod "${P[@]}" fetch example.com/badsize:1.0
+assert_status "dependency of another size refused" 254
+assert_match "size mismatch named" "$ERR" "example.com/base.*bytes, but the manifest says 1$"
 
 # ---- compressions ----
 for c in gzip xz zstd bzip2; do
         run_pod "${P[@]}" fetch "example.com/comp-$c:1.0"
         assert_status "$c-compressed ACI" 0
 done
+
+# ---- progress: on a terminal only, and not with --quiet ----
+if command -v script >/dev/null; then
+        script -qec "'$POD' --dir='$W/store-tty' ${P[*]:1} fetch example.com/comp-xz:1.0" \
+                /dev/null >"$W/tty.out" 2>&1 || true
+        assert_match "progress bar on a terminal" "$(cat "$W/tty.out")" \
+                "example.com/comp-xz: [0-9.]+ [KMG]?i?B / [0-9.]+ [KMG]?i?B"
+        script -qec "'$POD' --dir='$W/store-tty2' ${P[*]:1} fetch --quiet example.com/comp-xz:1.0" \
+                /dev/null >"$W/tty.out" 2>&1 || true
+        assert_no_match "none with --quiet" "$(cat "$W/tty.out")" "example.com/comp-xz:"
+        assert_match "--quiet still prints the ID" "$(cat "$W/tty.out")" "^sha512-"
+fi
 
 # ---- concurrent fetches of one name ----
 for i in 1 2 3 4; do
