@@ -166,7 +166,12 @@ static int seen_get(struct seen_set *s, const char *p, size_t n, struct seen_slo
         return 0;
 }
 
-/* ---- the chunk ring between the threads ---- */
+/* ---- the chunk ring between the threads ----
+ *
+ * Three threads share the work of one pass: the calling thread reads and decompresses, a
+ * hash thread computes the SHA-512 of the decompressed stream, the tar thread parses and
+ * writes files.  Chunks are numbered; chunk k lives in bufs[k % N_CHUNKS] and is reused
+ * once both readers have passed it.  Neither reader ever copies. */
 
 struct unpack_ctx {
         /* input side (calling thread) */
@@ -176,7 +181,6 @@ struct unpack_ctx {
         size_t sniff_size;
         bool sniff_served;
         uint64_t input_size;
-        struct pod_sha512 *hash;
         uint64_t tar_size;
         enum pod_compression compression;
         struct pod_error in_err;
@@ -186,11 +190,17 @@ struct unpack_ctx {
         pthread_cond_t cond;
         char *bufs[N_CHUNKS];
         size_t lens[N_CHUNKS];
-        unsigned head, count;
-        bool held;          /* consumer holds bufs[head] */
-        bool eof;           /* producer finished (successfully or not) */
-        int in_error;       /* producer failure, < 0 */
-        bool consumer_done; /* tar side finished: producer only hashes from now on */
+        uint64_t produced; /* chunks published */
+        uint64_t tar_pos;  /* chunks the tar thread is done with */
+        uint64_t hash_pos; /* chunks the hash thread is done with */
+        bool tar_held;     /* the tar thread holds chunk tar_pos (libarchive's buffer) */
+        bool eof;          /* producer finished (successfully or not) */
+        int in_error;      /* producer failure, < 0 */
+        bool tar_done;     /* tar side finished: only the hash thread reads from now on */
+
+        /* hash thread */
+        struct pod_sha512 *hash;
+        int hash_error;
 
         /* tar side (worker thread) */
         int target_fd;
@@ -208,15 +218,14 @@ static ssize_t ring_read_cb(struct archive *a, void *userdata, const void **ret_
         ssize_t n;
 
         (void)pthread_mutex_lock(&c->lock);
-        if (c->held) {
-                c->head = (c->head + 1) % N_CHUNKS;
-                c->count--;
-                c->held = false;
+        if (c->tar_held) {
+                c->tar_pos++;
+                c->tar_held = false;
                 (void)pthread_cond_broadcast(&c->cond);
         }
-        while (c->count == 0 && !c->eof)
+        while (c->tar_pos == c->produced && !c->eof)
                 (void)pthread_cond_wait(&c->cond, &c->lock);
-        if (c->count == 0) {
+        if (c->tar_pos == c->produced) {
                 int e = c->in_error;
 
                 (void)pthread_mutex_unlock(&c->lock);
@@ -227,36 +236,69 @@ static ssize_t ring_read_cb(struct archive *a, void *userdata, const void **ret_
                 }
                 return 0; /* EOF */
         }
-        c->held = true;
-        *ret_buf = c->bufs[c->head];
-        n = (ssize_t)c->lens[c->head];
+        c->tar_held = true;
+        *ret_buf = c->bufs[c->tar_pos % N_CHUNKS];
+        n = (ssize_t)c->lens[c->tar_pos % N_CHUNKS];
         (void)pthread_mutex_unlock(&c->lock);
         return n;
 }
 
-/* Publishes the fill slot with len bytes, then waits for the next free slot.  Returns 1 for
- * "go on", 0 when the tar side finished (only hashing from now on), -ECANCELED when it failed. */
-static int ring_push(struct unpack_ctx *c, size_t len) {
-        int more;
+static void *hash_thread(void *p) {
+        struct unpack_ctx *c = p;
 
         (void)pthread_mutex_lock(&c->lock);
-        if (!c->consumer_done && len > 0) {
-                c->lens[(c->head + c->count) % N_CHUNKS] = len;
-                c->count++;
+        for (;;) {
+                uint64_t k;
+                int r;
+
+                while (c->hash_pos == c->produced && !c->eof)
+                        (void)pthread_cond_wait(&c->cond, &c->lock);
+                if (c->hash_pos == c->produced)
+                        break;
+                k = c->hash_pos;
+                (void)pthread_mutex_unlock(&c->lock);
+                /* The chunk cannot be reused before hash_pos moves past it. */
+                r = pod_sha512_update(c->hash, c->bufs[k % N_CHUNKS], c->lens[k % N_CHUNKS]);
+                (void)pthread_mutex_lock(&c->lock);
+                if (r < 0 && c->hash_error == 0)
+                        c->hash_error = r;
+                c->hash_pos++;
                 (void)pthread_cond_broadcast(&c->cond);
         }
-        while (c->count == N_CHUNKS && !c->consumer_done)
-                (void)pthread_cond_wait(&c->cond, &c->lock);
-        more = !c->consumer_done ? 1 : c->x_error < 0 ? -ECANCELED : 0;
         (void)pthread_mutex_unlock(&c->lock);
-        return more;
+        return NULL;
+}
+
+/* Publishes the fill slot with len bytes, then waits until the next slot is free.  Returns 0,
+ * or -ECANCELED when the tar side failed (nothing more is needed). */
+static int ring_push(struct unpack_ctx *c, size_t len) {
+        int r;
+
+        (void)pthread_mutex_lock(&c->lock);
+        if (len > 0) {
+                c->lens[c->produced % N_CHUNKS] = len;
+                c->produced++;
+                (void)pthread_cond_broadcast(&c->cond);
+        }
+        for (;;) {
+                uint64_t oldest = c->hash_pos;
+
+                if (!c->tar_done && c->tar_pos < oldest)
+                        oldest = c->tar_pos;
+                if (c->produced - oldest < N_CHUNKS || (c->tar_done && c->x_error < 0))
+                        break;
+                (void)pthread_cond_wait(&c->cond, &c->lock);
+        }
+        r = c->tar_done && c->x_error < 0 ? -ECANCELED : 0;
+        (void)pthread_mutex_unlock(&c->lock);
+        return r;
 }
 
 static unsigned ring_fill_slot(struct unpack_ctx *c) {
         unsigned s;
 
         (void)pthread_mutex_lock(&c->lock);
-        s = (c->head + c->count) % N_CHUNKS;
+        s = (unsigned)(c->produced % N_CHUNKS);
         (void)pthread_mutex_unlock(&c->lock);
         return s;
 }
@@ -278,7 +320,8 @@ static ssize_t input_read_cb(struct archive *a, void *userdata, const void **ret
                         r = -errno;
                         (void)pod_error_set(&c->in_err, r, "Failed to read the archive: %s",
                                             strerror(-r));
-                        archive_set_error(a, -r, "read failed");
+                        if (a)
+                                archive_set_error(a, -r, "read failed");
                         return -1;
                 }
         }
@@ -287,7 +330,8 @@ static ssize_t input_read_cb(struct archive *a, void *userdata, const void **ret
                 if (r < 0) {
                         (void)pod_error_set(&c->in_err, r, "Failed to copy the archive: %s",
                                             strerror(-r));
-                        archive_set_error(a, -r, "copy failed");
+                        if (a)
+                                archive_set_error(a, -r, "copy failed");
                         return -1;
                 }
         }
@@ -310,7 +354,7 @@ static int archive_to_errno(struct archive *a, int fallback) {
 static int produce(struct unpack_ctx *c) {
         struct archive *raw;
         struct archive_entry *e;
-        int push = 1;
+        int push = 0;
         unsigned slot;
         size_t fill = 0;
         int r;
@@ -373,14 +417,9 @@ static int produce(struct unpack_ctx *c) {
                         (void)archive_read_free(raw);
                         return r;
                 }
-                r = pod_sha512_update(c->hash, buf, size);
-                if (r < 0) {
-                        (void)archive_read_free(raw);
-                        return pod_error_set(&c->in_err, r, "Failed to hash the archive");
-                }
                 c->tar_size += size;
 
-                while (push > 0 && size > 0) {
+                while (push == 0 && size > 0) {
                         size_t k = CHUNK_SIZE - fill < size ? CHUNK_SIZE - fill : size;
 
                         memcpy(c->bufs[slot] + fill, buf, k);
@@ -399,10 +438,22 @@ static int produce(struct unpack_ctx *c) {
                         return -ECANCELED;
                 }
         }
-        if (push > 0 && fill > 0)
+        if (push == 0 && fill > 0)
                 (void)ring_push(c, fill);
         (void)archive_read_free(raw);
-        return 0;
+
+        /* A decompressor may stop before the end of the file (bytes after the compressed
+         * stream): the copy must still be the whole file, byte for byte, or a signature over
+         * the exported file would no longer verify. */
+        for (;;) {
+                const void *buf;
+                ssize_t n = input_read_cb(NULL, c, &buf);
+
+                if (n < 0)
+                        return c->in_err.error < 0 ? c->in_err.error : -EIO;
+                if (n == 0)
+                        return 0;
+        }
 }
 
 /* ---- tar side ---- */
@@ -829,7 +880,7 @@ static void *extract_thread(void *p) {
         r = extract_run(c);
         (void)pthread_mutex_lock(&c->lock);
         c->x_error = r < 0 ? r : 0;
-        c->consumer_done = true;
+        c->tar_done = true;
         (void)pthread_cond_broadcast(&c->cond);
         (void)pthread_mutex_unlock(&c->lock);
         return NULL;
@@ -860,7 +911,7 @@ int pod_unpack(int fd, int target_fd, const struct pod_unpack_options *opts,
                 .lock = PTHREAD_MUTEX_INITIALIZER,
                 .cond = PTHREAD_COND_INITIALIZER,
         };
-        pthread_t thread;
+        pthread_t thread, hasher;
         ssize_t k;
         int r, q;
 
@@ -894,9 +945,18 @@ int pod_unpack(int fd, int target_fd, const struct pod_unpack_options *opts,
                                      c.inbuf[0], k > 1 ? c.inbuf[1] : 0, k > 2 ? c.inbuf[2] : 0,
                                      k > 3 ? c.inbuf[3] : 0);
 
-        r = -pthread_create(&thread, NULL, extract_thread, &c);
+        r = -pthread_create(&hasher, NULL, hash_thread, &c);
         if (r < 0)
+                return pod_error_set(reterr, r, "Failed to start the hash thread");
+        r = -pthread_create(&thread, NULL, extract_thread, &c);
+        if (r < 0) {
+                (void)pthread_mutex_lock(&c.lock);
+                c.eof = true;
+                (void)pthread_cond_broadcast(&c.cond);
+                (void)pthread_mutex_unlock(&c.lock);
+                (void)pthread_join(hasher, NULL);
                 return pod_error_set(reterr, r, "Failed to start the extraction thread");
+        }
         q = produce(&c);
         (void)pthread_mutex_lock(&c.lock);
         c.eof = true;
@@ -904,6 +964,7 @@ int pod_unpack(int fd, int target_fd, const struct pod_unpack_options *opts,
         (void)pthread_cond_broadcast(&c.cond);
         (void)pthread_mutex_unlock(&c.lock);
         (void)pthread_join(thread, NULL);
+        (void)pthread_join(hasher, NULL);
 
         /* The tar side's own refusal is the story; if it only stopped because the input
          * failed, the input's message is. */
@@ -914,6 +975,8 @@ int pod_unpack(int fd, int target_fd, const struct pod_unpack_options *opts,
         if (c.x_error < 0)
                 return copy_error(reterr, c.x_error, &c.x_err);
 
+        if (c.hash_error < 0)
+                return pod_error_set(reterr, c.hash_error, "Failed to hash the archive");
         r = pod_sha512_final_id(c.hash, ret->id);
         if (r < 0)
                 return r;

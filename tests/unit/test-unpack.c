@@ -342,6 +342,36 @@ static void test_good(void) {
                        "copy fd received the input bytes unchanged");
                 pod_unpack_result_done(&res);
                 (void)n;
+
+                /* Bytes after the compressed stream still reach the copy: the stored blob is
+                 * the file as published. */
+                {
+                        _cleanup_free_ char *gz = NULL;
+                        _cleanup_close_ int in = -EBADF, out = -EBADF;
+                        size_t gzn = 0;
+
+                        (void)snprintf(archive, sizeof(archive), "%s/arch/good.aci.gzip", base);
+                        tap_ok(read_full_file_at(AT_FDCWD, archive, 1 << 24, &gz, &gzn) == 0,
+                               "read gzip ACI");
+                        (void)snprintf(p, sizeof(p), "%s/arch/trailing.aci", base);
+                        in = open(p, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+                        tap_ok(in >= 0 && loop_write(in, gz, gzn) == 0 &&
+                                       loop_write(in, "TRAILING", 8) == 0 &&
+                                       lseek(in, 0, SEEK_SET) == 0,
+                               "gzip ACI with trailing bytes");
+                        (void)snprintf(p, sizeof(p), "%s/copy2", base);
+                        out = open(p, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+                        (void)unlink(p);
+                        o.copy_fd = out;
+                        r = pod_unpack(in, -EBADF, &o, &res, &err);
+                        tap_ok(r == 0 && streq(res.id, plain_id) && res.input_size == gzn + 8,
+                               "trailing bytes: same ID, all input read (%s)", err.msg);
+                        tap_ok(lseek(out, 0, SEEK_SET) == 0 && pod_sha512_fd(out, hex) == 0 &&
+                                       lseek(in, 0, SEEK_SET) == 0 &&
+                                       pod_sha512_fd(in, hex2) == 0 && streq(hex, hex2),
+                               "trailing bytes: the copy is the whole file");
+                        pod_unpack_result_done(&res);
+                }
         }
 
         /* Devices are fine when allowed (and we can create them). */
