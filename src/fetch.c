@@ -230,7 +230,7 @@ static int push(struct fetch *f, const char *name, struct pod_error *reterr) {
 static int fetch_url(struct fetch *f, const char *aci_url, const char *sig_url, bool allow_http,
                      bool latest, struct expect *x, char **ret_id, struct pod_error *reterr) {
         _cleanup_(pod_store_remote_freep) struct pod_store_remote *rec = NULL;
-        struct pod_http_response resp = {};
+        _cleanup_(pod_http_response_done) struct pod_http_response resp = {};
         struct pod_http_options http;
         struct pod_store_remote put;
         _cleanup_free_ char *sig = NULL, *id = NULL;
@@ -266,10 +266,9 @@ static int fetch_url(struct fetch *f, const char *aci_url, const char *sig_url, 
         http = http_options(f, allow_http, x->name ? x->name : aci_url);
         http.etag = rec ? rec->etag : NULL;
         status = pod_http_download(aci_url, fd, &http, &resp, reterr);
-        if (status < 0) {
-                pod_http_response_done(&resp);
+        if (status < 0)
                 return status;
-        }
+
         if (status == 304 && rec) {
                 /* Unchanged since the stored download: reuse the image, refresh the record. */
                 log_debug("'%s' not modified, reusing %s", aci_url, rec->image_id);
@@ -282,16 +281,13 @@ static int fetch_url(struct fetch *f, const char *aci_url, const char *sig_url, 
                         .download_time = now,
                 };
                 r = pod_store_remote_put(f->store, &put, reterr);
-                pod_http_response_done(&resp);
                 if (r < 0)
                         return r;
                 return finish(f, rec->image_id, ret_id, reterr);
         }
-        if (status != 200) {
-                pod_http_response_done(&resp);
+        if (status != 200)
                 return pod_error_set(reterr, -EPROTO, "Failed to download '%s': HTTP %d", aci_url,
                                      status);
-        }
 
         if (!(f->o->insecure & POD_INSECURE_IMAGE)) {
                 sig_status = get_signature(f, sig_url, allow_http, &sig, &sig_size, reterr);
@@ -301,29 +297,24 @@ static int fetch_url(struct fetch *f, const char *aci_url, const char *sig_url, 
                         (void)usleep(500 * 1000);
                         sig_status = get_signature(f, sig_url, allow_http, &sig, &sig_size, reterr);
                 }
-                if (sig_status < 0) {
-                        pod_http_response_done(&resp);
+                if (sig_status < 0)
                         return pod_error_prefix(reterr, sig_status,
                                                 "Failed to download the signature of '%s'",
                                                 x->name ? x->name : aci_url);
-                }
-                if (sig_status != 0 && sig_status != 200) {
-                        pod_http_response_done(&resp);
+
+                if (sig_status != 0 && sig_status != 200)
                         return pod_error_set(reterr, -EPROTO,
                                              "Failed to download the signature '%s' of '%s': "
                                              "HTTP %d",
                                              sig_url, x->name ? x->name : aci_url, sig_status);
-                }
         }
 
         x->source = aci_url;
         if (x->name) {
                 /* The name is known: check the signature before libarchive reads a byte. */
                 r = verify_image(f, x->name, fd, sig, sig_size, reterr);
-                if (r < 0) {
-                        pod_http_response_done(&resp);
+                if (r < 0)
                         return r;
-                }
         } else {
                 x->f = f;
                 x->data_fd = fd;
@@ -333,10 +324,8 @@ static int fetch_url(struct fetch *f, const char *aci_url, const char *sig_url, 
         }
 
         r = import(f, fd, latest, x, &id, reterr);
-        if (r < 0) {
-                pod_http_response_done(&resp);
+        if (r < 0)
                 return r;
-        }
 
         put = (struct pod_store_remote){
                 .aci_url = (char *)aci_url,
@@ -347,7 +336,6 @@ static int fetch_url(struct fetch *f, const char *aci_url, const char *sig_url, 
                 .download_time = now,
         };
         r = pod_store_remote_put(f->store, &put, reterr);
-        pod_http_response_done(&resp);
         if (r < 0)
                 return r;
         return finish(f, id, ret_id, reterr);
