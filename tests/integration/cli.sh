@@ -1,5 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: LGPL-2.1-or-later
+# vm-suite: yes
 # The CLI's contract: help, version, exit statuses for misuse.
 # shellcheck source=tests/integration/lib.sh
 . "$(dirname "$0")/lib.sh"

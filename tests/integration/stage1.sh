@@ -1,5 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: LGPL-2.1-or-later
+# vm-suite: yes
 # pod-stage1 on its own, without stage0 and without systemd: pod dirs are built by hand as
 # stage1/ABI.md describes (busybox-static rootfs, manifests written here), then
 # $POD_STAGE1 runs them and we look at what the apps saw.
