@@ -24,9 +24,6 @@ static const struct pod_verb verbs[] = {
         { "cat-manifest", 0, 1, verb_cat_manifest, "Show the manifest of a pod",
           "[--pretty-print] UUID|--uuid-file=PATH" },
         { "config", 0, 0, verb_config, "Show the effective configuration paths", "" },
-        { "gc", 0, -1, verb_gc,
-          "Remove exited pods after a grace period, and expired prepared pods",
-          "[--grace-period=DURATION (30m)] [--expire-prepared=DURATION (24h)] [--mark-only]" },
         { "fetch", 1, -1, verb_fetch, "Fetch images into the store and verify their signatures",
           "[--pull-policy=new|update|never] [--signature=FILE] [--quiet] [--full]\n"
           "       [--insecure-options=LIST] [--os=OS] [--arch=ARCH] IMAGE...\n\n"
@@ -40,6 +37,9 @@ static const struct pod_verb verbs[] = {
           "  --os=OS, --arch=ARCH       Discover for this os/arch instead of the host's\n"
           "IMAGE is NAME[:VERSION][,LABEL=VALUE...], an https:// or http:// ACI URL, a\n"
           "file:// URL or path, or an image ID prefix (sha512-...)." },
+        { "gc", 0, -1, verb_gc,
+          "Remove exited pods after a grace period, and expired prepared pods",
+          "[--grace-period=DURATION (30m)] [--expire-prepared=DURATION (24h)] [--mark-only]" },
         { "help", 0, 1, verb_help, "Show help for pod or for one verb", "[VERB]" },
         { "image", 1, -1, verb_image, "Manage images in the local store",
           "SUBCOMMAND [OPTIONS] [ARGS...]\n\n"
@@ -65,6 +65,14 @@ static const struct pod_verb verbs[] = {
           "  validate FILE.aci...           Check structure, entries and manifest\n\n"
           "ID is a full image ID, a unique prefix (sha512- and at least 2 hex digits) or\n"
           "NAME[:VERSION][,LABEL=VALUE...]." },
+        { "list", 0, -1, verb_list, "List pods and their state",
+          "[--full] [--no-legend] [--format=text|json|json-pretty]" },
+        { "rm", 0, -1, verb_rm, "Remove pods that are not running", "UUID...|--uuid-file=PATH" },
+        { "status", 0, 1, verb_status, "Show the status of a pod",
+          "[--wait[=DURATION]] [--wait-ready[=DURATION]] [--format=text|json|json-pretty] "
+          "UUID|--uuid-file=PATH" },
+        { "stop", 0, -1, verb_stop, "Stop running pods (SIGTERM, or SIGKILL with --force)",
+          "[--force] UUID...|--uuid-file=PATH" },
         { "trust", 0, -1, verb_trust, "Trust a signing key for an image name prefix or all images",
           "[--prefix=PREFIX | --root] [--skip-fingerprint-review] [KEYFILE|URL...]\n"
           "       pod trust --list\n\n"
@@ -74,14 +82,6 @@ static const struct pod_verb verbs[] = {
           "  --skip-fingerprint-review  Do not ask for confirmation (for scripts)\n"
           "  --list                     List trusted keys (vendor and admin)\n"
           "Key URLs must be https:// unless --insecure-options=pubkey is given" },
-        { "list", 0, -1, verb_list, "List pods and their state",
-          "[--full] [--no-legend] [--format=text|json|json-pretty]" },
-        { "rm", 0, -1, verb_rm, "Remove pods that are not running", "UUID...|--uuid-file=PATH" },
-        { "status", 0, 1, verb_status, "Show the status of a pod",
-          "[--wait[=DURATION]] [--wait-ready[=DURATION]] [--format=text|json|json-pretty] "
-          "UUID|--uuid-file=PATH" },
-        { "stop", 0, -1, verb_stop, "Stop running pods (SIGTERM, or SIGKILL with --force)",
-          "[--force] UUID...|--uuid-file=PATH" },
         { "version", 0, 0, verb_version, "Show versions, libraries and usable kernel features",
           "" },
 };
