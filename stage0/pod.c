@@ -19,6 +19,19 @@ bool arg_debug;
 
 /* Keep sorted as "pod --help" shows them. */
 static const struct pod_verb verbs[] = {
+        { "fetch", 1, -1, verb_fetch, "Fetch images into the store and verify their signatures",
+          "[--pull-policy=new|update|never] [--signature=FILE] [--quiet] [--full]\n"
+          "       [--insecure-options=LIST] [--os=OS] [--arch=ARCH] IMAGE...\n\n"
+          "  --pull-policy=POLICY       new: use a stored match, else fetch; update (default):\n"
+          "                             discover again and revalidate (ETag, max-age);\n"
+          "                             never: the store only\n"
+          "  --signature=FILE           Signature of a file or URL image (default: IMAGE.asc)\n"
+          "  -q, --quiet                No progress bar\n"
+          "  --full                     Print full image IDs (default: sha512- + 64 hex)\n"
+          "  --insecure-options=LIST    As the global option (image, tls, http)\n"
+          "  --os=OS, --arch=ARCH       Discover for this os/arch instead of the host's\n"
+          "IMAGE is NAME[:VERSION][,LABEL=VALUE...], an https:// or http:// ACI URL, a\n"
+          "file:// URL or path, or an image ID prefix (sha512-...)." },
         { "help", 0, 1, verb_help, "Show help for pod or for one verb", "[VERB]" },
         { "image", 1, -1, verb_image, "Manage images in the local store",
           "SUBCOMMAND [OPTIONS] [ARGS...]\n\n"

@@ -33,4 +33,5 @@ int pod_usage_error(const char *verb, const char *fmt, ...) __attribute__((forma
 int verb_version(int argc, char *argv[]);
 int verb_help(int argc, char *argv[]);
 int verb_image(int argc, char *argv[]);
+int verb_fetch(int argc, char *argv[]);
 int verb_trust(int argc, char *argv[]);

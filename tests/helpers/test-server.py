@@ -12,7 +12,13 @@ discovery page for https://example.com/app?ac-discovery=1 is ROOT/example.com/ap
   /_etag              ETag "v1", Cache-Control from ?cc= (default max-age=300); 304 on match
   /_big?size=N        N bytes of "x"
   /_count/KEY         how many requests /_flaky/KEY has seen
-Every request's User-Agent is appended to ROOT/requests.log.
+Every request's Host, path and User-Agent (and If-None-Match, when sent) are appended to
+ROOT/requests.log.
+Regular files get an ETag (from size and mtime) and a 304 answer to a matching
+If-None-Match.  A sidecar FILE.headers (lines "Name: value") adds response headers to FILE,
+plus two test controls that are not sent:
+  X-Test-Status-Once: N   answer N (with an empty body) to the first request for FILE
+  X-Test-Rate: BYTES      send the body at about BYTES per second
 """
 import argparse
 import http.server
@@ -21,6 +27,7 @@ import posixpath
 import ssl
 import sys
 import threading
+import time
 import urllib.parse
 
 COUNTS = {}
@@ -55,8 +62,10 @@ class Handler(http.server.SimpleHTTPRequestHandler):
 
     def do_GET(self):
         with LOCK, open(os.path.join(self.server.root, "requests.log"), "a") as f:
-            f.write("%s %s %s\n" % (self.headers.get("Host"), self.path,
-                                    self.headers.get("User-Agent")))
+            inm = self.headers.get("If-None-Match")
+            f.write("%s %s %s%s\n" % (self.headers.get("Host"), self.path,
+                                      self.headers.get("User-Agent"),
+                                      " If-None-Match:" + inm if inm else ""))
         u = urllib.parse.urlsplit(self.path)
         q = urllib.parse.parse_qs(u.query)
         if u.path.startswith("/_status/"):
@@ -84,7 +93,54 @@ class Handler(http.server.SimpleHTTPRequestHandler):
             return self._send(200, b"etag body\n", h)
         if u.path == "/_big":
             return self._send(200, b"x" * int(q.get("size", ["1048576"])[0]))
+        path = self.translate_path(self.path)
+        if os.path.isfile(path) and not path.endswith(".headers"):
+            try:
+                return self._send_file(path)
+            except OSError:  # the client went away (tests kill clients on purpose)
+                self.close_connection = True
+                return None
         return super().do_GET()
+
+    def _send_file(self, path):
+        extra, rate, once = {}, 0, None
+        if os.path.isfile(path + ".headers"):
+            with open(path + ".headers") as f:
+                for line in f:
+                    if ":" not in line:
+                        continue
+                    k, v = (x.strip() for x in line.split(":", 1))
+                    if k.lower() == "x-test-rate":
+                        rate = int(v)
+                    elif k.lower() == "x-test-status-once":
+                        once = int(v)
+                    else:
+                        extra[k] = v
+        if once is not None:
+            with LOCK:
+                n = COUNTS.get("once:" + path, 0)
+                COUNTS["once:" + path] = n + 1
+            if n == 0:
+                return self._send(once, b"", extra)
+        st = os.stat(path)
+        etag = '"%x-%x"' % (st.st_size, st.st_mtime_ns)
+        extra["ETag"] = etag
+        if self.headers.get("If-None-Match") == etag:
+            return self._send(304, b"", extra)
+        with open(path, "rb") as f:
+            body = f.read()
+        if not rate:
+            return self._send(200, body, extra)
+        self.send_response(200)
+        for k, v in extra.items():
+            self.send_header(k, v)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        chunk = max(1, rate // 10)
+        for i in range(0, len(body), chunk):
+            self.wfile.write(body[i:i + chunk])
+            self.wfile.flush()
+            time.sleep(0.1)
 
 
 def main():

@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* From an image reference to a verified image in the store (issue 3, spec sections 6-8):
+ * the chain discovery -> HTTP (with the per-URL cache rules) -> signature -> import, and
+ * the same for explicit URLs, local files and store IDs, then the image's dependencies.
+ * Owns: which sources a reference may use under a pull policy, the order of the steps, the
+ * checks on the fetched image (signature, manifest name and labels, dependency ID/size,
+ * dependency cycles) and the cache records it writes.
+ * Does not own: the transport (http.h), markup and walk (discovery.h), OpenPGP (verify.h),
+ * the store (store.h), the CLI (stage0/verb-fetch.c). */
+
+#include <errno.h>
+#include <stdbool.h>
+
+#include "error.h"
+#include "keystore.h"
+
+struct pod_store;
+
+enum pod_pull_policy {
+        POD_PULL_NEW,    /* a stored image matching name and labels wins; else as UPDATE */
+        POD_PULL_UPDATE, /* discover again, then the HTTP cache rules decide */
+        POD_PULL_NEVER,  /* the store only */
+        _POD_PULL_POLICY_MAX,
+        _POD_PULL_POLICY_INVALID = -EINVAL,
+};
+
+const char *pod_pull_policy_to_string(enum pod_pull_policy p);
+enum pod_pull_policy pod_pull_policy_from_string(const char *s);
+
+struct pod_fetch_options {
+        unsigned insecure;                /* POD_INSECURE_* bits (insecure.h) */
+        enum pod_pull_policy pull_policy; /* default (0): NEW */
+        struct pod_keystore keystore;     /* trusted keys (vendordir, sysconfdir) */
+        const char *signature;            /* local signature file for a file or URL reference
+                                           * (default: "<file or URL>.asc") */
+        bool progress;                    /* progress bar on stderr (only on a TTY) */
+        const char *os, *arch;            /* replace the host's os/arch defaults (appc spelling) */
+};
+
+/* Fetches ref (NAME[:VERSION][,LABEL=VALUE...], https:// or http:// ACI URL, file:// URL or
+ * local path, sha512- ID prefix) into store s and its dependencies too; *ret_id gets the
+ * full image ID.  Unsigned images, unknown keys and bad signatures are refused unless
+ * o->insecure has POD_INSECURE_IMAGE.  Errors (reterr names the image and the cause):
+ *   -ENOENT   not in the store (pull policy never, ID prefix), no discovery endpoint, 404
+ *   -ENOTUNIQ ambiguous ID prefix (the message lists the candidates)
+ *   -ENODATA / -ENOKEY / -EBADMSG / -EKEYEXPIRED / -EKEYREVOKED  signature verdicts (verify.h)
+ *   -EMEDIUMTYPE  the manifest's name or labels are not the requested ones, or a dependency's
+ *             image ID or size differs from what the depending manifest says
+ *   -ELOOP    dependency cycle
+ *   and the transport errors of http.h. */
+int pod_fetch_image(struct pod_store *s, const char *ref, const struct pod_fetch_options *o,
+                    char **ret_id, struct pod_error *reterr);
