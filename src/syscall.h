@@ -29,3 +29,74 @@ static inline int sys_close_range(unsigned first, unsigned last, unsigned flags)
         return -1;
 #endif
 }
+
+/* openat2(2), kernel 5.6: RESOLVE_IN_ROOT keeps path resolution (symlinks and "..") inside
+ * dirfd, which is how stage1 creates mount targets in an image it does not trust. */
+#if HAVE_LINUX_OPENAT2_H
+#include <linux/openat2.h>
+#else
+#include <stdint.h>
+struct open_how {
+        uint64_t flags;
+        uint64_t mode;
+        uint64_t resolve;
+};
+#define RESOLVE_NO_XDEV       0x01
+#define RESOLVE_NO_MAGICLINKS 0x02
+#define RESOLVE_NO_SYMLINKS   0x04
+#define RESOLVE_BENEATH       0x08
+#define RESOLVE_IN_ROOT       0x10
+#endif
+
+static inline int sys_openat2(int dirfd, const char *path, struct open_how *how, size_t size) {
+#if HAVE_DECL___NR_OPENAT2
+        return (int)syscall(__NR_openat2, dirfd, path, how, size);
+#else
+        errno = ENOSYS;
+        return -1;
+#endif
+}
+
+/* mount_setattr(2), kernel 5.12: the only way to make a whole bind-mounted tree read-only
+ * in one step (MS_REMOUNT|MS_RDONLY changes only the top mount). */
+#include <stdint.h>
+#ifndef MOUNT_ATTR_RDONLY
+#define MOUNT_ATTR_RDONLY 0x00000001
+#endif
+#ifndef MOUNT_ATTR_NOSUID
+#define MOUNT_ATTR_NOSUID 0x00000002
+#endif
+#ifndef MOUNT_ATTR_NODEV
+#define MOUNT_ATTR_NODEV 0x00000004
+#endif
+#ifndef AT_RECURSIVE
+#define AT_RECURSIVE 0x8000
+#endif
+struct pod_mount_attr {
+        uint64_t attr_set;
+        uint64_t attr_clr;
+        uint64_t propagation;
+        uint64_t userns_fd;
+};
+
+static inline int sys_mount_setattr(int dirfd, const char *path, unsigned flags,
+                                    struct pod_mount_attr *attr, size_t size) {
+#if HAVE_DECL___NR_MOUNT_SETATTR
+        return (int)syscall(__NR_mount_setattr, dirfd, path, flags, attr, size);
+#else
+        errno = ENOSYS;
+        return -1;
+#endif
+}
+
+/* capget/capset(2): glibc has no wrapper (libcap does; one struct is not worth a library). */
+#include <linux/capability.h>
+
+static inline int sys_capget(struct __user_cap_header_struct *h, struct __user_cap_data_struct *d) {
+        return (int)syscall(__NR_capget, h, d);
+}
+
+static inline int sys_capset(struct __user_cap_header_struct *h,
+                             const struct __user_cap_data_struct *d) {
+        return (int)syscall(__NR_capset, h, d);
+}

@@ -1,0 +1,386 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The run configuration: the pod manifest ("pod") and every app's image manifest
+ * ("appsinfo/<app>/manifest"), parsed by src/manifest.c, reduced to what stage1 enforces,
+ * and the pod directory prepared for it (ABI.md "Files").  Every isolator is either
+ * enforced, or reported as ignored (appc: an ACE MUST say which), or refused when ignoring
+ * it would weaken the pod (selinux-context, apparmor-profile). */
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "error.h"
+#include "fd-util.h"
+#include "isolator.h"
+#include "log.h"
+#include "manifest.h"
+#include "path-util.h"
+#include "stage1.h"
+
+static int load_manifest_text(int dir_fd, const char *path, char **ret, size_t *ret_size,
+                              struct pod_error *reterr) {
+        int r = read_full_file_at(dir_fd, path, POD_MANIFEST_MAX, ret, ret_size);
+        if (r < 0)
+                return pod_error_set(reterr, r, "Failed to read '%s' in the pod dir: %m", path);
+        return 0;
+}
+
+static const struct pod_volume *find_volume(const struct pod_pod_manifest *m, const char *name) {
+        for (size_t i = 0; i < m->n_volumes; i++)
+                if (streq(m->volumes[i].name, name))
+                        return &m->volumes[i];
+        return NULL;
+}
+
+static int setup_mounts(const struct pod_pod_manifest *pm, const struct pod_runtime_app *ra,
+                        struct stage1_app *app, struct pod_error *reterr) {
+        app->mounts = calloc(ra->n_mounts ?: 1, sizeof(*app->mounts));
+        if (!app->mounts)
+                return -ENOMEM;
+        for (size_t j = 0; j < ra->n_mounts; j++) {
+                const struct pod_mount *pmnt = &ra->mounts[j];
+                struct stage1_mount *m = &app->mounts[app->n_mounts++];
+                const struct pod_mount_point *mp = NULL;
+
+                m->volume = pmnt->app_volume ?: find_volume(pm, pmnt->volume);
+                if (!m->volume)
+                        return pod_error_set(reterr, -ENOENT,
+                                             "App '%s': mount of unknown volume '%s'", app->name,
+                                             pmnt->volume);
+                /* path is absolute, or (as rkt accepted) the name of one of the app's
+                 * mountPoints. */
+                for (size_t k = 0; k < app->app->n_mount_points; k++) {
+                        const struct pod_mount_point *p = &app->app->mount_points[k];
+                        if (streq(p->name, pmnt->path) || streq(p->path, pmnt->path))
+                                mp = p;
+                }
+                m->path = pmnt->path[0] == '/' ? pmnt->path : mp ? mp->path : NULL;
+                if (!m->path)
+                        return pod_error_set(reterr, -EINVAL,
+                                             "App '%s': mount path '%s' is neither absolute nor a "
+                                             "mount point of the app",
+                                             app->name, pmnt->path);
+                m->read_only = m->volume->read_only || (mp && mp->read_only);
+                if (m->volume->kind == POD_VOLUME_HOST &&
+                    (!m->volume->source || m->volume->source[0] != '/'))
+                        return pod_error_set(reterr, -EINVAL,
+                                             "Volume '%s': host source must be absolute",
+                                             m->volume->name);
+        }
+        return 0;
+}
+
+static void ignored(const char *scope, const struct pod_isolator *i) {
+        log_notice("Isolator '%s' (%s) is not enforced by this stage1, ignoring.", i->name, scope);
+}
+
+static int app_isolators(struct stage1_config *c, struct stage1_app *app, uint64_t *mem,
+                         uint64_t *cpu, struct pod_error *reterr) {
+        for (size_t k = 0; k < app->app->n_isolators; k++) {
+                const struct pod_isolator *i = &app->app->isolators[k];
+
+                switch (i->type) {
+                case POD_ISOLATOR_CAPS_RETAIN:
+                        app->caps_retain = true;
+                        app->caps_set = i->caps.mask;
+                        break;
+                case POD_ISOLATOR_CAPS_REMOVE:
+                        app->caps_remove = true;
+                        app->caps_set = i->caps.mask;
+                        break;
+                case POD_ISOLATOR_SECCOMP_RETAIN:
+                case POD_ISOLATOR_SECCOMP_REMOVE:
+                        app->seccomp_mode = i->type == POD_ISOLATOR_SECCOMP_RETAIN
+                                                    ? STAGE1_SECCOMP_RETAIN
+                                                    : STAGE1_SECCOMP_REMOVE;
+                        app->seccomp_set = i->seccomp.set;
+                        app->seccomp_errno = i->seccomp.errno_value;
+                        break;
+                case POD_ISOLATOR_NO_NEW_PRIVILEGES:
+                        app->no_new_privs = i->no_new_privileges;
+                        break;
+                case POD_ISOLATOR_OOM_SCORE_ADJ:
+                        app->has_oom_score_adj = true;
+                        app->oom_score_adj = i->oom_score_adj;
+                        break;
+                case POD_ISOLATOR_MEMORY:
+                        if (i->resource.has_limit)
+                                *mem = i->resource.limit;
+                        break;
+                case POD_ISOLATOR_CPU:
+                        if (i->resource.has_limit)
+                                *cpu = i->resource.limit;
+                        break;
+                case POD_ISOLATOR_SELINUX_CONTEXT:
+                case POD_ISOLATOR_APPARMOR_PROFILE:
+                        return pod_error_set(reterr, -EOPNOTSUPP,
+                                             "App '%s': isolator '%s' cannot be enforced by this "
+                                             "stage1",
+                                             app->name, i->name);
+                default:
+                        ignored(app->name, i);
+                }
+        }
+        return 0;
+}
+
+static int pod_isolators(struct stage1_config *c, struct pod_error *reterr) {
+        const struct pod_pod_manifest *pm = c->manifest;
+
+        for (size_t k = 0; k < pm->n_isolators; k++) {
+                const struct pod_isolator *i = &pm->isolators[k];
+
+                switch (i->type) {
+                case POD_ISOLATOR_MEMORY:
+                        c->has_memory_max = i->resource.has_limit;
+                        c->memory_max = i->resource.limit;
+                        break;
+                case POD_ISOLATOR_CPU:
+                        /* millicores -> microseconds of CPU per second of wall clock */
+                        c->has_cpu_quota = i->resource.has_limit;
+                        c->cpu_quota_usec = i->resource.limit * 1000;
+                        break;
+                case POD_ISOLATOR_SYSCTL:
+                        if (c->net != STAGE1_NET_NONE)
+                                return pod_error_set(reterr, -EOPNOTSUPP,
+                                                     "Isolator os/unix/sysctl needs the pod's own "
+                                                     "network namespace (not --net=host)");
+                        for (size_t e = 0; e < i->sysctl.n_entries; e++) {
+                                const char *key = i->sysctl.entries[e].name;
+                                if (!string_has_prefix(key, "net.") || strchr(key, '/') ||
+                                    strstr(key, ".."))
+                                        return pod_error_set(reterr, -EPERM,
+                                                             "Sysctl '%s' is not a per-pod "
+                                                             "(net.*) setting",
+                                                             key);
+                        }
+                        c->sysctl = i;
+                        break;
+                case POD_ISOLATOR_SELINUX_CONTEXT:
+                case POD_ISOLATOR_APPARMOR_PROFILE:
+                        return pod_error_set(reterr, -EOPNOTSUPP,
+                                             "Isolator '%s' cannot be enforced by this stage1",
+                                             i->name);
+                default:
+                        ignored("pod", i);
+                }
+        }
+        return 0;
+}
+
+static bool argv_absolute(char **argv) {
+        return !argv || (argv[0] && argv[0][0] == '/');
+}
+
+int stage1_config_load(struct stage1_config *c, struct pod_error *reterr) {
+        _cleanup_free_ char *text = NULL;
+        size_t size = 0;
+        int r;
+
+        r = load_manifest_text(c->pod_dir_fd, "pod", &text, &size, reterr);
+        if (r < 0)
+                return r;
+        r = pod_pod_manifest_parse(text, size, &c->manifest, reterr);
+        if (r < 0)
+                return pod_error_prefix(reterr, r, "Pod manifest");
+        if (c->manifest->n_apps == 0)
+                return pod_error_set(reterr, -EINVAL, "The pod manifest has no apps");
+
+        r = pod_isolators(c, reterr);
+        if (r < 0)
+                return r;
+
+        c->images = calloc(c->manifest->n_apps, sizeof(*c->images));
+        c->apps = calloc(c->manifest->n_apps, sizeof(*c->apps));
+        if (!c->images || !c->apps)
+                return -ENOMEM;
+        for (size_t i = 0; i < c->manifest->n_apps; i++) {
+                const struct pod_runtime_app *ra = &c->manifest->apps[i];
+                struct stage1_app *app = &c->apps[i];
+                _cleanup_free_ char *p = NULL, *itext = NULL;
+                uint64_t mem = 0, cpu = 0;
+
+                c->n_apps++;
+                app->log_fd = -EBADF;
+                app->mntns_fd = -EBADF;
+                app->no_new_privs = true; /* ABI.md: on unless the isolator says false */
+                app->name = ra->name;
+                if (asprintf(&app->rootfs, "stage1/rootfs/opt/stage2/%s/rootfs", ra->name) < 0)
+                        return -ENOMEM;
+
+                p = path_join("appsinfo", ra->name, "manifest");
+                if (!p)
+                        return -ENOMEM;
+                r = load_manifest_text(c->pod_dir_fd, p, &itext, &size, reterr);
+                if (r < 0)
+                        return r;
+                r = pod_image_manifest_parse(itext, size, &c->images[i], reterr);
+                if (r < 0)
+                        return pod_error_prefix(reterr, r, "Image manifest of app '%s'", ra->name);
+
+                /* The pod's app replaces the image's whole app object (spec section 4). */
+                app->app = ra->app ?: c->images[i]->app;
+                if (!app->app || !app->app->exec || !app->app->exec[0])
+                        return pod_error_set(reterr, -EINVAL, "App '%s' has no exec", app->name);
+                if (!argv_absolute(app->app->exec) || !argv_absolute(app->app->pre_start) ||
+                    !argv_absolute(app->app->post_stop))
+                        return pod_error_set(reterr, -EINVAL,
+                                             "App '%s': exec and event handlers need absolute "
+                                             "paths",
+                                             app->name);
+                app->read_only_rootfs = ra->read_only_root_fs;
+
+                r = setup_mounts(c->manifest, ra, app, reterr);
+                if (r < 0)
+                        return r;
+                r = app_isolators(c, app, &mem, &cpu, reterr);
+                if (r < 0)
+                        return r;
+                r = stage1_seccomp_check(app, reterr);
+                if (r < 0)
+                        return r;
+
+                /* One cgroup per pod: an app's resource limit is enforceable only when the
+                 * app is the whole pod; for several apps it would silently become a looser
+                 * pod-wide limit, so refuse it. */
+                if (mem || cpu) {
+                        if (c->manifest->n_apps > 1)
+                                return pod_error_set(reterr, -EOPNOTSUPP,
+                                                     "App '%s': per-app resource isolators need a "
+                                                     "single-app pod; use pod-level isolators",
+                                                     app->name);
+                        if (mem && !c->has_memory_max) {
+                                c->has_memory_max = true;
+                                c->memory_max = mem;
+                        }
+                        if (cpu && !c->has_cpu_quota) {
+                                c->has_cpu_quota = true;
+                                c->cpu_quota_usec = cpu * 1000;
+                        }
+                }
+        }
+        return 0;
+}
+
+void stage1_config_done(struct stage1_config *c) {
+        for (size_t i = 0; i < c->n_apps; i++) {
+                struct stage1_app *a = &c->apps[i];
+                free(a->mounts);
+                free(a->rootfs);
+                free(a->gids);
+                free(a->home);
+                safe_close(a->log_fd);
+                safe_close(a->mntns_fd);
+        }
+        free(c->apps);
+        if (c->images)
+                for (size_t i = 0; i < c->manifest->n_apps; i++)
+                        pod_image_manifest_free(c->images[i]);
+        free(c->images);
+        pod_pod_manifest_free(c->manifest);
+        free(c->pod_dir);
+        c->apps = NULL;
+        c->images = NULL;
+        c->manifest = NULL;
+        c->pod_dir = NULL;
+}
+
+/* An empty upper dir would give the merged root its own mode and owner (overlayfs takes
+ * the root's attributes from the upper layer): copy the image root's. */
+static int make_upper(int pod_fd, const struct stage1_app *app, struct pod_error *reterr) {
+        _cleanup_free_ char *upper = NULL, *work = NULL;
+        struct stat st;
+        int r;
+
+        upper = path_join("overlay", app->name, "upper");
+        work = path_join("overlay", app->name, "work");
+        if (!upper || !work)
+                return -ENOMEM;
+        r = mkdir_p_at(pod_fd, upper, 0755);
+        if (r >= 0)
+                r = mkdir_p_at(pod_fd, work, 0700);
+        if (r < 0)
+                return pod_error_set(reterr, r, "Failed to create overlay dirs of app '%s': %m",
+                                     app->name);
+        if (fstatat(pod_fd, app->rootfs, &st, AT_SYMLINK_NOFOLLOW) < 0)
+                return pod_error_set(reterr, -errno, "App '%s': rootfs '%s': %m", app->name,
+                                     app->rootfs);
+        if (fchownat(pod_fd, upper, st.st_uid, st.st_gid, AT_SYMLINK_NOFOLLOW) < 0 ||
+            fchmodat(pod_fd, upper, st.st_mode & 07777, 0) < 0)
+                return pod_error_set(reterr, -errno, "Failed to set up '%s': %m", upper);
+        return 0;
+}
+
+int stage1_config_prepare_pod_dir(struct stage1_config *c, struct pod_error *reterr) {
+        int r;
+
+        r = mkdir_p_at(c->pod_dir_fd, "status", 0755);
+        if (r < 0)
+                return pod_error_set(reterr, r, "Failed to create 'status' in the pod dir: %m");
+
+        for (size_t i = 0; i < c->n_apps; i++) {
+                struct stage1_app *app = &c->apps[i];
+                struct stat st;
+
+                r = fstatat(c->pod_dir_fd, app->rootfs, &st, AT_SYMLINK_NOFOLLOW) < 0 ? -errno
+                    : S_ISDIR(st.st_mode)                                             ? 0
+                                                                                      : -ENOTDIR;
+                if (r < 0)
+                        return pod_error_set(reterr, r, "App '%s': rootfs '%s' in the pod dir: %m",
+                                             app->name, app->rootfs);
+                if (!c->no_overlay) {
+                        r = make_upper(c->pod_dir_fd, app, reterr);
+                        if (r < 0)
+                                return r;
+                }
+        }
+
+        /* empty volumes: one directory per pod, shared by every app mounting it (inline
+         * appVolumes included). */
+        for (size_t i = 0; i < c->n_apps; i++)
+                for (size_t j = 0; j < c->apps[i].n_mounts; j++) {
+                        const struct pod_volume *v = c->apps[i].mounts[j].volume;
+                        _cleanup_free_ char *p = NULL;
+
+                        if (v->kind != POD_VOLUME_EMPTY)
+                                continue;
+                        p = path_join("volumes", v->name);
+                        if (!p)
+                                return -ENOMEM;
+                        r = mkdir_p_at(c->pod_dir_fd, p, 0700);
+                        if (r < 0)
+                                return pod_error_set(reterr, r,
+                                                     "Failed to create empty volume '%s': %m",
+                                                     v->name);
+                        if (fchownat(c->pod_dir_fd, p, v->uid, v->gid, AT_SYMLINK_NOFOLLOW) < 0 ||
+                            fchmodat(c->pod_dir_fd, p, v->mode & 07777, 0) < 0)
+                                return pod_error_set(reterr, -errno,
+                                                     "Failed to set owner and mode of volume "
+                                                     "'%s': %m",
+                                                     v->name);
+                }
+        return 0;
+}
+
+int stage1_write_file(int dir_fd, const char *name, const char *text) {
+        _cleanup_free_ char *tmp = NULL;
+        _cleanup_close_ int fd = -EBADF;
+        int r;
+
+        /* Atomic (readers see the old or the new file) but not durable: no fsync.  These
+         * files describe a running pod; after a crash the pod is gone anyway, and an fsync
+         * on a busy disk costs more than the whole pod start. */
+        if (asprintf(&tmp, "%s.tmp-%d", name, (int)getpid()) < 0)
+                return -ENOMEM;
+        fd = openat(dir_fd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
+        if (fd < 0)
+                return -errno;
+        r = loop_write(fd, text, strlen(text));
+        if (r >= 0 && renameat(dir_fd, tmp, dir_fd, name) < 0)
+                r = -errno;
+        if (r < 0)
+                (void)unlinkat(dir_fd, tmp, 0);
+        return r;
+}

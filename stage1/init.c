@@ -1,0 +1,454 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The pod's PID 1.  It lives in the pod-level mount namespace (a private copy of the host's,
+ * see ns.c), builds one mount namespace per app (mount.c, dev.c, pivot.c) and keeps it
+ * open by fd, so that pre-start, main and post-stop of an app all run in the same fresh
+ * rootfs: each is forked from here, setns()es into its app's namespace and drops
+ * privileges (caps.c, seccomp.c) before execve().
+ *
+ * As PID 1 it reaps every orphan of the pod, and the kernel delivers to it only signals it
+ * handles: SIGTERM, SIGINT and SIGHUP are read from a signalfd and forwarded to every running
+ * app process.  When all apps (and their post-stop handlers) have exited, init exits and the
+ * kernel kills whatever is left in the namespace.
+ *
+ * Exit statuses go to $poddir/status/<app> (decimal text; 128+N when killed by signal N),
+ * written through the pod dir fd, outside every overlay, so they survive the pod's
+ * unmounting.  init's own exit status is the first non-zero status in the order the apps
+ * exited (0 if all succeeded), or 254 when the pod could not be set up. */
+#include <dirent.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "error.h"
+#include "fd-util.h"
+#include "log.h"
+#include "manifest.h"
+#include "path-util.h"
+#include "stage1.h"
+#include "syscall.h"
+
+#define EXIT_POD_FAILURE 254
+#define ACE_PATH         "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+enum app_phase { PHASE_PRE_START, PHASE_MAIN, PHASE_POST_STOP, PHASE_DONE };
+
+struct app_run {
+        enum app_phase phase;
+        pid_t pid; /* of the process of the current phase, 0 if none */
+        int status;
+};
+
+static int status_of(int wstatus) {
+        if (WIFEXITED(wstatus))
+                return WEXITSTATUS(wstatus);
+        if (WIFSIGNALED(wstatus))
+                return 128 + WTERMSIG(wstatus);
+        return EXIT_POD_FAILURE;
+}
+
+/* Builds one app's mount namespace, leaving init where it was.  On return app->mntns_fd
+ * holds the namespace. */
+static int setup_app(const struct stage1_config *c, struct stage1_app *app, int base_ns,
+                     struct pod_error *reterr) {
+        _cleanup_free_ char *root = NULL;
+        const char *wd = app->app->working_directory ?: "/";
+        struct stat st;
+        int r;
+
+        root = path_join(c->pod_dir, app->rootfs);
+        if (!root)
+                return -ENOMEM;
+        /* A copy of the pod's namespace; everything in it is private (ns.c). */
+        if (unshare(CLONE_NEWNS) < 0)
+                return pod_error_set(reterr, -errno,
+                                     "Failed to create the mount namespace of "
+                                     "app '%s': %m",
+                                     app->name);
+        r = stage1_mount_app(c, app, root, reterr);
+        if (r < 0)
+                return r;
+        r = stage1_pivot(root, reterr);
+        if (r < 0)
+                return r;
+
+        /* Inside the app's root now: resolve against the image, not the host. */
+        r = stage1_caps_resolve_user(app, reterr);
+        if (r < 0)
+                return r;
+        if (stat(wd, &st) < 0 || !S_ISDIR(st.st_mode))
+                return pod_error_set(reterr, -ENOENT,
+                                     "App '%s': working directory '%s' does not exist in the image",
+                                     app->name, wd);
+        if (!app->app->exec || !app->app->exec[0])
+                return pod_error_set(reterr, -EINVAL, "App '%s' has nothing to exec", app->name);
+        if (access(app->app->exec[0], F_OK) < 0)
+                return pod_error_set(reterr, -errno, "App '%s': '%s' in the image: %m", app->name,
+                                     app->app->exec[0]);
+        r = stage1_mount_finish_app(c, app, "/", reterr);
+        if (r < 0)
+                return r;
+
+        app->mntns_fd = open("/proc/self/ns/mnt", O_RDONLY | O_CLOEXEC);
+        if (app->mntns_fd < 0)
+                return pod_error_set(reterr, -errno, "Failed to open the mount namespace: %m");
+        /* Back to the pod-level namespace: setns() also resets root and cwd to its root. */
+        if (setns(base_ns, CLONE_NEWNS) < 0)
+                return pod_error_set(reterr, -errno, "Failed to return to the pod namespace: %m");
+        return 0;
+}
+
+static int strv_push_env(char ***env, size_t *n, const char *name, const char *value) {
+        char *s, **t;
+
+        if (asprintf(&s, "%s=%s", name, value) < 0)
+                return -ENOMEM;
+        /* Later entries override earlier ones (ACE precedence: image env, then overrides). */
+        for (size_t i = 0; i < *n; i++)
+                if (strneq((*env)[i], s, strlen(name) + 1)) {
+                        free((*env)[i]);
+                        (*env)[i] = s;
+                        return 0;
+                }
+        t = realloc(*env, (*n + 2) * sizeof(char *));
+        if (!t) {
+                free(s);
+                return -ENOMEM;
+        }
+        t[(*n)++] = s;
+        t[*n] = NULL;
+        *env = t;
+        return 0;
+}
+
+static int build_env(const struct stage1_config *c, const struct stage1_app *app, char ***ret) {
+        _cleanup_strv_free_ char **env = NULL;
+        const char *term = getenv("TERM");
+        size_t n = 0;
+        int r = 0;
+
+        r = r < 0 ? r : strv_push_env(&env, &n, "PATH", ACE_PATH);
+        r = r < 0 ? r : strv_push_env(&env, &n, "AC_APP_NAME", app->name);
+        r = r < 0 ? r : strv_push_env(&env, &n, "container", "pod");
+        if (app->home)
+                r = r < 0 ? r : strv_push_env(&env, &n, "HOME", app->home);
+        if (c->interactive && term)
+                r = r < 0 ? r : strv_push_env(&env, &n, "TERM", term);
+        for (size_t i = 0; i < app->app->n_environment; i++)
+                r = r < 0 ? r
+                          : strv_push_env(&env, &n, app->app->environment[i].name,
+                                          app->app->environment[i].value);
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(env);
+        return 0;
+}
+
+static int mark_fds_cloexec(void) {
+        _cleanup_closedir_ DIR *d = NULL;
+        struct dirent *de;
+
+        if (sys_close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) >= 0)
+                return 0;
+        /* Kernel < 5.11: walk our fds. */
+        d = opendir("/proc/self/fd");
+        if (!d)
+                return -errno;
+        while ((de = readdir(d))) {
+                int fd = atoi(de->d_name);
+                if (fd > 2 && fd != dirfd(d))
+                        (void)fcntl(fd, F_SETFD, FD_CLOEXEC);
+        }
+        return 0;
+}
+
+/* The forked child: enter the app, drop everything, exec.  Never returns. */
+_noreturn_ static void exec_in_app(const struct stage1_config *c, const struct stage1_app *app,
+                                   char **argv) {
+        _cleanup_strv_free_ char **env = NULL;
+        struct pod_error e = {};
+        const char *wd = app->app->working_directory ?: "/";
+        sigset_t all;
+        int r, fd;
+
+        (void)sigemptyset(&all);
+        (void)sigprocmask(SIG_SETMASK, &all, NULL);
+
+        if (setns(app->mntns_fd, CLONE_NEWNS) < 0) {
+                log_error_errno(-errno, "App '%s': failed to enter its mount namespace: %m",
+                                app->name);
+                _exit(EXIT_POD_FAILURE);
+        }
+        /* Own session: a terminal's ^C reaches stage1, which forwards it once. */
+        if (!c->interactive) {
+                (void)setsid();
+                fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+                if (fd < 0 || dup2(fd, STDIN_FILENO) < 0) {
+                        log_error_errno(-errno, "App '%s': failed to open /dev/null: %m",
+                                        app->name);
+                        _exit(EXIT_POD_FAILURE);
+                }
+        }
+        if (app->log_fd >= 0 &&
+            (dup2(app->log_fd, STDOUT_FILENO) < 0 || dup2(app->log_fd, STDERR_FILENO) < 0)) {
+                log_error_errno(-errno, "App '%s': failed to connect its journal stream: %m",
+                                app->name);
+                _exit(EXIT_POD_FAILURE);
+        }
+        /* Only stdin, stdout and stderr cross into the app, whatever stage0's caller left
+         * open (our own fds are already close-on-exec). */
+        r = mark_fds_cloexec();
+        if (r < 0) {
+                log_error_errno(r, "App '%s': failed to close inherited fds: %m", app->name);
+                _exit(EXIT_POD_FAILURE);
+        }
+        if (app->has_oom_score_adj) {
+                char buf[16];
+
+                (void)snprintf(buf, sizeof(buf), "%d", app->oom_score_adj);
+                fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
+                r = fd < 0 ? -errno : loop_write(fd, buf, strlen(buf));
+                safe_close(fd);
+                if (r < 0) {
+                        log_error_errno(r, "App '%s': failed to set oom_score_adj: %m", app->name);
+                        _exit(EXIT_POD_FAILURE);
+                }
+        }
+        if (chdir(wd) < 0) {
+                log_error_errno(-errno, "App '%s': failed to enter working directory '%s': %m",
+                                app->name, wd);
+                _exit(EXIT_POD_FAILURE);
+        }
+        r = build_env(c, app, &env);
+        if (r < 0) {
+                log_error_errno(r, "App '%s': failed to build the environment: %m", app->name);
+                _exit(EXIT_POD_FAILURE);
+        }
+
+        /* With no_new_privs off, loading a filter needs CAP_SYS_ADMIN: do it while we still
+         * have it (seccomp.c then allows the calls that follow). */
+        if (!app->no_new_privs) {
+                r = stage1_seccomp_apply(c, app, &e);
+                if (r >= 0)
+                        r = stage1_caps_apply(c, app, &e);
+        } else {
+                r = stage1_caps_apply(c, app, &e);
+                if (r >= 0)
+                        r = stage1_seccomp_apply(c, app, &e);
+        }
+        if (r < 0) {
+                (void)pod_error_prefix(&e, r, "App '%s'", app->name);
+                log_pod_error(r, &e);
+                _exit(EXIT_POD_FAILURE);
+        }
+
+        execve(argv[0], argv, env);
+        r = -errno;
+        log_error_errno(r, "App '%s': failed to execute '%s': %m", app->name, argv[0]);
+        _exit(r == -ENOENT ? 127 : 126);
+}
+
+static pid_t spawn(const struct stage1_config *c, const struct stage1_app *app, char **argv) {
+        pid_t pid;
+
+        log_debug("App '%s': starting '%s'", app->name, argv[0]);
+        pid = fork();
+        if (pid < 0)
+                return -errno;
+        if (pid == 0)
+                exec_in_app(c, app, argv);
+        return pid;
+}
+
+static void write_status(const struct stage1_config *c, const struct stage1_app *app, int status) {
+        _cleanup_free_ char *p = NULL;
+        char buf[16];
+        int r;
+
+        (void)snprintf(buf, sizeof(buf), "%d", status);
+        p = path_join("status", app->name);
+        r = p ? stage1_write_file(c->pod_dir_fd, p, buf) : -ENOMEM;
+        if (r < 0)
+                log_warning_errno(r, "Failed to record the status of app '%s', ignoring: %m",
+                                  app->name);
+}
+
+/* Moves app i to its next phase after its current process exited with status. */
+static void advance(const struct stage1_config *c, struct app_run *run, size_t i, int status,
+                    int *first_failure) {
+        const struct stage1_app *app = &c->apps[i];
+        struct app_run *a = &run[i];
+        pid_t pid;
+
+        a->pid = 0;
+        switch (a->phase) {
+        case PHASE_PRE_START:
+                if (status != 0) {
+                        log_error("App '%s': pre-start handler failed with status %d", app->name,
+                                  status);
+                        a->status = status;
+                        write_status(c, app, status);
+                        if (*first_failure == 0)
+                                *first_failure = status;
+                        a->phase = PHASE_DONE;
+                        return;
+                }
+                a->phase = PHASE_MAIN;
+                pid = spawn(c, app, app->app->exec);
+                break;
+        case PHASE_MAIN:
+                log_debug("App '%s' exited with status %d", app->name, status);
+                a->status = status;
+                write_status(c, app, status);
+                if (status != 0 && *first_failure == 0)
+                        *first_failure = status;
+                if (!app->app->post_stop) {
+                        a->phase = PHASE_DONE;
+                        return;
+                }
+                a->phase = PHASE_POST_STOP;
+                pid = spawn(c, app, app->app->post_stop);
+                break;
+        default:
+                if (status != 0)
+                        log_warning("App '%s': post-stop handler failed with status %d", app->name,
+                                    status);
+                a->phase = PHASE_DONE;
+                return;
+        }
+        if (pid < 0) {
+                log_error_errno(pid, "App '%s': failed to fork: %m", app->name);
+                advance(c, run, i, EXIT_POD_FAILURE, first_failure);
+                return;
+        }
+        a->pid = pid;
+}
+
+static void start(const struct stage1_config *c, struct app_run *run, size_t i,
+                  int *first_failure) {
+        const struct stage1_app *app = &c->apps[i];
+        pid_t pid;
+
+        /* ACE: pre-start runs to completion before main, in the same fresh rootfs. */
+        if (app->app->pre_start) {
+                run[i].phase = PHASE_PRE_START;
+                pid = spawn(c, app, app->app->pre_start);
+        } else {
+                run[i].phase = PHASE_MAIN;
+                pid = spawn(c, app, app->app->exec);
+        }
+        if (pid < 0) {
+                log_error_errno(pid, "App '%s': failed to fork: %m", app->name);
+                run[i].phase = PHASE_MAIN;
+                advance(c, run, i, EXIT_POD_FAILURE, first_failure);
+                return;
+        }
+        run[i].pid = pid;
+}
+
+static int supervise(const struct stage1_config *c, int sfd) {
+        _cleanup_free_ struct app_run *run = NULL;
+        int first_failure = 0;
+
+        run = calloc(c->n_apps, sizeof(*run));
+        if (!run)
+                return log_error_errno(-ENOMEM, "Out of memory"), EXIT_POD_FAILURE;
+        for (size_t i = 0; i < c->n_apps; i++)
+                start(c, run, i, &first_failure);
+
+        for (;;) {
+                struct signalfd_siginfo si;
+                bool running = false;
+                ssize_t k;
+
+                for (size_t i = 0; i < c->n_apps; i++)
+                        running = running || run[i].phase != PHASE_DONE;
+                if (!running)
+                        break;
+
+                k = read(sfd, &si, sizeof(si));
+                if (k < 0 && errno == EINTR)
+                        continue;
+                if (k != sizeof(si)) {
+                        log_error_errno(-errno, "Failed to read the signalfd: %m");
+                        return EXIT_POD_FAILURE;
+                }
+                if (si.ssi_signo != SIGCHLD) {
+                        log_debug("Forwarding signal %u to the apps", si.ssi_signo);
+                        for (size_t i = 0; i < c->n_apps; i++)
+                                if (run[i].pid > 0)
+                                        (void)kill(run[i].pid, (int)si.ssi_signo);
+                        continue;
+                }
+                /* One SIGCHLD may stand for many exits: reap until nothing is left. */
+                for (;;) {
+                        int ws;
+                        pid_t pid = waitpid(-1, &ws, WNOHANG);
+
+                        if (pid <= 0)
+                                break;
+                        for (size_t i = 0; i < c->n_apps; i++)
+                                if (run[i].pid == pid) {
+                                        advance(c, run, i, status_of(ws), &first_failure);
+                                        break;
+                                }
+                        /* Anything else is an orphan re-parented to us: reaped, forgotten. */
+                }
+        }
+        return first_failure;
+}
+
+int stage1_init_main(struct stage1_config *c, int sync_fd) {
+        _cleanup_close_ int base_ns = -EBADF, sfd = -EBADF;
+        struct pod_error e = {};
+        sigset_t mask;
+        char go;
+        int r;
+
+        log_set_prefix("pod-stage1(init)");
+        /* If the supervising parent dies, the pod dies with it (and the namespace with us). */
+        if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
+                return log_error_errno(-errno, "Failed to set the parent death signal: %m"),
+                       EXIT_POD_FAILURE;
+
+        /* Block before anything can be forked, so that no exit or signal is lost. */
+        (void)sigemptyset(&mask);
+        (void)sigaddset(&mask, SIGCHLD);
+        (void)sigaddset(&mask, SIGTERM);
+        (void)sigaddset(&mask, SIGINT);
+        (void)sigaddset(&mask, SIGHUP);
+        if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0)
+                return EXIT_POD_FAILURE;
+        sfd = signalfd(-1, &mask, SFD_CLOEXEC);
+        if (sfd < 0)
+                return log_error_errno(-errno, "Failed to create a signalfd: %m"), EXIT_POD_FAILURE;
+
+        /* Wait for the parent: pid file written, scope and machine registered. */
+        if (read(sync_fd, &go, 1) != 1)
+                return EXIT_POD_FAILURE;
+        sync_fd = safe_close(sync_fd);
+
+        r = stage1_ns_setup_init(c, &e);
+        if (r >= 0)
+                r = stage1_ns_apply_sysctl(c, &e);
+        if (r < 0)
+                return log_pod_error(r, &e), EXIT_POD_FAILURE;
+        base_ns = open("/proc/self/ns/mnt", O_RDONLY | O_CLOEXEC);
+        if (base_ns < 0)
+                return log_error_errno(-errno, "Failed to open the pod mount namespace: %m"),
+                       EXIT_POD_FAILURE;
+
+        for (size_t i = 0; i < c->n_apps; i++) {
+                r = setup_app(c, &c->apps[i], base_ns, &e);
+                if (r < 0)
+                        return log_pod_error(r, &e), EXIT_POD_FAILURE;
+        }
+        return supervise(c, sfd);
+}

@@ -1,0 +1,511 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Step 2: the app's file system, built in its own mount namespace before pivot_root:
+ * the rootfs (overlayfs over the rendered image, or the private copy with --no-overlay),
+ * /proc, /sys, volumes, /etc/hosts and /etc/resolv.conf, and readOnlyRootFS.
+ *
+ * Every target inside the rootfs is opened with openat2(RESOLVE_IN_ROOT) relative to the
+ * rootfs, so a symlink or ".." planted in the image resolves inside the image and never on
+ * the host; the mount then goes to /proc/self/fd/N of that fd, i.e. exactly the inode we
+ * checked, not a path that could be swapped in between (the runc/crun technique). */
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "error.h"
+#include "fd-util.h"
+#include "log.h"
+#include "manifest.h"
+#include "path-util.h"
+#include "stage1.h"
+#include "syscall.h"
+
+#define FD_PATH_MAX 64
+
+static void fd_path(char buf[static FD_PATH_MAX], int fd) {
+        (void)snprintf(buf, FD_PATH_MAX, "/proc/self/fd/%d", fd);
+}
+
+int stage1_mount_at_fd(const char *source, int target_fd, const char *fstype, unsigned long flags,
+                       const char *data) {
+        char p[FD_PATH_MAX];
+
+        fd_path(p, target_fd);
+        if (mount(source, p, fstype, flags, data) < 0)
+                return -errno;
+        return 0;
+}
+
+/* Bind mount of fd onto fd: both ends are pinned inodes, no path is re-resolved. */
+static int bind_fd(int source_fd, int target_fd, bool recursive) {
+        char s[FD_PATH_MAX];
+
+        fd_path(s, source_fd);
+        return stage1_mount_at_fd(s, target_fd, NULL, MS_BIND | (recursive ? MS_REC : 0), NULL);
+}
+
+/* Without openat2 (kernel < 5.6) we cannot resolve symlinks inside the root safely, so we
+ * refuse them: walk component by component with O_NOFOLLOW. */
+static int open_in_root_nofollow(int root_fd, const char *path) {
+        _cleanup_free_ char *copy = strdup(path);
+        _cleanup_close_ int fd = -EBADF;
+        char *save = NULL;
+
+        if (!copy)
+                return -ENOMEM;
+        fd = fcntl(root_fd, F_DUPFD_CLOEXEC, 3);
+        if (fd < 0)
+                return -errno;
+        for (char *c = strtok_r(copy, "/", &save); c; c = strtok_r(NULL, "/", &save)) {
+                struct stat st;
+                int next;
+
+                if (streq(c, ".."))
+                        return -EPERM;
+                if (streq(c, "."))
+                        continue;
+                next = openat(fd, c, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+                if (next < 0)
+                        return -errno;
+                safe_close(fd);
+                fd = next;
+                if (fstat(fd, &st) < 0)
+                        return -errno;
+                if (S_ISLNK(st.st_mode))
+                        return -ELOOP;
+        }
+        return TAKE_FD(fd);
+}
+
+static int open_in_root(int root_fd, const char *path) {
+        struct open_how how = {
+                .flags = O_PATH | O_CLOEXEC,
+                .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
+        };
+        int fd;
+
+        fd = sys_openat2(root_fd, path, &how, sizeof(how));
+        if (fd >= 0)
+                return fd;
+        if (errno == ENOSYS)
+                return open_in_root_nofollow(root_fd, path);
+        if (errno == EAGAIN) /* a rename raced with the lookup: retry once */
+                fd = sys_openat2(root_fd, path, &how, sizeof(how));
+        return fd >= 0 ? fd : -errno;
+}
+
+int stage1_mount_target(int root_fd, const char *path, bool is_dir, struct pod_error *reterr) {
+        _cleanup_free_ char *parent = NULL;
+        _cleanup_close_ int parent_fd = -EBADF, fd = -EBADF;
+        const char *base;
+        struct stat st;
+
+        fd = open_in_root(root_fd, path);
+        if (fd == -ENOENT) {
+                base = strrchr(path, '/');
+                if (!base || base[1] == 0)
+                        return pod_error_set(reterr, -EINVAL, "Invalid mount target '%s'", path);
+                parent = strndup(path, (size_t)(base - path));
+                if (!parent)
+                        return -ENOMEM;
+                base++;
+                parent_fd = stage1_mount_target(root_fd, parent[0] ? parent : "/", true, reterr);
+                if (parent_fd < 0)
+                        return parent_fd;
+                /* Created like ACE volumes' missing targets: 0755 (0644 for files), 0:0. */
+                if (is_dir) {
+                        if (mkdirat(parent_fd, base, 0755) < 0 && errno != EEXIST)
+                                return pod_error_set(reterr, -errno,
+                                                     "Failed to create '%s' in the app: %m", path);
+                } else {
+                        int f = openat(parent_fd, base,
+                                       O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+                        if (f < 0 && errno != EEXIST)
+                                return pod_error_set(reterr, -errno,
+                                                     "Failed to create '%s' in the app: %m", path);
+                        safe_close(f);
+                }
+                fd = open_in_root(root_fd, path);
+                if (fd == -ENOENT)
+                        return pod_error_set(reterr, -ELOOP,
+                                             "Mount target '%s' is a dangling symlink in the image",
+                                             path);
+        }
+        if (fd < 0)
+                return pod_error_set(reterr, fd, "Failed to open mount target '%s' in the app: %m",
+                                     path);
+        if (fstat(fd, &st) < 0)
+                return pod_error_set(reterr, -errno, "Failed to stat '%s': %m", path);
+        if (is_dir && !S_ISDIR(st.st_mode))
+                return pod_error_set(reterr, -ENOTDIR, "Mount target '%s' is not a directory",
+                                     path);
+        if (!is_dir && S_ISDIR(st.st_mode))
+                return pod_error_set(reterr, -EISDIR, "Mount target '%s' is a directory", path);
+        return TAKE_FD(fd);
+}
+
+/* Sets or clears per-mount flags on the mount at path (inside root), optionally on every
+ * mount below it too.  mount_setattr(2) changes only the named attributes; the old
+ * MS_REMOUNT|MS_BIND replaces all of them and only on the top mount, so it is a fallback
+ * for the non-recursive case only. */
+static int set_mount_attr(int root_fd, const char *path, uint64_t attr_set, bool recursive,
+                          struct pod_error *reterr) {
+        _cleanup_close_ int fd = -EBADF;
+        struct pod_mount_attr attr = { .attr_set = attr_set };
+        unsigned long flags = MS_REMOUNT | MS_BIND;
+
+        /* Re-open: a fd taken before the mount points below it. */
+        fd = open_in_root(root_fd, path);
+        if (fd < 0)
+                return pod_error_set(reterr, fd, "Failed to open '%s': %m", path);
+        if (sys_mount_setattr(fd, "", AT_EMPTY_PATH | (recursive ? AT_RECURSIVE : 0), &attr,
+                              sizeof(attr)) >= 0)
+                return 0;
+        if (errno != ENOSYS)
+                return pod_error_set(reterr, -errno, "Failed to change mount flags of '%s': %m",
+                                     path);
+        if (recursive)
+                return pod_error_set(reterr, -EOPNOTSUPP,
+                                     "Cannot make all of '%s' read-only: the kernel lacks "
+                                     "mount_setattr() (5.12)",
+                                     path);
+        if (attr_set & MOUNT_ATTR_RDONLY)
+                flags |= MS_RDONLY;
+        if (attr_set & MOUNT_ATTR_NODEV)
+                flags |= MS_NODEV;
+        if (attr_set & MOUNT_ATTR_NOSUID)
+                flags |= MS_NOSUID;
+        if (stage1_mount_at_fd(NULL, fd, NULL, flags, NULL) < 0)
+                return pod_error_set(reterr, -errno, "Failed to remount '%s': %m", path);
+        return 0;
+}
+
+static bool has_bad_option_chars(const char *s) {
+        return strpbrk(s, ",:\\\n") != NULL;
+}
+
+/* The rootfs.  overlayfs keeps the rendered image untouched (it may be shared with other
+ * pods through the tree store) and puts every write in overlay/<app>/upper.  "volatile"
+ * (5.10) skips the syncfs that unmounting an overlay otherwise does on the whole host file
+ * system: the upper dir is thrown away with the pod, and status files live outside it, so
+ * losing it in a crash loses nothing (overlayfs refuses to remount a volatile upper after a
+ * crash, which we never do).  nodev: image device nodes must not open host devices. */
+static int mount_rootfs(const struct stage1_config *c, const struct stage1_app *app,
+                        const char *root, struct pod_error *reterr) {
+        _cleanup_free_ char *opts = NULL;
+        int r;
+
+        if (c->no_overlay) {
+                /* pivot_root needs a mount point; the copy is private to this pod. */
+                if (mount(root, root, NULL, MS_BIND | MS_REC, NULL) < 0)
+                        return pod_error_set(reterr, -errno, "Failed to bind '%s': %m", root);
+                if (mount(NULL, root, NULL, MS_REMOUNT | MS_BIND | MS_NODEV, NULL) < 0)
+                        return pod_error_set(reterr, -errno, "Failed to remount '%s': %m", root);
+                return 0;
+        }
+        if (has_bad_option_chars(c->pod_dir))
+                return pod_error_set(reterr, -EINVAL,
+                                     "Pod directory '%s' contains ',', ':' or '\\', which "
+                                     "overlayfs options cannot carry",
+                                     c->pod_dir);
+        r = asprintf(&opts,
+                     "lowerdir=%s/%s,upperdir=%s/overlay/%s/upper,workdir=%s/overlay/%s/work",
+                     c->pod_dir, app->rootfs, c->pod_dir, app->name, c->pod_dir, app->name);
+        if (r < 0)
+                return -ENOMEM;
+        {
+                _cleanup_free_ char *vopts = NULL;
+
+                if (asprintf(&vopts, "%s,volatile", opts) < 0)
+                        return -ENOMEM;
+                if (mount("overlay", root, "overlay", MS_NODEV, vopts) >= 0)
+                        return 0;
+                if (errno != EINVAL)
+                        return pod_error_set(reterr, -errno,
+                                             "Failed to mount the overlay for app '%s': %m",
+                                             app->name);
+        }
+        log_debug("overlayfs has no 'volatile' (kernel < 5.10), mounting without it");
+        if (mount("overlay", root, "overlay", MS_NODEV, opts) < 0)
+                return pod_error_set(reterr, -errno, "Failed to mount the overlay for app '%s': %m",
+                                     app->name);
+        return 0;
+}
+
+/* /proc entries that reconfigure the whole machine stay visible but read-only; entries that
+ * leak host-wide secrets or kernel addresses are masked (bubblewrap's setup_newroot(), the
+ * OCI runtime-spec default masked paths). */
+static const char *const proc_read_only[] = { "sys", "sysrq-trigger", "irq", "bus", "fs" };
+static const char *const proc_masked[] = { "kcore",       "keys",          "timer_list",
+                                           "sched_debug", "latency_stats", "timer_stats",
+                                           "acpi",        "scsi",          "asound" };
+
+static int mount_proc(const struct stage1_config *c, int root_fd, struct pod_error *reterr) {
+        _cleanup_close_ int target = -EBADF, proc_fd = -EBADF, null_fd = -EBADF;
+        int r;
+
+        target = stage1_mount_target(root_fd, "/proc", true, reterr);
+        if (target < 0)
+                return target;
+        /* A proc mount belongs to the PID namespace of whoever mounts it: init is PID 1 of
+         * the pod's namespace, so the app sees only the pod's processes. */
+        r = stage1_mount_at_fd("proc", target, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
+        if (r < 0)
+                return pod_error_set(reterr, r, "Failed to mount /proc: %m");
+        if (c->disable_paths)
+                return 0;
+
+        proc_fd = open_in_root(root_fd, "/proc");
+        if (proc_fd < 0)
+                return pod_error_set(reterr, proc_fd, "Failed to open /proc: %m");
+        for (size_t i = 0; i < ELEMENTSOF(proc_read_only); i++) {
+                _cleanup_close_ int fd = -EBADF;
+                _cleanup_free_ char *p = NULL;
+
+                fd = openat(proc_fd, proc_read_only[i], O_PATH | O_NOFOLLOW | O_CLOEXEC);
+                if (fd < 0 && errno == ENOENT)
+                        continue;
+                if (fd < 0)
+                        return pod_error_set(reterr, -errno, "Failed to open /proc/%s: %m",
+                                             proc_read_only[i]);
+                r = bind_fd(fd, fd, true);
+                if (r < 0)
+                        return pod_error_set(reterr, r, "Failed to bind /proc/%s: %m",
+                                             proc_read_only[i]);
+                p = path_join("/proc", proc_read_only[i]);
+                if (!p)
+                        return -ENOMEM;
+                r = set_mount_attr(root_fd, p,
+                                   MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, true,
+                                   reterr);
+                if (r < 0)
+                        return r;
+        }
+
+        null_fd = open("/dev/null", O_PATH | O_CLOEXEC);
+        if (null_fd < 0)
+                return pod_error_set(reterr, -errno, "Failed to open the host's /dev/null: %m");
+        for (size_t i = 0; i < ELEMENTSOF(proc_masked); i++) {
+                _cleanup_close_ int fd = -EBADF;
+                struct stat st;
+
+                fd = openat(proc_fd, proc_masked[i], O_PATH | O_NOFOLLOW | O_CLOEXEC);
+                if (fd < 0 && errno == ENOENT)
+                        continue;
+                if (fd < 0 || fstat(fd, &st) < 0)
+                        return pod_error_set(reterr, -errno, "Failed to open /proc/%s: %m",
+                                             proc_masked[i]);
+                if (S_ISDIR(st.st_mode))
+                        r = stage1_mount_at_fd("tmpfs", fd, "tmpfs",
+                                               MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
+                                               "size=0,mode=0555");
+                else
+                        r = bind_fd(null_fd, fd, false);
+                if (r < 0)
+                        return pod_error_set(reterr, r, "Failed to mask /proc/%s: %m",
+                                             proc_masked[i]);
+        }
+        return 0;
+}
+
+/* A fresh sysfs shows the pod's network namespace.  Read-only: writes there reconfigure
+ * host devices.  Its cgroup submounts are not carried over, so the host's (v1) hierarchies
+ * stay out of reach. */
+static int mount_sys(const struct stage1_config *c, int root_fd, struct pod_error *reterr) {
+        _cleanup_close_ int target = -EBADF;
+        unsigned long flags = MS_NOSUID | MS_NODEV | MS_NOEXEC;
+        int r;
+
+        target = stage1_mount_target(root_fd, "/sys", true, reterr);
+        if (target < 0)
+                return target;
+        if (!c->disable_paths)
+                flags |= MS_RDONLY;
+        r = stage1_mount_at_fd("sysfs", target, "sysfs", flags, NULL);
+        if (r < 0)
+                return pod_error_set(reterr, r, "Failed to mount /sys: %m");
+        if (!c->disable_paths) {
+                _cleanup_close_ int fw = -EBADF;
+
+                fw = open_in_root(root_fd, "/sys/firmware");
+                if (fw >= 0) {
+                        r = stage1_mount_at_fd("tmpfs", fw, "tmpfs",
+                                               MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
+                                               "size=0,mode=0555");
+                        if (r < 0)
+                                return pod_error_set(reterr, r, "Failed to mask /sys/firmware: %m");
+                }
+        }
+        return 0;
+}
+
+static bool path_is_under(const char *p, const char *prefix) {
+        size_t n = strlen(prefix);
+        return strneq(p, prefix, n) && (p[n] == 0 || p[n] == '/');
+}
+
+static int mount_volume(const struct stage1_config *c, const struct stage1_app *app,
+                        const struct stage1_mount *m, int root_fd, struct pod_error *reterr) {
+        _cleanup_close_ int src = -EBADF, target = -EBADF;
+        _cleanup_free_ char *empty = NULL;
+        const struct pod_volume *v = m->volume;
+        uint64_t attr = 0;
+        bool recursive;
+        struct stat st;
+        int r;
+
+        if (path_is_under(m->path, "/proc") || path_is_under(m->path, "/sys") ||
+            path_is_under(m->path, "/dev") || streq(m->path, "/"))
+                return pod_error_set(reterr, -EINVAL,
+                                     "App '%s': volume '%s' cannot be mounted on '%s'", app->name,
+                                     v->name, m->path);
+
+        if (v->kind == POD_VOLUME_HOST) {
+                /* ACE: never create host sources; a missing or symlinked source is an error. */
+                if (lstat(v->source, &st) < 0)
+                        return pod_error_set(reterr, -errno, "Volume '%s': source '%s': %m",
+                                             v->name, v->source);
+                if (S_ISLNK(st.st_mode))
+                        return pod_error_set(reterr, -ELOOP,
+                                             "Volume '%s': source '%s' is a symlink", v->name,
+                                             v->source);
+                src = open(v->source, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+                recursive = v->recursive;
+        } else {
+                /* By absolute path: a bind source must belong to our mount namespace, and
+                 * the pod dir fd was opened in the host's. */
+                empty = path_join(c->pod_dir, "volumes", v->name);
+                if (!empty)
+                        return -ENOMEM;
+                src = open(empty, O_PATH | O_NOFOLLOW | O_DIRECTORY | O_CLOEXEC);
+                recursive = false;
+                /* Shared between apps, never a door to host devices or setuid files. */
+                attr |= MOUNT_ATTR_NODEV | MOUNT_ATTR_NOSUID;
+        }
+        if (src < 0 || fstat(src, &st) < 0)
+                return pod_error_set(reterr, -errno, "Volume '%s': failed to open source: %m",
+                                     v->name);
+
+        target = stage1_mount_target(root_fd, m->path, S_ISDIR(st.st_mode), reterr);
+        if (target < 0)
+                return target;
+        r = bind_fd(src, target, recursive);
+        if (r < 0)
+                return pod_error_set(reterr, r, "Failed to mount volume '%s' on '%s': %m", v->name,
+                                     m->path);
+        if (m->read_only)
+                attr |= MOUNT_ATTR_RDONLY;
+        if (attr != 0)
+                return set_mount_attr(root_fd, m->path, attr, recursive, reterr);
+        return 0;
+}
+
+static int cmp_depth(const void *a, const void *b) {
+        const struct stage1_mount *x = a, *y = b;
+        size_t dx = 0, dy = 0;
+
+        for (const char *p = x->path; *p; p++)
+                dx += *p == '/';
+        for (const char *p = y->path; *p; p++)
+                dy += *p == '/';
+        return dx < dy ? -1 : dx > dy ? 1 : strcmp(x->path, y->path);
+}
+
+/* Writes name under the image's /etc unless keep_existing and the image ships one.  The
+ * write lands in the overlay's upper dir (or the private copy), never in the image. */
+static int write_etc(int root_fd, const char *name, const char *text, bool keep_existing,
+                     struct pod_error *reterr) {
+        _cleanup_close_ int etc = -EBADF, fd = -EBADF;
+        struct stat st;
+        int r;
+
+        etc = stage1_mount_target(root_fd, "/etc", true, reterr);
+        if (etc < 0)
+                return etc;
+        /* Reopen as a real directory fd: O_PATH fds cannot be written through. */
+        r = openat(etc, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (r < 0)
+                return pod_error_set(reterr, -errno, "Failed to open /etc in the app: %m");
+        safe_close(etc);
+        etc = r;
+        if (fstatat(etc, name, &st, AT_SYMLINK_NOFOLLOW) >= 0) {
+                if (keep_existing)
+                        return 0;
+                /* A symlink (e.g. to systemd-resolved's stub) would lead our write elsewhere. */
+                if (unlinkat(etc, name, 0) < 0)
+                        return pod_error_set(reterr, -errno, "Failed to replace /etc/%s: %m", name);
+        }
+        fd = openat(etc, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+        if (fd < 0)
+                return pod_error_set(reterr, -errno, "Failed to create /etc/%s: %m", name);
+        r = loop_write(fd, text, strlen(text));
+        if (r < 0)
+                return pod_error_set(reterr, r, "Failed to write /etc/%s: %m", name);
+        return 0;
+}
+
+int stage1_mount_app(const struct stage1_config *c, struct stage1_app *app, const char *root,
+                     struct pod_error *reterr) {
+        _cleanup_close_ int root_fd = -EBADF;
+        _cleanup_free_ char *hosts = NULL, *resolv = NULL;
+        int r;
+
+        r = mount_rootfs(c, app, root, reterr);
+        if (r < 0)
+                return r;
+        root_fd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (root_fd < 0)
+                return pod_error_set(reterr, -errno, "Failed to open '%s': %m", root);
+
+        r = mount_proc(c, root_fd, reterr);
+        if (r < 0)
+                return r;
+        r = mount_sys(c, root_fd, reterr);
+        if (r < 0)
+                return r;
+        r = stage1_dev_setup(c, root_fd, reterr);
+        if (r < 0)
+                return r;
+
+        qsort(app->mounts, app->n_mounts, sizeof(app->mounts[0]), cmp_depth);
+        for (size_t i = 0; i < app->n_mounts; i++) {
+                if (i > 0 && streq(app->mounts[i].path, app->mounts[i - 1].path))
+                        return pod_error_set(reterr, -EINVAL,
+                                             "App '%s': two volumes are mounted on '%s'", app->name,
+                                             app->mounts[i].path);
+                r = mount_volume(c, app, &app->mounts[i], root_fd, reterr);
+                if (r < 0)
+                        return r;
+        }
+
+        /* ACE: provide /etc/hosts with localhost, but leave one the image ships alone. */
+        if (asprintf(&hosts, "127.0.0.1\tlocalhost %s\n::1\tlocalhost %s\n", c->hostname,
+                     c->hostname) < 0)
+                return -ENOMEM;
+        r = write_etc(root_fd, "hosts", hosts, true, reterr);
+        if (r < 0)
+                return r;
+        r = read_full_file_at(AT_FDCWD, "/etc/resolv.conf", 1 << 16, &resolv, NULL);
+        if (r >= 0) {
+                r = write_etc(root_fd, "resolv.conf", resolv, false, reterr);
+                if (r < 0)
+                        return r;
+        } else
+                log_debug_errno(r, "No host /etc/resolv.conf to copy, ignoring: %m");
+        return 0;
+}
+
+int stage1_mount_finish_app(const struct stage1_config *c, struct stage1_app *app, const char *root,
+                            struct pod_error *reterr) {
+        _cleanup_close_ int root_fd = -EBADF;
+
+        if (!app->read_only_rootfs)
+                return 0;
+        root_fd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (root_fd < 0)
+                return pod_error_set(reterr, -errno, "Failed to open '%s': %m", root);
+        /* Only the root mount: volumes keep their own readOnly setting. */
+        return set_mount_attr(root_fd, "/", MOUNT_ATTR_RDONLY, false, reterr);
+}

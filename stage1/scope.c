@@ -1,0 +1,363 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* systemd integration, all optional except where a promise depends on it.
+ *
+ *  - Scope: with a reachable system bus, the pod gets its own unit, pod-<uuid>.scope in
+ *    machine.slice, holding stage1 itself (so every process forked later is in it from
+ *    birth), with Delegate=yes and CollectMode=inactive-or-failed, and the pod's resource
+ *    isolators as MemoryMax= / CPUQuota= (nspawn's allocate_scope()).  We wait for the
+ *    start job, so the limits apply before any app runs.
+ *  - Keep-unit: when stage1 is the main process of a service (pod run under systemd-run
+ *    or a unit file), that service is the pod's unit (nspawn --keep-unit); limits go onto
+ *    it with SetUnitProperties().
+ *  - machined: RegisterMachine as pod-<uuid>, class container, leader = the pod init, when
+ *    machined is installed (machinectl list/status/shell then work).
+ *  - Journal: each app gets its own stream, identifier = app name.
+ * Without systemd nothing is registered; a requested resource limit is then an error: it
+ * cannot be enforced, and stage1 never touches cgroup v1 hierarchies itself. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include <systemd/sd-bus.h>
+#include <systemd/sd-daemon.h>
+#include <systemd/sd-journal.h>
+#include <systemd/sd-login.h>
+
+#include "error.h"
+#include "log.h"
+#include "manifest.h"
+#include "stage1.h"
+
+struct stage1_scope {
+        sd_bus *bus;
+        char *unit;
+        char *job; /* object path of the start job we wait for */
+        int job_done;
+        char *job_result;
+};
+
+struct stage1_scope *stage1_scope_free(struct stage1_scope *s) {
+        if (!s)
+                return NULL;
+        sd_bus_flush_close_unref(s->bus);
+        free(s->unit);
+        free(s->job);
+        free(s->job_result);
+        free(s);
+        return NULL;
+}
+
+const char *stage1_scope_unit(const struct stage1_scope *s) {
+        return s ? s->unit : NULL;
+}
+
+static bool stdout_is_journal(void) {
+        const char *e = getenv("JOURNAL_STREAM");
+        unsigned long long dev, ino;
+        struct stat st;
+
+        if (!e || sscanf(e, "%llu:%llu", &dev, &ino) != 2 || fstat(STDOUT_FILENO, &st) < 0)
+                return false;
+        return st.st_dev == (dev_t)dev && st.st_ino == (ino_t)ino;
+}
+
+int stage1_scope_open_log_streams(struct stage1_config *c) {
+        /* Only when our own output already goes to the journal: on a terminal the apps
+         * inherit it, as the user expects. */
+        if (!stdout_is_journal())
+                return 0;
+        for (size_t i = 0; i < c->n_apps; i++) {
+                int fd = sd_journal_stream_fd(c->apps[i].name, LOG_INFO, 1);
+                if (fd < 0)
+                        return log_error_errno(fd,
+                                               "Failed to open a journal stream for app "
+                                               "'%s': %m",
+                                               c->apps[i].name);
+                c->apps[i].log_fd = fd;
+        }
+        return 0;
+}
+
+static bool needs_limits(const struct stage1_config *c) {
+        return c->has_memory_max || c->has_cpu_quota;
+}
+
+static int append_limits(const struct stage1_config *c, sd_bus_message *m) {
+        int r = 0;
+
+        if (c->has_memory_max)
+                r = sd_bus_message_append(m, "(sv)", "MemoryMax", "t", c->memory_max);
+        if (r >= 0 && c->has_cpu_quota)
+                r = sd_bus_message_append(m, "(sv)", "CPUQuotaPerSecUSec", "t", c->cpu_quota_usec);
+        return r;
+}
+
+static int job_removed(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        struct stage1_scope *s = userdata;
+        const char *path, *unit, *result;
+        uint32_t id;
+        int r;
+
+        r = sd_bus_message_read(m, "uoss", &id, &path, &unit, &result);
+        if (r < 0)
+                return 0;
+        if (s->job && streq(path, s->job)) {
+                s->job_done = 1;
+                s->job_result = strdup(result);
+        }
+        return 0;
+}
+
+static int start_scope(const struct stage1_config *c, struct stage1_scope *s,
+                       struct pod_error *reterr) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL, *reply = NULL;
+        _cleanup_(sd_bus_slot_unrefp) sd_bus_slot *slot = NULL;
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        _cleanup_free_ char *desc = NULL;
+        const char *job;
+        int r;
+
+        if (asprintf(&s->unit, "pod-%s.scope", c->uuid) < 0 ||
+            asprintf(&desc, "pod %s", c->uuid) < 0)
+                return -ENOMEM;
+
+        /* Subscribe before asking, so the job's end cannot slip past us. */
+        r = sd_bus_match_signal(s->bus, &slot, "org.freedesktop.systemd1",
+                                "/org/freedesktop/systemd1", "org.freedesktop.systemd1.Manager",
+                                "JobRemoved", job_removed, s);
+        if (r < 0)
+                return pod_error_set(reterr, r, "Failed to watch systemd jobs: %m");
+
+        r = sd_bus_message_new_method_call(
+                s->bus, &m, "org.freedesktop.systemd1", "/org/freedesktop/systemd1",
+                "org.freedesktop.systemd1.Manager", "StartTransientUnit");
+        if (r >= 0)
+                r = sd_bus_message_append(m, "ss", s->unit, "fail");
+        if (r >= 0)
+                r = sd_bus_message_open_container(m, 'a', "(sv)");
+        if (r >= 0)
+                r = sd_bus_message_append(m, "(sv)(sv)(sv)(sv)(sv)", "Description", "s", desc,
+                                          "Slice", "s", "machine.slice", "Delegate", "b", 1,
+                                          "CollectMode", "s", "inactive-or-failed", "PIDs", "au", 1,
+                                          (uint32_t)getpid());
+        if (r >= 0)
+                r = append_limits(c, m);
+        if (r >= 0)
+                r = sd_bus_message_close_container(m);
+        if (r >= 0)
+                r = sd_bus_message_append(m, "a(sa(sv))", 0);
+        if (r < 0)
+                return pod_error_set(reterr, r, "Failed to build the scope request: %m");
+
+        r = sd_bus_call(s->bus, m, 0, &error, &reply);
+        if (r < 0)
+                return pod_error_set(reterr, r, "Failed to start unit '%s': %s", s->unit,
+                                     error.message ?: strerror(-r));
+        r = sd_bus_message_read(reply, "o", &job);
+        if (r < 0)
+                return pod_error_set(reterr, r, "Bad reply to StartTransientUnit: %m");
+        s->job = strdup(job);
+        if (!s->job)
+                return -ENOMEM;
+
+        while (!s->job_done) {
+                r = sd_bus_process(s->bus, NULL);
+                if (r < 0)
+                        return pod_error_set(reterr, r, "Failed to wait for unit '%s': %m",
+                                             s->unit);
+                if (r > 0)
+                        continue;
+                r = sd_bus_wait(s->bus, 30 * 1000000ULL);
+                if (r < 0)
+                        return pod_error_set(reterr, r, "Failed to wait for unit '%s': %m",
+                                             s->unit);
+                if (r == 0)
+                        return pod_error_set(reterr, -ETIMEDOUT, "Timed out starting unit '%s'",
+                                             s->unit);
+        }
+        if (!s->job_result || !streq(s->job_result, "done"))
+                return pod_error_set(reterr, -EIO, "Unit '%s' failed to start: %s", s->unit,
+                                     strna(s->job_result));
+        return 0;
+}
+
+/* Are we the main process of a service?  Then that service is the pod's unit. */
+static int detect_keep_unit(struct stage1_scope *s, char **ret_unit) {
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        _cleanup_free_ char *unit = NULL, *path = NULL;
+        uint32_t main_pid = 0;
+        size_t n;
+        int r;
+
+        r = sd_pid_get_unit(0, &unit);
+        if (r < 0)
+                return 0;
+        n = strlen(unit);
+        if (n < 8 || !streq(unit + n - 8, ".service"))
+                return 0;
+        r = sd_bus_path_encode("/org/freedesktop/systemd1/unit", unit, &path);
+        if (r < 0)
+                return r;
+        r = sd_bus_get_property_trivial(s->bus, "org.freedesktop.systemd1", path,
+                                        "org.freedesktop.systemd1.Service", "MainPID", &error, 'u',
+                                        &main_pid);
+        if (r < 0 || main_pid != (uint32_t)getpid())
+                return 0;
+        *ret_unit = TAKE_PTR(unit);
+        return 1;
+}
+
+static int set_unit_limits(const struct stage1_config *c, struct stage1_scope *s,
+                           struct pod_error *reterr) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        int r;
+
+        r = sd_bus_message_new_method_call(s->bus, &m, "org.freedesktop.systemd1",
+                                           "/org/freedesktop/systemd1",
+                                           "org.freedesktop.systemd1.Manager", "SetUnitProperties");
+        if (r >= 0)
+                r = sd_bus_message_append(m, "sb", s->unit, 1);
+        if (r >= 0)
+                r = sd_bus_message_open_container(m, 'a', "(sv)");
+        if (r >= 0)
+                r = append_limits(c, m);
+        if (r >= 0)
+                r = sd_bus_message_close_container(m);
+        if (r < 0)
+                return pod_error_set(reterr, r, "Failed to build the unit limits: %m");
+        r = sd_bus_call(s->bus, m, 0, &error, NULL);
+        if (r < 0)
+                return pod_error_set(reterr, r, "Failed to set the limits of unit '%s': %s",
+                                     s->unit, error.message ?: strerror(-r));
+        return 0;
+}
+
+int stage1_scope_register(const struct stage1_config *c, struct stage1_scope **ret,
+                          struct pod_error *reterr) {
+        _cleanup_(stage1_scope_freep) struct stage1_scope *s = NULL;
+        int r;
+
+        /* sd_booted(): systemd is PID 1 (/run/systemd/system exists).  A system bus without
+         * systemd behind it cannot start units. */
+        if (sd_booted() <= 0) {
+                if (needs_limits(c))
+                        return pod_error_set(reterr, -EOPNOTSUPP,
+                                             "The pod requests resource limits (resource/memory "
+                                             "or resource/cpu), but systemd is not running: they "
+                                             "cannot be enforced");
+                if (c->keep_unit == 1)
+                        return pod_error_set(reterr, -EOPNOTSUPP,
+                                             "--keep-unit given, but systemd is not running");
+                log_debug("systemd is not running: no scope, no machine registration");
+                *ret = NULL;
+                return 0;
+        }
+
+        s = calloc(1, sizeof(*s));
+        if (!s)
+                return -ENOMEM;
+        r = sd_bus_open_system(&s->bus);
+        if (r < 0) {
+                if (needs_limits(c) || c->keep_unit == 1)
+                        return pod_error_set(reterr, r,
+                                             "Failed to connect to the system bus, needed for "
+                                             "the pod's unit and resource limits: %m");
+                log_debug_errno(r, "No system bus, running unregistered: %m");
+                *ret = NULL;
+                return 0;
+        }
+
+        if (c->keep_unit != 0) {
+                r = detect_keep_unit(s, &s->unit);
+                if (r < 0)
+                        return pod_error_set(reterr, r, "Failed to look up our unit: %m");
+                if (r == 0 && c->keep_unit == 1) {
+                        r = sd_pid_get_unit(0, &s->unit);
+                        if (r < 0)
+                                return pod_error_set(reterr, r,
+                                                     "--keep-unit given, but stage1 is not in a "
+                                                     "unit: %m");
+                }
+        }
+        if (s->unit) {
+                log_debug("Keeping unit '%s' as the pod's unit", s->unit);
+                if (needs_limits(c)) {
+                        r = set_unit_limits(c, s, reterr);
+                        if (r < 0)
+                                return r;
+                }
+        } else {
+                r = start_scope(c, s, reterr);
+                if (r < 0)
+                        return r;
+        }
+        *ret = TAKE_PTR(s);
+        return 0;
+}
+
+static int uuid_to_bytes(const char *uuid, uint8_t id[static 16]) {
+        size_t n = 0;
+
+        for (const char *p = uuid; *p && n < 32; p++) {
+                int v;
+
+                if (*p == '-')
+                        continue;
+                if (*p >= '0' && *p <= '9')
+                        v = *p - '0';
+                else if (*p >= 'a' && *p <= 'f')
+                        v = *p - 'a' + 10;
+                else
+                        return -EINVAL;
+                id[n / 2] = (uint8_t)(n % 2 ? (id[n / 2] | v) : (v << 4));
+                n++;
+        }
+        return n == 32 ? 0 : -EINVAL;
+}
+
+int stage1_scope_register_machine(struct stage1_scope *s, const struct stage1_config *c,
+                                  pid_t leader, struct pod_error *reterr) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        _cleanup_free_ char *name = NULL;
+        uint8_t id[16] = {};
+        int r;
+
+        if (!s)
+                return 0;
+        if (asprintf(&name, "pod-%s", c->uuid) < 0)
+                return -ENOMEM;
+        r = uuid_to_bytes(c->uuid, id);
+        if (r < 0)
+                return pod_error_set(reterr, r, "Invalid pod UUID '%s'", c->uuid);
+
+        r = sd_bus_message_new_method_call(s->bus, &m, "org.freedesktop.machine1",
+                                           "/org/freedesktop/machine1",
+                                           "org.freedesktop.machine1.Manager", "RegisterMachine");
+        if (r >= 0)
+                r = sd_bus_message_append(m, "s", name);
+        if (r >= 0)
+                r = sd_bus_message_append_array(m, 'y', id, sizeof(id));
+        if (r >= 0)
+                r = sd_bus_message_append(m, "ssus", "pod", "container", (uint32_t)leader,
+                                          c->pod_dir);
+        if (r < 0)
+                return pod_error_set(reterr, r, "Failed to build the machine registration: %m");
+
+        r = sd_bus_call(s->bus, m, 0, &error, NULL);
+        if (r < 0 && (sd_bus_error_has_name(&error, SD_BUS_ERROR_SERVICE_UNKNOWN) ||
+                      sd_bus_error_has_name(&error, SD_BUS_ERROR_NAME_HAS_NO_OWNER))) {
+                log_debug("systemd-machined is not available, not registering the pod");
+                return 0;
+        }
+        if (r < 0)
+                return pod_error_set(reterr, r, "Failed to register machine '%s': %s", name,
+                                     error.message ?: strerror(-r));
+        log_debug("Registered machine '%s'", name);
+        return 0;
+}

@@ -1,0 +1,159 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* pod-stage1's internal surface: the run configuration every step reads, and one entry
+ * point per setup step (one file each, ordered by main.c as STYLE.md section 8 says).
+ * Owns: the shape of the configuration.  Does not own: JSON (src/manifest.c parses the
+ * pod and image manifests; config.c only copies what stage1 needs out of them). */
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "macro.h"
+
+struct pod_error;
+struct pod_app;
+struct pod_image_manifest;
+struct pod_isolator;
+struct pod_pod_manifest;
+struct pod_volume;
+
+#define STAGE1_ABI_VERSION 1
+
+enum stage1_net {
+        STAGE1_NET_NONE, /* new network namespace, only "lo", up */
+        STAGE1_NET_HOST, /* the host's network namespace */
+};
+
+struct stage1_mount {
+        const struct pod_volume *volume; /* borrowed from the pod manifest */
+        const char *path;                /* absolute inside the app rootfs */
+        bool read_only;                  /* volume readOnly or the mountPoint's readOnly */
+};
+
+enum stage1_seccomp_mode {
+        STAGE1_SECCOMP_DEFAULT, /* the built-in denylist */
+        STAGE1_SECCOMP_RETAIN,  /* allowlist: only 'set' (plus execve) */
+        STAGE1_SECCOMP_REMOVE,  /* the built-in denylist plus 'set' */
+};
+
+struct stage1_app {
+        const char *name;          /* borrowed from the pod manifest */
+        const struct pod_app *app; /* the pod's override, else the image's app */
+        bool read_only_rootfs;
+        struct stage1_mount *mounts;
+        size_t n_mounts;
+
+        bool caps_retain; /* capabilities-retain-set given */
+        bool caps_remove; /* capabilities-remove-set given */
+        uint64_t caps_set;
+
+        enum stage1_seccomp_mode seccomp_mode;
+        char **seccomp_set; /* borrowed */
+        int seccomp_errno;  /* positive errno; 0 = kill the process */
+
+        bool no_new_privs; /* default true */
+        bool has_oom_score_adj;
+        int oom_score_adj;
+
+        /* Filled at run time. */
+        char *rootfs; /* "stage1/rootfs/opt/stage2/<name>/rootfs", relative to pod dir */
+        int log_fd;   /* journal stream for stdout/stderr, or -EBADF */
+        int mntns_fd; /* the app's mount namespace, held by init */
+        uid_t uid;    /* resolved inside the image */
+        gid_t gid;
+        gid_t *gids; /* resolved supplementary groups */
+        size_t n_gids;
+        char *home; /* from the image's passwd, may be NULL */
+};
+
+struct stage1_config {
+        /* Command line (ABI.md "Arguments"). */
+        bool debug;
+        enum stage1_net net;
+        char *hostname;
+        bool interactive;
+        bool no_overlay;
+        bool disable_caps;
+        bool disable_paths;
+        bool disable_seccomp;
+        int keep_unit; /* -1 detect, 0 never, 1 always */
+        char *uuid;
+
+        /* Environment and cwd. */
+        int lock_fd;
+        int pod_dir_fd;
+        char *pod_dir; /* absolute path of the pod dir (cwd) */
+
+        /* Pod manifest. */
+        struct stage1_app *apps;
+        size_t n_apps;
+        struct pod_pod_manifest *manifest;
+        struct pod_image_manifest **images; /* per app, same order */
+        bool has_memory_max;
+        uint64_t memory_max; /* bytes */
+        bool has_cpu_quota;
+        uint64_t cpu_quota_usec;           /* per second of wall clock */
+        const struct pod_isolator *sysctl; /* os/unix/sysctl, borrowed */
+};
+
+/* config.c */
+int stage1_config_load(struct stage1_config *c, struct pod_error *reterr);
+void stage1_config_done(struct stage1_config *c);
+int stage1_config_prepare_pod_dir(struct stage1_config *c, struct pod_error *reterr);
+/* Writes dir_fd/name atomically (temp file + rename), without fsync. */
+int stage1_write_file(int dir_fd, const char *name, const char *text);
+
+/* ns.c: runs in the pod init (PID 1 of the new PID namespace). */
+/* Forks the pod init into a new PID namespace: returns 0 in the child, > 0 (its PID as seen
+ * from the host) in the parent. */
+int stage1_ns_fork_init(void);
+/* In the init: new mount/UTS/IPC (and network) namespaces, "/" rprivate, a /proc of the new
+ * PID namespace, hostname, loopback up. */
+int stage1_ns_setup_init(const struct stage1_config *c, struct pod_error *reterr);
+/* os/unix/sysctl: writes net.* keys of the pod's own network namespace. */
+int stage1_ns_apply_sysctl(const struct stage1_config *c, struct pod_error *reterr);
+
+/* mount.c: in the app's fresh mount namespace, before pivot_root. */
+int stage1_mount_app(const struct stage1_config *c, struct stage1_app *app, const char *root,
+                     struct pod_error *reterr);
+int stage1_mount_finish_app(const struct stage1_config *c, struct stage1_app *app, const char *root,
+                            struct pod_error *reterr);
+/* Opens path inside root (RESOLVE_IN_ROOT), creating missing directories (and a regular file
+ * as last component when is_dir is false); returns an O_PATH fd. */
+int stage1_mount_target(int root_fd, const char *path, bool is_dir, struct pod_error *reterr);
+int stage1_mount_at_fd(const char *source, int target_fd, const char *fstype, unsigned long flags,
+                       const char *data);
+
+/* dev.c */
+int stage1_dev_setup(const struct stage1_config *c, int root_fd, struct pod_error *reterr);
+
+/* pivot.c */
+int stage1_pivot(const char *root, struct pod_error *reterr);
+
+/* caps.c: credentials and capabilities of one app process, after setns into the app. */
+int stage1_caps_resolve_user(struct stage1_app *app, struct pod_error *reterr);
+int stage1_caps_apply(const struct stage1_config *c, const struct stage1_app *app,
+                      struct pod_error *reterr);
+uint64_t stage1_caps_default(void);
+
+/* seccomp.c */
+int stage1_seccomp_check(const struct stage1_app *app, struct pod_error *reterr);
+int stage1_seccomp_apply(const struct stage1_config *c, const struct stage1_app *app,
+                         struct pod_error *reterr);
+
+/* init.c: the pod's PID 1; sync_fd is read for the parent's go-ahead.  Returns the exit
+ * status of the pod (ABI.md "Exit status"). */
+int stage1_init_main(struct stage1_config *c, int sync_fd);
+
+/* scope.c */
+struct stage1_scope;
+int stage1_scope_register(const struct stage1_config *c, struct stage1_scope **ret,
+                          struct pod_error *reterr);
+int stage1_scope_register_machine(struct stage1_scope *s, const struct stage1_config *c,
+                                  pid_t leader, struct pod_error *reterr);
+const char *stage1_scope_unit(const struct stage1_scope *s);
+struct stage1_scope *stage1_scope_free(struct stage1_scope *s);
+DEFINE_TRIVIAL_CLEANUP_FUNC(struct stage1_scope *, stage1_scope_free)
+int stage1_scope_open_log_streams(struct stage1_config *c);
