@@ -18,6 +18,8 @@ unsigned arg_insecure;
 bool arg_debug;
 
 /* Keep sorted as "pod --help" shows them. */
+/* Verbs that parse their own flags but take no positional argument say -1 here (pod.c's
+ * pre-check would count their flags) and check positionals themselves. */
 static const struct pod_verb verbs[] = {
         { "fetch", 1, -1, verb_fetch, "Fetch images into the store and verify their signatures",
           "[--pull-policy=new|update|never] [--signature=FILE] [--quiet] [--full]\n"
@@ -66,6 +68,21 @@ static const struct pod_verb verbs[] = {
           "  --skip-fingerprint-review  Do not ask for confirmation (for scripts)\n"
           "  --list                     List trusted keys (vendor and admin)\n"
           "Key URLs must be https:// unless --insecure-options=pubkey is given" },
+        { "cat-manifest", 0, 1, verb_cat_manifest, "Show the manifest of a pod",
+          "[--pretty-print] UUID|--uuid-file=PATH" },
+        { "config", 0, 0, verb_config, "Show the effective configuration paths", "" },
+        { "gc", 0, -1, verb_gc,
+          "Remove exited pods after a grace period, and expired prepared pods",
+          "[--grace-period=DURATION (30m)] [--expire-prepared=DURATION (24h)] [--mark-only]" },
+        { "help", 0, 1, verb_help, "Show help for pod or for one verb", "[VERB]" },
+        { "list", 0, -1, verb_list, "List pods and their state",
+          "[--full] [--no-legend] [--format=text|json|json-pretty]" },
+        { "rm", 0, -1, verb_rm, "Remove pods that are not running", "UUID...|--uuid-file=PATH" },
+        { "status", 0, 1, verb_status, "Show the status of a pod",
+          "[--wait[=DURATION]] [--wait-ready[=DURATION]] [--format=text|json|json-pretty] "
+          "UUID|--uuid-file=PATH" },
+        { "stop", 0, -1, verb_stop, "Stop running pods (SIGTERM, or SIGKILL with --force)",
+          "[--force] UUID...|--uuid-file=PATH" },
         { "version", 0, 0, verb_version, "Show versions, libraries and usable kernel features",
           "" },
 };

@@ -35,3 +35,12 @@ int verb_help(int argc, char *argv[]);
 int verb_image(int argc, char *argv[]);
 int verb_fetch(int argc, char *argv[]);
 int verb_trust(int argc, char *argv[]);
+
+/* run: pod lifecycle */
+int verb_cat_manifest(int argc, char *argv[]);
+int verb_config(int argc, char *argv[]);
+int verb_gc(int argc, char *argv[]);
+int verb_list(int argc, char *argv[]);
+int verb_rm(int argc, char *argv[]);
+int verb_status(int argc, char *argv[]);
+int verb_stop(int argc, char *argv[]);

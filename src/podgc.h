@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* Garbage collection and removal of pods (appc digest section 9), mark and sweep.
+ *
+ * Mark:  run/U that can be share-locked (its pod exited)      -> exited-garbage/U
+ *        prepare/U that can be share-locked (aborted prepare)  -> garbage/U
+ *        prepared/U with ctime older than expire_prepared       -> garbage/U
+ * Sweep: exited-garbage/U with ctime (= mark time) older than grace, and every garbage/U:
+ *        LOCK_EX|LOCK_NB (skipped when someone holds it), unmount whatever is still
+ *        mounted below the pod directory (deepest first, MNT_DETACH), rm -rf on one file
+ *        system.
+ *
+ * Safe against itself and against run/list/status: every decision is a lock probe and
+ * every move a rename; losing a race (-ENOENT, -EBUSY) just skips the pod this time.
+ *
+ * Owns: gc and rm.  Does not own: stage1's own gc entrypoint (network teardown): a
+ * caller that has one runs it before the sweep. */
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "error.h"
+#include "poddir.h"
+
+struct pod_gc_stats {
+        unsigned marked;  /* moved to exited-garbage/ or garbage/ by this run */
+        unsigned removed; /* deleted by this run */
+        unsigned skipped; /* locked, still in grace, or lost a race */
+        unsigned failed;  /* could not be deleted (see the callback) */
+};
+
+/* Called for each pod that could not be deleted (not for skipped ones). */
+typedef void (*pod_gc_failure_cb)(const char *uuid, int error, const char *msg, void *userdata);
+
+int pod_gc(int pods_fd, uint64_t grace_usec, uint64_t expire_prepared_usec, bool mark_only,
+           pod_gc_failure_cb cb, void *userdata, struct pod_gc_stats *ret_stats);
+
+/* Removes one pod now: exited, exited garbage, garbage, prepared and aborted-prepare pods
+ * are marked, locked and swept at once; running, preparing and deleting ones are refused
+ * with -EBUSY and a message naming the state. */
+int pod_gc_remove(struct pod_poddir *p, struct pod_error *reterr);
+
+/* Unmounts everything mounted at or below the directory open as fd (per
+ * /proc/self/mountinfo), deepest first, with MNT_DETACH. */
+int pod_gc_unmount_below(int fd, struct pod_error *reterr);

@@ -1,0 +1,559 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "fd-util.h"
+#include "json-util.h"
+#include "macro.h"
+#include "manifest.h"
+#include "podinfo.h"
+
+#define NET_INFO_MAX (1u << 20)
+
+static const char *json_get_string(struct json_object *o, const char *key) {
+        struct json_object *v;
+
+        if (!o || !json_object_is_type(o, json_type_object) ||
+            !json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_string))
+                return NULL;
+        return json_object_get_string(v);
+}
+
+static int strdup_or_null(const char *s, char **ret) {
+        if (!s) {
+                *ret = NULL;
+                return 0;
+        }
+        *ret = strdup(s);
+        return *ret ? 0 : -ENOMEM;
+}
+
+/* One read(2), retried on EINTR.  On a regular file a short read means end of file, which
+ * spares the extra read that loop_read() would make to see it. */
+static ssize_t read_once(int fd, void *buf, size_t n) {
+        for (;;) {
+                ssize_t k = read(fd, buf, n);
+                if (k >= 0 || errno != EINTR)
+                        return k < 0 ? -errno : k;
+        }
+}
+
+/* open + read + close: for files that fit in buf (size includes the NUL). -EFBIG if not. */
+static int read_small(int dir_fd, const char *name, char *buf, size_t size, size_t *ret_len) {
+        _cleanup_close_ int fd = -EBADF;
+        ssize_t k;
+
+        fd = openat(dir_fd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY);
+        if (fd < 0)
+                return -errno;
+        k = read_once(fd, buf, size);
+        if (k < 0)
+                return (int)k;
+        if ((size_t)k >= size)
+                return -EFBIG;
+        buf[k] = 0;
+        *ret_len = (size_t)k;
+        return 0;
+}
+
+/* Whole file, up to max bytes: open + one read + close for anything under 4 KiB (a pod
+ * manifest usually is), growing the buffer only for bigger files. */
+static int read_whole(int dir_fd, const char *name, size_t max, char **ret, size_t *ret_size) {
+        _cleanup_close_ int fd = -EBADF;
+        _cleanup_free_ char *buf = NULL;
+        size_t size = 0, alloc = 4096;
+
+        fd = openat(dir_fd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY);
+        if (fd < 0)
+                return -errno;
+        buf = malloc(alloc);
+        if (!buf)
+                return -ENOMEM;
+        for (;;) {
+                ssize_t k = read_once(fd, buf + size, alloc - size - 1);
+                if (k < 0)
+                        return (int)k;
+                if (k == 0)
+                        break;
+                size += (size_t)k;
+                if (size > max)
+                        return -EFBIG;
+                if (size < alloc - 1)
+                        break; /* short read: end of file */
+                char *t = realloc(buf, alloc * 2);
+                if (!t)
+                        return -ENOMEM;
+                buf = t;
+                alloc *= 2;
+        }
+        buf[size] = 0;
+        *ret_size = size;
+        *ret = TAKE_PTR(buf);
+        return 0;
+}
+
+struct pod_info *pod_info_free(struct pod_info *i) {
+        if (!i)
+                return NULL;
+        for (size_t k = 0; k < i->n_apps; k++) {
+                free(i->apps[k].name);
+                free(i->apps[k].image_name);
+        }
+        free(i->apps);
+        for (size_t k = 0; k < i->n_nets; k++) {
+                free(i->nets[k].name);
+                free(i->nets[k].ip);
+                free(i->nets[k].ifname);
+        }
+        free(i->nets);
+        free(i->unit);
+        free(i);
+        return NULL;
+}
+
+void pod_info_list_free(struct pod_info **l, size_t n) {
+        if (!l)
+                return;
+        for (size_t k = 0; k < n; k++)
+                (void)pod_info_free(l[k]);
+        free(l);
+}
+
+/* The apps of the pod manifest: name and image name.  The manifest is parsed and checked
+ * by the manifest module; one that does not pass shows no apps (manifest_missing). */
+static int load_apps(int fd, struct pod_info *i) {
+        _cleanup_(pod_pod_manifest_freep) struct pod_pod_manifest *m = NULL;
+        _cleanup_free_ char *text = NULL;
+        size_t size = 0;
+        int r;
+
+        r = read_whole(fd, "pod", POD_PODDIR_MANIFEST_MAX, &text, &size);
+        if (r < 0)
+                return r;
+        r = pod_pod_manifest_parse(text, size, &m, NULL);
+        if (r < 0)
+                return r;
+        if (m->n_apps == 0)
+                return 0;
+        i->apps = calloc(m->n_apps, sizeof(*i->apps));
+        if (!i->apps)
+                return -ENOMEM;
+        for (size_t k = 0; k < m->n_apps; k++) {
+                struct pod_info_app *app = &i->apps[i->n_apps];
+
+                /* move the strings over instead of copying them */
+                app->name = TAKE_PTR(m->apps[k].name);
+                app->image_name = TAKE_PTR(m->apps[k].image.name);
+                i->n_apps++;
+        }
+        return 0;
+}
+
+static int load_nets(int fd, struct pod_info *i) {
+        _cleanup_free_ char *text = NULL;
+        _cleanup_json_ struct json_object *root = NULL;
+        size_t size = 0, n;
+        int r;
+
+        r = read_whole(fd, "net-info.json", NET_INFO_MAX, &text, &size);
+        if (r == -ENOENT)
+                return 0;
+        if (r < 0)
+                return r;
+        r = pod_json_parse(text, size, NET_INFO_MAX, &root, NULL);
+        if (r < 0)
+                return r;
+        if (!json_object_is_type(root, json_type_array))
+                return -EBADMSG;
+        n = json_object_array_length(root);
+        if (n == 0)
+                return 0;
+        i->nets = calloc(n, sizeof(*i->nets));
+        if (!i->nets)
+                return -ENOMEM;
+        for (size_t k = 0; k < n; k++) {
+                struct json_object *o = json_object_array_get_idx(root, k);
+                struct pod_info_net *net = &i->nets[i->n_nets];
+                const char *name = json_get_string(o, "netName");
+
+                if (!name)
+                        continue;
+                r = strdup_or_null(name, &net->name);
+                if (r < 0)
+                        return r;
+                i->n_nets++;
+                r = strdup_or_null(json_get_string(o, "ip"), &net->ip);
+                if (r < 0)
+                        return r;
+                r = strdup_or_null(json_get_string(o, "ifName"), &net->ifname);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+static int load_unit(int fd, struct pod_info *i) {
+        char buf[257];
+        size_t len = 0;
+        int r;
+
+        r = read_small(fd, "unit", buf, sizeof(buf), &len);
+        if (r == -ENOENT || r == -EFBIG)
+                return 0;
+        if (r < 0)
+                return r;
+        while (len > 0 && (buf[len - 1] == '\n' || buf[len - 1] == ' '))
+                buf[--len] = 0;
+        if (len == 0)
+                return 0;
+        for (size_t k = 0; k < len; k++)
+                if ((unsigned char)buf[k] <= ' ' || buf[k] == 127)
+                        return 0; /* not a unit name: unknown */
+        i->unit = strdup(buf);
+        return i->unit ? 0 : -ENOMEM;
+}
+
+int pod_info_load_fd(int fd, const char *uuid, enum pod_phase phase, bool locked, unsigned flags,
+                     struct pod_info **ret) {
+        _cleanup_(pod_info_freep) struct pod_info *i = NULL;
+        int r;
+
+        i = calloc(1, sizeof(*i));
+        if (!i)
+                return -ENOMEM;
+        (void)snprintf(i->uuid, sizeof(i->uuid), "%s", uuid);
+        i->phase = phase;
+        i->state = pod_state_from_phase(phase, locked);
+
+        r = pod_poddir_get_created(fd, &i->created);
+        if (r < 0 && r != -ENOENT)
+                return r;
+
+        if (flags & POD_INFO_PID) {
+                /* A half-written pid (stage1 writing it) reads as unknown. */
+                r = pod_poddir_read_pid(fd, &i->pid, &i->started);
+                if (r < 0 && r != -ENOENT && r != -ENODATA && r != -EBADMSG)
+                        return r;
+        } else {
+                struct stat st;
+
+                if (fstatat(fd, "pid", &st, AT_SYMLINK_NOFOLLOW) >= 0)
+                        i->started = st.st_mtim;
+                else if (errno != ENOENT)
+                        return -errno;
+        }
+
+        r = load_unit(fd, i);
+        if (r < 0)
+                return r;
+
+        /* A missing or damaged manifest or network file hides that column, not the pod. */
+        r = load_apps(fd, i);
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0)
+                i->manifest_missing = true;
+
+        r = load_nets(fd, i);
+        if (r == -ENOMEM)
+                return r;
+
+        if ((flags & POD_INFO_EXIT_CODES) && !(phase == POD_PHASE_RUN && locked))
+                for (size_t k = 0; k < i->n_apps; k++) {
+                        r = pod_poddir_read_app_status(fd, i->apps[k].name, &i->apps[k].exit_code);
+                        if (r >= 0)
+                                i->apps[k].has_exit_code = true;
+                        else if (r != -ENOENT && r != -ENODATA && r != -EBADMSG && r != -EINVAL)
+                                return r;
+                }
+
+        *ret = TAKE_PTR(i);
+        return 0;
+}
+
+int pod_info_load(struct pod_poddir *p, unsigned flags, struct pod_info **ret) {
+        enum pod_state state;
+        int r;
+
+        r = pod_poddir_get_state(p, &state);
+        if (r < 0)
+                return r;
+        /* the lock is held iff the state says so (prepared is never reported as locked) */
+        return pod_info_load_fd(p->fd, p->uuid, p->phase,
+                                state == POD_STATE_PREPARING || state == POD_STATE_RUNNING ||
+                                        state == POD_STATE_DELETING,
+                                flags, ret);
+}
+
+static int list_phase(int pods_fd, enum pod_phase phase, unsigned flags, struct pod_info ***l,
+                      size_t *n, size_t *alloc) {
+        _cleanup_closedir_ DIR *d = NULL;
+        struct dirent *de;
+        int dfd, r;
+
+        dfd = openat(pods_fd, pod_phase_to_string(phase),
+                     O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+        if (dfd < 0)
+                return errno == ENOENT ? 0 : -errno;
+        d = fdopendir(dfd);
+        if (!d) {
+                r = -errno;
+                (void)close(dfd);
+                return r;
+        }
+
+        while ((de = readdir(d))) {
+                _cleanup_close_ int fd = -EBADF;
+                struct pod_info *i = NULL;
+                bool locked = false;
+
+                if (de->d_type != DT_DIR && de->d_type != DT_UNKNOWN)
+                        continue;
+                if (!pod_uuid_string_valid(de->d_name))
+                        continue;
+                fd = openat(dfd, de->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+                if (fd < 0) {
+                        if (errno == ENOENT || errno == ENOTDIR)
+                                continue; /* moved on or deleted since readdir */
+                        return -errno;
+                }
+                /* The lock decides nothing for embryo and prepared: spare the probe.  A
+                 * shared lock we get is kept until close: nobody deletes the pod while we
+                 * read it, and there is no unlock call to pay. */
+                if (phase != POD_PHASE_EMBRYO && phase != POD_PHASE_PREPARED &&
+                    flock(fd, LOCK_SH | LOCK_NB) < 0) {
+                        if (errno != EWOULDBLOCK)
+                                return -errno;
+                        locked = true;
+                }
+                r = pod_info_load_fd(fd, de->d_name, phase, locked, flags, &i);
+                if (r == -ENOENT)
+                        continue;
+                if (r < 0)
+                        return r;
+                if (*n >= *alloc) {
+                        size_t na = *alloc ? *alloc * 2 : 64;
+                        struct pod_info **t = realloc(*l, na * sizeof(*t));
+                        if (!t) {
+                                (void)pod_info_free(i);
+                                return -ENOMEM;
+                        }
+                        *l = t;
+                        *alloc = na;
+                }
+                (*l)[(*n)++] = i;
+        }
+        return 0;
+}
+
+static int cmp_uuid_phase(const void *a, const void *b) {
+        const struct pod_info *x = *(struct pod_info *const *)a, *y = *(struct pod_info *const *)b;
+        int c = strcmp(x->uuid, y->uuid);
+
+        if (c != 0)
+                return c;
+        return (int)x->phase - (int)y->phase;
+}
+
+static int cmp_created(const void *a, const void *b) {
+        const struct pod_info *x = *(struct pod_info *const *)a, *y = *(struct pod_info *const *)b;
+
+        if (x->created.tv_sec != y->created.tv_sec)
+                return x->created.tv_sec < y->created.tv_sec ? -1 : 1;
+        if (x->created.tv_nsec != y->created.tv_nsec)
+                return x->created.tv_nsec < y->created.tv_nsec ? -1 : 1;
+        return strcmp(x->uuid, y->uuid);
+}
+
+int pod_info_list(int pods_fd, unsigned flags, struct pod_info ***ret, size_t *ret_n) {
+        struct pod_info **l = NULL;
+        size_t n = 0, alloc = 0, m = 0;
+        int r;
+
+        for (int p = 0; p < _POD_PHASE_MAX; p++) {
+                r = list_phase(pods_fd, (enum pod_phase)p, flags, &l, &n, &alloc);
+                if (r < 0) {
+                        pod_info_list_free(l, n);
+                        return r;
+                }
+        }
+
+        /* Seen twice = moved forward while we read: keep the later phase. */
+        if (n > 1)
+                qsort(l, n, sizeof(*l), cmp_uuid_phase);
+        for (size_t k = 0; k < n; k++) {
+                if (k + 1 < n && streq(l[k]->uuid, l[k + 1]->uuid)) {
+                        (void)pod_info_free(l[k]);
+                        continue;
+                }
+                l[m++] = l[k];
+        }
+        if (m > 1)
+                qsort(l, m, sizeof(*l), cmp_created);
+
+        *ret = l;
+        *ret_n = m;
+        return 0;
+}
+
+static int64_t timespec_ns(struct timespec t) {
+        return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
+}
+
+static int add(struct json_object *o, const char *key, struct json_object *v) {
+        if (!v)
+                return -ENOMEM;
+        if (json_object_object_add(o, key, v) < 0) {
+                (void)json_object_put(v);
+                return -ENOMEM;
+        }
+        return 0;
+}
+
+static int append(struct json_object *a, struct json_object *v) {
+        if (!v)
+                return -ENOMEM;
+        if (json_object_array_add(a, v) < 0) {
+                (void)json_object_put(v);
+                return -ENOMEM;
+        }
+        return 0;
+}
+
+static int add_string_or_null(struct json_object *o, const char *key, const char *s) {
+        if (!s)
+                return json_object_object_add(o, key, NULL) < 0 ? -ENOMEM : 0;
+        return add(o, key, json_object_new_string(s));
+}
+
+static int info_to_object(const struct pod_info *i, struct json_object **ret) {
+        _cleanup_json_ struct json_object *o = json_object_new_object();
+        struct json_object *names, *apps, *nets;
+        bool exited = (i->phase == POD_PHASE_RUN && i->state == POD_STATE_EXITED) ||
+                      i->phase == POD_PHASE_EXITED_GARBAGE;
+        int r;
+
+        if (!o)
+                return -ENOMEM;
+        r = add(o, "name", json_object_new_string(i->uuid));
+        if (r >= 0)
+                r = add(o, "state", json_object_new_string(pod_state_to_string(i->state)));
+        if (r >= 0)
+                r = add(o, "phase", json_object_new_string(pod_phase_to_string(i->phase)));
+        if (r < 0)
+                return r;
+
+        r = add(o, "networks", nets = json_object_new_array());
+        for (size_t k = 0; r >= 0 && k < i->n_nets; k++) {
+                struct json_object *n = json_object_new_object();
+                r = append(nets, n);
+                if (r >= 0)
+                        r = add(n, "netName", json_object_new_string(i->nets[k].name));
+                if (r >= 0)
+                        r = add_string_or_null(n, "ip", i->nets[k].ip);
+                if (r >= 0 && i->nets[k].ifname)
+                        r = add(n, "ifName", json_object_new_string(i->nets[k].ifname));
+        }
+        if (r >= 0)
+                r = add(o, "app_names", names = json_object_new_array());
+        for (size_t k = 0; r >= 0 && k < i->n_apps; k++)
+                r = append(names, json_object_new_string(i->apps[k].name));
+        if (r >= 0)
+                r = add(o, "apps", apps = json_object_new_array());
+        for (size_t k = 0; r >= 0 && k < i->n_apps; k++) {
+                struct json_object *a = json_object_new_object();
+                r = append(apps, a);
+                if (r >= 0)
+                        r = add(a, "name", json_object_new_string(i->apps[k].name));
+                if (r >= 0)
+                        r = add_string_or_null(a, "image_name", i->apps[k].image_name);
+                if (r >= 0 && i->apps[k].has_exit_code)
+                        r = add(a, "exit_code", json_object_new_int(i->apps[k].exit_code));
+        }
+        if (r >= 0 && i->created.tv_sec != 0)
+                r = add(o, "created_at", json_object_new_int64(timespec_ns(i->created)));
+        if (r >= 0 && i->started.tv_sec != 0)
+                r = add(o, "started_at", json_object_new_int64(timespec_ns(i->started)));
+        if (r >= 0 && i->pid > 0)
+                r = add(o, "pid", json_object_new_int(i->pid));
+        if (r >= 0)
+                r = add_string_or_null(o, "unit", i->unit);
+        if (r >= 0)
+                r = add(o, "exited", json_object_new_boolean(exited));
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(o);
+        return 0;
+}
+
+static int to_text(struct json_object *o, bool pretty, char **ret) {
+        const char *s;
+        int fl = JSON_C_TO_STRING_NOSLASHESCAPE;
+
+        fl |= pretty ? JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED : JSON_C_TO_STRING_PLAIN;
+        s = json_object_to_json_string_ext(o, fl);
+        if (!s)
+                return -ENOMEM;
+        *ret = strdup(s);
+        return *ret ? 0 : -ENOMEM;
+}
+
+int pod_info_to_json(const struct pod_info *i, bool pretty, char **ret) {
+        _cleanup_json_ struct json_object *o = NULL;
+        int r;
+
+        r = info_to_object(i, &o);
+        if (r < 0)
+                return r;
+        return to_text(o, pretty, ret);
+}
+
+int pod_info_list_to_json(struct pod_info *const *l, size_t n, bool pretty, char **ret) {
+        _cleanup_json_ struct json_object *a = json_object_new_array();
+        int r;
+
+        if (!a)
+                return -ENOMEM;
+        for (size_t k = 0; k < n; k++) {
+                struct json_object *o = NULL;
+
+                r = info_to_object(l[k], &o);
+                if (r < 0)
+                        return r;
+                r = append(a, o);
+                if (r < 0)
+                        return r;
+        }
+        return to_text(a, pretty, ret);
+}
+
+int pod_info_manifest_text(int fd, bool pretty, char **ret, struct pod_error *reterr) {
+        _cleanup_free_ char *text = NULL;
+        _cleanup_json_ struct json_object *root = NULL;
+        size_t size = 0;
+        int r;
+
+        r = pod_poddir_read_manifest(fd, &text, &size);
+        if (r == -ENOENT)
+                return pod_error_set(reterr, r, "The pod has no manifest yet");
+        if (r < 0)
+                return pod_error_set(reterr, r, "Failed to read the pod manifest: %s",
+                                     strerror(-r));
+        r = pod_json_parse(text, size, POD_PODDIR_MANIFEST_MAX, &root, reterr);
+        if (r < 0)
+                return pod_error_prefix(reterr, r, "The pod manifest is not valid JSON");
+        if (!pretty) {
+                *ret = TAKE_PTR(text);
+                return 0;
+        }
+        r = to_text(root, true, ret);
+        if (r < 0)
+                return pod_error_set(reterr, r, "Out of memory");
+        return 0;
+}

@@ -1,0 +1,77 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* What `pod list` and `pod status` show about a pod, gathered from its directory with a
+ * handful of openat/fstatat calls and one lock probe per pod (no exec, no per-pod
+ * process), and its JSON form.
+ *
+ * Networks come from "net-info.json" in the pod directory, written by stage1's network
+ * setup in rkt's format: a JSON array of objects with at least "netName" and "ip"
+ * (optionally "ifName", "mask", "hostIP"); absent = no networks known.
+ *
+ * Owns: struct pod_info, reading it, enumerating all pods, JSON output.  Does not own:
+ * the state machine (poddir.h), parsing pod manifests (manifest.h; a pod whose manifest is
+ * missing or does not parse is still listed, without apps). */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+#include <time.h>
+
+#include "macro.h"
+#include "poddir.h"
+
+struct pod_info_app {
+        char *name;
+        char *image_name; /* NULL if the manifest has none */
+        int exit_code;
+        bool has_exit_code; /* status/<app> was there (POD_INFO_EXIT_CODES) */
+};
+
+struct pod_info_net {
+        char *name;
+        char *ip;     /* may be NULL */
+        char *ifname; /* may be NULL */
+};
+
+struct pod_info {
+        char uuid[POD_UUID_STRING_MAX];
+        enum pod_phase phase;
+        enum pod_state state;
+        struct timespec created, started; /* tv_sec == 0: unknown */
+        pid_t pid;                        /* 0: unknown */
+        char *unit;                       /* NULL: unknown */
+        struct pod_info_app *apps;
+        size_t n_apps;
+        bool manifest_missing; /* no readable "pod" file (preparing, or damaged) */
+        struct pod_info_net *nets;
+        size_t n_nets;
+};
+
+enum {
+        POD_INFO_EXIT_CODES = 1 << 0, /* read status/<app> of pods that are not running */
+        POD_INFO_PID = 1 << 1,        /* read the pid value (its mtime, "started", always) */
+};
+
+struct pod_info *pod_info_free(struct pod_info *i);
+DEFINE_TRIVIAL_CLEANUP_FUNC(struct pod_info *, pod_info_free)
+
+/* From an open pod directory; locked says whether its lock is held (by anyone). */
+int pod_info_load_fd(int fd, const char *uuid, enum pod_phase phase, bool locked, unsigned flags,
+                     struct pod_info **ret);
+/* From a pod handle (probes the lock unless we hold it). */
+int pod_info_load(struct pod_poddir *p, unsigned flags, struct pod_info **ret);
+
+/* Every pod in every phase, sorted by creation time then UUID.  A pod moving between
+ * phases while we read is shown once, in its later phase; one deleted meanwhile is
+ * skipped.  The lock probe of each pod is a LOCK_SH|LOCK_NB kept while its files are read
+ * (so it cannot be deleted under us), about a dozen system calls per pod in all. */
+int pod_info_list(int pods_fd, unsigned flags, struct pod_info ***ret, size_t *ret_n);
+void pod_info_list_free(struct pod_info **l, size_t n);
+
+/* JSON: one pod, or an array of pods.  *ret is malloc'ed text. */
+int pod_info_to_json(const struct pod_info *i, bool pretty, char **ret);
+int pod_info_list_to_json(struct pod_info *const *l, size_t n, bool pretty, char **ret);
+
+/* The pod manifest text, re-indented when pretty (and checked to be JSON either way). */
+int pod_info_manifest_text(int fd, bool pretty, char **ret, struct pod_error *reterr);

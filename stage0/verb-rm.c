@@ -1,0 +1,71 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+
+#include "log.h"
+#include "podgc.h"
+#include "podref.h"
+#include "verbs.h"
+
+static const char *arg_uuid_file;
+
+static int parse_argv(int argc, char *argv[]) {
+        enum { ARG_UUID_FILE = 0x100 };
+        static const struct option options[] = {
+                { "uuid-file", required_argument, NULL, ARG_UUID_FILE },
+                {},
+        };
+        int c;
+
+        arg_uuid_file = NULL;
+        while ((c = getopt_long(argc, argv, "", options, NULL)) >= 0)
+                switch (c) {
+                case ARG_UUID_FILE:
+                        arg_uuid_file = optarg;
+                        break;
+                default:
+                        return pod_usage_error("rm", "Invalid option");
+                }
+        return podref_check_positional("rm", argc - optind, arg_uuid_file ? 0 : 1, -1);
+}
+
+static int remove_one(int pods_fd, const char *arg, const char *uuid_file) {
+        _cleanup_(pod_poddir_freep) struct pod_poddir *p = NULL;
+        struct pod_error e = {};
+        int r;
+
+        r = podref_open_pod(pods_fd, arg, uuid_file, &p);
+        if (r < 0)
+                return r;
+        r = pod_gc_remove(p, &e);
+        if (r < 0)
+                return log_pod_error(r, &e);
+        printf("%s\n", p->uuid);
+        return 0;
+}
+
+int verb_rm(int argc, char *argv[]) {
+        _cleanup_close_ int pods_fd = -EBADF;
+        int r, ret = 0;
+
+        r = parse_argv(argc, argv);
+        if (r < 0)
+                return r;
+        r = podref_open_pods(&pods_fd);
+        if (r < 0)
+                return r;
+
+        /* Every argument gets its try; one failure fails the command. */
+        if (arg_uuid_file) {
+                r = remove_one(pods_fd, NULL, arg_uuid_file);
+                if (r < 0)
+                        ret = r;
+        }
+        for (int k = optind; k < argc; k++) {
+                r = remove_one(pods_fd, argv[k], NULL);
+                if (r < 0)
+                        ret = r;
+        }
+        return ret;
+}

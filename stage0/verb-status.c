@@ -1,0 +1,171 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "duration.h"
+#include "log.h"
+#include "podinfo.h"
+#include "podref.h"
+#include "verbs.h"
+
+static const char *arg_uuid_file;
+static bool arg_wait, arg_wait_ready, arg_json, arg_json_pretty;
+static uint64_t arg_wait_usec, arg_wait_ready_usec;
+
+static int parse_duration_arg(const char *opt, const char *s, uint64_t *ret) {
+        if (!s) {
+                *ret = POD_USEC_INFINITY;
+                return 0;
+        }
+        if (pod_duration_parse(s, ret) < 0)
+                return pod_usage_error("status", "Invalid duration '%s' for %s", s, opt);
+        return 0;
+}
+
+static int parse_argv(int argc, char *argv[]) {
+        enum { ARG_WAIT = 0x100, ARG_WAIT_READY, ARG_FORMAT, ARG_UUID_FILE };
+        static const struct option options[] = {
+                { "wait", optional_argument, NULL, ARG_WAIT },
+                { "wait-ready", optional_argument, NULL, ARG_WAIT_READY },
+                { "format", required_argument, NULL, ARG_FORMAT },
+                { "uuid-file", required_argument, NULL, ARG_UUID_FILE },
+                {},
+        };
+        int c, r;
+
+        arg_uuid_file = NULL;
+        arg_wait = arg_wait_ready = arg_json = arg_json_pretty = false;
+        while ((c = getopt_long(argc, argv, "", options, NULL)) >= 0)
+                switch (c) {
+                case ARG_WAIT:
+                        arg_wait = true;
+                        r = parse_duration_arg("--wait", optarg, &arg_wait_usec);
+                        if (r < 0)
+                                return r;
+                        break;
+                case ARG_WAIT_READY:
+                        arg_wait_ready = true;
+                        r = parse_duration_arg("--wait-ready", optarg, &arg_wait_ready_usec);
+                        if (r < 0)
+                                return r;
+                        break;
+                case ARG_FORMAT:
+                        if (streq(optarg, "json"))
+                                arg_json = true;
+                        else if (streq(optarg, "json-pretty"))
+                                arg_json = arg_json_pretty = true;
+                        else if (!streq(optarg, "text"))
+                                return pod_usage_error("status", "Unknown output format '%s'",
+                                                       optarg);
+                        break;
+                case ARG_UUID_FILE:
+                        arg_uuid_file = optarg;
+                        break;
+                default:
+                        return pod_usage_error("status", "Invalid option");
+                }
+        if (arg_wait && arg_wait_ready)
+                return pod_usage_error("status", "--wait and --wait-ready exclude each other");
+        if (arg_uuid_file)
+                return podref_check_positional("status", argc - optind, 0, 0);
+        return podref_check_positional("status", argc - optind, 1, 1);
+}
+
+static void print_text(const struct pod_info *i) {
+        char buf[96];
+
+        printf("state=%s\n", pod_state_to_string(i->state));
+        podref_format_time(&i->created, buf, sizeof(buf));
+        printf("created=%s\n", buf);
+        podref_format_time(&i->started, buf, sizeof(buf));
+        printf("started=%s\n", buf);
+        if (i->pid > 0)
+                printf("pid=%d\n", (int)i->pid);
+        if (i->unit)
+                printf("unit=%s\n", i->unit);
+        printf("exited=%s\n", (i->phase == POD_PHASE_RUN && i->state == POD_STATE_EXITED) ||
+                                              i->phase == POD_PHASE_EXITED_GARBAGE
+                                      ? "true"
+                                      : "false");
+        for (size_t k = 0; k < i->n_apps; k++)
+                if (i->apps[k].has_exit_code)
+                        printf("app-%s=%d\n", i->apps[k].name, i->apps[k].exit_code);
+        printf("networks=");
+        for (size_t k = 0; k < i->n_nets; k++) {
+                const struct pod_info_net *n = &i->nets[k];
+
+                printf("%s%s", k ? "," : "", n->name);
+                if (n->ip)
+                        printf(":%s=%s", strchr(n->ip, ':') ? "ip6" : "ip4", n->ip);
+        }
+        printf("\n");
+}
+
+int verb_status(int argc, char *argv[]) {
+        _cleanup_(pod_poddir_freep) struct pod_poddir *p = NULL;
+        _cleanup_(pod_info_freep) struct pod_info *i = NULL;
+        _cleanup_close_ int pods_fd = -EBADF;
+        int r;
+
+        r = parse_argv(argc, argv);
+        if (r < 0)
+                return r;
+        r = podref_open_pods(&pods_fd);
+        if (r < 0)
+                return r;
+        r = podref_open_pod(pods_fd, arg_uuid_file ? NULL : argv[optind], arg_uuid_file, &p);
+        if (r < 0)
+                return r;
+
+        if (arg_wait) {
+                r = pod_poddir_wait_exited(p, arg_wait_usec);
+                if (r == -ETIMEDOUT)
+                        return log_error_errno(r, "Timed out waiting for pod '%s' to exit",
+                                               p->uuid);
+                if (r == -ECANCELED)
+                        return log_error_errno(r,
+                                               "Pod '%s' will never run: its prepare was "
+                                               "aborted or it was removed",
+                                               p->uuid);
+                if (r == -ENOENT)
+                        return log_error_errno(r, "Pod '%s' was removed while waiting", p->uuid);
+                if (r < 0)
+                        return log_error_errno(r, "Failed to wait for pod '%s': %m", p->uuid);
+        } else if (arg_wait_ready) {
+                r = pod_poddir_wait_ready(p, arg_wait_ready_usec);
+                if (r == -ETIMEDOUT)
+                        return log_error_errno(r, "Timed out waiting for pod '%s' to be ready",
+                                               p->uuid);
+                if (r == -ESRCH)
+                        return log_error_errno(r,
+                                               "Pod '%s' is not running and will not become "
+                                               "ready",
+                                               p->uuid);
+                if (r < 0)
+                        return log_error_errno(r, "Failed to wait for pod '%s': %m", p->uuid);
+        }
+
+        r = pod_poddir_refresh(p);
+        if (r < 0)
+                return log_error_errno(r, "Pod '%s' disappeared (removed by another process)",
+                                       p->uuid);
+        r = pod_info_load(p, POD_INFO_EXIT_CODES | POD_INFO_PID, &i);
+        if (r < 0)
+                return log_error_errno(r, "Failed to read the status of pod '%s': %m", p->uuid);
+
+        if (arg_json) {
+                _cleanup_free_ char *json = NULL;
+
+                r = pod_info_to_json(i, arg_json_pretty, &json);
+                if (r < 0)
+                        return log_error_errno(r, "Failed to format the status of pod '%s': %m",
+                                               p->uuid);
+                puts(json);
+                return 0;
+        }
+        print_text(i);
+        return 0;
+}
