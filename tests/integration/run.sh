@@ -123,7 +123,7 @@ run_pod "${P[@]}" status "$UUID"
 assert_match "pod status: exited" "$OUT" "^state=exited$"
 assert_match "pod status: app-busybox=3" "$OUT" "^app-busybox=3$"
 run_pod "${P[@]}" list --full --no-legend
-assert_match "pod list shows it exited" "$OUT" "^$UUID[[:space:]]+busybox[[:space:]].*exited"
+assert_match "pod list shows it exited" "$OUT" "^${UUID}[[:space:]]+busybox[[:space:]].*exited"
 pod_sh --hostname=myhost 'hostname'
 assert_match "--hostname" "$OUT" "^myhost$"
 run_pod "${P[@]}" run "$B" --name=Bad_Name
@@ -199,9 +199,11 @@ run_pod "${P[@]}" run "$B" --seccomp=mode=remove,errno=ENOTSUP,mkdir,mkdirat \
 assert_match "--seccomp remove: mkdir fails with ENOTSUP" "$ERR" "not supported"
 run_pod "${P[@]}" run "$B" --seccomp=mode=remove,errno=EBOGUS,mkdir
 assert_status "an unknown errno is refused" 254
-run_pod "${P[@]}" run "$B" --memory=64M
-assert_status "--memory without systemd: 254" 254
-assert_match "and says why" "$ERR" "systemd"
+if [ ! -d /run/systemd/system ]; then
+        run_pod "${P[@]}" run "$B" --memory=64M
+        assert_status "--memory without systemd: 254" 254
+        assert_match "and says why" "$ERR" "systemd"
+fi
 run_pod "${P[@]}" run "$B" --memory=lots
 assert_status "an invalid quantity is refused" 254
 assert_match "naming the flag" "$ERR" "--memory"
@@ -251,9 +253,8 @@ assert_match "message names the ABI" "$ERR" "ABI 1"
 # ---- gc ----------------------------------------------------------------------------------
 run_pod "${P[@]}" gc --grace-period=0s --expire-prepared=0s
 assert_status "pod gc" 0
-tap_check "gc removed every pod" \
-        "$([ -z "$(ls -A "$D/pods/run" "$D/pods/prepared" "$D/pods/prepare" "$D/pods/exited-garbage" "$D/pods/garbage" 2>/dev/null | grep -v ':$' | grep .)" ]; echo $?)" \
-        "$(ls -R "$D/pods" | head -20)"
+LEFT=$(find "$D/pods" -mindepth 2 -maxdepth 2)
+tap_check "gc removed every pod" "$([ -z "$LEFT" ]; echo $?)" "$LEFT"
 run_pod "${P[@]}" run "$B"
 assert_status "the image still runs after gc" 0
 MOUNTS_AFTER=$(awk '{ print $5 }' /proc/self/mountinfo | sort)
