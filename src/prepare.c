@@ -1160,15 +1160,18 @@ int pod_stage1_check(const char *path, struct pod_error *reterr) {
         }
         buf[n] = 0;
         safe_close(pfd[0]);
+        for (char *c = buf; *c; c++)
+                if (*c == '\n' && c[1])
+                        *c = ' ';
         while (waitpid(pid, &ws, 0) < 0)
                 if (errno != EINTR)
                         return -errno;
-        (void)snprintf(want, sizeof(want), "\nABI %d\n", POD_STAGE1_ABI);
+        (void)snprintf(want, sizeof(want), " ABI %d\n", POD_STAGE1_ABI);
         if (!WIFEXITED(ws) || WEXITSTATUS(ws) != 0 || !strstr(buf, want))
                 return pod_error_set(reterr, -EPROTO,
                                      "Stage1 '%s' does not speak ABI %d (its --version said "
                                      "'%.*s')",
-                                     path, POD_STAGE1_ABI, (int)strcspn(buf, "\n") + 20, buf);
+                                     path, POD_STAGE1_ABI, (int)strcspn(buf, "\n"), buf);
         return 0;
 }
 
