@@ -758,8 +758,6 @@ static int import_commit(struct pod_store *s, struct tmp_dir *t, const char *id,
                                              id, strerror(-r));
                 if (renameat(t->fd, "tree", s->tree_fd, id) < 0)
                         return pod_error_set(reterr, -errno, "Failed to store tree '%s': %m", id);
-                (void)fsync_directory_of(s->tree_fd, id);
-                (void)fsync_directory_of(s->blob_fd, bname);
 
                 r = sql_prepare(s,
                                 "INSERT OR REPLACE INTO images (id, name, labels, manifest, size, "
@@ -829,8 +827,6 @@ int pod_store_import_fd(struct pod_store *s, int fd, const struct pod_store_impo
         r = pod_unpack(fd, tree, &uo, &res, reterr);
         if (r < 0)
                 return r;
-        if (fsync(blob) < 0)
-                return pod_error_set(reterr, -errno, "Failed to sync the blob: %m");
 
         r = pod_image_manifest_parse(res.manifest, res.manifest_size, &m, reterr);
         if (r < 0)
@@ -1358,70 +1354,6 @@ int pod_store_gc(struct pod_store *s, uint64_t grace_usec,
         }
 
         return clean_tmp(s, removed, userdata);
-}
-
-/* ---- JSON ---- */
-
-static void format_time(uint64_t usec, char *buf, size_t size) {
-        time_t t = (time_t)(usec / 1000000u);
-        struct tm tm;
-
-        if (!gmtime_r(&t, &tm) || strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
-                (void)snprintf(buf, size, "%" PRIu64, usec / 1000000u);
-}
-
-int pod_store_images_to_json(struct pod_store_image *const *l, size_t n, bool pretty, char **ret) {
-        _cleanup_(json_object_putp) json_object *a = json_object_new_array();
-        const char *t;
-
-        if (!a)
-                return -ENOMEM;
-        for (size_t i = 0; i < n; i++) {
-                json_object *o = json_object_new_object(), *labels = json_object_new_object();
-                char it[64], lu[64];
-
-                if (!o || !labels || json_object_array_add(a, o) < 0) {
-                        json_object_put(o);
-                        json_object_put(labels);
-                        return -ENOMEM;
-                }
-                for (size_t k = 0; k < l[i]->n_labels; k++)
-                        (void)json_object_object_add(labels, l[i]->labels[k].name,
-                                                     json_object_new_string(l[i]->labels[k].value));
-                format_time(l[i]->import_time, it, sizeof(it));
-                format_time(l[i]->last_used, lu, sizeof(lu));
-                (void)json_object_object_add(o, "id", json_object_new_string(l[i]->id));
-                (void)json_object_object_add(o, "name", json_object_new_string(l[i]->name));
-                (void)json_object_object_add(o, "labels", labels);
-                (void)json_object_object_add(o, "size", json_object_new_int64((int64_t)l[i]->size));
-                (void)json_object_object_add(o, "blobSize",
-                                             json_object_new_int64((int64_t)l[i]->blob_size));
-                (void)json_object_object_add(o, "importTime", json_object_new_string(it));
-                (void)json_object_object_add(o, "lastUsed", json_object_new_string(lu));
-                (void)json_object_object_add(o, "latest", json_object_new_boolean(l[i]->latest));
-        }
-        t = json_object_to_json_string_ext(
-                a, (pretty ? JSON_C_TO_STRING_PRETTY : JSON_C_TO_STRING_PLAIN) |
-                           JSON_C_TO_STRING_NOSLASHESCAPE);
-        *ret = t ? strdup(t) : NULL;
-        return *ret ? 0 : -ENOMEM;
-}
-
-int pod_store_manifest_pretty(const char *text, size_t size, char **ret) {
-        _cleanup_(json_object_putp) json_object *o = NULL;
-        json_tokener *tok = json_tokener_new();
-        const char *t;
-
-        if (!tok)
-                return -ENOMEM;
-        o = json_tokener_parse_ex(tok, text, (int)size);
-        json_tokener_free(tok);
-        if (!o)
-                return -EBADMSG;
-        t = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
-                                                      JSON_C_TO_STRING_NOSLASHESCAPE);
-        *ret = t ? strdup(t) : NULL;
-        return *ret ? 0 : -ENOMEM;
 }
 
 /* ---- remotes ---- */

@@ -353,8 +353,53 @@ static void start(const struct stage1_config *c, struct app_run *run, size_t i,
         run[i].pid = pid;
 }
 
+/* Once every app's main process runs and none has a post-stop handler left to start, the
+ * init only reaps, forwards signals and records statuses: pod-stage1-supervise --init does
+ * that without keeping this binary's libraries mapped for the pod's life.  Returns only if
+ * the exec failed (the caller then carries on itself). */
+static int hand_over(const struct stage1_config *c, const struct app_run *run, int first_failure) {
+        _cleanup_strv_free_ char **argv = NULL;
+        _cleanup_free_ char *path = NULL;
+        size_t n = 0;
+        int r;
+
+        for (size_t i = 0; i < c->n_apps; i++)
+                if (run[i].phase == PHASE_PRE_START ||
+                    (run[i].phase == PHASE_MAIN && c->apps[i].app->post_stop) ||
+                    run[i].phase == PHASE_POST_STOP)
+                        return 0;
+        r = stage1_supervisor_path(&path);
+        if (r < 0)
+                return r;
+        argv = calloc(c->n_apps + 5, sizeof(char *));
+        if (!argv)
+                return -ENOMEM;
+        if (!(argv[n++] = strdup("pod-stage1-supervise")) || !(argv[n++] = strdup("--init")) ||
+            asprintf(&argv[n++], "%d", c->pod_dir_fd) < 0 ||
+            asprintf(&argv[n++], "%d", first_failure) < 0)
+                return -ENOMEM;
+        for (size_t i = 0; i < c->n_apps; i++)
+                if (run[i].phase == PHASE_MAIN &&
+                    asprintf(&argv[n++], "%s=%d", c->apps[i].name, (int)run[i].pid) < 0)
+                        return -ENOMEM;
+
+        /* The pod dir fd (for status files) and the lock cross the exec; the app mount
+         * namespace fds do not: the apps' processes hold their namespaces themselves. */
+        r = fd_cloexec(c->pod_dir_fd, false);
+        if (r >= 0)
+                r = fd_cloexec(c->lock_fd, false);
+        if (r < 0)
+                return r;
+        execv(path, argv);
+        r = -errno;
+        (void)fd_cloexec(c->pod_dir_fd, true);
+        (void)fd_cloexec(c->lock_fd, true);
+        return r;
+}
+
 static int supervise(const struct stage1_config *c, int sfd) {
         _cleanup_free_ struct app_run *run = NULL;
+        bool handover_failed = false;
         int first_failure = 0;
 
         run = calloc(c->n_apps, sizeof(*run));
@@ -372,6 +417,13 @@ static int supervise(const struct stage1_config *c, int sfd) {
                         running = running || run[i].phase != PHASE_DONE;
                 if (!running)
                         break;
+                if (!handover_failed) {
+                        int r = hand_over(c, run, first_failure);
+                        if (r < 0)
+                                log_debug_errno(r, "Failed to execute pod-stage1-supervise, "
+                                                   "supervising in place: %m");
+                        handover_failed = r < 0;
+                }
 
                 k = read(sfd, &si, sizeof(si));
                 if (k < 0 && errno == EINTR)

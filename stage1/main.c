@@ -90,7 +90,10 @@ static int parse_argv(struct stage1_config *c, int argc, char *argv[]) {
                                         -EINVAL, "Unsupported --net='%s' (host or none)", optarg);
                         break;
                 case ARG_HOSTNAME:
-                        if (strlen(optarg) == 0 || strlen(optarg) > 64)
+                        /* It also goes into /etc/hosts: letters, digits, '-' and '.' only. */
+                        if (strlen(optarg) == 0 || strlen(optarg) > 64 ||
+                            optarg[strspn(optarg, "abcdefghijklmnopqrstuvwxyz"
+                                                  "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-.")] != 0)
                                 return log_error_errno(-EINVAL, "Invalid --hostname='%s'", optarg);
                         free(c->hostname);
                         c->hostname = strdup(optarg);
@@ -193,26 +196,19 @@ static int wait_for_init(pid_t init, int sfd) {
 /* Becomes pod-stage1-supervise (same PID, same lock fd, same blocked signals): the setup
  * code and its libraries are not needed while the pod runs.  Returns only on failure. */
 static int exec_supervisor(const struct stage1_config *c, pid_t init) {
-        char self[4096], pid[32];
+        _cleanup_free_ char *path = NULL;
+        char pid[32];
         char *argv[] = { (char *)"pod-stage1-supervise", pid, NULL };
-        ssize_t n;
-        char *slash;
         int r;
 
-        n = readlink("/proc/self/exe", self, sizeof(self) - sizeof("/pod-stage1-supervise"));
-        if (n < 0)
-                return -errno;
-        self[n] = 0;
-        slash = strrchr(self, '/');
-        if (!slash)
-                return -EINVAL;
-        strcpy(slash, "/pod-stage1-supervise");
+        r = stage1_supervisor_path(&path);
+        if (r < 0)
+                return r;
         (void)snprintf(pid, sizeof(pid), "%d", (int)init);
-
         r = fd_cloexec(c->lock_fd, false);
         if (r < 0)
                 return r;
-        execv(self, argv);
+        execv(path, argv);
         r = -errno;
         (void)fd_cloexec(c->lock_fd, true);
         return r;

@@ -104,6 +104,8 @@ void stage1_config_done(struct stage1_config *c);
 int stage1_config_prepare_pod_dir(struct stage1_config *c, struct pod_error *reterr);
 /* Writes dir_fd/name atomically (temp file + rename), without fsync. */
 int stage1_write_file(int dir_fd, const char *name, const char *text);
+/* pod-stage1-supervise, next to our own binary (supervise.c). */
+int stage1_supervisor_path(char **ret);
 
 /* ns.c: runs in the pod init (PID 1 of the new PID namespace). */
 /* Forks the pod init into a new PID namespace: returns 0 in the child, > 0 (its PID as seen

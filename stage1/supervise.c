@@ -1,15 +1,25 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* pod-stage1-supervise: what the host-side pod-stage1 process becomes once the pod runs
- * (main.c exec()s it in place, same PID): it forwards SIGTERM, SIGINT and SIGHUP to the pod
- * init and exits with the init's status.  A separate, static, library-free program so that
- * a running pod's supervisor stays under 1 MiB resident (perf-targets.md); the setup code
- * and its libraries (libsystemd, libseccomp, json-c) do not stay mapped for the pod's life.
- * The pod lock fd crosses the exec (FD_CLOEXEC cleared by main.c) and is held until exit.
+/* pod-stage1-supervise: what pod-stage1's long-lived processes become once the pod runs
+ * (exec()ed in place, same PID).  A separate, static, library-free program so that a running
+ * pod costs under 1 MiB resident per process (perf-targets.md): the setup code and its
+ * libraries (libsystemd, libseccomp, json-c) do not stay mapped for the pod's life.
+ *
  *   pod-stage1-supervise INIT-PID
- * The caller blocks the signals before forking the init; they stay blocked (and pending)
- * across execve(), so none is lost in between. */
+ *      The host-side process (main.c): forwards SIGTERM, SIGINT and SIGHUP to the pod init
+ *      and exits with the init's status.
+ *   pod-stage1-supervise --init DIR-FD STATUS APP=PID...
+ *      The pod init (init.c), once every app's main process runs and nothing is left to
+ *      start (no post-stop handler): reaps every process of the pod, forwards the signals
+ *      to the apps, writes status/<APP> under DIR-FD (the pod dir) when an app exits, and
+ *      exits when all have, with STATUS if non-zero, else the first non-zero app status.
+ *
+ * The pod lock fd crosses the exec (FD_CLOEXEC cleared by the caller) and is held until
+ * exit.  The caller blocks the signals; they stay blocked (and pending) across execve(), so
+ * no signal and no child exit is lost in between. */
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,19 +29,28 @@
 
 #define EXIT_POD_FAILURE 254
 
-int main(int argc, char *argv[]) {
-        struct signalfd_siginfo si;
-        sigset_t mask;
+static long parse_num(const char *s) {
         char *end;
-        long init;
-        int sfd;
+        long v;
 
-        if (argc != 2)
-                return EXIT_POD_FAILURE;
         errno = 0;
-        init = strtol(argv[1], &end, 10);
-        if (errno != 0 || *end != 0 || init <= 0)
-                return EXIT_POD_FAILURE;
+        v = strtol(s, &end, 10);
+        if (errno != 0 || *end != 0 || end == s || v < 0)
+                return -1;
+        return v;
+}
+
+static int status_of(int ws) {
+        if (WIFEXITED(ws))
+                return WEXITSTATUS(ws);
+        if (WIFSIGNALED(ws))
+                return 128 + WTERMSIG(ws);
+        return -1; /* stopped or continued: not an exit */
+}
+
+static int make_signalfd(void) {
+        sigset_t mask;
+        int sfd;
 
         (void)sigemptyset(&mask);
         (void)sigaddset(&mask, SIGCHLD);
@@ -39,12 +58,109 @@ int main(int argc, char *argv[]) {
         (void)sigaddset(&mask, SIGINT);
         (void)sigaddset(&mask, SIGHUP);
         if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0)
-                return EXIT_POD_FAILURE;
+                return -1;
         sfd = signalfd(-1, &mask, SFD_CLOEXEC);
-        if (sfd < 0) {
+        if (sfd < 0)
                 fprintf(stderr, "pod-stage1: Failed to create a signalfd: %s\n", strerror(errno));
+        return sfd;
+}
+
+/* Same format and atomicity as stage1_write_file() in config.c. */
+static void write_status(int dir_fd, const char *app, int status) {
+        char path[256], tmp[300], buf[16];
+        int fd, n;
+
+        (void)snprintf(path, sizeof(path), "status/%s", app);
+        (void)snprintf(tmp, sizeof(tmp), "%s.tmp-%d", path, (int)getpid());
+        n = snprintf(buf, sizeof(buf), "%d", status);
+        fd = openat(dir_fd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
+        if (fd < 0 || write(fd, buf, (size_t)n) != n || renameat(dir_fd, tmp, dir_fd, path) < 0)
+                fprintf(stderr,
+                        "pod-stage1(init): Failed to record the status of app '%s', "
+                        "ignoring: %s\n",
+                        app, strerror(errno));
+        if (fd >= 0)
+                (void)close(fd);
+}
+
+static int run_init(int argc, char *argv[]) {
+        struct app {
+                const char *name;
+                pid_t pid; /* 0 once exited */
+        } apps[256];
+        int n = 0, sfd, dir_fd, first;
+        long v;
+
+        if (argc < 4 || argc - 4 > (int)(sizeof(apps) / sizeof(apps[0])))
                 return EXIT_POD_FAILURE;
+        dir_fd = (int)parse_num(argv[2]);
+        first = (int)parse_num(argv[3]);
+        if (dir_fd < 0 || first < 0)
+                return EXIT_POD_FAILURE;
+        for (int i = 4; i < argc; i++) {
+                char *eq = strrchr(argv[i], '=');
+
+                if (!eq || (v = parse_num(eq + 1)) <= 0)
+                        return EXIT_POD_FAILURE;
+                *eq = 0;
+                apps[n].name = argv[i];
+                apps[n++].pid = (pid_t)v;
         }
+        sfd = make_signalfd();
+        if (sfd < 0)
+                return EXIT_POD_FAILURE;
+
+        for (;;) {
+                struct signalfd_siginfo si;
+                bool running = false;
+                int ws;
+                pid_t p;
+
+                /* Reap first: exits may have happened before the exec. */
+                while ((p = waitpid(-1, &ws, WNOHANG)) > 0) {
+                        int st = status_of(ws);
+
+                        for (int i = 0; i < n && st >= 0; i++)
+                                if (apps[i].pid == p) {
+                                        apps[i].pid = 0;
+                                        write_status(dir_fd, apps[i].name, st);
+                                        if (st != 0 && first == 0)
+                                                first = st;
+                                }
+                        /* Anything else is an orphan re-parented to us: reaped, forgotten. */
+                }
+                for (int i = 0; i < n; i++)
+                        running = running || apps[i].pid > 0;
+                if (!running)
+                        return first;
+
+                if (read(sfd, &si, sizeof(si)) != (ssize_t)sizeof(si)) {
+                        if (errno == EINTR)
+                                continue;
+                        return EXIT_POD_FAILURE;
+                }
+                if (si.ssi_signo != SIGCHLD)
+                        for (int i = 0; i < n; i++)
+                                if (apps[i].pid > 0)
+                                        (void)kill(apps[i].pid, (int)si.ssi_signo);
+        }
+}
+
+int main(int argc, char *argv[]) {
+        struct signalfd_siginfo si;
+        long init;
+        int sfd;
+
+        if (argc >= 2 && strcmp(argv[1], "--init") == 0)
+                return run_init(argc, argv);
+        if (argc != 2)
+                return EXIT_POD_FAILURE;
+        init = parse_num(argv[1]);
+        if (init <= 0)
+                return EXIT_POD_FAILURE;
+        sfd = make_signalfd();
+        if (sfd < 0)
+                return EXIT_POD_FAILURE;
 
         for (;;) {
                 int ws;
@@ -53,10 +169,8 @@ int main(int argc, char *argv[]) {
                 /* The init may have exited before we got here: look first, then wait. */
                 p = waitpid((pid_t)init, &ws, WNOHANG);
                 if (p == (pid_t)init) {
-                        if (WIFEXITED(ws))
-                                return WEXITSTATUS(ws);
-                        if (WIFSIGNALED(ws))
-                                return 128 + WTERMSIG(ws);
+                        if (status_of(ws) >= 0)
+                                return status_of(ws);
                         continue;
                 }
                 if (p < 0 && errno != EINTR) {

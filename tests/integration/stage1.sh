@@ -50,7 +50,7 @@ new_pod a
 write_pod "$(sh_app a 'cat /proc/1/comm; ls /proc | grep -c \"^[0-9][0-9]*$\"; hostname; ls /sys/class/net; ls -A /dev | tr \"\\n\" \" \"; echo; readlink /dev/ptmx; echo x > /dev/null && echo nullok; cat /proc/self/status')"
 run_stage1 --hostname=probe-host
 assert_status "probe pod runs" 0
-assert_match "PID 1 is the pod init" "$OUT" "^pod-stage1$"
+assert_match "PID 1 is the pod init" "$OUT" "^pod-stage1"
 pids=$(sed -n 2p <<<"$OUT")
 # init, sh, ls and grep
 tap_check "/proc shows only the pod's processes ($pids)" "$([ "$pids" -le 4 ]; echo $?)" "$OUT"
@@ -69,6 +69,8 @@ new_pod a
 write_pod "$(sh_app a 'hostname')"
 run_stage1
 assert_match "default hostname is pod-UUID" "$OUT" "^pod-$UUID$"
+run_stage1 "--hostname=a b"
+assert_status "an invalid --hostname is refused" 254
 
 new_pod a
 write_pod "$(sh_app a 'echo 1 > /proc/sys/kernel/domainname || echo procsys-ro; touch /sys/x || echo sys-ro; cat /proc/keys | wc -c; echo x > /proc/sysrq-trigger 2>/dev/null || echo sysrq-ro')"
@@ -274,6 +276,16 @@ write_pod "$(app_json a '["/bin/pod-probe","wait-term","/vol/term","42"]' '' ',"
 ) >"$TAP_TMP/stdout" 2>"$TAP_TMP/stderr" &
 s1=$!
 for _ in $(seq 100); do grep -q waiting "$TAP_TMP/stdout" 2>/dev/null && break; sleep 0.1; done
+# perf-targets.md: a running pod's stage1 processes stay under 1 MiB resident each.
+rss() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status" 2>/dev/null || echo 999999; }
+for _ in $(seq 50); do
+        grep -q supervise "/proc/$(cat "$PODDIR/pid")/cmdline" 2>/dev/null && break
+        sleep 0.1
+done
+s1_rss=$(rss "$s1")
+init_rss=$(rss "$(cat "$PODDIR/pid")")
+tap_check "supervisor resident size ${s1_rss} KiB <= 1024" "$([ "$s1_rss" -le 1024 ]; echo $?)"
+tap_check "pod init resident size ${init_rss} KiB <= 1024" "$([ "$init_rss" -le 1024 ]; echo $?)"
 kill -TERM "$s1"
 set +e
 wait "$s1"
