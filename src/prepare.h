@@ -88,6 +88,15 @@ bool pod_prepare_is_no_overlay(int pod_fd);
 struct pod_volume;
 int pod_prepare_parse_volume(const char *spec, struct pod_volume *ret, struct pod_error *reterr);
 
+/* --dns: NULL or {"host"} = the host's resolv.conf, {"none"} = the image's; else name
+ * server addresses (IPv4/IPv6), written with search/opt/domain as "resolv.conf" in the pod
+ * dir.  *ret_mode gets the stage1 --resolv-conf value ("host", "none", "pod"). */
+int pod_prepare_resolv_conf(int pod_fd, char **dns, char **search, char **opt, const char *domain,
+                            const char **ret_mode, struct pod_error *reterr);
+/* The same checks without writing anything (before a pod dir exists). */
+int pod_prepare_check_dns(char **dns, char **search, char **opt, const char *domain,
+                          struct pod_error *reterr);
+
 struct pod_stage1_options {
         const char *path; /* pod-stage1 */
         bool debug;
@@ -95,8 +104,9 @@ struct pod_stage1_options {
         const char *hostname;
         bool interactive;
         bool no_overlay;
-        unsigned insecure; /* POD_INSECURE_CAPABILITIES|PATHS|SECCOMP become --disable-* */
-        int keep_unit;     /* -1 detect, 0 --no-keep-unit, 1 --keep-unit */
+        unsigned insecure;       /* POD_INSECURE_CAPABILITIES|PATHS|SECCOMP become --disable-* */
+        int keep_unit;           /* -1 detect, 0 --no-keep-unit, 1 --keep-unit */
+        const char *resolv_conf; /* "host" (or NULL), "none", "pod" */
 };
 
 /* Runs "PATH --version" and checks it prints "ABI <STAGE1_ABI>".  -EPROTO on a mismatch. */

@@ -85,12 +85,15 @@ static const struct pod_verb verbs[] = {
         { "run", 1, -1, verb_run, "Run a pod from images; exits with the app's status",
           run_args_usage },
         { "run-prepared", 1, -1, verb_run_prepared, "Run a prepared pod",
-          "[--net=host|none] [--hostname=NAME] [--interactive] [--dns=host]\n"
+          "[--net=host|none] [--hostname=NAME] [--interactive]\n"
+          "       [--dns=host|none|IP...] [--dns-search=D] [--dns-opt=O] [--dns-domain=D]\n"
           "       [--keep-unit|--no-keep-unit] [--insecure-options=LIST] UUID\n\n"
           "  --net=host|none            Network namespace (default: host)\n"
           "  --hostname=NAME            Pod hostname (default: pod-<uuid>)\n"
           "  --interactive              Single app, stdin and tty passed through\n"
-          "  --dns=host                 The host's /etc/resolv.conf (the only mode yet)\n"
+          "  --dns=host|none|IP         /etc/resolv.conf: the host's (default), the\n"
+          "                             image's, or one naming these servers\n"
+          "  --dns-search, --dns-opt, --dns-domain  search, options, domain lines (with IPs)\n"
           "  --keep-unit, --no-keep-unit  Run in the calling service / always in\n"
           "                             pod-<uuid>.scope (default: detect)\n"
           "  --insecure-options=LIST    capabilities, paths, seccomp: disable each" },

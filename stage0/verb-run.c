@@ -36,19 +36,13 @@ static int check_net(const char *verb, const char *net) {
         return -EOPNOTSUPP;
 }
 
-static int check_dns(const char *verb, char **dns, char **search, char **opt, const char *domain) {
-        STRV_FOREACH (d, dns)
-                if (!streq(*d, "host")) {
-                        log_error("--dns='%s': only --dns=host (a copy of the host's "
-                                  "/etc/resolv.conf) is supported. Try 'pod help %s'.",
-                                  *d, verb);
-                        return -EOPNOTSUPP;
-                }
-        if (search || opt || domain) {
-                log_error("--dns-search, --dns-opt and --dns-domain are not supported: apps get "
-                          "the host's /etc/resolv.conf");
-                return -EOPNOTSUPP;
-        }
+static int check_dns(char **dns, char **search, char **opt, const char *domain) {
+        struct pod_error e = {};
+        int r;
+
+        r = pod_prepare_check_dns(dns, search, opt, domain, &e);
+        if (r < 0)
+                return log_pod_error(r, &e);
         return 0;
 }
 
@@ -151,8 +145,14 @@ static int do_prepare(const char *verb, const struct run_args *a, unsigned insec
         return 0;
 }
 
+struct dns_args {
+        char **dns, **search, **opt;
+        const char *domain;
+};
+
 static int exec_stage1(struct pod_poddir *p, const char *net, const char *hostname,
-                       bool interactive, bool no_overlay, unsigned insecure, int keep_unit) {
+                       bool interactive, bool no_overlay, unsigned insecure, int keep_unit,
+                       const struct dns_args *dns) {
         struct pod_stage1_options so = {
                 .path = stage1_path(),
                 .debug = arg_debug,
@@ -166,6 +166,10 @@ static int exec_stage1(struct pod_poddir *p, const char *net, const char *hostna
         struct pod_error e = {};
         int r;
 
+        r = pod_prepare_resolv_conf(p->fd, dns->dns, dns->search, dns->opt, dns->domain,
+                                    &so.resolv_conf, &e);
+        if (r < 0)
+                return log_pod_error(r, &e);
         (void)fflush(stdout);
         r = pod_stage1_exec(p, &so, &e);
         return log_pod_error(r, &e);
@@ -207,7 +211,7 @@ int verb_run(int argc, char *argv[]) {
         insecure = arg_insecure | a.insecure;
         r = check_net("run", a.net);
         if (r >= 0)
-                r = check_dns("run", a.dns, a.dns_search, a.dns_opt, a.dns_domain);
+                r = check_dns(a.dns, a.dns_search, a.dns_opt, a.dns_domain);
         if (r >= 0)
                 r = check_stage1();
         if (r >= 0)
@@ -219,7 +223,8 @@ int verb_run(int argc, char *argv[]) {
         }
         if (r >= 0)
                 r = exec_stage1(p, a.net, a.hostname, a.interactive, a.no_overlay, insecure,
-                                a.keep_unit);
+                                a.keep_unit,
+                                &(struct dns_args){ a.dns, a.dns_search, a.dns_opt, a.dns_domain });
         run_args_done(&a);
         return r;
 }
@@ -257,8 +262,24 @@ static const char *arg_net;
 static const char *arg_hostname;
 static bool arg_interactive;
 static int arg_keep_unit;
-static char **arg_dns;
+static char **arg_dns, **arg_dns_search, **arg_dns_opt;
+static const char *arg_dns_domain;
 static unsigned arg_rp_insecure;
+
+static int strv_append(char ***l, const char *s) {
+        size_t n = 0;
+        char **t;
+
+        while (*l && (*l)[n])
+                n++;
+        t = realloc(*l, (n + 2) * sizeof(char *));
+        if (!t)
+                return -ENOMEM;
+        t[n] = strdup(s);
+        t[n + 1] = NULL;
+        *l = t;
+        return t[n] ? 0 : -ENOMEM;
+}
 
 static int parse_run_prepared(int argc, char *argv[]) {
         enum {
@@ -266,7 +287,9 @@ static int parse_run_prepared(int argc, char *argv[]) {
                 ARG_HOSTNAME,
                 ARG_INTERACTIVE,
                 ARG_DNS,
-                ARG_DNS_OTHER,
+                ARG_DNS_SEARCH,
+                ARG_DNS_OPT,
+                ARG_DNS_DOMAIN,
                 ARG_KEEP_UNIT,
                 ARG_NO_KEEP_UNIT,
                 ARG_INSECURE,
@@ -276,21 +299,24 @@ static int parse_run_prepared(int argc, char *argv[]) {
                 { "hostname", required_argument, NULL, ARG_HOSTNAME },
                 { "interactive", no_argument, NULL, ARG_INTERACTIVE },
                 { "dns", required_argument, NULL, ARG_DNS },
-                { "dns-search", required_argument, NULL, ARG_DNS_OTHER },
-                { "dns-opt", required_argument, NULL, ARG_DNS_OTHER },
-                { "dns-domain", required_argument, NULL, ARG_DNS_OTHER },
+                { "dns-search", required_argument, NULL, ARG_DNS_SEARCH },
+                { "dns-opt", required_argument, NULL, ARG_DNS_OPT },
+                { "dns-domain", required_argument, NULL, ARG_DNS_DOMAIN },
                 { "keep-unit", no_argument, NULL, ARG_KEEP_UNIT },
                 { "no-keep-unit", no_argument, NULL, ARG_NO_KEEP_UNIT },
                 { "insecure-options", required_argument, NULL, ARG_INSECURE },
                 {},
         };
-        static char *dns[2];
         int c;
 
         arg_net = arg_hostname = NULL;
         arg_interactive = false;
         arg_keep_unit = -1;
-        arg_dns = NULL;
+        strv_free(arg_dns);
+        strv_free(arg_dns_search);
+        strv_free(arg_dns_opt);
+        arg_dns = arg_dns_search = arg_dns_opt = NULL;
+        arg_dns_domain = NULL;
         arg_rp_insecure = 0;
         while ((c = getopt_long(argc, argv, "", options, NULL)) >= 0) {
                 const char *bad = NULL;
@@ -307,13 +333,17 @@ static int parse_run_prepared(int argc, char *argv[]) {
                         arg_interactive = true;
                         break;
                 case ARG_DNS:
-                        dns[0] = optarg;
-                        arg_dns = dns;
-                        if (check_dns("run-prepared", arg_dns, NULL, NULL, NULL) < 0)
-                                return -EOPNOTSUPP;
+                case ARG_DNS_SEARCH:
+                case ARG_DNS_OPT:
+                        if (strv_append(c == ARG_DNS          ? &arg_dns
+                                        : c == ARG_DNS_SEARCH ? &arg_dns_search
+                                                              : &arg_dns_opt,
+                                        optarg) < 0)
+                                return log_error_errno(-ENOMEM, "Out of memory");
                         break;
-                case ARG_DNS_OTHER:
-                        return check_dns("run-prepared", NULL, NULL, NULL, optarg);
+                case ARG_DNS_DOMAIN:
+                        arg_dns_domain = optarg;
+                        break;
                 case ARG_KEEP_UNIT:
                         arg_keep_unit = 1;
                         break;
@@ -332,6 +362,8 @@ static int parse_run_prepared(int argc, char *argv[]) {
         }
         if (argc - optind != 1)
                 return pod_usage_error("run-prepared", "Expected exactly one pod UUID");
+        if (check_dns(arg_dns, arg_dns_search, arg_dns_opt, arg_dns_domain) < 0)
+                return -EINVAL;
         return check_net("run-prepared", arg_net);
 }
 
@@ -372,6 +404,8 @@ int verb_run_prepared(int argc, char *argv[]) {
         r = pod_poddir_run_prepared(p, &e);
         if (r < 0)
                 return log_pod_error(r, &e);
-        return exec_stage1(p, arg_net, arg_hostname, arg_interactive,
-                           pod_prepare_is_no_overlay(p->fd), insecure, arg_keep_unit);
+        return exec_stage1(
+                p, arg_net, arg_hostname, arg_interactive, pod_prepare_is_no_overlay(p->fd),
+                insecure, arg_keep_unit,
+                &(struct dns_args){ arg_dns, arg_dns_search, arg_dns_opt, arg_dns_domain });
 }

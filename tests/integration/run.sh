@@ -212,10 +212,25 @@ assert_match "naming the flag" "$ERR" "--memory"
 pod_sh --net=default 'true'
 assert_status "--net=default is refused" 254
 assert_match "message says CNI is not available" "$ERR" "CNI networking is not available"
-pod_sh --dns=8.8.8.8 'true'
-assert_status "--dns other than host is refused" 254
-pod_sh --dns=host 'grep -c . /etc/resolv.conf >/dev/null && echo resolv'
-assert_status "--dns=host" 0
+pod_sh --dns=192.0.2.1 --dns=2001:db8::1 --dns-search=a.example --dns-search=b.example \
+        --dns-opt=ndots:2 --dns-domain=example.org 'cat /etc/resolv.conf'
+assert_status "--dns with addresses" 0
+assert_match "nameserver lines" "$OUT" "^nameserver 192\.0\.2\.1$"
+assert_match "IPv6 nameserver" "$OUT" "^nameserver 2001:db8::1$"
+assert_match "--dns-search" "$OUT" "^search a\.example b\.example$"
+assert_match "--dns-opt" "$OUT" "^options ndots:2$"
+assert_match "--dns-domain" "$OUT" "^domain example\.org$"
+if [ -f /etc/resolv.conf ]; then
+        pod_sh --dns=host 'cat /etc/resolv.conf'
+        tap_check "--dns=host copies the host's resolv.conf" \
+                "$([ "$OUT" = "$(cat /etc/resolv.conf)" ]; echo $?)" "$OUT"
+fi
+pod_sh --dns=none 'test -e /etc/resolv.conf && echo present || echo absent'
+assert_match "--dns=none leaves the image's (none here)" "$OUT" "^absent$"
+pod_sh --dns=not-an-ip 'true'
+assert_status "--dns with a bad address is refused" 254
+pod_sh --dns-search=example.org 'true'
+assert_status "--dns-search without addresses is refused" 254
 
 # ---- prepare and run-prepared ------------------------------------------------------------
 run_pod "${P[@]}" prepare "$B" --exec=/bin/sh -- -c 'hostname; exit 5'
@@ -229,6 +244,9 @@ assert_status "prepare refuses run-time flags" 254
 run_pod "${P[@]}" run-prepared --hostname=prep "${PUUID:0:8}"
 assert_status "run-prepared (by UUID prefix) exits with the app's status" 5
 assert_match "run-prepared --hostname" "$OUT" "^prep$"
+run_pod "${P[@]}" prepare "$B" --exec=/bin/cat -- /etc/resolv.conf
+run_pod "${P[@]}" run-prepared --dns=192.0.2.7 --dns-opt=rotate "$OUT"
+assert_match "run-prepared --dns" "$OUT" "^nameserver 192\.0\.2\.7$"
 run_pod "${P[@]}" run-prepared "$PUUID"
 assert_status "a pod runs only once" 254
 run_pod "${P[@]}" prepare --no-overlay "$B" --exec=/bin/sh -- -c 'echo x > /etc/image-file && cat /etc/image-file'
