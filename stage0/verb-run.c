@@ -243,8 +243,12 @@ int verb_prepare(int argc, char *argv[]) {
                 r = pod_usage_error("prepare",
                                     "--net, --hostname, --interactive, --dns* and --keep-unit are "
                                     "given to 'pod run-prepared'");
+        if (r >= 0 && ((arg_insecure | a.insecure) & POD_INSECURE_ALL_RUN))
+                log_warning("--insecure-options=capabilities,paths,seccomp take effect when "
+                            "given to 'pod run-prepared', not to 'pod prepare'");
         if (r >= 0)
-                r = do_prepare("prepare", &a, arg_insecure | a.insecure, &p);
+                r = do_prepare("prepare", &a, (arg_insecure | a.insecure) & ~POD_INSECURE_ALL_RUN,
+                               &p);
         if (r >= 0) {
                 r = pod_poddir_to_prepared(p, &e);
                 if (r < 0)
