@@ -34,13 +34,23 @@ cleanup() {
 }
 trap cleanup EXIT
 
-wait_for() { # wait_for SECONDS COMMAND...: polls every 0.1 s
+wait_for() { # wait_for SECONDS COMMAND...: polls every 0.5 s (the VM may be emulated)
         local i
-        for ((i = 0; i < $1 * 10; i++)); do
+        for ((i = 0; i < $1 * 2; i++)); do
                 "${@:2}" && return 0
-                sleep 0.1
+                sleep 0.5
         done
         return 1
+}
+
+# finish PID: its exit status in $st, SIGKILL after 120 s so a hung pod fails the test
+# instead of the suite.
+finish() {
+        wait_for 120 eval "! kill -0 $1 2>/dev/null" || kill -9 "$1" 2>/dev/null || true
+        set +e
+        wait "$1"
+        st=$?
+        set -e
 }
 
 case $(uname -m) in
@@ -90,10 +100,7 @@ fi
 run_pod "${P[@]}" status "$U"
 assert_match "pod status: running" "$OUT" "^state=running$"
 systemctl stop "$SCOPE" || true
-set +e
-wait "${PIDS[0]}"
-st=$?
-set -e
+finish "${PIDS[0]}"
 tap_check "systemctl stop: pod run exits with the app's status (42)" "$([ "$st" = 42 ]; echo $?)" \
         "status $st; $(cat "$W/err1")"
 run_pod "${P[@]}" status "$U"
