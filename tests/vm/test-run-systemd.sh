@@ -112,7 +112,9 @@ assert_match "pod status records the app's exit" "$OUT" "^app-busybox=42$"
 unit=pod-run-test-$$-$RANDOM
 UNITS+=("$unit.service")
 marker="pod-run-journal-$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')"
-systemd-run --quiet --unit="$unit" -p StandardOutput=journal "$POD" "${P[@]}" run \
+# A service gets systemd's environment, not ours: POD_STAGE1 is passed explicitly.
+systemd-run --quiet --unit="$unit" -p StandardOutput=journal -E POD_STAGE1="$POD_STAGE1" \
+        "$POD" "${P[@]}" run \
         --uuid-file-save="$W/u2" "$B" --name=japp --exec=/bin/sh -- \
         -c "echo $marker; $WAITER"
 wait_for 60 test -s "$W/u2" || true
@@ -130,8 +132,10 @@ tap_check "the kept unit is the pod's unit" \
         "$([ "$(cat "$W/data/pods/run/$U2/unit" 2>/dev/null)" = "$unit.service" ]; echo $?)"
 tap_check "no pod-<uuid>.scope was created" \
         "$(if systemctl is-active --quiet "pod-$U2.scope"; then echo 1; else echo 0; fi)"
-assert_match "systemctl status X shows the pod's processes" \
-        "$(systemctl status --no-pager "$unit.service" 2>&1)" "pod-stage1"
+status=$(systemctl status --no-pager "$unit.service" 2>&1)
+assert_match "systemctl status X: active" "$status" "Active: active \(running\)"
+assert_match "systemctl status X shows the pod's supervisor" "$status" "pod-stage1-supervise"
+assert_match "systemctl status X shows the app" "$status" "/bin/sh -c echo $marker"
 systemctl stop "$unit.service" || true
 wait_for 30 test -e "$W/data/pods/run/$U2/status/japp" || true
 run_pod "${P[@]}" status "$U2"
