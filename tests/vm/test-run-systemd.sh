@@ -135,7 +135,7 @@ tap_check "no pod-<uuid>.scope was created" \
 status=$(systemctl status --no-pager "$unit.service" 2>&1)
 assert_match "systemctl status X: active" "$status" "Active: active \(running\)"
 assert_match "systemctl status X shows the pod's supervisor" "$status" "pod-stage1-supervise"
-assert_match "systemctl status X shows the app" "$status" "/bin/sh -c echo $marker"
+assert_match "systemctl status X shows the app" "$status" "/bin/sh -c \"?echo $marker"
 systemctl stop "$unit.service" || true
 wait_for 30 test -e "$W/data/pods/run/$U2/status/japp" || true
 run_pod "${P[@]}" status "$U2"
