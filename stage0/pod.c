@@ -9,6 +9,7 @@
 #include "insecure.h"
 #include "log.h"
 #include "macro.h"
+#include "run-args.h"
 #include "verbs.h"
 
 const char *arg_dir = POD_LOCALSTATEDIR "/lib/pod";
@@ -82,6 +83,39 @@ static const struct pod_verb verbs[] = {
           "  --skip-fingerprint-review  Do not ask for confirmation (for scripts)\n"
           "  --list                     List trusted keys (vendor and admin)\n"
           "Key URLs must be https:// unless --insecure-options=pubkey is given" },
+        { "cat-manifest", 0, 1, verb_cat_manifest, "Show the manifest of a pod",
+          "[--pretty-print] UUID|--uuid-file=PATH" },
+        { "config", 0, 0, verb_config, "Show the effective configuration paths", "" },
+        { "gc", 0, -1, verb_gc,
+          "Remove exited pods after a grace period, and expired prepared pods",
+          "[--grace-period=DURATION (30m)] [--expire-prepared=DURATION (24h)] [--mark-only]" },
+        { "help", 0, 1, verb_help, "Show help for pod or for one verb", "[VERB]" },
+        { "list", 0, -1, verb_list, "List pods and their state",
+          "[--full] [--no-legend] [--format=text|json|json-pretty]" },
+        { "prepare", 1, -1, verb_prepare,
+          "Prepare a pod from images (run it later with run-prepared); prints its UUID",
+          run_args_usage },
+        { "rm", 0, -1, verb_rm, "Remove pods that are not running", "UUID...|--uuid-file=PATH" },
+        { "run", 1, -1, verb_run, "Run a pod from images; exits with the app's status",
+          run_args_usage },
+        { "run-prepared", 1, -1, verb_run_prepared, "Run a prepared pod",
+          "[--net=host|none] [--hostname=NAME] [--interactive]\n"
+          "       [--dns=host|none|IP...] [--dns-search=D] [--dns-opt=O] [--dns-domain=D]\n"
+          "       [--keep-unit|--no-keep-unit] [--insecure-options=LIST] UUID\n\n"
+          "  --net=host|none            Network namespace (default: host)\n"
+          "  --hostname=NAME            Pod hostname (default: pod-<uuid>)\n"
+          "  --interactive              Single app, stdin and tty passed through\n"
+          "  --dns=host|none|IP         /etc/resolv.conf: the host's (default), the\n"
+          "                             image's, or one naming these servers\n"
+          "  --dns-search, --dns-opt, --dns-domain  search, options, domain lines (with IPs)\n"
+          "  --keep-unit, --no-keep-unit  Run in the calling service / always in\n"
+          "                             pod-<uuid>.scope (default: detect)\n"
+          "  --insecure-options=LIST    capabilities, paths, seccomp: disable each" },
+        { "status", 0, 1, verb_status, "Show the status of a pod",
+          "[--wait[=DURATION]] [--wait-ready[=DURATION]] [--format=text|json|json-pretty] "
+          "UUID|--uuid-file=PATH" },
+        { "stop", 0, -1, verb_stop, "Stop running pods (SIGTERM, or SIGKILL with --force)",
+          "[--force] UUID...|--uuid-file=PATH" },
         { "version", 0, 0, verb_version, "Show versions, libraries and usable kernel features",
           "" },
 };

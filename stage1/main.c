@@ -39,6 +39,8 @@ static void help(void) {
                "  --disable-capabilities-restriction Keep every capability\n"
                "  --disable-paths                    No masked or read-only /proc, /sys paths\n"
                "  --disable-seccomp                  No syscall filter\n"
+               "  --resolv-conf=host|none|pod        /etc/resolv.conf: the host's (default),\n"
+               "                                     the image's, or the pod dir's\n"
                "  --keep-unit | --no-keep-unit       Use (never use) the service we run in as\n"
                "                                     the pod's unit (default: detect)\n"
                "  --version                          Print the version and ABI version\n");
@@ -54,6 +56,7 @@ static int parse_argv(struct stage1_config *c, int argc, char *argv[]) {
                 ARG_DISABLE_CAPS,
                 ARG_DISABLE_PATHS,
                 ARG_DISABLE_SECCOMP,
+                ARG_RESOLV_CONF,
                 ARG_KEEP_UNIT,
                 ARG_NO_KEEP_UNIT,
                 ARG_VERSION,
@@ -67,6 +70,7 @@ static int parse_argv(struct stage1_config *c, int argc, char *argv[]) {
                 { "disable-capabilities-restriction", no_argument, NULL, ARG_DISABLE_CAPS },
                 { "disable-paths", no_argument, NULL, ARG_DISABLE_PATHS },
                 { "disable-seccomp", no_argument, NULL, ARG_DISABLE_SECCOMP },
+                { "resolv-conf", required_argument, NULL, ARG_RESOLV_CONF },
                 { "keep-unit", no_argument, NULL, ARG_KEEP_UNIT },
                 { "no-keep-unit", no_argument, NULL, ARG_NO_KEEP_UNIT },
                 { "version", no_argument, NULL, ARG_VERSION },
@@ -114,6 +118,19 @@ static int parse_argv(struct stage1_config *c, int argc, char *argv[]) {
                         break;
                 case ARG_DISABLE_SECCOMP:
                         c->disable_seccomp = true;
+                        break;
+                case ARG_RESOLV_CONF:
+                        if (streq(optarg, "host"))
+                                c->resolv_conf = STAGE1_RESOLV_HOST;
+                        else if (streq(optarg, "none"))
+                                c->resolv_conf = STAGE1_RESOLV_NONE;
+                        else if (streq(optarg, "pod"))
+                                c->resolv_conf = STAGE1_RESOLV_POD;
+                        else
+                                return log_error_errno(-EINVAL,
+                                                       "Unsupported --resolv-conf='%s' (host, none "
+                                                       "or pod)",
+                                                       optarg);
                         break;
                 case ARG_KEEP_UNIT:
                         c->keep_unit = 1;

@@ -487,6 +487,19 @@ int stage1_mount_app(const struct stage1_config *c, struct stage1_app *app, cons
         r = write_etc(root_fd, "hosts", hosts, true, reterr);
         if (r < 0)
                 return r;
+        switch (c->resolv_conf) {
+        case STAGE1_RESOLV_NONE:
+                return 0;
+        case STAGE1_RESOLV_POD:
+                /* Written by stage0 from --dns, --dns-search, --dns-opt, --dns-domain. */
+                r = read_full_file_at(c->pod_dir_fd, "resolv.conf", 1 << 16, &resolv, NULL);
+                if (r < 0)
+                        return pod_error_set(reterr, r,
+                                             "Failed to read 'resolv.conf' in the pod dir: %m");
+                return write_etc(root_fd, "resolv.conf", resolv, false, reterr);
+        case STAGE1_RESOLV_HOST:
+                break;
+        }
         r = read_full_file_at(AT_FDCWD, "/etc/resolv.conf", 1 << 16, &resolv, NULL);
         if (r >= 0) {
                 r = write_etc(root_fd, "resolv.conf", resolv, false, reterr);

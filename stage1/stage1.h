@@ -32,6 +32,12 @@ struct stage1_mount {
         bool read_only;                  /* volume readOnly or the mountPoint's readOnly */
 };
 
+enum stage1_resolv_conf {
+        STAGE1_RESOLV_HOST, /* a copy of the host's /etc/resolv.conf */
+        STAGE1_RESOLV_NONE, /* the image's, untouched */
+        STAGE1_RESOLV_POD,  /* a copy of the pod dir's "resolv.conf" (written by stage0) */
+};
+
 enum stage1_seccomp_mode {
         STAGE1_SECCOMP_DEFAULT, /* the built-in denylist */
         STAGE1_SECCOMP_RETAIN,  /* allowlist: only 'set' (plus execve) */
@@ -78,6 +84,7 @@ struct stage1_config {
         bool disable_caps;
         bool disable_paths;
         bool disable_seccomp;
+        enum stage1_resolv_conf resolv_conf;
         int keep_unit; /* -1 detect, 0 never, 1 always */
         char *uuid;
 
