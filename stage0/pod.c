@@ -68,30 +68,6 @@ static const struct pod_verb verbs[] = {
           "NAME[:VERSION][,LABEL=VALUE...]." },
         { "list", 0, -1, verb_list, "List pods and their state",
           "[--full] [--no-legend] [--format=text|json|json-pretty]" },
-        { "rm", 0, -1, verb_rm, "Remove pods that are not running", "UUID...|--uuid-file=PATH" },
-        { "status", 0, 1, verb_status, "Show the status of a pod",
-          "[--wait[=DURATION]] [--wait-ready[=DURATION]] [--format=text|json|json-pretty] "
-          "UUID|--uuid-file=PATH" },
-        { "stop", 0, -1, verb_stop, "Stop running pods (SIGTERM, or SIGKILL with --force)",
-          "[--force] UUID...|--uuid-file=PATH" },
-        { "trust", 0, -1, verb_trust, "Trust a signing key for an image name prefix or all images",
-          "[--prefix=PREFIX | --root] [--skip-fingerprint-review] [KEYFILE|URL...]\n"
-          "       pod trust --list\n\n"
-          "  --prefix=PREFIX            Trust the key for image names under PREFIX; without\n"
-          "                             KEYFILE|URL, discover it (ac-discovery-pubkeys)\n"
-          "  --root                     Trust the key for every image (needs KEYFILE|URL)\n"
-          "  --skip-fingerprint-review  Do not ask for confirmation (for scripts)\n"
-          "  --list                     List trusted keys (vendor and admin)\n"
-          "Key URLs must be https:// unless --insecure-options=pubkey is given" },
-        { "cat-manifest", 0, 1, verb_cat_manifest, "Show the manifest of a pod",
-          "[--pretty-print] UUID|--uuid-file=PATH" },
-        { "config", 0, 0, verb_config, "Show the effective configuration paths", "" },
-        { "gc", 0, -1, verb_gc,
-          "Remove exited pods after a grace period, and expired prepared pods",
-          "[--grace-period=DURATION (30m)] [--expire-prepared=DURATION (24h)] [--mark-only]" },
-        { "help", 0, 1, verb_help, "Show help for pod or for one verb", "[VERB]" },
-        { "list", 0, -1, verb_list, "List pods and their state",
-          "[--full] [--no-legend] [--format=text|json|json-pretty]" },
         { "prepare", 1, -1, verb_prepare,
           "Prepare a pod from images (run it later with run-prepared); prints its UUID",
           run_args_usage },
@@ -116,6 +92,15 @@ static const struct pod_verb verbs[] = {
           "UUID|--uuid-file=PATH" },
         { "stop", 0, -1, verb_stop, "Stop running pods (SIGTERM, or SIGKILL with --force)",
           "[--force] UUID...|--uuid-file=PATH" },
+        { "trust", 0, -1, verb_trust, "Trust a signing key for an image name prefix or all images",
+          "[--prefix=PREFIX | --root] [--skip-fingerprint-review] [KEYFILE|URL...]\n"
+          "       pod trust --list\n\n"
+          "  --prefix=PREFIX            Trust the key for image names under PREFIX; without\n"
+          "                             KEYFILE|URL, discover it (ac-discovery-pubkeys)\n"
+          "  --root                     Trust the key for every image (needs KEYFILE|URL)\n"
+          "  --skip-fingerprint-review  Do not ask for confirmation (for scripts)\n"
+          "  --list                     List trusted keys (vendor and admin)\n"
+          "Key URLs must be https:// unless --insecure-options=pubkey is given" },
         { "version", 0, 0, verb_version, "Show versions, libraries and usable kernel features",
           "" },
 };
