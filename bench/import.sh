@@ -50,7 +50,7 @@ sleep 5                                                 # let writeback of the b
 
 # ---- timing: median of RUNS, each run in a fresh directory ----
 now() { date +%s.%N; }
-declare -A T
+declare -A T C
 mkdir -p "$W/out"
 export BENCH_OUT=$W/out
 # shellcheck disable=SC2016 # expanded by run.sh, not here
@@ -63,8 +63,9 @@ measure() { # measure NAME command... ; "{}" in the command is replaced by a fre
                 # for every command); --prepare flushes earlier writes outside the timing.
                 hyperfine -N --runs "$RUNS" --prepare "sync -f $W" --export-json "$W/hf.json" \
                         --style none "bash $W/run.sh $(printf '%q ' "$@")" >/dev/null
-                T[$name]=$(python3 -c 'import json,sys; r=json.load(open(sys.argv[1]))["results"][0]; print("%.3f" % r["median"]); print(" ".join("%.3f" % t for t in r["times"]), file=sys.stderr)' "$W/hf.json" 2>"$W/hf.times")
-                printf '  %-38s %6.2f s   (hyperfine runs: %s)\n' "$name" "${T[$name]}" "$(cat "$W/hf.times")"
+                T[$name]=$(python3 -c 'import json,sys; r=json.load(open(sys.argv[1]))["results"][0]; print("%.3f" % r["median"]); print("%.2f|%s" % (r["user"] + r["system"], " ".join("%.3f" % t for t in r["times"])), file=sys.stderr)' "$W/hf.json" 2>"$W/hf.times")
+                C[$name]=$(cut -d'|' -f1 "$W/hf.times")
+                printf '  %-38s %6.2f s  cpu %5.2f s  (runs: %s)\n' "$name" "${T[$name]}" "${C[$name]}" "$(cut -d'|' -f2 "$W/hf.times")"
                 return
         fi
         for _ in $(seq "$RUNS"); do
@@ -91,7 +92,14 @@ measure "pod image import (zstd)" "$POD" --dir={} --insecure-options=image image
 measure "pod image import (gzip)" "$POD" --dir={} --insecure-options=image image import "$W/b.aci.gz"
 measure "pod image import (plain tar)" "$POD" --dir={} --insecure-options=image image import "$W/b.aci"
 
-ratio() { awk -v a="${T[$1]}" -v b="${T[$2]}" 'BEGIN { printf "%.2f", a / b }'; }
+ratio() {
+        local r
+        r=$(awk -v a="${T[$1]}" -v b="${T[$2]}" 'BEGIN { printf "%.2f", a / b }')
+        if [ -n "${C[$1]:-}" ]; then # CPU seconds do not depend on what else runs
+                r="$r wall, $(awk -v a="${C[$1]}" -v b="${C[$2]}" 'BEGIN { printf "%.2f", a / b }') cpu"
+        fi
+        echo "$r"
+}
 echo "ratios:"
 echo "  pod import zstd / one-pass floor zstd   $(ratio 'pod image import (zstd)' 'floor zstd: zstd|tee sha512|tar -x')   (target <= 1.3)"
 echo "  pod import gzip / one-pass floor gzip   $(ratio 'pod image import (gzip)' 'floor gzip: gzip|tee sha512|tar -x')"

@@ -758,8 +758,6 @@ static int import_commit(struct pod_store *s, struct tmp_dir *t, const char *id,
                                              id, strerror(-r));
                 if (renameat(t->fd, "tree", s->tree_fd, id) < 0)
                         return pod_error_set(reterr, -errno, "Failed to store tree '%s': %m", id);
-                (void)fsync_directory_of(s->tree_fd, id);
-                (void)fsync_directory_of(s->blob_fd, bname);
 
                 r = sql_prepare(s,
                                 "INSERT OR REPLACE INTO images (id, name, labels, manifest, size, "
@@ -829,8 +827,6 @@ int pod_store_import_fd(struct pod_store *s, int fd, const struct pod_store_impo
         r = pod_unpack(fd, tree, &uo, &res, reterr);
         if (r < 0)
                 return r;
-        if (fsync(blob) < 0)
-                return pod_error_set(reterr, -errno, "Failed to sync the blob: %m");
 
         r = pod_image_manifest_parse(res.manifest, res.manifest_size, &m, reterr);
         if (r < 0)

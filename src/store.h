@@ -26,6 +26,10 @@
  * and removed after the row is deleted, so kill -9 at any point leaves either no image or a
  * complete one; files without a row are orphans that gc (and a re-import) replace.
  * Concurrent imports of one image all succeed and yield one image.
+ * Durability: file data is not fsync()ed (an import writes the image twice, blob and tree;
+ * syncing would cost a full disk write inside every import, and tar -x does not either).
+ * Process crashes lose nothing (the page cache survives); after a power loss a committed
+ * image may have damaged files, which `pod image verify` detects (blob hash, tree contents).
  *
  * Owns: the store layout, its index, import/remove/gc/verify/export/render of stored images
  * and the per-URL HTTP cache records.  Does not own: downloading or signature verification
