@@ -113,8 +113,21 @@ const char *pod_capability_to_name(int cap) {
 }
 
 int pod_errno_from_name(const char *name) {
+        /* Second names of one number: strerrorname_np() knows only the first. */
+        static const struct {
+                const char *name;
+                int value;
+        } aliases[] = {
+                { "ENOTSUP", ENOTSUP },
+                { "EWOULDBLOCK", EWOULDBLOCK },
+                { "EDEADLOCK", EDEADLOCK },
+        };
+
         if (!name || name[0] != 'E')
                 return -EINVAL;
+        for (size_t i = 0; i < ELEMENTSOF(aliases); i++)
+                if (streq(aliases[i].name, name))
+                        return aliases[i].value;
         /* glibc knows every errno name it was built with; ask it instead of keeping a copy. */
         for (int i = 1; i < 4096; i++) {
                 const char *n = strerrorname_np(i);

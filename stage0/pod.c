@@ -9,6 +9,7 @@
 #include "insecure.h"
 #include "log.h"
 #include "macro.h"
+#include "run-args.h"
 #include "verbs.h"
 
 const char *arg_dir = POD_LOCALSTATEDIR "/lib/pod";
@@ -91,7 +92,22 @@ static const struct pod_verb verbs[] = {
         { "help", 0, 1, verb_help, "Show help for pod or for one verb", "[VERB]" },
         { "list", 0, -1, verb_list, "List pods and their state",
           "[--full] [--no-legend] [--format=text|json|json-pretty]" },
+        { "prepare", 1, -1, verb_prepare,
+          "Prepare a pod from images (run it later with run-prepared); prints its UUID",
+          run_args_usage },
         { "rm", 0, -1, verb_rm, "Remove pods that are not running", "UUID...|--uuid-file=PATH" },
+        { "run", 1, -1, verb_run, "Run a pod from images; exits with the app's status",
+          run_args_usage },
+        { "run-prepared", 1, -1, verb_run_prepared, "Run a prepared pod",
+          "[--net=host|none] [--hostname=NAME] [--interactive] [--dns=host]\n"
+          "       [--keep-unit|--no-keep-unit] [--insecure-options=LIST] UUID\n\n"
+          "  --net=host|none            Network namespace (default: host)\n"
+          "  --hostname=NAME            Pod hostname (default: pod-<uuid>)\n"
+          "  --interactive              Single app, stdin and tty passed through\n"
+          "  --dns=host                 The host's /etc/resolv.conf (the only mode yet)\n"
+          "  --keep-unit, --no-keep-unit  Run in the calling service / always in\n"
+          "                             pod-<uuid>.scope (default: detect)\n"
+          "  --insecure-options=LIST    capabilities, paths, seccomp: disable each" },
         { "status", 0, 1, verb_status, "Show the status of a pod",
           "[--wait[=DURATION]] [--wait-ready[=DURATION]] [--format=text|json|json-pretty] "
           "UUID|--uuid-file=PATH" },

@@ -181,6 +181,9 @@ static void test_valid(void) {
         tap_ok(!pod_capability_to_name(200), "capability 200 unknown");
         tap_is_int(pod_errno_from_name("EPERM"), EPERM, "EPERM");
         tap_is_int(pod_errno_from_name("EHWPOISON"), EHWPOISON, "EHWPOISON");
+        tap_is_int(pod_errno_from_name("ENOTSUP"), ENOTSUP, "ENOTSUP (alias of EOPNOTSUPP)");
+        tap_is_int(pod_errno_from_name("EOPNOTSUPP"), EOPNOTSUPP, "EOPNOTSUPP");
+        tap_is_int(pod_errno_from_name("EWOULDBLOCK"), EAGAIN, "EWOULDBLOCK (alias of EAGAIN)");
         tap_is_int(pod_errno_from_name("eperm"), -EINVAL, "errno names are upper case");
         tap_is_int(pod_errno_from_name("EFOO"), -EINVAL, "unknown errno");
         tap_is_str(pod_isolator_type_to_name(POD_ISOLATOR_CPU), "resource/cpu", "type name");

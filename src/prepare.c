@@ -1,0 +1,1222 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <linux/fs.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/wait.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+#include <json-c/json.h>
+
+#include "fd-util.h"
+#include "fetch.h"
+#include "insecure.h"
+#include "isolator.h"
+#include "json-util.h"
+#include "log.h"
+#include "manifest.h"
+#include "path-util.h"
+#include "poddir.h"
+#include "prepare.h"
+#include "store.h"
+
+/* Marker in the pod dir, read only by stage0 (run-prepared): the app trees are copies. */
+#define NO_OVERLAY_MARKER "stage0-no-overlay"
+
+/* ---- small parsers ---------------------------------------------------------------------- */
+
+static int parse_bool(const char *s, bool *ret) {
+        if (streq(s, "true") || streq(s, "1") || streq(s, "yes"))
+                *ret = true;
+        else if (streq(s, "false") || streq(s, "0") || streq(s, "no"))
+                *ret = false;
+        else
+                return -EINVAL;
+        return 0;
+}
+
+static int parse_u32(const char *s, uint32_t *ret) {
+        char *end;
+        unsigned long long v;
+
+        if (!s[0] || s[0] == '-' || s[0] == '+')
+                return -EINVAL;
+        errno = 0;
+        v = strtoull(s, &end, 10);
+        if (errno != 0 || *end || v > UINT32_MAX - 1)
+                return -EINVAL;
+        *ret = (uint32_t)v;
+        return 0;
+}
+
+static int split_kv(const char *s, char **ret_key, const char **ret_value) {
+        const char *eq = strchr(s, '=');
+
+        if (!eq)
+                return -EINVAL;
+        *ret_key = strndup(s, (size_t)(eq - s));
+        if (!*ret_key)
+                return -ENOMEM;
+        *ret_value = eq + 1;
+        return 0;
+}
+
+static void volume_clear(struct pod_volume *v) {
+        free(v->name);
+        free(v->source);
+        memset(v, 0, sizeof(*v));
+}
+
+int pod_prepare_parse_volume(const char *spec, struct pod_volume *ret, struct pod_error *reterr) {
+        _cleanup_free_ char *copy = strdup(spec);
+        struct pod_volume v = { .recursive = true, .mode = 0755, .kind = _POD_VOLUME_KIND_INVALID };
+        bool has_mode = false, has_owner = false, has_recursive = false;
+        char *save = NULL, *tok;
+        int r = 0;
+
+        if (!copy)
+                return -ENOMEM;
+        tok = strtok_r(copy, ",", &save);
+        if (!tok || strchr(tok, '=') || !ac_name_valid(tok))
+                return pod_error_set(reterr, -EINVAL,
+                                     "Volume '%s': must start with a volume name (lower-case "
+                                     "letters, digits, '-')",
+                                     spec);
+        v.name = strdup(tok);
+        if (!v.name)
+                return -ENOMEM;
+        while ((tok = strtok_r(NULL, ",", &save))) {
+                char *eq = strchr(tok, '=');
+                const char *val;
+
+                if (!eq) {
+                        r = -EINVAL;
+                        break;
+                }
+                *eq = 0;
+                val = eq + 1;
+                if (streq(tok, "kind")) {
+                        if (streq(val, "host"))
+                                v.kind = POD_VOLUME_HOST;
+                        else if (streq(val, "empty"))
+                                v.kind = POD_VOLUME_EMPTY;
+                        else {
+                                r = -EINVAL;
+                                break;
+                        }
+                } else if (streq(tok, "source")) {
+                        free(v.source);
+                        v.source = strdup(val);
+                        if (!v.source) {
+                                volume_clear(&v);
+                                return -ENOMEM;
+                        }
+                } else if (streq(tok, "readOnly"))
+                        r = parse_bool(val, &v.read_only);
+                else if (streq(tok, "recursive")) {
+                        r = parse_bool(val, &v.recursive);
+                        has_recursive = true;
+                } else if (streq(tok, "mode")) {
+                        char *end;
+                        unsigned long m;
+
+                        errno = 0;
+                        m = strtoul(val, &end, 8);
+                        if (errno != 0 || *end || !*val || m > 07777)
+                                r = -EINVAL;
+                        v.mode = (mode_t)m;
+                        has_mode = true;
+                } else if (streq(tok, "uid") || streq(tok, "gid")) {
+                        uint32_t n;
+
+                        r = parse_u32(val, &n);
+                        if (tok[0] == 'u')
+                                v.uid = n;
+                        else
+                                v.gid = n;
+                        has_owner = true;
+                } else
+                        r = -EINVAL;
+                if (r < 0) {
+                        *eq = '=';
+                        break;
+                }
+        }
+        if (r < 0) {
+                r = pod_error_set(reterr, -EINVAL, "Volume '%s': invalid parameter '%s'", spec,
+                                  tok);
+                volume_clear(&v);
+                return r;
+        }
+        if (v.kind == POD_VOLUME_HOST) {
+                struct stat st;
+
+                if (has_mode || has_owner)
+                        r = pod_error_set(reterr, -EINVAL,
+                                          "Volume '%s': mode, uid and gid are for kind=empty",
+                                          spec);
+                else if (!v.source || !path_is_absolute(v.source))
+                        r = pod_error_set(reterr, -EINVAL,
+                                          "Volume '%s': kind=host needs an absolute source=", spec);
+                else if (lstat(v.source, &st) < 0)
+                        r = pod_error_set(reterr, -errno, "Volume '%s': source '%s': %m", v.name,
+                                          v.source);
+                else if (S_ISLNK(st.st_mode))
+                        r = pod_error_set(reterr, -ELOOP,
+                                          "Volume '%s': source '%s' is a symlink (give the path "
+                                          "it points to)",
+                                          v.name, v.source);
+        } else if (v.kind == POD_VOLUME_EMPTY) {
+                if (v.source || has_recursive)
+                        r = pod_error_set(reterr, -EINVAL,
+                                          "Volume '%s': source and recursive are for kind=host",
+                                          spec);
+        } else
+                r = pod_error_set(reterr, -EINVAL, "Volume '%s': needs kind=host or kind=empty",
+                                  spec);
+        if (r < 0) {
+                volume_clear(&v);
+                return r;
+        }
+        *ret = v;
+        return 0;
+}
+
+/* "volume=NAME,target=PATH" */
+static int parse_mount(const char *spec, struct pod_mount *ret, struct pod_error *reterr) {
+        _cleanup_free_ char *copy = strdup(spec), *volume = NULL, *target = NULL;
+        char *save = NULL;
+
+        if (!copy)
+                return -ENOMEM;
+        for (char *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+                char **dst = string_has_prefix(tok, "volume=")   ? &volume
+                             : string_has_prefix(tok, "target=") ? &target
+                                                                 : NULL;
+                if (!dst || *dst)
+                        return pod_error_set(reterr, -EINVAL,
+                                             "Mount '%s': expected volume=NAME,target=PATH", spec);
+                *dst = strdup(strchr(tok, '=') + 1);
+                if (!*dst)
+                        return -ENOMEM;
+        }
+        if (!volume || !target || !ac_name_valid(volume))
+                return pod_error_set(reterr, -EINVAL,
+                                     "Mount '%s': expected volume=NAME,target=PATH", spec);
+        if (!path_is_absolute(target) && !ac_name_valid(target))
+                return pod_error_set(reterr, -EINVAL,
+                                     "Mount '%s': target must be an absolute path (or a mount "
+                                     "point name)",
+                                     spec);
+        *ret = (struct pod_mount){ .volume = TAKE_PTR(volume), .path = TAKE_PTR(target) };
+        return 0;
+}
+
+static void mount_clear(struct pod_mount *m) {
+        free(m->volume);
+        free(m->path);
+        m->volume = m->path = NULL;
+}
+
+/* ---- environment ------------------------------------------------------------------------ */
+
+/* Sets name=value, replacing an earlier value in place (so the order of first definition is
+ * kept and later sources win). */
+static int env_set(struct pod_kv **list, size_t *n, const char *name, const char *value) {
+        for (size_t i = 0; i < *n; i++)
+                if (streq((*list)[i].name, name)) {
+                        char *v = strdup(value);
+                        if (!v)
+                                return -ENOMEM;
+                        free((*list)[i].value);
+                        (*list)[i].value = v;
+                        return 0;
+                }
+        return pod_kv_add(list, n, name, value);
+}
+
+static int env_set_assignment(struct pod_kv **list, size_t *n, const char *kv, const char *what,
+                              struct pod_error *reterr) {
+        _cleanup_free_ char *name = NULL;
+        const char *value;
+        int r;
+
+        r = split_kv(kv, &name, &value);
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0 || !env_name_valid(name))
+                return pod_error_set(reterr, -EINVAL,
+                                     "%s: '%s' is not NAME=VALUE with a valid name", what, kv);
+        return env_set(list, n, name, value);
+}
+
+/* Variables describing pod's own process, not the apps'. */
+static bool env_inheritable(const char *name) {
+        static const char *const skip[] = { "POD_LOCK_FD",    "POD_STAGE1",     "POD_LOG_LEVEL",
+                                            "JOURNAL_STREAM", "NOTIFY_SOCKET",  "LISTEN_FDS",
+                                            "LISTEN_PID",     "LISTEN_FDNAMES", "INVOCATION_ID" };
+        for (size_t i = 0; i < ELEMENTSOF(skip); i++)
+                if (streq(name, skip[i]))
+                        return false;
+        return env_name_valid(name);
+}
+
+static int env_load_file(struct pod_kv **list, size_t *n, const char *path,
+                         struct pod_error *reterr) {
+        _cleanup_free_ char *text = NULL;
+        char *save = NULL;
+        size_t lineno = 0;
+        int r;
+
+        r = read_full_file_at(AT_FDCWD, path, 1u << 20, &text, NULL);
+        if (r < 0)
+                return pod_error_set(reterr, r, "Failed to read environment file '%s': %m", path);
+        for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+                char what[PATH_MAX + 32];
+                size_t len = strlen(line);
+
+                lineno++;
+                if (len > 0 && line[len - 1] == '\r')
+                        line[len - 1] = 0;
+                while (*line == ' ' || *line == '\t')
+                        line++;
+                if (!*line || *line == '#')
+                        continue;
+                (void)snprintf(what, sizeof(what), "%s:%zu", path, lineno);
+                r = env_set_assignment(list, n, line, what, reterr);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+/* Precedence low -> high: inherited, image, --set-env-file, --set-env, --environment. */
+static int build_environment(const struct pod_prepare_options *o, const struct pod_prepare_app *a,
+                             struct pod_app *app, struct pod_error *reterr) {
+        struct pod_kv *env = NULL;
+        size_t n = 0;
+        int r = 0;
+
+        STRV_FOREACH (e, o->inherit_env) {
+                _cleanup_free_ char *name = NULL;
+                const char *value;
+
+                if (split_kv(*e, &name, &value) < 0 || !env_inheritable(name))
+                        continue;
+                r = env_set(&env, &n, name, value);
+                if (r < 0)
+                        break;
+        }
+        for (size_t i = 0; r >= 0 && i < app->n_environment; i++)
+                r = env_set(&env, &n, app->environment[i].name, app->environment[i].value);
+        STRV_FOREACH (f, o->set_env_file) {
+                if (r < 0)
+                        break;
+                r = env_load_file(&env, &n, *f, reterr);
+        }
+        STRV_FOREACH (e, o->set_env) {
+                if (r < 0)
+                        break;
+                r = env_set_assignment(&env, &n, *e, "--set-env", reterr);
+        }
+        STRV_FOREACH (e, a->environment) {
+                if (r < 0)
+                        break;
+                r = env_set_assignment(&env, &n, *e, "--environment", reterr);
+        }
+        if (r < 0) {
+                (void)pod_kv_free(env, n);
+                return r;
+        }
+        (void)pod_kv_free(app->environment, app->n_environment);
+        app->environment = env;
+        app->n_environment = n;
+        return 0;
+}
+
+/* ---- isolators -------------------------------------------------------------------------- */
+
+static bool isolator_in_family(enum pod_isolator_type t, enum pod_isolator_type a,
+                               enum pod_isolator_type b) {
+        return t == a || t == b;
+}
+
+/* Replaces the app's isolators of the family (a, b) with one built from (name, value). */
+static int set_isolator(struct pod_app *app, const char *name, enum pod_isolator_type a,
+                        enum pod_isolator_type b, struct json_object *value, const char *flag,
+                        struct pod_error *reterr) {
+        struct pod_isolator iso = {}, *t;
+        size_t k = 0;
+        int r;
+
+        r = pod_isolator_from_json(name, value, &iso, reterr);
+        if (r < 0)
+                return pod_error_prefix(reterr, r, "%s", flag);
+        for (size_t i = 0; i < app->n_isolators; i++) {
+                if (isolator_in_family(app->isolators[i].type, a, b))
+                        pod_isolator_done(&app->isolators[i]);
+                else
+                        app->isolators[k++] = app->isolators[i];
+        }
+        app->n_isolators = k;
+        t = realloc(app->isolators, (k + 1) * sizeof(*t));
+        if (!t) {
+                pod_isolator_done(&iso);
+                return -ENOMEM;
+        }
+        app->isolators = t;
+        app->isolators[app->n_isolators++] = iso;
+        return 0;
+}
+
+static int set_resource(struct pod_app *app, const char *name, enum pod_isolator_type t,
+                        const char *qty, uint64_t scale, const char *flag,
+                        struct pod_error *reterr) {
+        _cleanup_json_ struct json_object *v = NULL;
+        uint64_t x;
+
+        if (pod_quantity_parse(qty, scale, &x) < 0 || x == 0)
+                return pod_error_set(reterr, -EINVAL,
+                                     "%s: '%s' is not a positive quantity (e.g. 64Mi, 1G, 500m)",
+                                     flag, qty);
+        v = json_object_new_object();
+        if (!v || pod_json_add_string(v, "limit", qty) < 0)
+                return -ENOMEM;
+        return set_isolator(app, name, t, t, v, flag, reterr);
+}
+
+static int strv_from_csv(const char *s, struct json_object **ret) {
+        _cleanup_json_ struct json_object *a = json_object_new_array();
+        _cleanup_free_ char *copy = strdup(s);
+        char *save = NULL;
+
+        if (!a || !copy)
+                return -ENOMEM;
+        for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save))
+                if (json_object_array_add(a, json_object_new_string(t)) < 0)
+                        return -ENOMEM;
+        *ret = TAKE_PTR(a);
+        return 0;
+}
+
+static int set_caps(struct pod_app *app, const char *list, bool retain, struct pod_error *reterr) {
+        _cleanup_json_ struct json_object *v = json_object_new_object();
+        struct json_object *set = NULL;
+        int r;
+
+        if (!v)
+                return -ENOMEM;
+        r = strv_from_csv(list, &set);
+        if (r < 0)
+                return r;
+        if (pod_json_add(v, "set", set) < 0)
+                return -ENOMEM;
+        return set_isolator(app,
+                            retain ? "os/linux/capabilities-retain-set"
+                                   : "os/linux/capabilities-remove-set",
+                            POD_ISOLATOR_CAPS_RETAIN, POD_ISOLATOR_CAPS_REMOVE, v,
+                            retain ? "--caps-retain" : "--caps-remove", reterr);
+}
+
+/* mode=retain|remove[,errno=E],SYSCALL|@GROUP,... (rkt's --seccomp) */
+static int set_seccomp(struct pod_app *app, const char *spec, struct pod_error *reterr) {
+        _cleanup_json_ struct json_object *v = json_object_new_object(),
+                                          *set = json_object_new_array();
+        _cleanup_free_ char *copy = strdup(spec);
+        const char *mode = NULL, *err = NULL;
+        char *save = NULL;
+        bool retain;
+
+        if (!v || !set || !copy)
+                return -ENOMEM;
+        for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+                if (string_has_prefix(t, "mode="))
+                        mode = t + 5;
+                else if (string_has_prefix(t, "errno="))
+                        err = t + 6;
+                else if (json_object_array_add(set, json_object_new_string(t)) < 0)
+                        return -ENOMEM;
+        }
+        if (!mode || (!streq(mode, "retain") && !streq(mode, "remove")))
+                return pod_error_set(reterr, -EINVAL,
+                                     "--seccomp '%s': needs mode=retain or mode=remove", spec);
+        if (json_object_array_length(set) == 0)
+                return pod_error_set(reterr, -EINVAL, "--seccomp '%s': no syscalls given", spec);
+        retain = streq(mode, "retain");
+        if (pod_json_add(v, "set", TAKE_PTR(set)) < 0)
+                return -ENOMEM;
+        if (err && pod_json_add_string(v, "errno", err) < 0)
+                return -ENOMEM;
+        return set_isolator(
+                app, retain ? "os/linux/seccomp-retain-set" : "os/linux/seccomp-remove-set",
+                POD_ISOLATOR_SECCOMP_RETAIN, POD_ISOLATOR_SECCOMP_REMOVE, v, "--seccomp", reterr);
+}
+
+/* ---- the pod manifest ------------------------------------------------------------------- */
+
+static int replace_str(char **dst, const char *src) {
+        char *c = strdup(src);
+
+        if (!c)
+                return -ENOMEM;
+        free(*dst);
+        *dst = c;
+        return 0;
+}
+
+static int strv_copy(char *const *l, size_t skip, char ***ret) {
+        size_t n = 0;
+        char **c;
+
+        while (l && l[n])
+                n++;
+        c = calloc(n + 1, sizeof(char *));
+        if (!c)
+                return -ENOMEM;
+        for (size_t i = skip, k = 0; i < n; i++, k++) {
+                c[k] = strdup(l[i]);
+                if (!c[k]) {
+                        strv_free(c);
+                        return -ENOMEM;
+                }
+        }
+        *ret = c;
+        return 0;
+}
+
+/* exec: --exec replaces exec[0], arguments after "--" replace exec[1..]. */
+static int apply_exec(struct pod_app *app, const struct pod_prepare_app *a) {
+        _cleanup_strv_free_ char **tail = NULL, **argv = NULL;
+        const char *argv0 = a->exec ?: (app->exec ? app->exec[0] : NULL);
+        size_t n = 0;
+        int r;
+
+        if (!a->exec && !a->have_args)
+                return 0;
+        if (!argv0)
+                return 0; /* reported as "no exec" by the caller */
+        r = strv_copy(a->have_args ? a->args : app->exec, a->have_args ? 0 : 1, &tail);
+        if (r < 0)
+                return r;
+        while (tail[n])
+                n++;
+        argv = calloc(n + 2, sizeof(char *));
+        if (!argv)
+                return -ENOMEM;
+        argv[0] = strdup(argv0);
+        if (!argv[0])
+                return -ENOMEM;
+        for (size_t i = 0; i < n; i++)
+                argv[i + 1] = TAKE_PTR(tail[i]);
+        strv_free(app->exec);
+        app->exec = TAKE_PTR(argv);
+        return 0;
+}
+
+static int apply_overrides(const struct pod_prepare_options *o, const struct pod_prepare_app *a,
+                           const char *app_name, struct pod_app *app, struct pod_error *reterr) {
+        int r;
+
+        r = apply_exec(app, a);
+        if (r < 0)
+                return r;
+        if (!app->exec || !app->exec[0])
+                return pod_error_set(reterr, -EINVAL,
+                                     "App '%s': the image '%s' has no exec; give --exec=PATH",
+                                     app_name, a->image);
+        if (!path_is_absolute(app->exec[0]))
+                return pod_error_set(reterr, -EINVAL, "App '%s': exec '%s' is not an absolute path",
+                                     app_name, app->exec[0]);
+        if (a->user && (r = replace_str(&app->user, a->user)) < 0)
+                return r;
+        if (a->group && (r = replace_str(&app->group, a->group)) < 0)
+                return r;
+        if (a->working_dir) {
+                if (!path_is_absolute(a->working_dir))
+                        return pod_error_set(reterr, -EINVAL,
+                                             "App '%s': --working-dir '%s' is not absolute",
+                                             app_name, a->working_dir);
+                r = replace_str(&app->working_directory, a->working_dir);
+                if (r < 0)
+                        return r;
+        }
+        if (a->supplementary_gids) {
+                _cleanup_free_ char *copy = strdup(a->supplementary_gids);
+                _cleanup_free_ uint32_t *gids = NULL;
+                char *save = NULL;
+                size_t n = 0;
+
+                if (!copy)
+                        return -ENOMEM;
+                gids = calloc(strlen(copy) / 2 + 1, sizeof(uint32_t));
+                if (!gids)
+                        return -ENOMEM;
+                for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save))
+                        if (parse_u32(t, &gids[n++]) < 0)
+                                return pod_error_set(reterr, -EINVAL,
+                                                     "App '%s': --supplementary-gids: '%s' is not "
+                                                     "a group number",
+                                                     app_name, t);
+                free(app->supplementary_gids);
+                app->supplementary_gids = TAKE_PTR(gids);
+                app->n_supplementary_gids = n;
+        }
+        if (a->memory) {
+                r = set_resource(app, "resource/memory", POD_ISOLATOR_MEMORY, a->memory, 1,
+                                 "--memory", reterr);
+                if (r < 0)
+                        return r;
+        }
+        if (a->cpu) {
+                r = set_resource(app, "resource/cpu", POD_ISOLATOR_CPU, a->cpu, 1000, "--cpu",
+                                 reterr);
+                if (r < 0)
+                        return r;
+        }
+        if (a->caps_retain && a->caps_remove)
+                return pod_error_set(reterr, -EINVAL,
+                                     "App '%s': --caps-retain and --caps-remove exclude each other",
+                                     app_name);
+        if (a->caps_retain || a->caps_remove) {
+                r = set_caps(app, a->caps_retain ?: a->caps_remove, !!a->caps_retain, reterr);
+                if (r < 0)
+                        return r;
+        }
+        if (a->seccomp) {
+                r = set_seccomp(app, a->seccomp, reterr);
+                if (r < 0)
+                        return r;
+        }
+        r = build_environment(o, a, app, reterr);
+        if (r < 0)
+                return r;
+        return pod_isolators_validate(app->isolators, app->n_isolators, POD_ISOLATOR_SCOPE_APP,
+                                      reterr) < 0
+                       ? pod_error_prefix(reterr, -EINVAL, "App '%s'", app_name)
+                       : 0;
+}
+
+static const struct pod_volume *find_volume(const struct pod_pod_manifest *m, const char *name) {
+        for (size_t i = 0; i < m->n_volumes; i++)
+                if (streq(m->volumes[i].name, name))
+                        return &m->volumes[i];
+        return NULL;
+}
+
+static int add_mount(struct pod_runtime_app *ra, const char *spec, struct pod_error *reterr) {
+        struct pod_mount m = {}, *t;
+        int r;
+
+        r = parse_mount(spec, &m, reterr);
+        if (r < 0)
+                return r;
+        /* A later --mount on the same target (an app's own after the pod-level ones) wins. */
+        for (size_t i = 0; i < ra->n_mounts; i++)
+                if (streq(ra->mounts[i].path, m.path)) {
+                        mount_clear(&ra->mounts[i]);
+                        ra->mounts[i] = m;
+                        return 0;
+                }
+        t = realloc(ra->mounts, (ra->n_mounts + 1) * sizeof(*t));
+        if (!t) {
+                mount_clear(&m);
+                return -ENOMEM;
+        }
+        ra->mounts = t;
+        ra->mounts[ra->n_mounts++] = m;
+        return 0;
+}
+
+static int add_volume(struct pod_pod_manifest *m, struct pod_volume *v) {
+        struct pod_volume *t = realloc(m->volumes, (m->n_volumes + 1) * sizeof(*t));
+
+        if (!t)
+                return -ENOMEM;
+        m->volumes = t;
+        m->volumes[m->n_volumes++] = *v;
+        memset(v, 0, sizeof(*v));
+        return 0;
+}
+
+/* Every image mountPoint needs a mount: a volume of the same name satisfies it; without one
+ * rkt made an empty volume, and so do we (said at debug level). */
+static int satisfy_mount_points(struct pod_pod_manifest *m, struct pod_runtime_app *ra) {
+        for (size_t k = 0; k < ra->app->n_mount_points; k++) {
+                const struct pod_mount_point *mp = &ra->app->mount_points[k];
+                struct pod_mount *t;
+                bool found = false;
+
+                for (size_t i = 0; i < ra->n_mounts && !found; i++)
+                        found = streq(ra->mounts[i].path, mp->path) ||
+                                streq(ra->mounts[i].path, mp->name);
+                if (found)
+                        continue;
+                if (!find_volume(m, mp->name)) {
+                        struct pod_volume v = { .kind = POD_VOLUME_EMPTY, .mode = 0755 };
+                        int r;
+
+                        v.name = strdup(mp->name);
+                        if (!v.name)
+                                return -ENOMEM;
+                        log_debug("App '%s': mount point '%s' (%s) has no volume, using an empty "
+                                  "one",
+                                  ra->name, mp->name, mp->path);
+                        r = add_volume(m, &v);
+                        if (r < 0) {
+                                free(v.name);
+                                return r;
+                        }
+                }
+                t = realloc(ra->mounts, (ra->n_mounts + 1) * sizeof(*t));
+                if (!t)
+                        return -ENOMEM;
+                ra->mounts = t;
+                ra->mounts[ra->n_mounts] =
+                        (struct pod_mount){ .volume = strdup(mp->name), .path = strdup(mp->path) };
+                if (!ra->mounts[ra->n_mounts].volume || !ra->mounts[ra->n_mounts].path) {
+                        mount_clear(&ra->mounts[ra->n_mounts]);
+                        return -ENOMEM;
+                }
+                ra->n_mounts++;
+        }
+        return 0;
+}
+
+static int fill_image(struct pod_runtime_image *img, const char *id,
+                      const struct pod_image_manifest *im) {
+        img->id = strdup(id);
+        img->name = strdup(im->name);
+        if (!img->id || !img->name)
+                return -ENOMEM;
+        for (size_t i = 0; i < im->n_labels; i++)
+                if (pod_kv_add(&img->labels, &img->n_labels, im->labels[i].name,
+                               im->labels[i].value) < 0)
+                        return -ENOMEM;
+        return 0;
+}
+
+static int load_image_manifest(struct pod_store *s, const char *id, struct pod_image_manifest **ret,
+                               struct pod_error *reterr) {
+        _cleanup_free_ char *text = NULL;
+        size_t size = 0;
+        int r;
+
+        r = pod_store_read_manifest(s, id, &text, &size, reterr);
+        if (r < 0)
+                return r;
+        return pod_image_manifest_parse(text, size, ret, reterr);
+}
+
+int pod_prepare_manifest(struct pod_store *s, const struct pod_prepare_options *o,
+                         struct pod_pod_manifest **ret, char ***ret_image_ids,
+                         struct pod_error *reterr) {
+        _cleanup_(pod_pod_manifest_freep) struct pod_pod_manifest *m = NULL;
+        _cleanup_strv_free_ char **ids = NULL;
+        int r;
+
+        if (o->n_apps == 0)
+                return pod_error_set(reterr, -EINVAL, "No image given");
+        m = calloc(1, sizeof(*m));
+        ids = calloc(o->n_apps + 1, sizeof(char *));
+        if (!m || !ids)
+                return -ENOMEM;
+        m->ac_version = strdup(POD_AC_VERSION);
+        m->apps = calloc(o->n_apps, sizeof(*m->apps));
+        if (!m->ac_version || !m->apps)
+                return -ENOMEM;
+
+        STRV_FOREACH (spec, o->volumes) {
+                struct pod_volume v = {};
+
+                r = pod_prepare_parse_volume(*spec, &v, reterr);
+                if (r < 0)
+                        return r;
+                if (find_volume(m, v.name)) {
+                        r = pod_error_set(reterr, -EEXIST, "Volume '%s' is given twice", v.name);
+                        volume_clear(&v);
+                        return r;
+                }
+                r = add_volume(m, &v);
+                if (r < 0) {
+                        volume_clear(&v);
+                        return r;
+                }
+        }
+
+        for (size_t i = 0; i < o->n_apps; i++) {
+                const struct pod_prepare_app *a = &o->apps[i];
+                _cleanup_(pod_image_manifest_freep) struct pod_image_manifest *im = NULL;
+                struct pod_runtime_app *ra = &m->apps[i];
+                struct pod_fetch_options fo = o->fetch;
+
+                fo.signature = a->signature;
+                r = pod_fetch_image(s, a->image, &fo, &ids[i], reterr);
+                if (r < 0)
+                        return pod_error_prefix(reterr, r, "Image '%s'", a->image);
+                r = load_image_manifest(s, ids[i], &im, reterr);
+                if (r < 0)
+                        return pod_error_prefix(reterr, r, "Image '%s'", a->image);
+                if (im->n_dependencies > 0)
+                        return pod_error_set(reterr, -EOPNOTSUPP,
+                                             "Image '%s' (%s) has dependencies; running layered "
+                                             "images is not supported yet",
+                                             a->image, im->name);
+
+                m->n_apps++;
+                ra->name = a->name ? strdup(a->name) : ac_name_from_image_name(im->name);
+                if (!ra->name)
+                        return a->name ? -ENOMEM
+                                       : pod_error_set(reterr, -EINVAL,
+                                                       "Cannot make an app name from image name "
+                                                       "'%s'; give --name",
+                                                       im->name);
+                if (!ac_name_valid(ra->name))
+                        return pod_error_set(reterr, -EINVAL,
+                                             "Invalid app name '%s' (lower-case letters, digits "
+                                             "and '-')",
+                                             ra->name);
+                for (size_t j = 0; j < i; j++)
+                        if (streq(m->apps[j].name, ra->name))
+                                return pod_error_set(reterr, -EEXIST,
+                                                     "Two apps are named '%s'; give one a --name",
+                                                     ra->name);
+                r = fill_image(&ra->image, ids[i], im);
+                if (r < 0)
+                        return r;
+
+                /* The pod's app replaces the image's whole app: start from a copy. */
+                if (im->app)
+                        r = pod_app_copy(im->app, &ra->app);
+                else {
+                        ra->app = calloc(1, sizeof(*ra->app));
+                        r = ra->app && (ra->app->user = strdup("0")) &&
+                                            (ra->app->group = strdup("0"))
+                                    ? 0
+                                    : -ENOMEM;
+                }
+                if (r < 0)
+                        return r;
+                r = apply_overrides(o, a, ra->name, ra->app, reterr);
+                if (r < 0)
+                        return r;
+                ra->read_only_root_fs = o->readonly_rootfs;
+
+                STRV_FOREACH (spec, o->mounts) {
+                        r = add_mount(ra, *spec, reterr);
+                        if (r < 0)
+                                return r;
+                }
+                STRV_FOREACH (spec, a->mounts) {
+                        r = add_mount(ra, *spec, reterr);
+                        if (r < 0)
+                                return r;
+                }
+                for (size_t k = 0; k < ra->n_mounts; k++)
+                        if (!find_volume(m, ra->mounts[k].volume))
+                                return pod_error_set(reterr, -ENOENT,
+                                                     "App '%s': --mount of volume '%s', which no "
+                                                     "--volume defines",
+                                                     ra->name, ra->mounts[k].volume);
+                r = satisfy_mount_points(m, ra);
+                if (r < 0)
+                        return r;
+        }
+
+        r = pod_pod_manifest_validate(m, reterr);
+        if (r < 0)
+                return pod_error_prefix(reterr, r, "Pod manifest");
+        *ret = TAKE_PTR(m);
+        if (ret_image_ids)
+                *ret_image_ids = TAKE_PTR(ids);
+        return 0;
+}
+
+/* ---- the app trees ---------------------------------------------------------------------- */
+
+static int copy_xattrs(int from, int to) {
+        _cleanup_free_ char *names = NULL;
+        ssize_t n;
+
+        n = flistxattr(from, NULL, 0);
+        if (n <= 0)
+                return n < 0 && errno != ENOTSUP ? -errno : 0;
+        names = malloc((size_t)n);
+        if (!names)
+                return -ENOMEM;
+        n = flistxattr(from, names, (size_t)n);
+        if (n < 0)
+                return -errno;
+        for (char *p = names; p < names + n; p += strlen(p) + 1) {
+                _cleanup_free_ char *val = NULL;
+                ssize_t k = fgetxattr(from, p, NULL, 0);
+
+                if (k < 0)
+                        return -errno;
+                val = malloc((size_t)k + 1);
+                if (!val)
+                        return -ENOMEM;
+                k = fgetxattr(from, p, val, (size_t)k);
+                if (k < 0)
+                        return -errno;
+                if (fsetxattr(to, p, val, (size_t)k, 0) < 0)
+                        return -errno;
+        }
+        return 0;
+}
+
+static int copy_data(int in, int out) {
+        if (ioctl(out, FICLONE, in) >= 0)
+                return 0;
+        for (;;) {
+                ssize_t n = copy_file_range(in, NULL, out, NULL, SSIZE_MAX, 0);
+                if (n < 0 &&
+                    (errno == EXDEV || errno == ENOSYS || errno == EINVAL || errno == EOPNOTSUPP))
+                        break;
+                if (n < 0)
+                        return -errno;
+                if (n == 0)
+                        return 0;
+        }
+        for (;;) {
+                char buf[65536];
+                ssize_t n = loop_read(in, buf, sizeof(buf));
+                int r;
+
+                if (n < 0)
+                        return (int)n;
+                if (n == 0)
+                        return 0;
+                r = loop_write(out, buf, (size_t)n);
+                if (r < 0)
+                        return r;
+        }
+}
+
+/* Owner, mode (after chown, which clears set-id bits) and times of fd from st. */
+static int copy_attrs(int fd, const struct stat *st) {
+        struct timespec ts[2] = { st->st_atim, st->st_mtim };
+
+        if (fchown(fd, st->st_uid, st->st_gid) < 0 || fchmod(fd, st->st_mode & 07777) < 0 ||
+            futimens(fd, ts) < 0)
+                return -errno;
+        return 0;
+}
+
+struct copy_state {
+        bool link; /* hard links allowed (overlay lower dir); cleared at the first EXDEV */
+};
+
+static int copy_dir(int from, int to, struct copy_state *cs, unsigned depth);
+
+static int copy_entry(int from_dir, int to_dir, const char *name, struct copy_state *cs,
+                      unsigned depth) {
+        struct stat st;
+
+        if (fstatat(from_dir, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+                return -errno;
+        if (S_ISDIR(st.st_mode)) {
+                _cleanup_close_ int f = -EBADF, t = -EBADF;
+                int r;
+
+                if (mkdirat(to_dir, name, 0700) < 0)
+                        return -errno;
+                f = openat(from_dir, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                t = openat(to_dir, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                if (f < 0 || t < 0)
+                        return -errno;
+                r = copy_dir(f, t, cs, depth + 1);
+                if (r >= 0)
+                        r = copy_xattrs(f, t);
+                if (r >= 0)
+                        r = copy_attrs(t, &st);
+                return r;
+        }
+        if (S_ISREG(st.st_mode)) {
+                _cleanup_close_ int f = -EBADF, t = -EBADF;
+                int r;
+
+                if (cs->link) {
+                        if (linkat(from_dir, name, to_dir, name, 0) >= 0)
+                                return 0;
+                        if (errno != EXDEV && errno != EPERM && errno != EMLINK)
+                                return -errno;
+                        cs->link = errno == EMLINK; /* EXDEV, EPERM: never again */
+                }
+                f = openat(from_dir, name, O_RDONLY | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC);
+                if (f < 0)
+                        return -errno;
+                t = openat(to_dir, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+                           0600);
+                if (t < 0)
+                        return -errno;
+                r = copy_data(f, t);
+                if (r >= 0)
+                        r = copy_xattrs(f, t);
+                if (r >= 0)
+                        r = copy_attrs(t, &st);
+                return r;
+        }
+        if (S_ISLNK(st.st_mode)) {
+                char target[PATH_MAX];
+                struct timespec ts[2] = { st.st_atim, st.st_mtim };
+                ssize_t n = readlinkat(from_dir, name, target, sizeof(target) - 1);
+
+                if (n < 0)
+                        return -errno;
+                target[n] = 0;
+                if (symlinkat(target, to_dir, name) < 0 ||
+                    fchownat(to_dir, name, st.st_uid, st.st_gid, AT_SYMLINK_NOFOLLOW) < 0 ||
+                    utimensat(to_dir, name, ts, AT_SYMLINK_NOFOLLOW) < 0)
+                        return -errno;
+                return 0;
+        }
+        /* Device nodes (only in images imported with devices allowed), FIFOs, sockets. */
+        if (mknodat(to_dir, name, st.st_mode, st.st_rdev) < 0 ||
+            fchownat(to_dir, name, st.st_uid, st.st_gid, AT_SYMLINK_NOFOLLOW) < 0 ||
+            fchmodat(to_dir, name, st.st_mode & 07777, 0) < 0)
+                return -errno;
+        return 0;
+}
+
+static int copy_dir(int from, int to, struct copy_state *cs, unsigned depth) {
+        _cleanup_closedir_ DIR *d = NULL;
+        int dfd;
+
+        if (depth > 4096)
+                return -ELOOP;
+        dfd = fcntl(from, F_DUPFD_CLOEXEC, 3);
+        if (dfd < 0)
+                return -errno;
+        d = fdopendir(dfd);
+        if (!d) {
+                safe_close(dfd);
+                return -errno;
+        }
+        for (;;) {
+                struct dirent *de;
+                int r;
+
+                errno = 0;
+                de = readdir(d);
+                if (!de)
+                        return errno ? -errno : 0;
+                if (streq(de->d_name, ".") || streq(de->d_name, ".."))
+                        continue;
+                r = copy_entry(from, to, de->d_name, cs, depth);
+                if (r < 0)
+                        return r;
+        }
+}
+
+static int render_app(struct pod_store *s, int pod_fd, const char *app, const char *id,
+                      bool private_copy, struct pod_error *reterr) {
+        _cleanup_close_ int tree = -EBADF, src = -EBADF, dst = -EBADF, parent = -EBADF;
+        _cleanup_free_ char *dir = NULL;
+        struct copy_state cs = { .link = !private_copy };
+        struct stat st;
+        int r;
+
+        r = pod_store_open_tree(s, id, &tree, reterr);
+        if (r < 0)
+                return r;
+        src = openat(tree, "rootfs", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (src < 0 || fstat(src, &st) < 0)
+                return pod_error_set(reterr, -errno, "Failed to open the rootfs of '%s': %m", id);
+        dir = path_join("stage1/rootfs/opt/stage2", app);
+        if (!dir)
+                return -ENOMEM;
+        r = mkdir_p_at(pod_fd, dir, 0755);
+        if (r < 0)
+                return pod_error_set(reterr, r, "Failed to create '%s' in the pod dir: %m", dir);
+        parent = openat(pod_fd, dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (parent < 0 || mkdirat(parent, "rootfs", 0700) < 0)
+                return pod_error_set(reterr, -errno, "Failed to create the rootfs of app '%s': %m",
+                                     app);
+        dst = openat(parent, "rootfs", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (dst < 0)
+                return pod_error_set(reterr, -errno, "Failed to open the rootfs of app '%s': %m",
+                                     app);
+        r = copy_dir(src, dst, &cs, 0);
+        if (r >= 0)
+                r = copy_xattrs(src, dst);
+        if (r >= 0)
+                r = copy_attrs(dst, &st);
+        if (r < 0)
+                return pod_error_set(reterr, r, "Failed to %s the image tree of app '%s': %m",
+                                     private_copy ? "copy" : "link", app);
+        return 0;
+}
+
+bool pod_prepare_is_no_overlay(int pod_fd) {
+        return faccessat(pod_fd, NO_OVERLAY_MARKER, F_OK, AT_SYMLINK_NOFOLLOW) >= 0;
+}
+
+int pod_prepare(struct pod_store *s, int pods_fd, const struct pod_prepare_options *o,
+                struct pod_poddir **ret, struct pod_error *reterr) {
+        _cleanup_(pod_pod_manifest_freep) struct pod_pod_manifest *m = NULL;
+        _cleanup_(pod_poddir_freep) struct pod_poddir *p = NULL;
+        _cleanup_strv_free_ char **ids = NULL;
+        _cleanup_free_ char *json = NULL;
+        int r;
+
+        r = pod_prepare_manifest(s, o, &m, &ids, reterr);
+        if (r < 0)
+                return r;
+        r = pod_pod_manifest_to_json(m, &json);
+        if (r < 0)
+                return pod_error_set(reterr, r, "Failed to serialise the pod manifest: %m");
+
+        r = pod_poddir_create(pods_fd, o->uuid_file_save, &p, reterr);
+        if (r < 0)
+                return r;
+        /* From here on a failure leaves prepare/U behind, unlocked when p is freed: an
+         * aborted prepare, which gc removes. */
+        r = write_file_atomic_at(p->fd, "pod", json, strlen(json), 0644);
+        if (r < 0)
+                return pod_error_set(reterr, r, "Failed to write the pod manifest: %m");
+        if (o->no_overlay) {
+                r = write_file_atomic_at(p->fd, NO_OVERLAY_MARKER, "", 0, 0644);
+                if (r < 0)
+                        return pod_error_set(reterr, r, "Failed to write '%s': %m",
+                                             NO_OVERLAY_MARKER);
+        }
+        for (size_t i = 0; i < m->n_apps; i++) {
+                const char *app = m->apps[i].name;
+                _cleanup_free_ char *text = NULL, *dir = NULL;
+                size_t size = 0;
+
+                /* The exact bytes of the stored manifest: what was signed. */
+                r = pod_store_read_manifest(s, ids[i], &text, &size, reterr);
+                if (r < 0)
+                        return r;
+                dir = path_join("appsinfo", app);
+                if (!dir)
+                        return -ENOMEM;
+                r = mkdir_p_at(p->fd, dir, 0755);
+                if (r >= 0) {
+                        _cleanup_free_ char *f = path_join(dir, "manifest");
+                        r = f ? write_file_atomic_at(p->fd, f, text, size, 0644) : -ENOMEM;
+                }
+                if (r < 0)
+                        return pod_error_set(reterr, r,
+                                             "Failed to write the image manifest of "
+                                             "app '%s': %m",
+                                             app);
+                r = render_app(s, p->fd, app, ids[i], o->no_overlay, reterr);
+                if (r < 0)
+                        return r;
+                r = pod_store_touch(s, ids[i], reterr);
+                if (r < 0)
+                        return r;
+        }
+        *ret = TAKE_PTR(p);
+        return 0;
+}
+
+/* ---- stage1 ----------------------------------------------------------------------------- */
+
+int pod_stage1_check(const char *path, struct pod_error *reterr) {
+        char buf[256], want[32];
+        int pfd[2], ws, r;
+        size_t n = 0;
+        pid_t pid;
+
+        if (access(path, X_OK) < 0)
+                return pod_error_set(reterr, -errno, "Cannot execute stage1 '%s': %m", path);
+        if (pipe2(pfd, O_CLOEXEC) < 0)
+                return -errno;
+        pid = fork();
+        if (pid < 0) {
+                r = -errno;
+                safe_close(pfd[0]);
+                safe_close(pfd[1]);
+                return r;
+        }
+        if (pid == 0) {
+                int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+                if (dup2(pfd[1], STDOUT_FILENO) < 0 || (null >= 0 && dup2(null, STDIN_FILENO) < 0))
+                        _exit(127);
+                execl(path, path, "--version", (char *)NULL);
+                _exit(127);
+        }
+        safe_close(pfd[1]);
+        for (;;) {
+                ssize_t k = read(pfd[0], buf + n, sizeof(buf) - 1 - n);
+                if (k < 0 && errno == EINTR)
+                        continue;
+                if (k <= 0)
+                        break;
+                n += (size_t)k;
+                if (n == sizeof(buf) - 1)
+                        break;
+        }
+        buf[n] = 0;
+        safe_close(pfd[0]);
+        for (char *c = buf; *c; c++)
+                if (*c == '\n' && c[1])
+                        *c = ' ';
+        while (waitpid(pid, &ws, 0) < 0)
+                if (errno != EINTR)
+                        return -errno;
+        (void)snprintf(want, sizeof(want), " ABI %d\n", POD_STAGE1_ABI);
+        if (!WIFEXITED(ws) || WEXITSTATUS(ws) != 0 || !strstr(buf, want))
+                return pod_error_set(reterr, -EPROTO,
+                                     "Stage1 '%s' does not speak ABI %d (its --version said "
+                                     "'%.*s')",
+                                     path, POD_STAGE1_ABI, (int)strcspn(buf, "\n"), buf);
+        return 0;
+}
+
+int pod_stage1_exec(struct pod_poddir *p, const struct pod_stage1_options *o,
+                    struct pod_error *reterr) {
+        _cleanup_free_ char *net = NULL, *hostname = NULL;
+        const char *argv[16];
+        size_t n = 0;
+        int r;
+
+        if (asprintf(&net, "--net=%s", o->net) < 0)
+                return -ENOMEM;
+        argv[n++] = "pod-stage1";
+        if (o->debug)
+                argv[n++] = "--debug";
+        argv[n++] = net;
+        if (o->hostname) {
+                if (asprintf(&hostname, "--hostname=%s", o->hostname) < 0)
+                        return -ENOMEM;
+                argv[n++] = hostname;
+        }
+        if (o->interactive)
+                argv[n++] = "--interactive";
+        if (o->no_overlay)
+                argv[n++] = "--no-overlay";
+        if (o->insecure & POD_INSECURE_CAPABILITIES)
+                argv[n++] = "--disable-capabilities-restriction";
+        if (o->insecure & POD_INSECURE_PATHS)
+                argv[n++] = "--disable-paths";
+        if (o->insecure & POD_INSECURE_SECCOMP)
+                argv[n++] = "--disable-seccomp";
+        if (o->keep_unit == 1)
+                argv[n++] = "--keep-unit";
+        else if (o->keep_unit == 0)
+                argv[n++] = "--no-keep-unit";
+        argv[n++] = p->uuid;
+        argv[n] = NULL;
+
+        if (fchdir(p->fd) < 0)
+                return pod_error_set(reterr, -errno, "Failed to enter the pod directory: %m");
+        r = pod_poddir_prepare_exec_lock(p);
+        if (r < 0)
+                return pod_error_set(reterr, r, "Failed to pass the pod lock on: %m");
+        execv(o->path, (char *const *)argv);
+        r = -errno;
+        (void)fd_cloexec(p->fd, true);
+        return pod_error_set(reterr, r, "Failed to execute stage1 '%s': %m", o->path);
+}

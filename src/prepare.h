@@ -1,0 +1,109 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* stage0's half of running a pod (issue 4, appc digest sections 4, 9, 11): from image
+ * references and overrides to a prepared pod directory, and from a pod directory in run/ to
+ * the exec of pod-stage1 (stage1/ABI.md).
+ *
+ *   1. every app's image is fetched with the rules of fetch.h (signatures on);
+ *   2. the reified pod manifest is built: the image's app with the overrides applied (exec,
+ *      user, group, environment with rkt's precedence, isolators), volumes, mounts (image
+ *      mountPoints without a volume get an empty one, as rkt did), then validated;
+ *   3. the pod directory is created (poddir.h) and filled: "pod", appsinfo/<app>/manifest and
+ *      stage1/rootfs/opt/stage2/<app>/rootfs.
+ *
+ * The app rootfs is the store's rendered tree, hard-linked file by file (a real copy where
+ * links cannot cross file systems): the overlay lower dir is never written to, needs no
+ * mount that could leak, and survives `pod image rm`/`image gc` of the image while the pod
+ * lives.  With no_overlay the tree is a private copy (reflinked where the file system can)
+ * that the apps write to.
+ *
+ * Owns: the meaning of the run/prepare values (volume and mount specs, environment files,
+ * quantities, seccomp specs), the pod manifest stage0 writes, the rootfs copies, the stage1
+ * command line.  Does not own: command-line syntax (stage0/run-args.c), the pod directory
+ * state machine (poddir.h), enforcing anything (stage1). */
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "error.h"
+#include "fetch.h"
+
+struct pod_pod_manifest;
+struct pod_poddir;
+struct pod_store;
+
+struct pod_prepare_app {
+        const char *image;     /* reference, as for pod fetch */
+        const char *signature; /* local signature file, NULL: default */
+        const char *name;      /* NULL: from the image name */
+        const char *exec;      /* replaces exec[0] */
+        char **args;           /* replace exec[1..] when have_args */
+        bool have_args;
+        const char *user;
+        const char *group;
+        const char *supplementary_gids; /* "GID[,GID...]" */
+        const char *working_dir;
+        char **environment; /* K=V, highest precedence */
+        const char *memory; /* k8s quantity */
+        const char *cpu;    /* k8s quantity (cores) */
+        const char *caps_retain;
+        const char *caps_remove;
+        const char *seccomp; /* mode=retain|remove[,errno=E],SYSCALL|@GROUP,... */
+        char **mounts;       /* volume=NAME,target=PATH */
+};
+
+struct pod_prepare_options {
+        struct pod_fetch_options fetch; /* insecure, pull policy, keystore, progress */
+        const struct pod_prepare_app *apps;
+        size_t n_apps;
+        char **volumes;      /* NAME,kind=host,source=/ABS[,readOnly=B][,recursive=B] or
+                              * NAME,kind=empty[,mode=0755][,uid=N][,gid=N][,readOnly=B] */
+        char **mounts;       /* pod level: every app */
+        char **set_env;      /* K=V */
+        char **set_env_file; /* files of K=V lines ('#' comments, empty lines) */
+        char **inherit_env;  /* environ to inherit (NULL: none) */
+        bool readonly_rootfs;
+        bool no_overlay;
+        const char *uuid_file_save;
+};
+
+/* Fetches the images and builds the reified, validated pod manifest.  *ret_image_ids gets
+ * one full image ID per app (NULL-terminated). */
+int pod_prepare_manifest(struct pod_store *s, const struct pod_prepare_options *o,
+                         struct pod_pod_manifest **ret, char ***ret_image_ids,
+                         struct pod_error *reterr);
+
+/* pod_prepare_manifest(), then a new pod directory (left in prepare/, locked by us) with
+ * every file stage1 reads.  On failure after the directory was made, it stays behind
+ * unlocked in prepare/ (an aborted prepare, which `pod gc` removes). */
+int pod_prepare(struct pod_store *s, int pods_fd, const struct pod_prepare_options *o,
+                struct pod_poddir **ret, struct pod_error *reterr);
+
+/* Whether the pod was prepared with no_overlay (its app trees are private copies). */
+bool pod_prepare_is_no_overlay(int pod_fd);
+
+/* Parses "NAME,kind=..." (see volumes above) into v (caller releases its strings).  Host
+ * sources must be absolute, exist and not be symlinks. */
+struct pod_volume;
+int pod_prepare_parse_volume(const char *spec, struct pod_volume *ret, struct pod_error *reterr);
+
+struct pod_stage1_options {
+        const char *path; /* pod-stage1 */
+        bool debug;
+        const char *net; /* "host" or "none" */
+        const char *hostname;
+        bool interactive;
+        bool no_overlay;
+        unsigned insecure; /* POD_INSECURE_CAPABILITIES|PATHS|SECCOMP become --disable-* */
+        int keep_unit;     /* -1 detect, 0 --no-keep-unit, 1 --keep-unit */
+};
+
+/* Runs "PATH --version" and checks it prints "ABI <STAGE1_ABI>".  -EPROTO on a mismatch. */
+#define POD_STAGE1_ABI 1
+int pod_stage1_check(const char *path, struct pod_error *reterr);
+
+/* Execs stage1 for a pod in run/ that we hold locked: cwd = pod dir, POD_LOCK_FD.  Returns
+ * only on failure. */
+int pod_stage1_exec(struct pod_poddir *p, const struct pod_stage1_options *o,
+                    struct pod_error *reterr);

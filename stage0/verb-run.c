@@ -1,0 +1,377 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* pod run, pod prepare, pod run-prepared: the command lines (run-args.h for run and
+ * prepare), then src/prepare.h builds the pod directory and execs pod-stage1, whose exit
+ * status becomes ours (the app's; 254 for pod's own failures). */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "error.h"
+#include "fetch.h"
+#include "insecure.h"
+#include "log.h"
+#include "macro.h"
+#include "poddir.h"
+#include "prepare.h"
+#include "run-args.h"
+#include "store.h"
+#include "verbs.h"
+
+extern char **environ;
+
+static const char *stage1_path(void) {
+        const char *e = getenv("POD_STAGE1");
+        return e && e[0] ? e : POD_STAGE1_PATH;
+}
+
+static int check_net(const char *verb, const char *net) {
+        if (!net || streq(net, "host") || streq(net, "none"))
+                return 0;
+        log_error("--net='%s': CNI networking is not available yet; use --net=host or "
+                  "--net=none. Try 'pod help %s'.",
+                  net, verb);
+        return -EOPNOTSUPP;
+}
+
+static int check_dns(const char *verb, char **dns, char **search, char **opt, const char *domain) {
+        STRV_FOREACH (d, dns)
+                if (!streq(*d, "host")) {
+                        log_error("--dns='%s': only --dns=host (a copy of the host's "
+                                  "/etc/resolv.conf) is supported. Try 'pod help %s'.",
+                                  *d, verb);
+                        return -EOPNOTSUPP;
+                }
+        if (search || opt || domain) {
+                log_error("--dns-search, --dns-opt and --dns-domain are not supported: apps get "
+                          "the host's /etc/resolv.conf");
+                return -EOPNOTSUPP;
+        }
+        return 0;
+}
+
+static void warn_insecure(unsigned insecure) {
+        if (insecure & POD_INSECURE_IMAGE)
+                log_warning("Image signature verification is off (--insecure-options=image)");
+        if (insecure & POD_INSECURE_TLS)
+                log_warning("TLS certificate verification is off (--insecure-options=tls)");
+        if (insecure & POD_INSECURE_CAPABILITIES)
+                log_warning("Apps keep every capability (--insecure-options=capabilities)");
+        if (insecure & POD_INSECURE_PATHS)
+                log_warning("Sensitive /proc and /sys paths are not masked "
+                            "(--insecure-options=paths)");
+        if (insecure & POD_INSECURE_SECCOMP)
+                log_warning("Apps run without a syscall filter (--insecure-options=seccomp)");
+}
+
+/* Builds the pod dir from the parsed command line; the pod is left in prepare/, locked. */
+static int do_prepare(const char *verb, const struct run_args *a, unsigned insecure,
+                      struct pod_poddir **ret) {
+        _cleanup_(pod_store_freep) struct pod_store *s = NULL;
+        _cleanup_free_ struct pod_prepare_app *apps = NULL;
+        _cleanup_close_ int pods_fd = -EBADF;
+        struct pod_prepare_options o = {};
+        struct pod_error e = {};
+        int r;
+
+        if (a->ports) {
+                log_error("--port needs pod networking (--net=default), which is not available "
+                          "yet. Try 'pod help %s'.",
+                          verb);
+                return -EOPNOTSUPP;
+        }
+        if (a->hosts_entry) {
+                log_error("--hosts-entry is not supported yet: apps get an /etc/hosts with "
+                          "localhost and the pod's hostname unless the image ships one");
+                return -EOPNOTSUPP;
+        }
+        if (a->pull_policy) {
+                o.fetch.pull_policy = pod_pull_policy_from_string(a->pull_policy);
+                if (o.fetch.pull_policy < 0)
+                        return pod_usage_error(verb,
+                                               "Invalid pull policy '%s' (new, update or never)",
+                                               a->pull_policy);
+        } else
+                o.fetch.pull_policy = POD_PULL_NEW;
+        o.fetch.insecure = insecure;
+        o.fetch.keystore =
+                (struct pod_keystore){ .vendordir = arg_vendordir, .sysconfdir = arg_sysconfdir };
+        o.fetch.progress = !a->quiet;
+
+        apps = calloc(a->n_apps, sizeof(*apps));
+        if (!apps)
+                return log_error_errno(-ENOMEM, "Out of memory");
+        for (size_t i = 0; i < a->n_apps; i++) {
+                const struct run_app_args *x = &a->apps[i];
+
+                apps[i] = (struct pod_prepare_app){
+                        .image = x->image,
+                        .signature = x->signature,
+                        .name = x->name,
+                        .exec = x->exec,
+                        .args = x->args,
+                        .have_args = x->have_args,
+                        .user = x->user,
+                        .group = x->group,
+                        .supplementary_gids = x->supplementary_gids,
+                        .working_dir = x->working_dir,
+                        .environment = x->environment,
+                        .memory = x->memory,
+                        .cpu = x->cpu,
+                        .caps_retain = x->caps_retain,
+                        .caps_remove = x->caps_remove,
+                        .seccomp = x->seccomp,
+                        .mounts = x->mounts,
+                };
+        }
+        o.apps = apps;
+        o.n_apps = a->n_apps;
+        o.volumes = a->volumes;
+        o.mounts = a->mounts;
+        o.set_env = a->set_env;
+        o.set_env_file = a->set_env_file;
+        o.inherit_env = a->inherit_env ? environ : NULL;
+        o.readonly_rootfs = a->readonly_rootfs;
+        o.no_overlay = a->no_overlay;
+        o.uuid_file_save = a->uuid_file_save;
+
+        warn_insecure(insecure);
+        r = pod_store_open(arg_dir, &s, &e);
+        if (r < 0)
+                return log_pod_error(r, &e);
+        r = pod_pods_open(arg_dir, true, &pods_fd);
+        if (r < 0)
+                return log_error_errno(r, "Failed to open the pods directory under '%s': %m",
+                                       arg_dir);
+        r = pod_prepare(s, pods_fd, &o, ret, &e);
+        if (r < 0)
+                return log_pod_error(r, &e);
+        return 0;
+}
+
+static int exec_stage1(struct pod_poddir *p, const char *net, const char *hostname,
+                       bool interactive, bool no_overlay, unsigned insecure, int keep_unit) {
+        struct pod_stage1_options so = {
+                .path = stage1_path(),
+                .debug = arg_debug,
+                .net = net ?: "host",
+                .hostname = hostname,
+                .interactive = interactive,
+                .no_overlay = no_overlay,
+                .insecure = insecure,
+                .keep_unit = keep_unit,
+        };
+        struct pod_error e = {};
+        int r;
+
+        (void)fflush(stdout);
+        r = pod_stage1_exec(p, &so, &e);
+        return log_pod_error(r, &e);
+}
+
+static int check_stage1(void) {
+        struct pod_error e = {};
+        int r;
+
+        r = pod_stage1_check(stage1_path(), &e);
+        if (r < 0)
+                return log_pod_error(r, &e);
+        return 0;
+}
+
+static int parse_run_args(const char *verb, int argc, char *argv[], struct run_args *a) {
+        struct pod_error e = {};
+        int r;
+
+        r = run_args_parse(argc, argv, a, &e);
+        if (r < 0) {
+                if (e.msg[0])
+                        return pod_usage_error(verb, "%s", e.msg);
+                return log_error_errno(r, "Failed to parse the command line: %m");
+        }
+        return 0;
+}
+
+int verb_run(int argc, char *argv[]) {
+        _cleanup_(pod_poddir_freep) struct pod_poddir *p = NULL;
+        struct run_args a = {};
+        struct pod_error e = {};
+        unsigned insecure;
+        int r;
+
+        r = parse_run_args("run", argc, argv, &a);
+        if (r < 0)
+                return r;
+        insecure = arg_insecure | a.insecure;
+        r = check_net("run", a.net);
+        if (r >= 0)
+                r = check_dns("run", a.dns, a.dns_search, a.dns_opt, a.dns_domain);
+        if (r >= 0)
+                r = check_stage1();
+        if (r >= 0)
+                r = do_prepare("run", &a, insecure, &p);
+        if (r >= 0) {
+                r = pod_poddir_to_run(p, &e);
+                if (r < 0)
+                        r = log_pod_error(r, &e);
+        }
+        if (r >= 0)
+                r = exec_stage1(p, a.net, a.hostname, a.interactive, a.no_overlay, insecure,
+                                a.keep_unit);
+        run_args_done(&a);
+        return r;
+}
+
+int verb_prepare(int argc, char *argv[]) {
+        _cleanup_(pod_poddir_freep) struct pod_poddir *p = NULL;
+        struct run_args a = {};
+        struct pod_error e = {};
+        int r;
+
+        r = parse_run_args("prepare", argc, argv, &a);
+        if (r < 0)
+                return r;
+        if (a.net || a.hostname || a.interactive || a.dns || a.dns_search || a.dns_opt ||
+            a.dns_domain || a.keep_unit >= 0)
+                r = pod_usage_error("prepare",
+                                    "--net, --hostname, --interactive, --dns* and --keep-unit are "
+                                    "given to 'pod run-prepared'");
+        if (r >= 0)
+                r = do_prepare("prepare", &a, arg_insecure | a.insecure, &p);
+        if (r >= 0) {
+                r = pod_poddir_to_prepared(p, &e);
+                if (r < 0)
+                        r = log_pod_error(r, &e);
+        }
+        if (r >= 0) {
+                printf("%s\n", p->uuid);
+                (void)fflush(stdout);
+        }
+        run_args_done(&a);
+        return r < 0 ? r : 0;
+}
+
+static const char *arg_net;
+static const char *arg_hostname;
+static bool arg_interactive;
+static int arg_keep_unit;
+static char **arg_dns;
+static unsigned arg_rp_insecure;
+
+static int parse_run_prepared(int argc, char *argv[]) {
+        enum {
+                ARG_NET = 0x100,
+                ARG_HOSTNAME,
+                ARG_INTERACTIVE,
+                ARG_DNS,
+                ARG_DNS_OTHER,
+                ARG_KEEP_UNIT,
+                ARG_NO_KEEP_UNIT,
+                ARG_INSECURE,
+        };
+        static const struct option options[] = {
+                { "net", required_argument, NULL, ARG_NET },
+                { "hostname", required_argument, NULL, ARG_HOSTNAME },
+                { "interactive", no_argument, NULL, ARG_INTERACTIVE },
+                { "dns", required_argument, NULL, ARG_DNS },
+                { "dns-search", required_argument, NULL, ARG_DNS_OTHER },
+                { "dns-opt", required_argument, NULL, ARG_DNS_OTHER },
+                { "dns-domain", required_argument, NULL, ARG_DNS_OTHER },
+                { "keep-unit", no_argument, NULL, ARG_KEEP_UNIT },
+                { "no-keep-unit", no_argument, NULL, ARG_NO_KEEP_UNIT },
+                { "insecure-options", required_argument, NULL, ARG_INSECURE },
+                {},
+        };
+        static char *dns[2];
+        int c;
+
+        arg_net = arg_hostname = NULL;
+        arg_interactive = false;
+        arg_keep_unit = -1;
+        arg_dns = NULL;
+        arg_rp_insecure = 0;
+        while ((c = getopt_long(argc, argv, "", options, NULL)) >= 0) {
+                const char *bad = NULL;
+                unsigned bits;
+
+                switch (c) {
+                case ARG_NET:
+                        arg_net = optarg;
+                        break;
+                case ARG_HOSTNAME:
+                        arg_hostname = optarg;
+                        break;
+                case ARG_INTERACTIVE:
+                        arg_interactive = true;
+                        break;
+                case ARG_DNS:
+                        dns[0] = optarg;
+                        arg_dns = dns;
+                        if (check_dns("run-prepared", arg_dns, NULL, NULL, NULL) < 0)
+                                return -EOPNOTSUPP;
+                        break;
+                case ARG_DNS_OTHER:
+                        return check_dns("run-prepared", NULL, NULL, NULL, optarg);
+                case ARG_KEEP_UNIT:
+                        arg_keep_unit = 1;
+                        break;
+                case ARG_NO_KEEP_UNIT:
+                        arg_keep_unit = 0;
+                        break;
+                case ARG_INSECURE:
+                        if (pod_insecure_parse(optarg, &bits, &bad) < 0)
+                                return pod_usage_error("run-prepared",
+                                                       "Unknown insecure option '%s'", bad);
+                        arg_rp_insecure |= bits;
+                        break;
+                default:
+                        return pod_usage_error("run-prepared", "Invalid option");
+                }
+        }
+        if (argc - optind != 1)
+                return pod_usage_error("run-prepared", "Expected exactly one pod UUID");
+        return check_net("run-prepared", arg_net);
+}
+
+int verb_run_prepared(int argc, char *argv[]) {
+        _cleanup_(pod_poddir_freep) struct pod_poddir *p = NULL;
+        _cleanup_close_ int pods_fd = -EBADF;
+        char uuid[POD_UUID_STRING_MAX];
+        struct pod_error e = {};
+        unsigned insecure;
+        int r;
+
+        r = parse_run_prepared(argc, argv);
+        if (r < 0)
+                return r;
+        insecure = arg_insecure | arg_rp_insecure;
+        warn_insecure(insecure & POD_INSECURE_ALL_RUN);
+        r = check_stage1();
+        if (r < 0)
+                return r;
+        r = pod_pods_open(arg_dir, false, &pods_fd);
+        if (r < 0)
+                return log_error_errno(r, "Failed to open the pods directory under '%s': %m",
+                                       arg_dir);
+        r = pod_poddir_lookup(pods_fd, argv[optind], uuid, &e);
+        if (r < 0) {
+                if (e.msg[0])
+                        return log_pod_error(r, &e);
+                return log_error_errno(r, "No pod '%s': %m", argv[optind]);
+        }
+        r = pod_poddir_open(pods_fd, uuid, &p);
+        if (r < 0)
+                return log_error_errno(r, "Failed to open pod '%s': %m", uuid);
+        if (p->phase != POD_PHASE_PREPARED) {
+                log_error("Pod '%s' is not prepared (it is in %s/)", uuid,
+                          pod_phase_to_string(p->phase));
+                return -EINVAL;
+        }
+        r = pod_poddir_run_prepared(p, &e);
+        if (r < 0)
+                return log_pod_error(r, &e);
+        return exec_stage1(p, arg_net, arg_hostname, arg_interactive,
+                           pod_prepare_is_no_overlay(p->fd), insecure, arg_keep_unit);
+}

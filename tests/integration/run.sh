@@ -1,0 +1,264 @@
+#!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# pod run / prepare / run-prepared end to end on this host (root, no systemd needed): a
+# busybox-static image built with `pod image build`, signed with a throwaway GnuPG key that
+# a private --system-config trusts, fetched as a local file, then run with the real
+# pod-stage1 in a private --dir.  Tests that need systemd are in tests/vm/test-run-systemd.sh.
+# App scripts are for the app's shell: $ in single quotes is not ours.
+# shellcheck disable=SC2016
+# shellcheck source=tests/integration/lib.sh
+. "$(dirname "$0")/lib.sh"
+
+[ "$(id -u)" = 0 ] || tap_skip_all "needs root (namespaces, mounts)"
+: "${POD_STAGE1:?POD_STAGE1 must point at pod-stage1}"
+export POD_STAGE1
+BUSYBOX=$(command -v busybox || true)
+if [ -z "$BUSYBOX" ] || ldd "$BUSYBOX" >/dev/null 2>&1; then
+        tap_skip_all "needs a static busybox (apt-get install busybox-static)"
+fi
+command -v gpg >/dev/null || tap_skip_all "needs gpg"
+grep -qw overlay /proc/filesystems || modprobe overlay 2>/dev/null ||
+        tap_skip_all "no overlayfs"
+unshare --mount --pid --fork true 2>/dev/null || tap_skip_all "cannot create namespaces here"
+
+W=$TAP_TMP
+D=$W/data
+P=(--dir="$D" --system-config="$W/etc" --local-config="$W/vendor")
+MOUNTS_BEFORE=$(awk '{ print $5 }' /proc/self/mountinfo | sort)
+export GNUPGHOME="$W/gnupg"
+mkdir -m 0700 "$GNUPGHOME"
+
+case $(uname -m) in
+x86_64) ARCH=amd64 ;;
+aarch64) ARCH=arm64 ;;
+i?86) ARCH=i386 ;;
+*) ARCH=$(uname -m) ;;
+esac
+
+# ---- the image: busybox with its applets, a passwd with a user, a mount point ------------
+IMG=$W/img
+mkdir -p "$IMG/rootfs/bin" "$IMG/rootfs/etc" "$IMG/rootfs/home/alice"
+cp "$BUSYBOX" "$IMG/rootfs/bin/busybox"
+for a in $("$BUSYBOX" --list); do
+        [ "$a" = busybox ] || ln -s busybox "$IMG/rootfs/bin/$a"
+done
+printf 'root:x:0:0:root:/root:/bin/sh\nalice:x:1000:1001:Alice:/home/alice:/bin/sh\n' \
+        >"$IMG/rootfs/etc/passwd"
+printf 'root:x:0:\nstaff:x:1001:\n' >"$IMG/rootfs/etc/group"
+echo image-file >"$IMG/rootfs/etc/image-file"
+cat >"$IMG/manifest" <<EOF
+{"acKind":"ImageManifest","acVersion":"0.8.11","name":"example.com/busybox",
+ "labels":[{"name":"version","value":"1.0"},{"name":"os","value":"linux"},
+           {"name":"arch","value":"$ARCH"}],
+ "app":{"exec":["/bin/sh","-c","echo image-exec"],"user":"0","group":"0",
+        "environment":[{"name":"FROM_IMAGE","value":"image"},{"name":"LEVEL","value":"image"}],
+        "mountPoints":[{"name":"data","path":"/data"}]}}
+EOF
+ACI=$W/busybox.aci
+"$POD" image build "$IMG" "$ACI" >/dev/null
+gpg --batch --passphrase '' --quick-gen-key 'Test <test@example.com>' ed25519 sign never 2>/dev/null
+gpg --batch --armor --export test@example.com >"$W/key.asc" 2>/dev/null
+gpg --batch --yes --armor --local-user test@example.com --detach-sign -o "$ACI.asc" "$ACI" 2>/dev/null
+
+run_pod "${P[@]}" run "$ACI"
+assert_status "a signed image from an untrusted key is refused" 254
+run_pod "${P[@]}" trust --root --skip-fingerprint-review "$W/key.asc"
+assert_status "trust the test key for every image" 0
+run_pod "${P[@]}" run "$ACI"
+assert_status "pod run of a signed local ACI" 0
+assert_match "the image's exec ran" "$OUT" "^image-exec$"
+
+# From here on by name: --pull-policy=new (the default) takes the stored image.
+B=example.com/busybox
+pod_sh() { # pod_sh [POD FLAGS...] SCRIPT: runs the image with /bin/sh -c SCRIPT
+        local script=${*: -1}
+        run_pod "${P[@]}" run "${@:1:$#-1}" "$B" --exec=/bin/sh -- -c "$script"
+}
+
+# ---- exit status, exec, arguments --------------------------------------------------------
+pod_sh 'exit 7'
+assert_status "the app's exit status is pod run's" 7
+pod_sh 'kill -9 $$'
+assert_status "an app killed by SIGKILL gives 137" 137
+run_pod "${P[@]}" run "$B" --exec=/bin/echo
+assert_status "--exec alone" 0
+assert_match "--exec replaces exec[0], keeps the image's arguments" "$OUT" "^-c echo image-exec$"
+run_pod "${P[@]}" run "$B" -- -c 'echo args-replaced'
+assert_match "-- ARGS replace the image's arguments" "$OUT" "^args-replaced$"
+
+# ---- environment -------------------------------------------------------------------------
+printf '# comment\nFROM_FILE=file\nLEVEL=file\n\n' >"$W/env"
+run_pod "${P[@]}" run --set-env-file="$W/env" --set-env=LEVEL=set-env --set-env=POD=pod \
+        "$B" --environment=LEVEL=app --exec=/bin/sh -- -c 'env'
+assert_status "environment pod" 0
+assert_match "image environment" "$OUT" "^FROM_IMAGE=image$"
+assert_match "--set-env-file" "$OUT" "^FROM_FILE=file$"
+assert_match "--set-env" "$OUT" "^POD=pod$"
+assert_match "--environment wins over --set-env, the file and the image" "$OUT" "^LEVEL=app$"
+assert_match "exact ACE PATH" "$OUT" \
+        "^PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin$"
+assert_match "AC_APP_NAME from the image name" "$OUT" "^AC_APP_NAME=busybox$"
+run_pod "${P[@]}" run --set-env-file="$W/env" --set-env=LEVEL=set-env "$B" \
+        --exec=/bin/sh -- -c 'echo $LEVEL'
+assert_match "--set-env wins over the file" "$OUT" "^set-env$"
+run_pod "${P[@]}" run --set-env-file="$W/env" "$B" --exec=/bin/sh -- -c 'echo $LEVEL'
+assert_match "the file wins over the image" "$OUT" "^file$"
+INHERITED=from-host run_pod "${P[@]}" run --inherit-env "$B" --exec=/bin/sh -- -c 'echo $INHERITED'
+assert_match "--inherit-env passes pod's environment" "$OUT" "^from-host$"
+LEVEL=host run_pod "${P[@]}" run --inherit-env "$B" --exec=/bin/sh -- -c 'echo $LEVEL'
+assert_match "the image wins over the inherited environment" "$OUT" "^image$"
+run_pod "${P[@]}" run --set-env='1BAD=x' "$B"
+assert_status "an invalid variable name is refused" 254
+assert_match "message names it" "$ERR" "1BAD"
+
+# ---- names, hostname, UUID, status -------------------------------------------------------
+pod_sh --uuid-file-save="$W/uuid" 'hostname; exit 3'
+assert_status "status 3" 3
+UUID=$(cat "$W/uuid")
+tap_check "--uuid-file-save holds a bare UUID" \
+        "$(grep -Eqx '[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}' "$W/uuid" &&
+                [ "$(wc -c <"$W/uuid")" = 36 ]; echo $?)"
+assert_match "default hostname pod-<uuid>" "$OUT" "^pod-$UUID$"
+run_pod "${P[@]}" status "$UUID"
+assert_match "pod status: exited" "$OUT" "^state=exited$"
+assert_match "pod status: app-busybox=3" "$OUT" "^app-busybox=3$"
+run_pod "${P[@]}" list --full --no-legend
+assert_match "pod list shows it exited" "$OUT" "^${UUID}[[:space:]]+busybox[[:space:]].*exited"
+pod_sh --hostname=myhost 'hostname'
+assert_match "--hostname" "$OUT" "^myhost$"
+run_pod "${P[@]}" run "$B" --name=Bad_Name
+assert_status "an invalid --name is refused" 254
+run_pod "${P[@]}" run "$B" --- "$B"
+assert_status "two apps with the same default name are refused" 254
+assert_match "message says to give --name" "$ERR" "--name"
+
+# ---- volumes and mounts ------------------------------------------------------------------
+mkdir -p "$W/host"
+echo host-content >"$W/host/file"
+pod_sh --volume=hv,kind=host,source="$W/host",readOnly=true --mount=volume=hv,target=/mnt \
+        'cat /mnt/file; echo x > /mnt/new && echo wrote'
+assert_match "a host volume shows the host's files" "$OUT" "^host-content$"
+assert_no_match "a read-only host volume is not writable" "$OUT" "^wrote$"
+tap_check "nothing reached the host" "$([ ! -e "$W/host/new" ]; echo $?)"
+pod_sh --volume=hv,kind=host,source="$W/host" --mount=volume=hv,target=/mnt \
+        'echo from-pod > /mnt/new && echo wrote'
+assert_match "a read-write host volume is writable" "$OUT" "^wrote$"
+tap_check "the write reached the host" "$(grep -qx from-pod "$W/host/new"; echo $?)"
+ln -s "$W/host" "$W/link"
+pod_sh --volume=hv,kind=host,source="$W/link" --mount=volume=hv,target=/mnt 'true'
+assert_status "a symlinked host source is refused" 254
+assert_match "message says symlink" "$ERR" "symlink"
+pod_sh --volume=hv,kind=host,source=relative 'true'
+assert_status "a relative host source is refused" 254
+pod_sh --mount=volume=nope,target=/x 'true'
+assert_status "a mount of an undefined volume is refused" 254
+pod_sh 'grep -q " /data " /proc/self/mountinfo && echo data-mounted'
+assert_match "an unsatisfied mountPoint gets an empty volume" "$OUT" "^data-mounted$"
+pod_sh --volume=data,kind=host,source="$W/host" 'cat /data/file'
+assert_match "a volume named like the mountPoint satisfies it" "$OUT" "^host-content$"
+run_pod "${P[@]}" run --volume=shared,kind=empty,mode=0777 \
+        "$B" --name=writer --mount=volume=shared,target=/shared --exec=/bin/sh -- \
+        -c 'echo hi-from-writer > /shared/msg' \
+        --- "$B" --name=reader --mount=volume=shared,target=/shared --exec=/bin/sh -- \
+        -c 'for i in $(seq 50); do [ -f /shared/msg ] && break; sleep 0.1; done; cat /shared/msg'
+assert_status "two apps with a shared empty volume" 0
+assert_match "the reader sees the writer's file" "$OUT" "^hi-from-writer$"
+
+# ---- root file system --------------------------------------------------------------------
+pod_sh 'echo changed > /etc/image-file; cat /etc/image-file'
+assert_match "the rootfs is writable (overlay)" "$OUT" "^changed$"
+pod_sh 'cat /etc/image-file'
+assert_match "every pod starts from the image (fresh rootfs)" "$OUT" "^image-file$"
+pod_sh --no-overlay --uuid-file-save="$W/uuid-no" 'echo changed > /etc/image-file; cat /etc/image-file'
+assert_match "--no-overlay: writable private copy" "$OUT" "^changed$"
+pod_sh 'cat /etc/image-file'
+assert_match "--no-overlay did not write the image" "$OUT" "^image-file$"
+pod_sh --readonly-rootfs 'touch /x && echo wrote'
+assert_no_match "--readonly-rootfs" "$OUT" "^wrote$"
+
+# ---- identity and isolators --------------------------------------------------------------
+run_pod "${P[@]}" run "$B" --user=alice --group=staff --supplementary-gids=5,6 \
+        --working-dir=/home/alice --exec=/bin/sh -- -c 'id -u; id -g; id -G; pwd; echo $HOME'
+assert_match "--user by name from the image's passwd" "$(sed -n 1p <<<"$OUT")" "^1000$"
+assert_match "--group by name" "$(sed -n 2p <<<"$OUT")" "^1001$"
+assert_match "--supplementary-gids" "$(sed -n 3p <<<"$OUT")" "(^| )5 6($| )"
+assert_match "--working-dir" "$(sed -n 4p <<<"$OUT")" "^/home/alice$"
+run_pod "${P[@]}" run "$B" --user=nobody-here
+assert_status "a user not in the image fails the pod" 254
+pod_sh --net=none 'httpd -p 80 -h / && echo bound'
+assert_match "binding port 80 works with the default capabilities" "$OUT" "^bound$"
+run_pod "${P[@]}" run --net=none "$B" --caps-remove=CAP_NET_BIND_SERVICE --exec=/bin/sh -- \
+        -c 'httpd -p 80 -h / && echo bound'
+assert_no_match "--caps-remove=CAP_NET_BIND_SERVICE: binding port 80 fails" "$OUT" "^bound$"
+assert_match "with EACCES" "$ERR" "ermission denied"
+run_pod "${P[@]}" run "$B" --caps-retain=CAP_NET_BIND_SERVICE --exec=/bin/sh -- \
+        -c 'grep CapEff /proc/self/status'
+assert_match "--caps-retain sets exactly the set" "$OUT" "CapEff:[[:space:]]+0000000000000400$"
+run_pod "${P[@]}" run "$B" --seccomp=mode=remove,errno=ENOTSUP,mkdir,mkdirat \
+        --exec=/bin/sh -- -c 'mkdir /newdir'
+assert_match "--seccomp remove: mkdir fails with ENOTSUP" "$ERR" "not supported"
+run_pod "${P[@]}" run "$B" --seccomp=mode=remove,errno=EBOGUS,mkdir
+assert_status "an unknown errno is refused" 254
+if [ ! -d /run/systemd/system ]; then
+        run_pod "${P[@]}" run "$B" --memory=64M
+        assert_status "--memory without systemd: 254" 254
+        assert_match "and says why" "$ERR" "systemd"
+fi
+run_pod "${P[@]}" run "$B" --memory=lots
+assert_status "an invalid quantity is refused" 254
+assert_match "naming the flag" "$ERR" "--memory"
+
+# ---- networking flags that are not there yet ---------------------------------------------
+pod_sh --net=default 'true'
+assert_status "--net=default is refused" 254
+assert_match "message says CNI is not available" "$ERR" "CNI networking is not available"
+pod_sh --dns=8.8.8.8 'true'
+assert_status "--dns other than host is refused" 254
+pod_sh --dns=host 'grep -c . /etc/resolv.conf >/dev/null && echo resolv'
+assert_status "--dns=host" 0
+
+# ---- prepare and run-prepared ------------------------------------------------------------
+run_pod "${P[@]}" prepare "$B" --exec=/bin/sh -- -c 'hostname; exit 5'
+assert_status "pod prepare" 0
+PUUID=$OUT
+tap_check "prepare prints the UUID" "$(grep -Eqx '[0-9a-f-]{36}' <<<"$PUUID"; echo $?)" "$PUUID"
+run_pod "${P[@]}" status "$PUUID"
+assert_match "the pod is prepared" "$OUT" "^state=prepared$"
+run_pod "${P[@]}" prepare --net=host "$B"
+assert_status "prepare refuses run-time flags" 254
+run_pod "${P[@]}" run-prepared --hostname=prep "${PUUID:0:8}"
+assert_status "run-prepared (by UUID prefix) exits with the app's status" 5
+assert_match "run-prepared --hostname" "$OUT" "^prep$"
+run_pod "${P[@]}" run-prepared "$PUUID"
+assert_status "a pod runs only once" 254
+run_pod "${P[@]}" prepare --no-overlay "$B" --exec=/bin/sh -- -c 'echo x > /etc/image-file && cat /etc/image-file'
+run_pod "${P[@]}" run-prepared "$OUT"
+assert_match "run-prepared keeps --no-overlay from prepare" "$OUT" "^x$"
+
+# ---- failures ----------------------------------------------------------------------------
+run_pod "${P[@]}" run example.com/no-such-image
+assert_status "unknown image: 254" 254
+assert_match "message names the image" "$ERR" "example.com/no-such-image"
+run_pod "${P[@]}" run --bogus "$B"
+assert_status "unknown flag: 254" 254
+POD_STAGE1=$W/nonexistent run_pod "${P[@]}" run "$B"
+assert_status "a missing stage1: 254" 254
+assert_match "message names stage1" "$ERR" "stage1"
+printf '#!/bin/sh\necho "pod-stage1 0\nABI 99"\n' >"$W/old-stage1"
+chmod +x "$W/old-stage1"
+POD_STAGE1=$W/old-stage1 run_pod "${P[@]}" run "$B"
+assert_status "a stage1 with another ABI is refused" 254
+assert_match "message names the ABI" "$ERR" "ABI 1"
+
+# ---- gc ----------------------------------------------------------------------------------
+run_pod "${P[@]}" gc --grace-period=0s --expire-prepared=0s
+assert_status "pod gc" 0
+LEFT=$(find "$D/pods" -mindepth 2 -maxdepth 2)
+tap_check "gc removed every pod" "$([ -z "$LEFT" ]; echo $?)" "$LEFT"
+run_pod "${P[@]}" run "$B"
+assert_status "the image still runs after gc" 0
+MOUNTS_AFTER=$(awk '{ print $5 }' /proc/self/mountinfo | sort)
+tap_check "no mount leaked on the host" "$([ "$MOUNTS_BEFORE" = "$MOUNTS_AFTER" ]; echo $?)" \
+        "$(diff <(echo "$MOUNTS_BEFORE") <(echo "$MOUNTS_AFTER"))"
+
+tap_done
