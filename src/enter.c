@@ -598,6 +598,41 @@ static void forward_signal(int sig) {
                 (void)kill(child_pid, sig);
 }
 
+/* The intermediate process: joins the namespaces (the caller never does: it stays in its
+ * own, where sanitizers and anything else at its exit still find their /proc), forks the
+ * command into the pod's PID namespace, waits for it and exits with its status. */
+_noreturn_ static void joiner(struct pod_enter_target *t, char *const *argv,
+                              pod_enter_seccomp_fn seccomp, void *userdata, int err_fd) {
+        struct pod_error e = {};
+        int status;
+        pid_t pid;
+
+        (void)prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+        for (size_t i = 0; i < ELEMENTSOF(t->ns_fds); i++)
+                if (setns(t->ns_fds[i], ns_types[i]) < 0) {
+                        (void)pod_error_set(&e, -errno, "Failed to join the pod's %s namespace: %m",
+                                            ns_names[i]);
+                        (void)loop_write(err_fd, &e, sizeof(e));
+                        _exit(254);
+                }
+        pid = fork();
+        if (pid < 0) {
+                (void)pod_error_set(&e, -errno, "Failed to fork: %m");
+                (void)loop_write(err_fd, &e, sizeof(e));
+                _exit(254);
+        }
+        if (pid == 0)
+                child(t, argv, seccomp, userdata, err_fd);
+        child_pid = pid;
+        err_fd = safe_close(err_fd);
+        while (waitpid(pid, &status, 0) < 0)
+                if (errno != EINTR)
+                        _exit(254);
+        if (WIFEXITED(status))
+                _exit(WEXITSTATUS(status));
+        _exit(WIFSIGNALED(status) ? 128 + WTERMSIG(status) : 255);
+}
+
 int pod_enter_run(struct pod_enter_target *t, char *const *argv, const char *term,
                   pod_enter_seccomp_fn seccomp, void *userdata, int *ret_status,
                   struct pod_error *reterr) {
@@ -618,12 +653,6 @@ int pod_enter_run(struct pod_enter_target *t, char *const *argv, const char *ter
         if (r < 0)
                 return r;
 
-        for (size_t i = 0; i < ELEMENTSOF(t->ns_fds); i++)
-                if (setns(t->ns_fds[i], ns_types[i]) < 0)
-                        return pod_error_set(reterr, -errno,
-                                             "Failed to join the pod's %s namespace: %m",
-                                             ns_names[i]);
-
         if (pipe2(pipefd, O_CLOEXEC) < 0)
                 return pod_error_set(reterr, -errno, "Failed to create a pipe: %m");
         rfd = pipefd[0];
@@ -640,11 +669,12 @@ int pod_enter_run(struct pod_enter_target *t, char *const *argv, const char *ter
                 return pod_error_set(reterr, -errno, "Failed to fork: %m");
         if (pid == 0) {
                 rfd = safe_close(rfd);
-                child(t, argv, seccomp, userdata, wfd);
+                joiner(t, argv, seccomp, userdata, TAKE_FD(wfd));
         }
         child_pid = pid;
         wfd = safe_close(wfd);
 
+        /* EOF once the command was executed (close-on-exec) and the joiner is gone. */
         n = loop_read(rfd, &ce, sizeof(ce));
         while (waitpid(pid, &status, 0) < 0)
                 if (errno != EINTR)

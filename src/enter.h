@@ -68,14 +68,14 @@ int pod_enter_target_open(pid_t init_pid, const char *app, struct pod_enter_targ
 typedef int (*pod_enter_seccomp_fn)(const struct pod_enter_target *t, void *userdata,
                                     struct pod_error *reterr);
 
-/* Joins the target's namespaces, forks, sets up the child as described above and executes
- * argv (searched in the app's PATH) with the app's environment, plus term (e.g.
+/* Forks, joins the target's namespaces, forks again, sets up the command as described above and
+ * executes argv (searched in the app's PATH) with the app's environment, plus term (e.g.
  * "TERM=xterm", may be NULL) replacing any TERM there.  Waits for it: *ret_status is its
  * exit status, 128+N when killed by signal N.  While waiting, SIGINT and SIGQUIT are
  * ignored (the terminal sends them to the command too) and SIGTERM and SIGHUP are
  * forwarded.  A failure in the child before the exec (including the exec itself) is
- * returned here with its message.  The calling process stays in the pod's namespaces:
- * exit after this. */
+ * returned here with its message.  The namespaces are joined by an intermediate child
+ * that waits for the command: the caller stays where it is. */
 int pod_enter_run(struct pod_enter_target *t, char *const *argv, const char *term,
                   pod_enter_seccomp_fn seccomp, void *userdata, int *ret_status,
                   struct pod_error *reterr);
