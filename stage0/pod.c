@@ -25,6 +25,20 @@ static const struct pod_verb verbs[] = {
         { "cat-manifest", 0, 1, verb_cat_manifest, "Show the manifest of a pod",
           "[--pretty-print] UUID|--uuid-file=PATH" },
         { "config", 0, 0, verb_config, "Show the effective configuration paths", "" },
+        { "enter", 0, -1, verb_enter, "Run a command inside a running pod, as one of its apps",
+          "[--app=NAME] UUID|--uuid-file=PATH [[--] CMD [ARGS...]]\n\n"
+          "  --app=NAME                 The app to enter (needed when the pod has several)\n"
+          "  --uuid-file=PATH           Read the pod's UUID from PATH (then no UUID argument)\n"
+          "CMD (default /bin/sh) runs in the pod's namespaces and cgroup, in the app's root,\n"
+          "with its user, groups, capabilities, no_new_privs, seccomp filter and environment;\n"
+          "it inherits stdin, stdout and stderr.  Exit status: CMD's." },
+        { "export", 0, -1, verb_export,
+          "Write an exited single-app pod's root file system as an ACI",
+          "[--overwrite] UUID|--uuid-file=PATH OUT.aci\n\n"
+          "  --overwrite                Replace OUT.aci if it exists\n"
+          "  --uuid-file=PATH           Read the pod's UUID from PATH (then no UUID argument)\n"
+          "The image is the app's image with the pod's changes; its manifest is the app's\n"
+          "image manifest.  Prints the new image ID." },
         { "fetch", 1, -1, verb_fetch, "Fetch images into the store and verify their signatures",
           "[--pull-policy=new|update|never] [--signature=FILE] [--quiet] [--full]\n"
           "       [--insecure-options=LIST] [--os=OS] [--arch=ARCH] IMAGE...\n\n"
@@ -66,36 +80,6 @@ static const struct pod_verb verbs[] = {
           "  validate FILE.aci...           Check structure, entries and manifest\n\n"
           "ID is a full image ID, a unique prefix (sha512- and at least 2 hex digits) or\n"
           "NAME[:VERSION][,LABEL=VALUE...]." },
-        { "trust", 0, -1, verb_trust, "Trust a signing key for an image name prefix or all images",
-          "[--prefix=PREFIX | --root] [--skip-fingerprint-review] [KEYFILE|URL...]\n"
-          "       pod trust --list\n\n"
-          "  --prefix=PREFIX            Trust the key for image names under PREFIX; without\n"
-          "                             KEYFILE|URL, discover it (ac-discovery-pubkeys)\n"
-          "  --root                     Trust the key for every image (needs KEYFILE|URL)\n"
-          "  --skip-fingerprint-review  Do not ask for confirmation (for scripts)\n"
-          "  --list                     List trusted keys (vendor and admin)\n"
-          "Key URLs must be https:// unless --insecure-options=pubkey is given" },
-        { "cat-manifest", 0, 1, verb_cat_manifest, "Show the manifest of a pod",
-          "[--pretty-print] UUID|--uuid-file=PATH" },
-        { "config", 0, 0, verb_config, "Show the effective configuration paths", "" },
-        { "enter", 0, -1, verb_enter, "Run a command inside a running pod, as one of its apps",
-          "[--app=NAME] UUID|--uuid-file=PATH [[--] CMD [ARGS...]]\n\n"
-          "  --app=NAME                 The app to enter (needed when the pod has several)\n"
-          "  --uuid-file=PATH           Read the pod's UUID from PATH (then no UUID argument)\n"
-          "CMD (default /bin/sh) runs in the pod's namespaces and cgroup, in the app's root,\n"
-          "with its user, groups, capabilities, no_new_privs, seccomp filter and environment;\n"
-          "it inherits stdin, stdout and stderr.  Exit status: CMD's." },
-        { "export", 0, -1, verb_export,
-          "Write an exited single-app pod's root file system as an ACI",
-          "[--overwrite] UUID|--uuid-file=PATH OUT.aci\n\n"
-          "  --overwrite                Replace OUT.aci if it exists\n"
-          "  --uuid-file=PATH           Read the pod's UUID from PATH (then no UUID argument)\n"
-          "The image is the app's image with the pod's changes; its manifest is the app's\n"
-          "image manifest.  Prints the new image ID." },
-        { "gc", 0, -1, verb_gc,
-          "Remove exited pods after a grace period, and expired prepared pods",
-          "[--grace-period=DURATION (30m)] [--expire-prepared=DURATION (24h)] [--mark-only]" },
-        { "help", 0, 1, verb_help, "Show help for pod or for one verb", "[VERB]" },
         { "list", 0, -1, verb_list, "List pods and their state",
           "[--full] [--no-legend] [--format=text|json|json-pretty]" },
         { "prepare", 1, -1, verb_prepare,
