@@ -87,7 +87,7 @@ assert_match "enter: runs as uid 33 (www)" "$OUT" "^Uid:[[:space:]]+33[[:space:]
 assert_match "enter: the app's environment" "$OUT" "^foo=bar baz$"
 assert_match "enter: AC_APP_NAME from the app" "$OUT" "^app=a$"
 assert_match "enter: the pod's hostname (UTS namespace)" "$OUT" "^pod-$E1$"
-assert_match "enter: PID 1 is the pod init (PID namespace)" "$OUT" "^pod-stage1$"
+assert_match "enter: PID 1 is the pod init (PID namespace)" "$OUT" "^pod-stage1(-supe)?$"
 assert_match "enter: the app's root (mount namespace)" "$OUT" "^/marker-a$"
 assert_match "enter: cwd is /" "$OUT" "^/$"
 pod enter "$E1" /bin/sh -c 'readlink /proc/self/ns/net; readlink /proc/self/ns/ipc'
