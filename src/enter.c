@@ -18,6 +18,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "cap-util.h"
 #include "enter.h"
 #include "fd-util.h"
 #include "path-util.h"
@@ -433,47 +434,12 @@ int pod_enter_target_open(pid_t init_pid, const char *app, struct pod_enter_targ
         return 0;
 }
 
-static int last_cap(void) {
-        int c = CAP_LAST_CAP;
-
-        /* The running kernel may know more than our headers. */
-        while (c < 63 && prctl(PR_CAPBSET_READ, c + 1, 0, 0, 0) >= 0)
-                c++;
-        return c;
-}
-
-static int capset_mask(uint64_t eff, uint64_t perm, uint64_t inh) {
-        struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3 };
-        struct __user_cap_data_struct d[2] = {
-                { .effective = (uint32_t)eff,
-                  .permitted = (uint32_t)perm,
-                  .inheritable = (uint32_t)inh },
-                { .effective = (uint32_t)(eff >> 32),
-                  .permitted = (uint32_t)(perm >> 32),
-                  .inheritable = (uint32_t)(inh >> 32) },
-        };
-
-        if (sys_capset(&h, d) < 0)
-                return -errno;
-        return 0;
-}
-
-static int capget_permitted(uint64_t *ret) {
-        struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3 };
-        struct __user_cap_data_struct d[2] = {};
-
-        if (sys_capget(&h, d) < 0)
-                return -errno;
-        *ret = (uint64_t)d[0].permitted | ((uint64_t)d[1].permitted << 32);
-        return 0;
-}
-
 /* The app's credentials and capability sets, exactly as /proc showed them. */
 static int apply_credentials(const struct pod_enter_target *t, struct pod_error *reterr) {
         uint64_t have = 0;
-        int r, last = last_cap();
+        int r, last = pod_cap_last();
 
-        r = capget_permitted(&have);
+        r = pod_cap_get_permitted(&have);
         if (r < 0)
                 return pod_error_set(reterr, r, "Failed to read our capabilities: %m");
         if ((t->cap_prm & ~have) || (t->cap_eff & ~have) || (t->cap_inh & ~have))
@@ -496,7 +462,7 @@ static int apply_credentials(const struct pod_enter_target *t, struct pod_error 
                 return pod_error_set(reterr, -errno, "Failed to clear keepcaps: %m");
         /* The uid change cleared the effective set; dropping from the bounding set needs
          * CAP_SETPCAP in it. */
-        if (capset_mask(have, have, 0) < 0)
+        if (pod_cap_set(have, have, 0) < 0)
                 return pod_error_set(reterr, -errno, "Failed to restore capabilities: %m");
         for (int cap = 0; cap <= last; cap++)
                 if (!(t->cap_bnd & CAP_BIT(cap)) && prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0)
@@ -504,7 +470,7 @@ static int apply_credentials(const struct pod_enter_target *t, struct pod_error 
                                              "Failed to drop capability %d from the bounding "
                                              "set: %m",
                                              cap);
-        if (capset_mask(t->cap_eff, t->cap_prm, t->cap_inh) < 0)
+        if (pod_cap_set(t->cap_eff, t->cap_prm, t->cap_inh) < 0)
                 return pod_error_set(reterr, -errno, "Failed to set capabilities: %m");
         if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL)
                 return pod_error_set(reterr, -errno, "Failed to clear ambient capabilities: %m");

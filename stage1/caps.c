@@ -25,6 +25,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cap-util.h"
 #include "error.h"
 #include "manifest.h"
 #include "stage1.h"
@@ -264,47 +265,8 @@ int stage1_caps_resolve_user(struct stage1_app *app, struct pod_error *reterr) {
         return 0;
 }
 
-static int last_cap(void) {
-        static int cached = -1;
-
-        if (cached < 0) {
-                int c = CAP_LAST_CAP;
-                /* The running kernel may know more than our headers: probe upwards. */
-                while (c < 63 && prctl(PR_CAPBSET_READ, c + 1, 0, 0, 0) >= 0)
-                        c++;
-                cached = c;
-        }
-        return cached;
-}
-
-static int capset_mask(uint64_t eff, uint64_t perm, uint64_t inh) {
-        struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3 };
-        struct __user_cap_data_struct d[2] = {
-                { .effective = (uint32_t)eff,
-                  .permitted = (uint32_t)perm,
-                  .inheritable = (uint32_t)inh },
-                { .effective = (uint32_t)(eff >> 32),
-                  .permitted = (uint32_t)(perm >> 32),
-                  .inheritable = (uint32_t)(inh >> 32) },
-        };
-
-        if (sys_capset(&h, d) < 0)
-                return -errno;
-        return 0;
-}
-
-static int capget_permitted(uint64_t *ret) {
-        struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3 };
-        struct __user_cap_data_struct d[2] = {};
-
-        if (sys_capget(&h, d) < 0)
-                return -errno;
-        *ret = (uint64_t)d[0].permitted | ((uint64_t)d[1].permitted << 32);
-        return 0;
-}
-
 static uint64_t caps_all(void) {
-        int l = last_cap();
+        int l = pod_cap_last();
         return l >= 63 ? UINT64_MAX : (CAP_BIT(l + 1) - 1);
 }
 
@@ -323,7 +285,7 @@ int stage1_caps_apply(const struct stage1_config *c, const struct stage1_app *ap
         else
                 set = stage1_caps_default();
         /* We can hand out only what we have (e.g. no CAP_SYS_RESOURCE on some hosts). */
-        r = capget_permitted(&have);
+        r = pod_cap_get_permitted(&have);
         if (r < 0)
                 return pod_error_set(reterr, r, "Failed to read our capabilities: %m");
         set &= have;
@@ -343,24 +305,24 @@ int stage1_caps_apply(const struct stage1_config *c, const struct stage1_app *ap
                                      (unsigned)app->uid);
         if (prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) < 0)
                 return pod_error_set(reterr, -errno, "Failed to clear keepcaps: %m");
-        if (capset_mask(have, have, 0) < 0)
+        if (pod_cap_set(have, have, 0) < 0)
                 return pod_error_set(reterr, -errno, "Failed to restore capabilities: %m");
 
-        for (int cap = 0; cap <= last_cap(); cap++)
+        for (int cap = 0; cap <= pod_cap_last(); cap++)
                 if (!(set & CAP_BIT(cap)) && prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0)
                         return pod_error_set(reterr, -errno,
                                              "Failed to drop capability %d from the bounding "
                                              "set: %m",
                                              cap);
 
-        if (capset_mask(set, set, set) < 0)
+        if (pod_cap_set(set, set, set) < 0)
                 return pod_error_set(reterr, -errno, "Failed to set capabilities: %m");
 
         /* Ambient: only root needs nothing (execve() as uid 0 gets the bounding set). */
         if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL)
                 return pod_error_set(reterr, -errno, "Failed to clear ambient capabilities: %m");
         if (ambient)
-                for (int cap = 0; cap <= last_cap(); cap++)
+                for (int cap = 0; cap <= pod_cap_last(); cap++)
                         if ((set & CAP_BIT(cap)) &&
                             prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap, 0, 0) < 0)
                                 return pod_error_set(reterr, -errno,
