@@ -172,6 +172,26 @@ pod_sh --net=nosuchnet 'true'
 assert_status "an undefined network fails the pod" 254
 assert_match "naming the network and the directory" "$ERR" "'nosuchnet'.*/etc/pod/net.d"
 
+cat >/etc/pod/net.d/30-tiny.conflist <<'EOF'
+{"cniVersion":"0.4.0","name":"tiny","plugins":[
+ {"type":"bridge","bridge":"podtest2",
+  "ipam":{"type":"host-local","dataDir":"/run/pod/cni/networks",
+          "ranges":[[{"subnet":"10.99.8.0/24","rangeStart":"10.99.8.2","rangeEnd":"10.99.8.2"}]]}}]}
+EOF
+"$POD" "${P[@]}" run --net=tiny --uuid-file-save="$W/tiny" "$B" --exec=/bin/sh -- -c 'sleep 600' \
+        >/dev/null 2>&1 &
+TINY=$!
+for _ in $(seq 200); do
+        [ -s "$W/tiny" ] && [ -s "$D/pods/run/$(cat "$W/tiny")/pid" ] && break
+        sleep 0.1
+done
+pod_sh --net=tiny 'true'
+assert_status "an exhausted IPAM range fails the pod" 254
+assert_match "with the plugin's message" "$ERR" "no IP addresses available"
+"$POD" "${P[@]}" stop "$(cat "$W/tiny")" >/dev/null 2>&1 || kill "$TINY"
+wait "$TINY" || true
+tap_check "and leaves nothing behind" "$([ -z "$(leftovers)" ]; echo $?)" "$(leftovers)"
+
 # ---- errors ------------------------------------------------------------------------------
 POD_CNI_PATH=$W/no-plugins pod_sh 'true'
 assert_status "a missing plugin fails the pod" 254

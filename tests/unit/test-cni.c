@@ -231,6 +231,106 @@ static void test_syntax(void) {
         tap_is_int(pod_cni_parse_hosts_entry("x=a", &e), -EINVAL, "not an IP");
 }
 
+/* The protocol against plugins that are shell scripts: each logs its command, env and
+ * stdin to a file and answers like a CNI plugin (a result, or an error object). */
+static void test_protocol(void) {
+        _cleanup_(pod_cni_attachment_freep) struct pod_cni_attachment *a = NULL;
+        _cleanup_free_ char *log = NULL;
+        struct pod_cni_ip ip = {};
+        struct pod_error e = {};
+        const char *conf = "{\"cniVersion\":\"0.4.0\",\"name\":\"t\",\"plugins\":["
+                           "{\"type\":\"one\",\"k\":1},{\"type\":\"two\",\"capabilities\":"
+                           "{\"portMappings\":true}}]}";
+        char bin[512], script[1024];
+        size_t size;
+
+        (void)snprintf(bin, sizeof(bin), "%s/proto", dir);
+        (void)mkdir(bin, 0755);
+        for (int i = 0; i < 2; i++) {
+                const char *name = i == 0 ? "one" : "two";
+                char path[600];
+
+                (void)snprintf(script, sizeof(script),
+                               "#!/bin/sh\n"
+                               "{ echo \"%s $CNI_COMMAND $CNI_CONTAINERID $CNI_NETNS $CNI_IFNAME "
+                               "$CNI_ARGS\"; cat; echo; } >> %s/log\n"
+                               "[ -e %s/fail-%s ] && { echo '{\"code\":11,\"msg\":\"no IP "
+                               "addresses available\",\"details\":\"range full\"}'; exit 1; }\n"
+                               "[ \"$CNI_COMMAND\" = ADD ] && echo '{\"cniVersion\":\"0.4.0\","
+                               "\"ips\":[{\"address\":\"10.0.%d.2/24\"}]}'\n"
+                               "exit 0\n",
+                               name, dir, dir, name, i + 1);
+                (void)snprintf(path, sizeof(path), "proto/%s", name);
+                put(path, script);
+                (void)snprintf(path, sizeof(path), "%s/proto/%s", dir, name);
+                (void)chmod(path, 0755);
+        }
+        a = calloc(1, sizeof(*a));
+        a->net_name = strdup("t");
+        a->net_conf = strdup("t.conflist");
+        a->if_name = strdup("eth3");
+        a->args = strdup("IP=10.0.2.2");
+        a->container_id = strdup("cid");
+        a->netns = strdup("/run/pod/netns/cid");
+        a->cni_path = strdup(bin);
+        tap_is_int(pod_cni_conflist_parse(conf, strlen(conf), "t.conflist", &a->conflist, &e), 0,
+                   "protocol: config");
+        tap_is_int(pod_cni_find_plugins(a, &e), 0, "both plugins found");
+        a->runtime_config = json_object_new_object();
+        (void)pod_json_add(a->runtime_config, "portMappings", json_object_new_array());
+        tap_is_int(pod_cni_add(a, &e), 0, "ADD runs the list");
+        tap_is_int(pod_cni_result_first_ip(a->result, &ip), 0, "the result is the last plugin's");
+        tap_is_str(ip.address, "10.0.2.2", "from plugin two");
+        (void)snprintf(script, sizeof(script), "%s/log", dir);
+        tap_is_int(read_full_file_at(AT_FDCWD, script, 1 << 20, &log, &size), 0, "log written");
+        tap_ok(strstr(log, "one ADD cid /run/pod/netns/cid eth3 IP=10.0.2.2\n") != NULL,
+               "CNI_COMMAND, CNI_CONTAINERID, CNI_NETNS, CNI_IFNAME, CNI_ARGS");
+        tap_ok(strstr(log, "\"name\":\"t\"") && strstr(log, "\"cniVersion\":\"0.4.0\"") &&
+                       strstr(log, "\"k\":1"),
+               "stdin: the plugin's config with name and cniVersion");
+        tap_ok(strstr(log, "two ADD") && strstr(strstr(log, "two ADD"), "\"prevResult\"") &&
+                       strstr(strstr(log, "two ADD"), "10.0.1.2/24"),
+               "plugin two gets plugin one's result as prevResult");
+        tap_ok(strstr(strstr(log, "two ADD"), "\"runtimeConfig\":{\"portMappings\":[]}") != NULL,
+               "and the runtimeConfig it declared in capabilities");
+        {
+                const char *one = strstr(log, "one ADD"), *two = strstr(log, "two ADD");
+                _cleanup_free_ char *sec =
+                        one && two && one < two ? strndup(one, (size_t)(two - one)) : NULL;
+
+                tap_ok(sec && !strstr(sec, "runtimeConfig"),
+                       "plugin one, without the capability, gets none");
+        }
+
+        (void)unlink(script);
+        tap_is_int(pod_cni_check(a, &e), 0, "CHECK");
+        tap_is_int(pod_cni_del(a, &e), 0, "DEL");
+        free(log);
+        log = NULL;
+        tap_is_int(read_full_file_at(AT_FDCWD, script, 1 << 20, &log, &size), 0, "log written");
+        tap_ok(strstr(log, "one CHECK") && strstr(log, "two CHECK") &&
+                       strstr(log, "one CHECK") < strstr(log, "two CHECK"),
+               "CHECK in order");
+        tap_ok(strstr(log, "two DEL") && strstr(log, "one DEL") &&
+                       strstr(log, "two DEL") < strstr(log, "one DEL"),
+               "DEL in reverse order");
+        tap_ok(strstr(strstr(log, "one DEL"), "10.0.2.2/24") != NULL,
+               "DEL gets the stored result as prevResult");
+
+        (void)snprintf(script, sizeof(script), "fail-two");
+        put(script, "");
+        tap_is_int(pod_cni_add(a, &e), -EIO, "a plugin error fails ADD");
+        tap_ok(strstr(e.msg, "'two'") && strstr(e.msg, "t.conflist") &&
+                       strstr(e.msg, "no IP addresses available: range full") &&
+                       strstr(e.msg, "CNI error 11"),
+               "naming plugin, file and the CNI error: %s", e.msg);
+        pod_error_clear(&e);
+        free(a->cni_path);
+        a->cni_path = strdup("/nonexistent");
+        tap_is_int(pod_cni_find_plugins(a, &e), -ENOENT, "a missing plugin");
+        tap_ok(strstr(e.msg, "'one'") && strstr(e.msg, "/nonexistent"), "named: %s", e.msg);
+}
+
 int main(void) {
         if (!mkdtemp(dir))
                 return 1;
@@ -240,6 +340,7 @@ int main(void) {
         test_attachment();
         test_find_plugin();
         test_syntax();
+        test_protocol();
         (void)rm_rf_at(AT_FDCWD, dir);
         return tap_done();
 }
