@@ -4,9 +4,10 @@
  * pod costs under 1 MiB resident per process (perf-targets.md): the setup code and its
  * libraries (libsystemd, libseccomp, json-c) do not stay mapped for the pod's life.
  *
- *   pod-stage1-supervise INIT-PID
+ *   pod-stage1-supervise INIT-PID [READY-FD [NOTIFY-SOCKET-FD...]]
  *      The host-side process (main.c): forwards SIGTERM, SIGINT and SIGHUP to the pod init
- *      and exits with the init's status.
+ *      and exits with the init's status; with READY-FD, tells $NOTIFY_SOCKET READY=1 when
+ *      the apps have started or, with sockets, when every app said so (hostwait.c).
  *   pod-stage1-supervise --init DIR-FD STATUS APP=PID...
  *      The pod init (init.c), once every app's main process runs and nothing is left to
  *      start (no post-stop handler): reaps every process of the pod, forwards the signals
@@ -26,6 +27,8 @@
 #include <sys/signalfd.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include "hostwait.h"
 
 #define EXIT_POD_FAILURE 254
 
@@ -147,43 +150,28 @@ static int run_init(int argc, char *argv[]) {
 }
 
 int main(int argc, char *argv[]) {
-        struct signalfd_siginfo si;
-        long init;
-        int sfd;
+        int socks[STAGE1_NOTIFY_MAX_APPS];
+        long init, ready_fd = -1;
+        int sfd, n = 0;
 
         if (argc >= 2 && strcmp(argv[1], "--init") == 0)
                 return run_init(argc, argv);
-        if (argc != 2)
+        if (argc < 2 || argc - 3 > STAGE1_NOTIFY_MAX_APPS)
                 return EXIT_POD_FAILURE;
         init = parse_num(argv[1]);
         if (init <= 0)
                 return EXIT_POD_FAILURE;
+        if (argc >= 3 && (ready_fd = parse_num(argv[2])) < 0)
+                return EXIT_POD_FAILURE;
+        for (int i = 3; i < argc; i++) {
+                long fd = parse_num(argv[i]);
+
+                if (fd < 0)
+                        return EXIT_POD_FAILURE;
+                socks[n++] = (int)fd;
+        }
         sfd = make_signalfd();
         if (sfd < 0)
                 return EXIT_POD_FAILURE;
-
-        for (;;) {
-                int ws;
-                pid_t p;
-
-                /* The init may have exited before we got here: look first, then wait. */
-                p = waitpid((pid_t)init, &ws, WNOHANG);
-                if (p == (pid_t)init) {
-                        if (status_of(ws) >= 0)
-                                return status_of(ws);
-                        continue;
-                }
-                if (p < 0 && errno != EINTR) {
-                        fprintf(stderr, "pod-stage1: Failed to wait for the pod init: %s\n",
-                                strerror(errno));
-                        return EXIT_POD_FAILURE;
-                }
-                if (read(sfd, &si, sizeof(si)) != (ssize_t)sizeof(si)) {
-                        if (errno == EINTR)
-                                continue;
-                        return EXIT_POD_FAILURE;
-                }
-                if (si.ssi_signo != SIGCHLD)
-                        (void)kill((pid_t)init, (int)si.ssi_signo);
-        }
+        return stage1_host_wait((pid_t)init, sfd, (int)ready_fd, socks, (size_t)n);
 }
