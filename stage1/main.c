@@ -190,7 +190,7 @@ static int take_lock_fd(struct stage1_config *c) {
 static int exec_supervisor(const struct stage1_config *c, pid_t init, int ready_fd) {
         _cleanup_free_ char *path = NULL;
         char nums[2 + STAGE1_NOTIFY_MAX_APPS][16];
-        char *argv[3 + STAGE1_NOTIFY_MAX_APPS] = { (char *)"pod-stage1-supervise" };
+        char *argv[4 + STAGE1_NOTIFY_MAX_APPS] = { (char *)"pod-stage1-supervise" };
         int fds[2 + STAGE1_NOTIFY_MAX_APPS];
         size_t n = 0;
         int r;

@@ -1,5 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: LGPL-2.1-or-later
+# shellcheck disable=SC2016 # the apps' shell scripts expand inside the pod
 # pod-stage1's side of sd_notify and socket activation, with tests/helpers/sd-harness.py
 # playing the service manager (no systemd needed), and per-app resource limits refused
 # where they cannot be enforced.  The real systemd side is tests/vm/test-notify-systemd.sh.
@@ -12,7 +13,7 @@
 PROBE=${top_builddir:-.}/tests/helpers/pod-probe
 SD=${top_builddir:-.}/tests/helpers/pod-sd
 HARNESS=${top_srcdir:-.}/tests/helpers/sd-harness.py
-[ -x "$PROBE" ] && [ -x "$SD" ] || tap_skip_all "tests/helpers/pod-probe or pod-sd not built"
+{ [ -x "$PROBE" ] && [ -x "$SD" ]; } || tap_skip_all "tests/helpers/pod-probe or pod-sd not built"
 command -v python3 >/dev/null || tap_skip_all "needs python3"
 BUSYBOX=$(command -v busybox || true)
 if [ -z "$BUSYBOX" ] || ldd "$BUSYBOX" >/dev/null 2>&1; then

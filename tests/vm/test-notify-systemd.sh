@@ -1,5 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: LGPL-2.1-or-later
+# shellcheck disable=SC2016 # the apps' shell scripts expand inside the pod
 # sd_notify readiness, socket activation and per-app sub-cgroups under a real systemd (runs
 # in the VM testbed, tests/vm/suite): a Type=notify service running pod-stage1 becomes
 # active only once its notify-capable app said READY=1 (or once the apps started when they
@@ -16,7 +17,7 @@ fi
 : "${POD_STAGE1:?POD_STAGE1 must point at pod-stage1}"
 PROBE=${top_builddir:-.}/tests/helpers/pod-probe
 SD=${top_builddir:-.}/tests/helpers/pod-sd
-[ -x "$PROBE" ] && [ -x "$SD" ] || tap_skip_all "tests/helpers/pod-probe or pod-sd not built"
+{ [ -x "$PROBE" ] && [ -x "$SD" ]; } || tap_skip_all "tests/helpers/pod-probe or pod-sd not built"
 BUSYBOX=$(command -v busybox || true)
 if [ -z "$BUSYBOX" ] || ldd "$BUSYBOX" >/dev/null 2>&1; then
         tap_skip_all "needs a static busybox (apt-get install busybox-static)"
@@ -182,5 +183,45 @@ tap_ok "with Delegate=yes it runs" -- timeout 300 systemd-run --quiet --wait \
         -p StandardOutput=file:"$TAP_TMP/kept-out" /bin/bash -c "$STAGE1_CMD"
 assert_match "app a ran in the service's app-a sub-cgroup" "$(cat "$TAP_TMP/kept-out" 2>&1)" \
         "/$unit-delegated\.service/app-a$"
+
+# ---- pod run under systemd-run -p Type=notify ---------------------------------------------
+case $(uname -m) in
+x86_64) ARCH=amd64 ;;
+aarch64) ARCH=arm64 ;;
+*) ARCH=$(uname -m) ;;
+esac
+IMG=$TAP_TMP/img
+mkdir -p "$IMG/rootfs/bin" "$IMG/rootfs/etc" "$TAP_TMP/flags"
+cp "$BUSYBOX" "$IMG/rootfs/bin/busybox"
+for a in sh sleep touch; do
+        ln -s busybox "$IMG/rootfs/bin/$a"
+done
+cp "$SD" "$IMG/rootfs/bin/pod-sd"
+echo 'root:x:0:0:root:/root:/bin/sh' >"$IMG/rootfs/etc/passwd"
+echo 'root:x:0:' >"$IMG/rootfs/etc/group"
+cat >"$IMG/manifest" <<JSON
+{"acKind":"ImageManifest","acVersion":"0.8.11","name":"example.com/notify",
+ "labels":[{"name":"version","value":"1.0"},{"name":"os","value":"linux"},
+           {"name":"arch","value":"$ARCH"}],
+ "annotations":[{"name":"appc.io/executor/supports-systemd-notify","value":"true"}],
+ "app":{"exec":["/bin/sh","-c","touch /v/started; while [ ! -e /v/go ]; do sleep 0.2; done; pod-sd notify READY=1; exec sleep 600"],
+        "user":"0","group":"0"}}
+JSON
+"$POD" image build "$IMG" "$TAP_TMP/notify.aci" >/dev/null
+"$POD" --dir="$TAP_TMP/data" --insecure-options=image fetch --quiet "$TAP_TMP/notify.aci" >/dev/null
+unit=pod-notify-$$-run
+UNITS+=("$unit")
+systemd-run --quiet --no-block --unit="$unit" -p Type=notify -E POD_STAGE1="$POD_STAGE1" \
+        "$POD" --dir="$TAP_TMP/data" run --volume=v,kind=host,source="$TAP_TMP/flags" \
+        --mount=volume=v,target=/v example.com/notify
+wait_for 120 test -e "$TAP_TMP/flags/started" || true
+tap_check "pod run: the app runs" "$([ -e "$TAP_TMP/flags/started" ]; echo $?)" \
+        "$(systemctl status "$unit" 2>&1)"
+sleep 1
+assert_match "pod run: activating until the app is ready" "$(state "$unit")" "^activating$"
+touch "$TAP_TMP/flags/go"
+wait_for 60 eval '[ "$(state "$unit")" = active ]' || true
+assert_match "pod run: active once the app said READY=1" "$(state "$unit")" "^active$"
+systemctl stop "$unit" || true
 
 tap_done
