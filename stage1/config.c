@@ -205,6 +205,8 @@ int stage1_config_load(struct stage1_config *c, struct pod_error *reterr) {
                 c->n_apps++;
                 app->log_fd = -EBADF;
                 app->mntns_fd = -EBADF;
+                app->notify_fd = -EBADF;
+                app->cgroup_fd = -EBADF;
                 app->no_new_privs = true; /* ABI.md: on unless the isolator says false */
                 app->name = ra->name;
                 if (asprintf(&app->rootfs, "stage1/rootfs/opt/stage2/%s/rootfs", ra->name) < 0)
@@ -242,15 +244,9 @@ int stage1_config_load(struct stage1_config *c, struct pod_error *reterr) {
                 if (r < 0)
                         return r;
 
-                /* One cgroup per pod: an app's resource limit is enforceable only when the
-                 * app is the whole pod; for several apps it would silently become a looser
-                 * pod-wide limit, so refuse it. */
-                if (mem || cpu) {
-                        if (c->manifest->n_apps > 1)
-                                return pod_error_set(reterr, -EOPNOTSUPP,
-                                                     "App '%s': per-app resource isolators need a "
-                                                     "single-app pod; use pod-level isolators",
-                                                     app->name);
+                /* A single app is the whole pod: its limit is the pod's.  With several
+                 * apps, each limited app gets its own sub-cgroup (cgroup.c). */
+                if (c->manifest->n_apps == 1) {
                         if (mem && !c->has_memory_max) {
                                 c->has_memory_max = true;
                                 c->memory_max = mem;
@@ -259,6 +255,12 @@ int stage1_config_load(struct stage1_config *c, struct pod_error *reterr) {
                                 c->has_cpu_quota = true;
                                 c->cpu_quota_usec = cpu * 1000;
                         }
+                } else if (mem || cpu) {
+                        c->per_app_limits = true;
+                        app->has_memory_max = mem != 0;
+                        app->memory_max = mem;
+                        app->has_cpu_quota = cpu != 0;
+                        app->cpu_quota_usec = cpu * 1000;
                 }
         }
         return 0;
@@ -273,7 +275,19 @@ void stage1_config_done(struct stage1_config *c) {
                 free(a->home);
                 safe_close(a->log_fd);
                 safe_close(a->mntns_fd);
+                safe_close(a->notify_fd);
+                safe_close(a->cgroup_fd);
+                free(a->listen_idx);
         }
+        for (size_t j = 0; j < c->n_listen_fds; j++) {
+                safe_close(c->listen_fds[j]);
+                free(c->listen_names[j]);
+        }
+        free(c->listen_fds);
+        free(c->listen_names);
+        c->listen_fds = NULL;
+        c->listen_names = NULL;
+        c->n_listen_fds = 0;
         free(c->apps);
         if (c->images)
                 for (size_t i = 0; i < c->manifest->n_apps; i++)

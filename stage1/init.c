@@ -73,6 +73,8 @@ static int setup_app(const struct stage1_config *c, struct stage1_app *app, int 
                                      "app '%s': %m",
                                      app->name);
         r = stage1_mount_app(c, app, root, reterr);
+        if (r >= 0)
+                r = stage1_notify_mount_app(c, app, root, reterr);
         if (r < 0)
                 return r;
         r = stage1_pivot(root, reterr);
@@ -145,6 +147,9 @@ static int build_env(const struct stage1_config *c, const struct stage1_app *app
                 r = r < 0 ? r
                           : strv_push_env(&env, &n, app->app->environment[i].name,
                                           app->app->environment[i].value);
+        /* Ours, not the image's: the socket stage1 listens on (notify.c). */
+        if (c->notify_apps)
+                r = r < 0 ? r : strv_push_env(&env, &n, "NOTIFY_SOCKET", STAGE1_NOTIFY_PATH);
         if (r < 0)
                 return r;
         *ret = TAKE_PTR(env);
@@ -180,6 +185,12 @@ _noreturn_ static void exec_in_app(const struct stage1_config *c, const struct s
 
         (void)sigemptyset(&all);
         (void)sigprocmask(SIG_SETMASK, &all, NULL);
+
+        /* Into the app's own cgroup first, so that all it allocates is charged there. */
+        if (app->cgroup_fd >= 0 && write(app->cgroup_fd, "0", 1) != 1) {
+                log_error_errno(-errno, "App '%s': failed to enter its cgroup: %m", app->name);
+                _exit(EXIT_POD_FAILURE);
+        }
 
         if (setns(app->mntns_fd, CLONE_NEWNS) < 0) {
                 log_error_errno(-errno, "App '%s': failed to enter its mount namespace: %m",
@@ -230,6 +241,31 @@ _noreturn_ static void exec_in_app(const struct stage1_config *c, const struct s
         if (r < 0) {
                 log_error_errno(r, "App '%s': failed to build the environment: %m", app->name);
                 _exit(EXIT_POD_FAILURE);
+        }
+        /* Socket activation: the main process only, before a seccomp filter could deny
+         * dup2(); LISTEN_PID is our PID in the pod's PID namespace (listen.c). */
+        if (argv == app->app->exec) {
+                _cleanup_free_ char *names = NULL;
+                size_t n_env = 0;
+                char num[16];
+                int k = stage1_listen_install(c, app, &names);
+
+                while (env && env[n_env])
+                        n_env++;
+                if (k > 0) {
+                        (void)snprintf(num, sizeof(num), "%d", k);
+                        k = strv_push_env(&env, &n_env, "LISTEN_FDS", num);
+                }
+                if (k >= 0 && names)
+                        k = strv_push_env(&env, &n_env, "LISTEN_FDNAMES", names);
+                if (k >= 0 && names) {
+                        (void)snprintf(num, sizeof(num), "%d", (int)getpid());
+                        k = strv_push_env(&env, &n_env, "LISTEN_PID", num);
+                }
+                if (k < 0) {
+                        log_error_errno(k, "App '%s': failed to pass its sockets: %m", app->name);
+                        _exit(EXIT_POD_FAILURE);
+                }
         }
 
         /* With no_new_privs off, loading a filter needs CAP_SYS_ADMIN: do it while we still
@@ -397,7 +433,21 @@ static int hand_over(const struct stage1_config *c, const struct app_run *run, i
         return r;
 }
 
-static int supervise(const struct stage1_config *c, int sfd) {
+/* Tells the host side (hostwait.c) that every app's main process has been started (none
+ * is left in its pre-start phase): READY=1 for a Type=notify service whose apps do not
+ * speak sd_notify themselves.  Once, before the hand-over. */
+static void signal_started(struct stage1_config *c, const struct app_run *run) {
+        if (c->ready_fd < 0)
+                return;
+        for (size_t i = 0; i < c->n_apps; i++)
+                if (run[i].phase == PHASE_PRE_START)
+                        return;
+        if (write(c->ready_fd, "S", 1) != 1)
+                log_warning_errno(-errno, "Failed to report the apps as started, ignoring: %m");
+        c->ready_fd = safe_close(c->ready_fd);
+}
+
+static int supervise(struct stage1_config *c, int sfd) {
         _cleanup_free_ struct app_run *run = NULL;
         bool handover_failed = false;
         int first_failure = 0;
@@ -417,6 +467,7 @@ static int supervise(const struct stage1_config *c, int sfd) {
                         running = running || run[i].phase != PHASE_DONE;
                 if (!running)
                         break;
+                signal_started(c, run);
                 if (!handover_failed) {
                         int r = hand_over(c, run, first_failure);
                         if (r < 0)

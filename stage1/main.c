@@ -23,6 +23,7 @@
 #include "cni.h"
 #include "error.h"
 #include "fd-util.h"
+#include "hostwait.h"
 #include "log.h"
 #include "stage1.h"
 
@@ -255,54 +256,46 @@ static int take_lock_fd(struct stage1_config *c) {
         return fd_cloexec(c->lock_fd, true);
 }
 
-/* Forwards termination signals to the init until it exits; returns the pod's status. */
-static int wait_for_init(pid_t init, int sfd) {
-        for (;;) {
-                struct signalfd_siginfo si;
-                ssize_t k = read(sfd, &si, sizeof(si));
-                int ws;
-
-                if (k < 0 && errno == EINTR)
-                        continue;
-                if (k != sizeof(si))
-                        return log_error_errno(-errno, "Failed to read the signalfd: %m"),
-                               EXIT_POD_FAILURE;
-                if (si.ssi_signo != SIGCHLD) {
-                        log_debug("Forwarding signal %u to the pod", si.ssi_signo);
-                        (void)kill(init, (int)si.ssi_signo);
-                        continue;
-                }
-                if (waitpid(init, &ws, WNOHANG) != init)
-                        continue;
-                if (WIFEXITED(ws))
-                        return WEXITSTATUS(ws);
-                if (WIFSIGNALED(ws))
-                        return 128 + WTERMSIG(ws);
-        }
-}
-
 /* Becomes pod-stage1-supervise (same PID, same lock fd, same blocked signals): the setup
  * code and its libraries are not needed while the pod runs.  Returns only on failure. */
-static int exec_supervisor(const struct stage1_config *c, pid_t init) {
+static int exec_supervisor(const struct stage1_config *c, pid_t init, int ready_fd) {
         _cleanup_free_ char *path = NULL, *self = NULL;
-        char pid[32];
-        char *argv[] = { (char *)"pod-stage1-supervise", pid, NULL, NULL, NULL };
+        char nums[2 + STAGE1_NOTIFY_MAX_APPS][16];
+        char *argv[7 + STAGE1_NOTIFY_MAX_APPS] = { (char *)"pod-stage1-supervise" };
+        int fds[2 + STAGE1_NOTIFY_MAX_APPS];
+        size_t n = 0, k = 1;
         int r;
 
         r = stage1_supervisor_path(&path);
         if (r < 0)
                 return r;
-        /* With CNI networks the supervisor execs "pod-stage1 gc" when the pod has ended,
-         * still holding the lock, so the networks are released before the pod counts as
-         * exited. */
-        if (c->net == STAGE1_NET_CNI) {
-                self = realpath("/proc/self/exe", NULL);
-                if (!self)
-                        return -errno;
-                argv[2] = self;
-                argv[3] = c->uuid;
+        fds[n++] = (int)init;
+        /* The readiness pipe and the apps' notify sockets cross the exec (hostwait.h). */
+        if (ready_fd >= 0) {
+                fds[n++] = ready_fd;
+                for (size_t i = 0; i < c->n_apps && n < ELEMENTSOF(fds); i++)
+                        if (c->apps[i].notify_fd >= 0)
+                                fds[n++] = c->apps[i].notify_fd;
         }
-        (void)snprintf(pid, sizeof(pid), "%d", (int)init);
+        for (size_t i = 0; i < n; i++) {
+                (void)snprintf(nums[i], sizeof(nums[i]), "%d", fds[i]);
+                argv[k++] = nums[i];
+                /* With CNI networks the supervisor execs "pod-stage1 gc" when the pod has
+                 * ended, still holding the lock, so the networks are released before the pod
+                 * counts as exited. */
+                if (i == 0 && c->net == STAGE1_NET_CNI) {
+                        self = realpath("/proc/self/exe", NULL);
+                        if (!self)
+                                return -errno;
+                        argv[k++] = (char *)"--gc";
+                        argv[k++] = self;
+                        argv[k++] = c->uuid;
+                }
+                r = i == 0 ? 0 : fd_cloexec(fds[i], false);
+                if (r < 0)
+                        return r;
+        }
+        argv[k] = NULL;
         r = fd_cloexec(c->lock_fd, false);
         if (r < 0)
                 return r;
@@ -314,7 +307,9 @@ static int exec_supervisor(const struct stage1_config *c, pid_t init) {
 
 static int run(struct stage1_config *c) {
         _cleanup_(stage1_scope_freep) struct stage1_scope *scope = NULL;
-        _cleanup_close_ int sfd = -EBADF;
+        _cleanup_close_ int sfd = -EBADF, ready_fd = -EBADF;
+        int socks[STAGE1_NOTIFY_MAX_APPS];
+        size_t n_socks = 0;
         struct pod_error e = {};
         int sync[2] = { -EBADF, -EBADF };
         char buf[32];
@@ -322,6 +317,10 @@ static int run(struct stage1_config *c) {
         pid_t init;
         int r;
 
+        /* Before anything opens an fd: 3 .. 3+N-1 may be the sockets systemd passed. */
+        r = stage1_listen_setup(c, &e);
+        if (r < 0)
+                return log_pod_error(r, &e);
         r = take_lock_fd(c);
         if (r < 0)
                 return r;
@@ -337,6 +336,10 @@ static int run(struct stage1_config *c) {
         r = stage1_config_load(c, &e);
         if (r >= 0)
                 r = stage1_config_prepare_pod_dir(c, &e);
+        if (r >= 0)
+                r = stage1_listen_assign(c, &e);
+        if (r >= 0)
+                r = stage1_notify_setup(c, &e);
         if (r < 0)
                 return log_pod_error(r, &e);
         r = stage1_scope_open_log_streams(c);
@@ -357,6 +360,10 @@ static int run(struct stage1_config *c) {
                 if (r < 0)
                         return log_error_errno(r, "Failed to write 'unit': %m");
         }
+        /* Before the init is forked: it and its apps are born in their sub-cgroups. */
+        r = stage1_cgroup_setup(c, &e);
+        if (r < 0)
+                return log_pod_error(r, &e);
 
         (void)sigemptyset(&mask);
         (void)sigaddset(&mask, SIGCHLD);
@@ -370,6 +377,14 @@ static int run(struct stage1_config *c) {
                 return log_error_errno(-errno, "Failed to create a signalfd: %m");
         if (pipe2(sync, O_CLOEXEC) < 0)
                 return log_error_errno(-errno, "Failed to create a pipe: %m");
+        if (c->notify) {
+                int p[2];
+
+                if (pipe2(p, O_CLOEXEC) < 0)
+                        return log_error_errno(-errno, "Failed to create a pipe: %m");
+                ready_fd = p[0];
+                c->ready_fd = p[1];
+        }
 
         r = stage1_ns_fork_init();
         if (r < 0)
@@ -377,11 +392,16 @@ static int run(struct stage1_config *c) {
         if (r == 0) {
                 safe_close(sync[1]);
                 sfd = safe_close(sfd);
+                ready_fd = safe_close(ready_fd);
+                for (size_t i = 0; i < c->n_apps; i++)
+                        c->apps[i].notify_fd = safe_close(c->apps[i].notify_fd);
                 scope = NULL; /* the parent's bus connection is not ours to close */
                 _exit(stage1_init_main(c, sync[0]));
         }
         init = r;
         sync[0] = safe_close(sync[0]);
+        c->ready_fd = safe_close(c->ready_fd);
+        stage1_listen_close(c); /* the init has them */
 
         /* pid before go: stage0's "enter" and "status" find the init from it. */
         (void)snprintf(buf, sizeof(buf), "%d", (int)init);
@@ -404,10 +424,13 @@ static int run(struct stage1_config *c) {
         sync[1] = safe_close(sync[1]);
 
         /* Long-lived from here on. */
-        r = exec_supervisor(c, init);
+        r = exec_supervisor(c, init, ready_fd);
         log_debug_errno(r, "Failed to execute pod-stage1-supervise, supervising in place: %m");
         (void)malloc_trim(0);
-        return wait_for_init(init, sfd);
+        for (size_t i = 0; i < c->n_apps; i++)
+                if (c->apps[i].notify_fd >= 0)
+                        socks[n_socks++] = c->apps[i].notify_fd;
+        return stage1_host_wait(init, sfd, ready_fd, socks, n_socks);
 }
 
 /* pod-stage1 gc [--debug] [--exit-status=N] UUID, cwd = the pod dir (ABI.md). */
@@ -469,6 +492,7 @@ int main(int argc, char *argv[]) {
                 .keep_unit = -1,
                 .lock_fd = -EBADF,
                 .pod_dir_fd = -EBADF,
+                .ready_fd = -EBADF,
         };
         int r;
 

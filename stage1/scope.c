@@ -83,7 +83,33 @@ int stage1_scope_open_log_streams(struct stage1_config *c) {
 }
 
 static bool needs_limits(const struct stage1_config *c) {
-        return c->has_memory_max || c->has_cpu_quota;
+        return c->has_memory_max || c->has_cpu_quota || c->per_app_limits;
+}
+
+/* Per-app sub-cgroups below a kept unit need it to be delegated (cgroup.c). */
+static int check_delegated(struct stage1_scope *s, struct pod_error *reterr) {
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        _cleanup_free_ char *path = NULL;
+        const char *dot = strrchr(s->unit, '.');
+        int delegate = 0, r;
+
+        r = sd_bus_path_encode("/org/freedesktop/systemd1/unit", s->unit, &path);
+        if (r < 0)
+                return r;
+        r = sd_bus_get_property_trivial(s->bus, "org.freedesktop.systemd1", path,
+                                        dot && streq(dot, ".scope")
+                                                ? "org.freedesktop.systemd1.Scope"
+                                                : "org.freedesktop.systemd1.Service",
+                                        "Delegate", &error, 'b', &delegate);
+        if (r < 0)
+                return pod_error_set(reterr, r, "Failed to read Delegate= of unit '%s': %s",
+                                     s->unit, error.message ?: strerror(-r));
+        if (!delegate)
+                return pod_error_set(reterr, -EOPNOTSUPP,
+                                     "Per-app resource limits need a delegated unit: unit '%s' "
+                                     "has no Delegate=yes (set it, or use --no-keep-unit)",
+                                     s->unit);
+        return 0;
 }
 
 static int append_limits(const struct stage1_config *c, sd_bus_message *m) {
@@ -249,7 +275,11 @@ int stage1_scope_register(const struct stage1_config *c, struct stage1_scope **r
                         return pod_error_set(reterr, -EOPNOTSUPP,
                                              "The pod requests resource limits (resource/memory "
                                              "or resource/cpu), but systemd is not running: they "
-                                             "cannot be enforced");
+                                             "cannot be enforced%s",
+                                             c->per_app_limits ? " (per-app limits need a "
+                                                                 "delegated systemd unit and "
+                                                                 "cgroup v2)"
+                                                               : "");
                 if (c->keep_unit == 1)
                         return pod_error_set(reterr, -EOPNOTSUPP,
                                              "--keep-unit given, but systemd is not running");
@@ -286,7 +316,12 @@ int stage1_scope_register(const struct stage1_config *c, struct stage1_scope **r
         }
         if (s->unit) {
                 log_debug("Keeping unit '%s' as the pod's unit", s->unit);
-                if (needs_limits(c)) {
+                if (c->per_app_limits) {
+                        r = check_delegated(s, reterr);
+                        if (r < 0)
+                                return r;
+                }
+                if (c->has_memory_max || c->has_cpu_quota) {
                         r = set_unit_limits(c, s, reterr);
                         if (r < 0)
                                 return r;

@@ -84,6 +84,19 @@ struct stage1_app {
         gid_t *gids; /* resolved supplementary groups */
         size_t n_gids;
         char *home; /* from the image's passwd, may be NULL */
+
+        /* sd_notify (notify.c): this app's notify socket, held by the host side, or -EBADF. */
+        int notify_fd;
+        /* Socket activation (listen.c): indexes into config's listen_fds, passed to the
+         * main process as fds 3, 4, ... */
+        size_t *listen_idx;
+        size_t n_listen;
+        /* Per-app cgroup (cgroup.c), multi-app pods with app-level resource isolators. */
+        bool has_memory_max;
+        uint64_t memory_max; /* bytes */
+        bool has_cpu_quota;
+        uint64_t cpu_quota_usec; /* per second of wall clock */
+        int cgroup_fd;           /* cgroup.procs of its sub-cgroup, open for writing, or -EBADF */
 };
 
 struct stage1_config {
@@ -125,6 +138,20 @@ struct stage1_config {
         bool net_created; /* net/ exists: tear down on failure */
         char *netns;      /* /run/pod/netns/<uuid> */
         char *net_ip;     /* the pod's first IP, for /etc/hosts */
+
+        bool per_app_limits; /* several apps, some with resource isolators: cgroup.c */
+
+        /* sd_notify (notify.c): $NOTIFY_SOCKET is set; notify_apps: every app's image
+         * supports it, so each gets a socket.  ready_fd: the init's end of the pipe that
+         * says "every app started" to the host side, or -EBADF. */
+        bool notify;
+        bool notify_apps;
+        int ready_fd;
+
+        /* Socket activation (listen.c): $LISTEN_FDS of our own PID, moved out of the way. */
+        int *listen_fds;
+        char **listen_names;
+        size_t n_listen_fds;
 };
 
 /* config.c */
@@ -186,6 +213,26 @@ int stage1_seccomp_apply(const struct stage1_config *c, const struct stage1_app 
 /* init.c: the pod's PID 1; sync_fd is read for the parent's go-ahead.  Returns the exit
  * status of the pod (ABI.md "Exit status"). */
 int stage1_init_main(struct stage1_config *c, int sync_fd);
+
+/* notify.c: host side, before the init is forked: the per-app notify sockets. */
+int stage1_notify_setup(struct stage1_config *c, struct pod_error *reterr);
+/* In the app's mount namespace, before pivot_root: its socket on /run/systemd/notify. */
+int stage1_notify_mount_app(const struct stage1_config *c, const struct stage1_app *app,
+                            const char *root, struct pod_error *reterr);
+#define STAGE1_NOTIFY_PATH "/run/systemd/notify"
+
+/* listen.c: host side: takes $LISTEN_FDS (when $LISTEN_PID is ours) before any other fd is
+ * opened, then (once the manifests are loaded) hands them out to the apps. */
+int stage1_listen_setup(struct stage1_config *c, struct pod_error *reterr);
+int stage1_listen_assign(struct stage1_config *c, struct pod_error *reterr);
+/* In the app's main process, before exec: puts the app's sockets on fds 3, 4, ...; returns
+ * their number and (when > 0) their names, ':'-separated, for LISTEN_FDNAMES. */
+int stage1_listen_install(const struct stage1_config *c, const struct stage1_app *app,
+                          char **ret_names);
+void stage1_listen_close(struct stage1_config *c);
+
+/* cgroup.c: host side, after the unit exists and before the init is forked. */
+int stage1_cgroup_setup(struct stage1_config *c, struct pod_error *reterr);
 
 /* scope.c */
 struct stage1_scope;

@@ -4,10 +4,12 @@
  * pod costs under 1 MiB resident per process (perf-targets.md): the setup code and its
  * libraries (libsystemd, libseccomp, json-c) do not stay mapped for the pod's life.
  *
- *   pod-stage1-supervise INIT-PID [STAGE1 UUID]
+ *   pod-stage1-supervise INIT-PID [--gc STAGE1 UUID] [READY-FD [NOTIFY-SOCKET-FD...]]
  *      The host-side process (main.c): forwards SIGTERM, SIGINT and SIGHUP to the pod init
- *      and exits with the init's status; with STAGE1 and UUID (the pod has CNI networks)
- *      it execs "STAGE1 gc --exit-status=STATUS UUID" instead, which releases them.
+ *      and exits with the init's status; with READY-FD, tells $NOTIFY_SOCKET READY=1 when
+ *      the apps have started or, with sockets, when every app said so (hostwait.c); with
+ *      --gc (the pod has CNI networks) it execs "STAGE1 gc --exit-status=STATUS UUID" at the
+ *      end instead of exiting, which releases them.
  *   pod-stage1-supervise --init DIR-FD STATUS APP=PID...
  *      The pod init (init.c), once every app's main process runs and nothing is left to
  *      start (no post-stop handler): reaps every process of the pod, forwards the signals
@@ -27,6 +29,8 @@
 #include <sys/signalfd.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include "hostwait.h"
 
 #define EXIT_POD_FAILURE 254
 
@@ -148,54 +152,47 @@ static int run_init(int argc, char *argv[]) {
 }
 
 int main(int argc, char *argv[]) {
-        struct signalfd_siginfo si;
-        long init;
-        int sfd;
+        int socks[STAGE1_NOTIFY_MAX_APPS];
+        long init, ready_fd = -1;
+        const char *gc_stage1 = NULL, *gc_uuid = NULL;
+        int sfd, n = 0, first = 2, status;
+        char arg[32];
 
         if (argc >= 2 && strcmp(argv[1], "--init") == 0)
                 return run_init(argc, argv);
-        if (argc != 2 && argc != 4)
+        if (argc < 2)
                 return EXIT_POD_FAILURE;
         init = parse_num(argv[1]);
         if (init <= 0)
                 return EXIT_POD_FAILURE;
+        if (argc >= 5 && strcmp(argv[2], "--gc") == 0) {
+                gc_stage1 = argv[3];
+                gc_uuid = argv[4];
+                first = 5;
+        }
+        if (argc - first - 1 > STAGE1_NOTIFY_MAX_APPS)
+                return EXIT_POD_FAILURE;
+        if (argc > first && (ready_fd = parse_num(argv[first])) < 0)
+                return EXIT_POD_FAILURE;
+        for (int i = first + 1; i < argc; i++) {
+                long fd = parse_num(argv[i]);
+
+                if (fd < 0)
+                        return EXIT_POD_FAILURE;
+                socks[n++] = (int)fd;
+        }
         sfd = make_signalfd();
         if (sfd < 0)
                 return EXIT_POD_FAILURE;
-
-        for (;;) {
-                int ws;
-                pid_t p;
-
-                /* The init may have exited before we got here: look first, then wait. */
-                p = waitpid((pid_t)init, &ws, WNOHANG);
-                if (p == (pid_t)init) {
-                        char arg[32];
-
-                        if (status_of(ws) < 0)
-                                continue;
-                        if (argc != 4)
-                                return status_of(ws);
-                        (void)snprintf(arg, sizeof(arg), "--exit-status=%d", status_of(ws));
-                        execv(argv[2],
-                              (char *[]){ (char *)"pod-stage1", (char *)"gc", arg, argv[3], NULL });
-                        fprintf(stderr,
-                                "pod-stage1: Failed to execute '%s' to release the pod's "
-                                "networks ('pod gc' will): %s\n",
-                                argv[2], strerror(errno));
-                        return status_of(ws);
-                }
-                if (p < 0 && errno != EINTR) {
-                        fprintf(stderr, "pod-stage1: Failed to wait for the pod init: %s\n",
-                                strerror(errno));
-                        return EXIT_POD_FAILURE;
-                }
-                if (read(sfd, &si, sizeof(si)) != (ssize_t)sizeof(si)) {
-                        if (errno == EINTR)
-                                continue;
-                        return EXIT_POD_FAILURE;
-                }
-                if (si.ssi_signo != SIGCHLD)
-                        (void)kill((pid_t)init, (int)si.ssi_signo);
-        }
+        status = stage1_host_wait((pid_t)init, sfd, (int)ready_fd, socks, (size_t)n);
+        if (!gc_stage1)
+                return status;
+        (void)snprintf(arg, sizeof(arg), "--exit-status=%d", status);
+        execv(gc_stage1,
+              (char *[]){ (char *)"pod-stage1", (char *)"gc", arg, (char *)gc_uuid, NULL });
+        fprintf(stderr,
+                "pod-stage1: Failed to execute '%s' to release the pod's networks ('pod gc' will): "
+                "%s\n",
+                gc_stage1, strerror(errno));
+        return status;
 }
