@@ -21,10 +21,12 @@ net_prereqs() {
         [ -x /usr/lib/cni/bridge ] || [ -x /opt/cni/bin/bridge ] ||
                 tap_skip_all "needs the CNI plugins (apt-get install containernetworking-plugins)"
         command -v iptables-save >/dev/null || tap_skip_all "needs iptables"
+        command -v curl >/dev/null || tap_skip_all "needs curl"
         W=$TAP_TMP
         D=$W/data
         P=(--dir="$D")
-        LEASES=/var/lib/cni/networks/default
+        # host-local's dataDir: pod's default network may keep its leases in /run.
+        LEASES="/run/pod/cni/networks/default /var/lib/cni/networks/default"
         PIDS=()
         NETD_FILES=()
         HOST_LINKS=()
@@ -127,7 +129,8 @@ pod_has_ip() { [ -n "$(pod_ip "$1")" ]; }
 pod_ip() {
         local ip
         ip=$("$POD" "${P[@]}" status "$1" 2>/dev/null | grep -o '172\.16\.28\.[0-9]*' | head -1)
-        [ -n "$ip" ] || ip=$(grep -so '172\.16\.28\.[0-9]*' "$D/pods/run/$1/net-info.json" | head -1)
+        [ -n "$ip" ] ||
+                ip=$(grep -so '172\.16\.28\.[0-9]*' "$D/pods/run/$1/net-info.json" | head -1)
         echo "$ip"
 }
 
@@ -146,7 +149,7 @@ stop_pod() {
         wait "$pid" 2>/dev/null || true
 }
 
-http_get_once() { busybox wget -q -T 5 -O - "$1" 2>/dev/null; }
+http_get_once() { curl -sf -m 5 "$1" 2>/dev/null; }
 http_get_ok() { http_get_once "$1" >/dev/null; }
 # http_get URL: the body, polling up to 60 s (a pod's server may still be starting).
 http_get() {
@@ -164,11 +167,33 @@ host_veths() {
                 grep -v '^pnt' | sort || true
 }
 
-# pod_chains UUID: the iptables chains (CNI-...) whose rules mention the pod, any table.
+# pod_chains UUID: the pod's own iptables chains (CNI-<hash>, CNI-DN-<hash>: not the shared
+# CNI-HOSTPORT-*) named in rules that mention the pod, any table.
 pod_chains() {
-        iptables-save 2>/dev/null | grep -F -- "$1" | grep -o 'CNI-[A-Za-z0-9_-]*' | sort -u |
-                tr '\n' ' ' || true
+        iptables-save 2>/dev/null | grep -F -- "$1" | grep -Eo 'CNI-(DN-)?[0-9a-f]{12,}' |
+                sort -u | tr '\n' ' ' || true
 }
+
+# lease_held UUID IP [DIRS]: host-local has leased IP to the pod (default: $LEASES).
+lease_held() {
+        local d
+        for d in ${3:-$LEASES}; do
+                grep -qs -- "$1" "$d/$2" && return 0
+        done
+        return 1
+}
+
+# lease_any UUID [DIRS]: some lease names the pod.
+lease_any() {
+        local d
+        for d in ${2:-$LEASES}; do
+                grep -rqs -- "$1" "$d" && return 0
+        done
+        return 1
+}
+
+# shellcheck disable=SC2086 # LEASES is a list
+leases_dump() { grep -rs . $LEASES 2>&1 | head; }
 
 # assert_released LABEL UUID IP CHAINS VETHS: nothing of the pod's network is left.
 assert_released() {
@@ -177,8 +202,8 @@ assert_released() {
                 "$([ -n "$u" ] && [ ! -e "/run/pod/netns/$u" ]; echo $?)" \
                 "$(ls -l /run/pod/netns 2>&1)"
         tap_check "$label: the host-local lease is released" \
-                "$([ -n "$ip" ] && [ ! -e "$LEASES/$ip" ] && ! grep -rqs -- "$u" "$LEASES"; echo $?)" \
-                "$(grep -rs . "$LEASES" 2>&1 | head)"
+                "$([ -n "$ip" ] && ! lease_held "$u" "$ip" && ! lease_any "$u"; echo $?)" \
+                "$(leases_dump)"
         rules=$(iptables-save 2>&1)
         for c in $chains; do
                 grep -q -- "$c" <<<"$rules" && left="$left $c"

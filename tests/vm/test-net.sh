@@ -28,8 +28,8 @@ tap_check "the netns file /run/pod/netns/<uuid> exists while it runs" \
 tap_check "net-info.json in the pod dir records the IP" \
         "$(grep -q "\"$IPA\\(/[0-9]*\\)\\?\"" "$D/pods/run/$UA/net-info.json" 2>/dev/null; echo $?)" \
         "$(cat "$D/pods/run/$UA/net-info.json" 2>&1)"
-tap_check "host-local holds a lease for it under /var/lib/cni/networks/default" \
-        "$(grep -qs "$UA" "$LEASES/$IPA"; echo $?)" "$(ls -l "$LEASES" 2>&1)"
+tap_check "host-local holds a lease for it (<dataDir>/default/<IP>)" \
+        "$(lease_held "$UA" "$IPA"; echo $?)" "$(leases_dump)"
 VETHS_RUNNING=$(host_veths)
 tap_check "a veth is on the host while it runs" "$([ -n "$VETHS_RUNNING" ]; echo $?)"
 CHAINS_A=$(pod_chains "$UA")
@@ -89,7 +89,7 @@ assert_match "/etc/hosts names the pod's hostname on its IP" "$OUT" \
 tap_check "after the client pod exits: its netns file is gone" \
         "$([ -n "$UB" ] && [ ! -e "/run/pod/netns/$UB" ]; echo $?)" "uuid '$UB'"
 tap_check "after the client pod exits: its lease is released" \
-        "$([ -n "$IPB" ] && ! grep -qs "$UB" "$LEASES/$IPB"; echo $?)" "$(ls -l "$LEASES" 2>&1)"
+        "$([ -n "$IPB" ] && ! lease_any "$UB"; echo $?)" "$(leases_dump)"
 tap_check "after the client pod exits: no iptables rule mentions it" \
         "$([ -n "$UB" ] && ! iptables-save | grep -q -- "$UB"; echo $?)"
 
