@@ -8,6 +8,7 @@
 #include <sys/file.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -123,6 +124,42 @@ int pod_gc_unmount_below(int fd, struct pod_error *reterr) {
         return r;
 }
 
+static const char *gc_stage1;
+
+void pod_gc_set_stage1(const char *path) {
+        gc_stage1 = path;
+}
+
+/* "pod-stage1 gc UUID" with cwd = the pod dir, for pods whose stage1 left "net" behind
+ * (ABI.md "gc"): CNI DEL and the netns file, before the directory with the persisted
+ * attachments goes. */
+static int stage1_gc(int fd, const char *uuid, struct pod_error *reterr) {
+        struct stat st;
+        pid_t pid;
+        int ws;
+
+        if (!gc_stage1 || fstatat(fd, "net", &st, AT_SYMLINK_NOFOLLOW) < 0)
+                return 0;
+        pid = fork();
+        if (pid < 0)
+                return pod_error_set(reterr, -errno, "Failed to fork: %m");
+        if (pid == 0) {
+                if (fchdir(fd) < 0)
+                        _exit(127);
+                execl(gc_stage1, "pod-stage1", "gc", uuid, (char *)NULL);
+                _exit(127);
+        }
+        while (waitpid(pid, &ws, 0) < 0)
+                if (errno != EINTR)
+                        return pod_error_set(reterr, -errno, "Failed to wait for stage1 gc: %m");
+        if (!WIFEXITED(ws) || WEXITSTATUS(ws) != 0)
+                return pod_error_set(reterr, -EIO,
+                                     "Failed to release the networks of pod '%s' ('%s gc' exited "
+                                     "with %d); the pod is kept for the next gc",
+                                     uuid, gc_stage1, WIFEXITED(ws) ? WEXITSTATUS(ws) : -1);
+        return 0;
+}
+
 static void phase_path(char *buf, enum pod_phase phase, const char *uuid) {
         (void)snprintf(buf, PATH_MAX, "%s/%s", pod_phase_to_string(phase), uuid);
 }
@@ -133,6 +170,9 @@ static int delete_locked(int pods_fd, int fd, enum pod_phase phase, const char *
         char path[PATH_MAX];
         int r;
 
+        r = stage1_gc(fd, uuid, reterr);
+        if (r < 0)
+                return r;
         r = pod_gc_unmount_below(fd, reterr);
         if (r < 0)
                 return pod_error_prefix(reterr, r, "Failed to remove pod '%s'", uuid);

@@ -14,8 +14,8 @@
  * Safe against itself and against run/list/status: every decision is a lock probe and
  * every move a rename; losing a race (-ENOENT, -EBUSY) just skips the pod this time.
  *
- * Owns: gc and rm.  Does not own: stage1's own gc entrypoint (network teardown): a
- * caller that has one runs it before the sweep. */
+ * Owns: gc and rm.  Does not own: stage1's own gc entrypoint (network teardown), which
+ * the sweep runs when pod_gc_set_stage1() named it. */
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -29,6 +29,11 @@ struct pod_gc_stats {
         unsigned skipped; /* locked, still in grace, or lost a race */
         unsigned failed;  /* could not be deleted (see the callback) */
 };
+
+/* Before deleting a pod whose directory has "net" (stage1 attached CNI networks), sweep
+ * and remove run "PATH gc UUID" with cwd = the pod dir (stage1/ABI.md); a failure keeps
+ * the pod.  NULL (the default): never. */
+void pod_gc_set_stage1(const char *path);
 
 /* Called for each pod that could not be deleted (not for skipped ones). */
 typedef void (*pod_gc_failure_cb)(const char *uuid, int error, const char *msg, void *userdata);

@@ -1296,12 +1296,27 @@ int pod_stage1_check(const char *path, struct pod_error *reterr) {
 int pod_stage1_exec(struct pod_poddir *p, const struct pod_stage1_options *o,
                     struct pod_error *reterr) {
         _cleanup_free_ char *net = NULL, *hostname = NULL, *resolv = NULL;
-        const char *argv[20];
-        size_t n = 0;
+        _cleanup_strv_free_ char **extra = NULL;
+        _cleanup_free_ const char **argv = NULL;
+        size_t n = 0, n_extra = 0, k = 0;
         int r;
 
         if (asprintf(&net, "--net=%s", o->net) < 0)
                 return -ENOMEM;
+        STRV_FOREACH (s, o->ports)
+                n_extra++;
+        STRV_FOREACH (s, o->hosts_entries)
+                n_extra++;
+        extra = calloc(n_extra + 1, sizeof(char *));
+        argv = calloc(20 + n_extra, sizeof(char *));
+        if (!extra || !argv)
+                return -ENOMEM;
+        STRV_FOREACH (s, o->ports)
+                if (asprintf(&extra[k++], "--port=%s", *s) < 0)
+                        return -ENOMEM;
+        STRV_FOREACH (s, o->hosts_entries)
+                if (asprintf(&extra[k++], "--hosts-entry=%s", *s) < 0)
+                        return -ENOMEM;
         argv[n++] = "pod-stage1";
         if (o->debug)
                 argv[n++] = "--debug";
@@ -1331,6 +1346,8 @@ int pod_stage1_exec(struct pod_poddir *p, const struct pod_stage1_options *o,
                         return -ENOMEM;
                 argv[n++] = resolv;
         }
+        for (k = 0; k < n_extra; k++)
+                argv[n++] = extra[k];
         argv[n++] = p->uuid;
         argv[n] = NULL;
 

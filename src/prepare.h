@@ -100,7 +100,9 @@ int pod_prepare_check_dns(char **dns, char **search, char **opt, const char *dom
 struct pod_stage1_options {
         const char *path; /* pod-stage1 */
         bool debug;
-        const char *net; /* "host" or "none" */
+        const char *net;      /* "host", "none", "default" or NAME[:ARGS][,...] */
+        char **ports;         /* --port=NAME:[HOSTIP:]HOSTPORT, passed on */
+        char **hosts_entries; /* --hosts-entry=..., passed on */
         const char *hostname;
         bool interactive;
         bool no_overlay;

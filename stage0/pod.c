@@ -89,10 +89,13 @@ static const struct pod_verb verbs[] = {
         { "run", 1, -1, verb_run, "Run a pod from images; exits with the app's status",
           run_args_usage },
         { "run-prepared", 1, -1, verb_run_prepared, "Run a prepared pod",
-          "[--net=host|none] [--hostname=NAME] [--interactive]\n"
+          "[--net=...] [--port=...] [--hosts-entry=...] [--hostname=NAME] [--interactive]\n"
           "       [--dns=host|none|IP...] [--dns-search=D] [--dns-opt=O] [--dns-domain=D]\n"
           "       [--keep-unit|--no-keep-unit] [--insecure-options=LIST] UUID\n\n"
-          "  --net=host|none            Network namespace (default: host)\n"
+          "  --net=host|none|default|NAME[:ARGS][,NAME[:ARGS]...]\n"
+          "                             Network (default: default, a CNI bridge)\n"
+          "  --port=NAME:[HOSTIP:]HOSTPORT  Forward a host port to app port NAME\n"
+          "  --hosts-entry=IP=NAME[,NAME]|host  Add an /etc/hosts line (host: the host's)\n"
           "  --hostname=NAME            Pod hostname (default: pod-<uuid>)\n"
           "  --interactive              Single app, stdin and tty passed through\n"
           "  --dns=host|none|IP         /etc/resolv.conf: the host's (default), the\n"

@@ -84,7 +84,7 @@ const char run_args_usage[] =
         "  --inherit-env             Pass pod's own environment to the apps\n"
         "  --interactive             Single app, stdin and tty passed through\n"
         "  --no-overlay              Copy the image tree instead of an overlayfs\n"
-        "  --net=host|none|default|NAME[,NAME...]\n"
+        "  --net=host|none|default|NAME[:ARGS][,NAME[:ARGS]...]   (default: default)\n"
         "  --dns=host|none|IP        --dns-search=DOMAIN  --dns-opt=OPT  --dns-domain=DOMAIN\n"
         "  --hosts-entry=IP=NAME[,NAME]|host\n"
         "  --port=NAME:[HOSTIP:]HOSTPORT\n"

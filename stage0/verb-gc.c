@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "duration.h"
 #include "log.h"
@@ -72,6 +73,8 @@ int verb_gc(int argc, char *argv[]) {
         if (pods_fd < 0)
                 return 0; /* no pods ever */
 
+        pod_gc_set_stage1(getenv("POD_STAGE1") && getenv("POD_STAGE1")[0] ? getenv("POD_STAGE1")
+                                                                          : POD_STAGE1_PATH);
         r = pod_gc(pods_fd, arg_grace_usec, arg_expire_prepared_usec, arg_mark_only, on_failure,
                    NULL, &st);
         if (r < 0)

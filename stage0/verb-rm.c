@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "log.h"
 #include "podgc.h"
@@ -38,6 +39,8 @@ static int remove_one(int pods_fd, const char *arg, const char *uuid_file) {
         r = podref_open_pod(pods_fd, arg, uuid_file, &p);
         if (r < 0)
                 return r;
+        pod_gc_set_stage1(getenv("POD_STAGE1") && getenv("POD_STAGE1")[0] ? getenv("POD_STAGE1")
+                                                                          : POD_STAGE1_PATH);
         r = pod_gc_remove(p, &e);
         if (r < 0)
                 return log_pod_error(r, &e);

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cni.h"
 #include "error.h"
 #include "fetch.h"
 #include "insecure.h"
@@ -27,13 +28,27 @@ static const char *stage1_path(void) {
         return e && e[0] ? e : POD_STAGE1_PATH;
 }
 
-static int check_net(const char *verb, const char *net) {
-        if (!net || streq(net, "host") || streq(net, "none"))
-                return 0;
-        log_error("--net='%s': CNI networking is not available yet; use --net=host or "
-                  "--net=none. Try 'pod help %s'.",
-                  net, verb);
-        return -EOPNOTSUPP;
+/* --net, --port and --hosts-entry are checked here, before anything is fetched or
+ * prepared; stage1 resolves them (network configs, app port names). */
+static int check_net(const char *verb, const char *net, char **ports, char **hosts) {
+        struct pod_error e = {};
+        int r;
+
+        r = pod_cni_parse_net(net ?: "default", NULL, NULL, &e);
+        if (r < 0)
+                return pod_usage_error(verb, "%s", e.msg);
+        if (r == 0 && ports)
+                return pod_usage_error(verb,
+                                       "--port needs a CNI network (--net=default or a named "
+                                       "network), not --net=%s",
+                                       net);
+        STRV_FOREACH (p, ports)
+                if (pod_cni_parse_port(*p, NULL, NULL, NULL, &e) < 0)
+                        return pod_usage_error(verb, "%s", e.msg);
+        STRV_FOREACH (h, hosts)
+                if (pod_cni_parse_hosts_entry(*h, &e) < 0)
+                        return pod_usage_error(verb, "%s", e.msg);
+        return 0;
 }
 
 static int check_dns(char **dns, char **search, char **opt, const char *domain) {
@@ -70,17 +85,6 @@ static int do_prepare(const char *verb, const struct run_args *a, unsigned insec
         struct pod_error e = {};
         int r;
 
-        if (a->ports) {
-                log_error("--port needs pod networking (--net=default), which is not available "
-                          "yet. Try 'pod help %s'.",
-                          verb);
-                return -EOPNOTSUPP;
-        }
-        if (a->hosts_entry) {
-                log_error("--hosts-entry is not supported yet: apps get an /etc/hosts with "
-                          "localhost and the pod's hostname unless the image ships one");
-                return -EOPNOTSUPP;
-        }
         if (a->pull_policy) {
                 o.fetch.pull_policy = pod_pull_policy_from_string(a->pull_policy);
                 if (o.fetch.pull_policy < 0)
@@ -148,6 +152,7 @@ static int do_prepare(const char *verb, const struct run_args *a, unsigned insec
 struct dns_args {
         char **dns, **search, **opt;
         const char *domain;
+        char **ports, **hosts; /* --port, --hosts-entry */
 };
 
 static int exec_stage1(struct pod_poddir *p, const char *net, const char *hostname,
@@ -156,7 +161,9 @@ static int exec_stage1(struct pod_poddir *p, const char *net, const char *hostna
         struct pod_stage1_options so = {
                 .path = stage1_path(),
                 .debug = arg_debug,
-                .net = net ?: "host",
+                .net = net ?: "default",
+                .ports = dns->ports,
+                .hosts_entries = dns->hosts,
                 .hostname = hostname,
                 .interactive = interactive,
                 .no_overlay = no_overlay,
@@ -209,7 +216,7 @@ int verb_run(int argc, char *argv[]) {
         if (r < 0)
                 return r;
         insecure = arg_insecure | a.insecure;
-        r = check_net("run", a.net);
+        r = check_net("run", a.net, a.ports, a.hosts_entry);
         if (r >= 0)
                 r = check_dns(a.dns, a.dns_search, a.dns_opt, a.dns_domain);
         if (r >= 0)
@@ -224,7 +231,8 @@ int verb_run(int argc, char *argv[]) {
         if (r >= 0)
                 r = exec_stage1(p, a.net, a.hostname, a.interactive, a.no_overlay, insecure,
                                 a.keep_unit,
-                                &(struct dns_args){ a.dns, a.dns_search, a.dns_opt, a.dns_domain });
+                                &(struct dns_args){ a.dns, a.dns_search, a.dns_opt, a.dns_domain,
+                                                    a.ports, a.hosts_entry });
         run_args_done(&a);
         return r;
 }
@@ -239,10 +247,10 @@ int verb_prepare(int argc, char *argv[]) {
         if (r < 0)
                 return r;
         if (a.net || a.hostname || a.interactive || a.dns || a.dns_search || a.dns_opt ||
-            a.dns_domain || a.keep_unit >= 0)
+            a.dns_domain || a.keep_unit >= 0 || a.ports || a.hosts_entry)
                 r = pod_usage_error("prepare",
-                                    "--net, --hostname, --interactive, --dns* and --keep-unit are "
-                                    "given to 'pod run-prepared'");
+                                    "--net, --port, --hosts-entry, --hostname, --interactive, "
+                                    "--dns* and --keep-unit are given to 'pod run-prepared'");
         if (r >= 0 && ((arg_insecure | a.insecure) & POD_INSECURE_ALL_RUN))
                 log_warning("--insecure-options=capabilities,paths,seccomp take effect when "
                             "given to 'pod run-prepared', not to 'pod prepare'");
@@ -266,7 +274,7 @@ static const char *arg_net;
 static const char *arg_hostname;
 static bool arg_interactive;
 static int arg_keep_unit;
-static char **arg_dns, **arg_dns_search, **arg_dns_opt;
+static char **arg_dns, **arg_dns_search, **arg_dns_opt, **arg_ports, **arg_hosts;
 static const char *arg_dns_domain;
 static unsigned arg_rp_insecure;
 
@@ -297,6 +305,8 @@ static int parse_run_prepared(int argc, char *argv[]) {
                 ARG_KEEP_UNIT,
                 ARG_NO_KEEP_UNIT,
                 ARG_INSECURE,
+                ARG_PORT,
+                ARG_HOSTS_ENTRY,
         };
         static const struct option options[] = {
                 { "net", required_argument, NULL, ARG_NET },
@@ -309,6 +319,8 @@ static int parse_run_prepared(int argc, char *argv[]) {
                 { "keep-unit", no_argument, NULL, ARG_KEEP_UNIT },
                 { "no-keep-unit", no_argument, NULL, ARG_NO_KEEP_UNIT },
                 { "insecure-options", required_argument, NULL, ARG_INSECURE },
+                { "port", required_argument, NULL, ARG_PORT },
+                { "hosts-entry", required_argument, NULL, ARG_HOSTS_ENTRY },
                 {},
         };
         int c;
@@ -319,7 +331,9 @@ static int parse_run_prepared(int argc, char *argv[]) {
         strv_free(arg_dns);
         strv_free(arg_dns_search);
         strv_free(arg_dns_opt);
-        arg_dns = arg_dns_search = arg_dns_opt = NULL;
+        strv_free(arg_ports);
+        strv_free(arg_hosts);
+        arg_dns = arg_dns_search = arg_dns_opt = arg_ports = arg_hosts = NULL;
         arg_dns_domain = NULL;
         arg_rp_insecure = 0;
         while ((c = getopt_long(argc, argv, "", options, NULL)) >= 0) {
@@ -339,9 +353,13 @@ static int parse_run_prepared(int argc, char *argv[]) {
                 case ARG_DNS:
                 case ARG_DNS_SEARCH:
                 case ARG_DNS_OPT:
+                case ARG_PORT:
+                case ARG_HOSTS_ENTRY:
                         if (strv_append(c == ARG_DNS          ? &arg_dns
                                         : c == ARG_DNS_SEARCH ? &arg_dns_search
-                                                              : &arg_dns_opt,
+                                        : c == ARG_DNS_OPT    ? &arg_dns_opt
+                                        : c == ARG_PORT       ? &arg_ports
+                                                              : &arg_hosts,
                                         optarg) < 0)
                                 return log_error_errno(-ENOMEM, "Out of memory");
                         break;
@@ -368,7 +386,7 @@ static int parse_run_prepared(int argc, char *argv[]) {
                 return pod_usage_error("run-prepared", "Expected exactly one pod UUID");
         if (check_dns(arg_dns, arg_dns_search, arg_dns_opt, arg_dns_domain) < 0)
                 return -EINVAL;
-        return check_net("run-prepared", arg_net);
+        return check_net("run-prepared", arg_net, arg_ports, arg_hosts);
 }
 
 int verb_run_prepared(int argc, char *argv[]) {
@@ -408,8 +426,8 @@ int verb_run_prepared(int argc, char *argv[]) {
         r = pod_poddir_run_prepared(p, &e);
         if (r < 0)
                 return log_pod_error(r, &e);
-        return exec_stage1(
-                p, arg_net, arg_hostname, arg_interactive, pod_prepare_is_no_overlay(p->fd),
-                insecure, arg_keep_unit,
-                &(struct dns_args){ arg_dns, arg_dns_search, arg_dns_opt, arg_dns_domain });
+        return exec_stage1(p, arg_net, arg_hostname, arg_interactive,
+                           pod_prepare_is_no_overlay(p->fd), insecure, arg_keep_unit,
+                           &(struct dns_args){ arg_dns, arg_dns_search, arg_dns_opt, arg_dns_domain,
+                                               arg_ports, arg_hosts });
 }

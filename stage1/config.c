@@ -143,7 +143,7 @@ static int pod_isolators(struct stage1_config *c, struct pod_error *reterr) {
                         c->cpu_quota_usec = i->resource.limit * 1000;
                         break;
                 case POD_ISOLATOR_SYSCTL:
-                        if (c->net != STAGE1_NET_NONE)
+                        if (c->net == STAGE1_NET_HOST)
                                 return pod_error_set(reterr, -EOPNOTSUPP,
                                                      "Isolator os/unix/sysctl needs the pod's own "
                                                      "network namespace (not --net=host)");
@@ -281,6 +281,25 @@ void stage1_config_done(struct stage1_config *c) {
         free(c->images);
         pod_pod_manifest_free(c->manifest);
         free(c->pod_dir);
+        for (size_t i = 0; i < c->n_networks; i++) {
+                free(c->networks[i].name);
+                free(c->networks[i].args);
+        }
+        free(c->networks);
+        for (size_t i = 0; i < c->n_ports; i++) {
+                free(c->ports[i].name);
+                free(c->ports[i].host_ip);
+        }
+        free(c->ports);
+        strv_free(c->hosts_entries);
+        free(c->netns);
+        free(c->net_ip);
+        c->networks = NULL;
+        c->n_networks = 0;
+        c->ports = NULL;
+        c->n_ports = 0;
+        c->hosts_entries = NULL;
+        c->netns = c->net_ip = NULL;
         c->apps = NULL;
         c->images = NULL;
         c->manifest = NULL;

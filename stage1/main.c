@@ -20,6 +20,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "cni.h"
 #include "error.h"
 #include "fd-util.h"
 #include "log.h"
@@ -32,7 +33,11 @@ static void help(void) {
                "Runs the prepared pod UUID; the current directory is its pod directory.\n"
                "Started by 'pod run' (see stage1/ABI.md), not by hand.\n\n"
                "  --debug                            Verbose logging\n"
-               "  --net=host|none                    Network namespace (default: none)\n"
+               "  --net=host|none|default|NAME[:ARGS][,NAME[:ARGS]...]\n"
+               "                                     Network namespace (default: none); CNI\n"
+               "                                     networks from /etc/pod/net.d\n"
+               "  --port=NAME:[HOSTIP:]HOSTPORT      Forward a host port to app port NAME\n"
+               "  --hosts-entry=IP=NAME[,NAME]|host  Add to /etc/hosts (host: the host's)\n"
                "  --hostname=NAME                    Pod hostname (default: pod-UUID)\n"
                "  --interactive                      Apps use the terminal (stdin, /dev/console)\n"
                "  --no-overlay                       The app trees are private copies\n"
@@ -43,7 +48,11 @@ static void help(void) {
                "                                     the image's, or the pod dir's\n"
                "  --keep-unit | --no-keep-unit       Use (never use) the service we run in as\n"
                "                                     the pod's unit (default: detect)\n"
-               "  --version                          Print the version and ABI version\n");
+               "  --version                          Print the version and ABI version\n"
+               "\n"
+               "       pod-stage1 gc [--debug] [--exit-status=N] UUID\n\n"
+               "Releases the pod's networks (CNI DEL) and its network namespace; run by\n"
+               "'pod gc' and at pod exit (then exits with status N).\n");
 }
 
 static int parse_argv(struct stage1_config *c, int argc, char *argv[]) {
@@ -60,6 +69,8 @@ static int parse_argv(struct stage1_config *c, int argc, char *argv[]) {
                 ARG_KEEP_UNIT,
                 ARG_NO_KEEP_UNIT,
                 ARG_VERSION,
+                ARG_PORT,
+                ARG_HOSTS_ENTRY,
         };
         static const struct option options[] = {
                 { "debug", no_argument, NULL, ARG_DEBUG },
@@ -74,25 +85,81 @@ static int parse_argv(struct stage1_config *c, int argc, char *argv[]) {
                 { "keep-unit", no_argument, NULL, ARG_KEEP_UNIT },
                 { "no-keep-unit", no_argument, NULL, ARG_NO_KEEP_UNIT },
                 { "version", no_argument, NULL, ARG_VERSION },
+                { "port", required_argument, NULL, ARG_PORT },
+                { "hosts-entry", required_argument, NULL, ARG_HOSTS_ENTRY },
                 { "help", no_argument, NULL, 'h' },
                 {}
         };
-        int o;
+        struct pod_error e = {};
+        size_t n_hosts = 0;
+        int o, r;
 
         while ((o = getopt_long(argc, argv, "h", options, NULL)) >= 0)
                 switch (o) {
                 case ARG_DEBUG:
                         c->debug = true;
                         break;
-                case ARG_NET:
-                        if (streq(optarg, "host"))
-                                c->net = STAGE1_NET_HOST;
-                        else if (streq(optarg, "none"))
-                                c->net = STAGE1_NET_NONE;
-                        else
-                                return log_error_errno(
-                                        -EINVAL, "Unsupported --net='%s' (host or none)", optarg);
+                case ARG_NET: {
+                        _cleanup_strv_free_ char **names = NULL, **args = NULL;
+
+                        r = pod_cni_parse_net(optarg, &names, &args, &e);
+                        if (r < 0)
+                                return log_pod_error(r, &e);
+                        for (size_t i = 0; i < c->n_networks; i++) {
+                                free(c->networks[i].name);
+                                free(c->networks[i].args);
+                        }
+                        free(c->networks);
+                        c->networks = NULL;
+                        c->n_networks = 0;
+                        if (r == 0) {
+                                c->net = streq(optarg, "host") ? STAGE1_NET_HOST : STAGE1_NET_NONE;
+                                break;
+                        }
+                        c->net = STAGE1_NET_CNI;
+                        c->networks = calloc((size_t)r, sizeof(*c->networks));
+                        if (!c->networks)
+                                return log_error_errno(-ENOMEM, "Out of memory");
+                        for (int i = 0; i < r; i++) {
+                                c->networks[i].name = TAKE_PTR(names[i]);
+                                c->networks[i].args = args[i][0] ? TAKE_PTR(args[i]) : NULL;
+                        }
+                        c->n_networks = (size_t)r;
                         break;
+                }
+                case ARG_PORT: {
+                        struct stage1_port *t, pt = {};
+
+                        r = pod_cni_parse_port(optarg, &pt.name, &pt.host_ip, &pt.host_port, &e);
+                        if (r < 0)
+                                return log_pod_error(r, &e);
+                        t = realloc(c->ports, (c->n_ports + 1) * sizeof(*t));
+                        if (!t) {
+                                free(pt.name);
+                                free(pt.host_ip);
+                                return log_error_errno(-ENOMEM, "Out of memory");
+                        }
+                        c->ports = t;
+                        c->ports[c->n_ports++] = pt;
+                        break;
+                }
+                case ARG_HOSTS_ENTRY: {
+                        char **t;
+
+                        r = pod_cni_parse_hosts_entry(optarg, &e);
+                        if (r < 0)
+                                return log_pod_error(r, &e);
+                        t = realloc(c->hosts_entries, (n_hosts + 2) * sizeof(char *));
+                        if (!t)
+                                return log_error_errno(-ENOMEM, "Out of memory");
+                        c->hosts_entries = t;
+                        t[n_hosts] = strdup(optarg);
+                        t[n_hosts + 1] = NULL;
+                        if (!t[n_hosts])
+                                return log_error_errno(-ENOMEM, "Out of memory");
+                        n_hosts++;
+                        break;
+                }
                 case ARG_HOSTNAME:
                         /* It also goes into /etc/hosts: letters, digits, '-' and '.' only. */
                         if (strlen(optarg) == 0 || strlen(optarg) > 64 ||
@@ -149,6 +216,10 @@ static int parse_argv(struct stage1_config *c, int argc, char *argv[]) {
                 }
         if (optind != argc - 1)
                 return log_error_errno(-EINVAL, "Expected exactly one argument, the pod UUID");
+        if (c->n_ports > 0 && c->net != STAGE1_NET_CNI)
+                return log_error_errno(-EINVAL,
+                                       "--port needs a CNI network (--net=default or a named "
+                                       "network), not --net=host or --net=none");
         c->uuid = argv[optind];
         return 1;
 }
@@ -213,14 +284,24 @@ static int wait_for_init(pid_t init, int sfd) {
 /* Becomes pod-stage1-supervise (same PID, same lock fd, same blocked signals): the setup
  * code and its libraries are not needed while the pod runs.  Returns only on failure. */
 static int exec_supervisor(const struct stage1_config *c, pid_t init) {
-        _cleanup_free_ char *path = NULL;
+        _cleanup_free_ char *path = NULL, *self = NULL;
         char pid[32];
-        char *argv[] = { (char *)"pod-stage1-supervise", pid, NULL };
+        char *argv[] = { (char *)"pod-stage1-supervise", pid, NULL, NULL, NULL };
         int r;
 
         r = stage1_supervisor_path(&path);
         if (r < 0)
                 return r;
+        /* With CNI networks the supervisor execs "pod-stage1 gc" when the pod has ended,
+         * still holding the lock, so the networks are released before the pod counts as
+         * exited. */
+        if (c->net == STAGE1_NET_CNI) {
+                self = realpath("/proc/self/exe", NULL);
+                if (!self)
+                        return -errno;
+                argv[2] = self;
+                argv[3] = c->uuid;
+        }
         (void)snprintf(pid, sizeof(pid), "%d", (int)init);
         r = fd_cloexec(c->lock_fd, false);
         if (r < 0)
@@ -261,6 +342,12 @@ static int run(struct stage1_config *c) {
         r = stage1_scope_open_log_streams(c);
         if (r < 0)
                 return r;
+        /* Before any signal is blocked: the plugins inherit our signal mask. */
+        if (c->net == STAGE1_NET_CNI) {
+                r = stage1_net_setup(c, &e);
+                if (r < 0)
+                        return log_pod_error(r, &e);
+        }
 
         r = stage1_scope_register(c, &scope, &e);
         if (r < 0)
@@ -323,6 +410,59 @@ static int run(struct stage1_config *c) {
         return wait_for_init(init, sfd);
 }
 
+/* pod-stage1 gc [--debug] [--exit-status=N] UUID, cwd = the pod dir (ABI.md). */
+static int gc_main(int argc, char *argv[]) {
+        static const struct option options[] = {
+                { "debug", no_argument, NULL, 'd' },
+                { "exit-status", required_argument, NULL, 'x' },
+                {},
+        };
+        _cleanup_close_ int dir_fd = -EBADF;
+        struct pod_error e = {};
+        int o, r, exit_status = -1;
+        sigset_t none;
+
+        while ((o = getopt_long(argc, argv, "", options, NULL)) >= 0)
+                switch (o) {
+                case 'd':
+                        log_set_max_level(LOG_DEBUG);
+                        break;
+                case 'x': {
+                        char *end;
+                        long v;
+
+                        errno = 0;
+                        v = strtol(optarg, &end, 10);
+                        if (errno != 0 || *end != 0 || end == optarg || v < 0 || v > 255) {
+                                log_error("Invalid --exit-status='%s'", optarg);
+                                return EXIT_POD_FAILURE;
+                        }
+                        exit_status = (int)v;
+                        break;
+                }
+                default:
+                        return EXIT_POD_FAILURE;
+                }
+        if (optind != argc - 1 || !uuid_valid(argv[optind])) {
+                log_error("Expected exactly one argument, the pod UUID");
+                return EXIT_POD_FAILURE;
+        }
+        /* After the supervisor: its blocked signals would reach the plugins. */
+        (void)sigemptyset(&none);
+        (void)sigprocmask(SIG_SETMASK, &none, NULL);
+        dir_fd = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dir_fd < 0)
+                r = log_error_errno(-errno, "Failed to open the pod directory: %m");
+        else {
+                r = stage1_net_teardown(dir_fd, argv[optind], &e);
+                if (r < 0)
+                        (void)log_pod_error(r, &e);
+        }
+        if (exit_status >= 0)
+                return exit_status;
+        return r < 0 ? EXIT_POD_FAILURE : 0;
+}
+
 int main(int argc, char *argv[]) {
         struct stage1_config c = {
                 .net = STAGE1_NET_NONE,
@@ -334,9 +474,14 @@ int main(int argc, char *argv[]) {
 
         log_parse_environment();
         log_set_prefix("pod-stage1");
+        if (argc >= 2 && streq(argv[1], "gc"))
+                return gc_main(argc - 1, argv + 1);
         r = parse_argv(&c, argc, argv);
-        if (r <= 0)
+        if (r <= 0) {
+                stage1_config_done(&c);
+                free(c.hostname);
                 return r < 0 ? EXIT_POD_FAILURE : 0;
+        }
         if (c.debug)
                 log_set_max_level(LOG_DEBUG);
         if (!uuid_valid(c.uuid)) {
@@ -345,6 +490,13 @@ int main(int argc, char *argv[]) {
         }
 
         r = run(&c);
+        /* Here only when setup failed or we supervised in place: release the networks. */
+        if (c.net_created) {
+                struct pod_error e = {};
+                int k = stage1_net_teardown(c.pod_dir_fd, c.uuid, &e);
+                if (k < 0)
+                        (void)log_pod_error(k, &e);
+        }
         stage1_config_done(&c);
         free(c.hostname);
         safe_close(c.pod_dir_fd);

@@ -446,6 +446,55 @@ static int write_etc(int root_fd, const char *name, const char *text, bool keep_
         return 0;
 }
 
+/* localhost, the hostname on the pod's (first CNI) IP or on loopback, then --hosts-entry
+ * lines; "host" starts from a copy of the host's file instead. */
+static int make_hosts(const struct stage1_config *c, char **ret, struct pod_error *reterr) {
+        _cleanup_free_ char *text = NULL;
+        bool host = false;
+        int r;
+
+        STRV_FOREACH (e, c->hosts_entries)
+                host = host || streq(*e, "host");
+        if (host) {
+                r = read_full_file_at(AT_FDCWD, "/etc/hosts", 1 << 20, &text, NULL);
+                if (r < 0)
+                        return pod_error_set(reterr, r,
+                                             "--hosts-entry=host: failed to read "
+                                             "/etc/hosts: %m");
+        } else if (c->net_ip)
+                r = asprintf(&text,
+                             "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost "
+                             "ip6-loopback\n%s\t%s\n",
+                             c->net_ip, c->hostname);
+        else
+                r = asprintf(&text, "127.0.0.1\tlocalhost %s\n::1\tlocalhost %s\n", c->hostname,
+                             c->hostname);
+        if (r < 0)
+                return -ENOMEM;
+        STRV_FOREACH (e, c->hosts_entries) {
+                const char *eq = strchr(*e, '=');
+                _cleanup_free_ char *names = NULL;
+                char *t;
+
+                if (!eq)
+                        continue; /* "host" */
+                names = strdup(eq + 1);
+                if (!names)
+                        return -ENOMEM;
+                for (char *p = names; *p; p++)
+                        if (*p == ',')
+                                *p = ' ';
+                if (asprintf(&t, "%s%s%.*s\t%s\n", text,
+                             text[0] && text[strlen(text) - 1] != '\n' ? "\n" : "", (int)(eq - *e),
+                             *e, names) < 0)
+                        return -ENOMEM;
+                free(text);
+                text = t;
+        }
+        *ret = TAKE_PTR(text);
+        return 0;
+}
+
 int stage1_mount_app(const struct stage1_config *c, struct stage1_app *app, const char *root,
                      struct pod_error *reterr) {
         _cleanup_close_ int root_fd = -EBADF;
@@ -480,11 +529,12 @@ int stage1_mount_app(const struct stage1_config *c, struct stage1_app *app, cons
                         return r;
         }
 
-        /* ACE: provide /etc/hosts with localhost, but leave one the image ships alone. */
-        if (asprintf(&hosts, "127.0.0.1\tlocalhost %s\n::1\tlocalhost %s\n", c->hostname,
-                     c->hostname) < 0)
-                return -ENOMEM;
-        r = write_etc(root_fd, "hosts", hosts, true, reterr);
+        r = make_hosts(c, &hosts, reterr);
+        if (r < 0)
+                return r;
+        /* ACE: provide /etc/hosts with localhost, but leave one the image ships alone
+         * unless --hosts-entry asks for entries. */
+        r = write_etc(root_fd, "hosts", hosts, !c->hosts_entries, reterr);
         if (r < 0)
                 return r;
         switch (c->resolv_conf) {

@@ -48,7 +48,7 @@ int stage1_ns_fork_init(void) {
 }
 
 /* Loopback is the only interface of a fresh network namespace, and it starts down. */
-static int loopback_up(void) {
+int stage1_ns_loopback_up(void) {
         _cleanup_close_ int fd = -EBADF;
         struct ifreq ifr = {};
 
@@ -70,6 +70,12 @@ int stage1_ns_setup_init(const struct stage1_config *c, struct pod_error *reterr
 
         if (c->net == STAGE1_NET_NONE)
                 flags |= CLONE_NEWNET;
+        /* CNI: the namespace stage1 made and the plugins configured (net.c). */
+        if (c->net == STAGE1_NET_CNI) {
+                r = stage1_net_join(c, reterr);
+                if (r < 0)
+                        return r;
+        }
         if (unshare(flags) < 0)
                 return pod_error_set(reterr, -errno, "Failed to create the pod's namespaces: %m");
 
@@ -89,7 +95,7 @@ int stage1_ns_setup_init(const struct stage1_config *c, struct pod_error *reterr
                                      c->hostname);
 
         if (c->net == STAGE1_NET_NONE) {
-                r = loopback_up();
+                r = stage1_ns_loopback_up();
                 if (r < 0)
                         return pod_error_set(reterr, r, "Failed to bring up 'lo': %m");
         }

@@ -24,6 +24,18 @@ struct pod_volume;
 enum stage1_net {
         STAGE1_NET_NONE, /* new network namespace, only "lo", up */
         STAGE1_NET_HOST, /* the host's network namespace */
+        STAGE1_NET_CNI,  /* a namespace in /run/pod/netns attached to CNI networks (net.c) */
+};
+
+struct stage1_network {
+        char *name;
+        char *args; /* CNI_ARGS, NULL if none */
+};
+
+struct stage1_port {
+        char *name; /* an app port name (image manifest app.ports) */
+        char *host_ip;
+        unsigned host_port;
 };
 
 struct stage1_mount {
@@ -85,7 +97,12 @@ struct stage1_config {
         bool disable_paths;
         bool disable_seccomp;
         enum stage1_resolv_conf resolv_conf;
-        int keep_unit; /* -1 detect, 0 never, 1 always */
+        struct stage1_network *networks; /* STAGE1_NET_CNI */
+        size_t n_networks;
+        struct stage1_port *ports;
+        size_t n_ports;
+        char **hosts_entries; /* "IP=NAME[,NAME]" or "host" */
+        int keep_unit;        /* -1 detect, 0 never, 1 always */
         char *uuid;
 
         /* Environment and cwd. */
@@ -103,6 +120,11 @@ struct stage1_config {
         bool has_cpu_quota;
         uint64_t cpu_quota_usec;           /* per second of wall clock */
         const struct pod_isolator *sysctl; /* os/unix/sysctl, borrowed */
+
+        /* Networking (net.c). */
+        bool net_created; /* net/ exists: tear down on failure */
+        char *netns;      /* /run/pod/netns/<uuid> */
+        char *net_ip;     /* the pod's first IP, for /etc/hosts */
 };
 
 /* config.c */
@@ -121,8 +143,17 @@ int stage1_ns_fork_init(void);
 /* In the init: new mount/UTS/IPC (and network) namespaces, "/" rprivate, a /proc of the new
  * PID namespace, hostname, loopback up. */
 int stage1_ns_setup_init(const struct stage1_config *c, struct pod_error *reterr);
+/* Brings "lo" up in the current network namespace. */
+int stage1_ns_loopback_up(void);
 /* os/unix/sysctl: writes net.* keys of the pod's own network namespace. */
 int stage1_ns_apply_sysctl(const struct stage1_config *c, struct pod_error *reterr);
+
+/* net.c: CNI networks.  setup runs on the host side before the init is forked and fills
+ * c->netns and c->net_ip; join runs in the init; teardown is "pod-stage1 gc" (also at pod
+ * exit): DEL of every persisted attachment, then the netns file goes; idempotent. */
+int stage1_net_setup(struct stage1_config *c, struct pod_error *reterr);
+int stage1_net_join(const struct stage1_config *c, struct pod_error *reterr);
+int stage1_net_teardown(int pod_dir_fd, const char *uuid, struct pod_error *reterr);
 
 /* mount.c: in the app's fresh mount namespace, before pivot_root. */
 int stage1_mount_app(const struct stage1_config *c, struct stage1_app *app, const char *root,

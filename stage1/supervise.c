@@ -4,9 +4,10 @@
  * pod costs under 1 MiB resident per process (perf-targets.md): the setup code and its
  * libraries (libsystemd, libseccomp, json-c) do not stay mapped for the pod's life.
  *
- *   pod-stage1-supervise INIT-PID
+ *   pod-stage1-supervise INIT-PID [STAGE1 UUID]
  *      The host-side process (main.c): forwards SIGTERM, SIGINT and SIGHUP to the pod init
- *      and exits with the init's status.
+ *      and exits with the init's status; with STAGE1 and UUID (the pod has CNI networks)
+ *      it execs "STAGE1 gc --exit-status=STATUS UUID" instead, which releases them.
  *   pod-stage1-supervise --init DIR-FD STATUS APP=PID...
  *      The pod init (init.c), once every app's main process runs and nothing is left to
  *      start (no post-stop handler): reaps every process of the pod, forwards the signals
@@ -153,7 +154,7 @@ int main(int argc, char *argv[]) {
 
         if (argc >= 2 && strcmp(argv[1], "--init") == 0)
                 return run_init(argc, argv);
-        if (argc != 2)
+        if (argc != 2 && argc != 4)
                 return EXIT_POD_FAILURE;
         init = parse_num(argv[1]);
         if (init <= 0)
@@ -169,9 +170,20 @@ int main(int argc, char *argv[]) {
                 /* The init may have exited before we got here: look first, then wait. */
                 p = waitpid((pid_t)init, &ws, WNOHANG);
                 if (p == (pid_t)init) {
-                        if (status_of(ws) >= 0)
+                        char arg[32];
+
+                        if (status_of(ws) < 0)
+                                continue;
+                        if (argc != 4)
                                 return status_of(ws);
-                        continue;
+                        (void)snprintf(arg, sizeof(arg), "--exit-status=%d", status_of(ws));
+                        execv(argv[2],
+                              (char *[]){ (char *)"pod-stage1", (char *)"gc", arg, argv[3], NULL });
+                        fprintf(stderr,
+                                "pod-stage1: Failed to execute '%s' to release the pod's "
+                                "networks ('pod gc' will): %s\n",
+                                argv[2], strerror(errno));
+                        return status_of(ws);
                 }
                 if (p < 0 && errno != EINTR) {
                         fprintf(stderr, "pod-stage1: Failed to wait for the pod init: %s\n",

@@ -1,0 +1,358 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Pod networking with CNI (--net=default|NAME[,NAME...]), on the host side before the pod
+ * init starts, and its teardown at pod exit and at "pod gc" (ABI.md "Networking").
+ *
+ * The pod's network namespace is a bind mount of an nsfs file on
+ * /run/pod/netns/<uuid> (as "ip netns add" does), so that it exists before any process
+ * of the pod and the plugins can enter it by path; the pod init joins it with setns().
+ * Every attachment is written to net/ethN.json in the pod dir *before* its ADD, with the
+ * exact configuration list, runtime config and (after ADD) result: DEL needs nothing else,
+ * so it can run again after a crash, whatever /etc/pod/net.d holds by then. */
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <json-c/json.h>
+
+#include "cni.h"
+#include "error.h"
+#include "fd-util.h"
+#include "json-util.h"
+#include "log.h"
+#include "manifest.h"
+#include "stage1.h"
+
+#define MAX_NETWORKS 16
+
+static int netns_path(const char *uuid, char **ret) {
+        return asprintf(ret, "%s/%s", POD_CNI_NETNS_DIR, uuid) < 0 ? -ENOMEM : 0;
+}
+
+/* Like "ip netns": the directory is a shared mount point of its own, so that a later
+ * unmount of a pod's netns file propagates into mount namespaces that were copied while
+ * it existed (otherwise the file stays busy there and the namespace lives on). */
+static int netns_dir_setup(struct pod_error *reterr) {
+        int r;
+
+        r = mkdir_p_at(AT_FDCWD, POD_CNI_NETNS_DIR, 0755);
+        if (r < 0)
+                return pod_error_set(reterr, r, "Failed to create '%s': %m", POD_CNI_NETNS_DIR);
+        if (mount(NULL, POD_CNI_NETNS_DIR, NULL, MS_SHARED | MS_REC, NULL) >= 0)
+                return 0;
+        if (errno != EINVAL)
+                return pod_error_set(reterr, -errno, "Failed to make '%s' shared: %m",
+                                     POD_CNI_NETNS_DIR);
+        /* Not a mount point yet. */
+        if (mount(POD_CNI_NETNS_DIR, POD_CNI_NETNS_DIR, NULL, MS_BIND | MS_REC, NULL) < 0 ||
+            mount(NULL, POD_CNI_NETNS_DIR, NULL, MS_SHARED | MS_REC, NULL) < 0)
+                return pod_error_set(reterr, -errno, "Failed to make '%s' a shared mount: %m",
+                                     POD_CNI_NETNS_DIR);
+        return 0;
+}
+
+/* A child creates the namespace and binds it onto path; lo is up before any plugin runs. */
+static int netns_create(const char *path, struct pod_error *reterr) {
+        _cleanup_close_ int fd = -EBADF;
+        pid_t pid;
+        int r, ws;
+
+        r = netns_dir_setup(reterr);
+        if (r < 0)
+                return r;
+        fd = open(path, O_RDONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0444);
+        if (fd < 0)
+                return pod_error_set(reterr, -errno, "Failed to create '%s': %m", path);
+        pid = fork();
+        if (pid < 0)
+                return pod_error_set(reterr, -errno, "Failed to fork: %m");
+        if (pid == 0) {
+                if (unshare(CLONE_NEWNET) < 0)
+                        _exit(10);
+                if (stage1_ns_loopback_up() < 0)
+                        _exit(11);
+                if (mount("/proc/self/ns/net", path, NULL, MS_BIND, NULL) < 0)
+                        _exit(12);
+                _exit(0);
+        }
+        while (waitpid(pid, &ws, 0) < 0)
+                if (errno != EINTR)
+                        return pod_error_set(reterr, -errno, "Failed to wait for a child: %m");
+        if (!WIFEXITED(ws) || WEXITSTATUS(ws) != 0)
+                return pod_error_set(reterr, -EIO,
+                                     "Failed to create the pod's network namespace '%s' (step "
+                                     "%d)",
+                                     path, WIFEXITED(ws) ? WEXITSTATUS(ws) : -1);
+        return 0;
+}
+
+static int netns_remove(const char *path, struct pod_error *reterr) {
+        if (umount2(path, MNT_DETACH) < 0 && errno != EINVAL && errno != ENOENT)
+                return pod_error_set(reterr, -errno, "Failed to unmount '%s': %m", path);
+        if (unlink(path) < 0 && errno != ENOENT)
+                return pod_error_set(reterr, -errno, "Failed to remove '%s': %m", path);
+        return 0;
+}
+
+/* runtimeConfig.portMappings for portmap: each --port names an app port of the images. */
+static int port_mappings(const struct stage1_config *c, struct json_object **ret,
+                         struct pod_error *reterr) {
+        _cleanup_json_ struct json_object *rc = NULL, *arr = NULL;
+        int r;
+
+        if (c->n_ports == 0) {
+                *ret = NULL;
+                return 0;
+        }
+        arr = json_object_new_array();
+        rc = json_object_new_object();
+        if (!arr || !rc)
+                return -ENOMEM;
+        for (size_t i = 0; i < c->n_ports; i++) {
+                const struct stage1_port *fw = &c->ports[i];
+                const struct pod_port *found = NULL;
+                struct json_object *m;
+
+                for (size_t a = 0; a < c->n_apps && !found; a++)
+                        for (size_t k = 0; k < c->apps[a].app->n_ports; k++)
+                                if (streq(c->apps[a].app->ports[k].name, fw->name)) {
+                                        found = &c->apps[a].app->ports[k];
+                                        break;
+                                }
+                if (!found)
+                        return pod_error_set(reterr, -ENOENT,
+                                             "--port: no app of the pod has a port named '%s' "
+                                             "(the image manifest's app.ports)",
+                                             fw->name);
+                m = json_object_new_object();
+                if (!m || json_object_array_add(arr, m) < 0) {
+                        json_object_put(m);
+                        return -ENOMEM;
+                }
+                r = pod_json_add_int(m, "hostPort", fw->host_port);
+                if (r >= 0)
+                        r = pod_json_add_int(m, "containerPort", found->port);
+                if (r >= 0)
+                        r = pod_json_add_string(m, "protocol", found->protocol);
+                if (r >= 0 && fw->host_ip)
+                        r = pod_json_add_string(m, "hostIP", fw->host_ip);
+                if (r < 0)
+                        return r;
+        }
+        r = pod_json_add(rc, "portMappings", TAKE_PTR(arr));
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(rc);
+        return 0;
+}
+
+static int write_state(int pod_dir_fd, const struct pod_cni_attachment *a) {
+        _cleanup_free_ char *text = NULL, *name = NULL;
+        int r;
+
+        r = pod_cni_attachment_to_json(a, &text);
+        if (r < 0)
+                return r;
+        if (asprintf(&name, "net/%s.json", a->if_name) < 0)
+                return -ENOMEM;
+        return stage1_write_file(pod_dir_fd, name, text);
+}
+
+/* One entry of net-info.json (rkt's format, read by "pod list" and "pod status"). */
+static int net_info_entry(const struct pod_cni_attachment *a, struct json_object *arr) {
+        struct json_object *o = json_object_new_object();
+        struct json_object *plugins = pod_json_get(a->conflist, "plugins");
+        _cleanup_free_ char *plugin = NULL;
+        struct pod_cni_ip ip = {};
+        int r;
+
+        if (!o || json_object_array_add(arr, o) < 0) {
+                json_object_put(o);
+                return -ENOMEM;
+        }
+        (void)pod_cni_find_plugin(
+                a->cni_path,
+                json_object_get_string(pod_json_get(json_object_array_get_idx(plugins, 0), "type")),
+                &plugin, NULL);
+        r = pod_json_add_string(o, "netName", a->net_name);
+        if (r >= 0)
+                r = pod_json_add_string(o, "netConf", a->net_conf);
+        if (r >= 0)
+                r = pod_json_add_string(o, "pluginPath", plugin);
+        if (r >= 0)
+                r = pod_json_add_string(o, "ifName", a->if_name);
+        if (r >= 0 && pod_cni_result_first_ip(a->result, &ip) >= 0) {
+                r = pod_json_add_string(o, "ip", ip.address);
+                if (r >= 0)
+                        r = pod_json_add_string(o, "mask", ip.mask);
+                if (r >= 0 && ip.gateway[0])
+                        r = pod_json_add_string(o, "hostIP", ip.gateway);
+        }
+        if (r >= 0)
+                r = pod_json_add_string(o, "args", a->args ?: "");
+        if (r >= 0 && a->result) {
+                struct json_object *copy = NULL;
+
+                if (json_object_deep_copy(a->result, &copy, NULL) < 0)
+                        return -ENOMEM;
+                r = pod_json_add(o, "result", copy);
+        }
+        return r;
+}
+
+int stage1_net_setup(struct stage1_config *c, struct pod_error *reterr) {
+        _cleanup_json_ struct json_object *info = NULL;
+        _cleanup_free_ char *text = NULL;
+        const char *conf_dir = getenv("POD_NET_CONF_DIR") ?: POD_CNI_CONF_DIR;
+        const char *cni_path = getenv("POD_CNI_PATH") ?: POD_CNI_PLUGIN_PATH;
+        int r;
+
+        if (c->n_networks > MAX_NETWORKS)
+                return pod_error_set(reterr, -E2BIG, "At most %d networks per pod", MAX_NETWORKS);
+        /* net/ first: its presence tells "pod gc" to call us back, whatever happens next. */
+        if (mkdirat(c->pod_dir_fd, "net", 0755) < 0 && errno != EEXIST)
+                return pod_error_set(reterr, -errno, "Failed to create 'net' in the pod dir: %m");
+        c->net_created = true;
+        r = netns_path(c->uuid, &c->netns);
+        if (r < 0)
+                return r;
+        r = netns_create(c->netns, reterr);
+        if (r < 0)
+                return r;
+
+        info = json_object_new_array();
+        if (!info)
+                return -ENOMEM;
+        for (size_t i = 0; i < c->n_networks; i++) {
+                _cleanup_(pod_cni_attachment_freep) struct pod_cni_attachment *a = NULL;
+                const struct stage1_network *n = &c->networks[i];
+                struct pod_cni_ip ip;
+                bool ports = i == 0 && c->n_ports > 0;
+
+                a = calloc(1, sizeof(*a));
+                if (!a)
+                        return -ENOMEM;
+                r = pod_cni_network_load(conf_dir, n->name, ports, &a->conflist, &a->net_conf,
+                                         reterr);
+                if (r < 0)
+                        return r;
+                if (ports) {
+                        r = port_mappings(c, &a->runtime_config, reterr);
+                        if (r < 0)
+                                return r;
+                }
+                a->net_name = strdup(n->name);
+                a->args = n->args ? strdup(n->args) : NULL;
+                a->container_id = strdup(c->uuid);
+                a->netns = strdup(c->netns);
+                a->cni_path = strdup(cni_path);
+                if (asprintf(&a->if_name, "eth%zu", i) < 0)
+                        a->if_name = NULL;
+                if (!a->net_name || (n->args && !a->args) || !a->container_id || !a->netns ||
+                    !a->cni_path || !a->if_name)
+                        return -ENOMEM;
+
+                r = write_state(c->pod_dir_fd, a);
+                if (r < 0)
+                        return pod_error_set(reterr, r, "Failed to write 'net/%s.json': %m",
+                                             a->if_name);
+                log_debug("Network '%s' (%s): ADD %s", a->net_name, a->net_conf, a->if_name);
+                r = pod_cni_add(a, reterr);
+                if (r < 0)
+                        return r;
+                r = write_state(c->pod_dir_fd, a);
+                if (r < 0)
+                        return pod_error_set(reterr, r, "Failed to write 'net/%s.json': %m",
+                                             a->if_name);
+                if (!c->net_ip && pod_cni_result_first_ip(a->result, &ip) >= 0) {
+                        c->net_ip = strdup(ip.address);
+                        if (!c->net_ip)
+                                return -ENOMEM;
+                }
+                r = net_info_entry(a, info);
+                if (r < 0)
+                        return r;
+        }
+        r = pod_json_to_string(info, true, &text);
+        if (r < 0)
+                return r;
+        r = stage1_write_file(c->pod_dir_fd, "net-info.json", text);
+        if (r < 0)
+                return pod_error_set(reterr, r, "Failed to write 'net-info.json': %m");
+        return 0;
+}
+
+int stage1_net_join(const struct stage1_config *c, struct pod_error *reterr) {
+        _cleanup_close_ int fd = -EBADF;
+
+        fd = open(c->netns, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+                return pod_error_set(reterr, -errno, "Failed to open '%s': %m", c->netns);
+        if (setns(fd, CLONE_NEWNET) < 0)
+                return pod_error_set(reterr, -errno, "Failed to join '%s': %m", c->netns);
+        return 0;
+}
+
+/* DEL of one persisted attachment; its state file goes once DEL succeeded. */
+static int teardown_one(int net_fd, const char *name, struct pod_error *reterr) {
+        _cleanup_(pod_cni_attachment_freep) struct pod_cni_attachment *a = NULL;
+        _cleanup_free_ char *text = NULL;
+        size_t size;
+        int r;
+
+        r = read_full_file_at(net_fd, name, 4 * 1024 * 1024, &text, &size);
+        if (r == -ENOENT)
+                return 0;
+        if (r < 0)
+                return pod_error_set(reterr, r, "Failed to read 'net/%s': %m", name);
+        r = pod_cni_attachment_from_json(text, size, &a, reterr);
+        if (r < 0)
+                return pod_error_prefix(reterr, r, "Failed to parse 'net/%s'", name);
+        log_debug("Network '%s' (%s): DEL %s", a->net_name, a->net_conf, a->if_name);
+        r = pod_cni_del(a, reterr);
+        if (r < 0)
+                return r;
+        if (unlinkat(net_fd, name, 0) < 0 && errno != ENOENT)
+                return pod_error_set(reterr, -errno, "Failed to remove 'net/%s': %m", name);
+        return 0;
+}
+
+int stage1_net_teardown(int pod_dir_fd, const char *uuid, struct pod_error *reterr) {
+        _cleanup_free_ char *ns = NULL;
+        _cleanup_close_ int net_fd = -EBADF;
+        int r, ret = 0;
+
+        net_fd = openat(pod_dir_fd, "net", O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+        if (net_fd < 0) {
+                if (errno != ENOENT)
+                        return pod_error_set(reterr, -errno, "Failed to open 'net': %m");
+                return 0;
+        }
+        /* Reverse order of ADD; every attachment is tried even when one fails. */
+        for (int i = MAX_NETWORKS - 1; i >= 0; i--) {
+                char name[32];
+
+                (void)snprintf(name, sizeof(name), "eth%d.json", i);
+                r = teardown_one(net_fd, name, reterr);
+                if (r < 0 && ret == 0)
+                        ret = r;
+        }
+        r = netns_path(uuid, &ns);
+        if (r < 0)
+                return r;
+        r = netns_remove(ns, reterr);
+        if (r < 0 && ret == 0)
+                ret = r;
+        if (ret < 0)
+                return ret;
+        /* Done: the next gc has nothing to call us back for. */
+        if (unlinkat(pod_dir_fd, "net", AT_REMOVEDIR) < 0 && errno != ENOENT)
+                return pod_error_set(reterr, -errno, "Failed to remove 'net' in the pod dir: %m");
+        return 0;
+}
