@@ -1,8 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: LGPL-2.1-or-later
-# Networking modes (issue 6) in the VM testbed (tests/vm/suite): --net=none has only lo,
-# --net=host sees the host's interfaces, --port is rejected without pod networking and for
-# an unknown app port, user networks from /etc/pod/net.d (one alone, and with default), and
+# Networking modes (issue 6) in the VM testbed (tests/vm/suite): a user network from
+# /etc/pod/net.d with the default one, --net=none has only lo, --net=host sees the host's
+# interfaces, --port is rejected without pod networking and for an unknown app port, and
 # clear errors naming the file for a broken config, a missing plugin or an unknown network.
 : "${POD:=/bin/false}"
 # shellcheck source=tests/integration/lib.sh
@@ -12,11 +12,33 @@
 
 net_prereqs
 net_image
-net_require_cni
 
 # shellcheck disable=SC2016 # expanded by the pod's shell
 IFACES='echo ifaces: $(sed -n "s/^ *\([^:]*\):.*/\1/p" /proc/net/dev | sort)'
 netns_count() { find /run/pod/netns -mindepth 1 2>/dev/null | wc -l; }
+
+# ---- a user network in /etc/pod/net.d, with the default one ------------------------------
+NETD=/etc/pod/net.d
+mkdir -p "$NETD"
+NETD_FILES+=("$NETD/60-podtest.conflist" "$NETD/70-podtest-broken.conf"
+        "$NETD/71-podtest-missing.conf")
+cat >"$NETD/60-podtest.conflist" <<'EOF'
+{"cniVersion":"0.4.0","name":"podtest","plugins":[
+ {"type":"bridge","bridge":"podt0","isGateway":true,"ipMasq":false,
+  "ipam":{"type":"host-local","subnet":"10.99.7.0/24","routes":[{"dst":"10.99.0.0/16"}]}}]}
+EOF
+run_pod "${P[@]}" run --net=default,podtest --uuid-file-save="$W/uuid.u" "$B" \
+        --exec=/bin/sh -- -c "$IFACES; ip -4 -o addr"
+skip_unless_cni "$ERR"
+UU=$(cat "$W/uuid.u" 2>/dev/null || true)
+assert_status "--net=default,podtest (podtest: a .conflist in /etc/pod/net.d): the pod runs" 0
+assert_match "... it has an address on the default network" "$OUT" "inet 172\.16\.28\.[0-9]+/24"
+assert_match "... and one on podtest, from its config" "$OUT" "inet 10\.99\.7\.[0-9]+/24"
+assert_match "... three interfaces: lo and one per network" "$OUT" "^ifaces: [a-z0-9]+ [a-z0-9]+ lo$"
+tap_check "... its podtest lease is released at exit" \
+        "$([ -n "$UU" ] && ! lease_any "$UU" /var/lib/cni/networks/podtest; echo $?)" \
+        "$(grep -rs . /var/lib/cni/networks/podtest 2>&1 | head)"
+mark "user network"
 
 # ---- --net=none, --net=host -------------------------------------------------------------
 run_pod "${P[@]}" run --net=none "$B" --exec=/bin/sh -- -c "$IFACES"
@@ -33,6 +55,7 @@ assert_status "--net=host: the pod runs" 0
 assert_match "--net=host: the pod sees the host's interfaces" "$OUT" "^ifaces: .*\b$L\b"
 tap_check "--net=host: no netns file" "$([ ! -e "/run/pod/netns/$(cat "$W/uuid.h")" ] &&
         [ "$(netns_count)" = "$before" ]; echo $?)" "$(ls -l /run/pod/netns 2>&1)"
+mark "none, host"
 
 # ---- --port ------------------------------------------------------------------------------
 run_pod "${P[@]}" run --net=host --port=http:18082 "$B" --exec=/bin/true
@@ -45,31 +68,9 @@ run_pod "${P[@]}" run --port=nosuchport:18083 "$B" --exec=/bin/true
 tap_check "--port naming no app port of the image is rejected" "$([ "$STATUS" != 0 ]; echo $?)" \
         "status $STATUS"
 assert_match "... with an error naming the port" "$ERR" "nosuchport"
+mark "port"
 
-# ---- user networks in /etc/pod/net.d -----------------------------------------------------
-mkdir -p /etc/pod/net.d
-NETD=/etc/pod/net.d
-NETD_FILES+=("$NETD/60-podtest.conflist" "$NETD/70-podtest-broken.conf"
-        "$NETD/71-podtest-missing.conf")
-cat >"$NETD/60-podtest.conflist" <<'EOF'
-{"cniVersion":"0.4.0","name":"podtest","plugins":[
- {"type":"bridge","bridge":"podt0","isGateway":true,"ipMasq":false,
-  "ipam":{"type":"host-local","subnet":"10.99.7.0/24","routes":[{"dst":"10.99.0.0/16"}]}}]}
-EOF
-run_pod "${P[@]}" run --net=podtest --uuid-file-save="$W/uuid.u" "$B" --exec=/bin/sh -- -c \
-        "$IFACES; ip -4 -o addr"
-UU=$(cat "$W/uuid.u" 2>/dev/null || true)
-assert_status "--net=podtest (a .conflist in /etc/pod/net.d): the pod runs" 0
-assert_match "... it has an address in the network's subnet" "$OUT" "inet 10\.99\.7\.[0-9]+/24"
-assert_no_match "... and none on the default network" "$OUT" "inet 172\.16\.28\."
-tap_check "... its lease is released at exit" \
-        "$([ -n "$UU" ] && ! lease_any "$UU" /var/lib/cni/networks/podtest; echo $?)" \
-        "$(grep -rs . /var/lib/cni/networks/podtest 2>&1 | head)"
-run_pod "${P[@]}" run --net=default,podtest "$B" --exec=/bin/sh -- -c "$IFACES; ip -4 -o addr"
-assert_status "--net=default,podtest: the pod runs" 0
-assert_match "... it has an address on the default network" "$OUT" "inet 172\.16\.28\.[0-9]+/24"
-assert_match "... and one on podtest" "$OUT" "inet 10\.99\.7\.[0-9]+/24"
-
+# ---- errors in /etc/pod/net.d ------------------------------------------------------------
 before=$(netns_count)
 printf '{"cniVersion": "0.4.0", "name": "podbroken", "type": ' >"$NETD/70-podtest-broken.conf"
 run_pod "${P[@]}" run --net=podbroken "$B" --exec=/bin/true
@@ -92,5 +93,6 @@ rm -f "$NETD/71-podtest-missing.conf"
 run_pod "${P[@]}" run --net=nosuchnet "$B" --exec=/bin/true
 tap_check "an unknown network: pod run fails" "$([ "$STATUS" != 0 ]; echo $?)" "status $STATUS"
 assert_match "... and the error names it" "$ERR" "nosuchnet"
+mark "errors"
 
 tap_done

@@ -15,10 +15,12 @@
 
 net_prereqs
 net_image
-net_require_cni
 
 # ---- a server pod: IP, netns, lease, veth, iptables, list/status -------------------------
 start_pod A --port=http:18081 "$B"
+skip_unless_cni "$(cat "$W/err.A")"
+tap_check "a pod runs on the default network" "$(pod_state_is "$UUID_A" running; echo $?)" \
+        "$(tail -5 "$W/err.A")"
 IPA=$(pod_ip "$UUID_A")
 tap_check "the server pod has an address in 172.16.28.0/24" \
         "$([[ $IPA =~ ^172\.16\.28\.[0-9]+$ ]]; echo $?)" "$(tail -5 "$W/err.A")"
@@ -44,6 +46,7 @@ line=$(grep -- "${UA:0:8}" <<<"$OUT" || true)
 assert_match "pod list shows the network name on the pod's line" "$line" "default"
 assert_match "pod list shows the IP on the pod's line" "$line" "(^|[^0-9])${IPA//./\\.}([^0-9]|$)"
 
+mark "reachability"
 # ---- reachability ------------------------------------------------------------------------
 got=$(http_get "http://$IPA/index.html")
 assert_match "the host reaches the pod's httpd on its IP" "$got" "^hello-from-pod$"
@@ -65,8 +68,8 @@ wait_for 60 http_get_ok "http://127.0.0.1:18090/index.html" || true
 # The client pod: reaches the server pod and the host, shows its addresses and files.
 run_pod "${P[@]}" run --uuid-file-save="$W/uuid.B" --dns=192.0.2.53 --dns-search=example.test \
         --hosts-entry=192.0.2.7=foo.example,bar --hostname=clientpod "$B" --exec=/bin/sh -- -c "
-        echo pod-A: \$(wget -q -T 30 -O - http://$IPA/index.html)
-        echo host: \$(wget -q -T 30 -O - http://$GW:18090/index.html)
+        echo pod-A: \$(timeout 60 wget -q -O - http://$IPA/index.html)
+        echo host: \$(timeout 60 wget -q -O - http://$GW:18090/index.html)
         ip -4 -o addr show dev eth0
         echo ifaces: \$(sed -n 's/^ *\\([^:]*\\):.*/\\1/p' /proc/net/dev | sort)
         cat /etc/resolv.conf /etc/hosts"
@@ -93,6 +96,7 @@ tap_check "after the client pod exits: its lease is released" \
 tap_check "after the client pod exits: no iptables rule mentions it" \
         "$([ -n "$UB" ] && ! iptables-save | grep -q -- "$UB"; echo $?)"
 
+mark "stop + gc"
 # ---- stop + gc releases everything --------------------------------------------------------
 stop_pod A
 tap_check "the stopped server pod is no longer running" "$(pod_state_is "$UA" exited; echo $?)" \
@@ -103,6 +107,7 @@ assert_released "after stop + gc" "$UA" "$IPA" "$CHAINS_A" "$VETHS_RUNNING"
 got=$(http_get "http://127.0.0.1:18081/index.html")
 tap_check "the forwarded port is closed" "$([ -z "$got" ]; echo $?)" "$got"
 
+mark "kill"
 # ---- kill -9 of a running pod, then gc ---------------------------------------------------
 start_pod K "$B" --exec=/bin/sh -- -c 'echo up; while :; do sleep 1; done'
 UK=$UUID_K
@@ -123,5 +128,6 @@ assert_released "after kill -9 + gc" "$UK" "$IPK" "$CHAINS_K" "$VETHS_K"
 run_pod "${P[@]}" gc --grace-period=0s
 assert_status "a second pod gc (CNI DEL again or nothing to do) succeeds" 0
 
+mark "end"
 tap_check "no veth is left on the host" "$([ -z "$(host_veths)" ]; echo $?)" "$(host_veths)"
 tap_done
