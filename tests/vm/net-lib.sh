@@ -56,13 +56,13 @@ net_cleanup() {
 # mark LABEL: a TAP comment with the seconds since the start (where a slow guest spends time).
 mark() { echo "# [${SECONDS}s] $1"; }
 
-wait_for() { # wait_for SECONDS COMMAND...: polls every 0.5 s (the VM is emulated)
-        local i
-        for ((i = 0; i < $1 * 2; i++)); do
+wait_for() { # wait_for SECONDS COMMAND...: polls every 0.5 s until a deadline
+        local end=$((SECONDS + $1))
+        while :; do
                 "${@:2}" && return 0
+                [ "$SECONDS" -lt "$end" ] || return 1
                 sleep 0.5
         done
-        return 1
 }
 
 # net_image: example.com/netbox (B): busybox, /www/index.html, httpd on the app port "http"
