@@ -37,7 +37,9 @@ net_prereqs() {
 net_cleanup() {
         local u p f l
         for u in "$W"/uuid.*; do
-                [ -s "$u" ] && systemctl kill --signal=SIGKILL "pod-$(cat "$u").scope" 2>/dev/null
+                if [ -s "$u" ]; then
+                        systemctl kill --signal=SIGKILL "pod-$(cat "$u").scope" 2>/dev/null || true
+                fi
         done
         for p in "${PIDS[@]}" "${PODPID[@]}"; do
                 kill -9 "$p" 2>/dev/null || true
@@ -47,6 +49,7 @@ net_cleanup() {
         for f in "${NETD_FILES[@]}"; do
                 rm -f "$f"
         done
+        [ -z "${HOSTS_BACKUP:-}" ] || cp "$HOSTS_BACKUP" /etc/hosts
         for l in "${HOST_LINKS[@]}"; do
                 ip link del "$l" 2>/dev/null || true
         done

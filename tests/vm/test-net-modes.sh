@@ -41,9 +41,17 @@ tap_check "... its podtest lease is released at exit" \
 mark "user network"
 
 # ---- --net=none, --net=host -------------------------------------------------------------
-run_pod "${P[@]}" run --net=none "$B" --exec=/bin/sh -- -c "$IFACES"
+# --hosts-entry=host starts from the host's /etc/hosts: a line of the test's own in it.
+cp /etc/hosts "$W/hosts.orig"
+HOSTS_BACKUP=$W/hosts.orig
+echo "192.0.2.99 pod-hosts-marker-$$" >>/etc/hosts
+run_pod "${P[@]}" run --net=none --hosts-entry=host --hosts-entry=192.0.2.9=extra.example "$B" \
+        --exec=/bin/sh -- -c "$IFACES; cat /etc/hosts"
+cp "$W/hosts.orig" /etc/hosts
 assert_status "--net=none: the pod runs" 0
 assert_match "--net=none: only lo" "$OUT" "^ifaces: lo$"
+assert_match "--hosts-entry=host: the host's /etc/hosts" "$OUT" "^192\.0\.2\.99 pod-hosts-marker-$$$"
+assert_match "... and --hosts-entry=IP=NAME after it" "$OUT" "^192\.0\.2\.9[[:space:]]+extra\.example$"
 
 # A host interface of the test's own: the pod must see it.
 L=pnt$$a

@@ -120,6 +120,7 @@ tap_check "the pod to be killed has an address and a netns file" \
 kill -9 "$(cat "$D/pods/run/$UK/pid")" 2>/dev/null || true
 systemctl kill --signal=SIGKILL "pod-$UK.scope" 2>/dev/null || true
 kill -9 "${PODPID[K]}" 2>/dev/null || true
+wait "${PODPID[K]}" 2>/dev/null || true
 wait_for 120 pod_state_is "$UK" exited || true
 tap_check "the killed pod is seen as exited" "$(pod_state_is "$UK" exited; echo $?)" "$OUT"
 run_pod "${P[@]}" gc --grace-period=0s
