@@ -149,12 +149,10 @@ pod_state_is() { # pod_state_is UUID STATE
         grep -q "^state=$2$" <<<"$OUT"
 }
 
-# stop_pod NAME: systemctl stop of the pod's scope; waits for `pod run` (SIGKILL after 120 s,
-# so a hung pod fails the test instead of the suite).
-stop_pod() {
-        local pid=${PODPID[$1]} u
-        u=$(cat "$W/uuid.$1" 2>/dev/null || true)
-        systemctl stop "pod-$u.scope" 2>/dev/null || true
+# wait_pod_exit NAME: waits for its `pod run` (SIGKILL after 120 s, so a hung pod fails the
+# test instead of the suite).
+wait_pod_exit() {
+        local pid=${PODPID[$1]}
         wait_for 120 eval "! kill -0 $pid 2>/dev/null" || kill -9 "$pid" 2>/dev/null || true
         wait "$pid" 2>/dev/null || true
 }

@@ -98,7 +98,9 @@ tap_check "after the client pod exits: no iptables rule mentions it" \
 
 mark "stop + gc"
 # ---- stop + gc releases everything --------------------------------------------------------
-stop_pod A
+run_pod "${P[@]}" stop "$UA"
+assert_status "pod stop" 0
+wait_pod_exit A
 tap_check "the stopped server pod is no longer running" "$(pod_state_is "$UA" exited; echo $?)" \
         "$OUT"
 run_pod "${P[@]}" gc --grace-period=0s
