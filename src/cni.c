@@ -783,6 +783,24 @@ static int run_list(struct pod_cni_attachment *a, const char *command, bool reve
         return 0;
 }
 
+int pod_cni_find_plugins(const struct pod_cni_attachment *a, struct pod_error *reterr) {
+        struct json_object *plugins = pod_json_get(a->conflist, "plugins");
+        int r;
+
+        for (size_t k = 0; k < json_object_array_length(plugins); k++) {
+                _cleanup_free_ char *exe = NULL;
+
+                r = pod_cni_find_plugin(a->cni_path,
+                                        json_object_get_string(pod_json_get(
+                                                json_object_array_get_idx(plugins, k), "type")),
+                                        &exe, reterr);
+                if (r < 0)
+                        return pod_error_prefix(reterr, r, "Network '%s' (%s)", a->net_name,
+                                                a->net_conf);
+        }
+        return 0;
+}
+
 int pod_cni_add(struct pod_cni_attachment *a, struct pod_error *reterr) {
         return run_list(a, "ADD", false, reterr);
 }

@@ -80,6 +80,10 @@ int pod_cni_attachment_to_json(const struct pod_cni_attachment *a, char **ret);
 int pod_cni_attachment_from_json(const char *text, size_t size, struct pod_cni_attachment **ret,
                                  struct pod_error *reterr);
 
+/* Finds every plugin of a->conflist in a->cni_path: run before the state is persisted, so
+ * a missing plugin fails before anything was changed (and before DEL would need it). */
+int pod_cni_find_plugins(const struct pod_cni_attachment *a, struct pod_error *reterr);
+
 /* Runs every plugin of the list in order (ADD, CHECK) or in reverse order (DEL), each with
  * the previous result as prevResult (DEL: the stored result).  ADD stores the final result
  * in a->result.  Errors name network, file, plugin and the plugin's CNI error. */

@@ -258,6 +258,9 @@ int stage1_net_setup(struct stage1_config *c, struct pod_error *reterr) {
                     !a->cni_path || !a->if_name)
                         return -ENOMEM;
 
+                r = pod_cni_find_plugins(a, reterr);
+                if (r < 0)
+                        return r;
                 r = write_state(c->pod_dir_fd, a);
                 if (r < 0)
                         return pod_error_set(reterr, r, "Failed to write 'net/%s.json': %m",

@@ -61,11 +61,11 @@ gpg --batch --passphrase '' --quick-gen-key 'Test <test@example.com>' ed25519 si
 gpg --batch --armor --export test@example.com >"$W/key.asc" 2>/dev/null
 gpg --batch --yes --armor --local-user test@example.com --detach-sign -o "$ACI.asc" "$ACI" 2>/dev/null
 
-run_pod "${P[@]}" run "$ACI"
+run_pod "${P[@]}" run --net=none "$ACI"
 assert_status "a signed image from an untrusted key is refused" 254
 run_pod "${P[@]}" trust --root --skip-fingerprint-review "$W/key.asc"
 assert_status "trust the test key for every image" 0
-run_pod "${P[@]}" run "$ACI"
+run_pod "${P[@]}" run --net=none "$ACI"
 assert_status "pod run of a signed local ACI" 0
 assert_match "the image's exec ran" "$OUT" "^image-exec$"
 
@@ -73,7 +73,7 @@ assert_match "the image's exec ran" "$OUT" "^image-exec$"
 B=example.com/busybox
 pod_sh() { # pod_sh [POD FLAGS...] SCRIPT: runs the image with /bin/sh -c SCRIPT
         local script=${*: -1}
-        run_pod "${P[@]}" run "${@:1:$#-1}" "$B" --exec=/bin/sh -- -c "$script"
+        run_pod "${P[@]}" run --net=none "${@:1:$#-1}" "$B" --exec=/bin/sh -- -c "$script"
 }
 
 # ---- exit status, exec, arguments --------------------------------------------------------
@@ -81,15 +81,15 @@ pod_sh 'exit 7'
 assert_status "the app's exit status is pod run's" 7
 pod_sh 'kill -9 $$'
 assert_status "an app killed by SIGKILL gives 137" 137
-run_pod "${P[@]}" run "$B" --exec=/bin/echo
+run_pod "${P[@]}" run --net=none "$B" --exec=/bin/echo
 assert_status "--exec alone" 0
 assert_match "--exec replaces exec[0], keeps the image's arguments" "$OUT" "^-c echo image-exec$"
-run_pod "${P[@]}" run "$B" -- -c 'echo args-replaced'
+run_pod "${P[@]}" run --net=none "$B" -- -c 'echo args-replaced'
 assert_match "-- ARGS replace the image's arguments" "$OUT" "^args-replaced$"
 
 # ---- environment -------------------------------------------------------------------------
 printf '# comment\nFROM_FILE=file\nLEVEL=file\n\n' >"$W/env"
-run_pod "${P[@]}" run --set-env-file="$W/env" --set-env=LEVEL=set-env --set-env=POD=pod \
+run_pod "${P[@]}" run --net=none --set-env-file="$W/env" --set-env=LEVEL=set-env --set-env=POD=pod \
         "$B" --environment=LEVEL=app --exec=/bin/sh -- -c 'env'
 assert_status "environment pod" 0
 assert_match "image environment" "$OUT" "^FROM_IMAGE=image$"
@@ -99,16 +99,16 @@ assert_match "--environment wins over --set-env, the file and the image" "$OUT" 
 assert_match "exact ACE PATH" "$OUT" \
         "^PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin$"
 assert_match "AC_APP_NAME from the image name" "$OUT" "^AC_APP_NAME=busybox$"
-run_pod "${P[@]}" run --set-env-file="$W/env" --set-env=LEVEL=set-env "$B" \
+run_pod "${P[@]}" run --net=none --set-env-file="$W/env" --set-env=LEVEL=set-env "$B" \
         --exec=/bin/sh -- -c 'echo $LEVEL'
 assert_match "--set-env wins over the file" "$OUT" "^set-env$"
-run_pod "${P[@]}" run --set-env-file="$W/env" "$B" --exec=/bin/sh -- -c 'echo $LEVEL'
+run_pod "${P[@]}" run --net=none --set-env-file="$W/env" "$B" --exec=/bin/sh -- -c 'echo $LEVEL'
 assert_match "the file wins over the image" "$OUT" "^file$"
-INHERITED=from-host run_pod "${P[@]}" run --inherit-env "$B" --exec=/bin/sh -- -c 'echo $INHERITED'
+INHERITED=from-host run_pod "${P[@]}" run --net=none --inherit-env "$B" --exec=/bin/sh -- -c 'echo $INHERITED'
 assert_match "--inherit-env passes pod's environment" "$OUT" "^from-host$"
-LEVEL=host run_pod "${P[@]}" run --inherit-env "$B" --exec=/bin/sh -- -c 'echo $LEVEL'
+LEVEL=host run_pod "${P[@]}" run --net=none --inherit-env "$B" --exec=/bin/sh -- -c 'echo $LEVEL'
 assert_match "the image wins over the inherited environment" "$OUT" "^image$"
-run_pod "${P[@]}" run --set-env='1BAD=x' "$B"
+run_pod "${P[@]}" run --net=none --set-env='1BAD=x' "$B"
 assert_status "an invalid variable name is refused" 254
 assert_match "message names it" "$ERR" "1BAD"
 
@@ -127,9 +127,9 @@ run_pod "${P[@]}" list --full --no-legend
 assert_match "pod list shows it exited" "$OUT" "^${UUID}[[:space:]]+busybox[[:space:]].*exited"
 pod_sh --hostname=myhost 'hostname'
 assert_match "--hostname" "$OUT" "^myhost$"
-run_pod "${P[@]}" run "$B" --name=Bad_Name
+run_pod "${P[@]}" run --net=none "$B" --name=Bad_Name
 assert_status "an invalid --name is refused" 254
-run_pod "${P[@]}" run "$B" --- "$B"
+run_pod "${P[@]}" run --net=none "$B" --- "$B"
 assert_status "two apps with the same default name are refused" 254
 assert_match "message says to give --name" "$ERR" "--name"
 
@@ -157,7 +157,7 @@ pod_sh 'grep -q " /data " /proc/self/mountinfo && echo data-mounted'
 assert_match "an unsatisfied mountPoint gets an empty volume" "$OUT" "^data-mounted$"
 pod_sh --volume=data,kind=host,source="$W/host" 'cat /data/file'
 assert_match "a volume named like the mountPoint satisfies it" "$OUT" "^host-content$"
-run_pod "${P[@]}" run --volume=shared,kind=empty,mode=0777 \
+run_pod "${P[@]}" run --net=none --volume=shared,kind=empty,mode=0777 \
         "$B" --name=writer --mount=volume=shared,target=/shared --exec=/bin/sh -- \
         -c 'echo hi-from-writer > /shared/msg' \
         --- "$B" --name=reader --mount=volume=shared,target=/shared --exec=/bin/sh -- \
@@ -178,13 +178,13 @@ pod_sh --readonly-rootfs 'touch /x && echo wrote'
 assert_no_match "--readonly-rootfs" "$OUT" "^wrote$"
 
 # ---- identity and isolators --------------------------------------------------------------
-run_pod "${P[@]}" run "$B" --user=alice --group=staff --supplementary-gids=5,6 \
+run_pod "${P[@]}" run --net=none "$B" --user=alice --group=staff --supplementary-gids=5,6 \
         --working-dir=/home/alice --exec=/bin/sh -- -c 'id -u; id -g; id -G; pwd; echo $HOME'
 assert_match "--user by name from the image's passwd" "$(sed -n 1p <<<"$OUT")" "^1000$"
 assert_match "--group by name" "$(sed -n 2p <<<"$OUT")" "^1001$"
 assert_match "--supplementary-gids" "$(sed -n 3p <<<"$OUT")" "(^| )5 6($| )"
 assert_match "--working-dir" "$(sed -n 4p <<<"$OUT")" "^/home/alice$"
-run_pod "${P[@]}" run "$B" --user=nobody-here
+run_pod "${P[@]}" run --net=none "$B" --user=nobody-here
 assert_status "a user not in the image fails the pod" 254
 pod_sh --net=none 'httpd -p 80 -h / && echo bound'
 assert_match "binding port 80 works with the default capabilities" "$OUT" "^bound$"
@@ -192,27 +192,39 @@ run_pod "${P[@]}" run --net=none "$B" --caps-remove=CAP_NET_BIND_SERVICE --exec=
         -c 'httpd -p 80 -h / && echo bound'
 assert_no_match "--caps-remove=CAP_NET_BIND_SERVICE: binding port 80 fails" "$OUT" "^bound$"
 assert_match "with EACCES" "$ERR" "ermission denied"
-run_pod "${P[@]}" run "$B" --caps-retain=CAP_NET_BIND_SERVICE --exec=/bin/sh -- \
+run_pod "${P[@]}" run --net=none "$B" --caps-retain=CAP_NET_BIND_SERVICE --exec=/bin/sh -- \
         -c 'grep CapEff /proc/self/status'
 assert_match "--caps-retain sets exactly the set" "$OUT" "CapEff:[[:space:]]+0000000000000400$"
-run_pod "${P[@]}" run "$B" --seccomp=mode=remove,errno=ENOTSUP,mkdir,mkdirat \
+run_pod "${P[@]}" run --net=none "$B" --seccomp=mode=remove,errno=ENOTSUP,mkdir,mkdirat \
         --exec=/bin/sh -- -c 'mkdir /newdir'
 assert_match "--seccomp remove: mkdir fails with ENOTSUP" "$ERR" "not supported"
-run_pod "${P[@]}" run "$B" --seccomp=mode=remove,errno=EBOGUS,mkdir
+run_pod "${P[@]}" run --net=none "$B" --seccomp=mode=remove,errno=EBOGUS,mkdir
 assert_status "an unknown errno is refused" 254
 if [ ! -d /run/systemd/system ]; then
-        run_pod "${P[@]}" run "$B" --memory=64M
+        run_pod "${P[@]}" run --net=none "$B" --memory=64M
         assert_status "--memory without systemd: 254" 254
         assert_match "and says why" "$ERR" "systemd"
 fi
-run_pod "${P[@]}" run "$B" --memory=lots
+run_pod "${P[@]}" run --net=none "$B" --memory=lots
 assert_status "an invalid quantity is refused" 254
 assert_match "naming the flag" "$ERR" "--memory"
 
-# ---- networking flags that are not there yet ---------------------------------------------
-pod_sh --net=default 'true'
-assert_status "--net=default is refused" 254
-assert_match "message says CNI is not available" "$ERR" "CNI networking is not available"
+# ---- networking flags (CNI networks themselves: tests/integration/net.sh) ------------------
+run_pod "${P[@]}" run --net=host --port=http:8080 "$B"
+assert_status "--port with --net=host is refused" 254
+assert_match "message names --port" "$ERR" "--port needs a CNI network"
+run_pod "${P[@]}" run --net=bad/name "$B"
+assert_status "an invalid network name is refused" 254
+run_pod "${P[@]}" run --port=http "$B"
+assert_status "--port without a host port is refused" 254
+run_pod "${P[@]}" run --hosts-entry=not-an-ip=x "$B"
+assert_status "a bad --hosts-entry is refused" 254
+pod_sh --hosts-entry=192.0.2.9=db,db.example 'cat /etc/hosts'
+assert_match "--hosts-entry adds a line" "$OUT" "^192\.0\.2\.9[[:space:]]+db db\.example$"
+assert_match "and keeps localhost" "$OUT" "^127\.0\.0\.1[[:space:]]+localhost"
+pod_sh --hosts-entry=host 'cat /etc/hosts'
+tap_check "--hosts-entry=host copies the host's /etc/hosts" \
+        "$([ "$OUT" = "$(cat /etc/hosts)" ]; echo $?)" "$OUT"
 pod_sh --dns=192.0.2.1 --dns=2001:db8::1 --dns-search=a.example --dns-search=b.example \
         --dns-opt=ndots:2 --dns-domain=example.org 'cat /etc/resolv.conf'
 assert_status "--dns with addresses" 0
@@ -242,30 +254,30 @@ run_pod "${P[@]}" status "$PUUID"
 assert_match "the pod is prepared" "$OUT" "^state=prepared$"
 run_pod "${P[@]}" prepare --net=host "$B"
 assert_status "prepare refuses run-time flags" 254
-run_pod "${P[@]}" run-prepared --hostname=prep "${PUUID:0:8}"
+run_pod "${P[@]}" run-prepared --net=none --hostname=prep "${PUUID:0:8}"
 assert_status "run-prepared (by UUID prefix) exits with the app's status" 5
 assert_match "run-prepared --hostname" "$OUT" "^prep$"
 run_pod "${P[@]}" prepare "$B" --exec=/bin/cat -- /etc/resolv.conf
-run_pod "${P[@]}" run-prepared --dns=192.0.2.7 --dns-opt=rotate "$OUT"
+run_pod "${P[@]}" run-prepared --net=none --dns=192.0.2.7 --dns-opt=rotate "$OUT"
 assert_match "run-prepared --dns" "$OUT" "^nameserver 192\.0\.2\.7$"
-run_pod "${P[@]}" run-prepared "$PUUID"
+run_pod "${P[@]}" run-prepared --net=none "$PUUID"
 assert_status "a pod runs only once" 254
 run_pod "${P[@]}" prepare --no-overlay "$B" --exec=/bin/sh -- -c 'echo x > /etc/image-file && cat /etc/image-file'
-run_pod "${P[@]}" run-prepared "$OUT"
+run_pod "${P[@]}" run-prepared --net=none "$OUT"
 assert_match "run-prepared keeps --no-overlay from prepare" "$OUT" "^x$"
 
 # ---- failures ----------------------------------------------------------------------------
-run_pod "${P[@]}" run example.com/no-such-image
+run_pod "${P[@]}" run --net=none example.com/no-such-image
 assert_status "unknown image: 254" 254
 assert_match "message names the image" "$ERR" "example.com/no-such-image"
-run_pod "${P[@]}" run --bogus "$B"
+run_pod "${P[@]}" run --net=none --bogus "$B"
 assert_status "unknown flag: 254" 254
-POD_STAGE1=$W/nonexistent run_pod "${P[@]}" run "$B"
+POD_STAGE1=$W/nonexistent run_pod "${P[@]}" run --net=none "$B"
 assert_status "a missing stage1: 254" 254
 assert_match "message names stage1" "$ERR" "stage1"
 printf '#!/bin/sh\necho "pod-stage1 0\nABI 99"\n' >"$W/old-stage1"
 chmod +x "$W/old-stage1"
-POD_STAGE1=$W/old-stage1 run_pod "${P[@]}" run "$B"
+POD_STAGE1=$W/old-stage1 run_pod "${P[@]}" run --net=none "$B"
 assert_status "a stage1 with another ABI is refused" 254
 assert_match "message names the ABI" "$ERR" "ABI 1"
 
@@ -274,7 +286,7 @@ run_pod "${P[@]}" gc --grace-period=0s --expire-prepared=0s
 assert_status "pod gc" 0
 LEFT=$(find "$D/pods" -mindepth 2 -maxdepth 2)
 tap_check "gc removed every pod" "$([ -z "$LEFT" ]; echo $?)" "$LEFT"
-run_pod "${P[@]}" run "$B"
+run_pod "${P[@]}" run --net=none "$B"
 assert_status "the image still runs after gc" 0
 MOUNTS_AFTER=$(awk '{ print $5 }' /proc/self/mountinfo | sort)
 tap_check "no mount leaked on the host" "$([ "$MOUNTS_BEFORE" = "$MOUNTS_AFTER" ]; echo $?)" \

@@ -1,0 +1,232 @@
+#!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# CNI networking end to end with the real plugins (Debian's containernetworking-plugins in
+# /usr/lib/cni): pod run --net=default and named networks, --port, /etc/hosts, pod
+# list/status, teardown at exit and by pod gc after kill -9, and the errors for a missing
+# plugin and a broken config.  The script re-executes itself in private network and mount
+# namespaces: the bridges, veths and iptables rules the plugins make, /run/pod (a tmpfs:
+# netns files, IPAM leases) and /etc/pod vanish with it; the host is never touched.
+# App scripts are for the app's shell: $ in single quotes is not ours.
+# shellcheck disable=SC2016
+
+if [ "${POD_NET_TEST_NETNS:-}" != 1 ]; then
+        skip() {
+                echo "1..0 # SKIP $1"
+                exit 0
+        }
+        [ "$(id -u)" = 0 ] || skip "needs root (namespaces, mounts, CNI plugins)"
+        for p in bridge host-local portmap loopback; do
+                [ -x "/usr/lib/cni/$p" ] || skip "needs the CNI plugins (apt-get install containernetworking-plugins)"
+        done
+        for t in unshare ip iptables gpg; do
+                command -v "$t" >/dev/null || skip "$t not available"
+        done
+        BUSYBOX=$(command -v busybox || true)
+        if [ -z "$BUSYBOX" ] || ldd "$BUSYBOX" >/dev/null 2>&1; then
+                skip "needs a static busybox (apt-get install busybox-static)"
+        fi
+        grep -qw overlay /proc/filesystems || modprobe overlay 2>/dev/null || skip "no overlayfs"
+        unshare --mount --net --pid --fork true 2>/dev/null || skip "cannot create namespaces here"
+        export POD_NET_TEST_NETNS=1
+        exec unshare --mount --net /bin/bash "$0" "$@"
+fi
+
+# shellcheck source=tests/integration/lib.sh
+. "$(dirname "$0")/lib.sh"
+: "${POD_STAGE1:?POD_STAGE1 must point at pod-stage1}"
+export POD_STAGE1
+BUSYBOX=$(command -v busybox)
+
+# Our own /run/pod and /etc/pod; iptables needs its lock dir.
+mkdir -p /run/pod /etc/pod
+mount -t tmpfs -o mode=0755 pod-net-test /run/pod
+mount -t tmpfs -o mode=0755 pod-net-test /etc/pod
+mkdir -p /etc/pod/net.d
+ip link set lo up
+
+W=$TAP_TMP
+D=$W/data
+P=(--dir="$D" --insecure-options=image)
+
+# ---- the image: busybox with an http port ----------------------------------------------
+IMG=$W/img
+mkdir -p "$IMG/rootfs/bin" "$IMG/rootfs/etc" "$IMG/rootfs/www"
+cp "$BUSYBOX" "$IMG/rootfs/bin/busybox"
+for a in sh cat ip hostname httpd wget sleep echo grep ls true; do
+        ln -s busybox "$IMG/rootfs/bin/$a"
+done
+echo hello-from-pod >"$IMG/rootfs/www/index.html"
+cat >"$IMG/manifest" <<'EOF'
+{"acKind":"ImageManifest","acVersion":"0.8.11","name":"example.com/netbox",
+ "labels":[{"name":"version","value":"1.0"},{"name":"os","value":"linux"},
+           {"name":"arch","value":"ARCH"}],
+ "app":{"exec":["/bin/sh","-c","true"],"user":"0","group":"0",
+        "ports":[{"name":"http","protocol":"tcp","port":80}]}}
+EOF
+case $(uname -m) in
+x86_64) ARCH=amd64 ;;
+aarch64) ARCH=arm64 ;;
+i?86) ARCH=i386 ;;
+*) ARCH=$(uname -m) ;;
+esac
+sed -i "s/\"ARCH\"/\"$ARCH\"/" "$IMG/manifest"
+"$POD" image build "$IMG" "$W/netbox.aci" >/dev/null
+"$POD" "${P[@]}" image import "$W/netbox.aci" >/dev/null
+B=example.com/netbox
+
+pod_sh() { # pod_sh [POD FLAGS...] SCRIPT
+        local script=${*: -1}
+        run_pod "${P[@]}" run "${@:1:$#-1}" "$B" --exec=/bin/sh -- -c "$script"
+}
+
+# Nothing of a pod's network left on the host: veths, netns files, leases, NAT chains.
+leftovers() {
+        ip -o link show type veth
+        ls -A /run/pod/netns 2>/dev/null
+        find /run/pod/cni/networks -type f ! -name lock ! -name 'last_reserved_ip*' 2>/dev/null
+        # portmap's shared CNI-HOSTPORT-* chains stay, as with every CNI runtime
+        iptables -t nat -S | grep -E 'id: |CNI-DN-|CNI-[0-9a-f]{8}' || true
+}
+
+# ---- the default network -----------------------------------------------------------------
+pod_sh --uuid-file-save="$W/u1" 'ip -4 -o addr show eth0; ip route; cat /etc/hosts; hostname'
+assert_status "a pod on the default network runs (default --net)" 0
+U1=$(cat "$W/u1")
+assert_match "eth0 has an address from 172.16.28.0/24" "$OUT" "eth0[[:space:]]+inet 172\.16\.28\.[0-9]+/24"
+assert_match "default route via the bridge" "$OUT" "^default via 172\.16\.28\.1 dev eth0"
+IP1=$(grep -Eo 'inet 172\.16\.28\.[0-9]+' <<<"$OUT" | cut -d' ' -f2)
+assert_match "/etc/hosts: the hostname on the pod's IP" "$OUT" "^${IP1//./\\.}[[:space:]]+pod-$U1$"
+assert_match "/etc/hosts: localhost" "$OUT" "^127\.0\.0\.1[[:space:]]+localhost$"
+tap_check "the pod's init left no network behind" "$([ -z "$(leftovers)" ]; echo $?)" "$(leftovers)"
+PODDIR=$D/pods/exited-garbage/$U1
+[ -d "$PODDIR" ] || PODDIR=$D/pods/run/$U1
+tap_check "net-info.json (rkt's format) names the network and IP" \
+        "$(grep -q '"netName": "default"' "$PODDIR/net-info.json" &&
+                grep -q "\"ip\": \"$IP1\"" "$PODDIR/net-info.json" &&
+                grep -q '"ifName": "eth0"' "$PODDIR/net-info.json"; echo $?)"
+tap_check "the persisted attachments are gone after DEL" "$([ ! -e "$PODDIR/net" ]; echo $?)"
+run_pod "${P[@]}" status "$U1"
+assert_match "pod status shows the network and its IP" "$OUT" "^networks=default:ip4=$IP1$"
+run_pod "${P[@]}" list --full --no-legend
+assert_match "pod list shows the network and its IP" "$OUT" "^$U1.*default:ip4=$IP1"
+
+# ---- two pods reach each other; the host reaches a pod, directly and by --port -----------
+"$POD" "${P[@]}" run --uuid-file-save="$W/srv" --port=http:8080 "$B" --exec=/bin/sh -- \
+        -c 'httpd -f -p 80 -h /www' >"$W/srv.out" 2>&1 &
+SRV_PID=$!
+SRV_IP=
+for _ in $(seq 200); do
+        if [ -s "$W/srv" ]; then
+                SRV_IP=$("$POD" "${P[@]}" status "$(cat "$W/srv")" 2>/dev/null |
+                        sed -n 's/^networks=default:ip4=//p')
+                [ -n "$SRV_IP" ] && break
+        fi
+        sleep 0.1
+done
+tap_check "the server pod got an address" "$([ -n "$SRV_IP" ]; echo $?)" "$(cat "$W/srv.out")"
+pod_sh 'for i in $(seq 50); do wget -q -O- http://'"$SRV_IP"'/ && exit 0; sleep 0.2; done; exit 1'
+assert_match "a pod reaches another pod by IP" "$OUT" "^hello-from-pod$"
+fetch() { # fetch HOST PORT: the host side, bash's /dev/tcp, retrying while the server starts
+        for _ in $(seq 50); do
+                if exec 3<>"/dev/tcp/$1/$2"; then
+                        printf 'GET / HTTP/1.0\r\n\r\n' >&3
+                        timeout 5 cat <&3 | tail -n 1
+                        exec 3<&-
+                        return 0
+                fi 2>/dev/null
+                sleep 0.2
+        done
+        return 1
+}
+tap_check "the host reaches the pod's HTTP server on its IP" \
+        "$([ "$(fetch "$SRV_IP" 80)" = hello-from-pod ]; echo $?)"
+tap_check "the host reaches it through --port=http:8080" \
+        "$([ "$(fetch 172.16.28.1 8080)" = hello-from-pod ]; echo $?)" \
+        "$(iptables -t nat -S)"
+"$POD" "${P[@]}" stop "$(cat "$W/srv")" >/dev/null 2>&1 || kill "$SRV_PID"
+wait "$SRV_PID" || true
+tap_check "after the server pod stopped nothing is left (veth, netns, lease, NAT rules)" \
+        "$([ -z "$(leftovers)" ]; echo $?)" "$(leftovers)"
+
+# ---- a pod reaches a server on the host --------------------------------------------------
+mkdir -p "$W/hostwww"
+echo hello-from-host >"$W/hostwww/index.html"
+"$BUSYBOX" httpd -f -p 172.16.28.1:8081 -h "$W/hostwww" &
+HTTPD=$!
+pod_sh 'for i in $(seq 50); do wget -q -O- http://172.16.28.1:8081/ && exit 0; sleep 0.2; done; exit 1'
+assert_match "a pod reaches a server on the host" "$OUT" "^hello-from-host$"
+kill "$HTTPD"
+
+# ---- named networks from /etc/pod/net.d --------------------------------------------------
+cat >/etc/pod/net.d/10-mynet.conflist <<'EOF'
+{"cniVersion":"0.4.0","name":"mynet","plugins":[
+ {"type":"bridge","bridge":"podtest1","isGateway":true,
+  "ipam":{"type":"host-local","subnet":"10.99.7.0/24","dataDir":"/run/pod/cni/networks"}}]}
+EOF
+pod_sh --net=mynet 'ip -4 -o addr show eth0'
+assert_match "--net=NAME: a network from a .conflist" "$OUT" "inet 10\.99\.7\.[0-9]+/24"
+pod_sh --net=default,mynet 'ip -4 -o addr show eth0; ip -4 -o addr show eth1'
+assert_match "two networks: eth0 on the first" "$OUT" "eth0[[:space:]]+inet 172\.16\.28\."
+assert_match "two networks: eth1 on the second" "$OUT" "eth1[[:space:]]+inet 10\.99\.7\."
+pod_sh --net=nosuchnet 'true'
+assert_status "an undefined network fails the pod" 254
+assert_match "naming the network and the directory" "$ERR" "'nosuchnet'.*/etc/pod/net.d"
+
+cat >/etc/pod/net.d/30-tiny.conflist <<'EOF'
+{"cniVersion":"0.4.0","name":"tiny","plugins":[
+ {"type":"bridge","bridge":"podtest2",
+  "ipam":{"type":"host-local","dataDir":"/run/pod/cni/networks",
+          "ranges":[[{"subnet":"10.99.8.0/24","rangeStart":"10.99.8.2","rangeEnd":"10.99.8.2"}]]}}]}
+EOF
+"$POD" "${P[@]}" run --net=tiny --uuid-file-save="$W/tiny" "$B" --exec=/bin/sh -- -c 'sleep 600' \
+        >/dev/null 2>&1 &
+TINY=$!
+for _ in $(seq 200); do
+        [ -s "$W/tiny" ] && [ -s "$D/pods/run/$(cat "$W/tiny")/pid" ] && break
+        sleep 0.1
+done
+pod_sh --net=tiny 'true'
+assert_status "an exhausted IPAM range fails the pod" 254
+assert_match "with the plugin's message" "$ERR" "no IP addresses available"
+"$POD" "${P[@]}" stop "$(cat "$W/tiny")" >/dev/null 2>&1 || kill "$TINY"
+wait "$TINY" || true
+tap_check "and leaves nothing behind" "$([ -z "$(leftovers)" ]; echo $?)" "$(leftovers)"
+
+# ---- errors ------------------------------------------------------------------------------
+POD_CNI_PATH=$W/no-plugins pod_sh 'true'
+assert_status "a missing plugin fails the pod" 254
+assert_match "naming the plugin and the search path" "$ERR" "'bridge' not found in '$W/no-plugins'"
+tap_check "and leaves nothing behind" "$([ -z "$(leftovers)" ]; echo $?)" "$(leftovers)"
+echo '{"cniVersion":"0.4.0","name":"broken",' >/etc/pod/net.d/20-broken.conf
+pod_sh --net=mynet 'true'
+assert_status "a broken config fails the pod" 254
+assert_match "naming the file" "$ERR" "/etc/pod/net.d/20-broken.conf"
+rm /etc/pod/net.d/20-broken.conf
+pod_sh --net=none 'ls /sys/class/net'
+assert_match "--net=none: only lo" "$OUT" "^lo$"
+pod_sh --net=host 'ls /sys/class/net'
+assert_match "--net=host: the host's interfaces" "$OUT" "^pod0$"
+
+# ---- kill -9, then pod gc releases the network ------------------------------------------
+"$POD" "${P[@]}" run --uuid-file-save="$W/k" "$B" --exec=/bin/sh -- -c 'sleep 600' \
+        >/dev/null 2>&1 &
+KPID=$!
+for _ in $(seq 200); do
+        [ -s "$W/k" ] && [ -n "$(ls -A /run/pod/netns 2>/dev/null)" ] &&
+                [ -s "$D/pods/run/$(cat "$W/k")/pid" ] && break
+        sleep 0.1
+done
+K=$(cat "$W/k")
+sleep 0.5
+kill -9 "$KPID"
+wait "$KPID" || true
+tap_check "after kill -9 the pod's network is still there" \
+        "$([ -n "$(leftovers)" ]; echo $?)"
+run_pod "${P[@]}" gc --grace-period=0s
+assert_status "pod gc" 0
+tap_check "pod gc released it (veth, netns file, lease, NAT rules)" \
+        "$([ -z "$(leftovers)" ]; echo $?)" "$(leftovers)"
+tap_check "and removed the pod" "$([ ! -e "$D/pods/exited-garbage/$K" ] &&
+        [ ! -e "$D/pods/run/$K" ]; echo $?)"
+
+tap_done
