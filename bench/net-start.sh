@@ -12,6 +12,11 @@
 # Needs: root, a static busybox, the CNI plugins (containernetworking-plugins), iptables,
 # hyperfine (otherwise a plain loop).
 #
+# Figures (2026-11-29, cni 31a87fd, the 2-core development host as root without systemd,
+# load average 30 from other builds and a TCG VM, RUNS=10; means): --net=none 1665 ms,
+# --net=host 1627 ms, --net=default 3821 ms: default/host 2.35x, +2194 ms (bridge + host-local
+# + ipMasq iptables at ADD, DEL at exit); none/host 1.02x.  Rerun on a quiet machine.
+#
 # Usage: bench/net-start.sh [POD-BINARY]   (default: ./stage0/pod of the current build dir)
 # Env:   POD_STAGE1 (default: stage1/pod-stage1 next to the binary's stage0/),
 #        BENCH_DIR (state directory; default a new dir under ${TMPDIR:-/tmp}),
