@@ -21,6 +21,12 @@ import sys
 import time
 
 
+def out(*words):
+    """One write per line: the pod's apps share this stdout."""
+    sys.stdout.write(" ".join(str(w) for w in words) + "\n")
+    sys.stdout.flush()
+
+
 def spawn(stage1, uuid, poddir, env, keep_fds=()):
     pid = os.fork()
     if pid == 0:
@@ -76,7 +82,7 @@ def notify(stage1, uuid, poddir):
                     sender = struct.unpack("iII", data[:12])[0]
             who = "stage1" if sender == pid else "other %s" % sender
             for line in msg.decode(errors="replace").split("\n"):
-                print(who, line, flush=True)
+                out(who, line)
             continue
         if status is None:
             p, ws = os.waitpid(pid, os.WNOHANG)
@@ -86,7 +92,7 @@ def notify(stage1, uuid, poddir):
     if status is None:
         status = wait_exit(pid, 0)
     os.unlink(path)
-    print("exit", status, flush=True)
+    out("exit", status)
 
 
 def listen(stage1, uuid, poddir, names, wrong_pid):
@@ -110,7 +116,7 @@ def listen(stage1, uuid, poddir, names, wrong_pid):
     while time.time() < deadline:
         p, ws = os.waitpid(pid, os.WNOHANG)
         if p == pid:
-            print("exit", os.waitstatus_to_exitcode(ws), flush=True)
+            out("exit", os.waitstatus_to_exitcode(ws))
             return
         try:
             c = socket.create_connection(("127.0.0.1", port), timeout=30)
@@ -119,8 +125,8 @@ def listen(stage1, uuid, poddir, names, wrong_pid):
             break
         except OSError:
             time.sleep(0.1)
-    print("reply", reply.decode(errors="replace").strip(), flush=True)
-    print("exit", wait_exit(pid), flush=True)
+    out("reply", reply.decode(errors="replace").strip())
+    out("exit", wait_exit(pid))
 
 
 def main():
