@@ -164,6 +164,14 @@ int pod_poddir_create(int pods_fd, const char *uuid_file_save, struct pod_poddir
         if (embryo_fd < 0)
                 return pod_error_set(reterr, -errno, "Failed to open 'pods/embryo': %s",
                                      strerror(errno));
+        /* The embryo rule (poddir.h): from mkdir until our own lock is taken, a shared lock
+         * on embryo/ says "a create is in progress here".  gc only collects embryos while
+         * it holds embryo/ exclusively, and only the unlocked ones.  It holds it for an
+         * instant (no sweeping), so blocking here is short. */
+        while (flock(embryo_fd, LOCK_SH) < 0)
+                if (errno != EINTR)
+                        return pod_error_set(reterr, -errno, "Failed to lock 'pods/embryo': %s",
+                                             strerror(errno));
         if (mkdirat(embryo_fd, uuid, 0750) < 0)
                 return pod_error_set(reterr, -errno, "Failed to create pod directory '%s': %s",
                                      uuid, strerror(errno));
@@ -181,6 +189,8 @@ int pod_poddir_create(int pods_fd, const char *uuid_file_save, struct pod_poddir
         if (fd < 0)
                 r = -errno;
         else if (flock(fd, LOCK_EX) < 0)
+                r = -errno;
+        else if (flock(embryo_fd, LOCK_UN) < 0) /* our own lock protects the embryo now */
                 r = -errno;
         else if (fchmod(fd, 0750) < 0) /* whatever the umask */
                 r = -errno;

@@ -22,6 +22,16 @@
  * Transitions only ever move forward in the order of enum pod_phase, which is what lets
  * pod_poddir_open() find a pod that is moving while it looks.
  *
+ * The embryo rule.  An embryo's own lock cannot protect it from birth: the directory exists
+ * (mkdir) before it can be opened and locked.  So a create holds LOCK_SH on the embryo/
+ * phase directory itself from before its mkdir until it holds the new directory's
+ * LOCK_EX, and gc collects embryos only while it holds LOCK_EX|LOCK_NB on embryo/ (and
+ * skips them when it cannot get it).  Under gc's lock no create is between mkdir and
+ * flock, so an embryo whose own lock is free has lost its creator for good (it died, or
+ * failed before renaming it to prepare/).  From prepare/ on a pod is locked from birth
+ * (the lock is taken in embryo/ and carried by the rename), so an unlocked prepare/U is an
+ * aborted prepare with no further rule.
+ *
  * Files in a pod directory read here: "pod" (pod manifest), "pod-created" (mtime =
  * creation), "pid" (pod init, mtime = start), "unit" (systemd unit name), "status/<app>"
  * (exit code, decimal text, written by stage1), "net-info.json" (see podinfo.h).
@@ -93,9 +103,10 @@ int pod_pods_open(const char *data_dir, bool create, int *ret_fd);
 struct pod_poddir *pod_poddir_free(struct pod_poddir *p);
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct pod_poddir *, pod_poddir_free)
 
-/* A new pod: mkdir embryo/U (0750) -> open -> flock(LOCK_EX) -> write pod-created ->
- * rename to prepare/U -> fsync(prepare/).  The returned pod is in PREPARE, locked
- * exclusively.  If uuid_file_save is not NULL the UUID is saved there right after mkdir. */
+/* A new pod: flock(embryo/, LOCK_SH) -> mkdir embryo/U (0750) -> open -> flock(LOCK_EX) ->
+ * unlock embryo/ -> write pod-created -> rename to prepare/U -> fsync(prepare/).  The returned pod
+ * is in PREPARE, locked exclusively.  If uuid_file_save is not NULL the UUID is saved there right
+ * after mkdir. */
 int pod_poddir_create(int pods_fd, const char *uuid_file_save, struct pod_poddir **ret,
                       struct pod_error *reterr);
 

@@ -251,7 +251,7 @@ static int mark_one(int pods_fd, int phase_fd, const char *uuid, void *userdata)
                 c->phase == POD_PHASE_RUN ? POD_PHASE_EXITED_GARBAGE : POD_PHASE_GARBAGE;
         char a[PATH_MAX], b[PATH_MAX];
 
-        if (c->phase == POD_PHASE_PREPARED) {
+        if (c->phase == POD_PHASE_PREPARED || c->phase == POD_PHASE_EMBRYO) {
                 struct stat st;
 
                 if (fstatat(phase_fd, uuid, &st, AT_SYMLINK_NOFOLLOW) < 0)
@@ -265,8 +265,8 @@ static int mark_one(int pods_fd, int phase_fd, const char *uuid, void *userdata)
         if (flock(fd, LOCK_SH | LOCK_NB) < 0) {
                 if (errno != EWOULDBLOCK)
                         return -errno;
-                if (c->phase == POD_PHASE_PREPARED)
-                        c->stats->skipped++; /* being started right now */
+                if (c->phase == POD_PHASE_PREPARED || c->phase == POD_PHASE_EMBRYO)
+                        c->stats->skipped++; /* being started, or created, right now */
                 return 0;
         }
         phase_path(a, c->phase, uuid);
@@ -323,6 +323,22 @@ static int sweep_one(int pods_fd, int phase_fd, const char *uuid, void *userdata
         return 0;
 }
 
+/* Embryos (the embryo rule in poddir.h): only while we hold embryo/ exclusively, so that no
+ * create is between its mkdir and its flock; then an embryo whose own lock is free and
+ * that is older than the grace period is left over by a create that died or failed. */
+static int mark_embryos(int pods_fd, struct gc_ctx *c) {
+        _cleanup_close_ int fd = -EBADF;
+
+        fd = openat(pods_fd, pod_phase_to_string(POD_PHASE_EMBRYO),
+                    O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+        if (fd < 0)
+                return errno == ENOENT ? 0 : -errno;
+        if (flock(fd, LOCK_EX | LOCK_NB) < 0)
+                /* creates in progress: their embryos wait for the next gc */
+                return errno == EWOULDBLOCK ? 0 : -errno;
+        return for_each_in_phase(pods_fd, POD_PHASE_EMBRYO, mark_one, c);
+}
+
 int pod_gc(int pods_fd, uint64_t grace_usec, uint64_t expire_prepared_usec, bool mark_only,
            pod_gc_failure_cb cb, void *userdata, struct pod_gc_stats *ret_stats) {
         struct pod_gc_stats stats = {};
@@ -334,6 +350,11 @@ int pod_gc(int pods_fd, uint64_t grace_usec, uint64_t expire_prepared_usec, bool
         };
         int r;
 
+        c.phase = POD_PHASE_EMBRYO;
+        c.age = grace_usec;
+        r = mark_embryos(pods_fd, &c);
+        if (r < 0)
+                return r;
         c.phase = POD_PHASE_RUN;
         r = for_each_in_phase(pods_fd, POD_PHASE_RUN, mark_one, &c);
         if (r < 0)

@@ -3,7 +3,9 @@
 
 /* Garbage collection and removal of pods (appc digest section 9), mark and sweep.
  *
- * Mark:  run/U that can be share-locked (its pod exited)      -> exited-garbage/U
+ * Mark:  embryo/U that can be share-locked and whose ctime is older than grace, while
+ *        embryo/ itself is locked exclusively (the embryo rule, poddir.h) -> garbage/U
+ *        run/U that can be share-locked (its pod exited)      -> exited-garbage/U
  *        prepare/U that can be share-locked (aborted prepare)  -> garbage/U
  *        prepared/U with ctime older than expire_prepared       -> garbage/U
  * Sweep: exited-garbage/U with ctime (= mark time) older than grace, and every garbage/U:

@@ -355,9 +355,36 @@ static int uuid_to_bytes(const char *uuid, uint8_t id[static 16]) {
         return n == 32 ? 0 : -EINVAL;
 }
 
+/* Bus activation of machined under load (many pods starting at once, a slow or emulated
+ * CPU) can outlast dbus-daemon's activation limit (25 s by default) and its answer sd-bus's
+ * default call timeout (also 25 s): the pod should not fail for that.  A generous call
+ * timeout, and a second try when the activation itself timed out: then the call never
+ * reached machined (no duplicate registration), and systemd goes on starting it. */
+#define MACHINED_CALL_TIMEOUT_USEC (120 * 1000000ULL)
+
+static int register_machine_call(struct stage1_scope *s, const struct stage1_config *c,
+                                 const char *name, const uint8_t id[16], pid_t leader,
+                                 sd_bus_error *error) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
+        int r;
+
+        r = sd_bus_message_new_method_call(s->bus, &m, "org.freedesktop.machine1",
+                                           "/org/freedesktop/machine1",
+                                           "org.freedesktop.machine1.Manager", "RegisterMachine");
+        if (r >= 0)
+                r = sd_bus_message_append(m, "s", name);
+        if (r >= 0)
+                r = sd_bus_message_append_array(m, 'y', id, 16);
+        if (r >= 0)
+                r = sd_bus_message_append(m, "ssus", "pod", "container", (uint32_t)leader,
+                                          c->pod_dir);
+        if (r < 0)
+                return r;
+        return sd_bus_call(s->bus, m, MACHINED_CALL_TIMEOUT_USEC, error, NULL);
+}
+
 int stage1_scope_register_machine(struct stage1_scope *s, const struct stage1_config *c,
                                   pid_t leader, struct pod_error *reterr) {
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
         _cleanup_free_ char *name = NULL;
         uint8_t id[16] = {};
@@ -371,20 +398,13 @@ int stage1_scope_register_machine(struct stage1_scope *s, const struct stage1_co
         if (r < 0)
                 return pod_error_set(reterr, r, "Invalid pod UUID '%s'", c->uuid);
 
-        r = sd_bus_message_new_method_call(s->bus, &m, "org.freedesktop.machine1",
-                                           "/org/freedesktop/machine1",
-                                           "org.freedesktop.machine1.Manager", "RegisterMachine");
-        if (r >= 0)
-                r = sd_bus_message_append(m, "s", name);
-        if (r >= 0)
-                r = sd_bus_message_append_array(m, 'y', id, sizeof(id));
-        if (r >= 0)
-                r = sd_bus_message_append(m, "ssus", "pod", "container", (uint32_t)leader,
-                                          c->pod_dir);
-        if (r < 0)
-                return pod_error_set(reterr, r, "Failed to build the machine registration: %m");
-
-        r = sd_bus_call(s->bus, m, 0, &error, NULL);
+        r = register_machine_call(s, c, name, id, leader, &error);
+        if (r < 0 && sd_bus_error_has_name(&error, "org.freedesktop.DBus.Error.TimedOut")) {
+                log_debug("Activating systemd-machined timed out, trying once more: %s",
+                          error.message ?: "");
+                sd_bus_error_free(&error);
+                r = register_machine_call(s, c, name, id, leader, &error);
+        }
         if (r < 0 && (sd_bus_error_has_name(&error, SD_BUS_ERROR_SERVICE_UNKNOWN) ||
                       sd_bus_error_has_name(&error, SD_BUS_ERROR_NAME_HAS_NO_OWNER))) {
                 log_debug("systemd-machined is not available, not registering the pod");

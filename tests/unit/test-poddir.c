@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -369,6 +370,126 @@ static void test_gc(void) {
         tap_ok(!exists("garbage", preparing), "aborted prepare collected");
 }
 
+static unsigned count_entries(const char *phase) {
+        _cleanup_closedir_ DIR *d = NULL;
+        struct dirent *de;
+        unsigned n = 0;
+        int fd;
+
+        fd = openat(pods_fd, phase, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0 || !(d = fdopendir(fd)))
+                abort();
+        while ((de = readdir(d)))
+                if (pod_uuid_string_valid(de->d_name))
+                        n++;
+        return n;
+}
+
+/* Embryos left by creates that died: collected only when unlocked, old enough, and while no
+ * create is between its mkdir and its flock (the embryo rule in poddir.h). */
+static void test_gc_embryo(void) {
+        static const char *dead = "ffff0000-0000-4000-8000-000000000001",
+                          *locked = "ffff0000-0000-4000-8000-000000000002";
+        struct pod_gc_stats st = {};
+        int hold, efd, status;
+        unsigned before;
+        pid_t child;
+
+        if (mkdirat(pods_fd, "embryo/ffff0000-0000-4000-8000-000000000001", 0750) < 0)
+                abort();
+        make_pod("embryo", locked, "l");
+        hold = hold_lock("embryo", locked, LOCK_EX);
+
+        tap_is_int(pod_gc(pods_fd, 3600 * POD_USEC_PER_SEC, 24 * 3600 * POD_USEC_PER_SEC, false,
+                          NULL, NULL, &st),
+                   0, "gc, long grace");
+        tap_ok(exists("embryo", dead), "embryo: young abandoned embryo kept within the grace");
+
+        /* A create between mkdir and flock holds embryo/ shared: gc must not touch it. */
+        efd = openat(pods_fd, "embryo", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        tap_ok(efd >= 0 && flock(efd, LOCK_SH) == 0, "embryo/ share-locked (a create's window)");
+        tap_is_int(pod_gc(pods_fd, 0, 0, false, NULL, NULL, &st), 0, "gc during a create");
+        tap_ok(exists("embryo", dead),
+               "embryo: unlocked embryo kept while a create is in progress");
+        (void)flock(efd, LOCK_UN);
+
+        tap_is_int(pod_gc(pods_fd, 0, 0, false, NULL, NULL, &st), 0, "gc, grace 0");
+        tap_ok(!exists("embryo", dead) && !exists("garbage", dead),
+               "embryo: abandoned embryo collected");
+        tap_ok(exists("embryo", locked), "embryo: locked embryo (creator alive) kept");
+        tap_ok(st.skipped >= 1, "embryo: locked embryo counted as skipped");
+        close(hold);
+        tap_is_int(pod_gc(pods_fd, 0, 0, true, NULL, NULL, &st), 0, "gc --mark-only");
+        tap_ok(exists("garbage", locked) && !exists("embryo", locked),
+               "embryo: marked to garbage/ once its creator is gone");
+        tap_is_int(pod_gc(pods_fd, 0, 0, false, NULL, NULL, &st), 0, "gc sweeps it");
+        tap_ok(!exists("garbage", locked), "embryo: swept from garbage/");
+
+        /* While gc holds embryo/, a create waits before its mkdir (it never finishes then,
+         * however slow the machine: no timing is asserted, only that it cannot be done). */
+        tap_ok(flock(efd, LOCK_EX) == 0, "embryo/ locked as gc does");
+        child = fork();
+        if (child == 0) {
+                struct pod_poddir *p = NULL;
+
+                _exit(pod_poddir_create(pods_fd, NULL, &p, NULL) < 0 ? 1 : 0);
+        }
+        (void)nanosleep(&(struct timespec){ .tv_nsec = 200 * 1000 * 1000 }, NULL);
+        tap_ok(count_entries("embryo") == 0 && waitpid(child, &status, WNOHANG) == 0,
+               "create waits for gc's embryo/ lock before its mkdir");
+        (void)flock(efd, LOCK_UN);
+        tap_ok(waitpid(child, &status, 0) == child && WIFEXITED(status) && WEXITSTATUS(status) == 0,
+               "create goes on once gc lets go");
+        close(efd);
+        tap_is_int(pod_gc(pods_fd, 0, 0, false, NULL, NULL, &st), 0, "gc its aborted prepare");
+
+        /* Creates racing a gc loop with grace 0: none loses its directory. */
+        before = count_entries("prepared");
+        {
+                enum { N_CHILDREN = 4, N_CREATES = 40 };
+                pid_t kids[N_CHILDREN];
+                bool all_ok = true;
+                int alive = N_CHILDREN;
+
+                for (int k = 0; k < N_CHILDREN; k++) {
+                        kids[k] = fork();
+                        if (kids[k] < 0)
+                                abort();
+                        if (kids[k] == 0) {
+                                for (int i = 0; i < N_CREATES; i++) {
+                                        struct pod_poddir *p = NULL;
+                                        struct pod_error e = {};
+
+                                        if (pod_poddir_create(pods_fd, NULL, &p, &e) < 0 ||
+                                            pod_poddir_refresh(p) < 0 ||
+                                            p->phase != POD_PHASE_PREPARE ||
+                                            pod_poddir_to_prepared(p, &e) < 0) {
+                                                fprintf(stderr, "# create %d: %s\n", i, e.msg);
+                                                _exit(1);
+                                        }
+                                        (void)pod_poddir_free(p);
+                                }
+                                _exit(0);
+                        }
+                }
+                while (alive > 0) {
+                        pid_t w;
+
+                        (void)pod_gc(pods_fd, 0, 24 * 3600 * POD_USEC_PER_SEC, false, NULL, NULL,
+                                     &st);
+                        while ((w = waitpid(-1, &status, WNOHANG)) > 0) {
+                                alive--;
+                                if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+                                        all_ok = false;
+                        }
+                }
+                tap_ok(all_ok, "creates racing gc all succeed");
+                tap_is_int((int)(count_entries("prepared") - before), N_CHILDREN * N_CREATES,
+                           "every racing create ended up prepared");
+                tap_is_int(count_entries("embryo"), 0, "no embryo left behind");
+        }
+}
+
 int main(void) {
         char cmd[512];
 
@@ -392,6 +513,7 @@ int main(void) {
         test_lifecycle();
         test_lookup();
         test_gc();
+        test_gc_embryo();
 
         (void)snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
         (void)system(cmd);
