@@ -12,8 +12,9 @@
 #   --vm       run the comparison inside the VM testbed (tests/vm/run; real systemd PID 1,
 #              cgroup2; POD_VM_CACHE as for make check-vm).  Adds `pod run` without a system
 #              bus next to `pod run` registering its pod-<uuid>.scope (and machine): their
-#              difference is the cost of the systemd registration.  The guest may be
-#              emulated (TCG): only the ratios of one run mean anything there.
+#              difference is the cost of the systemd registration, which is also timed
+#              inside stage1 (its debug log) over --runs pods.  The guest may be emulated
+#              (TCG): only the ratios of one run mean anything there.
 #   --runs=N   hyperfine --runs (default 30 on the host, 10 in the VM)
 #
 # Env: POD, POD_STAGE1, FLOOR (default: the build dir's stage0/pod, stage1/pod-stage1,
@@ -95,6 +96,7 @@ if [ "$VM" = 1 ]; then
                 --env FLOOR="$FLOOR" --env PATH="$BUILDDIR/bench/.vm-bin:/usr/sbin:/usr/bin:/sbin:/bin" \
                 -- "$ME" --in-vm ${RUNS:+"--runs=$RUNS"}) || rc=$?
         echo "host load after the VM run: $(cut -d' ' -f1-3 /proc/loadavg)"
+        rm -rf "$BUILDDIR/bench/.vm-bin"
         exit "$rc"
 fi
 
@@ -290,3 +292,16 @@ for r in res:
     print(f"  {r['command']:34} {ms('mean'):7.2f} {ms('stddev'):6.2f} {ms('median'):7.2f} "
           f"{ms('min'):7.2f} {cpu * 1000:7.2f}  {ratio:>12} {cratio:>9}")
 EOF
+if [ "$VM" = 2 ]; then
+        # The registration itself, timed inside stage1 (its debug log): StartTransientUnit up
+        # to the job's JobRemoved, plus RegisterMachine.  Hyperfine's difference above is
+        # too noisy under TCG to resolve a few milliseconds.
+        for _ in $(seq "$RUNS"); do
+                POD_LOG_LEVEL=debug "$POD" --dir="$D" run --net=none --no-keep-unit "$IMAGE" 2>&1 |
+                        sed -n 's/.*systemd registration (unit, machine) took \([0-9]*\) us.*/\1/p'
+        done >"$W/reg"
+        sort -n "$W/reg" | awk -v runs="$RUNS" '{ a[NR] = $1 } END {
+                if (NR == 0) { print "systemd registration: no figure (not logged: no systemd?)"; exit }
+                printf "systemd registration inside stage1 (%d of %d runs logged): median %.1f ms, min %.1f, max %.1f\n",
+                        NR, runs, a[int((NR + 1) / 2)] / 1000, a[1] / 1000, a[NR] / 1000 }'
+fi
