@@ -15,6 +15,8 @@
 #              difference is the cost of the systemd registration, which is also timed
 #              inside stage1 (its debug log) over --runs pods.  The guest may be emulated
 #              (TCG): only the ratios of one run mean anything there.
+#   --registration-only
+#              with --vm: only the registration timing (no hyperfine run)
 #   --runs=N   hyperfine --runs (default 30 on the host, 10 in the VM)
 #
 # Env: POD, POD_STAGE1, FLOOR (default: the build dir's stage0/pod, stage1/pod-stage1,
@@ -43,11 +45,17 @@ set -euo pipefail
 ME=$(realpath "$0")
 SRCDIR=$(dirname "$(dirname "$ME")")
 VM=0
+REG_ONLY=0
+VM_ARGS=()
 INSTALL=0
 RUNS=
 for a in "$@"; do
         case $a in
         --vm) VM=1 ;;
+        --registration-only)
+                REG_ONLY=1
+                VM_ARGS+=("$a")
+                ;;
         --install) INSTALL=1 ;;
         --runs=*) RUNS=${a#--runs=} ;;
         --in-vm) VM=2 ;; # internal: the script re-run inside the guest
@@ -94,7 +102,7 @@ if [ "$VM" = 1 ]; then
         (cd "$BUILDDIR" && "$SRCDIR/tests/vm/run" --timeout 3000 --share "$SRCDIR" \
                 --share "$BUILDDIR" --env POD="$POD" --env POD_STAGE1="$POD_STAGE1" \
                 --env FLOOR="$FLOOR" --env PATH="$BUILDDIR/bench/.vm-bin:/usr/sbin:/usr/bin:/sbin:/bin" \
-                -- "$ME" --in-vm ${RUNS:+"--runs=$RUNS"}) || rc=$?
+                -- "$ME" --in-vm ${RUNS:+"--runs=$RUNS"} "${VM_ARGS[@]}") || rc=$?
         echo "host load after the VM run: $(cut -d' ' -f1-3 /proc/loadavg)"
         rm -rf "$BUILDDIR/bench/.vm-bin"
         exit "$rc"
@@ -161,6 +169,28 @@ EOF
 "$POD" image build "$W/img" "$W/true.aci" >/dev/null
 "$POD" --dir="$D" --insecure-options=image image import "$W/true.aci" >/dev/null
 IMAGE=example.com/bench-true
+
+registration() {
+        # The registration itself, timed inside stage1 (its debug log): "unit" = connecting to
+        # the bus and StartTransientUnit up to the job's JobRemoved, "machine" =
+        # RegisterMachine with systemd-machined.  Hyperfine's difference above is
+        # too noisy under TCG to resolve a few milliseconds.
+        for _ in $(seq "$RUNS"); do
+                POD_LOG_LEVEL=debug "$POD" --dir="$D" run --net=none --no-keep-unit "$IMAGE" 2>&1 |
+                        sed -n 's/.*systemd registration (unit, machine) took \([0-9]*\) us (unit \([0-9]*\) us, machine \([0-9]*\) us).*/\1 \2 \3/p'
+        done >"$W/reg"
+        echo "systemd registration inside stage1, $(wc -l <"$W/reg") of $RUNS runs logged (ms):"
+        for col in 1 2 3; do
+                name=$(echo "total unit machine" | cut -d' ' -f"$col")
+                cut -d' ' -f"$col" "$W/reg" | sort -n | awk -v name="$name" '{ a[NR] = $1 } END {
+                        if (NR) printf "  %-8s median %7.1f  min %7.1f  max %7.1f\n", name,
+                                a[int((NR + 1) / 2)] / 1000, a[1] / 1000, a[NR] / 1000 }'
+        done
+}
+if [ "$REG_ONLY" = 1 ]; then
+        registration
+        exit 0
+fi
 
 # ---- the contenders: NAME, PREPARE, COMMAND (one string each, split by hyperfine -N) ----
 NAMES=()
@@ -293,15 +323,5 @@ for r in res:
           f"{ms('min'):7.2f} {cpu * 1000:7.2f}  {ratio:>12} {cratio:>9}")
 EOF
 if [ "$VM" = 2 ]; then
-        # The registration itself, timed inside stage1 (its debug log): StartTransientUnit up
-        # to the job's JobRemoved, plus RegisterMachine.  Hyperfine's difference above is
-        # too noisy under TCG to resolve a few milliseconds.
-        for _ in $(seq "$RUNS"); do
-                POD_LOG_LEVEL=debug "$POD" --dir="$D" run --net=none --no-keep-unit "$IMAGE" 2>&1 |
-                        sed -n 's/.*systemd registration (unit, machine) took \([0-9]*\) us.*/\1/p'
-        done >"$W/reg"
-        sort -n "$W/reg" | awk -v runs="$RUNS" '{ a[NR] = $1 } END {
-                if (NR == 0) { print "systemd registration: no figure (not logged: no systemd?)"; exit }
-                printf "systemd registration inside stage1 (%d of %d runs logged): median %.1f ms, min %.1f, max %.1f\n",
-                        NR, runs, a[int((NR + 1) / 2)] / 1000, a[1] / 1000, a[NR] / 1000 }'
+        registration
 fi

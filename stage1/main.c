@@ -247,7 +247,7 @@ static int run(struct stage1_config *c) {
         int sync[2] = { -EBADF, -EBADF };
         char buf[32];
         sigset_t mask;
-        long long t_reg;
+        long long t_unit, t_machine;
         pid_t init;
         int r;
 
@@ -272,11 +272,11 @@ static int run(struct stage1_config *c) {
         if (r < 0)
                 return r;
 
-        t_reg = now_usec();
+        t_unit = now_usec();
         r = stage1_scope_register(c, &scope, &e);
         if (r < 0)
                 return log_pod_error(r, &e);
-        t_reg = now_usec() - t_reg;
+        t_unit = now_usec() - t_unit;
         if (stage1_scope_unit(scope)) {
                 r = stage1_write_file(c->pod_dir_fd, "unit", stage1_scope_unit(scope));
                 if (r < 0)
@@ -315,15 +315,17 @@ static int run(struct stage1_config *c) {
                 (void)kill(init, SIGKILL);
                 return log_error_errno(r, "Failed to write 'pid': %m");
         }
-        t_reg -= now_usec();
+        t_machine = now_usec();
         r = stage1_scope_register_machine(scope, c, init, &e);
         if (r < 0) {
                 (void)kill(init, SIGKILL);
                 return log_pod_error(r, &e);
         }
-        t_reg += now_usec();
+        t_machine = now_usec() - t_machine;
         if (scope)
-                log_debug("systemd registration (unit, machine) took %lld us", t_reg);
+                log_debug("systemd registration (unit, machine) took %lld us (unit %lld us, "
+                          "machine %lld us)",
+                          t_unit + t_machine, t_unit, t_machine);
         /* The bus is no longer needed: a running pod holds no connection. */
         scope = stage1_scope_free(scope);
         if (write(sync[1], "g", 1) != 1) {
