@@ -4,8 +4,8 @@
 # floor and its peers, side by side in ONE hyperfine run, with ratios to `pod run`
 # (perf-targets.md; issue 4).  A benchmark, never a timed test: run it by hand.
 #
-#   bench/start.sh [--install] [--vm] [--runs=N]     (from the build dir, after
-#                                                     `make all bench-programs`)
+#   bench/start.sh [--install] [--vm [--registration-only]] [--runs=N]   (from the build dir,
+#                                                                     after `make all bench-programs`)
 #
 #   --install  apt-get install the peers first: hyperfine busybox-static crun runc bubblewrap
 #              systemd-container podman (the benchmark's only setup; nothing else needs them)
