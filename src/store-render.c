@@ -374,6 +374,10 @@ static int overlay_entry(struct overlay *o, int from, int to, const char *name, 
                 t = openat(to, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
                 if (t < 0)
                         return -errno;
+                /* An earlier layer may have left it read-only; its final mode is this
+                 * layer's, set below. */
+                if (have && fchmod(t, 0700) < 0)
+                        return -errno;
                 r = overlay_dir(o, f, t, plen + 1 + nlen, depth + 1);
                 if (r >= 0)
                         r = copy_xattrs(f, t);
@@ -440,7 +444,7 @@ static int overlay_root(struct overlay *o, int from, int to) {
         struct stat st;
         int r;
 
-        if (fstat(from, &st) < 0)
+        if (fstat(from, &st) < 0 || fchmod(to, 0700) < 0)
                 return -errno;
         o->path[0] = 0;
         r = overlay_dir(o, from, to, 0, 0);

@@ -100,6 +100,8 @@ int main(void) {
                         { "rootfs/dir", AE_IFLNK, 0777, NULL, 0, host_dir },
                         { "rootfs/gone", AE_IFDIR, 0755, NULL, 0, NULL },
                         { "rootfs/gone/f", AE_IFREG, 0644, "b", 0, NULL },
+                        { "rootfs/ro", AE_IFDIR, 0555, NULL, 0, NULL },
+                        { "rootfs/ro/b", AE_IFREG, 0644, "b", 0, NULL },
                 };
                 struct gen_entry ed[] = {
                         { "rootfs/order", AE_IFREG, 0644, "d", 0, NULL },
@@ -117,6 +119,8 @@ int main(void) {
                         { "rootfs/dir/file", AE_IFREG, 0644, "c", 0, NULL },
                         { "rootfs/gone", AE_IFREG, 0644, "c", 0, NULL },
                         { "rootfs/c-unlisted", AE_IFREG, 0644, "c", 0, NULL },
+                        { "rootfs/ro", AE_IFDIR, 0750, NULL, 0, NULL },
+                        { "rootfs/ro/c", AE_IFREG, 0644, "c", 0, NULL },
                 };
                 struct gen_entry ea[] = {
                         { "rootfs/order", AE_IFREG, 0644, "a", 0, NULL },
@@ -128,7 +132,8 @@ int main(void) {
                 c = make(s, "example.com/c",
                          ",\"dependencies\":[{\"imageName\":\"example.com/d\",\"labels\":[{"
                          "\"name\":\"version\",\"value\":\"1\"}]}],\"pathWhitelist\":[\"/order\","
-                         "\"/x\",\"/y\",\"/z\",\"/d-only\",\"/link\",\"/dir/file\",\"/gone\"]",
+                         "\"/x\",\"/y\",\"/z\",\"/d-only\",\"/link\",\"/dir/file\",\"/gone\","
+                         "\"/ro/c\"]",
                          ec, ELEMENTSOF(ec));
                 (void)snprintf(
                         extra, sizeof(extra),
@@ -136,7 +141,7 @@ int main(void) {
                         "{\"imageName\":\"example.com/c\",\"imageID\":\"%s\"}],"
                         "\"pathWhitelist\":[\"/order\",\"/x\",\"/y\",\"/z\",\"/b-only\","
                         "\"/d-only\",\"/d-not-in-c\",\"/c-unlisted\",\"/link\",\"/dir\",\"/dir/"
-                        "file\",\"/gone\"]",
+                        "file\",\"/gone\",\"/ro/b\",\"/ro/c\"]",
                         c);
                 a = make(s, "example.com/a", extra, ea, ELEMENTSOF(ea));
         }
@@ -177,6 +182,15 @@ int main(void) {
         CHECK("link", "c", "a file replaces a symlink");
         CHECK("dir/file", "c", "a directory replaces a symlink to a directory");
         CHECK("gone", "c", "a file replaces a directory");
+        CHECK("ro/b", "b", "a directory merges the layers' files");
+        CHECK("ro/c", "c", "... from both");
+        {
+                struct stat st;
+
+                tap_ok(fstatat(rootfs, "ro", &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+                               (st.st_mode & 07777) == 0750,
+                       "a merged directory has the later layer's mode");
+        }
         tap_ok(is_type(rootfs, "link", S_IFREG) && is_type(rootfs, "dir", S_IFDIR),
                "replaced symlinks are a file and a directory");
         free(x);
