@@ -471,10 +471,12 @@ static int refuse_url(const char *url, const char *from, struct pod_error *reter
 }
 
 /* The request headers of one hop: the fixed ones plus the Authorization header configured
- * for this hop's host, so credentials never follow a redirect to another host. */
+ * for this hop's host, so credentials never follow a redirect to another host, and never
+ * go over plain http (even where --insecure-options=http allows the request). */
 static int hop_headers(CURL *c, const struct curl_slist *fixed, const struct pod_auth *auth,
                        const char *url, struct curl_slist **list) {
-        const char *a = pod_auth_header_for_url(auth, url);
+        const char *a =
+                strncasecmp(url, "https://", 8) == 0 ? pod_auth_header_for_url(auth, url) : NULL;
         struct curl_slist *l = NULL, *t;
 
         for (const struct curl_slist *f = fixed; f; f = f->next) {

@@ -9,7 +9,7 @@
  * the stderr progress bar, and mapping curl's and HTTP's errors to -errno + pod_error.
  * Proxies come from the standard environment variables (libcurl's default).  Credentials
  * (auth.h) are sent only to the host they are configured for: redirects are followed hop by
- * hop and each hop gets the header of its own host, or none.
+ * hop and each hop gets the header of its own host, or none; plain http hops get none.
  * Does not own: what the bytes are (discovery, verify, store) or the per-URL cache record
  * (spec section 6.4: the store keeps it; this module only reports ETag and max-age).
  *

@@ -109,8 +109,10 @@ done
 python3 "$SERVER" --root "$WWW" --bind 127.0.0.1 --port 443 --cert "$W/srv.chain" \
         --key "$W/srv.key" --port-file "$W/port" &
 PIDS+=($!)
+python3 "$SERVER" --root "$WWW" --bind 127.0.0.1 --port 80 --port-file "$W/port80" &
+PIDS+=($!)
 for _ in $(seq 100); do
-        [ -f "$W/port" ] && break
+        [ -f "$W/port" ] && [ -f "$W/port80" ] && break
         sleep 0.1
 done
 
@@ -193,6 +195,13 @@ assert_status "an invalid auth.d file fails the fetch" 254
 assert_match "... naming the file and the problem" "$ERR" "60-bad.json.*type 'digest'"
 rm "$ETC/auth.d/60-bad.json"
 rm "$WWW/private.example.com/.require-auth"
+n=$(lines)
+run_pod "${P[@]}" --insecure-options=image fetch \
+        "http://private.example.com/aci/private.example.com/app-1.0-linux-$ARCH.aci"
+assert_status "an explicit plain http URL of the private host" 0
+tap_check "... is fetched without the credentials (https only)" \
+        "$([ "$(since "$n" | count '^private.example.com /aci/')" = 1 ] &&
+                [ "$(since "$n" | count Authorization)" = 0 ]; echo $?)" "$(since "$n")"
 
 # ---- implicit trust ----
 n=$(lines)
