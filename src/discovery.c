@@ -176,7 +176,10 @@ static int walk(const char *name, enum pod_discovery_kind kind,
                                         hard = e;
                                 }
                                 (void)snprintf(tried + strlen(tried), sizeof(tried) - strlen(tried),
-                                               "%s%s", tried[0] ? ", " : "", url);
+                                               "%s%s%s", tried[0] ? ", " : "", url,
+                                               r == -EACCES ? " (HTTP 401/403: credentials in "
+                                                              "auth.d?)"
+                                                            : "");
                                 continue; /* http fallback, if allowed; else next prefix */
                         }
 

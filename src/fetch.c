@@ -156,6 +156,7 @@ static struct pod_http_options http_options(struct fetch *f, bool allow_http, co
                 .insecure_tls = !!(f->o->insecure & POD_INSECURE_TLS),
                 .progress = f->o->progress,
                 .label = label,
+                .auth = f->o->auth,
         };
 }
 
@@ -404,6 +405,20 @@ static int apply_os_arch(struct fetch *f, const char *input, struct pod_kv *labe
         return 0;
 }
 
+/* 1 if a key in prefix.d is trusted for name or one of its ancestors, 0 if not. */
+static int has_prefix_key(struct fetch *f, const char *name, struct pod_error *reterr) {
+        _cleanup_(pod_trusted_keys_freep) struct pod_trusted_keys *k = NULL;
+        int r;
+
+        r = pod_keystore_keys_for_name(&f->o->keystore, name, &k, reterr);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < k->n; i++)
+                if (k->items[i].prefix)
+                        return 1;
+        return 0;
+}
+
 static int fetch_name(struct fetch *f, const char *name, const struct pod_kv *labels,
                       size_t n_labels, const char *dep_id, char **ret_id,
                       struct pod_error *reterr) {
@@ -446,6 +461,14 @@ static int fetch_name(struct fetch *f, const char *name, const struct pod_kv *la
                                                 "never)",
                                                 name);
                 pod_error_clear(reterr);
+        }
+
+        if (f->o->no_trusted_key && !(f->o->insecure & POD_INSECURE_IMAGE)) {
+                r = has_prefix_key(f, name, reterr);
+                if (r == 0)
+                        r = f->o->no_trusted_key(name, f->o->userdata, reterr);
+                if (r < 0)
+                        return r;
         }
 
         dl = calloc(n_labels ? n_labels : 1, sizeof(*dl));

@@ -16,6 +16,7 @@
 #include "error.h"
 #include "keystore.h"
 
+struct pod_auth;
 struct pod_store;
 
 enum pod_pull_policy {
@@ -37,6 +38,15 @@ struct pod_fetch_options {
                                            * (default: "<file or URL>.asc") */
         bool progress;                    /* progress bar on stderr (only on a TTY) */
         const char *os, *arch;            /* replace the host's os/arch defaults (appc spelling) */
+        const struct pod_auth *auth;      /* per-host credentials (auth.h) for every download */
+        /* Implicit trust (spec section 7): on a name fetch (dependencies included) that is
+         * about to go to the network while signatures are checked and no key is trusted for
+         * the name or any ancestor prefix (root keys do not count), this is called first.
+         * It may add a key for the name (the CLI discovers keys and asks, or takes https keys
+         * with --trust-keys-from-https); returning 0 goes on either way (the signature check
+         * decides), < 0 fails the fetch.  NULL: not called. */
+        int (*no_trusted_key)(const char *name, void *userdata, struct pod_error *reterr);
+        void *userdata;
 };
 
 /* Fetches ref (NAME[:VERSION][,LABEL=VALUE...], https:// or http:// ACI URL, file:// URL or

@@ -11,6 +11,7 @@
 
 #include <curl/curl.h>
 
+#include "auth.h"
 #include "fd-util.h"
 #include "http.h"
 #include "macro.h"
@@ -469,11 +470,45 @@ static int refuse_url(const char *url, const char *from, struct pod_error *reter
                              "Refusing to fetch '%s': only https:// URLs are supported", url);
 }
 
+/* The request headers of one hop: the fixed ones plus the Authorization header configured
+ * for this hop's host, so credentials never follow a redirect to another host, and never
+ * go over plain http (even where --insecure-options=http allows the request). */
+static int hop_headers(CURL *c, const struct curl_slist *fixed, const struct pod_auth *auth,
+                       const char *url, struct curl_slist **list) {
+        const char *a =
+                strncasecmp(url, "https://", 8) == 0 ? pod_auth_header_for_url(auth, url) : NULL;
+        struct curl_slist *l = NULL, *t;
+
+        for (const struct curl_slist *f = fixed; f; f = f->next) {
+                t = curl_slist_append(l, f->data);
+                if (!t) {
+                        curl_slist_free_all(l);
+                        return -ENOMEM;
+                }
+                l = t;
+        }
+        if (a) {
+                t = curl_slist_append(l, a);
+                if (!t) {
+                        curl_slist_free_all(l);
+                        return -ENOMEM;
+                }
+                l = t;
+        }
+        if (curl_easy_setopt(c, CURLOPT_HTTPHEADER, l) != CURLE_OK) {
+                curl_slist_free_all(l);
+                return -ENOMEM;
+        }
+        curl_slist_free_all(*list); /* after curl let go of it */
+        *list = l;
+        return 0;
+}
+
 static int run(const char *url, const struct pod_http_options *opts, struct sink *s, struct xfer *x,
                struct pod_http_response *ret, struct pod_error *reterr) {
         struct pod_http_options o = opts ? *opts : (struct pod_http_options){};
         _cleanup_(curl_easy_cleanupp) CURL *c = NULL;
-        _cleanup_(curl_slist_free_allp) struct curl_slist *headers = NULL;
+        _cleanup_(curl_slist_free_allp) struct curl_slist *headers = NULL, *hop = NULL;
         _cleanup_free_ char *cur = NULL;
         unsigned tries = o.max_tries > 0 ? o.max_tries : DEFAULT_TRIES;
         char errbuf[CURL_ERROR_SIZE];
@@ -517,6 +552,11 @@ static int run(const char *url, const struct pod_http_options *opts, struct sink
         for (unsigned hops = 0;; hops++) {
                 unsigned delay = o.retry_delay_ms > 0 ? o.retry_delay_ms : DEFAULT_RETRY_DELAY_MS;
                 char *loc = NULL;
+
+                r = hop_headers(c, headers, o.auth, cur, &hop);
+                if (r < 0)
+                        return pod_error_set(reterr, r, "Failed to set up HTTP request for '%s'",
+                                             cur);
 
                 for (unsigned attempt = 1;; attempt++) {
                         CURLcode rc;

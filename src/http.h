@@ -7,7 +7,9 @@
  * them, redirect limit, timeouts, bounded retries with exponential backoff (connect errors,
  * 5xx, 429; never other 4xx), User-Agent, conditional GET, ETag/Cache-Control extraction,
  * the stderr progress bar, and mapping curl's and HTTP's errors to -errno + pod_error.
- * Proxies come from the standard environment variables (libcurl's default).
+ * Proxies come from the standard environment variables (libcurl's default).  Credentials
+ * (auth.h) are sent only to the host they are configured for: redirects are followed hop by
+ * hop and each hop gets the header of its own host, or none; plain http hops get none.
  * Does not own: what the bytes are (discovery, verify, store) or the per-URL cache record
  * (spec section 6.4: the store keeps it; this module only reports ETag and max-age).
  *
@@ -32,7 +34,11 @@
 
 #define POD_HTTP_MAX_REDIRECTS 10
 
+struct pod_auth;
+
 struct pod_http_options {
+        const struct pod_auth *auth; /* per-host Authorization headers (auth.h), for each hop
+                                      * only the one configured for that hop's host */
         bool allow_http;          /* plain http URLs and https->http redirects (insecure "http") */
         bool insecure_tls;        /* do not verify certificates (insecure "tls") */
         bool progress;            /* progress bar on stderr, only when stderr is a TTY */

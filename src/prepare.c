@@ -765,11 +765,6 @@ int pod_prepare_manifest(struct pod_store *s, const struct pod_prepare_options *
                 r = load_image_manifest(s, ids[i], &im, reterr);
                 if (r < 0)
                         return pod_error_prefix(reterr, r, "Image '%s'", a->image);
-                if (im->n_dependencies > 0)
-                        return pod_error_set(reterr, -EOPNOTSUPP,
-                                             "Image '%s' (%s) has dependencies; running layered "
-                                             "images is not supported yet",
-                                             a->image, im->name);
 
                 m->n_apps++;
                 ra->name = a->name ? strdup(a->name) : ac_name_from_image_name(im->name);
@@ -1025,7 +1020,7 @@ static int render_app(struct pod_store *s, int pod_fd, const char *app, const ch
         struct stat st;
         int r;
 
-        r = pod_store_open_tree(s, id, &tree, reterr);
+        r = pod_store_render_tree(s, id, &tree, NULL, reterr); /* with its dependencies */
         if (r < 0)
                 return r;
         src = openat(tree, "rootfs", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);

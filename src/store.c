@@ -21,21 +21,12 @@
 #include "manifest.h"
 #include "path-util.h"
 #include "sha512.h"
+#include "store-internal.h"
 #include "store.h"
 #include "unpack.h"
 
 #define BUSY_TIMEOUT_MS 60000
-#define SCHEMA_VERSION  1
-
-struct pod_store {
-        char *dir;
-        int cas_fd;
-        int blob_fd; /* cas/blob/sha512 */
-        int tree_fd;
-        int tmp_fd;
-        int locks_fd;
-        sqlite3 *db;
-};
+#define SCHEMA_VERSION  2
 
 static const char schema[] = "CREATE TABLE IF NOT EXISTS images ("
                              " id TEXT PRIMARY KEY NOT NULL,"
@@ -46,7 +37,8 @@ static const char schema[] = "CREATE TABLE IF NOT EXISTS images ("
                              " blob_size INTEGER NOT NULL,"
                              " import_time INTEGER NOT NULL," /* usec */
                              " last_used INTEGER NOT NULL,"
-                             " latest INTEGER NOT NULL DEFAULT 0);"
+                             " latest INTEGER NOT NULL DEFAULT 0,"
+                             " blob_sha512 TEXT);" /* of the stored bytes; NULL before v2 */
                              "CREATE INDEX IF NOT EXISTS images_name ON images(name);"
                              "CREATE TABLE IF NOT EXISTS remotes ("
                              " aci_url TEXT PRIMARY KEY NOT NULL,"
@@ -55,9 +47,9 @@ static const char schema[] = "CREATE TABLE IF NOT EXISTS images ("
                              " image_id TEXT NOT NULL,"
                              " max_age INTEGER NOT NULL DEFAULT 0,"
                              " download_time INTEGER NOT NULL);"
-                             "PRAGMA user_version = 1;";
+                             "PRAGMA user_version = 2;";
 
-static uint64_t now_usec(void) {
+uint64_t store_now_usec(void) {
         struct timespec ts;
 
         (void)clock_gettime(CLOCK_REALTIME, &ts);
@@ -144,7 +136,7 @@ static int txn_commit(struct txn *t, struct pod_error *reterr) {
 
 /* Takes an flock on dir_fd/name, creating the file; re-checks after locking that the path
  * still names the locked inode (a remover may have unlinked it meanwhile). */
-static int lock_at(int dir_fd, const char *name, int op, int *ret_fd) {
+int store_lock_at(int dir_fd, const char *name, int op, int *ret_fd) {
         for (;;) {
                 _cleanup_close_ int fd = -EBADF;
                 struct stat a, b;
@@ -175,7 +167,7 @@ static int lock_image(struct pod_store *s, const char *id, int op, int *ret_fd,
         int r;
 
         (void)snprintf(name, sizeof(name), "%s.lock", id);
-        r = lock_at(s->locks_fd, name, op, ret_fd);
+        r = store_lock_at(s->locks_fd, name, op, ret_fd);
         if (r < 0 && r != -EWOULDBLOCK)
                 return pod_error_set(reterr, r, "Failed to lock image '%s': %s", id, strerror(-r));
         return r;
@@ -233,6 +225,7 @@ static int clean_tmp(struct pod_store *s, void (*removed)(const char *, const ch
 }
 
 static int store_init_db(struct pod_store *s, struct pod_error *reterr) {
+        _cleanup_(sqlite3_finalizep) sqlite3_stmt *st = NULL;
         _cleanup_close_ int lock = -EBADF;
         _cleanup_free_ char *path = NULL;
         int rc, r;
@@ -250,7 +243,7 @@ static int store_init_db(struct pod_store *s, struct pod_error *reterr) {
         (void)sqlite3_busy_timeout(s->db, BUSY_TIMEOUT_MS);
 
         /* Switching to WAL and creating tables race between first users: serialise. */
-        r = lock_at(s->locks_fd, "db.lock", LOCK_EX, &lock);
+        r = store_lock_at(s->locks_fd, "db.lock", LOCK_EX, &lock);
         if (r < 0)
                 return pod_error_set(reterr, r, "Failed to lock the store index: %s", strerror(-r));
         r = sql_exec(s, "PRAGMA journal_mode=WAL", reterr);
@@ -259,7 +252,15 @@ static int store_init_db(struct pod_store *s, struct pod_error *reterr) {
         r = sql_exec(s, "PRAGMA synchronous=NORMAL", reterr);
         if (r < 0)
                 return r;
-        return sql_exec(s, schema, reterr);
+        r = sql_exec(s, schema, reterr);
+        if (r < 0)
+                return r;
+        /* v1 stores: the blob's own hash is new in v2 (their images keep NULL: verify then
+         * checks that decompression consumes the whole blob). */
+        if (sqlite3_prepare_v2(s->db, "SELECT blob_sha512 FROM images LIMIT 0", -1, &st, NULL) !=
+            SQLITE_OK)
+                return sql_exec(s, "ALTER TABLE images ADD COLUMN blob_sha512 TEXT", reterr);
+        return 0;
 }
 
 int pod_store_open(const char *dir, struct pod_store **ret, struct pod_error *reterr) {
@@ -661,20 +662,14 @@ int pod_store_resolve_unique(struct pod_store *s, const char *ref, char **ret_id
 
 /* ---- import ---- */
 
-struct tmp_dir {
-        struct pod_store *s;
-        char name[64];
-        int fd; /* flock()ed while the import runs */
-};
-
-static void tmp_dir_done(struct tmp_dir *t) {
+void tmp_dir_done(struct tmp_dir *t) {
         if (t->fd >= 0) {
                 (void)rm_rf_at(t->s->tmp_fd, t->name);
                 t->fd = safe_close(t->fd);
         }
 }
 
-static int tmp_dir_make(struct pod_store *s, struct tmp_dir *t) {
+int tmp_dir_make(struct pod_store *s, struct tmp_dir *t) {
         for (;;) {
                 _cleanup_close_ int fd = -EBADF;
                 uint64_t rnd;
@@ -708,7 +703,8 @@ static int tmp_dir_make(struct pod_store *s, struct tmp_dir *t) {
 
 static int import_commit(struct pod_store *s, struct tmp_dir *t, const char *id,
                          const struct pod_image_manifest *m, const struct pod_unpack_result *res,
-                         const struct pod_store_import_options *o, struct pod_error *reterr) {
+                         const char *blob_hash, const struct pod_store_import_options *o,
+                         struct pod_error *reterr) {
         _cleanup_(sqlite3_finalizep) sqlite3_stmt *st = NULL;
         _cleanup_(txn_rollback) struct txn txn = {};
         _cleanup_free_ char *labels = NULL;
@@ -716,7 +712,7 @@ static int import_commit(struct pod_store *s, struct tmp_dir *t, const char *id,
         char bname[POD_IMAGE_ID_SIZE + 4], sub[3] = { id[7], id[8], 0 };
         struct stat bst, tst;
         bool exists = false;
-        uint64_t now = now_usec();
+        uint64_t now = store_now_usec();
         int r, rc;
 
         r = labels_to_json(m->labels, m->n_labels, &labels);
@@ -761,8 +757,8 @@ static int import_commit(struct pod_store *s, struct tmp_dir *t, const char *id,
 
                 r = sql_prepare(s,
                                 "INSERT OR REPLACE INTO images (id, name, labels, manifest, size, "
-                                "blob_size, import_time, last_used, latest) "
-                                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0)",
+                                "blob_size, import_time, last_used, latest, blob_sha512) "
+                                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, ?)",
                                 &st, reterr);
                 if (r < 0)
                         return r;
@@ -775,6 +771,7 @@ static int import_commit(struct pod_store *s, struct tmp_dir *t, const char *id,
                 (void)sqlite3_bind_int64(st, 6, (sqlite3_int64)res->input_size);
                 (void)sqlite3_bind_int64(st, 7, (sqlite3_int64)now);
                 (void)sqlite3_bind_int64(st, 8, (sqlite3_int64)now);
+                (void)sqlite3_bind_text(st, 9, blob_hash, -1, SQLITE_TRANSIENT);
                 rc = sqlite3_step(st);
                 if (rc != SQLITE_DONE)
                         return sql_fail(s, rc, reterr, "record the image");
@@ -802,7 +799,8 @@ int pod_store_import_fd(struct pod_store *s, int fd, const struct pod_store_impo
         _cleanup_(pod_image_manifest_freep) struct pod_image_manifest *m = NULL;
         _cleanup_(pod_unpack_result_done) struct pod_unpack_result res = {};
         struct pod_unpack_options uo = POD_UNPACK_OPTIONS_INIT;
-        _cleanup_close_ int blob = -EBADF, tree = -EBADF;
+        _cleanup_close_ int blob = -EBADF, tree = -EBADF, blob_ro = -EBADF;
+        char blob_hash[POD_SHA512_HEX_SIZE + 1];
         char *id;
         int r;
 
@@ -843,7 +841,16 @@ int pod_store_import_fd(struct pod_store *s, int fd, const struct pod_store_impo
                 return pod_error_set(reterr, r, "Failed to write the rendered marker: %s",
                                      strerror(-r));
 
-        r = import_commit(s, &t, res.id, m, &res, o, reterr);
+        /* The blob's own hash: `image verify` then also catches damage that decompression
+         * does not see (bytes appended after the compressed stream, header fields). */
+        blob_ro = openat(t.fd, "blob", O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+        if (blob_ro < 0)
+                return pod_error_set(reterr, -errno, "Failed to reopen the temp blob: %m");
+        r = pod_sha512_fd(blob_ro, blob_hash);
+        if (r < 0)
+                return pod_error_set(reterr, r, "Failed to hash the temp blob: %s", strerror(-r));
+
+        r = import_commit(s, &t, res.id, m, &res, blob_hash, o, reterr);
         if (r < 0)
                 return r;
 
@@ -902,7 +909,7 @@ int pod_store_touch(struct pod_store *s, const char *id, struct pod_error *reter
         r = sql_prepare(s, "UPDATE images SET last_used = ? WHERE id = ?", &st, reterr);
         if (r < 0)
                 return r;
-        (void)sqlite3_bind_int64(st, 1, (sqlite3_int64)now_usec());
+        (void)sqlite3_bind_int64(st, 1, (sqlite3_int64)store_now_usec());
         (void)sqlite3_bind_text(st, 2, id, -1, SQLITE_TRANSIENT);
         rc = sqlite3_step(st);
         if (rc != SQLITE_DONE)
@@ -1033,12 +1040,38 @@ int pod_store_export(struct pod_store *s, const char *id, const char *path,
         return 0;
 }
 
-static bool manifest_has_dependencies(const char *text, size_t size) {
-        _cleanup_(pod_image_manifest_freep) struct pod_image_manifest *m = NULL;
+/* A rendered tree into the empty directory to: copies (never links) of `manifest` and
+ * `rootfs/`, or the rootfs contents only. */
+static int render_copy(int tree, int to, bool rootfs_only, const char *dir,
+                       struct pod_error *reterr) {
+        _cleanup_close_ int rootfs = -EBADF, t = -EBADF;
+        _cleanup_free_ char *m = NULL;
+        size_t n = 0;
+        int r;
 
-        if (pod_image_manifest_parse(text, size, &m, NULL) < 0)
-                return false;
-        return m->n_dependencies > 0;
+        rootfs = openat(tree, "rootfs", O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+        if (rootfs < 0)
+                return pod_error_set(reterr, -errno, "Failed to open the rendered rootfs: %m");
+        if (rootfs_only)
+                t = fcntl(to, F_DUPFD_CLOEXEC, 3);
+        else {
+                r = read_full_file_at(tree, "manifest", POD_UNPACK_MANIFEST_MAX, &m, &n);
+                if (r >= 0)
+                        r = write_file_atomic_at(to, "manifest", m, n, 0644);
+                if (r < 0)
+                        return pod_error_set(reterr, r, "Failed to copy the manifest to '%s': %s",
+                                             dir, strerror(-r));
+                if (mkdirat(to, "rootfs", 0755) >= 0)
+                        t = openat(to, "rootfs", O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+        }
+        if (t < 0)
+                return pod_error_set(reterr, -errno, "Failed to create the rootfs in '%s': %m",
+                                     dir);
+        r = store_tree_copy(rootfs, t);
+        if (r < 0)
+                return pod_error_set(reterr, r, "Failed to copy the rendered tree to '%s': %s", dir,
+                                     strerror(-r));
+        return 0;
 }
 
 int pod_store_extract(struct pod_store *s, const char *id, const char *dir, unsigned flags,
@@ -1046,7 +1079,7 @@ int pod_store_extract(struct pod_store *s, const char *id, const char *dir, unsi
         _cleanup_(pod_unpack_result_done) struct pod_unpack_result res = {};
         struct pod_unpack_options uo = POD_UNPACK_OPTIONS_INIT;
         _cleanup_free_ char *tmp = NULL, *copy = NULL;
-        _cleanup_close_ int blob = -EBADF, tfd = -EBADF;
+        _cleanup_close_ int blob = -EBADF, tfd = -EBADF, rendered = -EBADF;
         bool exists;
         struct stat st;
         int r;
@@ -1058,17 +1091,13 @@ int pod_store_extract(struct pod_store *s, const char *id, const char *dir, unsi
                 return pod_error_set(reterr, -ENOTDIR, "'%s' exists and is not a directory", dir);
 
         if (flags & POD_STORE_EXTRACT_RENDER) {
-                _cleanup_free_ char *m = NULL;
-                size_t n = 0;
+                _cleanup_free_ char *name = NULL;
 
-                r = pod_store_read_manifest(s, id, &m, &n, reterr);
+                r = pod_store_render_tree(s, id, &rendered, &name, reterr);
                 if (r < 0)
                         return r;
-                if (manifest_has_dependencies(m, n))
-                        return pod_error_set(reterr, -EOPNOTSUPP,
-                                             "Image '%s' has dependencies; rendering them is not "
-                                             "supported, use 'image extract' for the image alone",
-                                             id);
+                if (streq(name, id)) /* nothing layered: unpacked (and re-hashed) below */
+                        rendered = safe_close(rendered);
         }
 
         r = pod_store_open_blob(s, id, &blob, reterr);
@@ -1101,8 +1130,11 @@ int pod_store_extract(struct pod_store *s, const char *id, const char *dir, unsi
         if (flags & POD_STORE_EXTRACT_ROOTFS_ONLY)
                 uo.flags |= POD_UNPACK_ROOTFS_ONLY;
         uo.flags |= POD_UNPACK_ALLOW_DEVICES; /* it was allowed into the store */
-        r = pod_unpack(blob, tfd, &uo, &res, reterr);
-        if (r >= 0 && !streq(res.id, id))
+        if (rendered >= 0)
+                r = render_copy(rendered, tfd, flags & POD_STORE_EXTRACT_ROOTFS_ONLY, dir, reterr);
+        else
+                r = pod_unpack(blob, tfd, &uo, &res, reterr);
+        if (r >= 0 && rendered < 0 && !streq(res.id, id))
                 r = pod_error_set(reterr, -EBADMSG,
                                   "Stored blob of '%s' is damaged: it hashes to '%s'", id, res.id);
         if (r >= 0 && exists) {
@@ -1158,11 +1190,59 @@ static int verify_entry(const struct pod_unpack_entry *e, void *userdata,
         return 0;
 }
 
+/* The stored bytes against the index: size, and the blob's SHA-512 where recorded (v2). */
+static int verify_blob_bytes(struct pod_store *s, const struct pod_store_image *img, int blob,
+                             struct pod_error *reterr) {
+        _cleanup_(sqlite3_finalizep) sqlite3_stmt *st = NULL;
+        char hex[POD_SHA512_HEX_SIZE + 1];
+        _cleanup_free_ char *want = NULL;
+        struct stat sb;
+        int r, rc;
+
+        if (fstat(blob, &sb) < 0)
+                return pod_error_set(reterr, -errno, "Failed to stat the blob of '%s': %m",
+                                     img->id);
+        if ((uint64_t)sb.st_size != img->blob_size)
+                return pod_error_set(reterr, -EBADMSG,
+                                     "Blob of '%s' (%s) is damaged: it has %" PRIu64
+                                     " bytes, %" PRIu64 " were imported",
+                                     img->name, img->id, (uint64_t)sb.st_size, img->blob_size);
+
+        r = sql_prepare(s, "SELECT blob_sha512 FROM images WHERE id = ?", &st, reterr);
+        if (r < 0)
+                return r;
+        (void)sqlite3_bind_text(st, 1, img->id, -1, SQLITE_TRANSIENT);
+        rc = sqlite3_step(st);
+        if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+                return sql_fail(s, rc, reterr, "read the blob hash");
+        if (rc == SQLITE_DONE || sqlite3_column_type(st, 0) == SQLITE_NULL)
+                return 0; /* imported by a v1 store: the unpack checks must do */
+        want = strdup((const char *)sqlite3_column_text(st, 0));
+        if (!want)
+                return -ENOMEM;
+
+        r = pod_sha512_fd(blob, hex);
+        if (r < 0)
+                return pod_error_set(reterr, r, "Failed to read the blob of '%s': %s", img->id,
+                                     strerror(-r));
+        if (lseek(blob, 0, SEEK_SET) < 0)
+                return pod_error_set(reterr, -errno, "Failed to rewind the blob of '%s': %m",
+                                     img->id);
+        if (!streq(hex, want))
+                return pod_error_set(
+                        reterr, -EBADMSG,
+                        "Blob of '%s' (%s) is damaged: its bytes hash to sha512-%.16s..., "
+                        "the import recorded sha512-%.16s...",
+                        img->name, img->id, hex, want);
+        return 0;
+}
+
 int pod_store_verify(struct pod_store *s, const char *id, struct pod_error *reterr) {
         _cleanup_(pod_unpack_result_done) struct pod_unpack_result res = {};
         struct pod_unpack_options uo = POD_UNPACK_OPTIONS_INIT;
         _cleanup_close_ int blob = -EBADF, tree = -EBADF;
         _cleanup_free_ char *m = NULL, *tm = NULL, *marker = NULL;
+        _cleanup_(pod_store_image_freep) struct pod_store_image *img = NULL;
         struct verify_ctx v = { .id = id };
         size_t n = 0, tn = 0;
         int r;
@@ -1170,9 +1250,16 @@ int pod_store_verify(struct pod_store *s, const char *id, struct pod_error *rete
         r = pod_store_read_manifest(s, id, &m, &n, reterr);
         if (r < 0)
                 return r;
+        r = pod_store_get_image(s, id, &img, reterr);
+        if (r < 0)
+                return r;
         r = pod_store_open_blob(s, id, &blob, reterr);
         if (r < 0)
-                return pod_error_set(reterr, -EBADMSG, "Blob of '%s' is missing", id);
+                return pod_error_set(reterr, -EBADMSG, "Blob of '%s' (%s) is missing", img->name,
+                                     id);
+        r = verify_blob_bytes(s, img, blob, reterr);
+        if (r < 0)
+                return r;
         tree = openat(s->tree_fd, id, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
         if (tree < 0)
                 return pod_error_set(reterr, -EBADMSG, "Tree of '%s' is missing: %m", id);
@@ -1192,16 +1279,22 @@ int pod_store_verify(struct pod_store *s, const char *id, struct pod_error *rete
         uo.flags = POD_UNPACK_ALLOW_DEVICES;
         r = pod_unpack(blob, -EBADF, &uo, &res, reterr);
         if (r < 0)
-                return pod_error_prefix(reterr, -EBADMSG, "Image '%s'", id);
+                return pod_error_prefix(reterr, -EBADMSG, "Image '%s' (%s)", img->name, id);
         if (!streq(res.id, id))
-                return pod_error_set(reterr, -EBADMSG, "Blob of '%s' is damaged: it hashes to '%s'",
+                return pod_error_set(reterr, -EBADMSG,
+                                     "Blob of '%s' (%s) is damaged: it hashes to '%s'", img->name,
                                      id, res.id);
+        if (res.input_size != img->blob_size)
+                return pod_error_set(reterr, -EBADMSG,
+                                     "Blob of '%s' (%s) is damaged: decompression used %" PRIu64
+                                     " of its %" PRIu64 " bytes (data after the compressed stream)",
+                                     img->name, id, res.input_size, img->blob_size);
         return 0;
 }
 
 /* ---- gc ---- */
 
-static int image_in_index(struct pod_store *s, const char *id) {
+int store_image_in_index(struct pod_store *s, const char *id) {
         _cleanup_(sqlite3_finalizep) sqlite3_stmt *st = NULL;
         int rc;
 
@@ -1227,7 +1320,7 @@ static void gc_orphan(struct pod_store *s, const char *id, const char *what,
                 return;
         if (lock_image(s, id, LOCK_EX | LOCK_NB, &lock, NULL) < 0)
                 return;
-        if (image_in_index(s, id) != 0)
+        if (store_image_in_index(s, id) != 0)
                 return;
         if (remove_files(s, id) >= 0 && removed)
                 removed(what, id, userdata);
@@ -1277,7 +1370,7 @@ int pod_store_gc(struct pod_store *s, uint64_t grace_usec,
                  void *userdata, struct pod_error *reterr) {
         _cleanup_(sqlite3_finalizep) sqlite3_stmt *st = NULL;
         _cleanup_strv_free_ char **ids = NULL, **trees = NULL, **subs = NULL, **locks = NULL;
-        uint64_t now = now_usec(), cutoff = now > grace_usec ? now - grace_usec : 0;
+        uint64_t now = store_now_usec(), cutoff = now > grace_usec ? now - grace_usec : 0;
         size_t n = 0;
         int r, rc;
 
@@ -1317,6 +1410,7 @@ int pod_store_gc(struct pod_store *s, uint64_t grace_usec,
                 return pod_error_set(reterr, r, "Failed to list trees: %s", strerror(-r));
         STRV_FOREACH (t, trees)
                 gc_orphan(s, *t, "tree", removed, userdata);
+        store_gc_render_trees(s, removed, userdata);
 
         r = list_dir(s->blob_fd, ".", &subs);
         if (r < 0)
@@ -1349,7 +1443,7 @@ int pod_store_gc(struct pod_store *s, uint64_t grace_usec,
                 if (!image_id_valid(id, true) ||
                     lock_image(s, id, LOCK_EX | LOCK_NB, &fd, NULL) < 0)
                         continue;
-                if (image_in_index(s, id) == 0)
+                if (store_image_in_index(s, id) == 0)
                         (void)unlinkat(s->locks_fd, *name, 0);
         }
 

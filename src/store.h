@@ -108,6 +108,19 @@ int pod_store_read_manifest(struct pod_store *s, const char *id, char **ret, siz
 int pod_store_open_blob(struct pod_store *s, const char *id, int *ret_fd, struct pod_error *reterr);
 /* O_DIRECTORY fd of cas/tree/<id> (holds manifest, rootfs/); -ENOENT unless rendered. */
 int pod_store_open_tree(struct pod_store *s, const char *id, int *ret_fd, struct pod_error *reterr);
+/* O_DIRECTORY fd of the image rendered with its dependencies (spec section 8): the
+ * dependencies depth-first in listed order, then the image, later layers overriding earlier
+ * ones (a symlink in the way is replaced, never followed), files kept only if the non-empty
+ * pathWhitelist of their image and of every image above it lists them.  The dependencies are
+ * resolved in the store as `pod fetch` fetched them (imageID, else name + labels with the
+ * image's os/arch).  The tree holds `manifest` (the image's), `rootfs/` and `rendered`; it is
+ * cas/tree/deps-<sha512 of the comma-joined layer IDs>, built once under a lock, or the
+ * image's own tree when there is nothing to layer or filter.  *ret_name (may be NULL) gets
+ * the tree's name.  Marks every layer used.  -ENOENT a dependency is not stored, -ELOOP a
+ * cycle or a chain deeper than 32, -E2BIG more than 256 layers, -EMEDIUMTYPE a dependency's
+ * name or size differs from the manifest's. */
+int pod_store_render_tree(struct pod_store *s, const char *id, int *ret_fd, char **ret_name,
+                          struct pod_error *reterr);
 /* Sets last used to now (run and render call this). */
 int pod_store_touch(struct pod_store *s, const char *id, struct pod_error *reterr);
 
@@ -120,15 +133,19 @@ int pod_store_export(struct pod_store *s, const char *id, const char *path,
 enum {
         POD_STORE_EXTRACT_ROOTFS_ONLY = 1 << 0, /* dir gets the rootfs contents only */
         POD_STORE_EXTRACT_OVERWRITE = 1 << 1,   /* replace an existing dir */
-        POD_STORE_EXTRACT_RENDER = 1 << 2,      /* refuse images with dependencies */
+        POD_STORE_EXTRACT_RENDER = 1 << 2,      /* with dependencies (pod_store_render_tree) */
 };
 /* Unpacks the stored ACI again into dir (built next to it, renamed in at the end), checking
- * that it still hashes to id.  -EEXIST if dir exists without OVERWRITE. */
+ * that it still hashes to id; with RENDER an image with dependencies or a pathWhitelist is
+ * copied from its rendered tree instead.  -EEXIST if dir exists without OVERWRITE. */
 int pod_store_extract(struct pod_store *s, const char *id, const char *dir, unsigned flags,
                       struct pod_error *reterr);
 
-/* Re-hashes the blob and compares the tree with the archive (entries present, types, sizes,
- * symlink targets, manifest bytes, rendered marker).  -EBADMSG with a message on damage. */
+/* Checks the blob's size and SHA-512 of its stored bytes against the index (recorded at
+ * import; stores from before that check that decompression consumes the whole blob), re-hashes
+ * its uncompressed tar against the ID and compares the tree with the archive (entries
+ * present, types, sizes, symlink targets, manifest bytes, rendered marker).  -EBADMSG with a
+ * message naming the image and the damage. */
 int pod_store_verify(struct pod_store *s, const char *id, struct pod_error *reterr);
 
 /* Removes images not used within grace_usec, orphaned blobs and trees, stale temp dirs.

@@ -41,7 +41,8 @@ static const struct pod_verb verbs[] = {
           "image manifest.  Prints the new image ID." },
         { "fetch", 1, -1, verb_fetch, "Fetch images into the store and verify their signatures",
           "[--pull-policy=new|update|never] [--signature=FILE] [--quiet] [--full]\n"
-          "       [--insecure-options=LIST] [--os=OS] [--arch=ARCH] IMAGE...\n\n"
+          "       [--insecure-options=LIST] [--os=OS] [--arch=ARCH]\n"
+          "       [--trust-keys-from-https] IMAGE...\n\n"
           "  --pull-policy=POLICY       new: use a stored match, else fetch; update (default):\n"
           "                             discover again and revalidate (ETag, max-age);\n"
           "                             never: the store only\n"
@@ -50,6 +51,8 @@ static const struct pod_verb verbs[] = {
           "  --full                     Print full image IDs (default: sha512- + 64 hex)\n"
           "  --insecure-options=LIST    As the global option (image, tls, http)\n"
           "  --os=OS, --arch=ARCH       Discover for this os/arch instead of the host's\n"
+          "  --trust-keys-from-https    No key trusted for a NAME: trust the keys its\n"
+          "                             discovery offers over https (shown, not asked)\n"
           "IMAGE is NAME[:VERSION][,LABEL=VALUE...], an https:// or http:// ACI URL, a\n"
           "file:// URL or path, or an image ID prefix (sha512-...)." },
         { "gc", 0, -1, verb_gc,
@@ -70,7 +73,8 @@ static const struct pod_verb verbs[] = {
           "  extract [--rootfs-only] [--overwrite] ID|NAME DIR\n"
           "                                 Unpack an image (re-checked against its ID)\n"
           "  render [--rootfs-only] [--overwrite] ID|NAME DIR\n"
-          "                                 Like extract; refuses images with dependencies\n"
+          "                                 Like extract, with the image's dependencies\n"
+          "                                 layered below it and pathWhitelist applied\n"
           "  gc [--grace-period=24h]        Remove images unused for the grace period,\n"
           "                                 orphaned trees and blobs, stale temp files\n"
           "  verify [ID|NAME...]            Re-hash blobs and check trees; fails on damage\n"

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "auth.h"
 #include "fetch.h"
 #include "insecure.h"
 #include "log.h"
@@ -24,6 +25,7 @@ static bool arg_quiet;
 static bool arg_full;
 static const char *arg_os;
 static const char *arg_arch;
+static bool arg_trust_keys_from_https;
 
 enum {
         ARG_PULL_POLICY = 0x100,
@@ -32,7 +34,8 @@ enum {
         ARG_FULL,
         ARG_INSECURE,
         ARG_OS,
-        ARG_ARCH
+        ARG_ARCH,
+        ARG_TRUST_KEYS_FROM_HTTPS,
 };
 
 static int parse_argv(int argc, char *argv[]) {
@@ -44,13 +47,14 @@ static int parse_argv(int argc, char *argv[]) {
                 { "insecure-options", required_argument, NULL, ARG_INSECURE },
                 { "os", required_argument, NULL, ARG_OS },
                 { "arch", required_argument, NULL, ARG_ARCH },
+                { "trust-keys-from-https", no_argument, NULL, ARG_TRUST_KEYS_FROM_HTTPS },
                 {},
         };
         int c;
 
         arg_pull_policy = POD_PULL_UPDATE;
         arg_signature = arg_os = arg_arch = NULL;
-        arg_quiet = arg_full = false;
+        arg_quiet = arg_full = arg_trust_keys_from_https = false;
         while ((c = getopt_long(argc, argv, "q", options, NULL)) >= 0) {
                 const char *bad = NULL;
                 unsigned bits;
@@ -87,6 +91,9 @@ static int parse_argv(int argc, char *argv[]) {
                 case ARG_ARCH:
                         arg_arch = optarg;
                         break;
+                case ARG_TRUST_KEYS_FROM_HTTPS:
+                        arg_trust_keys_from_https = true;
+                        break;
                 default:
                         return pod_usage_error("fetch", "Invalid option");
                 }
@@ -100,6 +107,8 @@ static int parse_argv(int argc, char *argv[]) {
 
 int verb_fetch(int argc, char *argv[]) {
         _cleanup_(pod_store_freep) struct pod_store *s = NULL;
+        _cleanup_(pod_auth_freep) struct pod_auth *auth = NULL;
+        struct trust_implicit_config tc = {};
         struct pod_fetch_options o = {};
         struct pod_error e = {};
         int r, ret = 0;
@@ -111,6 +120,11 @@ int verb_fetch(int argc, char *argv[]) {
         r = pod_store_open(arg_dir, &s, &e);
         if (r < 0)
                 return log_pod_error(r, &e);
+        r = pod_auth_load(arg_vendordir, arg_sysconfdir, &auth, &e);
+        if (r < 0)
+                return log_pod_error(r, &e);
+        tc = (struct trust_implicit_config){ .from_https = arg_trust_keys_from_https,
+                                             .auth = auth };
 
         o = (struct pod_fetch_options){
                 .insecure = arg_insecure,
@@ -120,6 +134,9 @@ int verb_fetch(int argc, char *argv[]) {
                 .progress = !arg_quiet,
                 .os = arg_os,
                 .arch = arg_arch,
+                .auth = auth,
+                .no_trusted_key = trust_implicit,
+                .userdata = &tc,
         };
         if (arg_insecure & POD_INSECURE_IMAGE)
                 log_warning("Image signature verification is off (--insecure-options=image)");

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "auth.h"
 #include "cni.h"
 #include "error.h"
 #include "fetch.h"
@@ -79,6 +80,8 @@ static void warn_insecure(unsigned insecure) {
 static int do_prepare(const char *verb, const struct run_args *a, unsigned insecure,
                       struct pod_poddir **ret) {
         _cleanup_(pod_store_freep) struct pod_store *s = NULL;
+        _cleanup_(pod_auth_freep) struct pod_auth *auth = NULL;
+        struct trust_implicit_config tc = {};
         _cleanup_free_ struct pod_prepare_app *apps = NULL;
         _cleanup_close_ int pods_fd = -EBADF;
         struct pod_prepare_options o = {};
@@ -97,6 +100,13 @@ static int do_prepare(const char *verb, const struct run_args *a, unsigned insec
         o.fetch.keystore =
                 (struct pod_keystore){ .vendordir = arg_vendordir, .sysconfdir = arg_sysconfdir };
         o.fetch.progress = !a->quiet;
+        /* Per-host credentials, and on a terminal the key review of implicit trust. */
+        r = pod_auth_load(arg_vendordir, arg_sysconfdir, &auth, &e);
+        if (r < 0)
+                return log_pod_error(r, &e);
+        tc.auth = o.fetch.auth = auth;
+        o.fetch.no_trusted_key = trust_implicit;
+        o.fetch.userdata = &tc;
 
         apps = calloc(a->n_apps, sizeof(*apps));
         if (!apps)

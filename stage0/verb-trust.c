@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "auth.h"
 #include "discovery.h"
 #include "fd-util.h"
 #include "http.h"
@@ -26,6 +27,14 @@ static const char *arg_prefix;
 static bool arg_root;
 static bool arg_skip_review;
 static bool arg_list;
+/* Implicit trust from a fetch (trust_implicit()): key reviews go to stderr (stdout carries
+ * the fetched IDs), and one key at most is added. */
+static bool implicit;
+static const struct pod_auth *auth_config;
+
+static FILE *out(void) {
+        return implicit ? stderr : stdout;
+}
 
 enum { ARG_PREFIX = 0x100, ARG_ROOT, ARG_SKIP_REVIEW, ARG_LIST };
 
@@ -105,6 +114,7 @@ static struct pod_http_options http_options(bool for_key) {
                                       : !!(arg_insecure & POD_INSECURE_HTTP),
                 .insecure_tls = !!(arg_insecure & POD_INSECURE_TLS),
                 .max_size = POD_KEY_FILE_MAX,
+                .auth = auth_config,
         };
 }
 
@@ -159,7 +169,7 @@ static void print_time(const char *what, long long t) {
 
         if (t <= 0 || !gmtime_r(&tt, &tm) || strftime(buf, sizeof(buf), "%Y-%m-%d", &tm) == 0)
                 return;
-        printf(" %s %s", what, buf);
+        fprintf(out(), " %s %s", what, buf);
 }
 
 static void show_key(const struct pod_pgp_key *k, const char *src) {
@@ -167,23 +177,24 @@ static void show_key(const struct pod_pgp_key *k, const char *src) {
 
         pod_pgp_format_fingerprint(k->fingerprint, fpr);
         if (arg_prefix)
-                printf("Prefix: \"%s\"\n", arg_prefix);
+                fprintf(out(), "Prefix: \"%s\"\n", arg_prefix);
         else
-                printf("Root key: trusted for every image name\n");
-        printf("Key source: %s\n", src);
-        printf("Key fingerprint: %s\n", fpr);
+                fprintf(out(), "Root key: trusted for every image name\n");
+        fprintf(out(), "Key source: %s\n", src);
+        fprintf(out(), "Key fingerprint: %s\n", fpr);
         for (size_t i = 0; i < k->n_subkeys; i++) {
                 const struct pod_pgp_subkey *s = &k->subkeys[i];
 
-                printf("  %s %s %s", i == 0 ? "primary" : "subkey ", s->algo, s->fingerprint);
+                fprintf(out(), "  %s %s %s", i == 0 ? "primary" : "subkey ", s->algo,
+                        s->fingerprint);
                 print_time("created", s->created);
                 print_time("expires", s->expires);
-                printf("%s%s%s\n", s->can_sign ? " [sign]" : "", s->revoked ? " [REVOKED]" : "",
-                       s->expired ? " [EXPIRED]" : "");
+                fprintf(out(), "%s%s%s\n", s->can_sign ? " [sign]" : "",
+                        s->revoked ? " [REVOKED]" : "", s->expired ? " [EXPIRED]" : "");
         }
         STRV_FOREACH (u, k->uids)
-                printf("  uid: %s\n", *u);
-        fflush(stdout);
+                fprintf(out(), "  uid: %s\n", *u);
+        fflush(out());
 }
 
 /* Appends s to the buffer, single-quoted if the shell would otherwise interpret it. */
@@ -270,8 +281,8 @@ static int review(const struct pod_pgp_key *k, char **sources) {
         for (int tries = 0; tries < 3; tries++) {
                 size_t l;
 
-                printf("Are you sure you want to trust this key (yes/no)? ");
-                fflush(stdout);
+                fprintf(out(), "Are you sure you want to trust this key (yes/no)? ");
+                fflush(out());
                 if (!fgets(line, sizeof(line), stdin))
                         break;
                 l = strcspn(line, "\r\n");
@@ -280,7 +291,7 @@ static int review(const struct pod_pgp_key *k, char **sources) {
                         return 1;
                 if (strcasecmp(line, "no") == 0 || strcasecmp(line, "n") == 0)
                         return 0;
-                printf("Please answer 'yes' or 'no'.\n");
+                fprintf(out(), "Please answer 'yes' or 'no'.\n");
         }
         return 0;
 }
@@ -306,6 +317,8 @@ static int trust_source(const struct pod_keystore *ks, const char *src, char **s
                 const struct pod_pgp_key *k = &keys->items[i];
                 _cleanup_free_ char *path = NULL;
 
+                if (implicit && *added > 0)
+                        break; /* one key per prefix; more only with pod trust */
                 show_key(k, src);
                 if (k->revoked)
                         return log_error_errno(-EKEYREVOKED,
@@ -344,6 +357,8 @@ static int trust_source(const struct pod_keystore *ks, const char *src, char **s
 int verb_trust(int argc, char *argv[]) {
         const struct pod_keystore ks = { .vendordir = arg_vendordir, .sysconfdir = arg_sysconfdir };
         _cleanup_(pod_discovery_result_freep) struct pod_discovery_result *d = NULL;
+        _cleanup_(pod_auth_freep) struct pod_auth *auth = NULL;
+        struct pod_error ae = {};
         char **sources;
         unsigned added = 0;
         int r;
@@ -353,6 +368,10 @@ int verb_trust(int argc, char *argv[]) {
                 return r;
         if (arg_list)
                 return list_keys(&ks);
+        r = pod_auth_load(arg_vendordir, arg_sysconfdir, &auth, &ae);
+        if (r < 0)
+                return log_pod_error(r, &ae);
+        auth_config = auth;
 
         sources = argv + optind;
         if (!*sources) {
@@ -376,5 +395,63 @@ int verb_trust(int argc, char *argv[]) {
         }
         if (added == 0)
                 return log_error_errno(-ECANCELED, "No key was trusted.");
+        return 0;
+}
+
+/* Implicit trust (spec section 7, last bullet), called by fetch before a name fetch goes to
+ * the network when no key is trusted for the name or an ancestor prefix: discover the name's
+ * keys and, on a terminal, show each and ask as `pod trust` does; with --trust-keys-from-https
+ * take https keys after showing them.  One key at most, for the name itself.  Without a
+ * terminal and without the flag nothing happens, and the signature check refuses the image
+ * naming the `pod trust` command. */
+int trust_implicit(const char *name, void *userdata, struct pod_error *reterr) {
+        const struct trust_implicit_config *c = userdata;
+        const struct pod_keystore ks = { .vendordir = arg_vendordir, .sysconfdir = arg_sysconfdir };
+        _cleanup_(pod_discovery_result_freep) struct pod_discovery_result *d = NULL;
+        struct pod_http_options o;
+        struct pod_error e = {};
+        bool tty = isatty(STDIN_FILENO) && isatty(STDERR_FILENO);
+        unsigned added = 0;
+        int r = 0;
+
+        if (!c->from_https && !tty)
+                return 0;
+
+        arg_prefix = name;
+        arg_root = arg_list = arg_skip_review = false;
+        implicit = true;
+        auth_config = c->auth;
+        o = http_options(false);
+        r = pod_discovery_pubkeys(name, &o, &d, &e);
+        if (r < 0) {
+                log_warning("No signing keys discovered for '%s': %s", name,
+                            e.msg[0] ? e.msg : strerror(-r));
+                r = 0;
+        }
+        STRV_FOREACH (u, d ? d->pubkeys : NULL) {
+                bool https = strncasecmp(*u, "https://", 8) == 0;
+
+                if (c->from_https && !https && !tty) {
+                        log_warning("Not trusting key '%s' for '%s' automatically: not an https "
+                                    "URL.",
+                                    *u, name);
+                        continue;
+                }
+                if (c->from_https && https)
+                        log_notice("Trusting the key at '%s' for '%s' "
+                                   "(--trust-keys-from-https):",
+                                   *u, name);
+                arg_skip_review = c->from_https && https;
+                r = trust_source(&ks, *u, d->pubkeys, &added);
+                if (r < 0 || added > 0)
+                        break;
+        }
+        implicit = false;
+        arg_prefix = NULL;
+        arg_skip_review = false;
+        auth_config = NULL;
+        if (r < 0)
+                /* trust_source() logged the cause. */
+                return pod_error_set(reterr, r, "Failed to trust a key for '%s'", name);
         return 0;
 }

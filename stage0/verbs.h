@@ -36,6 +36,16 @@ int verb_image(int argc, char *argv[]);
 int verb_fetch(int argc, char *argv[]);
 int verb_trust(int argc, char *argv[]);
 
+/* Implicit trust on a name fetch (verb-trust.c), as pod_fetch_options.no_trusted_key with a
+ * struct trust_implicit_config as userdata. */
+struct pod_auth;
+struct pod_error;
+struct trust_implicit_config {
+        bool from_https; /* --trust-keys-from-https */
+        const struct pod_auth *auth;
+};
+int trust_implicit(const char *name, void *userdata, struct pod_error *reterr);
+
 /* run: pod lifecycle */
 int verb_cat_manifest(int argc, char *argv[]);
 int verb_config(int argc, char *argv[]);

@@ -12,8 +12,11 @@ discovery page for https://example.com/app?ac-discovery=1 is ROOT/example.com/ap
   /_etag              ETag "v1", Cache-Control from ?cc= (default max-age=300); 304 on match
   /_big?size=N        N bytes of "x"
   /_count/KEY         how many requests /_flaky/KEY has seen
-Every request's Host, path and User-Agent (and If-None-Match, when sent) are appended to
-ROOT/requests.log.
+Every request's Host, path and User-Agent (and If-None-Match and Authorization, when sent)
+are appended to ROOT/requests.log.
+A file ROOT/<host>/.require-auth holding a header value ("Basic dXNlcjpwdw==") makes every
+request for that host (special paths included) answer 401 unless its Authorization header
+is exactly that value.
 Regular files get an ETag (from size and mtime) and a 304 answer to a matching
 If-None-Match.  A sidecar FILE.headers (lines "Name: value") adds response headers to FILE,
 plus two test controls that are not sent:
@@ -50,6 +53,16 @@ class Handler(http.server.SimpleHTTPRequestHandler):
         if body and self.command != "HEAD":
             self.wfile.write(body)
 
+    def _required_auth(self):
+        host = (self.headers.get("Host") or "").split(":")[0].lower()
+        if not host or "/" in host or host.startswith("."):
+            return None
+        try:
+            with open(os.path.join(self.server.root, host, ".require-auth")) as f:
+                return f.read().strip()
+        except OSError:
+            return None
+
     def translate_path(self, path):
         root = self.server.root
         host = (self.headers.get("Host") or "").split(":")[0].lower()
@@ -63,9 +76,14 @@ class Handler(http.server.SimpleHTTPRequestHandler):
     def do_GET(self):
         with LOCK, open(os.path.join(self.server.root, "requests.log"), "a") as f:
             inm = self.headers.get("If-None-Match")
-            f.write("%s %s %s%s\n" % (self.headers.get("Host"), self.path,
-                                      self.headers.get("User-Agent"),
-                                      " If-None-Match:" + inm if inm else ""))
+            auth = self.headers.get("Authorization")
+            f.write("%s %s %s%s%s\n" % (self.headers.get("Host"), self.path,
+                                        self.headers.get("User-Agent"),
+                                        " If-None-Match:" + inm if inm else "",
+                                        " Authorization:" + auth if auth else ""))
+        need = self._required_auth()
+        if need is not None and self.headers.get("Authorization") != need:
+            return self._send(401, b"unauthorized\n", {"WWW-Authenticate": 'Basic realm="pod"'})
         u = urllib.parse.urlsplit(self.path)
         q = urllib.parse.parse_qs(u.query)
         if u.path.startswith("/_status/"):

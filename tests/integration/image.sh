@@ -130,6 +130,23 @@ assert_status "verify detects a damaged blob" 254
 assert_match "verify says DAMAGED" "$OUT" "$ID: DAMAGED"
 assert_match "verify names the image" "$ERR" "$ID"
 cp "$TAP_TMP/blob.bak" "$BLOB"
+# Bytes after the compressed stream change neither the tar nor the ID: the blob's own hash
+# and size (recorded at import) catch them.
+printf 'trailing-garbage' >>"$BLOB"
+run_pod --dir="$D" image verify "$ID"
+assert_status "verify detects bytes appended to the blob" 254
+assert_match "... naming the image and the damage" "$ERR" \
+        "Blob of 'example.com/busybox' \($ID\) is damaged: it has [0-9]+ bytes, [0-9]+ were imported"
+cp "$TAP_TMP/blob.bak" "$BLOB"
+chmod u+w "$BLOB"
+# Same size, damage in the gzip header's mtime field: decompression cannot see it.
+printf '\x01' | dd of="$BLOB" bs=1 seek=5 conv=notrunc 2>/dev/null
+run_pod --dir="$D" image verify "$ID"
+assert_status "verify detects a changed gzip header" 254
+assert_match "... by the blob's hash" "$ERR" "its bytes hash to sha512-"
+cp "$TAP_TMP/blob.bak" "$BLOB"
+run_pod --dir="$D" image verify "$ID"
+assert_status "the restored blob verifies" 0
 rm "$D/cas/tree/$ID/rootfs/etc/hostname"
 run_pod --dir="$D" image verify "$ID"
 assert_status "verify detects a damaged tree" 254

@@ -24,7 +24,10 @@ unshare --mount --pid --fork true 2>/dev/null || tap_skip_all "cannot create nam
 W=$TAP_TMP
 D=$W/data
 P=(--dir="$D" --system-config="$W/etc" --local-config="$W/vendor")
-MOUNTS_BEFORE=$(awk '{ print $5 }' /proc/self/mountinfo | sort)
+# Mount points below the test dir (the store and the pod dirs are there): other programs on a
+# shared machine mount and unmount elsewhere while this runs.
+pod_mounts() { awk -v w="$W/" 'index($5, w) == 1 { print $5 }' /proc/self/mountinfo | sort; }
+MOUNTS_BEFORE=$(pod_mounts)
 export GNUPGHOME="$W/gnupg"
 mkdir -m 0700 "$GNUPGHOME"
 
@@ -266,6 +269,52 @@ run_pod "${P[@]}" prepare --no-overlay "$B" --exec=/bin/sh -- -c 'echo x > /etc/
 run_pod "${P[@]}" run-prepared --net=none "$OUT"
 assert_match "run-prepared keeps --no-overlay from prepare" "$OUT" "^x$"
 
+# ---- an image with a dependency -----------------------------------------------------------
+# example.com/layered has no shell of its own: busybox comes from its dependency, one file of
+# the dependency is overridden, and a symlink of the dependency pointing at a host file is
+# replaced by a regular file without writing through it.
+echo host-file >"$W/host-target"
+ln -s "$W/host-target" "$IMG/rootfs/etc/replaced"
+"$POD" image build "$IMG" "$W/base.aci" >/dev/null
+gpg --batch --yes --armor --local-user test@example.com --detach-sign -o "$W/base.aci.asc" \
+        "$W/base.aci" 2>/dev/null
+run_pod "${P[@]}" fetch "$W/base.aci"
+assert_status "fetch the base image (busybox + a symlink to a host file)" 0
+BASE_ID=$OUT
+LAY=$W/layered
+mkdir -p "$LAY/rootfs/etc"
+echo layered >"$LAY/rootfs/etc/image-file"
+echo layered >"$LAY/rootfs/etc/replaced"
+cat >"$LAY/manifest" <<EOF
+{"acKind":"ImageManifest","acVersion":"0.8.11","name":"example.com/layered",
+ "labels":[{"name":"version","value":"1.0"},{"name":"os","value":"linux"},
+           {"name":"arch","value":"$ARCH"}],
+ "app":{"exec":["/bin/sh","-c","cat /etc/image-file /etc/replaced; test -x /bin/busybox"],
+        "user":"0","group":"0"},
+ "dependencies":[{"imageName":"example.com/busybox","imageID":"$BASE_ID"}]}
+EOF
+"$POD" image build "$LAY" "$W/layered.aci" >/dev/null
+gpg --batch --yes --armor --local-user test@example.com --detach-sign -o "$W/layered.aci.asc" \
+        "$W/layered.aci" 2>/dev/null
+run_pod "${P[@]}" run "$W/layered.aci"
+assert_status "pod run of an image with a dependency" 0
+assert_match "the image's file overrides the dependency's" "$OUT" "^layered$"
+assert_no_match "the dependency's file is hidden" "$OUT" "image-file"
+tap_check "the host file behind the replaced symlink is untouched" \
+        "$([ "$(cat "$W/host-target")" = host-file ]; echo $?)"
+run_pod "${P[@]}" image render example.com/layered "$W/layered-out"
+assert_status "pod image render of an image with a dependency" 0
+tap_ok "rendered tree has the dependency's busybox and the image's file" -- \
+        test -x "$W/layered-out/rootfs/bin/busybox" -a ! -L "$W/layered-out/rootfs/etc/replaced"
+tap_check "rendered manifest is the image's" \
+        "$(grep -q example.com/layered "$W/layered-out/manifest"; echo $?)"
+run_pod "${P[@]}" image rm "$BASE_ID"
+assert_status "remove the dependency" 0
+run_pod "${P[@]}" image render example.com/layered "$W/layered-out2"
+assert_status "render without the dependency in the store fails" 254
+assert_match "... naming the dependency" "$ERR" "Dependency 'example.com/busybox' .*not in the store"
+rm "$IMG/rootfs/etc/replaced"
+
 # ---- failures ----------------------------------------------------------------------------
 run_pod "${P[@]}" run --net=none example.com/no-such-image
 assert_status "unknown image: 254" 254
@@ -288,7 +337,7 @@ LEFT=$(find "$D/pods" -mindepth 2 -maxdepth 2)
 tap_check "gc removed every pod" "$([ -z "$LEFT" ]; echo $?)" "$LEFT"
 run_pod "${P[@]}" run --net=none "$B"
 assert_status "the image still runs after gc" 0
-MOUNTS_AFTER=$(awk '{ print $5 }' /proc/self/mountinfo | sort)
+MOUNTS_AFTER=$(pod_mounts)
 tap_check "no mount leaked on the host" "$([ "$MOUNTS_BEFORE" = "$MOUNTS_AFTER" ]; echo $?)" \
         "$(diff <(echo "$MOUNTS_BEFORE") <(echo "$MOUNTS_AFTER"))"
 

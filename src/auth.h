@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* Per-host HTTP credentials (spec section 6.2), rkt's auth.d format:
+ *      {vendordir}/auth.d/NAME.json  vendor
+ *      {sysconfdir}/auth.d/NAME.json admin (overrides the vendor's entry for the same domain)
+ * Each file: {"rktKind":"auth","rktVersion":"v1","domains":["example.com",...],
+ *             "type":"basic","credentials":{"user":"..","password":".."}}
+ * or "type":"oauth" with "credentials":{"token":".."}; "podKind"/"podVersion" are accepted
+ * in place of the rkt spellings.  Keys are matched case-insensitively, unknown keys ignored.
+ * A domain is a host name ("example.com", matching any port) or "host:port"; it matches a
+ * URL's host exactly (no subdomains).  Files are read in name order; the same domain twice
+ * in one directory is an error, as is any invalid file (credentials must not be dropped
+ * silently).
+ * Owns: the format, the lookup and the Authorization header values.  Does not own: sending
+ * them (http.h sends a header only to the host it was configured for, per redirect hop). */
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "error.h"
+#include "macro.h"
+
+#define POD_AUTH_FILE_MAX (64 * 1024)
+
+struct pod_auth_entry {
+        char *domain; /* lower case */
+        char *header; /* "Authorization: Basic ..." / "Authorization: Bearer ..." */
+        char *source; /* the file, for messages */
+};
+
+struct pod_auth {
+        struct pod_auth_entry *items;
+        size_t n;
+};
+
+struct pod_auth *pod_auth_free(struct pod_auth *a);
+DEFINE_TRIVIAL_CLEANUP_FUNC(struct pod_auth *, pod_auth_free)
+
+/* Parses one file's text (source names it in errors) and adds its domains to a; a domain
+ * already in a is replaced when replace, else -EEXIST.  -EBADMSG (reterr: file and field)
+ * for anything invalid. */
+int pod_auth_parse(struct pod_auth *a, const char *text, size_t size, const char *source,
+                   bool replace, struct pod_error *reterr);
+
+/* Reads both auth.d directories (either may be NULL or missing).  *ret is never NULL on
+ * success (possibly empty). */
+int pod_auth_load(const char *vendordir, const char *sysconfdir, struct pod_auth **ret,
+                  struct pod_error *reterr);
+
+/* The header line for url's host, or NULL.  a may be NULL. */
+const char *pod_auth_header_for_url(const struct pod_auth *a, const char *url);

@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* What store.c shares with store-render.c (the rendered trees of images with dependencies,
+ * kept apart to keep store.c below the size cap).  Not for any other module: use store.h. */
+
+#include <sqlite3.h>
+#include <stdint.h>
+
+#include "error.h"
+
+struct pod_store {
+        char *dir;
+        int cas_fd;
+        int blob_fd; /* cas/blob/sha512 */
+        int tree_fd;
+        int tmp_fd;
+        int locks_fd;
+        sqlite3 *db;
+};
+
+/* A private dir cas/tmp/<pid>-<random>/, flock()ed while in use; removed by tmp_dir_done(). */
+struct tmp_dir {
+        struct pod_store *s;
+        char name[64];
+        int fd;
+};
+int tmp_dir_make(struct pod_store *s, struct tmp_dir *t);
+void tmp_dir_done(struct tmp_dir *t);
+
+uint64_t store_now_usec(void);
+/* flock() on dir_fd/name (created), re-checked against a concurrent unlink. */
+int store_lock_at(int dir_fd, const char *name, int op, int *ret_fd);
+/* 1 if id has an index row, 0 if not, -errno. */
+int store_image_in_index(struct pod_store *s, const char *id);
+
+/* Copies the contents and attributes of directory from_dir into directory to_dir, replacing
+ * what is in the way, never following symlinks. */
+int store_tree_copy(int from_dir, int to_dir);
+
+/* gc of rendered trees (cas/tree/deps-*) whose images are no longer all stored. */
+void store_gc_render_trees(struct pod_store *s,
+                           void (*removed)(const char *what, const char *name, void *userdata),
+                           void *userdata);
