@@ -16,7 +16,10 @@
 # Usage: bench/list.sh [BUILD-DIR]   (default: the current directory; needs stage0/pod and
 #        stage1/pod-stage1 built there, busybox-static, cc, hyperfine)
 # Env:   EXITED (1000), RUNNING (50), RUNS (hyperfine --runs, default 40),
-#        BENCH_DIR (work directory; default a new one under ${TMPDIR:-/var/tmp}).
+#        BENCH_DIR (work directory; default a new one under ${TMPDIR:-/var/tmp}),
+#        POD_BASELINE (another pod binary, e.g. an older build: timed on the same pods).
+# Run it in a private mount namespace (`unshare -m bench/list.sh`) on a shared machine: the
+# pods' overlay mounts then stay invisible to other test runs checking for leaked mounts.
 set -euo pipefail
 
 B=$(realpath "${1:-.}")
@@ -65,12 +68,25 @@ printf '{"acKind":"ImageManifest","acVersion":"0.8.11","name":"example.com/bench
 "$POD" "${P[@]}" run --net=none --uuid-file-save="$W/uuid" "$W/bench.aci" >/dev/null
 TEMPLATE=$D/pods/run/$(cat "$W/uuid")
 echo "Creating $EXITED exited pods from $TEMPLATE ..." >&2
+# Its regular files and status/ (not appsinfo/, overlay/, stage1/: the list never reads
+# them), written with shell builtins: a fork per pod costs seconds on a loaded machine.
+names=() dirs=()
 for i in $(seq 1 "$EXITED"); do
-        u=$(printf 'aaaa%04d-0000-4000-8000-%012d' "$i" "$i")
-        mkdir "$D/pods/run/$u"
-        # the pod's own files and its status dir, timestamps kept; not the rootfs tree
-        find "$TEMPLATE" -mindepth 1 -maxdepth 1 -type f -exec cp -p -t "$D/pods/run/$u" {} +
-        [ -d "$TEMPLATE/status" ] && cp -pr "$TEMPLATE/status" "$D/pods/run/$u/"
+        printf -v u 'aaaa%04d-0000-4000-8000-%012d' "$i" "$i"
+        names+=("$u")
+        dirs+=("$D/pods/run/$u/status")
+done
+mkdir -p "${dirs[@]}"
+files=() contents=()
+while IFS= read -r -d '' f; do
+        files+=("$f")
+        contents+=("$(cat "$TEMPLATE/$f"; echo x)") # the x keeps trailing newlines
+done < <(cd "$TEMPLATE" && find . -maxdepth 1 -type f -printf '%P\0' &&
+        find status -maxdepth 1 -type f -print0 2>/dev/null)
+for u in "${names[@]}"; do
+        for k in "${!files[@]}"; do
+                printf '%s' "${contents[$k]%x}" >"$D/pods/run/$u/${files[$k]}"
+        done
 done
 "$POD" "${P[@]}" rm "$(cat "$W/uuid")" >/dev/null
 
@@ -99,8 +115,14 @@ cc -O2 -o "$W/list-floor" "$SRC/bench/list-floor.c"
 
 RUN_UUID=$(cat "$W/run-1")
 EXITED_UUID=aaaa0001
+baseline=()
+if [ -n "${POD_BASELINE:-}" ]; then
+        baseline=(-n "baseline: pod list (empty store)" "$POD_BASELINE --dir=$W/empty list"
+                -n "baseline: pod list" "$POD_BASELINE --dir=$D list"
+                -n "baseline: pod status (running)" "$POD_BASELINE --dir=$D status $RUN_UUID")
+fi
 echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
-hyperfine -N --warmup 3 --runs "$RUNS" --export-markdown "$W/result.md" \
+hyperfine -N --warmup 3 --runs "$RUNS" --export-markdown "$W/result.md" "${baseline[@]}" \
         -n "pod list (empty store)" "$POD --dir=$W/empty list" \
         -n "list-floor (walk + flock)" "$W/list-floor $D/pods" \
         -n "find -maxdepth 3 (ls -R)" "find $D/pods -maxdepth 3" \
