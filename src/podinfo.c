@@ -304,34 +304,15 @@ static int scan_literal(struct scan *s, const char *word) {
         return 0;
 }
 
-static int scan_digits(struct scan *s) {
-        const char *start = s->p;
-
-        while (s->p < s->end && *s->p >= '0' && *s->p <= '9')
-                s->p++;
-        return s->p > start ? 0 : -EBADMSG;
-}
-
+/* Numbers are only skipped: take what json-c takes ("-01", "1."), and more. */
 static int scan_number(struct scan *s) {
-        if (*s->p == '-')
-                s->p++;
-        if (s->p < s->end && *s->p == '0')
-                s->p++;
-        else if (scan_digits(s) < 0)
-                return -EBADMSG;
-        if (s->p < s->end && *s->p == '.') {
-                s->p++;
-                if (scan_digits(s) < 0)
-                        return -EBADMSG;
-        }
-        if (s->p < s->end && (*s->p == 'e' || *s->p == 'E')) {
-                s->p++;
-                if (s->p < s->end && (*s->p == '+' || *s->p == '-'))
-                        s->p++;
-                if (scan_digits(s) < 0)
-                        return -EBADMSG;
-        }
-        return 0;
+        const char *start = s->p;
+        bool digit = false;
+
+        for (; s->p < s->end && strchr("+-.eE0123456789", *s->p) && *s->p; s->p++)
+                if (*s->p >= '0' && *s->p <= '9')
+                        digit = true;
+        return s->p > start && digit ? 0 : -EBADMSG;
 }
 
 /* Calls member(s, key, userdata) for each key of an object, with the scan before the value;
