@@ -1,86 +1,134 @@
 #!/bin/bash
 # SPDX-License-Identifier: LGPL-2.1-or-later
-# Latency of `pod list` and `pod status` over 1,000 exited pods plus 50 running ones (their
-# locks held by one flock(1)-style holder process).  Target (perf-targets.md): pod list
-# <= 50 ms.  `pod list` on an empty tree is measured too: it is the process start-up floor
-# (dynamic linking of libsystemd, gpgme, curl, ...) that every verb pays.
+# Latency of `pod list` and `pod status` with 1,000 exited pods in the store and 50 running
+# ones (issue 5; target in perf-targets.md: pod list <= 50 ms), side by side with floors run
+# in the same hyperfine session, so that ratios survive a loaded machine:
+#   - `pod list` on an empty store: the process start-up floor every verb pays;
+#   - list-floor: a C program doing only the directory walk and per-pod open + flock probe
+#     that `pod list` cannot avoid (no reading, no parsing, no output);
+#   - `ls -R` of the pods dir without the rootfs trees (`find -maxdepth 3`).
 #
-# Usage: bench/list.sh [POD-BINARY]   (default: ./stage0/pod of the current build dir)
-# Env:   BENCH_DIR (where to create the pods; default a new dir under ${TMPDIR:-/tmp}),
-#        EXITED (1000), RUNNING (50), RUNS (hyperfine --runs, default 30).
+# The running pods are real: `pod run --net=none` of a busybox image running `sleep`, in the
+# background (root, no systemd needed).  The exited ones are copies of the directory of one
+# real exited pod (its manifest, status files and timestamps; not its rootfs), renamed to new
+# UUIDs: creating 1,000 real ones would take minutes and measure pod run, not pod list.
+#
+# Usage: bench/list.sh [BUILD-DIR]   (default: the current directory; needs stage0/pod and
+#        stage1/pod-stage1 built there, busybox-static, cc, hyperfine)
+# Env:   EXITED (1000), RUNNING (50), RUNS (hyperfine --runs, default 40),
+#        BENCH_DIR (work directory; default a new one under ${TMPDIR:-/var/tmp}),
+#        POD_BASELINE (another pod binary, e.g. an older build: timed on the same pods).
+# Run it in a private mount namespace (`unshare -m bench/list.sh`) on a shared machine: the
+# pods' overlay mounts then stay invisible to other test runs checking for leaked mounts.
 set -euo pipefail
 
-POD=${1:-./stage0/pod}
-POD=$(realpath "$POD")
+B=$(realpath "${1:-.}")
+POD=$B/stage0/pod
+export POD_STAGE1=$B/stage1/pod-stage1
 EXITED=${EXITED:-1000}
 RUNNING=${RUNNING:-50}
-RUNS=${RUNS:-30}
-command -v flock >/dev/null || { echo "flock(1) is needed" >&2; exit 1; }
+RUNS=${RUNS:-40}
+SRC=$(cd "$(dirname "$0")/.." && pwd)
 
-WORK=${BENCH_DIR:-$(mktemp -d "${TMPDIR:-/tmp}/pod-bench-list.XXXXXX")}
-HOLDER=
+[ "$(id -u)" = 0 ] || { echo "run as root (pod run)" >&2; exit 1; }
+[ -x "$POD" ] && [ -x "$POD_STAGE1" ] || { echo "no pod build in $B" >&2; exit 1; }
+BUSYBOX=$(command -v busybox || true)
+if [ -z "$BUSYBOX" ] || ldd "$BUSYBOX" >/dev/null 2>&1; then
+        echo "needs a static busybox (apt-get install busybox-static)" >&2
+        exit 1
+fi
+command -v hyperfine >/dev/null || { echo "needs hyperfine" >&2; exit 1; }
+
+W=${BENCH_DIR:-$(mktemp -d "${TMPDIR:-/var/tmp}/pod-bench-list.XXXXXX")}
+D=$W/data
+P=(--dir="$D" --insecure-options=image)
+PIDS=()
 cleanup() {
-        [ -n "$HOLDER" ] && kill "$HOLDER" 2>/dev/null
-        rm -rf "$WORK"
+        local u
+        for u in "$W"/run-*; do
+                [ -s "$u" ] && "$POD" --dir="$D" stop --force "$(cat "$u")" >/dev/null 2>&1
+        done
+        for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+        for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
+        "$POD" "${P[@]}" gc --grace-period=0s >/dev/null 2>&1 || true
+        rm -rf "$W"
 }
 trap cleanup EXIT
 
-D=$WORK/data
-EMPTY=$WORK/empty
-mkdir -p "$D/pods"/{embryo,prepare,prepared,run,exited-garbage,garbage} "$EMPTY"
+# ---- the image: busybox with sleep and true ----
+mkdir -p "$W/img/rootfs/bin" "$W/empty"
+cp "$BUSYBOX" "$W/img/rootfs/bin/busybox"
+for a in sh sleep true; do ln -s busybox "$W/img/rootfs/bin/$a"; done
+printf '{"acKind":"ImageManifest","acVersion":"0.8.11","name":"example.com/bench","app":{"exec":["/bin/true"],"user":"0","group":"0"}}\n' \
+        >"$W/img/manifest"
+"$POD" image build "$W/img" "$W/bench.aci" >/dev/null
+"$POD" "${P[@]}" fetch --quiet "$W/bench.aci" >/dev/null
 
-mkpod() { # mkpod UUID APP
-        local dir=$D/pods/run/$1
-        mkdir -p "$dir/status"
-        printf '{"acKind":"PodManifest","acVersion":"0.8.11","apps":[{"name":"%s","image":{"name":"example.com/%s","id":"sha512-%0128d","labels":[{"name":"version","value":"1.0"}]},"app":{"exec":["/bin/true"],"user":"0","group":"0"}}],"volumes":[],"isolators":[],"annotations":[],"ports":[]}\n' \
-                "$2" "$2" 0 >"$dir/pod"
-        : >"$dir/pod-created"
-        echo $((100000 + ${1:0:4})) >"$dir/pid"
-        echo "pod-$1.scope" >"$dir/unit"
-        echo 0 >"$dir/status/$2"
-}
-
-echo "Creating $EXITED exited and $RUNNING running pods in $D ..." >&2
-for i in $(seq 1 $((EXITED + RUNNING))); do
-        mkpod "$(printf '%08d-0000-4000-8000-%012d' "$i" "$i")" "app$((i % 97))"
+# ---- exited pods: one real one, copied ----
+"$POD" "${P[@]}" run --net=none --uuid-file-save="$W/uuid" "$W/bench.aci" >/dev/null
+TEMPLATE=$D/pods/run/$(cat "$W/uuid")
+echo "Creating $EXITED exited pods from $TEMPLATE ..." >&2
+# Its regular files and status/ (not appsinfo/, overlay/, stage1/: the list never reads
+# them), written with shell builtins: a fork per pod costs seconds on a loaded machine.
+names=() dirs=()
+for i in $(seq 1 "$EXITED"); do
+        printf -v u 'aaaa%04d-0000-4000-8000-%012d' "$i" "$i"
+        names+=("$u")
+        dirs+=("$D/pods/run/$u/status")
 done
-
-# One process holds the locks of the RUNNING last pods, like 50 stage1 inits would.
-locks=()
-for i in $(seq $((EXITED + 1)) $((EXITED + RUNNING))); do
-        locks+=("$D/pods/run/$(printf '%08d-0000-4000-8000-%012d' "$i" "$i")")
+mkdir -p "${dirs[@]}"
+files=() contents=()
+while IFS= read -r -d '' f; do
+        files+=("$f")
+        contents+=("$(cat "$TEMPLATE/$f"; echo x)") # the x keeps trailing newlines
+done < <(cd "$TEMPLATE" && find . -maxdepth 1 -type f -printf '%P\0' &&
+        find status -maxdepth 1 -type f -print0 2>/dev/null)
+for u in "${names[@]}"; do
+        for k in "${!files[@]}"; do
+                printf '%s' "${contents[$k]%x}" >"$D/pods/run/$u/${files[$k]}"
+        done
 done
-# shellcheck disable=SC2016
-bash -c 'for d in "$@"; do exec {fd}<"$d"; flock -x "$fd"; done; exec sleep 100000' holder \
-        "${locks[@]}" </dev/null >/dev/null 2>&1 &
-HOLDER=$!
-for _ in $(seq 500); do
-        flock -n -s "${locks[-1]}" true 2>/dev/null || break
-        sleep 0.01
-done
+"$POD" "${P[@]}" rm "$(cat "$W/uuid")" >/dev/null
 
-running=$("$POD" --dir="$D" list --no-legend | grep -c ' running ' || true)
-exited=$("$POD" --dir="$D" list --no-legend | grep -c ' exited ' || true)
+# ---- running pods: real ones, sleeping ----
+echo "Starting $RUNNING running pods ..." >&2
+for i in $(seq 1 "$RUNNING"); do
+        "$POD" "${P[@]}" run --net=none --uuid-file-save="$W/run-$i" "$W/bench.aci" \
+                --exec=/bin/sleep -- 100000 </dev/null >/dev/null 2>&1 &
+        PIDS+=($!)
+done
+for _ in $(seq 600); do
+        n=$("$POD" "${P[@]}" list --no-legend | grep -c ' running ' || true)
+        [ "$n" = "$RUNNING" ] && break
+        sleep 0.2
+done
+running=$("$POD" "${P[@]}" list --no-legend | grep -c ' running ' || true)
+exited=$("$POD" "${P[@]}" list --no-legend | grep -c ' exited ' || true)
 echo "pod list sees $exited exited and $running running pods" >&2
 if [ "$running" != "$RUNNING" ] || [ "$exited" != "$EXITED" ]; then
         echo "unexpected pod count" >&2
         exit 1
 fi
 
-STATUS_UUID=$(printf '%08d' $((EXITED + 1)))
-cmds=("$POD --dir=$EMPTY list"
-        "$POD --dir=$D list"
-        "$POD --dir=$D list --full --format=json"
-        "$POD --dir=$D status $STATUS_UUID"
-        "$POD --dir=$D status $(printf '%08d' 1)")
+# ---- the floor: the walk and lock probes, nothing else ----
+cc -O2 -o "$W/list-floor" "$SRC/bench/list-floor.c"
 
-if command -v hyperfine >/dev/null; then
-        hyperfine -N --warmup 3 --runs "$RUNS" "${cmds[@]}"
-else
-        for c in "${cmds[@]}"; do
-                start=$(date +%s%N)
-                for _ in $(seq "$RUNS"); do $c >/dev/null; done
-                end=$(date +%s%N)
-                printf '%-70s %8.2f ms mean\n' "$c" "$(echo "($end - $start) / $RUNS / 1000000" | bc -l)"
-        done
+RUN_UUID=$(cat "$W/run-1")
+EXITED_UUID=aaaa0001
+baseline=()
+if [ -n "${POD_BASELINE:-}" ]; then
+        baseline=(-n "baseline: pod list (empty store)" "$POD_BASELINE --dir=$W/empty list"
+                -n "baseline: pod list" "$POD_BASELINE --dir=$D list"
+                -n "baseline: pod status (running)" "$POD_BASELINE --dir=$D status $RUN_UUID")
 fi
+echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
+hyperfine -N --warmup 3 --runs "$RUNS" --export-markdown "$W/result.md" "${baseline[@]}" \
+        -n "pod list (empty store)" "$POD --dir=$W/empty list" \
+        -n "list-floor (walk + flock)" "$W/list-floor $D/pods" \
+        -n "find -maxdepth 3 (ls -R)" "find $D/pods -maxdepth 3" \
+        -n "pod list" "$POD --dir=$D list" \
+        -n "pod list --format=json" "$POD --dir=$D list --format=json" \
+        -n "pod status (running)" "$POD --dir=$D status $RUN_UUID" \
+        -n "pod status (exited)" "$POD --dir=$D status $EXITED_UUID"
+echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
+cat "$W/result.md"

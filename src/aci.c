@@ -10,10 +10,8 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
-#include <archive.h>
-#include <archive_entry.h>
-
 #include "aci.h"
+#include "dlopen-archive.h"
 #include "fd-util.h"
 #include "macro.h"
 #include "manifest.h"
@@ -293,6 +291,9 @@ int pod_aci_build(const char *dir, const char *out, const struct pod_aci_build_o
         struct stat st;
         int r;
 
+        r = pod_dlopen_archive(reterr);
+        if (r < 0)
+                return r;
         dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (dfd < 0)
                 return pod_error_set(reterr, -errno, "Failed to open '%s': %m", dir);

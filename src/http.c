@@ -9,9 +9,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <curl/curl.h>
-
 #include "auth.h"
+#include "dlopen-curl.h"
 #include "fd-util.h"
 #include "http.h"
 #include "macro.h"
@@ -518,6 +517,9 @@ static int run(const char *url, const struct pod_http_options *opts, struct sink
         if (!pod_http_url_allowed(url, o.allow_http))
                 return refuse_url(url, NULL, reterr);
 
+        r = pod_dlopen_curl(reterr);
+        if (r < 0)
+                return r;
         r = global_init();
         if (r < 0)
                 return pod_error_set(reterr, r, "Failed to initialize libcurl");

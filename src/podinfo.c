@@ -4,6 +4,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -12,6 +13,7 @@
 #include "json-util.h"
 #include "macro.h"
 #include "manifest.h"
+#include "path-util.h"
 #include "podinfo.h"
 
 #define NET_INFO_MAX (1u << 20)
@@ -125,10 +127,414 @@ void pod_info_list_free(struct pod_info **l, size_t n) {
         free(l);
 }
 
-/* The apps of the pod manifest: name and image name.  The manifest is parsed and checked
- * by the manifest module; one that does not pass shows no apps (manifest_missing). */
+/* `pod list` shows the app and image names of every pod: a streaming scan of the pod
+ * manifest picks just those out, with no JSON tree (json-c spent ~70,000 instructions and ~40
+ * allocations per pod building and checking one).  The manifest is stage0's own output; the
+ * scan still checks the JSON syntax and the names it returns, and reads keys the way the
+ * manifest module does (case-insensitively, the last non-null one wins), so that whatever
+ * pod_pod_manifest_parse() accepts gives the same apps here (fuzz-podinfo checks that). */
+
+/* deeper than json-c allows (32), so that the scan never refuses what the parser takes */
+#define SCAN_DEPTH_MAX 64
+
+struct scan {
+        const char *p, *end;
+};
+
+/* A string as found in the text: raw bytes between the quotes, escapes not decoded. */
+struct span {
+        const char *s;
+        size_t n;
+        bool escaped;
+};
+
+static void skip_ws(struct scan *s) {
+        while (s->p < s->end && (*s->p == ' ' || *s->p == '\t' || *s->p == '\n' || *s->p == '\r'))
+                s->p++;
+}
+
+static bool peek(struct scan *s, char c) {
+        skip_ws(s);
+        return s->p < s->end && *s->p == c;
+}
+
+static bool eat(struct scan *s, char c) {
+        if (!peek(s, c))
+                return false;
+        s->p++;
+        return true;
+}
+
+static int hex4(const char *p, unsigned *ret) {
+        unsigned v = 0;
+
+        for (int k = 0; k < 4; k++) {
+                char c = p[k];
+
+                v <<= 4;
+                if (c >= '0' && c <= '9')
+                        v |= (unsigned)(c - '0');
+                else if (c >= 'a' && c <= 'f')
+                        v |= (unsigned)(c - 'a' + 10);
+                else if (c >= 'A' && c <= 'F')
+                        v |= (unsigned)(c - 'A' + 10);
+                else
+                        return -EBADMSG;
+        }
+        *ret = v;
+        return 0;
+}
+
+static int scan_string(struct scan *s, struct span *ret) {
+        struct span sp = {};
+
+        if (!eat(s, '"'))
+                return -EBADMSG;
+        sp.s = s->p;
+        while (s->p < s->end) {
+                unsigned char c = (unsigned char)*s->p;
+
+                if (c == '"') {
+                        sp.n = (size_t)(s->p - sp.s);
+                        s->p++;
+                        if (ret)
+                                *ret = sp;
+                        return 0;
+                }
+                if (c < 0x20)
+                        return -EBADMSG;
+                s->p++;
+                if (c != '\\')
+                        continue;
+                sp.escaped = true;
+                if (s->p >= s->end)
+                        return -EBADMSG;
+                c = (unsigned char)*s->p++;
+                if (c == 'u') {
+                        unsigned v;
+
+                        if (s->end - s->p < 4 || hex4(s->p, &v) < 0)
+                                return -EBADMSG;
+                        s->p += 4;
+                } else if (!strchr("\"\\/bfnrt", c) || c == 0)
+                        return -EBADMSG;
+        }
+        return -EBADMSG;
+}
+
+/* The decoded string, if it is plain ASCII without NUL (all a name may be); else NULL in
+ * *ret and 0: the caller's name check refuses it. */
+static int span_dup(const struct span *sp, char **ret) {
+        char *d, *o;
+
+        d = o = malloc(sp->n + 1);
+        if (!d)
+                return -ENOMEM;
+        for (const char *p = sp->s; p < sp->s + sp->n; p++) {
+                char c = *p;
+
+                if (c == '\\') {
+                        c = *++p;
+                        switch (c) {
+                        case 'b':
+                                c = '\b';
+                                break;
+                        case 'f':
+                                c = '\f';
+                                break;
+                        case 'n':
+                                c = '\n';
+                                break;
+                        case 'r':
+                                c = '\r';
+                                break;
+                        case 't':
+                                c = '\t';
+                                break;
+                        case 'u': {
+                                unsigned v = 0;
+
+                                (void)hex4(p + 1, &v); /* checked by scan_string() */
+                                p += 4;
+                                if (v == 0 || v >= 0x80) {
+                                        free(d);
+                                        *ret = NULL;
+                                        return 0;
+                                }
+                                c = (char)v;
+                                break;
+                        }
+                        default: /* '"', '\\', '/' stand for themselves */
+                                break;
+                        }
+                } else if ((unsigned char)c >= 0x80) {
+                        free(d);
+                        *ret = NULL;
+                        return 0;
+                }
+                *o++ = c;
+        }
+        *o = 0;
+        *ret = d;
+        return 0;
+}
+
+static bool span_is(const struct span *sp, const char *key) {
+        char *k = NULL;
+        bool b;
+
+        if (!sp->escaped)
+                return sp->n == strlen(key) && strncasecmp(sp->s, key, sp->n) == 0;
+        /* rare: an escaped key; compare its decoded form */
+        if (span_dup(sp, &k) < 0 || !k)
+                return false;
+        b = strcasecmp(k, key) == 0;
+        free(k);
+        return b;
+}
+
+static int scan_value(struct scan *s, unsigned depth);
+
+static int scan_literal(struct scan *s, const char *word) {
+        size_t n = strlen(word);
+
+        if ((size_t)(s->end - s->p) < n || memcmp(s->p, word, n) != 0)
+                return -EBADMSG;
+        s->p += n;
+        return 0;
+}
+
+/* Numbers are only skipped: take what json-c takes ("-01", "1."), and more. */
+static int scan_number(struct scan *s) {
+        const char *start = s->p;
+        bool digit = false;
+
+        for (; s->p < s->end && strchr("+-.eE0123456789", *s->p) && *s->p; s->p++)
+                if (*s->p >= '0' && *s->p <= '9')
+                        digit = true;
+        return s->p > start && digit ? 0 : -EBADMSG;
+}
+
+/* Calls member(s, key, userdata) for each key of an object, with the scan before the value;
+ * member() consumes the value. */
+static int scan_object(struct scan *s, unsigned depth,
+                       int (*member)(struct scan *s, const struct span *key, unsigned depth,
+                                     void *userdata),
+                       void *userdata) {
+        int r;
+
+        if (depth > SCAN_DEPTH_MAX)
+                return -EBADMSG;
+        if (!eat(s, '{'))
+                return -EBADMSG;
+        if (eat(s, '}'))
+                return 0;
+        for (;;) {
+                struct span key;
+
+                r = scan_string(s, &key);
+                if (r < 0)
+                        return r;
+                if (!eat(s, ':'))
+                        return -EBADMSG;
+                r = member ? member(s, &key, depth, userdata) : scan_value(s, depth);
+                if (r < 0)
+                        return r;
+                if (eat(s, '}'))
+                        return 0;
+                if (!eat(s, ','))
+                        return -EBADMSG;
+        }
+}
+
+static int scan_array(struct scan *s, unsigned depth,
+                      int (*element)(struct scan *s, unsigned depth, void *userdata),
+                      void *userdata) {
+        int r;
+
+        if (depth > SCAN_DEPTH_MAX)
+                return -EBADMSG;
+        if (!eat(s, '['))
+                return -EBADMSG;
+        if (eat(s, ']'))
+                return 0;
+        for (;;) {
+                r = element ? element(s, depth, userdata) : scan_value(s, depth);
+                if (r < 0)
+                        return r;
+                if (eat(s, ']'))
+                        return 0;
+                if (!eat(s, ','))
+                        return -EBADMSG;
+        }
+}
+
+/* Any value, skipped; depth is that of the enclosing container. */
+static int scan_value(struct scan *s, unsigned depth) {
+        skip_ws(s);
+        if (s->p >= s->end)
+                return -EBADMSG;
+        switch (*s->p) {
+        case '{':
+                return scan_object(s, depth + 1, NULL, NULL);
+        case '[':
+                return scan_array(s, depth + 1, NULL, NULL);
+        case '"':
+                return scan_string(s, NULL);
+        case 't':
+                return scan_literal(s, "true");
+        case 'f':
+                return scan_literal(s, "false");
+        case 'n':
+                return scan_literal(s, "null");
+        default:
+                if (*s->p == '-' || (*s->p >= '0' && *s->p <= '9'))
+                        return scan_number(s);
+                return -EBADMSG;
+        }
+}
+
+/* A string value into *ret (replacing what was there), or null, which leaves *ret alone.
+ * Another type clears *ret: as the manifest module, only the last non-null value counts. */
+static int scan_string_member(struct scan *s, unsigned depth, char **ret) {
+        struct span sp;
+        char *v;
+        int r;
+
+        if (peek(s, 'n'))
+                return scan_literal(s, "null");
+        if (!peek(s, '"')) {
+                free(*ret);
+                *ret = NULL;
+                return scan_value(s, depth);
+        }
+        r = scan_string(s, &sp);
+        if (r < 0)
+                return r;
+        r = span_dup(&sp, &v);
+        if (r < 0)
+                return r;
+        if (!v)
+                return -EBADMSG; /* not an ASCII name */
+        free(*ret);
+        *ret = v;
+        return 0;
+}
+
+struct app_scan {
+        struct pod_info_app *app;
+        bool has_image;
+};
+
+static int image_member(struct scan *s, const struct span *key, unsigned depth, void *userdata) {
+        struct app_scan *a = userdata;
+
+        if (span_is(key, "name"))
+                return scan_string_member(s, depth, &a->app->image_name);
+        return scan_value(s, depth);
+}
+
+static int app_member(struct scan *s, const struct span *key, unsigned depth, void *userdata) {
+        struct app_scan *a = userdata;
+
+        if (span_is(key, "name"))
+                return scan_string_member(s, depth, &a->app->name);
+        if (span_is(key, "image")) {
+                if (peek(s, 'n'))
+                        return scan_literal(s, "null");
+                /* a later "image" replaces an earlier one as a whole */
+                free(a->app->image_name);
+                a->app->image_name = NULL;
+                a->has_image = peek(s, '{');
+                if (!a->has_image)
+                        return scan_value(s, depth); /* wrong type: unless a later one is right */
+                return scan_object(s, depth + 1, image_member, a);
+        }
+        return scan_value(s, depth);
+}
+
+struct apps_scan {
+        struct pod_info_app *apps;
+        size_t n, alloc;
+};
+
+static void apps_scan_clear(struct apps_scan *x) {
+        for (size_t k = 0; k < x->n; k++) {
+                free(x->apps[k].name);
+                free(x->apps[k].image_name);
+        }
+        x->n = 0;
+}
+
+static int app_element(struct scan *s, unsigned depth, void *userdata) {
+        struct apps_scan *x = userdata;
+        struct app_scan a;
+        int r;
+
+        if (x->n >= x->alloc) {
+                size_t na = x->alloc ? x->alloc * 2 : 4;
+                struct pod_info_app *t = reallocarray(x->apps, na, sizeof(*t));
+
+                if (!t)
+                        return -ENOMEM;
+                x->apps = t;
+                x->alloc = na;
+        }
+        a = (struct app_scan){ .app = &x->apps[x->n] };
+        *a.app = (struct pod_info_app){};
+        x->n++; /* counted now, so that a failure frees what was read */
+        r = scan_object(s, depth + 1, app_member, &a);
+        if (r < 0)
+                return r;
+        /* what the manifest module requires of a runtime app, as far as the list shows it */
+        if (!a.app->name || !ac_name_valid(a.app->name) || !a.has_image ||
+            (a.app->image_name && !ac_identifier_valid(a.app->image_name)))
+                return -EBADMSG;
+        return 0;
+}
+
+static int top_member(struct scan *s, const struct span *key, unsigned depth, void *userdata) {
+        struct apps_scan *x = userdata;
+
+        if (span_is(key, "apps")) {
+                if (peek(s, 'n'))
+                        return scan_literal(s, "null");
+                apps_scan_clear(x);
+                if (!peek(s, '['))
+                        return scan_value(s, depth);
+                return scan_array(s, depth + 1, app_element, x);
+        }
+        return scan_value(s, depth);
+}
+
+int pod_info_parse_apps(const char *text, size_t size, struct pod_info_app **ret, size_t *ret_n) {
+        struct scan s = { .p = text, .end = text + size };
+        struct apps_scan x = {};
+        int r;
+
+        r = scan_object(&s, 1, top_member, &x);
+        if (r >= 0) {
+                skip_ws(&s);
+                if (s.p != s.end)
+                        r = -EBADMSG; /* only whitespace may follow */
+        }
+        if (r < 0) {
+                apps_scan_clear(&x);
+                free(x.apps);
+                return r;
+        }
+        if (x.n == 0) {
+                free(x.apps);
+                x.apps = NULL;
+        }
+        *ret = x.apps;
+        *ret_n = x.n;
+        return 0;
+}
+
+/* The apps of the pod manifest: name and image name.  A manifest that does not scan shows
+ * no apps (manifest_missing). */
 static int load_apps(int fd, struct pod_info *i) {
-        _cleanup_(pod_pod_manifest_freep) struct pod_pod_manifest *m = NULL;
         _cleanup_free_ char *text = NULL;
         size_t size = 0;
         int r;
@@ -136,23 +542,7 @@ static int load_apps(int fd, struct pod_info *i) {
         r = read_whole(fd, "pod", POD_PODDIR_MANIFEST_MAX, &text, &size);
         if (r < 0)
                 return r;
-        r = pod_pod_manifest_parse(text, size, &m, NULL);
-        if (r < 0)
-                return r;
-        if (m->n_apps == 0)
-                return 0;
-        i->apps = calloc(m->n_apps, sizeof(*i->apps));
-        if (!i->apps)
-                return -ENOMEM;
-        for (size_t k = 0; k < m->n_apps; k++) {
-                struct pod_info_app *app = &i->apps[i->n_apps];
-
-                /* move the strings over instead of copying them */
-                app->name = TAKE_PTR(m->apps[k].name);
-                app->image_name = TAKE_PTR(m->apps[k].image.name);
-                i->n_apps++;
-        }
-        return 0;
+        return pod_info_parse_apps(text, size, &i->apps, &i->n_apps);
 }
 
 static int load_nets(int fd, struct pod_info *i) {

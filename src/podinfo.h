@@ -56,6 +56,11 @@ enum {
 struct pod_info *pod_info_free(struct pod_info *i);
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct pod_info *, pod_info_free)
 
+/* The apps' names and image names in a pod manifest's text, without building a JSON tree:
+ * what `pod list` shows.  Checks the JSON syntax and the names; whatever
+ * pod_pod_manifest_parse() accepts gives the same names.  -EBADMSG if it does not scan. */
+int pod_info_parse_apps(const char *text, size_t size, struct pod_info_app **ret, size_t *ret_n);
+
 /* From an open pod directory; locked says whether its lock is held (by anyone). */
 int pod_info_load_fd(int fd, const char *uuid, enum pod_phase phase, bool locked, unsigned flags,
                      struct pod_info **ret);

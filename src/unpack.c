@@ -10,9 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <archive.h>
-#include <archive_entry.h>
-
+#include "dlopen-archive.h"
 #include "fd-util.h"
 #include "macro.h"
 #include "unpack.h"
@@ -915,6 +913,9 @@ int pod_unpack(int fd, int target_fd, const struct pod_unpack_options *opts,
         ssize_t k;
         int r, q;
 
+        r = pod_dlopen_archive(reterr);
+        if (r < 0)
+                return r;
         c.copy_fd = c.opts->copy_fd;
         r = pod_sha512_new(&c.hash);
         if (r < 0)

@@ -8,8 +8,7 @@
 #include <strings.h>
 #include <unistd.h>
 
-#include <gpgme.h>
-
+#include "dlopen-gpgme.h"
 #include "fd-util.h"
 #include "macro.h"
 #include "path-util.h"
@@ -57,6 +56,9 @@ static int gpg_home_new(struct gpg_home *h, struct pod_error *reterr) {
         gpgme_error_t err;
         int r;
 
+        r = pod_dlopen_gpgme(reterr);
+        if (r < 0)
+                return r;
         if (!gpgme_check_version(NULL))
                 return pod_error_set(reterr, -EIO, "Failed to initialize gpgme");
         if (asprintf(&h->dir, "%s/pod-gnupg-XXXXXX", tmp && *tmp ? tmp : "/tmp") < 0) {

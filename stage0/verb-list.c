@@ -69,44 +69,52 @@ static int parse_argv(int argc, char *argv[]) {
         return podref_check_positional("list", argc - optind, 0, 0);
 }
 
-/* Joins the strings get(i, k) for k < n with sep; "-" for an empty result. */
+/* Joins the strings get(i, k, buf) for k < n with ','; "-" for an empty result.  get()
+ * returns the string to show, using buf (POD_LIST_CELL_MAX bytes) if it must build one.
+ * Sizes first, then one allocation: this runs three times per pod. */
+#define POD_LIST_CELL_MAX 512
 static char *join(const struct pod_info *i, size_t n,
-                  void (*get)(const struct pod_info *, size_t, FILE *)) {
-        char *buf = NULL;
-        size_t size = 0;
-        FILE *f = open_memstream(&buf, &size);
+                  const char *(*get)(const struct pod_info *, size_t, char *)) {
+        char buf[POD_LIST_CELL_MAX];
+        size_t len = 0;
+        char *s, *p;
 
-        if (!f)
+        if (n == 0)
+                return strdup("-");
+        for (size_t k = 0; k < n; k++)
+                len += strlen(get(i, k, buf)) + 1;
+        s = p = malloc(len);
+        if (!s)
                 return NULL;
         for (size_t k = 0; k < n; k++) {
+                const char *x = get(i, k, buf);
+                size_t l = strlen(x);
+
                 if (k > 0)
-                        fputc(',', f);
-                get(i, k, f);
+                        *p++ = ',';
+                memcpy(p, x, l);
+                p += l;
         }
-        if (n == 0)
-                fputc('-', f);
-        if (fclose(f) != 0) {
-                free(buf);
-                return NULL;
-        }
-        return buf;
+        *p = 0;
+        return s;
 }
 
-static void get_app(const struct pod_info *i, size_t k, FILE *f) {
-        fputs(i->apps[k].name, f);
+static const char *get_app(const struct pod_info *i, size_t k, char *buf) {
+        return i->apps[k].name;
 }
 
-static void get_image(const struct pod_info *i, size_t k, FILE *f) {
-        fputs(i->apps[k].image_name ? i->apps[k].image_name : "-", f);
+static const char *get_image(const struct pod_info *i, size_t k, char *buf) {
+        return i->apps[k].image_name ? i->apps[k].image_name : "-";
 }
 
-static void get_net(const struct pod_info *i, size_t k, FILE *f) {
+static const char *get_net(const struct pod_info *i, size_t k, char *buf) {
         const struct pod_info_net *n = &i->nets[k];
 
-        if (n->ip)
-                fprintf(f, "%s:%s=%s", n->name, strchr(n->ip, ':') ? "ip6" : "ip4", n->ip);
-        else
-                fputs(n->name, f);
+        if (!n->ip)
+                return n->name;
+        (void)snprintf(buf, POD_LIST_CELL_MAX, "%s:%s=%s", n->name,
+                       strchr(n->ip, ':') ? "ip6" : "ip4", n->ip);
+        return buf;
 }
 
 static char *time_cell(const struct timespec *t) {

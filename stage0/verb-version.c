@@ -1,18 +1,43 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-#include <archive.h>
-#include <curl/curl.h>
-#include <gpgme.h>
 #include <json-c/json_c_version.h>
 #include <openssl/crypto.h>
 #include <seccomp.h>
 #include <sqlite3.h>
 #include <stdio.h>
 
+#include "dlopen-archive.h"
+#include "dlopen-curl.h"
+#include "dlopen-gpgme.h"
+#include "error.h"
 #include "host-features.h"
 #include "verbs.h"
 
 static const char *yesno(bool b) {
         return b ? "yes" : "no";
+}
+
+/* The libraries loaded on demand (dlopen-util.h): their version, or why they cannot be
+ * loaded, without failing `pod version` itself. */
+static void print_dlopen(const char *label, int (*load)(struct pod_error *),
+                         const char *(*version)(void)) {
+        struct pod_error e = {};
+
+        if (load(&e) < 0)
+                printf("  %-11s not available: %s\n", label, e.msg);
+        else
+                printf("  %-11s %s\n", label, version());
+}
+
+static const char *gpgme_version_text(void) {
+        return gpgme_check_version(NULL);
+}
+
+static const char *curl_version_text(void) {
+        return curl_version();
+}
+
+static const char *archive_version_text(void) {
+        return archive_version_details();
 }
 
 int verb_version(int argc, char *argv[]) {
@@ -26,9 +51,9 @@ int verb_version(int argc, char *argv[]) {
         printf("stage1 %s\n", POD_STAGE1_PATH);
         printf("\nLibraries:\n");
         printf("  libsystemd  %s (built against)\n", POD_LIBSYSTEMD_VERSION);
-        printf("  libarchive  %s\n", archive_version_details());
-        printf("  gpgme       %s\n", gpgme_check_version(NULL));
-        printf("  libcurl     %s\n", curl_version());
+        print_dlopen("libarchive", pod_dlopen_archive, archive_version_text);
+        print_dlopen("gpgme", pod_dlopen_gpgme, gpgme_version_text);
+        print_dlopen("libcurl", pod_dlopen_curl, curl_version_text);
         printf("  json-c      %s\n", json_c_version());
         printf("  libseccomp  %u.%u.%u\n", sv->major, sv->minor, sv->micro);
         printf("  sqlite      %s\n", sqlite3_libversion());

@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Fuzzes the pod manifest scan of `pod list` (pod_info_parse_apps): no crash or leak, and
+ * for every text the full manifest parser accepts, the scan gives the same app names and
+ * image names (the list must not show something else than `pod status` would). */
+#include <assert.h>
+#include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "macro.h"
+#include "manifest.h"
+#include "podinfo.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static void apps_free(struct pod_info_app *a, size_t n) {
+        for (size_t k = 0; k < n; k++) {
+                free(a[k].name);
+                free(a[k].image_name);
+        }
+        free(a);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+        _cleanup_(pod_pod_manifest_freep) struct pod_pod_manifest *m = NULL;
+        _cleanup_free_ char *text = malloc(size + 1);
+        struct pod_info_app *apps = NULL;
+        size_t n = 0;
+        int r;
+
+        if (!text)
+                return 0;
+        memcpy(text, data, size);
+        text[size] = 0;
+
+        r = pod_info_parse_apps(text, size, &apps, &n);
+        assert(r == 0 || r == -EBADMSG || r == -ENOMEM);
+        if (pod_pod_manifest_parse(text, size, &m, NULL) >= 0) {
+                assert(r == 0);
+                assert(n == m->n_apps);
+                for (size_t k = 0; k < n; k++) {
+                        assert(streq(apps[k].name, m->apps[k].name));
+                        assert(!apps[k].image_name == !m->apps[k].image.name);
+                        assert(!apps[k].image_name ||
+                               streq(apps[k].image_name, m->apps[k].image.name));
+                }
+        }
+        if (r == 0)
+                apps_free(apps, n);
+        return 0;
+}
