@@ -341,7 +341,7 @@ if [ "$(id -u)" = 0 ] && mount -t tmpfs podtest "$PODS/run/$M/stage1/rootfs" 2>/
         touch "$PODS/run/$M/stage1/rootfs/proc/file"
         pod gc --grace-period=0s
         assert_status "gc of a pod with mounts exits 0" 0
-        check "gc unmounted the tmpfs mounts" -- bash -c "! grep -qF '$M' /proc/self/mountinfo"
+        check "gc unmounted the tmpfs mounts" -- bash -c "! grep -qF '$D/' /proc/self/mountinfo"
         check "gc removed the pod with mounts" -- test ! -e "$PODS/exited-garbage/$M"
 else
         echo "ok $((TAP_N + 1)) # SKIP gc unmount test needs root and tmpfs"
