@@ -425,6 +425,58 @@ int pod_cni_result_first_ip(struct json_object *result, struct pod_cni_ip *ret) 
         return -ENODATA;
 }
 
+/* Whether entry i of "ips" belongs to the interface named if_name: by its "interface" index
+ * into "interfaces"; an entry without an index is the container's (there is only one). */
+static bool ip_on_interface(struct json_object *result, struct json_object *entry,
+                            const char *if_name) {
+        struct json_object *idx = pod_json_get(entry, "interface"), *ifs, *itf, *name;
+        int64_t i;
+
+        if (!idx)
+                return true;
+        if (!json_object_is_type(idx, json_type_int))
+                return false;
+        i = json_object_get_int64(idx);
+        ifs = pod_json_get(result, "interfaces");
+        if (!ifs || !json_object_is_type(ifs, json_type_array) || i < 0 ||
+            (size_t)i >= json_object_array_length(ifs))
+                return false;
+        itf = json_object_array_get_idx(ifs, (size_t)i);
+        name = itf ? pod_json_get(itf, "name") : NULL;
+        return name && json_object_is_type(name, json_type_string) &&
+               streq(json_object_get_string(name), if_name) &&
+               pod_json_get(itf, "sandbox"); /* the host side may share the name */
+}
+
+int pod_cni_result_if_ips(struct json_object *result, const char *if_name, struct pod_cni_ip *ret,
+                          size_t max) {
+        struct json_object *ips;
+        size_t n = 0;
+
+        if (!result || !json_object_is_type(result, json_type_object))
+                return 0;
+        ips = pod_json_get(result, "ips");
+        if (ips && json_object_is_type(ips, json_type_array)) {
+                for (size_t i = 0; i < json_object_array_length(ips) && n < max; i++) {
+                        struct json_object *e = json_object_array_get_idx(ips, i);
+
+                        if (e && json_object_is_type(e, json_type_object) &&
+                            ip_on_interface(result, e, if_name) &&
+                            ip_from(e, "address", &ret[n]) >= 0)
+                                n++;
+                }
+                return (int)n;
+        }
+        for (size_t k = 0; k < 2; k++) {
+                struct json_object *o = pod_json_get(result, k == 0 ? "ip4" : "ip6");
+
+                if (n < max && o && json_object_is_type(o, json_type_object) &&
+                    ip_from(o, "ip", &ret[n]) >= 0)
+                        n++;
+        }
+        return (int)n;
+}
+
 struct pod_cni_attachment *pod_cni_attachment_free(struct pod_cni_attachment *a) {
         if (!a)
                 return NULL;

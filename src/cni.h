@@ -60,6 +60,12 @@ int pod_cni_result_parse(const char *text, size_t size, struct json_object **ret
                          struct pod_error *reterr);
 int pod_cni_result_first_ip(struct json_object *result, struct pod_cni_ip *ret);
 
+/* The addresses the result gave the container interface if_name ("ips" entries whose
+ * "interface" is that sandbox interface, or that name none; "ip4"/"ip6" before 0.3.0), at
+ * most max of them: their number. */
+int pod_cni_result_if_ips(struct json_object *result, const char *if_name, struct pod_cni_ip *ret,
+                          size_t max);
+
 /* One attachment of a pod to one network (persisted as JSON in the pod dir). */
 struct pod_cni_attachment {
         char *net_name;

@@ -14,6 +14,7 @@
 
 #include "duration.h"
 #include "fd-util.h"
+#include "log.h"
 #include "macro.h"
 #include "podgc.h"
 
@@ -146,7 +147,10 @@ static int stage1_gc(int fd, const char *uuid, struct pod_error *reterr) {
         if (pid == 0) {
                 if (fchdir(fd) < 0)
                         _exit(127);
-                execl(gc_stage1, "pod-stage1", "gc", uuid, (char *)NULL);
+                if (log_get_max_level() >= LOG_DEBUG)
+                        execl(gc_stage1, "pod-stage1", "gc", "--debug", uuid, (char *)NULL);
+                else
+                        execl(gc_stage1, "pod-stage1", "gc", uuid, (char *)NULL);
                 _exit(127);
         }
         while (waitpid(pid, &ws, 0) < 0)

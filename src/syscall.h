@@ -17,6 +17,16 @@ static inline int sys_pivot_root(const char *new_root, const char *put_old) {
 #endif
 }
 
+/* pidfd_open(2), kernel 5.3: an fd that polls readable once the process has exited. */
+static inline int sys_pidfd_open(pid_t pid, unsigned flags) {
+#if HAVE_DECL___NR_PIDFD_OPEN
+        return (int)syscall(__NR_pidfd_open, pid, flags);
+#else
+        errno = ENOSYS;
+        return -1;
+#endif
+}
+
 #ifndef CLOSE_RANGE_CLOEXEC
 #define CLOSE_RANGE_CLOEXEC (1U << 2)
 #endif

@@ -35,8 +35,7 @@
 #include "stage1.h"
 #include "syscall.h"
 
-#define EXIT_POD_FAILURE 254
-#define ACE_PATH         "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+#define ACE_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 enum app_phase { PHASE_PRE_START, PHASE_MAIN, PHASE_POST_STOP, PHASE_DONE };
 
@@ -516,10 +515,7 @@ int stage1_init_main(struct stage1_config *c, int sync_fd) {
         int r;
 
         log_set_prefix("pod-stage1(init)");
-        /* If the supervising parent dies, the pod dies with it (and the namespace with us). */
-        if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
-                return log_error_errno(-errno, "Failed to set the parent death signal: %m"),
-                       EXIT_POD_FAILURE;
+        /* PR_SET_PDEATHSIG: set right after the fork (ns.c). */
 
         /* Block before anything can be forked, so that no exit or signal is lost. */
         (void)sigemptyset(&mask);

@@ -28,8 +28,6 @@
 #include "log.h"
 #include "stage1.h"
 
-#define EXIT_POD_FAILURE 254
-
 static void help(void) {
         printf("Usage: pod-stage1 [OPTIONS] UUID\n\n"
                "Runs the prepared pod UUID; the current directory is its pod directory.\n"

@@ -306,6 +306,7 @@ int stage1_net_join(const struct stage1_config *c, struct pod_error *reterr) {
 static int teardown_one(int net_fd, const char *name, struct pod_error *reterr) {
         _cleanup_(pod_cni_attachment_freep) struct pod_cni_attachment *a = NULL;
         _cleanup_free_ char *text = NULL;
+        struct pod_error e = {};
         size_t size;
         int r;
 
@@ -318,6 +319,10 @@ static int teardown_one(int net_fd, const char *name, struct pod_error *reterr) 
         if (r < 0)
                 return pod_error_prefix(reterr, r, "Failed to parse 'net/%s'", name);
         log_debug("Network '%s' (%s): DEL %s", a->net_name, a->net_conf, a->if_name);
+        r = stage1_net_standin(a, &e);
+        if (r < 0) /* DEL still releases what it can (the lease, portmap's rules) */
+                log_warning("Network '%s': %s; what the plugins keyed on it may stay behind",
+                            a->net_name, e.msg);
         r = pod_cni_del(a, reterr);
         if (r < 0)
                 return r;

@@ -4,12 +4,14 @@
  * cloned from the pod's, so the pod-level mount namespace created here is the template. */
 #include <fcntl.h>
 #include <net/if.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -19,14 +21,17 @@
 #include "log.h"
 #include "manifest.h"
 #include "stage1.h"
+#include "syscall.h"
 
 int stage1_ns_fork_init(void) {
-        _cleanup_close_ int own = -EBADF;
+        _cleanup_close_ int own = -EBADF, self = -EBADF;
         pid_t pid;
 
         own = open("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC);
         if (own < 0)
                 return -errno;
+        /* Kernels before 5.3: the sync pipe's EOF is the only guard (see below). */
+        self = sys_pidfd_open(getpid(), 0);
         /* unshare(CLONE_NEWPID) only moves our future children: the first one becomes PID 1
          * of the new namespace (pid_namespaces(7)).  Forking (rather than clone() with a
          * separate stack) keeps the child an ordinary copy of us, sanitizers included. */
@@ -35,8 +40,20 @@ int stage1_ns_fork_init(void) {
         pid = fork();
         if (pid < 0)
                 return -errno;
-        if (pid == 0)
+        if (pid == 0) {
+                struct pollfd p = { .fd = self, .events = POLLIN };
+
+                /* If we, the supervising parent, die, the pod dies with us.  We may already
+                 * be gone by the time the child gets here (after the sync pipe's "go", so the
+                 * child would not see its EOF): then the signal never comes, and only the
+                 * pidfd, readable once we exited, tells. */
+                if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
+                        _exit(EXIT_POD_FAILURE);
+                if (self >= 0 && poll(&p, 1, 0) != 0)
+                        _exit(EXIT_POD_FAILURE);
+                self = safe_close(self);
                 return 0;
+        }
         /* Point our own later children back at our namespace: once the pod init is gone,
          * the new namespace refuses forks (and sanitizers fork at exit). */
         if (setns(own, CLONE_NEWPID) < 0) {

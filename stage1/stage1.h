@@ -21,6 +21,9 @@ struct pod_volume;
 
 #define STAGE1_ABI_VERSION 1
 
+/* The exit status of a pod that failed for pod's own reasons (ABI.md). */
+#define EXIT_POD_FAILURE 254
+
 enum stage1_net {
         STAGE1_NET_NONE, /* new network namespace, only "lo", up */
         STAGE1_NET_HOST, /* the host's network namespace */
@@ -181,6 +184,11 @@ int stage1_ns_apply_sysctl(const struct stage1_config *c, struct pod_error *rete
 int stage1_net_setup(struct stage1_config *c, struct pod_error *reterr);
 int stage1_net_join(const struct stage1_config *c, struct pod_error *reterr);
 int stage1_net_teardown(int pod_dir_fd, const char *uuid, struct pod_error *reterr);
+/* net-standin.c: before a repeated DEL, re-creates (as a veth inside the pod's namespace,
+ * with the addresses of the ADD result) a container interface that an interrupted DEL
+ * already deleted, so that the plugin finds what it keys its host-side cleanup on. */
+struct pod_cni_attachment;
+int stage1_net_standin(const struct pod_cni_attachment *a, struct pod_error *reterr);
 
 /* mount.c: in the app's fresh mount namespace, before pivot_root. */
 int stage1_mount_app(const struct stage1_config *c, struct stage1_app *app, const char *root,

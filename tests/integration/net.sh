@@ -208,18 +208,22 @@ pod_sh --net=host 'ls /sys/class/net'
 assert_match "--net=host: the host's interfaces" "$OUT" "^pod0$"
 
 # ---- kill -9, then pod gc releases the network ------------------------------------------
-"$POD" "${P[@]}" run --uuid-file-save="$W/k" "$B" --exec=/bin/sh -- -c 'sleep 600' \
-        >/dev/null 2>&1 &
-KPID=$!
-for _ in $(seq 200); do
-        [ -s "$W/k" ] && [ -n "$(ls -A /run/pod/netns 2>/dev/null)" ] &&
-                [ -s "$D/pods/run/$(cat "$W/k")/pid" ] && break
-        sleep 0.1
-done
-K=$(cat "$W/k")
-sleep 0.5
-kill -9 "$KPID"
-{ wait "$KPID"; } 2>/dev/null || true
+start_killed() { # start_killed NAME: a running pod on the default network, then kill -9
+        local pid
+        "$POD" "${P[@]}" run --uuid-file-save="$W/$1" "$B" --exec=/bin/sh -- -c 'sleep 600' \
+                >/dev/null 2>&1 &
+        pid=$!
+        for _ in $(seq 200); do
+                [ -s "$W/$1" ] && [ -e "/run/pod/netns/$(cat "$W/$1")" ] &&
+                        [ -s "$D/pods/run/$(cat "$W/$1")/pid" ] && break
+                sleep 0.1
+        done
+        sleep 0.5
+        kill -9 "$pid"
+        { wait "$pid"; } 2>/dev/null || true
+        cat "$W/$1"
+}
+K=$(start_killed k)
 tap_check "after kill -9 the pod's network is still there" \
         "$([ -n "$(leftovers)" ]; echo $?)"
 run_pod "${P[@]}" gc --grace-period=0s
@@ -228,5 +232,21 @@ tap_check "pod gc released it (veth, netns file, lease, NAT rules)" \
         "$([ -z "$(leftovers)" ]; echo $?)" "$(leftovers)"
 tap_check "and removed the pod" "$([ ! -e "$D/pods/exited-garbage/$K" ] &&
         [ ! -e "$D/pods/run/$K" ]; echo $?)"
+
+# ---- a DEL interrupted after the plugin deleted eth0 -------------------------------------
+# bridge deletes the pod's eth0 first and then its ipMasq rules, found by eth0's addresses:
+# killed in between (SIGKILL of the scope while the pod's own teardown runs), it leaves the
+# rules, and a second DEL, finding no eth0, would leave them for good.
+K=$(start_killed k2)
+nsenter --net="/run/pod/netns/$K" ip link del eth0
+tap_check "an interrupted DEL's state: no eth0 in the pod's netns, its NAT rules stay" \
+        "$(! nsenter --net="/run/pod/netns/$K" ip link show eth0 >/dev/null 2>&1 &&
+                iptables -t nat -S | grep -qF -- "$K"; echo $?)" \
+        "$(iptables -t nat -S)"
+run_pod "${P[@]}" --debug gc --grace-period=0s
+assert_status "pod gc" 0
+assert_match "DEL ran on a stand-in for eth0" "$ERR" "eth0 was gone from .*(an interrupted DEL)"
+tap_check "the NAT rules, lease, netns file and veth are gone" \
+        "$([ -z "$(leftovers)" ]; echo $?)" "$(leftovers)"
 
 tap_done

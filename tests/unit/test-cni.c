@@ -146,6 +146,39 @@ static void test_result(void) {
         tap_is_int(pod_cni_result_parse("[]", strlen("[]"), &r2, &e), -EBADMSG, "not an object");
 }
 
+/* The addresses of the container interface, for the stand-in of an interrupted DEL. */
+static void test_result_if_ips(void) {
+        _cleanup_json_ struct json_object *r1 = NULL, *r2 = NULL, *r3 = NULL;
+        struct pod_cni_ip ips[4];
+        struct pod_error e = {};
+        /* As bridge returns it: the host bridge and veth carry no sandbox, an address on
+         * the bridge's index must not count, nor one on an out-of-range index. */
+        const char *v1 = "{\"cniVersion\":\"1.0.0\",\"interfaces\":[{\"name\":\"pod0\"},"
+                         "{\"name\":\"eth0\"},{\"name\":\"eth0\",\"sandbox\":\"/run/x\"}],"
+                         "\"ips\":[{\"address\":\"172.16.28.5/24\",\"interface\":2},"
+                         "{\"address\":\"fd00::5/64\",\"interface\":2},"
+                         "{\"address\":\"10.9.9.9/8\",\"interface\":1},"
+                         "{\"address\":\"10.8.8.8/8\",\"interface\":7}]}";
+        const char *v0 = "{\"cniVersion\":\"0.3.1\",\"ips\":[{\"address\":\"10.0.0.2/24\"}]}";
+        const char *v02 = "{\"cniVersion\":\"0.2.0\",\"ip4\":{\"ip\":\"10.1.2.3/16\"},"
+                          "\"ip6\":{\"ip\":\"fd01::3/64\"}}";
+
+        tap_is_int(pod_cni_result_parse(v1, strlen(v1), &r1, &e), 0, "a 1.0.0 result");
+        tap_is_int(pod_cni_result_if_ips(r1, "eth0", ips, 4), 2,
+                   "eth0 in the sandbox has two addresses (not the host-side ones)");
+        tap_is_str(ips[0].address, "172.16.28.5", "the IPv4 one");
+        tap_is_int((int)ips[0].prefix, 24, "with its prefix");
+        tap_ok(ips[1].ipv6 && streq(ips[1].address, "fd00::5"), "the IPv6 one");
+        tap_is_int(pod_cni_result_if_ips(r1, "eth0", ips, 1), 1, "at most max");
+        tap_is_int(pod_cni_result_if_ips(r1, "eth1", ips, 4), 0, "another interface: none");
+        tap_is_int(pod_cni_result_parse(v0, strlen(v0), &r2, &e), 0, "a result without indexes");
+        tap_is_int(pod_cni_result_if_ips(r2, "eth0", ips, 4), 1, "its address is the container's");
+        tap_is_int(pod_cni_result_parse(v02, strlen(v02), &r3, &e), 0, "a 0.2.0 result");
+        tap_is_int(pod_cni_result_if_ips(r3, "eth0", ips, 4), 2, "ip4 and ip6");
+        tap_is_str(ips[1].address, "fd01::3", "in that order");
+        tap_is_int(pod_cni_result_if_ips(NULL, "eth0", ips, 4), 0, "no result: none");
+}
+
 static void test_attachment(void) {
         _cleanup_(pod_cni_attachment_freep) struct pod_cni_attachment *a = NULL, *b = NULL;
         _cleanup_free_ char *t1 = NULL, *t2 = NULL;
@@ -337,6 +370,7 @@ int main(void) {
         test_conflist();
         test_network_load();
         test_result();
+        test_result_if_ips();
         test_attachment();
         test_find_plugin();
         test_syntax();

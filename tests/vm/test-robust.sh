@@ -70,7 +70,13 @@ our_scopes() { # pod-<uuid>.scope units of the given UUIDs still known to system
         local units u
         units=$(systemctl list-units --all --no-legend --plain 'pod-*' 2>&1)
         for u in "$@"; do
-                [[ $units != *"pod-$u.scope"* ]] || echo "pod-$u.scope: $units"
+                [[ $units != *"pod-$u.scope"* ]] || {
+                        echo "pod-$u.scope: $units"
+                        systemctl status --no-pager --lines=5 "pod-$u.scope" 2>&1
+                        systemctl show -p ActiveState,SubState,Result,ControlGroup \
+                                "pod-$u.scope" 2>&1
+                        machinectl list --no-legend 2>&1
+                }
         done
 }
 no_scopes() { [ -z "$(our_scopes "$@")" ]; }
