@@ -131,21 +131,40 @@ void pod_gc_set_stage1(const char *path) {
         gc_stage1 = path;
 }
 
-/* "pod-stage1 gc UUID" with cwd = the pod dir, for pods whose stage1 left "net" behind
- * (ABI.md "gc"): CNI DEL and the netns file, before the directory with the persisted
- * attachments goes. */
+/* stage1 registered the pod as pod-<uuid>.scope (its "unit" file says so; a kept service
+ * is not ours): if systemd still has that unit, stage1's gc stops it. */
+static bool has_own_scope(int fd, const char *uuid) {
+        char unit[128], want[128];
+        ssize_t n;
+        _cleanup_close_ int ufd = openat(fd, "unit", O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+
+        if (ufd < 0)
+                return false;
+        n = read(ufd, unit, sizeof(unit) - 1);
+        if (n <= 0)
+                return false;
+        unit[n] = 0;
+        unit[strcspn(unit, "\n")] = 0;
+        (void)snprintf(want, sizeof(want), "pod-%s.scope", uuid);
+        return streq(unit, want);
+}
+
+/* "pod-stage1 gc UUID" with cwd = the pod dir, for pods whose stage1 left "net" behind or
+ * registered a scope (ABI.md "gc"): CNI DEL and the netns file, before the directory with
+ * the persisted attachments goes; the scope, if systemd still has it. */
 static int stage1_gc(int fd, const char *uuid, struct pod_error *reterr) {
         struct stat st;
         pid_t pid;
         int ws;
 
-        if (!gc_stage1 || fstatat(fd, "net", &st, AT_SYMLINK_NOFOLLOW) < 0)
+        if (!gc_stage1 ||
+            (fstatat(fd, "net", &st, AT_SYMLINK_NOFOLLOW) < 0 && !has_own_scope(fd, uuid)))
                 return 0;
         pid = fork();
         if (pid < 0)
                 return pod_error_set(reterr, -errno, "Failed to fork: %m");
         if (pid == 0) {
-                if (fchdir(fd) < 0)
+                if (fchdir(fd) < 0 || setenv("POD_STAGE1_ABI", "1", 1) < 0)
                         _exit(127);
                 if (log_get_max_level() >= LOG_DEBUG)
                         execl(gc_stage1, "pod-stage1", "gc", "--debug", uuid, (char *)NULL);
@@ -157,10 +176,11 @@ static int stage1_gc(int fd, const char *uuid, struct pod_error *reterr) {
                 if (errno != EINTR)
                         return pod_error_set(reterr, -errno, "Failed to wait for stage1 gc: %m");
         if (!WIFEXITED(ws) || WEXITSTATUS(ws) != 0)
-                return pod_error_set(reterr, -EIO,
-                                     "Failed to release the networks of pod '%s' ('%s gc' exited "
-                                     "with %d); the pod is kept for the next gc",
-                                     uuid, gc_stage1, WIFEXITED(ws) ? WEXITSTATUS(ws) : -1);
+                return pod_error_set(
+                        reterr, -EIO,
+                        "Failed to release what stage1 set up for pod '%s' ('%s gc' exited "
+                        "with %d); the pod is kept for the next gc",
+                        uuid, gc_stage1, WIFEXITED(ws) ? WEXITSTATUS(ws) : -1);
         return 0;
 }
 

@@ -1237,54 +1237,15 @@ int pod_prepare_resolv_conf(int pod_fd, char **dns, char **search, char **opt, c
 /* ---- stage1 ----------------------------------------------------------------------------- */
 
 int pod_stage1_check(const char *path, struct pod_error *reterr) {
-        char buf[256], want[32];
-        int pfd[2], ws, r;
-        size_t n = 0;
-        pid_t pid;
+        struct stat st;
 
+        if (stat(path, &st) < 0)
+                return pod_error_set(reterr, -errno, "Cannot execute stage1 '%s': %m", path);
+        if (!S_ISREG(st.st_mode))
+                return pod_error_set(reterr, -EISDIR, "Cannot execute stage1 '%s': not a file",
+                                     path);
         if (access(path, X_OK) < 0)
                 return pod_error_set(reterr, -errno, "Cannot execute stage1 '%s': %m", path);
-        if (pipe2(pfd, O_CLOEXEC) < 0)
-                return -errno;
-        pid = fork();
-        if (pid < 0) {
-                r = -errno;
-                safe_close(pfd[0]);
-                safe_close(pfd[1]);
-                return r;
-        }
-        if (pid == 0) {
-                int null = open("/dev/null", O_RDWR | O_CLOEXEC);
-                if (dup2(pfd[1], STDOUT_FILENO) < 0 || (null >= 0 && dup2(null, STDIN_FILENO) < 0))
-                        _exit(127);
-                execl(path, path, "--version", (char *)NULL);
-                _exit(127);
-        }
-        safe_close(pfd[1]);
-        for (;;) {
-                ssize_t k = read(pfd[0], buf + n, sizeof(buf) - 1 - n);
-                if (k < 0 && errno == EINTR)
-                        continue;
-                if (k <= 0)
-                        break;
-                n += (size_t)k;
-                if (n == sizeof(buf) - 1)
-                        break;
-        }
-        buf[n] = 0;
-        safe_close(pfd[0]);
-        for (char *c = buf; *c; c++)
-                if (*c == '\n' && c[1])
-                        *c = ' ';
-        while (waitpid(pid, &ws, 0) < 0)
-                if (errno != EINTR)
-                        return -errno;
-        (void)snprintf(want, sizeof(want), " ABI %d\n", POD_STAGE1_ABI);
-        if (!WIFEXITED(ws) || WEXITSTATUS(ws) != 0 || !strstr(buf, want))
-                return pod_error_set(reterr, -EPROTO,
-                                     "Stage1 '%s' does not speak ABI %d (its --version said "
-                                     "'%.*s')",
-                                     path, POD_STAGE1_ABI, (int)strcspn(buf, "\n"), buf);
         return 0;
 }
 
@@ -1294,6 +1255,7 @@ int pod_stage1_exec(struct pod_poddir *p, const struct pod_stage1_options *o,
         _cleanup_strv_free_ char **extra = NULL;
         _cleanup_free_ const char **argv = NULL;
         size_t n = 0, n_extra = 0, k = 0;
+        char abi[16];
         int r;
 
         if (asprintf(&net, "--net=%s", o->net) < 0)
@@ -1351,6 +1313,9 @@ int pod_stage1_exec(struct pod_poddir *p, const struct pod_stage1_options *o,
         r = pod_poddir_prepare_exec_lock(p);
         if (r < 0)
                 return pod_error_set(reterr, r, "Failed to pass the pod lock on: %m");
+        (void)snprintf(abi, sizeof(abi), "%d", POD_STAGE1_ABI);
+        if (setenv(POD_STAGE1_ABI_ENV, abi, 1) < 0)
+                return pod_error_set(reterr, -errno, "Failed to set $%s: %m", POD_STAGE1_ABI_ENV);
         execv(o->path, (char *const *)argv);
         r = -errno;
         (void)fd_cloexec(p->fd, true);

@@ -111,8 +111,12 @@ struct pod_stage1_options {
         const char *resolv_conf; /* "host" (or NULL), "none", "pod" */
 };
 
-/* Runs "PATH --version" and checks it prints "ABI <STAGE1_ABI>".  -EPROTO on a mismatch. */
-#define POD_STAGE1_ABI 1
+/* The stage1 ABI we speak (stage1/ABI.md): passed to stage1 as $POD_STAGE1_ABI, which it
+ * checks (another version: it refuses the pod, exit 254, naming both).  Checking is
+ * stage1's job, so that no extra exec of it precedes every pod. */
+#define POD_STAGE1_ABI     1
+#define POD_STAGE1_ABI_ENV "POD_STAGE1_ABI"
+/* Before anything is prepared: PATH is an executable file. */
 int pod_stage1_check(const char *path, struct pod_error *reterr);
 
 /* Execs stage1 for a pod in run/ that we hold locked: cwd = pod dir, POD_LOCK_FD.  Returns

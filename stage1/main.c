@@ -449,6 +449,18 @@ static int run(struct stage1_config *c) {
         return stage1_host_wait(init, sfd, ready_fd, socks, n_socks);
 }
 
+/* The pod's "unit" file names its own scope (not a kept service, which is not ours). */
+static bool has_own_scope(int dir_fd, const char *uuid) {
+        _cleanup_free_ char *unit = NULL, *want = NULL;
+        size_t size;
+
+        if (read_full_file_at(dir_fd, "unit", 4096, &unit, &size) < 0 ||
+            asprintf(&want, "pod-%s.scope", uuid) < 0)
+                return false;
+        unit[strcspn(unit, "\n")] = 0;
+        return streq(unit, want);
+}
+
 /* pod-stage1 gc [--debug] [--exit-status=N] UUID, cwd = the pod dir (ABI.md). */
 static int gc_main(int argc, char *argv[]) {
         static const struct option options[] = {
@@ -497,9 +509,35 @@ static int gc_main(int argc, char *argv[]) {
                 if (r < 0)
                         (void)log_pod_error(r, &e);
         }
+        /* At the pod's own end we still run in its scope, which empties as we exit. */
+        if (exit_status < 0 && has_own_scope(dir_fd, argv[optind])) {
+                struct pod_error e2 = {};
+                int k = stage1_scope_release(argv[optind], &e2);
+
+                if (k < 0) {
+                        (void)log_pod_error(k, &e2);
+                        if (r >= 0)
+                                r = k;
+                }
+        }
         if (exit_status >= 0)
                 return exit_status;
         return r < 0 ? EXIT_POD_FAILURE : 0;
+}
+
+/* $POD_STAGE1_ABI: the ABI the calling stage0 speaks (ABI.md "Invocation").  Unset is a
+ * caller that follows ABI.md by hand (tests, debugging); another version is refused. */
+static bool abi_ok(void) {
+        const char *v = getenv("POD_STAGE1_ABI");
+        char want[16];
+
+        (void)snprintf(want, sizeof(want), "%d", STAGE1_ABI_VERSION);
+        if (!v || streq(v, want))
+                return true;
+        log_error("The calling pod speaks stage1 ABI %s; this pod-stage1 speaks ABI %s: install "
+                  "a matching pod and pod-stage1",
+                  v, want);
+        return false;
 }
 
 int main(int argc, char *argv[]) {
@@ -515,12 +553,17 @@ int main(int argc, char *argv[]) {
         log_parse_environment();
         log_set_prefix("pod-stage1");
         if (argc >= 2 && streq(argv[1], "gc"))
-                return gc_main(argc - 1, argv + 1);
+                return abi_ok() ? gc_main(argc - 1, argv + 1) : EXIT_POD_FAILURE;
         r = parse_argv(&c, argc, argv);
         if (r <= 0) {
                 stage1_config_done(&c);
                 free(c.hostname);
                 return r < 0 ? EXIT_POD_FAILURE : 0;
+        }
+        if (!abi_ok()) {
+                stage1_config_done(&c);
+                free(c.hostname);
+                return EXIT_POD_FAILURE;
         }
         if (c.debug)
                 log_set_max_level(LOG_DEBUG);

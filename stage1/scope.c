@@ -416,3 +416,47 @@ int stage1_scope_register_machine(struct stage1_scope *s, const struct stage1_co
         log_debug("Registered machine '%s'", name);
         return 0;
 }
+
+/* gc of a pod that is over: its scope should be gone already (empty, then collected).  It
+ * is not when a process escaped the pod's end (then it still runs in the scope's cgroup),
+ * or when systemd itself lost track of it: systemd up to v257 can mark a transient scope
+ * dead right after starting it (a stale "cgroup empty" event, systemd issue #36781), and
+ * such a unit is never collected once its processes exit.  Either way: SIGKILL to what
+ * is left in the cgroup, then a stop job, after which systemd collects the unit. */
+int stage1_scope_release(const char *uuid, struct pod_error *reterr) {
+        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        _cleanup_free_ char *unit = NULL;
+        int r;
+
+        if (asprintf(&unit, "pod-%s.scope", uuid) < 0)
+                return -ENOMEM;
+        if (sd_bus_open_system(&bus) < 0) {
+                log_debug("No system bus: no unit '%s' to release", unit);
+                return 0;
+        }
+        r = sd_bus_call_method(bus, "org.freedesktop.systemd1", "/org/freedesktop/systemd1",
+                               "org.freedesktop.systemd1.Manager", "GetUnit", &error, &reply, "s",
+                               unit);
+        if (r < 0) {
+                if (sd_bus_error_has_name(&error, "org.freedesktop.systemd1.NoSuchUnit") ||
+                    sd_bus_error_has_name(&error, SD_BUS_ERROR_SERVICE_UNKNOWN))
+                        return 0;
+                return pod_error_set(reterr, r, "Failed to look up unit '%s': %s", unit,
+                                     error.message ?: strerror(-r));
+        }
+        log_debug("Unit '%s' outlived its pod: killing what is left in it and stopping it", unit);
+        sd_bus_error_free(&error);
+        (void)sd_bus_call_method(bus, "org.freedesktop.systemd1", "/org/freedesktop/systemd1",
+                                 "org.freedesktop.systemd1.Manager", "KillUnit", &error, NULL,
+                                 "ssi", unit, "all", SIGKILL);
+        sd_bus_error_free(&error);
+        r = sd_bus_call_method(bus, "org.freedesktop.systemd1", "/org/freedesktop/systemd1",
+                               "org.freedesktop.systemd1.Manager", "StopUnit", &error, NULL, "ss",
+                               unit, "replace");
+        if (r < 0 && !sd_bus_error_has_name(&error, "org.freedesktop.systemd1.NoSuchUnit"))
+                return pod_error_set(reterr, r, "Failed to stop unit '%s': %s", unit,
+                                     error.message ?: strerror(-r));
+        return 0;
+}

@@ -249,6 +249,8 @@ int stage1_scope_register(const struct stage1_config *c, struct stage1_scope **r
 int stage1_scope_register_machine(struct stage1_scope *s, const struct stage1_config *c,
                                   pid_t leader, struct pod_error *reterr);
 const char *stage1_scope_unit(const struct stage1_scope *s);
+/* gc: kills what is left in pod-<uuid>.scope and stops it, if systemd still has it. */
+int stage1_scope_release(const char *uuid, struct pod_error *reterr);
 struct stage1_scope *stage1_scope_free(struct stage1_scope *s);
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct stage1_scope *, stage1_scope_free)
 int stage1_scope_open_log_streams(struct stage1_config *c);

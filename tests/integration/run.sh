@@ -324,11 +324,17 @@ assert_status "unknown flag: 254" 254
 POD_STAGE1=$W/nonexistent run_pod "${P[@]}" run --net=none "$B"
 assert_status "a missing stage1: 254" 254
 assert_match "message names stage1" "$ERR" "stage1"
-printf '#!/bin/sh\necho "pod-stage1 0\nABI 99"\n' >"$W/old-stage1"
-chmod +x "$W/old-stage1"
-POD_STAGE1=$W/old-stage1 run_pod "${P[@]}" run --net=none "$B"
-assert_status "a stage1 with another ABI is refused" 254
-assert_match "message names the ABI" "$ERR" "ABI 1"
+# As a stage0 of another ABI would call it: stage1 checks $POD_STAGE1_ABI.
+printf '#!/bin/sh\nPOD_STAGE1_ABI=99 exec "%s" "$@"\n' "$POD_STAGE1" >"$W/abi99-stage1"
+chmod +x "$W/abi99-stage1"
+POD_STAGE1=$W/abi99-stage1 run_pod "${P[@]}" run --net=none "$B" --exec=/bin/sh -- -c 'echo ran'
+assert_status "stage1 refuses a stage0 of another ABI" 254
+assert_match "the message names both ABIs" "$ERR" "ABI 99.*ABI 1"
+tap_check "the app never ran" "$([[ $OUT != *ran* ]]; echo $?)" "$OUT"
+mkdir -p "$W/dir-stage1"
+POD_STAGE1=$W/dir-stage1 run_pod "${P[@]}" run --net=none "$B"
+assert_status "a stage1 that is a directory: 254" 254
+assert_match "message names stage1" "$ERR" "dir-stage1"
 
 # ---- gc ----------------------------------------------------------------------------------
 run_pod "${P[@]}" gc --grace-period=0s --expire-prepared=0s

@@ -5,7 +5,8 @@
 #      crash, a pod whose supervisor is alive is always shown running, every pod exits with
 #      its own status, and a final gc leaves no directory, mount or pod-*.scope;
 #  (b) `pod run` killed with SIGKILL while creating, before stage1, after its scope exists
-#      and while running: `pod list` shows final states, gc cleans up completely.
+#      and while running: `pod list` shows final states, gc cleans up completely;
+#  (c) a pod's scope that outlived the pod (a stray process in it) is stopped by pod gc.
 # Lean on purpose: the guest CPU may be emulated (8-45x slower), so no assertion depends
 # on timing; every wait polls with a generous limit.  The host-side variant (no systemd)
 # is tests/integration/gc-robust.sh.
@@ -63,6 +64,7 @@ pod_states() { # "UUID STATE" per pod, from the JSON list (STATE may contain a s
                 grep -o '"name":"[^"]*","state":"[^"]*"' |
                 sed 's/^"name":"\([^"]*\)","state":"\([^"]*\)"$/\1 \2/'
 }
+pod_is_exited() { pod_states | grep -q "^$1 exited$"; }
 settled() { ! pod_states | grep -Eq ' (running|preparing|deleting)$'; }
 our_mounts() { grep -F "$D/" /proc/self/mountinfo || true; }
 leftovers() { find "$PODS" -mindepth 2 -maxdepth 2; }
@@ -286,4 +288,34 @@ tap_check "no scope of a killed pod is left" "$(no_scopes "${UUIDS_B[@]}"; echo 
         "$(our_scopes "${UUIDS_B[@]}")"
 
 echo "# (b) done after $((SECONDS - T0))s"
+
+# ---- (c) a scope that outlived its pod --------------------------------------------------
+# A process left in the pod's scope after the pod ended (or a scope systemd lost track of:
+# systemd issue #36781) keeps pod-<uuid>.scope loaded; pod gc kills what is left and stops
+# the unit.  The stray here is a host process moved into the scope's cgroup.
+"$POD" "${P[@]}" run --net=none --uuid-file-save="$W/c" "$B" --exec=/bin/sleep -- 600 \
+        >/dev/null 2>&1 &
+PIDS+=($!)
+wait_for 120 app_started "$W/c" || echo "# (c): the pod never started"
+UC=$(cat "$W/c")
+CG=$(systemctl show -p ControlGroup --value "pod-$UC.scope")
+sleep 900 &
+STRAY=$!
+PIDS+=("$STRAY")
+echo "$STRAY" >"/sys/fs/cgroup$CG/cgroup.procs"
+tap_check "a stray process is in the pod's scope" \
+        "$(grep -qF "$CG" "/proc/$STRAY/cgroup"; echo $?)" "$(cat "/proc/$STRAY/cgroup")"
+run_pod "${P[@]}" stop "$UC"
+assert_status "pod stop" 0
+wait_for 120 pod_is_exited "$UC" || true
+tap_check "the pod is exited, its scope still active" \
+        "$(pod_is_exited "$UC" && systemctl is-active --quiet "pod-$UC.scope"; echo $?)" \
+        "$(pod_states; systemctl status --no-pager "pod-$UC.scope" 2>&1)"
+run_pod "${P[@]}" gc --grace-period=0s
+assert_status "pod gc" 0
+wait_for 60 no_scopes "$UC" || true
+tap_check "pod gc stopped the scope" "$(no_scopes "$UC"; echo $?)" "$(our_scopes "$UC")"
+stray_gone() { ! alive "$STRAY"; }
+tap_check "and killed the stray" "$(wait_for 30 stray_gone; echo $?)"
+echo "# (c) done after $((SECONDS - T0))s"
 tap_done
