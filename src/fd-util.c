@@ -122,6 +122,11 @@ int fsync_directory_of(int dir_fd, const char *path) {
 }
 
 int write_file_atomic_at(int dir_fd, const char *path, const void *data, size_t size, mode_t mode) {
+        return write_file_at(dir_fd, path, data, size, mode, true);
+}
+
+int write_file_at(int dir_fd, const char *path, const void *data, size_t size, mode_t mode,
+                  bool sync) {
         _cleanup_close_ int fd = -EBADF;
         char tmp[PATH_MAX];
         int r;
@@ -135,7 +140,7 @@ int write_file_atomic_at(int dir_fd, const char *path, const void *data, size_t 
         r = loop_write(fd, data, size);
         if (r >= 0 && fchmod(fd, mode) < 0)
                 r = -errno;
-        if (r >= 0 && fsync(fd) < 0)
+        if (r >= 0 && sync && fsync(fd) < 0)
                 r = -errno;
         if (r >= 0 && renameat(dir_fd, tmp, dir_fd, path) < 0)
                 r = -errno;
@@ -143,7 +148,7 @@ int write_file_atomic_at(int dir_fd, const char *path, const void *data, size_t 
                 (void)unlinkat(dir_fd, tmp, 0);
                 return r;
         }
-        return fsync_directory_of(dir_fd, path);
+        return sync ? fsync_directory_of(dir_fd, path) : 0;
 }
 
 int mkdir_p_at(int dir_fd, const char *path, mode_t mode) {

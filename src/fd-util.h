@@ -16,6 +16,10 @@ int read_full_file_at(int dir_fd, const char *path, size_t max, char **ret, size
 /* Writes data to dir_fd/path via a temp file in the same directory, fsync, rename, fsync of
  * the directory: readers see the old or the new content, never a mix, even after a crash. */
 int write_file_atomic_at(int dir_fd, const char *path, const void *data, size_t size, mode_t mode);
+/* The same; without sync, no fsync at all: still atomic for readers and across a kill, not
+ * across a power loss (for files whose directory is itself not committed yet). */
+int write_file_at(int dir_fd, const char *path, const void *data, size_t size, mode_t mode,
+                  bool sync);
 
 /* Write everything, retrying on EINTR and short writes. */
 int loop_write(int fd, const void *buf, size_t n);

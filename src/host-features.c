@@ -5,9 +5,8 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/statfs.h>
-#include <systemd/sd-bus.h>
-#include <systemd/sd-daemon.h>
 
+#include "dlopen-systemd.h"
 #include "fd-util.h"
 #include "host-features.h"
 #include "macro.h"
@@ -52,7 +51,7 @@ void pod_features_probe(struct pod_features *ret) {
                         file_contains_word("/sys/fs/cgroup/cgroup.controllers", "memory");
         }
 
-        if (sd_booted() > 0) {
+        if (pod_dlopen_systemd(NULL) >= 0 && sd_booted() > 0) {
                 sd_bus *bus = NULL;
                 if (sd_bus_open_system(&bus) >= 0)
                         f.systemd = true;

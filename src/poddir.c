@@ -143,11 +143,12 @@ static int poddir_new(int pods_fd, const char *uuid, enum pod_phase phase, int f
         p->phase = phase;
         p->pods_fd = pfd;
         p->fd = fd;
+        p->sync = true;
         *ret = p;
         return 0;
 }
 
-int pod_poddir_create(int pods_fd, const char *uuid_file_save, struct pod_poddir **ret,
+int pod_poddir_create(int pods_fd, const char *uuid_file_save, bool sync, struct pod_poddir **ret,
                       struct pod_error *reterr) {
         _cleanup_close_ int embryo_fd = -EBADF, fd = -EBADF, cfd = -EBADF;
         char uuid[POD_UUID_STRING_MAX], from[PATH_MAX], to[PATH_MAX];
@@ -204,7 +205,7 @@ int pod_poddir_create(int pods_fd, const char *uuid_file_save, struct pod_poddir
         phase_path(to, POD_PHASE_PREPARE, uuid);
         if (r >= 0 && renameat(pods_fd, from, pods_fd, to) < 0)
                 r = -errno;
-        if (r >= 0)
+        if (r >= 0 && sync)
                 r = fsync_directory_of(pods_fd, to);
         if (r < 0) {
                 (void)rm_rf_at(pods_fd, from);
@@ -221,6 +222,7 @@ int pod_poddir_create(int pods_fd, const char *uuid_file_save, struct pod_poddir
         }
         TAKE_FD(fd);
         p->lock = LOCK_EX;
+        p->sync = sync;
         *ret = p;
         return 0;
 }
@@ -433,6 +435,8 @@ static int poddir_move(struct pod_poddir *p, enum pod_phase to) {
         if (renameat(p->pods_fd, a, p->pods_fd, b) < 0)
                 return -errno;
         p->phase = to;
+        if (!p->sync)
+                return 0;
         r = fsync_directory_of(p->pods_fd, b);
         if (r < 0)
                 return r;

@@ -93,6 +93,7 @@ struct pod_poddir {
         int pods_fd;          /* <data>/pods, owned */
         int fd;               /* the pod directory; its open file description carries the lock */
         int lock;             /* 0, LOCK_SH or LOCK_EX: what we hold on fd */
+        bool sync; /* fsync what we write and rename (pod_poddir_create's sync, or true) */
 };
 
 /* Opens <data_dir>/pods.  With create, makes it and every phase directory (0750) first.
@@ -106,8 +107,9 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(struct pod_poddir *, pod_poddir_free)
 /* A new pod: flock(embryo/, LOCK_SH) -> mkdir embryo/U (0750) -> open -> flock(LOCK_EX) ->
  * unlock embryo/ -> write pod-created -> rename to prepare/U -> fsync(prepare/).  The returned pod
  * is in PREPARE, locked exclusively.  If uuid_file_save is not NULL the UUID is saved there right
- * after mkdir. */
-int pod_poddir_create(int pods_fd, const char *uuid_file_save, struct pod_poddir **ret,
+ * after mkdir.  Without sync (a pod that runs right away: after a power loss it is garbage
+ * anyway) neither this nor later moves and writes of the pod call fsync. */
+int pod_poddir_create(int pods_fd, const char *uuid_file_save, bool sync, struct pod_poddir **ret,
                       struct pod_error *reterr);
 
 /* Opens the pod with exactly this UUID in whichever phase it is (not embryo).  -ENOENT if

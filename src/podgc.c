@@ -131,22 +131,21 @@ void pod_gc_set_stage1(const char *path) {
         gc_stage1 = path;
 }
 
-/* stage1 registered the pod as pod-<uuid>.scope (its "unit" file says so; a kept service
- * is not ours): if systemd still has that unit, stage1's gc stops it. */
-static bool has_own_scope(int fd, const char *uuid) {
-        char unit[128], want[128];
-        ssize_t n;
-        _cleanup_close_ int ufd = openat(fd, "unit", O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+/* Whether systemd still has a cgroup for the pod's own scope (stage1 creates
+ * pod-<uuid>.scope in machine.slice; systemd removes the cgroup when it collects the unit).
+ * The "unit" file is no guide: stage1 writes it only once the scope's start job is done,
+ * and a stage1 killed before that may still leave a scope behind.  cgroup v2, or v1's
+ * name=systemd hierarchy. */
+static bool scope_cgroup_exists(const char *uuid) {
+        static const char *const roots[] = { "/sys/fs/cgroup", "/sys/fs/cgroup/systemd" };
+        char path[PATH_MAX];
 
-        if (ufd < 0)
-                return false;
-        n = read(ufd, unit, sizeof(unit) - 1);
-        if (n <= 0)
-                return false;
-        unit[n] = 0;
-        unit[strcspn(unit, "\n")] = 0;
-        (void)snprintf(want, sizeof(want), "pod-%s.scope", uuid);
-        return streq(unit, want);
+        for (size_t i = 0; i < ELEMENTSOF(roots); i++) {
+                (void)snprintf(path, sizeof(path), "%s/machine.slice/pod-%s.scope", roots[i], uuid);
+                if (access(path, F_OK) >= 0)
+                        return true;
+        }
+        return false;
 }
 
 /* "pod-stage1 gc UUID" with cwd = the pod dir, for pods whose stage1 left "net" behind or
@@ -158,7 +157,7 @@ static int stage1_gc(int fd, const char *uuid, struct pod_error *reterr) {
         int ws;
 
         if (!gc_stage1 ||
-            (fstatat(fd, "net", &st, AT_SYMLINK_NOFOLLOW) < 0 && !has_own_scope(fd, uuid)))
+            (fstatat(fd, "net", &st, AT_SYMLINK_NOFOLLOW) < 0 && !scope_cgroup_exists(uuid)))
                 return 0;
         pid = fork();
         if (pid < 0)

@@ -1070,16 +1070,16 @@ int pod_prepare(struct pod_store *s, int pods_fd, const struct pod_prepare_optio
         if (r < 0)
                 return pod_error_set(reterr, r, "Failed to serialise the pod manifest: %m");
 
-        r = pod_poddir_create(pods_fd, o->uuid_file_save, &p, reterr);
+        r = pod_poddir_create(pods_fd, o->uuid_file_save, !o->no_sync, &p, reterr);
         if (r < 0)
                 return r;
         /* From here on a failure leaves prepare/U behind, unlocked when p is freed: an
          * aborted prepare, which gc removes. */
-        r = write_file_atomic_at(p->fd, "pod", json, strlen(json), 0644);
+        r = write_file_at(p->fd, "pod", json, strlen(json), 0644, p->sync);
         if (r < 0)
                 return pod_error_set(reterr, r, "Failed to write the pod manifest: %m");
         if (o->no_overlay) {
-                r = write_file_atomic_at(p->fd, NO_OVERLAY_MARKER, "", 0, 0644);
+                r = write_file_at(p->fd, NO_OVERLAY_MARKER, "", 0, 0644, p->sync);
                 if (r < 0)
                         return pod_error_set(reterr, r, "Failed to write '%s': %m",
                                              NO_OVERLAY_MARKER);
@@ -1099,7 +1099,7 @@ int pod_prepare(struct pod_store *s, int pods_fd, const struct pod_prepare_optio
                 r = mkdir_p_at(p->fd, dir, 0755);
                 if (r >= 0) {
                         _cleanup_free_ char *f = path_join(dir, "manifest");
-                        r = f ? write_file_atomic_at(p->fd, f, text, size, 0644) : -ENOMEM;
+                        r = f ? write_file_at(p->fd, f, text, size, 0644, p->sync) : -ENOMEM;
                 }
                 if (r < 0)
                         return pod_error_set(reterr, r,

@@ -66,6 +66,7 @@ struct pod_prepare_options {
         bool readonly_rootfs;
         bool no_overlay;
         const char *uuid_file_save;
+        bool no_sync; /* the pod runs right away (pod run): no fsync of its files (poddir.h) */
 };
 
 /* Fetches the images and builds the reified, validated pod manifest.  *ret_image_ids gets

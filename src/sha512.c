@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include <openssl/evp.h>
-
+#include "dlopen-crypto.h"
+#include "log.h"
 #include "sha512.h"
 
 struct pod_sha512 {
@@ -13,9 +14,21 @@ struct pod_sha512 {
         bool finished;
 };
 
+/* libcrypto is loaded by the first digest (dlopen-crypto.h), from whichever thread. */
+static pthread_once_t crypto_once = PTHREAD_ONCE_INIT;
+static int crypto_result;
+static struct pod_error crypto_error;
+
+static void crypto_load(void) {
+        crypto_result = pod_dlopen_crypto(&crypto_error);
+}
+
 int pod_sha512_new(struct pod_sha512 **ret) {
         struct pod_sha512 *h;
 
+        (void)pthread_once(&crypto_once, crypto_load);
+        if (crypto_result < 0)
+                return log_error_errno(crypto_result, "%s", crypto_error.msg);
         h = calloc(1, sizeof(*h));
         if (!h)
                 return -ENOMEM;

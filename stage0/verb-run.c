@@ -144,6 +144,8 @@ static int do_prepare(const char *verb, const struct run_args *a, unsigned insec
         o.readonly_rootfs = a->readonly_rootfs;
         o.no_overlay = a->no_overlay;
         o.uuid_file_save = a->uuid_file_save;
+        /* A pod that runs now is garbage after a power loss: fsync only for `pod prepare`. */
+        o.no_sync = streq(verb, "run");
 
         warn_insecure(insecure);
         r = pod_store_open(arg_dir, &s, &e);
@@ -433,6 +435,7 @@ int verb_run_prepared(int argc, char *argv[]) {
                           pod_phase_to_string(p->phase));
                 return -EINVAL;
         }
+        p->sync = false; /* prepared/ -> run/: a running pod is garbage after a power loss */
         r = pod_poddir_run_prepared(p, &e);
         if (r < 0)
                 return log_pod_error(r, &e);

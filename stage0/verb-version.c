@@ -1,13 +1,13 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <json-c/json_c_version.h>
-#include <openssl/crypto.h>
-#include <seccomp.h>
 #include <sqlite3.h>
 #include <stdio.h>
 
 #include "dlopen-archive.h"
+#include "dlopen-crypto.h"
 #include "dlopen-curl.h"
 #include "dlopen-gpgme.h"
+#include "dlopen-seccomp.h"
 #include "error.h"
 #include "host-features.h"
 #include "verbs.h"
@@ -28,6 +28,18 @@ static void print_dlopen(const char *label, int (*load)(struct pod_error *),
                 printf("  %-11s %s\n", label, version());
 }
 
+static const char *seccomp_version_text(void) {
+        static char buf[48];
+        const struct scmp_version *v = seccomp_version();
+
+        (void)snprintf(buf, sizeof(buf), "%u.%u.%u", v->major, v->minor, v->micro);
+        return buf;
+}
+
+static const char *openssl_version_text(void) {
+        return OpenSSL_version(OPENSSL_VERSION);
+}
+
 static const char *gpgme_version_text(void) {
         return gpgme_check_version(NULL);
 }
@@ -41,7 +53,6 @@ static const char *archive_version_text(void) {
 }
 
 int verb_version(int argc, char *argv[]) {
-        const struct scmp_version *sv = seccomp_version();
         struct pod_features f;
 
         pod_features_probe(&f);
@@ -55,9 +66,9 @@ int verb_version(int argc, char *argv[]) {
         print_dlopen("gpgme", pod_dlopen_gpgme, gpgme_version_text);
         print_dlopen("libcurl", pod_dlopen_curl, curl_version_text);
         printf("  json-c      %s\n", json_c_version());
-        printf("  libseccomp  %u.%u.%u\n", sv->major, sv->minor, sv->micro);
+        print_dlopen("libseccomp", pod_dlopen_seccomp, seccomp_version_text);
         printf("  sqlite      %s\n", sqlite3_libversion());
-        printf("  openssl     %s\n", OpenSSL_version(OPENSSL_VERSION));
+        print_dlopen("openssl", pod_dlopen_crypto, openssl_version_text);
         printf("\nFeatures:\n");
         printf("  overlayfs        %s\n", yesno(f.overlayfs));
         printf("  user namespaces  %s\n", yesno(f.user_namespaces));

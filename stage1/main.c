@@ -449,18 +449,6 @@ static int run(struct stage1_config *c) {
         return stage1_host_wait(init, sfd, ready_fd, socks, n_socks);
 }
 
-/* The pod's "unit" file names its own scope (not a kept service, which is not ours). */
-static bool has_own_scope(int dir_fd, const char *uuid) {
-        _cleanup_free_ char *unit = NULL, *want = NULL;
-        size_t size;
-
-        if (read_full_file_at(dir_fd, "unit", 4096, &unit, &size) < 0 ||
-            asprintf(&want, "pod-%s.scope", uuid) < 0)
-                return false;
-        unit[strcspn(unit, "\n")] = 0;
-        return streq(unit, want);
-}
-
 /* pod-stage1 gc [--debug] [--exit-status=N] UUID, cwd = the pod dir (ABI.md). */
 static int gc_main(int argc, char *argv[]) {
         static const struct option options[] = {
@@ -510,7 +498,7 @@ static int gc_main(int argc, char *argv[]) {
                         (void)log_pod_error(r, &e);
         }
         /* At the pod's own end we still run in its scope, which empties as we exit. */
-        if (exit_status < 0 && has_own_scope(dir_fd, argv[optind])) {
+        if (exit_status < 0) {
                 struct pod_error e2 = {};
                 int k = stage1_scope_release(argv[optind], &e2);
 

@@ -28,11 +28,11 @@
  * build or load fails the app: nothing runs unfiltered. */
 #include <errno.h>
 #include <sched.h>
-#include <seccomp.h>
 #include <string.h>
 
 #include "error.h"
 #include "log.h"
+#include "seccomp-lib.h"
 #include "stage1.h"
 
 static const char *const denylist[] = {
@@ -102,8 +102,13 @@ static bool is_group(const char *s) {
 }
 
 int stage1_seccomp_check(const struct stage1_app *app, struct pod_error *reterr) {
+        int r;
+
         if (app->seccomp_mode == STAGE1_SECCOMP_DEFAULT)
                 return 0;
+        r = pod_dlopen_seccomp(reterr);
+        if (r < 0)
+                return r;
         STRV_FOREACH (s, app->seccomp_set) {
                 if (is_group(*s)) {
                         if ((app->seccomp_mode == STAGE1_SECCOMP_RETAIN &&
@@ -185,6 +190,9 @@ int stage1_seccomp_apply(const struct stage1_config *c, const struct stage1_app 
 
         if (c->disable_seccomp)
                 return 0;
+        r = pod_dlopen_seccomp(reterr);
+        if (r < 0)
+                return r;
         if (retain)
                 STRV_FOREACH (s, app->seccomp_set)
                         allow_all = allow_all || streq(*s, "@appc.io/all");

@@ -12,7 +12,7 @@ command -v ldd >/dev/null || tap_skip_all "needs ldd"
 : "${top_builddir:?top_builddir must point at the build tree}"
 
 NEEDED=$(ldd "$POD")
-for lib in libcurl libgpgme libarchive; do
+for lib in libcurl libgpgme libarchive libcrypto libsystemd libseccomp; do
         assert_no_match "pod does not link $lib" "$NEEDED" "^[[:space:]]*$lib\.so"
 done
 assert_match "pod still links json-c" "$NEEDED" "^[[:space:]]*libjson-c\.so"
@@ -30,7 +30,7 @@ soname() { # soname VAR: the soname configure found, from config.h
 # The rest hides one library in a private mount namespace (/dev/null bound over every copy
 # the loader knows of): needs root and unshare.
 if [ "$(id -u)" != 0 ] || ! unshare --mount true 2>/dev/null || ! command -v ldconfig >/dev/null; then
-        for lib in libcurl gpgme libarchive; do
+        for lib in libcurl gpgme libarchive libcrypto libseccomp; do
                 echo "ok $((TAP_N += 1)) - # SKIP missing $lib: needs root, unshare and ldconfig"
         done
         tap_done
@@ -80,5 +80,22 @@ assert_match "trust without $GPGME names it and the package" "$ERR" \
 without "$CURL" version
 assert_status "version without $CURL still exits 0" 0
 assert_match "version says why libcurl is not available" "$OUT" "^  libcurl +not available: "
+
+CRYPTO=$(soname CRYPTO)
+echo hello >"$W/img/rootfs/hello"
+"$POD" image build "$W/img" "$W/x.aci" >/dev/null
+without "$CRYPTO" --dir="$W/data" --insecure-options=image image import "$W/x.aci"
+assert_status "image import without $CRYPTO fails with 254" 254
+assert_match "image import without $CRYPTO names it and the package" "$ERR" \
+        "needs ${CRYPTO//./\\.}, which cannot be loaded .*: install libssl3"
+"$POD" --dir="$W/data" --insecure-options=image image import "$W/x.aci" >/dev/null
+without "$CRYPTO" --dir="$W/data" image list
+assert_status "image list without $CRYPTO works (nothing is hashed)" 0
+assert_match "and lists the image" "$OUT" "example\.com/x"
+
+SECCOMP=$(soname SECCOMP)
+without "$SECCOMP" version
+assert_status "version without $SECCOMP still exits 0" 0
+assert_match "version says why libseccomp is not available" "$OUT" "^  libseccomp +not available: .*install libseccomp2"
 
 tap_done

@@ -147,7 +147,7 @@ static void test_lifecycle(void) {
         int fd, r;
 
         (void)snprintf(path, sizeof(path), "%s/uuid", root);
-        tap_is_int(pod_poddir_create(pods_fd, path, &p, &e), 0, "create");
+        tap_is_int(pod_poddir_create(pods_fd, path, true, &p, &e), 0, "create");
         (void)snprintf(uuid, sizeof(uuid), "%s", p->uuid);
         tap_ok(exists("prepare", uuid) && !exists("embryo", uuid), "create: in prepare/");
         tap_is_int(p->lock, LOCK_EX, "create: locked by us");
@@ -224,7 +224,7 @@ static void test_lifecycle(void) {
         tap_ok(!exists("run", uuid) && !exists("exited-garbage", uuid), "rm: gone");
 
         /* never-ran pod: prepare -> prepared -> stop refuses */
-        tap_is_int(pod_poddir_create(pods_fd, NULL, &r2, &e), 0, "create another");
+        tap_is_int(pod_poddir_create(pods_fd, NULL, false, &r2, &e), 0, "create another");
         tap_is_int(pod_poddir_to_run(r2, &e), 0, "prepare -> run keeps the lock");
         tap_is_int(r2->lock, LOCK_EX, "run: still locked");
         tap_is_int(state_of(r2->uuid), POD_STATE_RUNNING, "state: running");
@@ -432,7 +432,7 @@ static void test_gc_embryo(void) {
         if (child == 0) {
                 struct pod_poddir *p = NULL;
 
-                _exit(pod_poddir_create(pods_fd, NULL, &p, NULL) < 0 ? 1 : 0);
+                _exit(pod_poddir_create(pods_fd, NULL, true, &p, NULL) < 0 ? 1 : 0);
         }
         (void)nanosleep(&(struct timespec){ .tv_nsec = 200 * 1000 * 1000 }, NULL);
         tap_ok(count_entries("embryo") == 0 && waitpid(child, &status, WNOHANG) == 0,
@@ -460,7 +460,7 @@ static void test_gc_embryo(void) {
                                         struct pod_poddir *p = NULL;
                                         struct pod_error e = {};
 
-                                        if (pod_poddir_create(pods_fd, NULL, &p, &e) < 0 ||
+                                        if (pod_poddir_create(pods_fd, NULL, true, &p, &e) < 0 ||
                                             pod_poddir_refresh(p) < 0 ||
                                             p->phase != POD_PHASE_PREPARE ||
                                             pod_poddir_to_prepared(p, &e) < 0) {
