@@ -180,9 +180,12 @@ int pod_export_rootfs(int pod_fd, const char *out, bool overwrite,
                 upper = NULL;
         }
 
-        tmpdir = strdup("/tmp/pod-export-XXXXXX");
-        if (!tmpdir)
-                return -ENOMEM;
+        {
+                const char *t = getenv("TMPDIR");
+
+                if (asprintf(&tmpdir, "%s/pod-export-XXXXXX", t && t[0] == '/' ? t : "/tmp") < 0)
+                        return -ENOMEM;
+        }
         if (!mkdtemp(tmpdir))
                 return pod_error_set(reterr, -errno, "Failed to create a temporary directory: %m");
         tmp_fd = open(tmpdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);

@@ -14,6 +14,7 @@
 #include "enter.h"
 #include "log.h"
 #include "podref.h"
+#include "seccomp-lib.h"
 #include "stage1.h"
 #include "verbs.h"
 
@@ -161,7 +162,11 @@ int verb_enter(int argc, char *argv[]) {
             asprintf(&term, "TERM=%s", getenv("TERM")) < 0)
                 term = NULL;
         ctx = (struct seccomp_ctx){ .config = &c, .app = app };
-        r = pod_enter_run(t, cmd, term, rebuild_seccomp, &ctx, &status, &e);
+        /* libseccomp is loaded on demand (seccomp-lib.h): here, while our own root is still
+         * the host's, not in the child that rebuilds the filter inside the app's root. */
+        r = t->seccomp_mode == 2 ? pod_dlopen_seccomp(&e) : 0;
+        if (r >= 0)
+                r = pod_enter_run(t, cmd, term, rebuild_seccomp, &ctx, &status, &e);
         if (r < 0) {
                 (void)pod_error_prefix(&e, r, "App '%s' of pod '%s'", app->name, p->uuid);
                 (void)log_pod_error(r, &e);

@@ -184,10 +184,12 @@ write_pod "$(sh_app a 'exit 0'),$(sh_app b 'exit 0')"
 mv "$PODDIR" "$D/pods/run/$X2"
 PODDIR=$D/pods/run/$X2
 run_stage1
-pod export "$X2" "$TAP_TMP/multi.aci"
+TMPDIR=$TAP_TMP pod export "$X2" "$TAP_TMP/multi.aci"
 assert_status "export: a multi-app pod is refused" 254
 assert_match "export: saying why" "$ERR" "2 apps; only a single-app pod"
-tap_check "export: no mount left behind" "$(grep -q pod-export /proc/self/mountinfo; [ $? = 1 ]; echo $?)"
+# Our own TMPDIR: another test's export elsewhere on the host must not count.
+tap_check "export: no mount left behind" \
+        "$(grep -qF "$TAP_TMP/pod-export" /proc/self/mountinfo; [ $? = 1 ]; echo $?)"
 
 # ---- the running pods still run; stop them -------------------------------------------------
 pod status "$E1"

@@ -64,7 +64,8 @@ static int start_server(const char *script, bool tls, pid_t *ret_pid) {
         argv[n] = NULL;
         if (posix_spawnp(ret_pid, "python3", NULL, NULL, argv, environ) != 0)
                 return -1;
-        for (int i = 0; i < 200; i++) {
+        /* Up to 60 s: python3's start on a loaded 2-core machine has taken over 10 s. */
+        for (int i = 0; i < 1200; i++) {
                 size_t size;
                 if (read_full_file_at(AT_FDCWD, pf, 64, &port, &size) == 0)
                         return atoi(port);
