@@ -336,10 +336,12 @@ static int read_credentials(struct pod_enter_target *t, struct pod_error *reterr
         return environ_to_strv(env, size, &t->env);
 }
 
-/* The init's cgroup when the host has only the unified (v2) hierarchy: on hybrid hosts
+/* The cgroup of pid (the app's main process: with app-level limits every app has its own,
+ * <unit>/app-<name>, whose limits then bind the entered command too) when the host has
+ * only the unified (v2) hierarchy: on hybrid hosts
  * /sys/fs/cgroup is a tmpfs of v1 controllers and the pod's "0::" path lives elsewhere;
  * systemd owns those, so we stay out.  Not writable (we are not root): -EBADF, skipped. */
-static int open_cgroup(pid_t init_pid, int *ret_fd, struct pod_error *reterr) {
+static int open_cgroup(pid_t pid, int *ret_fd, struct pod_error *reterr) {
         _cleanup_free_ char *text = NULL, *path = NULL;
         _cleanup_close_ int root = -EBADF, fd = -EBADF;
         struct statfs sfs;
@@ -349,10 +351,10 @@ static int open_cgroup(pid_t init_pid, int *ret_fd, struct pod_error *reterr) {
         *ret_fd = -EBADF;
         if (statfs("/sys/fs/cgroup", &sfs) < 0 || sfs.f_type != CGROUP2_SUPER_MAGIC)
                 return 0;
-        r = read_proc_file(init_pid, "cgroup", &text, NULL);
+        r = read_proc_file(pid, "cgroup", &text, NULL);
         if (r < 0)
                 return pod_error_set(reterr, r, "Failed to read the cgroup of pid %d: %m",
-                                     (int)init_pid);
+                                     (int)pid);
         line = strstr(text, "0::/");
         if (!line || (line != text && line[-1] != '\n'))
                 return 0;
@@ -369,8 +371,8 @@ static int open_cgroup(pid_t init_pid, int *ret_fd, struct pod_error *reterr) {
         if (!path)
                 return -ENOMEM;
         if (!streq(path, ".") && !path_is_safe_relative(path))
-                return pod_error_set(reterr, -EBADMSG, "Pid %d: odd cgroup path '%s'",
-                                     (int)init_pid, line);
+                return pod_error_set(reterr, -EBADMSG, "Pid %d: odd cgroup path '%s'", (int)pid,
+                                     line);
         fd = openat(root, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
         if (fd < 0)
                 return pod_error_set(reterr, -errno, "Failed to open cgroup '%s': %m", line);
@@ -416,7 +418,7 @@ int pod_enter_target_open(pid_t init_pid, const char *app, struct pod_enter_targ
                 if (t->ns_fds[i] < 0)
                         return pod_error_set(reterr, -errno, "Failed to open '%s': %m", p);
         }
-        r = open_cgroup(init_pid, &t->cgroup_fd, reterr);
+        r = open_cgroup(t->app_pid, &t->cgroup_fd, reterr);
         if (r < 0)
                 return r;
         r = read_credentials(t, reterr);

@@ -147,4 +147,21 @@ assert_status "a 200M allocation in a --memory=64M pod is OOM-killed (128+9)" 13
 run_pod "${P[@]}" run "$B" --memory=64M --exec=/bin/sh -- -c 'exit 3'
 assert_status "a pod within its limit runs normally" 3
 
+# ---- pod enter joins the app's own sub-cgroup ----------------------------------------------
+# An app-level --memory gives every app its own cgroup <scope>/app-<name>: a process entered
+# into app a must be in a's (and count against a's limit), not in the pod's leaf.
+"$POD" "${P[@]}" run --uuid-file-save="$W/u3" "$B" --name=a --memory=64M --exec=/bin/sh -- \
+        -c "$WAITER" --- "$B" --name=b --exec=/bin/sh -- -c "$WAITER" >"$W/out3" 2>"$W/err3" &
+PIDS+=($!)
+wait_for 60 eval '[ "$(grep -c waiting "$W/out3")" = 2 ]' || true
+U3=$(cat "$W/u3" 2>/dev/null || true)
+UNITS+=("pod-$U3.scope")
+run_pod "${P[@]}" enter --app=a "$U3" cat /proc/self/cgroup
+assert_match "pod enter --app=a: the process is in app-a" "$OUT" "/pod-$U3\.scope/app-a$"
+run_pod "${P[@]}" enter --app=b "$U3" cat /proc/self/cgroup
+assert_match "pod enter --app=b: the process is in app-b" "$OUT" "/pod-$U3\.scope/app-b$"
+run_pod "${P[@]}" stop "$U3"
+finish "${PIDS[-1]}"
+tap_check "the two-app pod stops (42)" "$([ "$st" = 42 ]; echo $?)" "status $st; $(cat "$W/err3")"
+
 tap_done
