@@ -33,3 +33,18 @@ int pod_dlopen_many(void **handle, const char *soname, const char *package, cons
 #define POD_DLSYM_DEFINE(s) typeof(sym_##s) sym_##s;
 /* A row of the pod_dlsym table. */
 #define POD_DLSYM_ENTRY(s) { #s, (void **)&sym_##s },
+
+/* The whole of a dlopen-<lib>.c: the symbol pointers of POD_<LIB>_SYMBOLS and
+ * pod_dlopen_<lib>(), loading POD_LIB<LIB>_SONAME (configure) for purpose. */
+/* clang-format off */
+#define POD_DLOPEN_DEFINE(lib, LIB, purpose)                                                    \
+        POD_##LIB##_SYMBOLS(POD_DLSYM_DEFINE)                                                   \
+                                                                                                \
+        int pod_dlopen_##lib(struct pod_error *reterr) {                                        \
+                static void *dl;                                                                \
+                static const struct pod_dlsym syms[] = { POD_##LIB##_SYMBOLS(POD_DLSYM_ENTRY) }; \
+                                                                                                \
+                return pod_dlopen_many(&dl, POD_LIB##LIB##_SONAME, POD_LIB##LIB##_PACKAGE,      \
+                                       purpose, syms, sizeof(syms) / sizeof(syms[0]), reterr);  \
+        }
+/* clang-format on */
