@@ -57,12 +57,15 @@ static int child(void *userdata) {
                 }
                 if (!mkdtemp(tmpl))
                         return die("mkdtemp");
-                (void)snprintf(upper, sizeof(upper), "%s/upper", tmpl);
-                (void)snprintf(work, sizeof(work), "%s/work", tmpl);
+                if (snprintf(upper, sizeof(upper), "%s/upper", tmpl) >= (int)sizeof(upper) ||
+                    snprintf(work, sizeof(work), "%s/work", tmpl) >= (int)sizeof(work) ||
+                    snprintf(opts, sizeof(opts), "lowerdir=%s,upperdir=%s,workdir=%s,volatile",
+                             a->rootfs, upper, work) >= (int)sizeof(opts)) {
+                        errno = ENAMETOOLONG;
+                        return die(a->overlay_dir);
+                }
                 if (mkdir(upper, 0755) < 0 || mkdir(work, 0700) < 0)
                         return die("mkdir upper/work");
-                (void)snprintf(opts, sizeof(opts), "lowerdir=%s,upperdir=%s,workdir=%s,volatile",
-                               a->rootfs, upper, work);
                 /* The mount point DIR/mnt, the same for every run: the mount is private to
                  * this mount namespace. */
                 (void)snprintf(tmpl, sizeof(tmpl), "%s/mnt", a->overlay_dir);
