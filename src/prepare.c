@@ -1288,7 +1288,8 @@ int pod_prepare_check_net(int pod_fd, const char *net, struct pod_error *reterr)
                 return r < 0 ? r : 0;
         r = pod_poddir_read_manifest(pod_fd, &text, &size);
         if (r < 0)
-                return pod_error_set(reterr, r, "Failed to read the pod manifest: %m");
+                return pod_error_set(reterr, r, "Failed to read the pod manifest: %s",
+                                     strerror(-r));
         r = pod_pod_manifest_parse(text, size, &m, reterr);
         if (r < 0)
                 return r;
