@@ -189,6 +189,17 @@ tap_check "and run-prepared's own --port=http:18084" \
 "$POD" "${P[@]}" stop "$PREP" >/dev/null 2>&1 || kill "$PREP_PID"
 wait "$PREP_PID" || true
 tap_check "after it stopped nothing is left" "$([ -z "$(leftovers)" ]; echo $?)" "$(leftovers)"
+# podPort (written by hand: pod has no flag for it) replaces the app port's number.
+run_pod "${P[@]}" prepare --port=http:18085 "$B" --exec=/bin/sh -- -c 'httpd -f -p 8081 -h /www'
+PREP=$OUT
+sed -i 's/"hostPort": *18085/&, "podPort": 8081/' "$D/pods/prepared/$PREP/pod"
+"$POD" "${P[@]}" run-prepared "$PREP" >"$W/prep.out" 2>&1 &
+PREP_PID=$!
+tap_check "a manifest port with podPort goes to that port in the pod" \
+        "$([ "$(fetch 172.16.28.1 18085)" = hello-from-pod ]; echo $?)" \
+        "$(cat "$W/prep.out" "$D/pods/run/$PREP/pod"; iptables -t nat -S)"
+"$POD" "${P[@]}" stop "$PREP" >/dev/null 2>&1 || kill "$PREP_PID"
+wait "$PREP_PID" || true
 run_pod "${P[@]}" prepare --port=http:18082 "$B"
 PREP=$OUT
 run_pod "${P[@]}" run-prepared --port=http:18082 "$PREP"
