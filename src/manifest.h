@@ -128,10 +128,13 @@ struct pod_runtime_app {
         size_t n_annotations;
 };
 
+/* Pod manifest "ports": a host port forwarded to the app port "name" (image manifest
+ * app.ports; several entries may name one app port).  No two entries share a hostPort on
+ * the same hostIP (absent: every address, so it clashes with any entry for that port). */
 struct pod_exposed_port {
-        char *name;         /* AC Name, unique */
+        char *name;         /* AC Name of an app port */
         unsigned host_port; /* 1..65535 */
-        char *host_ip;      /* NULL if absent */
+        char *host_ip;      /* IPv4/IPv6 literal, NULL if absent */
         unsigned pod_port;  /* 0 if absent, else 1..65535 */
 };
 

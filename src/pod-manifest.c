@@ -312,6 +312,19 @@ static bool ip_address_valid(const char *s) {
         return inet_pton(AF_INET, s, buf) == 1 || inet_pton(AF_INET6, s, buf) == 1;
 }
 
+/* Two valid literals for the same address ("::1" and "0:0::1"). */
+static bool same_ip(const char *a, const char *b) {
+        unsigned char x[sizeof(struct in6_addr)] = {}, y[sizeof(struct in6_addr)] = {};
+        int fa = inet_pton(AF_INET, a, x) == 1 ? AF_INET : AF_INET6,
+            fb = inet_pton(AF_INET, b, y) == 1 ? AF_INET : AF_INET6;
+
+        if (fa != fb)
+                return false;
+        if (fa == AF_INET6 && (inet_pton(AF_INET6, a, x) != 1 || inet_pton(AF_INET6, b, y) != 1))
+                return false;
+        return memcmp(x, y, sizeof(x)) == 0;
+}
+
 static int parse_pod_ports(struct json_object *obj, struct pod_pod_manifest *m,
                            struct pod_error *reterr) {
         const struct pod_json_path *p = POD_JSON_KEY(NULL, "ports");
@@ -350,10 +363,21 @@ static int parse_pod_ports(struct json_object *obj, struct pod_pod_manifest *m,
                         return r;
                 pt->host_port = (unsigned)host_port;
                 pt->pod_port = (unsigned)pod_port;
-                for (size_t j = 0; j < i; j++)
-                        if (streq(m->ports[j].name, pt->name))
-                                return pod_json_error(reterr, -EINVAL, POD_JSON_KEY(ip, "name"),
-                                                      "duplicate port '%s'", pt->name);
+                /* One app port may be forwarded from several host ports, but a host port
+                 * goes to one place: an absent hostIP means every address, so it clashes
+                 * with any other entry for that port. */
+                for (size_t j = 0; j < i; j++) {
+                        const struct pod_exposed_port *o = &m->ports[j];
+
+                        if (o->host_port != pt->host_port)
+                                continue;
+                        if (o->host_ip && pt->host_ip && !same_ip(o->host_ip, pt->host_ip))
+                                continue;
+                        return pod_json_error(reterr, -EINVAL, POD_JSON_KEY(ip, "hostPort"),
+                                              "host port %s%s%u is already forwarded (ports[%zu])",
+                                              pt->host_ip ? pt->host_ip : "",
+                                              pt->host_ip ? ":" : "", pt->host_port, j);
+                }
         }
         return 0;
 }

@@ -17,6 +17,7 @@
 
 #include <json-c/json.h>
 
+#include "cni.h"
 #include "fd-util.h"
 #include "fetch.h"
 #include "insecure.h"
@@ -716,6 +717,43 @@ static int load_image_manifest(struct pod_store *s, const char *id, struct pod_i
         return pod_image_manifest_parse(text, size, ret, reterr);
 }
 
+/* --port=NAME:[HOSTIP:]HOSTPORT becomes a pod manifest "ports" entry (as rkt's prepare
+ * recorded it); NAME must be a port of one of the pod's apps.  Clashing host ports are
+ * refused by the manifest's validation. */
+static int add_ports(struct pod_pod_manifest *m, char **ports, struct pod_error *reterr) {
+        size_t n = 0;
+        int r;
+
+        STRV_FOREACH (s, ports)
+                n++;
+        if (n == 0)
+                return 0;
+        m->ports = calloc(n, sizeof(*m->ports));
+        if (!m->ports)
+                return -ENOMEM;
+        STRV_FOREACH (s, ports) {
+                struct pod_exposed_port *pt = &m->ports[m->n_ports];
+                bool found = false;
+
+                r = pod_cni_parse_port(*s, &pt->name, &pt->host_ip, &pt->host_port, reterr);
+                if (r < 0)
+                        return r;
+                m->n_ports++;
+                for (size_t i = 0; i < m->n_apps && !found; i++)
+                        for (size_t k = 0; m->apps[i].app && k < m->apps[i].app->n_ports; k++)
+                                if (streq(m->apps[i].app->ports[k].name, pt->name)) {
+                                        found = true;
+                                        break;
+                                }
+                if (!found)
+                        return pod_error_set(reterr, -ENOENT,
+                                             "--port='%s': no app of the pod has a port named "
+                                             "'%s' (the image manifest's app.ports)",
+                                             *s, pt->name);
+        }
+        return 0;
+}
+
 int pod_prepare_manifest(struct pod_store *s, const struct pod_prepare_options *o,
                          struct pod_pod_manifest **ret, char ***ret_image_ids,
                          struct pod_error *reterr) {
@@ -826,6 +864,9 @@ int pod_prepare_manifest(struct pod_store *s, const struct pod_prepare_options *
                         return r;
         }
 
+        r = add_ports(m, o->ports, reterr);
+        if (r < 0)
+                return r;
         r = pod_pod_manifest_validate(m, reterr);
         if (r < 0)
                 return pod_error_prefix(reterr, r, "Pod manifest");
@@ -1235,6 +1276,31 @@ int pod_prepare_resolv_conf(int pod_fd, char **dns, char **search, char **opt, c
 }
 
 /* ---- stage1 ----------------------------------------------------------------------------- */
+
+int pod_prepare_check_net(int pod_fd, const char *net, struct pod_error *reterr) {
+        _cleanup_(pod_pod_manifest_freep) struct pod_pod_manifest *m = NULL;
+        _cleanup_free_ char *text = NULL;
+        size_t size = 0;
+        int r;
+
+        r = pod_cni_parse_net(net ?: "default", NULL, NULL, reterr);
+        if (r != 0)
+                return r < 0 ? r : 0;
+        r = pod_poddir_read_manifest(pod_fd, &text, &size);
+        if (r < 0)
+                return pod_error_set(reterr, r, "Failed to read the pod manifest: %s",
+                                     strerror(-r));
+        r = pod_pod_manifest_parse(text, size, &m, reterr);
+        if (r < 0)
+                return r;
+        if (m->n_ports > 0)
+                return pod_error_set(reterr, -EINVAL,
+                                     "The pod forwards ports (its manifest's \"ports\", from "
+                                     "--port, first '%s:%u'): they need a CNI network "
+                                     "(--net=default or a named network), not --net=%s",
+                                     m->ports[0].name, m->ports[0].host_port, net);
+        return 0;
+}
 
 int pod_stage1_check(const char *path, struct pod_error *reterr) {
         struct stat st;

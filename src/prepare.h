@@ -60,6 +60,7 @@ struct pod_prepare_options {
         char **volumes;      /* NAME,kind=host,source=/ABS[,readOnly=B][,recursive=B] or
                               * NAME,kind=empty[,mode=0755][,uid=N][,gid=N][,readOnly=B] */
         char **mounts;       /* pod level: every app */
+        char **ports;        /* NAME:[HOSTIP:]HOSTPORT: the pod manifest's "ports" */
         char **set_env;      /* K=V */
         char **set_env_file; /* files of K=V lines ('#' comments, empty lines) */
         char **inherit_env;  /* environ to inherit (NULL: none) */
@@ -102,7 +103,8 @@ struct pod_stage1_options {
         const char *path; /* pod-stage1 */
         bool debug;
         const char *net;      /* "host", "none", "default" or NAME[:ARGS][,...] */
-        char **ports;         /* --port=NAME:[HOSTIP:]HOSTPORT, passed on */
+        char **ports;         /* --port=NAME:[HOSTIP:]HOSTPORT, passed on (run-prepared's;
+                               * run and prepare put theirs in the pod manifest) */
         char **hosts_entries; /* --hosts-entry=..., passed on */
         const char *hostname;
         bool interactive;
@@ -117,6 +119,10 @@ struct pod_stage1_options {
  * stage1's job, so that no extra exec of it precedes every pod. */
 #define POD_STAGE1_ABI     1
 #define POD_STAGE1_ABI_ENV "POD_STAGE1_ABI"
+/* Before a prepared pod runs: a pod whose manifest forwards ports ("ports", from prepare's
+ * --port) cannot run with --net=host or --net=none (-EINVAL, naming the first port). */
+int pod_prepare_check_net(int pod_fd, const char *net, struct pod_error *reterr);
+
 /* Before anything is prepared: PATH is an executable file. */
 int pod_stage1_check(const char *path, struct pod_error *reterr);
 

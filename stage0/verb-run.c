@@ -138,6 +138,7 @@ static int do_prepare(const char *verb, const struct run_args *a, unsigned insec
         o.n_apps = a->n_apps;
         o.volumes = a->volumes;
         o.mounts = a->mounts;
+        o.ports = a->ports; /* into the pod manifest, read by stage1 */
         o.set_env = a->set_env;
         o.set_env_file = a->set_env_file;
         o.inherit_env = a->inherit_env ? environ : NULL;
@@ -244,7 +245,7 @@ int verb_run(int argc, char *argv[]) {
                 r = exec_stage1(p, a.net, a.hostname, a.interactive, a.no_overlay, insecure,
                                 a.keep_unit,
                                 &(struct dns_args){ a.dns, a.dns_search, a.dns_opt, a.dns_domain,
-                                                    a.ports, a.hosts_entry });
+                                                    NULL, a.hosts_entry });
         run_args_done(&a);
         return r;
 }
@@ -259,10 +260,15 @@ int verb_prepare(int argc, char *argv[]) {
         if (r < 0)
                 return r;
         if (a.net || a.hostname || a.interactive || a.dns || a.dns_search || a.dns_opt ||
-            a.dns_domain || a.keep_unit >= 0 || a.ports || a.hosts_entry)
+            a.dns_domain || a.keep_unit >= 0 || a.hosts_entry)
                 r = pod_usage_error("prepare",
-                                    "--net, --port, --hosts-entry, --hostname, --interactive, "
-                                    "--dns* and --keep-unit are given to 'pod run-prepared'");
+                                    "--net, --hosts-entry, --hostname, --interactive, --dns* and "
+                                    "--keep-unit are given to 'pod run-prepared'%s",
+                                    a.net && a.ports ? " (--port is recorded in the pod, and "
+                                                       "needs a CNI network there)"
+                                                     : "");
+        if (r >= 0)
+                r = check_net("prepare", NULL, a.ports, NULL);
         if (r >= 0 && ((arg_insecure | a.insecure) & POD_INSECURE_ALL_RUN))
                 log_warning("--insecure-options=capabilities,paths,seccomp take effect when "
                             "given to 'pod run-prepared', not to 'pod prepare'");
@@ -434,6 +440,11 @@ int verb_run_prepared(int argc, char *argv[]) {
                 log_error("Pod '%s' is not prepared (it is in %s/)", uuid,
                           pod_phase_to_string(p->phase));
                 return -EINVAL;
+        }
+        r = pod_prepare_check_net(p->fd, arg_net, &e);
+        if (r < 0) {
+                (void)pod_error_prefix(&e, r, "Pod '%s'", uuid);
+                return log_pod_error(r, &e);
         }
         p->sync = false; /* prepared/ -> run/: a running pod is garbage after a power loss */
         r = pod_poddir_run_prepared(p, &e);

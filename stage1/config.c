@@ -4,6 +4,7 @@
  * and the pod directory prepared for it (ABI.md "Files").  Every isolator is either
  * enforced, or reported as ignored (appc: an ACE MUST say which), or refused when ignoring
  * it would weaken the pod (selinux-context, apparmor-profile). */
+#include <arpa/inet.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -174,6 +175,70 @@ static bool argv_absolute(char **argv) {
         return !argv || (argv[0] && argv[0][0] == '/');
 }
 
+static bool port_clash(const struct stage1_port *a, const struct stage1_port *b) {
+        unsigned char x[sizeof(struct in6_addr)] = {}, y[sizeof(struct in6_addr)] = {};
+        int fx, fy;
+
+        if (a->host_port != b->host_port)
+                return false;
+        if (!a->host_ip || !b->host_ip) /* every address */
+                return true;
+        fx = inet_pton(AF_INET, a->host_ip, x) == 1 ? AF_INET : AF_INET6;
+        fy = inet_pton(AF_INET, b->host_ip, y) == 1 ? AF_INET : AF_INET6;
+        if (fx != fy)
+                return false;
+        if (fx == AF_INET6 &&
+            (inet_pton(AF_INET6, a->host_ip, x) != 1 || inet_pton(AF_INET6, b->host_ip, y) != 1))
+                return false;
+        return memcmp(x, y, sizeof(x)) == 0;
+}
+
+/* The forwarded ports (ABI.md "Networking"): the pod manifest's "ports" (what stage0's run
+ * and prepare --port record), then the --port arguments (run-prepared's, or an older
+ * stage0's); a host port forwarded twice on the same address is refused. */
+static int merge_ports(struct stage1_config *c, struct pod_error *reterr) {
+        const struct pod_pod_manifest *m = c->manifest;
+        struct stage1_port *t;
+        size_t n = m->n_ports + c->n_ports;
+
+        if (m->n_ports == 0)
+                return 0;
+        t = calloc(n, sizeof(*t));
+        if (!t)
+                return -ENOMEM;
+        /* The argv entries move behind the manifest's; both are owned by t from here on. */
+        if (c->n_ports > 0)
+                memcpy(t + m->n_ports, c->ports, c->n_ports * sizeof(*t));
+        free(c->ports);
+        c->ports = t;
+        c->n_ports = n;
+        for (size_t i = 0; i < m->n_ports; i++) {
+                t[i].name = strdup(m->ports[i].name);
+                t[i].host_ip = m->ports[i].host_ip ? strdup(m->ports[i].host_ip) : NULL;
+                t[i].host_port = m->ports[i].host_port;
+                t[i].pod_port = m->ports[i].pod_port;
+                if (!t[i].name || (m->ports[i].host_ip && !t[i].host_ip))
+                        return -ENOMEM;
+        }
+        for (size_t i = m->n_ports; i < n; i++)
+                for (size_t j = 0; j < m->n_ports; j++)
+                        if (port_clash(&t[i], &t[j]))
+                                return pod_error_set(reterr, -EINVAL,
+                                                     "--port=%s:%s%s%u: the host port is already "
+                                                     "forwarded by the pod manifest's ports[%zu] "
+                                                     "(%s)",
+                                                     t[i].name, t[i].host_ip ?: "",
+                                                     t[i].host_ip ? ":" : "", t[i].host_port, j,
+                                                     t[j].name);
+        if (c->net != STAGE1_NET_CNI)
+                return pod_error_set(reterr, -EINVAL,
+                                     "The pod manifest forwards ports (ports[0]: '%s' from host "
+                                     "port %u): they need a CNI network (--net=default or a "
+                                     "named network), not --net=host or --net=none",
+                                     m->ports[0].name, m->ports[0].host_port);
+        return 0;
+}
+
 int stage1_config_load(struct stage1_config *c, struct pod_error *reterr) {
         _cleanup_free_ char *text = NULL;
         size_t size = 0;
@@ -188,6 +253,9 @@ int stage1_config_load(struct stage1_config *c, struct pod_error *reterr) {
         if (c->manifest->n_apps == 0)
                 return pod_error_set(reterr, -EINVAL, "The pod manifest has no apps");
 
+        r = merge_ports(c, reterr);
+        if (r < 0)
+                return r;
         r = pod_isolators(c, reterr);
         if (r < 0)
                 return r;

@@ -100,7 +100,8 @@ static int netns_remove(const char *path, struct pod_error *reterr) {
         return 0;
 }
 
-/* runtimeConfig.portMappings for portmap: each --port names an app port of the images. */
+/* runtimeConfig.portMappings for portmap: each forwarded port (the pod manifest's "ports",
+ * then --port; config.c merges them) names an app port of the pod's apps. */
 static int port_mappings(const struct stage1_config *c, struct json_object **ret,
                          struct pod_error *reterr) {
         _cleanup_json_ struct json_object *rc = NULL, *arr = NULL;
@@ -137,7 +138,7 @@ static int port_mappings(const struct stage1_config *c, struct json_object **ret
                 }
                 r = pod_json_add_int(m, "hostPort", fw->host_port);
                 if (r >= 0)
-                        r = pod_json_add_int(m, "containerPort", found->port);
+                        r = pod_json_add_int(m, "containerPort", fw->pod_port ?: found->port);
                 if (r >= 0)
                         r = pod_json_add_string(m, "protocol", found->protocol);
                 if (r >= 0 && fw->host_ip)

@@ -39,6 +39,7 @@ struct stage1_port {
         char *name; /* an app port name (image manifest app.ports) */
         char *host_ip;
         unsigned host_port;
+        unsigned pod_port; /* the pod manifest's podPort, 0: the app port's own */
 };
 
 struct stage1_mount {

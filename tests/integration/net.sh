@@ -1,7 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: LGPL-2.1-or-later
 # CNI networking end to end with the real plugins (Debian's containernetworking-plugins in
-# /usr/lib/cni): pod run --net=default and named networks, --port, /etc/hosts, pod
+# /usr/lib/cni): pod run --net=default and named networks, --port (run, and prepare then
+# run-prepared, through the pod manifest's ports), /etc/hosts, pod
 # list/status, teardown at exit and by pod gc after kill -9, and the errors for a missing
 # plugin and a broken config.  The script re-executes itself in private network and mount
 # namespaces: the bridges, veths and iptables rules the plugins make, /run/pod (a tmpfs:
@@ -143,10 +144,69 @@ tap_check "the host reaches the pod's HTTP server on its IP" \
 tap_check "the host reaches it through --port=http:8080" \
         "$([ "$(fetch 172.16.28.1 8080)" = hello-from-pod ]; echo $?)" \
         "$(iptables -t nat -S)"
+run_pod "${P[@]}" cat-manifest "$(cat "$W/srv")"
+assert_match "pod run --port is recorded in the pod manifest's ports" "$(tr -d ' \n' <<<"$OUT")" \
+        '"ports":\[\{"name":"http","hostPort":8080\}\]'
 "$POD" "${P[@]}" stop "$(cat "$W/srv")" >/dev/null 2>&1 || kill "$SRV_PID"
 wait "$SRV_PID" || true
 tap_check "after the server pod stopped nothing is left (veth, netns, lease, NAT rules)" \
         "$([ -z "$(leftovers)" ]; echo $?)" "$(leftovers)"
+
+# ---- pod prepare --port: the pod manifest's ports, forwarded by run-prepared -------------
+run_pod "${P[@]}" prepare --net=none --port=http:18082 "$B"
+assert_status "pod prepare --net=none --port is refused" 254
+assert_match "--net is for run-prepared, --port needs a CNI network" "$ERR" \
+        "given to 'pod run-prepared' \(--port is recorded in the pod, and needs a CNI network"
+run_pod "${P[@]}" prepare --port=nosuch:18082 "$B"
+assert_status "pod prepare --port naming no app port is refused" 254
+assert_match "naming the port" "$ERR" "no app of the pod has a port named 'nosuch'"
+run_pod "${P[@]}" prepare --port=http:18082 --port=http:18082 "$B"
+assert_status "pod prepare with a host port twice is refused" 254
+assert_match "naming the clash" "$ERR" "ports\[1\]\.hostPort: host port 18082 is already forwarded"
+run_pod "${P[@]}" prepare --port=http:18082 --port=http:172.16.28.1:18083 "$B" \
+        --exec=/bin/sh -- -c 'httpd -f -p 80 -h /www'
+assert_status "pod prepare --port=http:18082 --port=http:172.16.28.1:18083" 0
+PREP=$OUT
+run_pod "${P[@]}" cat-manifest "$PREP"
+assert_match "pod cat-manifest shows the ports" "$(tr -d ' \n' <<<"$OUT")" \
+        '"ports":\[\{"name":"http","hostPort":18082\},\{"name":"http","hostPort":18083,"hostIP":"172\.16\.28\.1"\}\]'
+run_pod "${P[@]}" run-prepared --net=none "$PREP"
+assert_status "run-prepared --net=none of a pod with ports is refused" 254
+assert_match "naming the port and the network" "$ERR" \
+        "forwards ports .*'http:18082'.*need a CNI network .*not --net=none"
+run_pod "${P[@]}" run-prepared --net=host "$PREP"
+assert_status "and --net=host" 254
+run_pod "${P[@]}" status "$PREP"
+assert_match "the refused pod is still prepared" "$OUT" "^state=prepared$"
+"$POD" "${P[@]}" run-prepared --port=http:18084 "$PREP" >"$W/prep.out" 2>&1 &
+PREP_PID=$!
+tap_check "run-prepared forwards the manifest's port 18082" \
+        "$([ "$(fetch 172.16.28.1 18082)" = hello-from-pod ]; echo $?)" \
+        "$(cat "$W/prep.out"; iptables -t nat -S)"
+tap_check "and 18083 on its hostIP" "$([ "$(fetch 172.16.28.1 18083)" = hello-from-pod ]; echo $?)"
+tap_check "and run-prepared's own --port=http:18084" \
+        "$([ "$(fetch 172.16.28.1 18084)" = hello-from-pod ]; echo $?)"
+"$POD" "${P[@]}" stop "$PREP" >/dev/null 2>&1 || kill "$PREP_PID"
+wait "$PREP_PID" || true
+tap_check "after it stopped nothing is left" "$([ -z "$(leftovers)" ]; echo $?)" "$(leftovers)"
+# podPort (written by hand: pod has no flag for it) replaces the app port's number.
+run_pod "${P[@]}" prepare --port=http:18085 "$B" --exec=/bin/sh -- -c 'httpd -f -p 8081 -h /www'
+PREP=$OUT
+sed -i 's/"hostPort": *18085/&, "podPort": 8081/' "$D/pods/prepared/$PREP/pod"
+"$POD" "${P[@]}" run-prepared "$PREP" >"$W/prep.out" 2>&1 &
+PREP_PID=$!
+tap_check "a manifest port with podPort goes to that port in the pod" \
+        "$([ "$(fetch 172.16.28.1 18085)" = hello-from-pod ]; echo $?)" \
+        "$(cat "$W/prep.out" "$D/pods/run/$PREP/pod"; iptables -t nat -S)"
+"$POD" "${P[@]}" stop "$PREP" >/dev/null 2>&1 || kill "$PREP_PID"
+wait "$PREP_PID" || true
+run_pod "${P[@]}" prepare --port=http:18082 "$B"
+PREP=$OUT
+run_pod "${P[@]}" run-prepared --port=http:18082 "$PREP"
+assert_status "run-prepared --port clashing with the manifest's ports fails the pod" 254
+assert_match "naming both" "$ERR" \
+        "--port=http:18082: the host port is already forwarded by the pod manifest's ports\[0\]"
+tap_check "and leaves nothing behind" "$([ -z "$(leftovers)" ]; echo $?)" "$(leftovers)"
 
 # ---- a pod reaches a server on the host --------------------------------------------------
 mkdir -p "$W/hostwww"

@@ -662,9 +662,31 @@ static void test_pod_rejections(void) {
         expect_pod_error(
                 POD(",\"ports\":[{\"name\":\"p\",\"hostPort\":1,\"hostIP\":\"localhost\"}]"),
                 -EINVAL, "pod manifest: ports[0].hostIP: 'localhost' is not an IP address");
-        expect_pod_error(POD(",\"ports\":[{\"name\":\"p\",\"hostPort\":1},{\"name\":\"p\","
-                             "\"hostPort\":2}]"),
-                         -EINVAL, "pod manifest: ports[1].name: duplicate port 'p'");
+        expect_pod_error(POD(",\"ports\":[{\"name\":\"p\",\"hostPort\":1},{\"name\":\"q\","
+                             "\"hostPort\":1}]"),
+                         -EINVAL,
+                         "pod manifest: ports[1].hostPort: host port 1 is already forwarded "
+                         "(ports[0])");
+        expect_pod_error(POD(",\"ports\":[{\"name\":\"p\",\"hostPort\":1,\"hostIP\":"
+                             "\"::1\"},{\"name\":\"p\",\"hostPort\":1,\"hostIP\":\"0::1\"}]"),
+                         -EINVAL,
+                         "pod manifest: ports[1].hostPort: host port 0::1:1 is already forwarded "
+                         "(ports[0])");
+        expect_pod_error(POD(",\"ports\":[{\"name\":\"p\",\"hostPort\":8,\"hostIP\":"
+                             "\"10.0.0.1\"},{\"name\":\"q\",\"hostPort\":8}]"),
+                         -EINVAL,
+                         "pod manifest: ports[1].hostPort: host port 8 is already forwarded "
+                         "(ports[0])");
+        expect_pod_error(POD(",\"ports\":[{\"name\":\"P\",\"hostPort\":1}]"), -EINVAL,
+                         "pod manifest: ports[0].name: 'P' is not a valid AC Name");
+        expect_pod_error(POD(",\"ports\":[{\"hostPort\":1}]"), -EINVAL,
+                         "pod manifest: ports[0].name: is required");
+        expect_pod_error(POD(",\"ports\":[{\"name\":\"p\",\"hostPort\":\"80\"}]"), -EINVAL,
+                         "pod manifest: ports[0].hostPort: must be an integer, not a string");
+        expect_pod_error(POD(",\"ports\":[{\"name\":\"p\",\"hostPort\":65536}]"), -EINVAL,
+                         "pod manifest: ports[0].hostPort: 65536 is out of range 1..65535");
+        expect_pod_error(POD(",\"ports\":{\"name\":\"p\"}"), -EINVAL,
+                         "pod manifest: ports: must be an array, not an object");
         expect_pod_error(POD(",\"isolators\":[{\"name\":\"os/linux/no-new-privileges\","
                              "\"value\":true}]"),
                          -EINVAL,
@@ -684,6 +706,40 @@ static void test_pod_rejections(void) {
                          "unexpected character");
 }
 
+/* rkt's --port entries: one app port from several host ports, a host port once per IP. */
+static void test_pod_ports(void) {
+        _cleanup_(pod_pod_manifest_freep) struct pod_pod_manifest *m = NULL, *m2 = NULL;
+        _cleanup_free_ char *s = NULL;
+        struct pod_error e = {};
+        int r;
+
+        r = parse_pod(POD(",\"ports\":[{\"name\":\"http\",\"hostPort\":8080},"
+                          "{\"name\":\"http\",\"hostPort\":8081,\"hostIP\":\"127.0.0.1\"},"
+                          "{\"name\":\"dns\",\"hostPort\":53,\"hostIP\":\"10.0.0.1\"},"
+                          "{\"name\":\"dns\",\"hostPort\":53,\"hostIP\":\"10.0.0.2\"},"
+                          "{\"name\":\"dns\",\"hostPort\":53,\"hostIP\":\"fe80::1\"}]"),
+                      &m, &e);
+        tap_is_int(r, 0, "ports: one app port twice, one host port on several IPs");
+        if (r < 0) {
+                printf("# %s\n", e.msg);
+                return;
+        }
+        tap_is_int(m->n_ports, 5, "five ports");
+        tap_ok(streq(m->ports[1].name, "http") && m->ports[1].host_port == 8081 &&
+                       streq(m->ports[1].host_ip, "127.0.0.1"),
+               "ports[1]");
+        tap_ok(streq(m->ports[4].host_ip, "fe80::1") && m->ports[4].host_port == 53, "ports[4]");
+        r = pod_pod_manifest_to_json(m, &s);
+        tap_is_int(r, 0, "serialises");
+        tap_ok(s && strstr(s, "\"hostIP\": \"127.0.0.1\"") && strstr(s, "\"hostPort\": 8081"),
+               "hostPort and hostIP written");
+        r = s ? parse_pod(s, &m2, &e) : -EINVAL;
+        tap_is_int(r, 0, "and parse back");
+        tap_ok(m2 && m2->n_ports == 5 && !m2->ports[0].host_ip && m2->ports[0].host_port == 8080 &&
+                       streq(m2->ports[3].host_ip, "10.0.0.2"),
+               "ports survive the round trip");
+}
+
 int main(void) {
         test_spec_example();
         test_image_roundtrip(spec_image, "spec image manifest");
@@ -697,6 +753,7 @@ int main(void) {
         test_image_misc();
         test_pod_spec_example();
         test_pod_defaults();
+        test_pod_ports();
         test_pod_rejections();
         return tap_done();
 }

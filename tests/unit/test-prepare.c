@@ -24,7 +24,8 @@
         "my-app\",\"app\":{\"exec\":[\"/bin/sh\",\"-c\",\"img\"],\"user\":\"0\",\"group\":" \
         "\"0\",\"environment\":[{\"name\":\"A\",\"value\":\"image\"},{\"name\":\"B\","      \
         "\"value\":\"image\"},{\"name\":\"C\",\"value\":\"image\"}],\"mountPoints\":[{"     \
-        "\"name\":\"data\",\"path\":\"/data\"}]}}"
+        "\"name\":\"data\",\"path\":\"/data\"}],\"ports\":[{\"name\":\"http\","             \
+        "\"protocol\":\"tcp\",\"port\":80}]}}"
 
 static void test_volumes(const char *tmp) {
         struct pod_volume v = {};
@@ -111,6 +112,7 @@ int main(void) {
                 char *env_files[] = { envfile, NULL };
                 char *inherit[] = { (char *)"A=host", (char *)"H=host", (char *)"POD_LOCK_FD=3",
                                     NULL };
+                char *ports[] = { (char *)"http:8080", (char *)"http:127.0.0.1:8081", NULL };
                 struct pod_prepare_app app = {
                         .image = id,
                         .exec = "/bin/echo",
@@ -129,6 +131,7 @@ int main(void) {
                         .set_env_file = env_files,
                         .inherit_env = inherit,
                         .readonly_rootfs = true,
+                        .ports = ports,
                 };
                 _cleanup_(pod_pod_manifest_freep) struct pod_pod_manifest *m = NULL;
                 _cleanup_strv_free_ char **ids = NULL;
@@ -167,6 +170,11 @@ int main(void) {
                                m->apps[0].n_mounts == 1 &&
                                strcmp(m->apps[0].mounts[0].path, "/data") == 0,
                        "an unsatisfied mount point gets an empty volume");
+                tap_ok(m->n_ports == 2 && streq(m->ports[0].name, "http") &&
+                               m->ports[0].host_port == 8080 && !m->ports[0].host_ip &&
+                               m->ports[1].host_port == 8081 &&
+                               streq(m->ports[1].host_ip, "127.0.0.1") && m->ports[1].pod_port == 0,
+                       "--port: the pod manifest's ports");
         }
 
         {
@@ -193,15 +201,42 @@ int main(void) {
                 apps[1].seccomp = "errno=EPERM,mkdir";
                 tap_is_int(pod_prepare_manifest(s, &o, &m, NULL, &e), -EINVAL,
                            "--seccomp without mode refused");
+                apps[1].seccomp = NULL;
+                {
+                        char *unknown[] = { (char *)"https:443", NULL },
+                             *twice[] = { (char *)"http:8080", (char *)"http:8080", NULL },
+                             *bad[] = { (char *)"http:99999", NULL };
+
+                        o.ports = unknown;
+                        pod_error_clear(&e);
+                        tap_is_int(pod_prepare_manifest(s, &o, &m, NULL, &e), -ENOENT,
+                                   "--port naming no app port refused");
+                        tap_is_str(e.msg,
+                                   "--port='https:443': no app of the pod has a port named "
+                                   "'https' (the image manifest's app.ports)",
+                                   "  message");
+                        o.ports = twice;
+                        pod_error_clear(&e);
+                        tap_is_int(pod_prepare_manifest(s, &o, &m, NULL, &e), -EINVAL,
+                                   "a host port forwarded twice refused");
+                        tap_ok(strstr(e.msg, "ports[1].hostPort: host port 8080 is already "
+                                             "forwarded (ports[0])") != NULL,
+                               "  message: %s", e.msg);
+                        o.ports = bad;
+                        tap_is_int(pod_prepare_manifest(s, &o, &m, NULL, &e), -EINVAL,
+                                   "--port out of range refused");
+                }
         }
 
         for (int no_overlay = 0; no_overlay < 2; no_overlay++) {
                 struct pod_prepare_app app = { .image = id };
+                char *ports[] = { (char *)"http:18082", NULL };
                 struct pod_prepare_options o = {
                         .fetch = { .insecure = POD_INSECURE_IMAGE, .pull_policy = POD_PULL_NEVER },
                         .apps = &app,
                         .n_apps = 1,
                         .no_overlay = no_overlay,
+                        .ports = no_overlay ? ports : NULL,
                 };
                 _cleanup_(pod_poddir_freep) struct pod_poddir *p = NULL;
                 _cleanup_close_ int pods = -EBADF, tree = -EBADF;
@@ -233,6 +268,14 @@ int main(void) {
                         tap_ok(a.st_ino == b.st_ino, "overlay: the lower dir is hard-linked");
                 tap_ok(S_ISLNK(l.st_mode), "symlinks stay symlinks");
                 tap_is_int(pod_prepare_is_no_overlay(p->fd), no_overlay, "no-overlay marker");
+                /* The second pod has ports: not on --net=host|none. */
+                tap_is_int(pod_prepare_check_net(p->fd, "none", &e), no_overlay ? -EINVAL : 0,
+                           "check_net: --net=none (refused with ports)");
+                tap_is_int(pod_prepare_check_net(p->fd, "host", &e), no_overlay ? -EINVAL : 0,
+                           "check_net: --net=host (refused with ports)");
+                tap_is_int(pod_prepare_check_net(p->fd, NULL, &e), 0, "check_net: default fine");
+                tap_is_int(pod_prepare_check_net(p->fd, "mynet:IP=1", &e), 0,
+                           "check_net: named network fine");
         }
 
         (void)rm_rf_at(AT_FDCWD, tmp);
