@@ -17,6 +17,7 @@
 #include "log.h"
 #include "macro.h"
 #include "podgc.h"
+#include "prepare.h"
 
 #define MOUNTINFO_MAX (64u << 20)
 
@@ -163,7 +164,7 @@ static int stage1_gc(int fd, const char *uuid, struct pod_error *reterr) {
         if (pid < 0)
                 return pod_error_set(reterr, -errno, "Failed to fork: %m");
         if (pid == 0) {
-                if (fchdir(fd) < 0 || setenv("POD_STAGE1_ABI", "1", 1) < 0)
+                if (fchdir(fd) < 0 || setenv(POD_STAGE1_ABI_ENV, POD_STAGE1_ABI_STR, 1) < 0)
                         _exit(127);
                 if (log_get_max_level() >= LOG_DEBUG)
                         execl(gc_stage1, "pod-stage1", "gc", "--debug", uuid, (char *)NULL);

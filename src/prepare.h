@@ -117,8 +117,11 @@ struct pod_stage1_options {
 /* The stage1 ABI we speak (stage1/ABI.md): passed to stage1 as $POD_STAGE1_ABI, which it
  * checks (another version: it refuses the pod, exit 254, naming both).  Checking is
  * stage1's job, so that no extra exec of it precedes every pod. */
-#define POD_STAGE1_ABI     1
-#define POD_STAGE1_ABI_ENV "POD_STAGE1_ABI"
+#define POD_STAGE1_ABI          2
+#define POD_STAGE1_ABI_STR_(x)  #x
+#define POD_STAGE1_ABI_STR_X(x) POD_STAGE1_ABI_STR_(x)
+#define POD_STAGE1_ABI_STR      POD_STAGE1_ABI_STR_X(POD_STAGE1_ABI)
+#define POD_STAGE1_ABI_ENV      "POD_STAGE1_ABI"
 /* Before a prepared pod runs: a pod whose manifest forwards ports ("ports", from prepare's
  * --port) cannot run with --net=host or --net=none (-EINVAL, naming the first port). */
 int pod_prepare_check_net(int pod_fd, const char *net, struct pod_error *reterr);
