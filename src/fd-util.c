@@ -2,10 +2,13 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <linux/fs.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include "fd-util.h"
@@ -260,4 +263,73 @@ int fd_cloexec(int fd, bool cloexec) {
         if (fcntl(fd, F_SETFD, flags) < 0)
                 return -errno;
         return 0;
+}
+
+int fd_copy_xattrs(int from, int to) {
+        _cleanup_free_ char *names = NULL;
+        ssize_t n;
+
+        n = flistxattr(from, NULL, 0);
+        if (n <= 0)
+                return n < 0 && errno != ENOTSUP ? -errno : 0;
+        names = malloc((size_t)n);
+        if (!names)
+                return -ENOMEM;
+        n = flistxattr(from, names, (size_t)n);
+        if (n < 0)
+                return -errno;
+        for (char *p = names; p < names + n; p += strlen(p) + 1) {
+                _cleanup_free_ char *val = NULL;
+                ssize_t k = fgetxattr(from, p, NULL, 0);
+
+                if (k < 0)
+                        return -errno;
+                val = malloc((size_t)k + 1);
+                if (!val)
+                        return -ENOMEM;
+                k = fgetxattr(from, p, val, (size_t)k);
+                if (k < 0)
+                        return -errno;
+                if (fsetxattr(to, p, val, (size_t)k, 0) < 0)
+                        return -errno;
+        }
+        return 0;
+}
+
+int fd_copy_attrs(int fd, const struct stat *st) {
+        struct timespec ts[2] = { st->st_atim, st->st_mtim };
+
+        if (fchown(fd, st->st_uid, st->st_gid) < 0 || fchmod(fd, st->st_mode & 07777) < 0 ||
+            futimens(fd, ts) < 0)
+                return -errno;
+        return 0;
+}
+
+int fd_copy_data(int in, int out) {
+        if (ioctl(out, FICLONE, in) >= 0)
+                return 0;
+        for (;;) {
+                ssize_t n = copy_file_range(in, NULL, out, NULL, 1u << 30, 0);
+
+                if (n < 0 &&
+                    (errno == EXDEV || errno == ENOSYS || errno == EINVAL || errno == EOPNOTSUPP))
+                        break;
+                if (n < 0)
+                        return -errno;
+                if (n == 0)
+                        return 0;
+        }
+        for (;;) {
+                char buf[1 << 16];
+                ssize_t n = loop_read(in, buf, sizeof(buf));
+                int r;
+
+                if (n < 0)
+                        return (int)n;
+                if (n == 0)
+                        return 0;
+                r = loop_write(out, buf, (size_t)n);
+                if (r < 0)
+                        return r;
+        }
 }

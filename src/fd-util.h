@@ -37,3 +37,12 @@ int fsync_directory_of(int dir_fd, const char *path);
 
 /* Clears or sets FD_CLOEXEC. */
 int fd_cloexec(int fd, bool cloexec);
+
+/* Copying one file's parts (prepare's --no-overlay trees, the store's layered trees):
+ * every extended attribute of from onto to (none supported: 0); owner, then mode (chown
+ * clears set-id bits), then times from st; the data (a reflink where the file system can,
+ * else copy_file_range, else read/write), from the current offsets. */
+struct stat;
+int fd_copy_xattrs(int from, int to);
+int fd_copy_attrs(int fd, const struct stat *st);
+int fd_copy_data(int in, int out);

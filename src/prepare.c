@@ -4,15 +4,12 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
-#include <linux/fs.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
-#include <sys/xattr.h>
 #include <unistd.h>
 
 #include <json-c/json.h>
@@ -878,75 +875,6 @@ int pod_prepare_manifest(struct pod_store *s, const struct pod_prepare_options *
 
 /* ---- the app trees ---------------------------------------------------------------------- */
 
-static int copy_xattrs(int from, int to) {
-        _cleanup_free_ char *names = NULL;
-        ssize_t n;
-
-        n = flistxattr(from, NULL, 0);
-        if (n <= 0)
-                return n < 0 && errno != ENOTSUP ? -errno : 0;
-        names = malloc((size_t)n);
-        if (!names)
-                return -ENOMEM;
-        n = flistxattr(from, names, (size_t)n);
-        if (n < 0)
-                return -errno;
-        for (char *p = names; p < names + n; p += strlen(p) + 1) {
-                _cleanup_free_ char *val = NULL;
-                ssize_t k = fgetxattr(from, p, NULL, 0);
-
-                if (k < 0)
-                        return -errno;
-                val = malloc((size_t)k + 1);
-                if (!val)
-                        return -ENOMEM;
-                k = fgetxattr(from, p, val, (size_t)k);
-                if (k < 0)
-                        return -errno;
-                if (fsetxattr(to, p, val, (size_t)k, 0) < 0)
-                        return -errno;
-        }
-        return 0;
-}
-
-static int copy_data(int in, int out) {
-        if (ioctl(out, FICLONE, in) >= 0)
-                return 0;
-        for (;;) {
-                ssize_t n = copy_file_range(in, NULL, out, NULL, SSIZE_MAX, 0);
-                if (n < 0 &&
-                    (errno == EXDEV || errno == ENOSYS || errno == EINVAL || errno == EOPNOTSUPP))
-                        break;
-                if (n < 0)
-                        return -errno;
-                if (n == 0)
-                        return 0;
-        }
-        for (;;) {
-                char buf[65536];
-                ssize_t n = loop_read(in, buf, sizeof(buf));
-                int r;
-
-                if (n < 0)
-                        return (int)n;
-                if (n == 0)
-                        return 0;
-                r = loop_write(out, buf, (size_t)n);
-                if (r < 0)
-                        return r;
-        }
-}
-
-/* Owner, mode (after chown, which clears set-id bits) and times of fd from st. */
-static int copy_attrs(int fd, const struct stat *st) {
-        struct timespec ts[2] = { st->st_atim, st->st_mtim };
-
-        if (fchown(fd, st->st_uid, st->st_gid) < 0 || fchmod(fd, st->st_mode & 07777) < 0 ||
-            futimens(fd, ts) < 0)
-                return -errno;
-        return 0;
-}
-
 struct copy_state {
         bool link; /* hard links allowed (overlay lower dir); cleared at the first EXDEV */
 };
@@ -971,9 +899,9 @@ static int copy_entry(int from_dir, int to_dir, const char *name, struct copy_st
                         return -errno;
                 r = copy_dir(f, t, cs, depth + 1);
                 if (r >= 0)
-                        r = copy_xattrs(f, t);
+                        r = fd_copy_xattrs(f, t);
                 if (r >= 0)
-                        r = copy_attrs(t, &st);
+                        r = fd_copy_attrs(t, &st);
                 return r;
         }
         if (S_ISREG(st.st_mode)) {
@@ -994,11 +922,11 @@ static int copy_entry(int from_dir, int to_dir, const char *name, struct copy_st
                            0600);
                 if (t < 0)
                         return -errno;
-                r = copy_data(f, t);
+                r = fd_copy_data(f, t);
                 if (r >= 0)
-                        r = copy_xattrs(f, t);
+                        r = fd_copy_xattrs(f, t);
                 if (r >= 0)
-                        r = copy_attrs(t, &st);
+                        r = fd_copy_attrs(t, &st);
                 return r;
         }
         if (S_ISLNK(st.st_mode)) {
@@ -1083,9 +1011,9 @@ static int render_app(struct pod_store *s, int pod_fd, const char *app, const ch
                                      app);
         r = copy_dir(src, dst, &cs, 0);
         if (r >= 0)
-                r = copy_xattrs(src, dst);
+                r = fd_copy_xattrs(src, dst);
         if (r >= 0)
-                r = copy_attrs(dst, &st);
+                r = fd_copy_attrs(dst, &st);
         if (r < 0)
                 return pod_error_set(reterr, r, "Failed to %s the image tree of app '%s': %m",
                                      private_copy ? "copy" : "link", app);

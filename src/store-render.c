@@ -21,15 +21,12 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
-#include <linux/fs.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
-#include <sys/ioctl.h>
 #include <sys/random.h>
 #include <sys/stat.h>
-#include <sys/xattr.h>
 #include <unistd.h>
 
 #include "fd-util.h"
@@ -237,76 +234,6 @@ static bool keep(const struct overlay *o, bool dir) {
         return true;
 }
 
-static int copy_xattrs(int from, int to) {
-        _cleanup_free_ char *names = NULL;
-        ssize_t n;
-
-        n = flistxattr(from, NULL, 0);
-        if (n <= 0)
-                return n < 0 && errno != ENOTSUP ? -errno : 0;
-        names = malloc((size_t)n);
-        if (!names)
-                return -ENOMEM;
-        n = flistxattr(from, names, (size_t)n);
-        if (n < 0)
-                return -errno;
-        for (char *p = names; p < names + n; p += strlen(p) + 1) {
-                _cleanup_free_ char *val = NULL;
-                ssize_t k = fgetxattr(from, p, NULL, 0);
-
-                if (k < 0)
-                        return -errno;
-                val = malloc((size_t)k + 1);
-                if (!val)
-                        return -ENOMEM;
-                k = fgetxattr(from, p, val, (size_t)k);
-                if (k < 0)
-                        return -errno;
-                if (fsetxattr(to, p, val, (size_t)k, 0) < 0)
-                        return -errno;
-        }
-        return 0;
-}
-
-/* Owner, then mode (chown clears set-id bits), then times. */
-static int copy_attrs(int fd, const struct stat *st) {
-        struct timespec ts[2] = { st->st_atim, st->st_mtim };
-
-        if (fchown(fd, st->st_uid, st->st_gid) < 0 || fchmod(fd, st->st_mode & 07777) < 0 ||
-            futimens(fd, ts) < 0)
-                return -errno;
-        return 0;
-}
-
-static int copy_data(int in, int out) {
-        if (ioctl(out, FICLONE, in) >= 0)
-                return 0;
-        for (;;) {
-                ssize_t n = copy_file_range(in, NULL, out, NULL, 1u << 30, 0);
-
-                if (n < 0 &&
-                    (errno == EXDEV || errno == ENOSYS || errno == EINVAL || errno == EOPNOTSUPP))
-                        break;
-                if (n < 0)
-                        return -errno;
-                if (n == 0)
-                        return 0;
-        }
-        for (;;) {
-                char buf[1 << 16];
-                ssize_t n = loop_read(in, buf, sizeof(buf));
-                int r;
-
-                if (n < 0)
-                        return (int)n;
-                if (n == 0)
-                        return 0;
-                r = loop_write(out, buf, (size_t)n);
-                if (r < 0)
-                        return r;
-        }
-}
-
 static int copy_file(struct overlay *o, int from, int to, const char *name, const struct stat *st) {
         _cleanup_close_ int f = -EBADF, t = -EBADF;
         int r;
@@ -324,11 +251,11 @@ static int copy_file(struct overlay *o, int from, int to, const char *name, cons
         t = openat(to, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
         if (t < 0)
                 return -errno;
-        r = copy_data(f, t);
+        r = fd_copy_data(f, t);
         if (r >= 0)
-                r = copy_xattrs(f, t);
+                r = fd_copy_xattrs(f, t);
         if (r >= 0)
-                r = copy_attrs(t, st);
+                r = fd_copy_attrs(t, st);
         return r;
 }
 
@@ -380,9 +307,9 @@ static int overlay_entry(struct overlay *o, int from, int to, const char *name, 
                         return -errno;
                 r = overlay_dir(o, f, t, plen + 1 + nlen, depth + 1);
                 if (r >= 0)
-                        r = copy_xattrs(f, t);
+                        r = fd_copy_xattrs(f, t);
                 if (r >= 0)
-                        r = copy_attrs(t, &st); /* after its entries: keeps the mtime */
+                        r = fd_copy_attrs(t, &st); /* after its entries: keeps the mtime */
                 return r;
         }
         if (S_ISREG(st.st_mode))
@@ -449,9 +376,9 @@ static int overlay_root(struct overlay *o, int from, int to) {
         o->path[0] = 0;
         r = overlay_dir(o, from, to, 0, 0);
         if (r >= 0)
-                r = copy_xattrs(from, to);
+                r = fd_copy_xattrs(from, to);
         if (r >= 0)
-                r = copy_attrs(to, &st);
+                r = fd_copy_attrs(to, &st);
         return r;
 }
 
