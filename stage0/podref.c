@@ -100,3 +100,23 @@ int podref_check_positional(const char *verb, int n, int min, int max) {
                                        max == 0 ? "no arguments" : "fewer arguments");
         return 0;
 }
+
+int podref_each(int argc, char *argv[], int first, const char *uuid_file, podref_each_fn fn) {
+        _cleanup_close_ int pods_fd = -EBADF;
+        int r, ret = 0;
+
+        r = podref_open_pods(&pods_fd);
+        if (r < 0)
+                return r;
+        if (uuid_file) {
+                r = fn(pods_fd, NULL, uuid_file);
+                if (r < 0)
+                        ret = r;
+        }
+        for (int k = first; k < argc; k++) {
+                r = fn(pods_fd, argv[k], NULL);
+                if (r < 0)
+                        ret = r;
+        }
+        return ret;
+}

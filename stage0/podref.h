@@ -24,5 +24,11 @@ void podref_format_time(const struct timespec *t, char *buf, size_t size);
 /* "3 minutes ago"; "" when t is unknown. */
 void podref_format_relative(const struct timespec *t, char *buf, size_t size);
 
+/* For the verbs that act on several pods (rm, stop): opens the pods dir, then calls fn for
+ * uuid_file (if not NULL; arg NULL) and for every argument in argv[first..argc-1] (uuid_file
+ * NULL).  Every one gets its try; a failure of any fails the whole (the last error). */
+typedef int (*podref_each_fn)(int pods_fd, const char *arg, const char *uuid_file);
+int podref_each(int argc, char *argv[], int first, const char *uuid_file, podref_each_fn fn);
+
 /* Checks the number of positional arguments left after getopt. */
 int podref_check_positional(const char *verb, int n, int min, int max);

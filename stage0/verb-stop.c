@@ -53,24 +53,10 @@ static int stop_one(int pods_fd, const char *arg, const char *uuid_file) {
 }
 
 int verb_stop(int argc, char *argv[]) {
-        _cleanup_close_ int pods_fd = -EBADF;
-        int r, ret = 0;
+        int r;
 
         r = parse_argv(argc, argv);
         if (r < 0)
                 return r;
-        r = podref_open_pods(&pods_fd);
-        if (r < 0)
-                return r;
-        if (arg_uuid_file) {
-                r = stop_one(pods_fd, NULL, arg_uuid_file);
-                if (r < 0)
-                        ret = r;
-        }
-        for (int k = optind; k < argc; k++) {
-                r = stop_one(pods_fd, argv[k], NULL);
-                if (r < 0)
-                        ret = r;
-        }
-        return ret;
+        return podref_each(argc, argv, optind, arg_uuid_file, stop_one);
 }
