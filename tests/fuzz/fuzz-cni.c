@@ -43,9 +43,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                         assert(type && type[0] && !strchr(type, '/'));
                 }
         }
-        if (pod_cni_result_parse((const char *)data, size, &res, &e) >= 0 &&
-            pod_cni_result_first_ip(res, &first) >= 0)
-                assert(first.address[0] && first.mask[0]);
+        if (pod_cni_result_parse((const char *)data, size, &res, &e) >= 0) {
+                struct pod_cni_ip ips[4];
+                int n_ips = pod_cni_result_if_ips(res, "eth0", ips, ELEMENTSOF(ips));
+
+                if (pod_cni_result_first_ip(res, &first) >= 0)
+                        assert(first.address[0] && first.mask[0]);
+                /* The stand-in's addresses (stage1/net-standin.c): each one a valid CIDR. */
+                assert(n_ips >= 0 && n_ips <= (int)ELEMENTSOF(ips));
+                for (int i = 0; i < n_ips; i++)
+                        assert(ips[i].address[0] && ips[i].prefix <= (ips[i].ipv6 ? 128u : 32u));
+        }
         if (pod_cni_attachment_from_json((const char *)data, size, &a, &e) >= 0) {
                 assert(pod_cni_attachment_to_json(a, &t1) >= 0);
                 assert(pod_cni_attachment_from_json(t1, strlen(t1), &b, NULL) >= 0);
