@@ -46,3 +46,6 @@ struct stat;
 int fd_copy_xattrs(int from, int to);
 int fd_copy_attrs(int fd, const struct stat *st);
 int fd_copy_data(int in, int out);
+/* A symlink (target, owner, times) or a node (device, FIFO, socket: mode, owner) described
+ * by st, from from_dir/name to to_dir/name. */
+int fd_copy_special_at(int from_dir, int to_dir, const char *name, const struct stat *st);

@@ -929,26 +929,9 @@ static int copy_entry(int from_dir, int to_dir, const char *name, struct copy_st
                         r = fd_copy_attrs(t, &st);
                 return r;
         }
-        if (S_ISLNK(st.st_mode)) {
-                char target[PATH_MAX];
-                struct timespec ts[2] = { st.st_atim, st.st_mtim };
-                ssize_t n = readlinkat(from_dir, name, target, sizeof(target) - 1);
-
-                if (n < 0)
-                        return -errno;
-                target[n] = 0;
-                if (symlinkat(target, to_dir, name) < 0 ||
-                    fchownat(to_dir, name, st.st_uid, st.st_gid, AT_SYMLINK_NOFOLLOW) < 0 ||
-                    utimensat(to_dir, name, ts, AT_SYMLINK_NOFOLLOW) < 0)
-                        return -errno;
-                return 0;
-        }
-        /* Device nodes (only in images imported with devices allowed), FIFOs, sockets. */
-        if (mknodat(to_dir, name, st.st_mode, st.st_rdev) < 0 ||
-            fchownat(to_dir, name, st.st_uid, st.st_gid, AT_SYMLINK_NOFOLLOW) < 0 ||
-            fchmodat(to_dir, name, st.st_mode & 07777, 0) < 0)
-                return -errno;
-        return 0;
+        /* Symlinks; device nodes (only in images imported with devices allowed), FIFOs,
+         * sockets. */
+        return fd_copy_special_at(from_dir, to_dir, name, &st);
 }
 
 static int copy_dir(int from, int to, struct copy_state *cs, unsigned depth) {

@@ -314,26 +314,8 @@ static int overlay_entry(struct overlay *o, int from, int to, const char *name, 
         }
         if (S_ISREG(st.st_mode))
                 return copy_file(o, from, to, name, &st);
-        if (S_ISLNK(st.st_mode)) {
-                char target[PATH_MAX];
-                struct timespec ts[2] = { st.st_atim, st.st_mtim };
-                ssize_t n = readlinkat(from, name, target, sizeof(target) - 1);
-
-                if (n < 0)
-                        return -errno;
-                target[n] = 0;
-                if (symlinkat(target, to, name) < 0 ||
-                    fchownat(to, name, st.st_uid, st.st_gid, AT_SYMLINK_NOFOLLOW) < 0 ||
-                    utimensat(to, name, ts, AT_SYMLINK_NOFOLLOW) < 0)
-                        return -errno;
-                return 0;
-        }
-        /* Devices (only in images imported with devices allowed) and FIFOs. */
-        if (mknodat(to, name, st.st_mode, st.st_rdev) < 0 ||
-            fchownat(to, name, st.st_uid, st.st_gid, AT_SYMLINK_NOFOLLOW) < 0 ||
-            fchmodat(to, name, st.st_mode & 07777, 0) < 0)
-                return -errno;
-        return 0;
+        /* Symlinks; devices (only in images imported with devices allowed) and FIFOs. */
+        return fd_copy_special_at(from, to, name, &st);
 }
 
 static int overlay_dir(struct overlay *o, int from, int to, size_t plen, unsigned depth) {
