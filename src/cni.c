@@ -9,10 +9,12 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -653,7 +655,7 @@ static int run_plugin(const struct pod_cni_attachment *a, const char *command, c
         _cleanup_free_ char *out = NULL;
         size_t n_env = 0, size = 0, alloc = 0;
         int p[2], r, ws;
-        pid_t pid;
+        pid_t pid, parent;
 
         env = calloc(10, sizeof(char *));
         if (!env)
@@ -691,12 +693,19 @@ static int run_plugin(const struct pod_cni_attachment *a, const char *command, c
                 return -errno;
         out_r = p[0];
         out_w = p[1];
+        parent = getpid();
         pid = fork();
         if (pid < 0)
                 return -errno;
         if (pid == 0) {
                 char *argv[] = { (char *)exe, NULL };
 
+                /* A plugin never outlives its caller: a stage1 killed during ADD must not
+                 * leave a plugin that adds rules after gc has deleted the pod's (a live
+                 * port forward to an address IPAM hands to the next pod).  The check
+                 * after the prctl covers a parent that died before it. */
+                if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
+                        _exit(127);
                 if (dup2(in, STDIN_FILENO) < 0 || dup2(out_w, STDOUT_FILENO) < 0)
                         _exit(127);
                 /* Nothing else of ours (the pod lock above all) reaches a plugin. */

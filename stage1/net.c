@@ -352,14 +352,17 @@ int stage1_net_teardown(int pod_dir_fd, const char *uuid, struct pod_error *rete
                 if (r < 0 && ret == 0)
                         ret = r;
         }
+        /* A failed DEL keeps the namespace: the next gc's DEL (and the stand-in for an
+         * interface a killed DEL removed) needs it to find what the plugins keyed on the
+         * pod's addresses.  Without it a repeated DEL finds nothing and succeeds. */
+        if (ret < 0)
+                return ret;
         r = netns_path(uuid, &ns);
         if (r < 0)
                 return r;
         r = netns_remove(ns, reterr);
-        if (r < 0 && ret == 0)
-                ret = r;
-        if (ret < 0)
-                return ret;
+        if (r < 0)
+                return r;
         /* Done: the next gc has nothing to call us back for. */
         if (unlinkat(pod_dir_fd, "net", AT_REMOVEDIR) < 0 && errno != ENOENT)
                 return pod_error_set(reterr, -errno, "Failed to remove 'net' in the pod dir: %m");

@@ -309,4 +309,86 @@ assert_match "DEL ran on a stand-in for eth0" "$ERR" "eth0 was gone from .*(an i
 tap_check "the NAT rules, lease, netns file and veth are gone" \
         "$([ -z "$(leftovers)" ]; echo $?)" "$(leftovers)"
 
+# ---- stage1 killed while a plugin runs ADD ----------------------------------------------
+# A plugin that outlived the stage1 that started it would add its rules after gc deleted the
+# pod's: here a portmap that is still in ADD when stage1 is SIGKILLed would leave a live port
+# forward to an address IPAM hands to the next pod.  "slowport" is the real portmap, whose
+# ADD first waits until the test has killed stage1 and run gc.
+mkdir -p "$W/cni"
+cat >"$W/cni/slowport" <<EOF
+#!/bin/sh
+if [ "\$CNI_COMMAND" = ADD ]; then
+        : >"$W/slowport.adding"
+        i=0
+        while [ ! -e "$W/slowport.go" ] && [ \$i -lt 100 ]; do sleep 0.1; i=\$((i + 1)); done
+fi
+exec /usr/lib/cni/portmap
+EOF
+chmod 0755 "$W/cni/slowport"
+cat >/etc/pod/net.d/40-slow.conflist <<'EOF'
+{"cniVersion":"0.4.0","name":"slow","plugins":[
+ {"type":"bridge","bridge":"podtest3","isGateway":true,"ipMasq":true,
+  "ipam":{"type":"host-local","subnet":"10.99.9.0/24","dataDir":"/run/pod/cni/networks"}},
+ {"type":"slowport","snat":true,"capabilities":{"portMappings":true}}]}
+EOF
+POD_CNI_PATH="$W/cni:/usr/lib/cni" "$POD" "${P[@]}" run --net=slow --port=http:31001 \
+        --uuid-file-save="$W/slow" "$B" --exec=/bin/sh -- -c 'sleep 600' >/dev/null 2>&1 &
+SLOW=$!
+for _ in $(seq 300); do
+        [ -e "$W/slowport.adding" ] && break
+        sleep 0.1
+done
+tap_check "portmap's ADD is running" "$([ -e "$W/slowport.adding" ]; echo $?)"
+kill -9 "$SLOW"
+{ wait "$SLOW"; } 2>/dev/null || true
+POD_CNI_PATH="$W/cni:/usr/lib/cni" run_pod "${P[@]}" gc --grace-period=0s
+assert_status "pod gc after stage1 was killed during ADD" 0
+: >"$W/slowport.go"
+sleep 2 # what a surviving plugin would need to add its rules
+tap_check "no plugin of the killed stage1 is still running" \
+        "$(! pgrep -f "$W/cni/slowport" >/dev/null; echo $?)" "$(pgrep -af "$W/cni/slowport")"
+tap_check "no port forward, NAT rule, lease, netns file or veth of the pod is left" \
+        "$([ -z "$(leftovers)" ] && ! iptables -t nat -S | grep -q 31001; echo $?)" \
+        "$(leftovers; iptables -t nat -S | grep 31001)"
+
+# ---- a DEL that fails keeps the namespace for the next gc --------------------------------
+# bridge finds its ipMasq rules by the addresses of the pod's interface, in the pod's netns:
+# a gc whose DEL failed must keep that netns (and the persisted results) for the next one.
+cat >"$W/cni/faildel" <<EOF
+#!/bin/sh
+if [ "\$CNI_COMMAND" = DEL ] && [ -e "$W/faildel.on" ]; then
+        echo '{"cniVersion":"0.4.0","code":11,"msg":"DEL refused by the test"}'
+        exit 1
+fi
+exec /usr/lib/cni/bridge
+EOF
+chmod 0755 "$W/cni/faildel"
+cat >/etc/pod/net.d/41-faildel.conflist <<'EOF'
+{"cniVersion":"0.4.0","name":"faildel","plugins":[
+ {"type":"faildel","bridge":"podtest4","isGateway":true,"ipMasq":true,
+  "ipam":{"type":"host-local","subnet":"10.99.10.0/24","dataDir":"/run/pod/cni/networks"}}]}
+EOF
+POD_CNI_PATH="$W/cni:/usr/lib/cni" "$POD" "${P[@]}" run --net=faildel \
+        --uuid-file-save="$W/fd" "$B" --exec=/bin/sh -- -c 'sleep 600' >/dev/null 2>&1 &
+FDP=$!
+for _ in $(seq 200); do
+        [ -s "$W/fd" ] && [ -s "$D/pods/run/$(cat "$W/fd")/pid" ] && break
+        sleep 0.1
+done
+FD=$(cat "$W/fd")
+kill -9 "$FDP"
+{ wait "$FDP"; } 2>/dev/null || true
+: >"$W/faildel.on"
+POD_CNI_PATH="$W/cni:/usr/lib/cni" run_pod "${P[@]}" gc --grace-period=0s
+tap_check "a gc whose DEL fails reports it" "$([ "$STATUS" != 0 ]; echo $?)" "$OUT$ERR"
+assert_match "naming the plugin's message" "$ERR" "DEL refused by the test"
+tap_check "and keeps the pod's netns file and NAT rules for the next gc" \
+        "$([ -e "/run/pod/netns/$FD" ] && iptables -t nat -S | grep -qF -- "$FD"; echo $?)" \
+        "$(ls /run/pod/netns; iptables -t nat -S)"
+rm "$W/faildel.on"
+POD_CNI_PATH="$W/cni:/usr/lib/cni" run_pod "${P[@]}" gc --grace-period=0s
+assert_status "the next gc succeeds" 0
+tap_check "and releases everything (NAT rules, lease, netns file, veth)" \
+        "$([ -z "$(leftovers)" ]; echo $?)" "$(leftovers)"
+
 tap_done
