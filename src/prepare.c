@@ -1007,6 +1007,46 @@ bool pod_prepare_is_no_overlay(int pod_fd) {
         return faccessat(pod_fd, NO_OVERLAY_MARKER, F_OK, AT_SYMLINK_NOFOLLOW) >= 0;
 }
 
+/* The apps' image manifests and trees, into the pod dir. */
+static int write_apps(struct pod_store *s, struct pod_poddir *p, const struct pod_pod_manifest *m,
+                      char **ids, bool no_overlay, struct pod_error *reterr) {
+        int r;
+
+        for (size_t i = 0; i < m->n_apps; i++) {
+                const char *app = m->apps[i].name;
+                _cleanup_free_ char *text = NULL, *dir = NULL;
+                size_t size = 0;
+
+                r = pod_store_pin(s, ids[i], reterr);
+                if (r < 0)
+                        return r;
+                /* The exact bytes of the stored manifest: what was signed. */
+                r = pod_store_read_manifest(s, ids[i], &text, &size, reterr);
+                if (r < 0)
+                        return r;
+                dir = path_join("appsinfo", app);
+                if (!dir)
+                        return -ENOMEM;
+                r = mkdir_p_at(p->fd, dir, 0755);
+                if (r >= 0) {
+                        _cleanup_free_ char *f = path_join(dir, "manifest");
+                        r = f ? write_file_at(p->fd, f, text, size, 0644, p->sync) : -ENOMEM;
+                }
+                if (r < 0)
+                        return pod_error_set(reterr, r,
+                                             "Failed to write the image manifest of "
+                                             "app '%s': %m",
+                                             app);
+                r = render_app(s, p->fd, app, ids[i], no_overlay, reterr);
+                if (r < 0)
+                        return r;
+                r = pod_store_touch(s, ids[i], reterr);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
 int pod_prepare(struct pod_store *s, int pods_fd, const struct pod_prepare_options *o,
                 struct pod_poddir **ret, struct pod_error *reterr) {
         _cleanup_(pod_pod_manifest_freep) struct pod_pod_manifest *m = NULL;
@@ -1036,35 +1076,13 @@ int pod_prepare(struct pod_store *s, int pods_fd, const struct pod_prepare_optio
                         return pod_error_set(reterr, r, "Failed to write '%s': %m",
                                              NO_OVERLAY_MARKER);
         }
-        for (size_t i = 0; i < m->n_apps; i++) {
-                const char *app = m->apps[i].name;
-                _cleanup_free_ char *text = NULL, *dir = NULL;
-                size_t size = 0;
-
-                /* The exact bytes of the stored manifest: what was signed. */
-                r = pod_store_read_manifest(s, ids[i], &text, &size, reterr);
-                if (r < 0)
-                        return r;
-                dir = path_join("appsinfo", app);
-                if (!dir)
-                        return -ENOMEM;
-                r = mkdir_p_at(p->fd, dir, 0755);
-                if (r >= 0) {
-                        _cleanup_free_ char *f = path_join(dir, "manifest");
-                        r = f ? write_file_at(p->fd, f, text, size, 0644, p->sync) : -ENOMEM;
-                }
-                if (r < 0)
-                        return pod_error_set(reterr, r,
-                                             "Failed to write the image manifest of "
-                                             "app '%s': %m",
-                                             app);
-                r = render_app(s, p->fd, app, ids[i], o->no_overlay, reterr);
-                if (r < 0)
-                        return r;
-                r = pod_store_touch(s, ids[i], reterr);
-                if (r < 0)
-                        return r;
-        }
+        /* Every image read from here on is pinned (store.h) until the pod's trees are
+         * rendered: image rm and gc keep it meanwhile, and one removed before is an error. */
+        pod_store_pin_renders(s);
+        r = write_apps(s, p, m, ids, o->no_overlay, reterr);
+        pod_store_unpin_all(s);
+        if (r < 0)
+                return r;
         *ret = TAKE_PTR(p);
         return 0;
 }

@@ -17,6 +17,11 @@ struct pod_store {
         int tmp_fd;
         int locks_fd;
         sqlite3 *db;
+        /* Pins (pod_store_pin()): shared locks on cas/locks/<id>.use held by this handle. */
+        bool pin_renders;
+        int *pin_fds;
+        char **pin_ids;
+        size_t n_pins;
 };
 
 /* A private dir cas/tmp/<pid>-<random>/, flock()ed while in use; removed by tmp_dir_done(). */

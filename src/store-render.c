@@ -157,6 +157,11 @@ static int walk(struct render *rd, const char *id, struct pod_error *reterr) {
                                      "Dependency chain of '%s' is deeper than %d images",
                                      rd->stack[0]->name, RENDER_DEPTH_MAX);
 
+        if (rd->s->pin_renders) {
+                r = pod_store_pin(rd->s, id, reterr);
+                if (r < 0)
+                        return r;
+        }
         r = load_manifest(rd->s, id, &owned, reterr);
         if (r < 0)
                 return r;

@@ -311,6 +311,7 @@ int pod_store_open(const char *dir, struct pod_store **ret, struct pod_error *re
 struct pod_store *pod_store_free(struct pod_store *s) {
         if (!s)
                 return NULL;
+        pod_store_unpin_all(s);
         if (s->db)
                 (void)sqlite3_close_v2(s->db);
         (void)safe_close(s->cas_fd);
@@ -946,10 +947,72 @@ static int remove_files(struct pod_store *s, const char *id) {
         return 0;
 }
 
+static void pin_name(const char *id, char ret[POD_IMAGE_ID_SIZE + 8]) {
+        (void)snprintf(ret, POD_IMAGE_ID_SIZE + 8, "%s.use", id);
+}
+
+int pod_store_pin(struct pod_store *s, const char *id, struct pod_error *reterr) {
+        _cleanup_close_ int fd = -EBADF;
+        char name[POD_IMAGE_ID_SIZE + 8];
+        char **ids;
+        int *fds, r;
+
+        if (!image_id_valid(id, true))
+                return pod_error_set(reterr, -EINVAL, "Invalid image ID '%s'", id);
+        for (size_t i = 0; i < s->n_pins; i++)
+                if (streq(s->pin_ids[i], id))
+                        return 0;
+        pin_name(id, name);
+        r = store_lock_at(s->locks_fd, name, LOCK_SH, &fd);
+        if (r < 0)
+                return pod_error_set(reterr, r, "Failed to pin image '%s': %s", id, strerror(-r));
+        /* Removed between the caller's lookup and our lock? */
+        r = store_image_in_index(s, id);
+        if (r < 0)
+                return pod_error_set(reterr, r, "Failed to look up image '%s' in the index: %s", id,
+                                     strerror(-r));
+        if (r == 0)
+                return pod_error_set(reterr, -ENOENT,
+                                     "Image '%s' was removed from the store (pod image rm or gc) "
+                                     "while it was being used",
+                                     id);
+        fds = reallocarray(s->pin_fds, s->n_pins + 1, sizeof(int));
+        if (!fds)
+                return -ENOMEM;
+        s->pin_fds = fds;
+        ids = reallocarray(s->pin_ids, s->n_pins + 1, sizeof(char *));
+        if (!ids)
+                return -ENOMEM;
+        s->pin_ids = ids;
+        s->pin_ids[s->n_pins] = strdup(id);
+        if (!s->pin_ids[s->n_pins])
+                return -ENOMEM;
+        s->pin_fds[s->n_pins++] = TAKE_FD(fd);
+        return 0;
+}
+
+void pod_store_pin_renders(struct pod_store *s) {
+        s->pin_renders = true;
+}
+
+void pod_store_unpin_all(struct pod_store *s) {
+        for (size_t i = 0; i < s->n_pins; i++) {
+                safe_close(s->pin_fds[i]);
+                free(s->pin_ids[i]);
+        }
+        free(s->pin_fds);
+        free(s->pin_ids);
+        s->pin_fds = NULL;
+        s->pin_ids = NULL;
+        s->n_pins = 0;
+        s->pin_renders = false;
+}
+
 int pod_store_remove(struct pod_store *s, const char *id, struct pod_error *reterr) {
         _cleanup_(sqlite3_finalizep) sqlite3_stmt *st = NULL;
         _cleanup_(txn_rollback) struct txn txn = {};
-        _cleanup_close_ int lock = -EBADF;
+        _cleanup_close_ int lock = -EBADF, pin = -EBADF;
+        char pname[POD_IMAGE_ID_SIZE + 8];
         int r, rc;
 
         if (!image_id_valid(id, true))
@@ -957,6 +1020,16 @@ int pod_store_remove(struct pod_store *s, const char *id, struct pod_error *rete
         r = lock_image(s, id, LOCK_EX, &lock, reterr);
         if (r < 0)
                 return r;
+        /* Held until the files are gone: no pod starts preparing from a half-removed tree. */
+        pin_name(id, pname);
+        r = store_lock_at(s->locks_fd, pname, LOCK_EX | LOCK_NB, &pin);
+        if (r == -EWOULDBLOCK)
+                return pod_error_set(reterr, -EBUSY,
+                                     "Image '%s' is in use: a pod is being prepared from it; not "
+                                     "removed",
+                                     id);
+        if (r < 0)
+                return pod_error_set(reterr, r, "Failed to lock image '%s': %s", id, strerror(-r));
         r = txn_begin(s, &txn, reterr);
         if (r < 0)
                 return r;
@@ -987,6 +1060,9 @@ int pod_store_remove(struct pod_store *s, const char *id, struct pod_error *rete
                 return pod_error_set(reterr, r,
                                      "Image '%s' removed, but its files were not (gc will): %s", id,
                                      strerror(-r));
+        /* Unlinked while held: a pin waiting on the old file retries on a new one, then finds
+         * no index row (store_lock_at() re-checks the inode). */
+        (void)unlinkat(s->locks_fd, pname, 0);
         return 0;
 }
 
@@ -1404,6 +1480,11 @@ int pod_store_gc(struct pod_store *s, uint64_t grace_usec,
                 struct pod_error e = {};
 
                 r = pod_store_remove(s, *id, &e);
+                if (r == -EBUSY) {
+                        if (removed)
+                                removed("in-use image", *id, userdata);
+                        continue;
+                }
                 if (r < 0 && r != -ENOENT)
                         return pod_error_set(reterr, r, "%s", e.msg);
                 if (r >= 0 && removed)
@@ -1441,13 +1522,15 @@ int pod_store_gc(struct pod_store *s, uint64_t grace_usec,
                 size_t len = strlen(*name);
                 _cleanup_close_ int fd = -EBADF;
 
-                if (len != POD_IMAGE_ID_SIZE - 1 + strlen(".lock") ||
-                    !streq(*name + POD_IMAGE_ID_SIZE - 1, ".lock"))
+                /* <id>.lock (the image lock) or <id>.use (its pins) */
+                if (len < POD_IMAGE_ID_SIZE - 1 ||
+                    (!streq(*name + POD_IMAGE_ID_SIZE - 1, ".lock") &&
+                     !streq(*name + POD_IMAGE_ID_SIZE - 1, ".use")))
                         continue;
                 memcpy(id, *name, POD_IMAGE_ID_SIZE - 1);
                 id[POD_IMAGE_ID_SIZE - 1] = 0;
                 if (!image_id_valid(id, true) ||
-                    lock_image(s, id, LOCK_EX | LOCK_NB, &fd, NULL) < 0)
+                    store_lock_at(s->locks_fd, *name, LOCK_EX | LOCK_NB, &fd) < 0)
                         continue;
                 if (store_image_in_index(s, id) == 0)
                         (void)unlinkat(s->locks_fd, *name, 0);

@@ -124,6 +124,18 @@ int pod_store_render_tree(struct pod_store *s, const char *id, int *ret_fd, char
 /* Sets last used to now (run and render call this). */
 int pod_store_touch(struct pod_store *s, const char *id, struct pod_error *reterr);
 
+/* Pins: an image a pod is being prepared from must not be removed under it.  pod_store_pin()
+ * takes a shared lock on cas/locks/<id>.use, held by this handle until pod_store_unpin_all()
+ * or pod_store_free(), and then checks that the image is still in the index (-ENOENT with a
+ * message saying it was removed meanwhile).  After pod_store_pin_renders(), every image
+ * pod_store_render_tree() reads (the image and each dependency) is pinned before it is read.
+ * remove and gc take the pin lock exclusively without waiting: a pinned image is kept
+ * (remove: -EBUSY; gc reports it as an "in-use image"). */
+int pod_store_pin(struct pod_store *s, const char *id, struct pod_error *reterr);
+void pod_store_pin_renders(struct pod_store *s);
+void pod_store_unpin_all(struct pod_store *s);
+
+/* -EBUSY: pinned (above); nothing is removed then. */
 int pod_store_remove(struct pod_store *s, const char *id, struct pod_error *reterr);
 
 /* Copies the stored ACI to path (temp file + rename): the same bytes that were imported. */

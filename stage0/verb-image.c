@@ -394,7 +394,10 @@ static int image_extract(const char *sub, int n, char **args) {
 }
 
 static void gc_report(const char *what, const char *name, void *userdata) {
-        printf("Removed %s %s\n", what, name);
+        if (streq(what, "in-use image"))
+                printf("Kept image %s: a pod is being prepared from it\n", name);
+        else
+                printf("Removed %s %s\n", what, name);
 }
 
 static int image_gc(int n) {

@@ -91,6 +91,12 @@ static int reject_all(const char *id, const struct pod_image_manifest *m, void *
         return pod_error_set(reterr, -EPERM, "name '%s' is not wanted", m->name);
 }
 
+static bool store_has(struct pod_store *s, const char *id) {
+        _cleanup_(pod_store_image_freep) struct pod_store_image *i = NULL;
+
+        return pod_store_get_image(s, id, &i, NULL) == 0;
+}
+
 int main(void) {
         _cleanup_(pod_store_freep) struct pod_store *s = NULL;
         _cleanup_free_ char *id1 = NULL, *id2 = NULL, *id3 = NULL, *again = NULL, *got = NULL;
@@ -320,6 +326,31 @@ int main(void) {
                        "gc with no grace removes unused images");
                 pod_store_image_list_free(l, n);
                 tap_ok(count_dir("cas/locks") == 1, "gc removes lock files of removed images");
+        }
+
+        /* pins: a pinned image is kept by remove (-EBUSY) and gc; a removed one cannot be
+         * pinned.  Another handle stands for the other process (flock is per open file). */
+        {
+                _cleanup_(pod_store_freep) struct pod_store *other = NULL;
+                _cleanup_free_ char *id = NULL;
+
+                tap_ok(import_file(s, a3, false, &id, &e) == 0, "re-import a3 (%s)", e.msg);
+                tap_ok(pod_store_open(storedir, &other, &e) == 0, "a second handle");
+                tap_ok(pod_store_pin(other, id, &e) == 0, "pin a3 (%s)", e.msg);
+                pod_error_clear(&e);
+                tap_ok(pod_store_remove(s, id, &e) == -EBUSY && strstr(e.msg, "in use"),
+                       "remove keeps a pinned image (%s)", e.msg);
+                tap_ok(pod_store_gc(s, 0, NULL, NULL, &e) == 0 && store_has(s, id),
+                       "gc keeps a pinned image");
+                pod_store_unpin_all(other);
+                pod_error_clear(&e);
+                (void)snprintf(p, sizeof(p), "%s/cas/locks/%s.use", storedir, id);
+                tap_ok(pod_store_remove(s, id, &e) == 0 && access(p, F_OK) < 0,
+                       "unpinned, it is removed, with its pin lock file (%s)", e.msg);
+                pod_error_clear(&e);
+                tap_ok(pod_store_pin(other, id, &e) == -ENOENT &&
+                               strstr(e.msg, "was removed from the store"),
+                       "a removed image cannot be pinned (%s)", e.msg);
         }
 
         /* four processes import the same file at once: one image, no errors */
