@@ -82,17 +82,39 @@ static int sql_errno(int rc) {
         }
 }
 
+/* One readable line: what failed, SQLite's words, and the kernel's cause when there is one
+ * (a full disk is "database or disk is full" to SQLite: ENOSPC, EDQUOT, EIO, EROFS say more). */
 static int sql_fail(struct pod_store *s, int rc, struct pod_error *reterr, const char *what) {
-        return pod_error_set(reterr, sql_errno(rc), "Store index: failed to %s: %s", what,
-                             sqlite3_errmsg(s->db));
+        int sys = sqlite3_system_errno(s->db), r = sql_errno(rc);
+
+        if ((rc & 0xff) == SQLITE_FULL && sys <= 0)
+                sys = ENOSPC;
+        if (sys > 0 && ((rc & 0xff) == SQLITE_FULL || (rc & 0xff) == SQLITE_IOERR ||
+                        (rc & 0xff) == SQLITE_CANTOPEN || (rc & 0xff) == SQLITE_READONLY)) {
+                r = -sys;
+                return pod_error_set(reterr, r,
+                                     "Store index '%s/cas/db/index.sqlite': failed to %s: %s (%s)",
+                                     s->dir, what, strerror(sys), sqlite3_errmsg(s->db));
+        }
+        return pod_error_set(reterr, r, "Store index '%s/cas/db/index.sqlite': failed to %s: %s",
+                             s->dir, what, sqlite3_errmsg(s->db));
 }
 
 static int sql_exec(struct pod_store *s, const char *sql, struct pod_error *reterr) {
         int rc = sqlite3_exec(s->db, sql, NULL, NULL, NULL);
+        char what[48];
+        size_t n;
 
-        if (rc != SQLITE_OK)
-                return sql_fail(s, rc, reterr, sql);
-        return 0;
+        if (rc == SQLITE_OK)
+                return 0;
+        /* The statement's start, on one line: a whole schema does not fit a message. */
+        n = strcspn(sql, "(\n");
+        if (n >= sizeof(what) - 4)
+                n = sizeof(what) - 4;
+        (void)snprintf(what, sizeof(what), "%.*s%s", (int)n, sql, sql[n] ? "..." : "");
+        while (n > 0 && what[n - 1] == ' ')
+                n--;
+        return sql_fail(s, rc, reterr, what);
 }
 
 static int sql_prepare(struct pod_store *s, const char *sql, sqlite3_stmt **ret,
@@ -1239,7 +1261,55 @@ struct verify_ctx {
         int tree_fd;
         const char *id;
         unsigned n_checked;
+        /* The tree file whose data is being compared (verify_data()). */
+        char *data_path;
+        int data_fd;
+        void *buf;
 };
+
+/* Each data block of the archive against the same range of the tree's file: a tree whose
+ * import lost writes (a full disk taken for a warning: holes of zeros) differs here. */
+static int verify_data(const char *path, uint64_t offset, const void *buf, size_t size,
+                       void *userdata, struct pod_error *reterr) {
+        struct verify_ctx *v = userdata;
+        size_t done = 0;
+
+        if (!v->data_path || !streq(v->data_path, path)) {
+                free(v->data_path);
+                v->data_path = strdup(path);
+                if (!v->data_path)
+                        return -ENOMEM;
+                v->data_fd = safe_close(v->data_fd);
+                v->data_fd = openat(v->tree_fd, path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+                if (v->data_fd < 0)
+                        return pod_error_set(reterr, -EBADMSG, "Tree of '%s' is damaged: '%s': %m",
+                                             v->id, path);
+        }
+        if (!v->buf && !(v->buf = malloc(1 << 16)))
+                return -ENOMEM;
+        while (done < size) {
+                size_t want = size - done < ((size_t)1 << 16) ? size - done : (size_t)1 << 16;
+                ssize_t k = pread(v->data_fd, v->buf, want, (off_t)(offset + done));
+
+                if (k < 0)
+                        return pod_error_set(reterr, -errno,
+                                             "Failed to read '%s' in the tree of '%s': %m", path,
+                                             v->id);
+                if ((size_t)k != want || memcmp(v->buf, (const char *)buf + done, want) != 0) {
+                        size_t at = 0;
+
+                        while (at < (size_t)k &&
+                               ((const char *)v->buf)[at] == ((const char *)buf)[done + at])
+                                at++;
+                        return pod_error_set(reterr, -EBADMSG,
+                                             "Tree of '%s' is damaged: the content of '%s' differs "
+                                             "from the image at offset %" PRIu64,
+                                             v->id, path, offset + done + at);
+                }
+                done += want;
+        }
+        return 0;
+}
 
 static int verify_entry(const struct pod_unpack_entry *e, void *userdata,
                         struct pod_error *reterr) {
@@ -1325,7 +1395,7 @@ int pod_store_verify(struct pod_store *s, const char *id, struct pod_error *rete
         _cleanup_close_ int blob = -EBADF, tree = -EBADF;
         _cleanup_free_ char *m = NULL, *tm = NULL, *marker = NULL;
         _cleanup_(pod_store_image_freep) struct pod_store_image *img = NULL;
-        struct verify_ctx v = { .id = id };
+        struct verify_ctx v = { .id = id, .data_fd = -EBADF };
         size_t n = 0, tn = 0;
         int r;
 
@@ -1357,9 +1427,13 @@ int pod_store_verify(struct pod_store *s, const char *id, struct pod_error *rete
 
         v.tree_fd = tree;
         uo.entry_cb = verify_entry;
+        uo.data_cb = verify_data;
         uo.userdata = &v;
         uo.flags = POD_UNPACK_ALLOW_DEVICES;
         r = pod_unpack(blob, -EBADF, &uo, &res, reterr);
+        free(v.data_path);
+        safe_close(v.data_fd);
+        free(v.buf);
         if (r < 0)
                 return pod_error_prefix(reterr, -EBADMSG, "Image '%s' (%s)", img->name, id);
         if (!streq(res.id, id))

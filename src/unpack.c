@@ -348,6 +348,33 @@ static int archive_to_errno(struct archive *a, int fallback) {
         return -e;
 }
 
+/* libarchive's disk writer reports a failed write(2) as ARCHIVE_WARN ("Write failed"), the
+ * same level as a time or ACL it could not restore: a full disk during extraction was taken
+ * for a warning and left holes of zeros in files.  Any result below OK is a failure when the
+ * data went nowhere (data blocks) or the kernel said the disk could not take it. */
+static bool disk_failed(struct archive *disk, int r, bool data) {
+        int e;
+
+        if (r >= ARCHIVE_OK)
+                return false;
+        if (r < ARCHIVE_WARN || data)
+                return true;
+        e = archive_errno(disk);
+        return e == ENOSPC || e == EDQUOT || e == EIO || e == EROFS || e == EFBIG;
+}
+
+/* "Failed to VERB 'PATH': <the kernel's cause>" (libarchive's own words only without one). */
+static int disk_error(struct unpack_ctx *c, struct archive *disk, const char *verb,
+                      const char *path) {
+        int r = archive_to_errno(disk, -EIO), e = archive_errno(disk);
+
+        if (e > 0)
+                return pod_error_set(&c->x_err, r, "Failed to %s '%s': %s", verb, path,
+                                     strerror(e));
+        return pod_error_set(&c->x_err, r, "Failed to %s '%s': %s", verb, path,
+                             strna(archive_error_string(disk)));
+}
+
 /* Calling thread: decompress, hash, feed the ring. */
 static int produce(struct unpack_ctx *c) {
         struct archive *raw;
@@ -651,10 +678,29 @@ static int copy_data(struct unpack_ctx *c, struct archive *tar, struct archive *
                         return pod_error_set(&c->x_err, archive_to_errno(tar, -EBADMSG),
                                              "Failed to read archive entry '%s': %s", path,
                                              strna(archive_error_string(tar)));
-                if (archive_write_data_block(disk, buf, size, off) < ARCHIVE_WARN)
-                        return pod_error_set(&c->x_err, archive_to_errno(disk, -EIO),
-                                             "Failed to write '%s': %s", path,
-                                             strna(archive_error_string(disk)));
+                if (disk_failed(disk, (int)archive_write_data_block(disk, buf, size, off), true))
+                        return disk_error(c, disk, "write", path);
+        }
+}
+
+/* Without a target: a regular file's data to opts->data_cb, block by block. */
+static int pass_data(struct unpack_ctx *c, struct archive *tar, const char *path) {
+        for (;;) {
+                const void *buf;
+                size_t size;
+                la_int64_t off;
+                int r;
+
+                r = archive_read_data_block(tar, &buf, &size, &off);
+                if (r == ARCHIVE_EOF)
+                        return 0;
+                if (r < ARCHIVE_WARN)
+                        return pod_error_set(&c->x_err, archive_to_errno(tar, -EBADMSG),
+                                             "Failed to read archive entry '%s': %s", path,
+                                             strna(archive_error_string(tar)));
+                r = c->opts->data_cb(path, (uint64_t)off, buf, size, c->opts->userdata, &c->x_err);
+                if (r < 0)
+                        return r;
         }
 }
 
@@ -757,6 +803,8 @@ static int process_entry(struct unpack_ctx *c, struct archive *tar, struct archi
                 return 0;
         }
 
+        if (!disk && c->opts->data_cb && type == AE_IFREG && !hard && archive_entry_size(e) > 0)
+                return pass_data(c, tar, path);
         if (!disk || (rootfs_only && streq(path, "rootfs")))
                 return archive_read_data_skip(tar) < ARCHIVE_WARN
                                ? pod_error_set(&c->x_err, -EBADMSG,
@@ -771,20 +819,16 @@ static int process_entry(struct unpack_ctx *c, struct archive *tar, struct archi
                 archive_entry_copy_hardlink(e, rootfs_only ? hard + strlen("rootfs/") : hard);
 
         r = archive_write_header(disk, e);
-        if (r < ARCHIVE_WARN)
-                return pod_error_set(&c->x_err, archive_to_errno(disk, -EIO),
-                                     "Failed to create '%s': %s", name,
-                                     strna(archive_error_string(disk)));
+        if (disk_failed(disk, r, false))
+                return disk_error(c, disk, "create", name);
         if (archive_entry_size(e) > 0 && (type == AE_IFREG)) {
                 r = copy_data(c, tar, disk, name);
                 if (r < 0)
                         return r;
         }
         r = archive_write_finish_entry(disk);
-        if (r < ARCHIVE_WARN)
-                return pod_error_set(&c->x_err, archive_to_errno(disk, -EIO),
-                                     "Failed to finish '%s': %s", name,
-                                     strna(archive_error_string(disk)));
+        if (disk_failed(disk, r, false))
+                return disk_error(c, disk, "finish", name);
         return 0;
 }
 
@@ -852,7 +896,7 @@ static int extract_run(struct unpack_ctx *c) {
 
         if (disk) {
                 /* Applies deferred directory modes and times: must run in this cwd. */
-                if (archive_write_close(disk) < ARCHIVE_WARN && r >= 0)
+                if (disk_failed(disk, archive_write_close(disk), false) && r >= 0)
                         r = pod_error_set(&c->x_err, archive_to_errno(disk, -EIO),
                                           "Failed to finish extraction: %s",
                                           strna(archive_error_string(disk)));

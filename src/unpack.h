@@ -72,6 +72,10 @@ struct pod_unpack_options {
         int copy_fd; /* >= 0: every input byte is also written here; -EBADF for none */
         /* Called on the worker thread for each entry after the checks passed. */
         int (*entry_cb)(const struct pod_unpack_entry *e, void *userdata, struct pod_error *reterr);
+        /* Without a target dir only: the data of each regular file (not hard links), block by
+         * block at its offset (holes are not passed), after its entry_cb. */
+        int (*data_cb)(const char *path, uint64_t offset, const void *buf, size_t size,
+                       void *userdata, struct pod_error *reterr);
         void *userdata;
 };
 #define POD_UNPACK_OPTIONS_INIT \

@@ -234,6 +234,26 @@ int main(void) {
                 tap_ok(r == -EBADMSG && strstr(e.msg, "rootfs/etc/hostname"),
                        "verify names the missing file: %s", e.msg);
 
+                /* Same size, zeros where data was: what a write lost to a full disk left. */
+                {
+                        static const char zeros[4096];
+                        _cleanup_close_ int h = -EBADF, d = -EBADF;
+
+                        h = open(bp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+                        tap_ok(h >= 0 && write(h, "pod\n", 4) == 4, "restore a3's hostname");
+                        (void)snprintf(bp, sizeof(bp), "%s/cas/tree/%s/rootfs/bin/data", storedir,
+                                       id3);
+                        d = open(bp, O_WRONLY | O_CLOEXEC);
+                        tap_ok(d >= 0 && pwrite(d, zeros, sizeof(zeros), 8192) == sizeof(zeros),
+                               "zero 4 KiB of a3's rootfs/bin/data");
+                        pod_error_clear(&e);
+                        r = pod_store_verify(s, id3, &e);
+                        tap_ok(r == -EBADMSG && strstr(e.msg, "content of 'rootfs/bin/data' "
+                                                              "differs from the image at "
+                                                              "offset 8192"),
+                               "verify finds changed content of the same size: %s", e.msg);
+                }
+
                 (void)snprintf(bp, sizeof(bp), "%s/cas/blob/sha512/%c%c/%s", storedir, id2[7],
                                id2[8], id2);
                 (void)chmod(bp, 0644); /* blobs are read-only, also for their owner */
