@@ -309,6 +309,32 @@ assert_match "DEL ran on a stand-in for eth0" "$ERR" "eth0 was gone from .*(an i
 tap_check "the NAT rules, lease, netns file and veth are gone" \
         "$([ -z "$(leftovers)" ]; echo $?)" "$(leftovers)"
 
+# ---- SIGKILL at random points of network setup, many times ------------------------------
+# stage1 killed anywhere in CNI ADD (bridge, IPAM, portmap with a forwarded port), a gc right
+# after each kill (racing what the killed stage1 left running) and a last one: no veth,
+# netns file or mount, lease, NAT rule or chain, and no pod is left.
+TRIALS=${POD_NET_KILL_TRIALS:-50}
+for t in $(seq "$TRIALS"); do
+        "$POD" "${P[@]}" run --port=http:$((32000 + t)) "$B" --exec=/bin/sh -- -c 'sleep 600' \
+                >/dev/null 2>&1 &
+        kp=$!
+        sleep "0.$((RANDOM % 4))$((RANDOM % 10))"
+        kill -9 "$kp" 2>/dev/null || true
+        { wait "$kp"; } 2>/dev/null || true
+        # at once, racing whatever the killed stage1 left running
+        "$POD" "${P[@]}" gc --grace-period=0s >>"$W/kill-gc.log" 2>&1 || true
+done
+run_pod "${P[@]}" gc --grace-period=0s
+assert_status "pod gc after $TRIALS pods killed during setup" 0
+sleep 1 # a plugin that outlived its stage1 would add its rules now
+tap_check "nothing of the $TRIALS killed pods' networks is left" \
+        "$([ -z "$(leftovers)" ] && ! grep -q ' /run/pod/netns/' /proc/self/mountinfo &&
+                ! iptables -t nat -S | grep -Eq 'dpts? ?3[0-9]{4}|--dports 3[0-9]{4}'; echo $?)" \
+        "$(leftovers; grep ' /run/pod/netns/' /proc/self/mountinfo; iptables -t nat -S | grep 320)"
+tap_check "and no pod" \
+        "$(! find "$D/pods/run" "$D/pods/exited-garbage" -mindepth 1 -maxdepth 1 | grep -q .; echo $?)" \
+        "$(find "$D/pods" -maxdepth 2)"
+
 # ---- stage1 killed while a plugin runs ADD ----------------------------------------------
 # A plugin that outlived the stage1 that started it would add its rules after gc deleted the
 # pod's: here a portmap that is still in ADD when stage1 is SIGKILLed would leave a live port
