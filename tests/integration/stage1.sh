@@ -24,7 +24,6 @@ unshare --mount --pid --fork true 2>/dev/null || tap_skip_all "cannot create nam
 # shellcheck source=tests/helpers/pod-dir.sh
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/helpers/pod-dir.sh"
 
-HOST_FORWARD=$(cat /proc/sys/net/ipv4/ip_forward)
 
 # ---- exit status -------------------------------------------------------------------------
 new_pod a
@@ -226,10 +225,22 @@ new_pod a
 write_pod "$(app_json a '["/bin/sh","-c","cat /proc/self/oom_score_adj /proc/sys/net/ipv4/ip_forward"]' \
         ',"isolators":[{"name":"os/linux/oom-score-adj","value":500}]')" \
         ',"isolators":[{"name":"os/unix/sysctl","value":{"net.ipv4.ip_forward":"1"}}]'
-run_stage1
+# stage1 runs in a network namespace of the test's own, whose ip_forward the test sets: the
+# host's may change meanwhile (a CNI bridge plugin of another pod sets it to 1).
+(
+        cd "$PODDIR" || exit 99
+        exec 9<.
+        flock -x 9
+        POD_LOCK_FD=9 exec unshare --net sh -c 'echo 0 >/proc/sys/net/ipv4/ip_forward || exit 98
+                timeout -k 5 60 "$1" "$2"; s=$?
+                cat /proc/sys/net/ipv4/ip_forward >"$3"; exit $s' \
+                sh "$POD_STAGE1" "$UUID" "$TAP_TMP/outer-forward"
+) >"$TAP_TMP/stdout" 2>"$TAP_TMP/stderr" || true
+OUT=$(cat "$TAP_TMP/stdout")
 assert_match "os/linux/oom-score-adj is applied" "$(sed -n 1p <<<"$OUT")" "^500$"
 assert_match "os/unix/sysctl sets the pod's net.* keys" "$(sed -n 2p <<<"$OUT")" "^1$"
-tap_check "the host's value is untouched" "$([ "$(cat /proc/sys/net/ipv4/ip_forward)" = "$HOST_FORWARD" ]; echo $?)"
+tap_check "the value outside the pod is untouched" \
+        "$([ "$(cat "$TAP_TMP/outer-forward" 2>/dev/null)" = 0 ]; echo $?)" "$(cat "$TAP_TMP/stderr")"
 
 new_pod a
 write_pod "$(app_json a '["/bin/true"]' ',"isolators":[{"name":"os/linux/apparmor-profile","value":{"profile":"x"}}]')"
