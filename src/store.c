@@ -818,7 +818,13 @@ static int import_commit(struct pod_store *s, struct tmp_dir *t, const char *id,
                 if (rc != SQLITE_DONE)
                         return sql_fail(s, rc, reterr, "mark the image as latest");
         }
-        return txn_commit(&txn, reterr);
+        r = txn_commit(&txn, reterr);
+        if (r < 0)
+                return r;
+        /* The importer keeps what it imported: pinned before the image lock goes, so no
+         * concurrent rm or gc takes it before the caller's next step (fetch reads its
+         * manifest and dependencies, run prepares a pod from it). */
+        return pod_store_pin(s, id, reterr);
 }
 
 int pod_store_import_fd(struct pod_store *s, int fd, const struct pod_store_import_options *o,
@@ -1017,6 +1023,19 @@ void pod_store_pin_renders(struct pod_store *s) {
         s->pin_renders = true;
 }
 
+/* This handle's own pin on id, if any, goes (the remover's own pin keeps nothing). */
+static void unpin_one(struct pod_store *s, const char *id) {
+        for (size_t i = 0; i < s->n_pins; i++)
+                if (streq(s->pin_ids[i], id)) {
+                        safe_close(s->pin_fds[i]);
+                        free(s->pin_ids[i]);
+                        s->pin_fds[i] = s->pin_fds[s->n_pins - 1];
+                        s->pin_ids[i] = s->pin_ids[s->n_pins - 1];
+                        s->n_pins--;
+                        return;
+                }
+}
+
 void pod_store_unpin_all(struct pod_store *s) {
         for (size_t i = 0; i < s->n_pins; i++) {
                 safe_close(s->pin_fds[i]);
@@ -1043,6 +1062,7 @@ int pod_store_remove(struct pod_store *s, const char *id, struct pod_error *rete
         if (r < 0)
                 return r;
         /* Held until the files are gone: no pod starts preparing from a half-removed tree. */
+        unpin_one(s, id);
         pin_name(id, pname);
         r = store_lock_at(s->locks_fd, pname, LOCK_EX | LOCK_NB, &pin);
         if (r == -EWOULDBLOCK)

@@ -130,7 +130,9 @@ int pod_store_touch(struct pod_store *s, const char *id, struct pod_error *reter
  * message saying it was removed meanwhile).  After pod_store_pin_renders(), every image
  * pod_store_render_tree() reads (the image and each dependency) is pinned before it is read.
  * remove and gc take the pin lock exclusively without waiting: a pinned image is kept
- * (remove: -EBUSY; gc reports it as an "in-use image"). */
+ * (remove: -EBUSY; gc reports it as an "in-use image"); a handle's own pins do not keep an
+ * image from its own remove.  pod_store_import_fd() pins the image it imported (before
+ * it releases the image lock), so what a fetch just imported stays until the handle ends. */
 int pod_store_pin(struct pod_store *s, const char *id, struct pod_error *reterr);
 void pod_store_pin_renders(struct pod_store *s);
 void pod_store_unpin_all(struct pod_store *s);

@@ -356,6 +356,10 @@ int main(void) {
 
                 tap_ok(import_file(s, a3, false, &id, &e) == 0, "re-import a3 (%s)", e.msg);
                 tap_ok(pod_store_open(storedir, &other, &e) == 0, "a second handle");
+                pod_error_clear(&e);
+                tap_ok(pod_store_remove(other, id, &e) == -EBUSY,
+                       "what a handle imported stays until it is done (%s)", e.msg);
+                pod_store_unpin_all(s);
                 tap_ok(pod_store_pin(other, id, &e) == 0, "pin a3 (%s)", e.msg);
                 pod_error_clear(&e);
                 tap_ok(pod_store_remove(s, id, &e) == -EBUSY && strstr(e.msg, "in use"),
