@@ -1067,8 +1067,8 @@ int pod_store_remove(struct pod_store *s, const char *id, struct pod_error *rete
         r = store_lock_at(s->locks_fd, pname, LOCK_EX | LOCK_NB, &pin);
         if (r == -EWOULDBLOCK)
                 return pod_error_set(reterr, -EBUSY,
-                                     "Image '%s' is in use: a pod is being prepared from it; not "
-                                     "removed",
+                                     "Image '%s' is in use by a pod being prepared or a fetch in "
+                                     "progress; not removed",
                                      id);
         if (r < 0)
                 return pod_error_set(reterr, r, "Failed to lock image '%s': %s", id, strerror(-r));

@@ -395,7 +395,8 @@ static int image_extract(const char *sub, int n, char **args) {
 
 static void gc_report(const char *what, const char *name, void *userdata) {
         if (streq(what, "in-use image"))
-                printf("Kept image %s: a pod is being prepared from it\n", name);
+                printf("Kept image %s: in use by a pod being prepared or a fetch in progress\n",
+                       name);
         else
                 printf("Removed %s %s\n", what, name);
 }

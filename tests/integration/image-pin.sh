@@ -97,7 +97,7 @@ tap_check "no prepare ever rendered a partial tree ($NFILES entries expected)" \
 tap_check "a prepare that lost its image says so" "$([ "$unclear" = 0 ]; echo $?)" \
         "$(grep '^failed' "$W/all.log" | sort | uniq -c | head)"
 tap_check "image rm either removed the image or kept it as in use" \
-        "$(! grep -v '^removed$' "$W/rm.log" | grep -v 'a pod is being prepared from it' | grep -q .; echo $?)" \
+        "$(! grep -v '^removed$' "$W/rm.log" | grep -v 'in use by a pod being prepared' | grep -q .; echo $?)" \
         "$(sort "$W/rm.log" | uniq -c)"
 tap_check "image gc never failed" "$(! grep -q 'gc failed' "$W/gc.log"; echo $?)" "$(cat "$W/gc.log")"
 
