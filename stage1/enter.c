@@ -102,6 +102,10 @@ static int apply_credentials(const struct stage1_enter_target *t, struct pod_err
                     prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap, 0, 0) < 0)
                         return pod_error_set(reterr, -errno,
                                              "Failed to raise ambient capability %d: %m", cap);
+        /* A uid change resets "dumpable" to fs.suid_dumpable, which a host may have set to 1:
+         * stay out of reach of the app's processes until the exec. */
+        if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+                return pod_error_set(reterr, -errno, "Failed to make us non-dumpable: %m");
         if (t->no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
                 return pod_error_set(reterr, -errno, "Failed to set no_new_privs: %m");
         return 0;
