@@ -1,11 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
-/* libseccomp for stage0, which needs it only in `pod enter` (it rebuilds the app's filter
- * with stage1's own code, stage1/seccomp.c) and `pod version`: loaded then (dlopen-util.h).
- * stage1 links libseccomp.  stage1/seccomp.c and stage1/config.c include seccomp-lib.h,
- * which picks this header when built into pod (POD_SECCOMP_DLOPEN) and <seccomp.h> in
- * pod-stage1. */
+/* libseccomp for stage0, which needs it only in `pod version` (to report it): loaded then
+ * (dlopen-util.h).  pod-stage1 links libseccomp (stage1/seccomp-lib.h); `pod enter` runs
+ * "pod-stage1 enter", so stage0 never builds a filter. */
 
 #include <seccomp.h>
 

@@ -1,21 +1,20 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* pod enter [--app=NAME] UUID|--uuid-file=PATH [CMD [ARGS...]]: a command inside a running
- * pod, as one of its apps (src/enter.h says what is joined and in which order).  The app's
- * seccomp filter is rebuilt from the pod manifest by stage1's own code (stage1/config.c
- * reads the isolators, stage1/seccomp.c builds the filter), so what enter loads is what
- * stage1 loaded for the app. */
+ * pod, as one of its apps.  stage0 only finds the pod and checks that it runs; everything
+ * that touches the pod is stage1's: "pod-stage1 enter" (stage1/ABI.md "enter", stage1/enter.h)
+ * with the pod dir as cwd, exec'd in place, so its exit status is ours.  stage0 itself never
+ * enters a pod: it would carry the host's pod binary and its open pods dir into it. */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "enter.h"
 #include "log.h"
 #include "podref.h"
-#include "seccomp-lib.h"
-#include "stage1.h"
+#include "prepare.h"
 #include "verbs.h"
 
 static const char *arg_app;
@@ -49,55 +48,21 @@ static int parse_argv(int argc, char *argv[]) {
         return 0;
 }
 
-struct seccomp_ctx {
-        struct stage1_config *config;
-        struct stage1_app *app;
-};
-
-static int rebuild_seccomp(const struct pod_enter_target *t, void *userdata,
-                           struct pod_error *reterr) {
-        struct seccomp_ctx *ctx = userdata;
-
-        /* What the process shows wins over the manifest: the filter's own no_new_privs
-         * handling must match the process being reproduced. */
-        ctx->app->no_new_privs = t->no_new_privs;
-        ctx->config->disable_seccomp = false;
-        return stage1_seccomp_apply(ctx->config, ctx->app, reterr);
-}
-
-static int pick_app(struct stage1_config *c, struct stage1_app **ret) {
-        char names[512] = "";
-        size_t len = 0;
-
-        for (size_t i = 0; i < c->n_apps; i++)
-                if (arg_app ? streq(c->apps[i].name, arg_app) : c->n_apps == 1) {
-                        *ret = &c->apps[i];
-                        return 0;
-                }
-        for (size_t i = 0; i < c->n_apps && len < sizeof(names); i++)
-                len += (size_t)snprintf(names + len, sizeof(names) - len, "%s'%s'", i ? ", " : "",
-                                        c->apps[i].name);
-        if (arg_app)
-                log_error("Pod has no app '%s'; its apps: %s.", arg_app, names);
-        else
-                log_error("Pod has several apps, choose one with --app=NAME: %s.", names);
-        return -EINVAL;
+static const char *stage1_path(void) {
+        const char *e = getenv("POD_STAGE1");
+        return e && e[0] ? e : POD_STAGE1_PATH;
 }
 
 int verb_enter(int argc, char *argv[]) {
-        _cleanup_(pod_enter_target_freep) struct pod_enter_target *t = NULL;
         _cleanup_(pod_poddir_freep) struct pod_poddir *p = NULL;
         _cleanup_close_ int pods_fd = -EBADF;
-        _cleanup_free_ char *term = NULL;
-        struct stage1_config c = { .pod_dir_fd = -EBADF, .lock_fd = -EBADF };
-        char *default_argv[] = { (char *)"/bin/sh", NULL };
-        struct stage1_app *app = NULL;
-        struct seccomp_ctx ctx;
+        _cleanup_free_ char *app_opt = NULL;
+        _cleanup_free_ const char **s1 = NULL;
         struct pod_error e = {};
         enum pod_state state;
-        char *const *cmd;
-        int r, level, first, status = 0;
-        pid_t pid;
+        const char *stage1;
+        size_t n = 0;
+        int r, first;
 
         r = parse_argv(argc, argv);
         if (r < 0)
@@ -114,7 +79,6 @@ int verb_enter(int argc, char *argv[]) {
         first = optind + (arg_uuid_file ? 0 : 1);
         if (first < argc && streq(argv[first], "--"))
                 first++;
-        cmd = first < argc ? argv + first : default_argv;
 
         r = pod_poddir_get_state(p, &state);
         if (r < 0)
@@ -122,55 +86,38 @@ int verb_enter(int argc, char *argv[]) {
         if (state != POD_STATE_RUNNING)
                 return log_error_errno(-EINVAL, "Pod '%s' is not running (%s).", p->uuid,
                                        pod_state_to_string(state));
-        r = pod_poddir_read_pid(p->fd, &pid, NULL);
+        stage1 = stage1_path();
+        r = pod_stage1_check(stage1, &e);
         if (r < 0)
-                return log_error_errno(r == -ENOENT ? -ESRCH : r,
-                                       "Pod '%s' has no pid yet (still starting?): %m", p->uuid);
-
-        /* stage1's loader: the same isolators, the same filter.  Its notices about
-         * isolators it does not enforce were shown when the pod started. */
-        c.pod_dir_fd = p->fd;
-        level = log_get_max_level();
-        if (level < LOG_DEBUG)
-                log_set_max_level(LOG_WARNING);
-        r = stage1_config_load(&c, &e);
-        log_set_max_level(level);
-        if (r < 0) {
-                stage1_config_done(&c);
-                (void)pod_error_prefix(&e, r, "Pod '%s'", p->uuid);
                 return log_pod_error(r, &e);
-        }
-        r = pick_app(&c, &app);
-        if (r < 0) {
-                stage1_config_done(&c);
-                return r;
-        }
 
-        r = pod_enter_target_open(pid, app->name, &t, &e);
-        /* The pid was the pod's only if the pod still runs now that it is pinned. */
-        if (r >= 0 && pod_poddir_fd_is_locked(p->fd) <= 0)
-                r = pod_error_set(&e, -ESRCH, "Pod '%s' exited", p->uuid);
-        if (r < 0) {
-                stage1_config_done(&c);
-                (void)pod_error_prefix(&e, r, "Pod '%s'", p->uuid);
-                return log_pod_error(r, &e);
+        /* pod-stage1 enter [--debug] [--app=NAME] UUID -- CMD...: the UUID is the pod's full
+         * one, the command is passed on untouched after "--". */
+        s1 = calloc((size_t)(argc - first) + 8, sizeof(char *));
+        if (!s1)
+                return log_error_errno(-ENOMEM, "Out of memory");
+        s1[n++] = "pod-stage1";
+        s1[n++] = "enter";
+        if (log_get_max_level() >= LOG_DEBUG)
+                s1[n++] = "--debug";
+        if (arg_app) {
+                if (asprintf(&app_opt, "--app=%s", arg_app) < 0)
+                        return log_error_errno(-ENOMEM, "Out of memory");
+                s1[n++] = app_opt;
         }
-        log_debug("Entering app '%s' (pid %d) of pod '%s' (init %d)", app->name, (int)t->app_pid,
-                  p->uuid, (int)pid);
+        s1[n++] = p->uuid;
+        s1[n++] = "--";
+        for (int i = first; i < argc; i++)
+                s1[n++] = argv[i];
+        s1[n] = NULL;
 
-        if (isatty(STDIN_FILENO) && getenv("TERM") &&
-            asprintf(&term, "TERM=%s", getenv("TERM")) < 0)
-                term = NULL;
-        ctx = (struct seccomp_ctx){ .config = &c, .app = app };
-        /* libseccomp is loaded on demand (seccomp-lib.h): here, while our own root is still
-         * the host's, not in the child that rebuilds the filter inside the app's root. */
-        r = t->seccomp_mode == 2 ? pod_dlopen_seccomp(&e) : 0;
-        if (r >= 0)
-                r = pod_enter_run(t, cmd, term, rebuild_seccomp, &ctx, &status, &e);
-        if (r < 0) {
-                (void)pod_error_prefix(&e, r, "App '%s' of pod '%s'", app->name, p->uuid);
-                (void)log_pod_error(r, &e);
-        }
-        stage1_config_done(&c);
-        return r < 0 ? r : status;
+        /* cwd = the pod dir (ABI.md); our fds are close-on-exec, stdin, stdout and stderr
+         * pass. */
+        if (fchdir(p->fd) < 0)
+                return log_error_errno(-errno, "Failed to change to the directory of pod '%s': %m",
+                                       p->uuid);
+        if (setenv(POD_STAGE1_ABI_ENV, POD_STAGE1_ABI_STR, 1) < 0)
+                return log_error_errno(-errno, "Failed to set $%s: %m", POD_STAGE1_ABI_ENV);
+        execv(stage1, (char **)s1);
+        return log_error_errno(-errno, "Failed to execute '%s': %m", stage1);
 }

@@ -106,6 +106,33 @@ static int setup_app(const struct stage1_config *c, struct stage1_app *app, int 
         return 0;
 }
 
+/* "app-mntns" in the pod dir (ABI.md "Written by stage1"): "<app> <st_dev>:<st_ino>" of
+ * each app's mount namespace, the identity by which "pod-stage1 enter" finds the app's
+ * processes (enter.h), rather than by anything an app can write. */
+static int record_mntns(const struct stage1_config *c) {
+        _cleanup_free_ char *text = NULL;
+        size_t size = 0;
+        FILE *f;
+
+        f = open_memstream(&text, &size);
+        if (!f)
+                return -ENOMEM;
+        for (size_t i = 0; i < c->n_apps; i++) {
+                struct stat st;
+
+                if (fstat(c->apps[i].mntns_fd, &st) < 0) {
+                        int r = -errno;
+                        (void)fclose(f);
+                        return r;
+                }
+                fprintf(f, "%s %llu:%llu\n", c->apps[i].name, (unsigned long long)st.st_dev,
+                        (unsigned long long)st.st_ino);
+        }
+        if (fclose(f) != 0)
+                return -ENOMEM;
+        return stage1_write_file(c->pod_dir_fd, "app-mntns", text);
+}
+
 static int strv_push_env(char ***env, size_t *n, const char *name, const char *value) {
         char *s, **t;
 
@@ -549,5 +576,8 @@ int stage1_init_main(struct stage1_config *c, int sync_fd) {
                 if (r < 0)
                         return log_pod_error(r, &e), EXIT_POD_FAILURE;
         }
+        r = record_mntns(c);
+        if (r < 0)
+                return log_error_errno(r, "Failed to write 'app-mntns': %m"), EXIT_POD_FAILURE;
         return supervise(c, sfd);
 }

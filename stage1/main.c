@@ -52,7 +52,9 @@ static void help(void) {
                "\n"
                "       pod-stage1 gc [--debug] [--exit-status=N] UUID\n\n"
                "Releases the pod's networks (CNI DEL) and its network namespace; run by\n"
-               "'pod gc' and at pod exit (then exits with status N).\n");
+               "'pod gc' and at pod exit (then exits with status N).\n\n"
+               "       pod-stage1 enter [--debug] [--app=NAME] UUID [--] [CMD [ARGS...]]\n\n"
+               "Runs CMD (default /bin/sh) in the running pod as app NAME; run by 'pod enter'.\n");
 }
 
 static int parse_argv(struct stage1_config *c, int argc, char *argv[]) {
@@ -542,6 +544,8 @@ int main(int argc, char *argv[]) {
         log_set_prefix("pod-stage1");
         if (argc >= 2 && streq(argv[1], "gc"))
                 return abi_ok() ? gc_main(argc - 1, argv + 1) : EXIT_POD_FAILURE;
+        if (argc >= 2 && streq(argv[1], "enter"))
+                return abi_ok() ? stage1_enter_main(argc, argv) : EXIT_POD_FAILURE;
         r = parse_argv(&c, argc, argv);
         if (r <= 0) {
                 stage1_config_done(&c);

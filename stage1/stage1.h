@@ -19,7 +19,9 @@ struct pod_isolator;
 struct pod_pod_manifest;
 struct pod_volume;
 
-#define STAGE1_ABI_VERSION 2
+/* 3: the "enter" entry point (a stage0 of ABI 3 execs it; an older stage1 lacks it) and
+ * the pod dir's "app-mntns" it reads. */
+#define STAGE1_ABI_VERSION 3
 
 /* The exit status of a pod that failed for pod's own reasons (ABI.md). */
 #define EXIT_POD_FAILURE 254
@@ -121,6 +123,9 @@ struct stage1_config {
         char **hosts_entries; /* "IP=NAME[,NAME]" or "host" */
         int keep_unit;        /* -1 detect, 0 never, 1 always */
         char *uuid;
+        /* Loaded by "enter" for a pod that already runs: the network arguments are unknown
+         * (they were checked at its start), so the checks that need them are skipped. */
+        bool running;
 
         /* Environment and cwd. */
         int lock_fd;
@@ -218,6 +223,16 @@ uint64_t stage1_caps_default(void);
 int stage1_seccomp_check(const struct stage1_app *app, struct pod_error *reterr);
 int stage1_seccomp_apply(const struct stage1_config *c, const struct stage1_app *app,
                          struct pod_error *reterr);
+
+/* enter.c: pod-stage1 enter [--debug] [--app=NAME] UUID [--] CMD... (argv[1] = "enter"). */
+int stage1_enter_main(int argc, char *argv[]);
+
+/* selfexec.c: unless already running from our sealed memfd copy (a marker in the
+ * environment, checked against the seals of /proc/self/exe), copies /proc/self/exe into a
+ * memfd_create(MFD_CLOEXEC|MFD_ALLOW_SEALING), seals it (F_SEAL_SEAL|F_SEAL_SHRINK|
+ * F_SEAL_GROW|F_SEAL_WRITE) and fexecve()s it with the same argv and the marker.  Returns 0
+ * when running sealed, < 0 on failure (never runs on unsealed). */
+int stage1_reexec_sealed(char **argv);
 
 /* init.c: the pod's PID 1; sync_fd is read for the parent's go-ahead.  Returns the exit
  * status of the pod (ABI.md "Exit status"). */

@@ -107,6 +107,27 @@ pod enter "$E1" /no/such/command
 assert_status "enter: a missing command is pod's failure" 254
 assert_match "enter: and says so" "$ERR" "Failed to execute '/no/such/command'"
 
+# Nothing the caller left open reaches the command; pod-stage1 enter runs from a sealed
+# memfd copy (seen from the host: /proc/PID/exe of pod enter, which became it).
+pod enter "$E1" /bin/pod-probe fds 7>"$TAP_TMP/leak"
+assert_match "enter: the command has fds 0, 1, 2 only (an fd 7 of the caller is closed)" \
+        "$OUT" "^0 1 2 $"
+"$POD" --dir="$D" enter "$E1" /bin/sleep 3 >/dev/null 2>&1 &
+ENTER_PID=$!
+EXE=
+for _ in $(seq 50); do
+        EXE=$(readlink "/proc/$ENTER_PID/exe" || true)
+        [[ $EXE == /memfd:* ]] && break
+        sleep 0.05
+done
+tap_check "enter: pod-stage1 enter runs from a memfd" "$([[ $EXE == /memfd:pod-stage1* ]]; echo $?)" "$EXE"
+wait "$ENTER_PID" || true
+# The environment marker of the re-execution alone proves nothing: without the seals it is
+# refused, never trusted (enter would run from the host's binary).
+POD_STAGE1_SEALED=1 run_pod --dir="$D" enter "$E1" /bin/true
+assert_status "enter: a forged sealed-copy marker is refused" 254
+assert_match "enter: saying why" "$ERR" "Failed to run from a sealed copy of pod-stage1"
+
 set +e
 OUT=$(echo 'echo "shell:$AC_APP_NAME"' | "$POD" --dir="$D" enter "$E1" 2>&1)
 set -e
@@ -138,6 +159,45 @@ pod enter --app=a "$E2" ls /
 assert_match "enter --app=a: a's root" "$OUT" "^marker-a$"
 pod enter --app=c "$E2" /bin/true
 assert_match "enter: an unknown app is refused with the list" "$ERR" "no app 'c'; its apps: 'a', 'b'"
+
+# ---- enter: a hostile app races every enter for a host handle ------------------------------
+# The racer (root, default capabilities) opens /proc/PID/fd/N, exe (read and write), cwd and
+# root of every process that appears in the pod; a win is a host object (tests/helpers/
+# pod-enter-racer.c).  HOST-SECRET next to the pods dir shows whether a win reaches the host.
+E3=e0000005-0000-4000-8000-000000000005
+RACER=${top_builddir:-.}/tests/helpers/pod-enter-racer
+echo secret >"$D/HOST-SECRET"
+new_pod racer
+cp "$RACER" "$PODDIR/stage1/rootfs/opt/stage2/racer/rootfs/bin/pod-enter-racer"
+write_pod "$(app_json racer '["/bin/pod-enter-racer","/marker-racer","/tmp/racer.out"]')"
+start_pod "$E3"
+wait_ready racer
+ENTER_FAILS=0
+for _ in $(seq 60); do
+        "$POD" --dir="$D" enter "$E3" /bin/true >/dev/null 2>&1 || ENTER_FAILS=$((ENTER_FAILS + 1))
+done
+tap_check "enter: 60 enters of the raced pod succeed" "$ENTER_FAILS" "$ENTER_FAILS failed"
+sleep 1
+RACE=$(cat "$PODDIR/overlay/racer/upper/tmp/racer.out" 2>/dev/null || echo "no report")
+echo "# racer: $(head -n1 <<<"$RACE")"
+assert_match "enter: the racer saw the entered processes" "$RACE" "^tries=[1-9][0-9]* "
+assert_match "enter: the racer got no host handle" "$RACE" "^tries=[0-9]+ wins=0 escapes=0$"
+
+# ---- enter: an app posing as another (AC_APP_NAME in its own environment) -----------------
+# b is forked first and execs with AC_APP_NAME=a: enter --app=a must still land in a.
+E4=e0000006-0000-4000-8000-000000000006
+new_pod b a
+write_pod "$(sh_app b 'touch /marker-b; exec env AC_APP_NAME=a sleep 1000'),$(sh_app a 'touch /marker-a; exec sleep 1000')"
+start_pod "$E4"
+wait_ready a
+wait_ready b
+sleep 0.5
+pod enter --app=a "$E4" ls /
+assert_status "enter --app=a next to an impostor" 0
+assert_match "enter --app=a: a's root, not the impostor's" "$OUT" "^marker-a$"
+assert_no_match "enter --app=a: not b's root" "$OUT" "^marker-b$"
+pod enter --app=b "$E4" ls /
+assert_match "enter --app=b: b's root" "$OUT" "^marker-b$"
 
 # ---- enter: pods that do not run -----------------------------------------------------------
 new_pod a

@@ -147,6 +147,12 @@ tap_check "the host reaches it through --port=http:8080" \
 run_pod "${P[@]}" cat-manifest "$(cat "$W/srv")"
 assert_match "pod run --port is recorded in the pod manifest's ports" "$(tr -d ' \n' <<<"$OUT")" \
         '"ports":\[\{"name":"http","hostPort":8080\}\]'
+# pod enter of a pod whose manifest forwards ports: enter knows nothing of --net, and must
+# not check the ports against it (they were checked when the pod started).
+run_pod "${P[@]}" enter "$(cat "$W/srv")" /bin/sh -c 'echo entered; ip -4 -o addr show eth0'
+assert_status "pod enter works on a pod started with --port" 0
+assert_match "and runs in the pod's network namespace" "$OUT" \
+        "eth0[[:space:]]+inet ${SRV_IP//./\\.}/24"
 "$POD" "${P[@]}" stop "$(cat "$W/srv")" >/dev/null 2>&1 || kill "$SRV_PID"
 wait "$SRV_PID" || true
 tap_check "after the server pod stopped nothing is left (veth, netns, lease, NAT rules)" \

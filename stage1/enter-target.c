@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* `pod-stage1 enter`: finding the app's process and reading what the entered command will
+ * reproduce of it (enter.h).  Everything here runs on the host side, before anything of the
+ * pod is joined. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <grp.h>
-#include <inttypes.h>
-#include <linux/capability.h>
 #include <linux/magic.h>
 #include <sched.h>
 #include <signal.h>
@@ -12,26 +12,21 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/pidfd.h>
-#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
-#include "cap-util.h"
 #include "enter.h"
 #include "fd-util.h"
 #include "path-util.h"
 #include "syscall.h"
 
-#define CAP_BIT(c)    (UINT64_C(1) << (c))
 #define PROC_FILE_MAX (4u << 20)
+#define MNTNS_FILE    "app-mntns"
 
 static const char *const ns_names[] = { "ipc", "uts", "net", "pid", "mnt" };
-static const int ns_types[] = { CLONE_NEWIPC, CLONE_NEWUTS, CLONE_NEWNET, CLONE_NEWPID,
-                                CLONE_NEWNS };
 
-struct pod_enter_target *pod_enter_target_free(struct pod_enter_target *t) {
+struct stage1_enter_target *stage1_enter_target_free(struct stage1_enter_target *t) {
         if (!t)
                 return NULL;
         safe_close(t->init_pidfd);
@@ -150,46 +145,13 @@ static int environ_to_strv(const char *buf, size_t size, char ***ret) {
         return 0;
 }
 
-static bool environ_has(const char *buf, size_t size, const char *entry) {
-        size_t n = strlen(entry);
-
-        for (size_t i = 0; i < size;) {
-                size_t len = strnlen(buf + i, size - i);
-                if (len == n && memcmp(buf + i, entry, n) == 0)
-                        return true;
-                i += len + 1;
-        }
-        return false;
-}
-
-static int ns_inode(pid_t pid, const char *ns, ino_t *ret) {
+static int ns_stat(pid_t pid, const char *ns, struct stat *ret) {
         char p[64];
-        struct stat st;
 
         (void)snprintf(p, sizeof(p), "/proc/%d/ns/%s", (int)pid, ns);
-        if (stat(p, &st) < 0)
+        if (stat(p, ret) < 0)
                 return -errno;
-        *ret = st.st_ino;
         return 0;
-}
-
-/* Whether pid is a process of app: a child of the init in its own mount namespace whose
- * environment names the app. */
-static int is_app_process(pid_t pid, ino_t init_mnt, const char *entry) {
-        _cleanup_free_ char *env = NULL;
-        size_t size = 0;
-        ino_t mnt;
-        int r;
-
-        r = ns_inode(pid, "mnt", &mnt);
-        if (r < 0)
-                return r == -ENOENT ? 0 : r;
-        if (mnt == init_mnt)
-                return 0;
-        r = read_proc_file(pid, "environ", &env, &size);
-        if (r < 0)
-                return r == -ENOENT || r == -ESRCH ? 0 : r;
-        return environ_has(env, size, entry);
 }
 
 /* The init's children: /proc/PID/task/PID/children (CONFIG_PROC_CHILDREN), else a scan of
@@ -254,29 +216,64 @@ static int list_children(pid_t init_pid, pid_t **ret, size_t *ret_n) {
         return 0;
 }
 
-int pod_enter_find_app(pid_t init_pid, const char *app, pid_t *ret, struct pod_error *reterr) {
-        _cleanup_free_ pid_t *children = NULL;
-        _cleanup_free_ char *entry = NULL;
-        size_t n = 0;
-        ino_t init_mnt;
+int stage1_enter_read_mntns(int pod_dir_fd, const char *app, dev_t *ret_dev, ino_t *ret_ino,
+                            struct pod_error *reterr) {
+        _cleanup_free_ char *text = NULL;
+        size_t n = strlen(app);
         int r;
 
-        r = ns_inode(init_pid, "mnt", &init_mnt);
+        r = read_full_file_at(pod_dir_fd, MNTNS_FILE, PROC_FILE_MAX, &text, NULL);
+        if (r == -ENOENT)
+                return pod_error_set(reterr, r,
+                                     "The pod dir has no '" MNTNS_FILE "' (the pod is still "
+                                     "starting, or its stage1 is older than ABI 3)");
         if (r < 0)
-                return pod_error_set(reterr, r == -ENOENT ? -ESRCH : r,
-                                     "Failed to inspect the pod init (pid %d): %m", (int)init_pid);
+                return pod_error_set(reterr, r, "Failed to read '" MNTNS_FILE "': %m");
+        for (char *l = text; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
+                unsigned long long dev, ino;
+                char *end;
+
+                if (!strneq(l, app, n) || l[n] != ' ')
+                        continue;
+                errno = 0;
+                dev = strtoull(l + n + 1, &end, 10);
+                if (errno != 0 || end == l + n + 1 || *end != ':')
+                        break;
+                ino = strtoull(end + 1, &end, 10);
+                if (errno != 0 || (*end != '\n' && *end != 0))
+                        break;
+                *ret_dev = (dev_t)dev;
+                *ret_ino = (ino_t)ino;
+                return 0;
+        }
+        return pod_error_set(reterr, -ENOENT,
+                             "'" MNTNS_FILE "' has no valid line for app '%s' (the pod is still "
+                             "starting?)",
+                             app);
+}
+
+/* The first child of the init (in fork order: the app's pre-start, main or post-stop
+ * process before any orphan the init adopted later) in the mount namespace (dev, ino). */
+static int find_app(pid_t init_pid, const char *app, dev_t dev, ino_t ino, pid_t *ret,
+                    struct pod_error *reterr) {
+        _cleanup_free_ pid_t *children = NULL;
+        size_t n = 0;
+        int r;
+
         r = list_children(init_pid, &children, &n);
         if (r < 0)
                 return pod_error_set(reterr, r, "Failed to list the processes of pid %d: %m",
                                      (int)init_pid);
-        if (asprintf(&entry, "AC_APP_NAME=%s", app) < 0)
-                return -ENOMEM;
         for (size_t i = 0; i < n; i++) {
-                r = is_app_process(children[i], init_mnt, entry);
+                struct stat st;
+
+                r = ns_stat(children[i], "mnt", &st);
+                if (r == -ENOENT || r == -ESRCH)
+                        continue; /* gone meanwhile */
                 if (r < 0)
                         return pod_error_set(reterr, r, "Failed to inspect pid %d: %m",
                                              (int)children[i]);
-                if (r > 0) {
+                if (st.st_dev == dev && st.st_ino == ino) {
                         *ret = children[i];
                         return 0;
                 }
@@ -284,7 +281,7 @@ int pod_enter_find_app(pid_t init_pid, const char *app, pid_t *ret, struct pod_e
         return pod_error_set(reterr, -ESRCH, "App '%s' has no running process", app);
 }
 
-static int read_credentials(struct pod_enter_target *t, struct pod_error *reterr) {
+static int read_credentials(struct stage1_enter_target *t, struct pod_error *reterr) {
         _cleanup_free_ char *st = NULL, *env = NULL;
         unsigned ids[3];
         size_t size = 0;
@@ -294,6 +291,12 @@ static int read_credentials(struct pod_enter_target *t, struct pod_error *reterr
         r = read_proc_file(t->app_pid, "status", &st, NULL);
         if (r < 0)
                 return pod_error_set(reterr, r, "Failed to read the status of pid %d: %m",
+                                     (int)t->app_pid);
+        /* A PID recycled between the listing and the pidfd would have another parent (the
+         * pidfd check at the end makes sure this text is the pinned process's). */
+        v = status_field(st, "PPid");
+        if (!v || strtol(v, NULL, 10) != t->init_pid)
+                return pod_error_set(reterr, -ESRCH, "Pid %d is no longer a child of the pod init",
                                      (int)t->app_pid);
         r = parse_ids(status_field(st, "Uid"), ids);
         if (r < 0)
@@ -382,9 +385,10 @@ static int open_cgroup(pid_t pid, int *ret_fd, struct pod_error *reterr) {
         return 0;
 }
 
-int pod_enter_target_open(pid_t init_pid, const char *app, struct pod_enter_target **ret,
-                          struct pod_error *reterr) {
-        _cleanup_(pod_enter_target_freep) struct pod_enter_target *t = NULL;
+int stage1_enter_target_open(pid_t init_pid, const char *app, dev_t dev, ino_t ino,
+                             struct stage1_enter_target **ret, struct pod_error *reterr) {
+        _cleanup_(stage1_enter_target_freep) struct stage1_enter_target *t = NULL;
+        struct stat st;
         char p[64];
         int r;
 
@@ -401,7 +405,7 @@ int pod_enter_target_open(pid_t init_pid, const char *app, struct pod_enter_targ
         if (t->init_pidfd < 0)
                 return pod_error_set(reterr, -errno, "Failed to open the pod init (pid %d): %m",
                                      (int)init_pid);
-        r = pod_enter_find_app(init_pid, app, &t->app_pid, reterr);
+        r = find_app(init_pid, app, dev, ino, &t->app_pid, reterr);
         if (r < 0)
                 return r;
         t->app_pidfd = pidfd_open(t->app_pid, 0);
@@ -411,13 +415,20 @@ int pod_enter_target_open(pid_t init_pid, const char *app, struct pod_enter_targ
                                      (int)t->app_pid);
 
         for (size_t i = 0; i < ELEMENTSOF(ns_names); i++) {
-                pid_t pid = ns_types[i] == CLONE_NEWNS ? t->app_pid : init_pid;
+                pid_t pid = streq(ns_names[i], "mnt") ? t->app_pid : init_pid;
 
                 (void)snprintf(p, sizeof(p), "/proc/%d/ns/%s", (int)pid, ns_names[i]);
                 t->ns_fds[i] = open(p, O_RDONLY | O_CLOEXEC);
                 if (t->ns_fds[i] < 0)
                         return pod_error_set(reterr, -errno, "Failed to open '%s': %m", p);
         }
+        /* What will be joined is this fd: it must be the namespace stage1 recorded, whatever
+         * the PID meanwhile became. */
+        if (fstat(t->ns_fds[4], &st) < 0)
+                return pod_error_set(reterr, -errno, "Failed to inspect a namespace fd: %m");
+        if (st.st_dev != dev || st.st_ino != ino)
+                return pod_error_set(reterr, -ESRCH, "App '%s' (pid %d) left its mount namespace",
+                                     app, (int)t->app_pid);
         r = open_cgroup(t->app_pid, &t->cgroup_fd, reterr);
         if (r < 0)
                 return r;
@@ -433,232 +444,5 @@ int pod_enter_target_open(pid_t init_pid, const char *app, struct pod_enter_targ
                 return pod_error_set(reterr, -ESRCH, "App '%s' (pid %d) exited", app,
                                      (int)t->app_pid);
         *ret = TAKE_PTR(t);
-        return 0;
-}
-
-/* The app's credentials and capability sets, exactly as /proc showed them. */
-static int apply_credentials(const struct pod_enter_target *t, struct pod_error *reterr) {
-        uint64_t have = 0;
-        int r, last = pod_cap_last();
-
-        r = pod_cap_get_permitted(&have);
-        if (r < 0)
-                return pod_error_set(reterr, r, "Failed to read our capabilities: %m");
-        if ((t->cap_prm & ~have) || (t->cap_eff & ~have) || (t->cap_inh & ~have))
-                return pod_error_set(reterr, -EPERM,
-                                     "The app holds capabilities we lack (%#" PRIx64
-                                     "): run pod enter as root",
-                                     (t->cap_prm | t->cap_eff | t->cap_inh) & ~have);
-
-        if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0)
-                return pod_error_set(reterr, -errno, "Failed to set keepcaps: %m");
-        if (setgroups(t->n_groups, t->groups) < 0)
-                return pod_error_set(reterr, -errno, "Failed to set supplementary groups: %m");
-        if (setresgid(t->gid[0], t->gid[1], t->gid[2]) < 0)
-                return pod_error_set(reterr, -errno, "Failed to set gid %u: %m",
-                                     (unsigned)t->gid[1]);
-        if (setresuid(t->uid[0], t->uid[1], t->uid[2]) < 0)
-                return pod_error_set(reterr, -errno, "Failed to set uid %u: %m",
-                                     (unsigned)t->uid[1]);
-        if (prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) < 0)
-                return pod_error_set(reterr, -errno, "Failed to clear keepcaps: %m");
-        /* The uid change cleared the effective set; dropping from the bounding set needs
-         * CAP_SETPCAP in it. */
-        if (pod_cap_set(have, have, 0) < 0)
-                return pod_error_set(reterr, -errno, "Failed to restore capabilities: %m");
-        for (int cap = 0; cap <= last; cap++)
-                if (!(t->cap_bnd & CAP_BIT(cap)) && prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0)
-                        return pod_error_set(reterr, -errno,
-                                             "Failed to drop capability %d from the bounding "
-                                             "set: %m",
-                                             cap);
-        if (pod_cap_set(t->cap_eff, t->cap_prm, t->cap_inh) < 0)
-                return pod_error_set(reterr, -errno, "Failed to set capabilities: %m");
-        if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL)
-                return pod_error_set(reterr, -errno, "Failed to clear ambient capabilities: %m");
-        for (int cap = 0; cap <= last; cap++)
-                if ((t->cap_amb & CAP_BIT(cap)) &&
-                    prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap, 0, 0) < 0)
-                        return pod_error_set(reterr, -errno,
-                                             "Failed to raise ambient capability %d: %m", cap);
-        if (t->no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
-                return pod_error_set(reterr, -errno, "Failed to set no_new_privs: %m");
-        return 0;
-}
-
-static int set_term(char ***env, const char *term) {
-        size_t n = 0;
-        char **l, *s;
-
-        if (!term)
-                return 0;
-        s = strdup(term);
-        if (!s)
-                return -ENOMEM;
-        for (l = *env; l && *l; l++, n++)
-                if (strneq(*l, "TERM=", 5)) {
-                        free(*l);
-                        *l = s;
-                        return 0;
-                }
-        l = reallocarray(*env, n + 2, sizeof(*l));
-        if (!l) {
-                free(s);
-                return -ENOMEM;
-        }
-        l[n] = s;
-        l[n + 1] = NULL;
-        *env = l;
-        return 0;
-}
-
-/* The child: never returns.  Errors go to the parent through err_fd (closed on exec). */
-_noreturn_ static void child(struct pod_enter_target *t, char *const *argv,
-                             pod_enter_seccomp_fn seccomp, void *userdata, int err_fd) {
-        extern char **environ;
-        struct pod_error e = {};
-        sigset_t none;
-        int r = 0;
-
-        (void)sigemptyset(&none);
-        (void)sigprocmask(SIG_SETMASK, &none, NULL);
-        (void)signal(SIGINT, SIG_DFL);
-        (void)signal(SIGQUIT, SIG_DFL);
-        (void)signal(SIGTERM, SIG_DFL);
-        (void)signal(SIGHUP, SIG_DFL);
-        /* Ask to die with pod enter: a command left behind would escape its waiter. */
-        (void)prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
-
-        /* "0" = the writer itself; the fd was opened in the host's mount namespace. */
-        if (t->cgroup_fd >= 0) {
-                int fd = openat(t->cgroup_fd, "cgroup.procs", O_WRONLY | O_CLOEXEC);
-                r = fd < 0 ? -errno : loop_write(fd, "0", 1);
-                safe_close(fd);
-                if (r < 0)
-                        (void)pod_error_set(&e, r, "Failed to join the pod's cgroup: %m");
-        }
-        /* setns(CLONE_NEWNS) already set root and cwd to the app's root: be explicit. */
-        if (r >= 0 && chdir("/") < 0)
-                r = pod_error_set(&e, -errno, "Failed to change to '/': %m");
-        if (r >= 0 && !t->no_new_privs) {
-                if (t->seccomp_mode != 0)
-                        r = seccomp(t, userdata, &e);
-                if (r >= 0)
-                        r = apply_credentials(t, &e);
-        } else if (r >= 0) {
-                r = apply_credentials(t, &e);
-                if (r >= 0 && t->seccomp_mode != 0)
-                        r = seccomp(t, userdata, &e);
-        }
-        if (r >= 0) {
-                environ = t->env;
-                execvp(argv[0], argv);
-                r = pod_error_set(&e, -errno, "Failed to execute '%s': %m", argv[0]);
-        }
-        (void)loop_write(err_fd, &e, sizeof(e));
-        _exit(r == -ENOENT ? 127 : 126);
-}
-
-static volatile sig_atomic_t child_pid;
-
-static void forward_signal(int sig) {
-        if (child_pid > 0)
-                (void)kill(child_pid, sig);
-}
-
-/* The intermediate process: joins the namespaces (the caller never does: it stays in its
- * own, where sanitizers and anything else at its exit still find their /proc), forks the
- * command into the pod's PID namespace, waits for it and exits with its status. */
-_noreturn_ static void joiner(struct pod_enter_target *t, char *const *argv,
-                              pod_enter_seccomp_fn seccomp, void *userdata, int err_fd) {
-        struct pod_error e = {};
-        int status;
-        pid_t pid;
-
-        (void)prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
-        for (size_t i = 0; i < ELEMENTSOF(t->ns_fds); i++)
-                if (setns(t->ns_fds[i], ns_types[i]) < 0) {
-                        (void)pod_error_set(&e, -errno, "Failed to join the pod's %s namespace: %m",
-                                            ns_names[i]);
-                        (void)loop_write(err_fd, &e, sizeof(e));
-                        _exit(254);
-                }
-        pid = fork();
-        if (pid < 0) {
-                (void)pod_error_set(&e, -errno, "Failed to fork: %m");
-                (void)loop_write(err_fd, &e, sizeof(e));
-                _exit(254);
-        }
-        if (pid == 0)
-                child(t, argv, seccomp, userdata, err_fd);
-        child_pid = pid;
-        err_fd = safe_close(err_fd);
-        while (waitpid(pid, &status, 0) < 0)
-                if (errno != EINTR)
-                        _exit(254);
-        if (WIFEXITED(status))
-                _exit(WEXITSTATUS(status));
-        _exit(WIFSIGNALED(status) ? 128 + WTERMSIG(status) : 255);
-}
-
-int pod_enter_run(struct pod_enter_target *t, char *const *argv, const char *term,
-                  pod_enter_seccomp_fn seccomp, void *userdata, int *ret_status,
-                  struct pod_error *reterr) {
-        _cleanup_close_ int rfd = -EBADF, wfd = -EBADF;
-        struct sigaction fwd = { .sa_handler = forward_signal, .sa_flags = SA_RESTART };
-        struct sigaction ign = { .sa_handler = SIG_IGN };
-        struct pod_error ce = {};
-        int pipefd[2], status, r;
-        ssize_t n;
-        pid_t pid;
-
-        if (t->seccomp_mode == 1)
-                return pod_error_set(reterr, -EOPNOTSUPP,
-                                     "The app runs in strict seccomp mode: nothing can join it");
-        if (t->seccomp_mode == 2 && !seccomp)
-                return pod_error_set(reterr, -EINVAL, "No way to rebuild the app's filter");
-        r = set_term(&t->env, term);
-        if (r < 0)
-                return r;
-
-        if (pipe2(pipefd, O_CLOEXEC) < 0)
-                return pod_error_set(reterr, -errno, "Failed to create a pipe: %m");
-        rfd = pipefd[0];
-        wfd = pipefd[1];
-
-        (void)sigemptyset(&fwd.sa_mask);
-        (void)sigemptyset(&ign.sa_mask);
-        if (sigaction(SIGINT, &ign, NULL) < 0 || sigaction(SIGQUIT, &ign, NULL) < 0 ||
-            sigaction(SIGTERM, &fwd, NULL) < 0 || sigaction(SIGHUP, &fwd, NULL) < 0)
-                return pod_error_set(reterr, -errno, "Failed to set up signal handling: %m");
-
-        pid = fork();
-        if (pid < 0)
-                return pod_error_set(reterr, -errno, "Failed to fork: %m");
-        if (pid == 0) {
-                rfd = safe_close(rfd);
-                joiner(t, argv, seccomp, userdata, TAKE_FD(wfd));
-        }
-        child_pid = pid;
-        wfd = safe_close(wfd);
-
-        /* EOF once the command was executed (close-on-exec) and the joiner is gone. */
-        n = loop_read(rfd, &ce, sizeof(ce));
-        while (waitpid(pid, &status, 0) < 0)
-                if (errno != EINTR)
-                        return pod_error_set(reterr, -errno, "Failed to wait for pid %d: %m",
-                                             (int)pid);
-        child_pid = 0;
-        if (n == (ssize_t)sizeof(ce) && ce.error < 0) {
-                if (reterr)
-                        *reterr = ce;
-                return ce.error;
-        }
-        if (WIFEXITED(status))
-                *ret_status = WEXITSTATUS(status);
-        else if (WIFSIGNALED(status))
-                *ret_status = 128 + WTERMSIG(status);
-        else
-                *ret_status = 255;
         return 0;
 }
