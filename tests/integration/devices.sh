@@ -1,0 +1,99 @@
+#!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# vm-suite: yes
+# Device nodes and setuid files (stage1/ABI.md "What an app sees", "Devices"): a root app
+# with the default capabilities (CAP_MKNOD among them) must not reach a host device through
+# a node it creates or finds anywhere it can write (root, volumes, /dev, /dev/shm), and a
+# setuid-root file on a host volume must give a non-root app nothing.  Runs $POD_STAGE1 on
+# pod dirs built by hand (tests/helpers/pod-dir.sh), without systemd.
+# App scripts are JSON strings in single quotes: $ is for the app's shell, not ours.
+# shellcheck disable=SC2016
+# shellcheck source=tests/integration/lib.sh
+. "$(dirname "$0")/lib.sh"
+
+[ "$(id -u)" = 0 ] || tap_skip_all "needs root (namespaces, mounts, device nodes)"
+: "${POD_STAGE1:?POD_STAGE1 must point at pod-stage1}"
+PROBE=${top_builddir:-.}/tests/helpers/pod-probe
+[ -x "$PROBE" ] || tap_skip_all "tests/helpers/pod-probe not built"
+BUSYBOX=$(command -v busybox || true)
+if [ -z "$BUSYBOX" ] || ldd "$BUSYBOX" >/dev/null 2>&1; then
+        tap_skip_all "needs a static busybox (apt-get install busybox-static)"
+fi
+grep -qw overlay /proc/filesystems || modprobe overlay 2>/dev/null ||
+        tap_skip_all "no overlayfs"
+unshare --mount --pid --fork true 2>/dev/null || tap_skip_all "cannot create namespaces here"
+
+# shellcheck source=tests/helpers/pod-dir.sh
+. "${top_srcdir:-$(dirname "$0")/../..}/tests/helpers/pod-dir.sh"
+
+EACCES=13
+EPERM=1
+
+HOSTVOL=$TAP_TMP/hostvol
+mkdir -p "$HOSTVOL/sub"
+# A device node the host already has on the volume, and a tmpfs submount without nodev
+# holding another: a recursive host volume carries both into the app.
+mknod -m 0666 "$HOSTVOL/null-node" c 1 3
+mount -t tmpfs -o mode=0755,size=1m pod-devices-test "$HOSTVOL/sub"
+cleanup_mounts() { umount "$HOSTVOL/sub" 2>/dev/null || true; }
+trap 'cleanup_mounts; rm -rf "$TAP_TMP"' EXIT
+mknod -m 0666 "$HOSTVOL/sub/null-node" c 1 3
+# A setuid-root copy of the probe on the volume.
+cp "$PROBE" "$HOSTVOL/suid-probe"
+chown 0:0 "$HOSTVOL/suid-probe"
+chmod 4755 "$HOSTVOL/suid-probe"
+
+hostvol_json() { # hostvol_json [EXTRA-VOLUME-FIELDS]
+        printf ',"volumes":[{"name":"h","kind":"host","source":"%s"%s},{"name":"e","kind":"empty"}]' \
+                "$HOSTVOL" "${1:-}"
+}
+MOUNTS=',"mounts":[{"volume":"h","path":"/vol"},{"volume":"e","path":"/empty"}]'
+
+# mknod_open DIR: "<dir> mknod=<r> open=<r>" for a new 1:3 node (null: allowed by the
+# device list, so only the mount's nodev can stop the open).
+mknod_open() {
+        printf 'echo %s mknod=$(/bin/pod-probe mknod %s/n-$$ c 1 3) open=$(/bin/pod-probe open %s/n-$$ w); ' "$1" "$1" "$1"
+}
+
+# ---- A: nodev on every writable mount ----------------------------------------------------
+new_pod a
+write_pod "$(sh_app a "$(mknod_open /vol)$(mknod_open /tmp)$(mknod_open /empty)$(mknod_open /dev)$(mknod_open /dev/shm)"'echo found=$(/bin/pod-probe open /vol/null-node w); echo sub=$(/bin/pod-probe open /vol/sub/null-node w)' '' "$MOUNTS")" \
+        "$(hostvol_json)"
+run_stage1
+assert_status "device probe pod runs" 0
+for d in /vol /tmp /empty /dev /dev/shm; do
+        assert_match "root app: a node it makes in $d cannot be opened (nodev)" "$OUT" \
+                "^$d mknod=ok open=$EACCES$"
+done
+assert_match "a device node already on a host volume cannot be opened" "$OUT" "^found=$EACCES$"
+assert_match "nor one on a submount of a recursive host volume" "$OUT" "^sub=$EACCES$"
+rm -f "$HOSTVOL"/n-*
+
+new_pod a
+write_pod "$(sh_app a "$(mknod_open /tmp)" '' "$MOUNTS")" "$(hostvol_json)"
+run_stage1 --no-overlay
+assert_match "--no-overlay: a node made in the app's root cannot be opened" "$OUT" \
+        "^/tmp mknod=ok open=$EACCES$"
+rm -f "$HOSTVOL"/n-*
+
+# ---- A: nosuid on host volumes -----------------------------------------------------------
+# no-new-privileges off, so that only the mount flag stands between the setuid bit and root.
+suid_app() {
+        printf '{"name":"a","image":{"name":"example.com/a","id":"%s"},' "$IMAGE_ID"
+        printf '"app":{"exec":["/vol/suid-probe","euid"],"user":"33","group":"33",'
+        printf '"isolators":[{"name":"os/linux/no-new-privileges","value":false}]}%s}' "$MOUNTS"
+}
+new_pod a
+write_pod "$(suid_app)" "$(hostvol_json)"
+run_stage1
+assert_status "setuid probe runs" 0
+assert_match "a setuid-root file on a host volume gives a non-root app nothing" "$OUT" \
+        "^euid=33 egid=33$"
+
+new_pod a
+write_pod "$(suid_app)" "$(hostvol_json ',"suid":true')"
+run_stage1
+assert_match "a host volume with \"suid\": true honours setuid bits" "$OUT" "^euid=0 egid=33$"
+
+cleanup_mounts
+tap_done
