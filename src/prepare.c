@@ -1274,6 +1274,8 @@ int pod_stage1_exec(struct pod_poddir *p, const struct pod_stage1_options *o,
                 argv[n++] = "--disable-paths";
         if (o->insecure & POD_INSECURE_SECCOMP)
                 argv[n++] = "--disable-seccomp";
+        if (o->insecure & POD_INSECURE_DEVICES)
+                argv[n++] = "--disable-device-policy";
         if (o->keep_unit == 1)
                 argv[n++] = "--keep-unit";
         else if (o->keep_unit == 0)

@@ -95,5 +95,91 @@ write_pod "$(suid_app)" "$(hostvol_json ',"suid":true')"
 run_stage1
 assert_match "a host volume with \"suid\": true honours setuid bits" "$OUT" "^euid=0 egid=33$"
 
+# ---- B: the device allow-list (no systemd here: stage1's own cgroup2 BPF program) -------
+CG2=
+for m in /sys/fs/cgroup /sys/fs/cgroup/unified; do
+        if [ "$(stat -f -c %T "$m" 2>/dev/null)" = cgroup2fs ]; then
+                CG2=$m
+                break
+        fi
+done
+if [ -n "$CG2" ] && [ ! -e /run/systemd/system ]; then
+        # 1:11 is /dev/kmsg: only opened, never written.
+        new_pod a
+        write_pod "$(sh_app a 'echo kmsg=$(/bin/pod-probe mknod /tmp/kmsg c 1 11) sda=$(/bin/pod-probe mknod /tmp/sda b 8 0) pts=$(/bin/pod-probe mknod /tmp/pts c 136 0); for d in null:w zero:r full:w random:r urandom:r ptmx:w tty:w; do echo ${d%:*}=$(/bin/pod-probe open /dev/${d%:*} ${d#*:}); done; cat /proc/self/cgroup')"
+        run_stage1
+        assert_status "allow-list pod runs" 0
+        assert_match "mknod of a device not on the list fails (EPERM)" "$OUT" \
+                "^kmsg=$EPERM sda=$EPERM pts=$EPERM$"
+        for d in null zero full random urandom ptmx; do
+                assert_match "/dev/$d opens" "$OUT" "^$d=ok$"
+        done
+        assert_no_match "/dev/tty is not refused by the list (ENXIO without a terminal)" "$OUT" \
+                "^tty=$EPERM$"
+        assert_match "the app runs in the pod's device cgroup" "$OUT" "^0::.*/pod-$UUID$"
+        tap_check "the cgroup is gone when the pod has ended" \
+                "$([ ! -e "$CG2/pod-$UUID" ] && [ ! -e "$PODDIR/devices-cgroup" ]; echo $?)" \
+                "$(ls -d "$CG2/pod-$UUID" "$PODDIR/devices-cgroup" 2>&1)"
+
+        # Where nodev cannot help: an app with every capability and no seccomp filter mounts
+        # a file system without nodev.  Only the list stands between it and the host device.
+        escape='mkdir -p /mnt/dev && mount -t tmpfs dev /mnt/dev && echo kmsg=$(/bin/pod-probe mknod /mnt/dev/kmsg c 1 11) kmsgopen=$(/bin/pod-probe open /mnt/dev/kmsg w) null=$(/bin/pod-probe mknod /mnt/dev/null c 1 3) nullopen=$(/bin/pod-probe open /mnt/dev/null w)'
+        new_pod a
+        write_pod "$(sh_app a "$escape")"
+        run_stage1 --disable-capabilities-restriction --disable-seccomp --disable-device-policy
+        assert_match "without the list (--disable-device-policy), a privileged app opens /dev/kmsg" \
+                "$OUT" "^kmsg=ok kmsgopen=ok null=ok nullopen=ok$"
+        new_pod a
+        write_pod "$(sh_app a "$escape")"
+        run_stage1 --disable-capabilities-restriction --disable-seccomp
+        assert_match "with it, the same app cannot make the node, and /dev/null still works" \
+                "$OUT" "^kmsg=$EPERM kmsgopen=2 null=ok nullopen=ok$"
+
+        # A stage1 killed with SIGKILL leaves the cgroup; "pod-stage1 gc" removes it.
+        new_pod a
+        write_pod "$(app_json a '["/bin/pod-probe","wait-term","/tmp/x","0"]')"
+        (
+                cd "$PODDIR" || exit 99
+                exec 9<.
+                flock -x 9
+                POD_LOCK_FD=9 exec "$POD_STAGE1" "$UUID"
+        ) >"$TAP_TMP/bg.out" 2>&1 &
+        bg=$!
+        for _ in $(seq 100); do
+                grep -q waiting "$TAP_TMP/bg.out" 2>/dev/null && break
+                sleep 0.1
+        done
+        cg=$(cat "$PODDIR/devices-cgroup" 2>/dev/null || true)
+        tap_check "a running pod's cgroup is recorded in the pod dir and holds its init" \
+                "$([ "$cg" = "$CG2/pod-$UUID" ] && grep -qx "$(cat "$PODDIR/pid")" "$cg/cgroup.procs"; echo $?)" \
+                "cg=$cg; $(cat "$TAP_TMP/bg.out")"
+        kill -KILL "$bg"
+        wait "$bg" 2>/dev/null || true
+        tap_check "the cgroup outlives a killed stage1" "$([ -d "$cg" ]; echo $?)"
+        set +e
+        (cd "$PODDIR" && "$POD_STAGE1" gc "$UUID") >"$TAP_TMP/gc.out" 2>&1
+        STATUS=$?
+        set -e
+        ERR=$(cat "$TAP_TMP/gc.out")
+        assert_status "pod-stage1 gc succeeds" 0
+        tap_check "gc removed the cgroup and its record" \
+                "$([ ! -e "$cg" ] && [ ! -e "$PODDIR/devices-cgroup" ]; echo $?)"
+
+        # gc removes nothing but the pod's own cgroup.
+        new_pod a
+        mkdir "$CG2/pod-devices-test-decoy"
+        printf '%s' "$CG2/pod-devices-test-decoy" >"$PODDIR/devices-cgroup"
+        set +e
+        (cd "$PODDIR" && "$POD_STAGE1" gc "$UUID") >"$TAP_TMP/gc.out" 2>&1
+        STATUS=$?
+        set -e
+        tap_check "gc refuses to remove a cgroup that is not the pod's" \
+                "$([ "$STATUS" != 0 ] && [ -d "$CG2/pod-devices-test-decoy" ]; echo $?)" \
+                "$(cat "$TAP_TMP/gc.out")"
+        rmdir "$CG2/pod-devices-test-decoy"
+else
+        echo "# no cgroup2 hierarchy, or systemd runs: the allow-list is tests/vm/test-devices.sh's"
+fi
+
 cleanup_mounts
 tap_done
