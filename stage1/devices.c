@@ -218,16 +218,40 @@ static const char *cgroup2_mount(void) {
         return NULL;
 }
 
-/* systemd enforces DevicePolicy= with a BPF program on the unit's cgroup (cgroup v2) or with
- * the v1 devices controller.  Where it cannot (a kernel without cgroup BPF), it only logs:
- * look at what the kernel will run instead of trusting it. */
-static int check_unit_enforces(struct pod_error *reterr) {
-        _cleanup_free_ char *own = NULL, *path = NULL, *list = NULL, *text = NULL;
-        _cleanup_close_ int fd = -EBADF;
-        const char *mnt = cgroup2_mount();
+/* Our cgroup v1 devices controller's devices.list, from /proc/self/cgroup. */
+static int v1_devices_list_path(char **ret) {
+        _cleanup_free_ char *text = NULL;
         int r;
 
-        if (mnt && streq(mnt, "/sys/fs/cgroup")) {
+        r = read_full_file_at(AT_FDCWD, "/proc/self/cgroup", 1 << 16, &text, NULL);
+        if (r < 0)
+                return r;
+        for (char *line = text, *next; line && *line; line = next) {
+                char *p = strstr(line, ":devices:");
+
+                next = strchr(line, '\n');
+                if (next)
+                        *next++ = 0;
+                if (p)
+                        return asprintf(ret, "/sys/fs/cgroup/devices%s/devices.list", p + 9) < 0
+                                       ? -ENOMEM
+                                       : 0;
+        }
+        return -ENOENT;
+}
+
+/* systemd enforces DevicePolicy= with a BPF program on the unit's cgroup (cgroup v2) or with
+ * the v1 devices controller.  Where it cannot (a kernel without cgroup BPF), it only logs:
+ * look at what the kernel will run instead of trusting it.  SetUnitProperties() on a kept
+ * unit returns before systemd has realised the cgroup change: wait for it a little. */
+static int check_unit_enforces(struct pod_error *reterr) {
+        _cleanup_free_ char *own = NULL, *path = NULL;
+        _cleanup_close_ int fd = -EBADF;
+        const char *mnt = cgroup2_mount();
+        bool v2 = mnt && streq(mnt, "/sys/fs/cgroup");
+        int r;
+
+        if (v2) {
                 r = stage1_cgroup_own(&own);
                 if (r < 0)
                         return pod_error_set(reterr, r, "Failed to find our cgroup: %m");
@@ -237,45 +261,38 @@ static int check_unit_enforces(struct pod_error *reterr) {
                 if (fd < 0)
                         return pod_error_set(reterr, -errno, "Failed to open cgroup '%s': %m",
                                              path);
-                r = count_device_programs(fd);
+        } else {
+                r = v1_devices_list_path(&path);
                 if (r < 0)
                         return pod_error_set(reterr, r,
-                                             "Failed to query the device programs of cgroup "
-                                             "'%s': %m",
-                                             path);
-                if (r == 0)
-                        return pod_error_set(reterr, -EOPNOTSUPP,
-                                             "systemd did not install the pod's device allow-list "
-                                             "on cgroup '%s' (no BPF cgroup device support?); "
-                                             "refusing to run without it "
-                                             "(--insecure-options=devices)",
-                                             path);
-                return 0;
+                                             "Failed to find our cgroup v1 devices cgroup: %m");
         }
-        /* cgroup v1 devices controller: our cgroup's effective list. */
-        r = read_full_file_at(AT_FDCWD, "/proc/self/cgroup", 1 << 16, &text, NULL);
-        if (r < 0)
-                return pod_error_set(reterr, r, "Failed to read /proc/self/cgroup: %m");
-        for (char *line = text, *next; line && *line; line = next) {
-                char *p = strstr(line, ":devices:");
+        for (int i = 0; i < 100; i++) {
+                if (v2) {
+                        r = count_device_programs(fd);
+                        if (r < 0)
+                                return pod_error_set(reterr, r,
+                                                     "Failed to query the device programs of "
+                                                     "cgroup '%s': %m",
+                                                     path);
+                        if (r > 0)
+                                return 0;
+                } else {
+                        _cleanup_free_ char *list = NULL;
 
-                next = strchr(line, '\n');
-                if (next)
-                        *next++ = 0;
-                if (!p)
-                        continue;
-                if (asprintf(&path, "/sys/fs/cgroup/devices%s/devices.list", p + 9) < 0)
-                        return -ENOMEM;
-                break;
+                        r = read_full_file_at(AT_FDCWD, path, 1 << 20, &list, NULL);
+                        if (r < 0)
+                                return pod_error_set(reterr, r, "Failed to read '%s': %m", path);
+                        if (!strstr(list, "a *:* rwm"))
+                                return 0;
+                }
+                (void)nanosleep(&(struct timespec){ .tv_nsec = 50 * 1000 * 1000 }, NULL);
         }
-        if (!path || read_full_file_at(AT_FDCWD, path, 1 << 20, &list, NULL) < 0 ||
-            strstr(list, "a *:* rwm"))
-                return pod_error_set(reterr, -EOPNOTSUPP,
-                                     "systemd did not restrict the pod's devices (cgroup v1 "
-                                     "devices controller: '%s'); refusing to run without it "
-                                     "(--insecure-options=devices)",
-                                     strna(path));
-        return 0;
+        return pod_error_set(reterr, -EOPNOTSUPP,
+                             "systemd did not enforce the pod's device allow-list on '%s' (no "
+                             "BPF cgroup device support?); refusing to run without it "
+                             "(--insecure-options=devices)",
+                             path);
 }
 
 int stage1_devices_setup(struct stage1_config *c, bool have_unit, struct pod_error *reterr) {
