@@ -19,7 +19,7 @@ struct pod_isolator;
 struct pod_pod_manifest;
 struct pod_volume;
 
-#define STAGE1_ABI_VERSION 2
+#define STAGE1_ABI_VERSION 3
 
 /* The exit status of a pod that failed for pod's own reasons (ABI.md). */
 #define EXIT_POD_FAILURE 254
