@@ -72,12 +72,13 @@ int stage1_devices_list(const struct stage1_config *c,
         }
         /* The terminal the apps inherit as stdout/stderr (and stdin, and /dev/console, with
          * --interactive): reopening it through /dev/stdout or /proc/self/fd must keep
-         * working.  It grants no device the apps do not hold already. */
+         * working.  It grants no device the apps do not hold already; only a terminal
+         * (stdout sent to some other character device gains no read access to it). */
         for (int fd = c->interactive ? 0 : 1; fd <= 2; fd++) {
                 struct stat st;
                 bool dup = false;
 
-                if (fstat(fd, &st) < 0 || !S_ISCHR(st.st_mode))
+                if (!isatty(fd) || fstat(fd, &st) < 0 || !S_ISCHR(st.st_mode))
                         continue;
                 for (size_t i = 0; i < n; i++)
                         dup = dup || (ret[i].major == major(st.st_rdev) &&

@@ -87,6 +87,28 @@ run_stage1 --disable-capabilities-restriction --disable-seccomp
 assert_match "with it, the same app cannot make the node, and /dev/null still works" \
         "$OUT" "^kmsg=$EPERM kmsgopen=2 null=ok nullopen=ok$"
 
+# ---- the terminal on stdout stays reachable through /proc/self/fd -----------------------
+# A virtual console (4:N) is no pty: it needs its own DeviceAllow=/dev/char/4:N entry.
+if [ -c /dev/tty1 ] && : >/dev/tty1 2>/dev/null; then
+        new_pod a
+        write_pod "$(sh_app a 'echo reopen=$(/bin/pod-probe open /proc/$$/fd/1 w) >/vol/r; exec /bin/pod-probe wait-term /dev/null 0' '' ',"mounts":[{"volume":"v","path":"/vol"}]')" \
+                ',"volumes":[{"name":"v","kind":"empty"}]'
+        (
+                cd "$PODDIR" || exit 99
+                exec 9<.
+                flock -x 9
+                POD_LOCK_FD=9 exec "$POD_STAGE1" "$UUID"
+        ) >/dev/tty1 2>"$TAP_TMP/tty.err" &
+        bg=$!
+        wait_for 60 test -s "$PODDIR/volumes/v/r" || true
+        assert_match "a terminal on stdout is on the scope's DeviceAllow=" \
+                "$(systemctl show -p DeviceAllow "$SCOPE" 2>&1)" "/dev/char/$(stat -L -c '%t:%T' /dev/tty1 | { IFS=: read -r a b; echo "$((16#$a)):$((16#$b))"; }) rw"
+        kill -TERM "$bg"
+        wait "$bg" 2>/dev/null || true
+        assert_match "an app reopens the terminal it holds as stdout" \
+                "$(cat "$PODDIR/volumes/v/r" 2>/dev/null)" "^reopen=ok$"
+fi
+
 # ---- keep-unit: the list goes onto the service -------------------------------------------
 unit=pod-devkeep-$$-$RANDOM
 new_pod a
