@@ -52,8 +52,8 @@ static void help(void) {
                "  --version                          Print the version and ABI version\n"
                "\n"
                "       pod-stage1 gc [--debug] [--exit-status=N] UUID\n\n"
-               "Releases the pod's networks (CNI DEL) and its network namespace; run by\n"
-               "'pod gc' and at pod exit (then exits with status N).\n");
+               "Releases the pod's networks (CNI DEL), its network namespace and its device\n"
+               "cgroup; run by 'pod gc' and at pod exit (then exits with status N).\n");
 }
 
 static int parse_argv(struct stage1_config *c, int argc, char *argv[]) {
