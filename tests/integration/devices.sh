@@ -181,5 +181,49 @@ else
         echo "# no cgroup2 hierarchy, or systemd runs: the allow-list is tests/vm/test-devices.sh's"
 fi
 
+# ---- through stage0: --volume ...,suid=true and --insecure-options=devices ----------------
+case $(uname -m) in
+x86_64) ARCH=amd64 ;;
+aarch64) ARCH=arm64 ;;
+i?86) ARCH=i386 ;;
+*) ARCH=$(uname -m) ;;
+esac
+IMG=$TAP_TMP/img
+mkdir -p "$IMG/rootfs/bin" "$IMG/rootfs/etc" "$IMG/rootfs/tmp"
+cp "$BUSYBOX" "$IMG/rootfs/bin/busybox"
+for a in sh echo mkdir mount; do ln -s busybox "$IMG/rootfs/bin/$a"; done
+cp "$PROBE" "$IMG/rootfs/bin/pod-probe"
+printf 'root:x:0:0:root:/root:/bin/sh\nwww:x:33:33:www:/:/bin/sh\n' >"$IMG/rootfs/etc/passwd"
+printf 'root:x:0:\nwww:x:33:\n' >"$IMG/rootfs/etc/group"
+cat >"$IMG/manifest" <<EOF
+{"acKind":"ImageManifest","acVersion":"0.8.11","name":"example.com/devices",
+ "labels":[{"name":"os","value":"linux"},{"name":"arch","value":"$ARCH"}],
+ "app":{"exec":["/bin/sh"],"user":"0","group":"0",
+        "isolators":[{"name":"os/linux/no-new-privileges","value":false}]}}
+EOF
+ACI=$TAP_TMP/devices.aci
+"$POD" image build "$IMG" "$ACI" >/dev/null
+P=(--dir="$TAP_TMP/data" --insecure-options=image)
+run_pod "${P[@]}" run --net=none --volume=h,kind=host,source="$HOSTVOL" \
+        --mount=volume=h,target=/vol "$ACI" --user=33 --group=33 --exec=/vol/suid-probe -- euid
+assert_match "pod run: a setuid-root file on a host volume gives nothing" "$OUT" "^euid=33 "
+run_pod "${P[@]}" run --net=none --volume=h,kind=host,source="$HOSTVOL",suid=true \
+        --mount=volume=h,target=/vol --uuid-file-save="$TAP_TMP/suid-uuid" "$ACI" --user=33 \
+        --group=33 --exec=/vol/suid-probe -- euid
+assert_match "pod run --volume ...,suid=true honours it" "$OUT" "^euid=0 "
+run_pod "${P[@]}" cat-manifest "$(cat "$TAP_TMP/suid-uuid")"
+assert_match "  recorded as the volume's \"suid\": true" "$(tr -d ' \n' <<<"$OUT")" \
+        '"kind":"host","source":"[^"]*","readOnly":false,"recursive":true,"suid":true'
+if [ -n "$CG2" ] && [ ! -e /run/systemd/system ]; then
+        run_pod "${P[@]}" --insecure-options=capabilities,seccomp run --net=none "$ACI" -- -c "$escape"
+        assert_match "pod run: the list holds for a privileged app" "$OUT" \
+                "^kmsg=$EPERM kmsgopen=2 null=ok nullopen=ok$"
+        run_pod "${P[@]}" --insecure-options=capabilities,seccomp,devices run --net=none "$ACI" \
+                -- -c "$escape"
+        assert_match "pod run --insecure-options=devices: no list" "$OUT" \
+                "^kmsg=ok kmsgopen=ok null=ok nullopen=ok$"
+        assert_match "  with a warning" "$ERR" "without a device allow-list"
+fi
+
 cleanup_mounts
 tap_done
