@@ -87,6 +87,18 @@ run_stage1 --disable-capabilities-restriction --disable-seccomp
 assert_match "with it, the same app cannot make the node, and /dev/null still works" \
         "$OUT" "^kmsg=$EPERM kmsgopen=2 null=ok nullopen=ok$"
 
+# ---- no system bus: stage1's own cgroup2 BPF program, on a pure cgroup2 host -------------
+# (sd_booted() but no bus: no unit, so the path a host without systemd takes.)
+new_pod a
+write_pod "$(sh_app a "$escape; cat /proc/self/cgroup")"
+DBUS_SYSTEM_BUS_ADDRESS=unix:path=/nonexistent run_stage1 --disable-capabilities-restriction --disable-seccomp
+assert_match "no bus: the list holds, enforced by stage1's own program" "$OUT" \
+        "^kmsg=$EPERM kmsgopen=2 null=ok nullopen=ok$"
+assert_match "no bus: the app ran in /sys/fs/cgroup/.../pod-<uuid>" "$OUT" "^0::/.*/pod-$UUID$"
+cg=$(sed -n "s|^0::\(/.*/pod-$UUID\)$|/sys/fs/cgroup\1|p" <<<"$OUT")
+tap_check "no bus: the cgroup is gone when the pod has ended" \
+        "$([ -n "$cg" ] && [ ! -e "$cg" ] && [ ! -e "$PODDIR/devices-cgroup" ]; echo $?)" "cg=$cg"
+
 # ---- the terminal on stdout stays reachable through /proc/self/fd -----------------------
 # A virtual console (4:N) is no pty: it needs its own DeviceAllow=/dev/char/4:N entry.
 if [ -c /dev/tty1 ] && : >/dev/tty1 2>/dev/null; then
