@@ -17,6 +17,7 @@ static const struct {
         { "capabilities", POD_INSECURE_CAPABILITIES },
         { "paths", POD_INSECURE_PATHS },
         { "seccomp", POD_INSECURE_SECCOMP },
+        { "devices", POD_INSECURE_DEVICES },
         { "all-fetch", POD_INSECURE_ALL_FETCH },
         { "all-run", POD_INSECURE_ALL_RUN },
         { "all", POD_INSECURE_ALL_FETCH | POD_INSECURE_ALL_RUN },

@@ -12,10 +12,13 @@ enum {
         POD_INSECURE_CAPABILITIES = 1 << 4, /* keep all capabilities */
         POD_INSECURE_PATHS = 1 << 5,        /* do not mask sensitive /proc and /sys paths */
         POD_INSECURE_SECCOMP = 1 << 6,      /* no seccomp filter */
+        POD_INSECURE_DEVICES = 1 << 7,      /* no device allow-list (nodev mounts stay) */
 };
 #define POD_INSECURE_ALL_FETCH \
         (POD_INSECURE_IMAGE | POD_INSECURE_TLS | POD_INSECURE_HTTP | POD_INSECURE_PUBKEY)
-#define POD_INSECURE_ALL_RUN (POD_INSECURE_CAPABILITIES | POD_INSECURE_PATHS | POD_INSECURE_SECCOMP)
+#define POD_INSECURE_ALL_RUN                                                     \
+        (POD_INSECURE_CAPABILITIES | POD_INSECURE_PATHS | POD_INSECURE_SECCOMP | \
+         POD_INSECURE_DEVICES)
 
 /* Parses "image,tls" (also "none", "all", "all-fetch", "all-run") into *ret.  Unknown words
  * are -EINVAL with *ret_bad pointing at a static copy of the offending word (may be NULL). */

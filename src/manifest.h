@@ -98,6 +98,8 @@ struct pod_volume {
         bool read_only; /* default false */
         char *source;   /* host: absolute, required; empty: NULL */
         bool recursive; /* host: default true */
+        bool suid;      /* host: honour setuid/setgid bits and file capabilities (pod's own
+                         * "suid" key, not in appc; default false: mounted nosuid) */
         mode_t mode;    /* empty: default 0755 (JSON: string "0755") */
         uid_t uid;      /* empty: default 0 */
         gid_t gid;      /* empty: default 0 */

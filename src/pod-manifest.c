@@ -101,6 +101,10 @@ static int parse_volume(struct json_object *e, const struct pod_json_path *p, st
                         r = manifest_check_absolute(v->source, POD_JSON_KEY(p, "source"), reterr);
                 if (r >= 0)
                         r = pod_json_get_bool(e, "recursive", p, &v->recursive, reterr);
+                /* pod's extension: appc's volume has no such field; appc readers (Go's
+                 * decoder in rkt) ignore unknown keys, so the manifest stays valid. */
+                if (r >= 0)
+                        r = pod_json_get_bool(e, "suid", p, &v->suid, reterr);
                 if (r < 0)
                         return r;
                 for (size_t i = 0; i < 3; i++) {
@@ -119,6 +123,9 @@ static int parse_volume(struct json_object *e, const struct pod_json_path *p, st
         v->kind = POD_VOLUME_EMPTY;
         if (pod_json_get(e, "source"))
                 return pod_json_error(reterr, -EINVAL, POD_JSON_KEY(p, "source"),
+                                      "only applies to host volumes");
+        if (pod_json_get(e, "suid"))
+                return pod_json_error(reterr, -EINVAL, POD_JSON_KEY(p, "suid"),
                                       "only applies to host volumes");
         r = pod_json_get_string(e, "mode", p, false, &mode, reterr);
         if (r < 0)
@@ -464,6 +471,9 @@ static int volume_to_json(const struct pod_volume *v, struct json_object **ret) 
                         r = pod_json_add_bool(o, "readOnly", v->read_only);
                 if (r >= 0)
                         r = pod_json_add_bool(o, "recursive", v->recursive);
+                /* Only when set: the default manifest stays plain appc. */
+                if (r >= 0 && v->suid)
+                        r = pod_json_add_bool(o, "suid", true);
         } else if (r >= 0) {
                 (void)snprintf(mode, sizeof(mode), "%04o", (unsigned)v->mode);
                 r = pod_json_add_bool(o, "readOnly", v->read_only);

@@ -77,7 +77,7 @@ static void volume_clear(struct pod_volume *v) {
 int pod_prepare_parse_volume(const char *spec, struct pod_volume *ret, struct pod_error *reterr) {
         _cleanup_free_ char *copy = strdup(spec);
         struct pod_volume v = { .recursive = true, .mode = 0755, .kind = _POD_VOLUME_KIND_INVALID };
-        bool has_mode = false, has_owner = false, has_recursive = false;
+        bool has_mode = false, has_owner = false, has_recursive = false, has_suid = false;
         char *save = NULL, *tok;
         int r = 0;
 
@@ -123,6 +123,9 @@ int pod_prepare_parse_volume(const char *spec, struct pod_volume *ret, struct po
                 else if (streq(tok, "recursive")) {
                         r = parse_bool(val, &v.recursive);
                         has_recursive = true;
+                } else if (streq(tok, "suid")) {
+                        r = parse_bool(val, &v.suid);
+                        has_suid = true;
                 } else if (streq(tok, "mode")) {
                         char *end;
                         unsigned long m;
@@ -174,9 +177,10 @@ int pod_prepare_parse_volume(const char *spec, struct pod_volume *ret, struct po
                                           "it points to)",
                                           v.name, v.source);
         } else if (v.kind == POD_VOLUME_EMPTY) {
-                if (v.source || has_recursive)
+                if (v.source || has_recursive || has_suid)
                         r = pod_error_set(reterr, -EINVAL,
-                                          "Volume '%s': source and recursive are for kind=host",
+                                          "Volume '%s': source, recursive and suid are for "
+                                          "kind=host",
                                           spec);
         } else
                 r = pod_error_set(reterr, -EINVAL, "Volume '%s': needs kind=host or kind=empty",
@@ -1288,6 +1292,8 @@ int pod_stage1_exec(struct pod_poddir *p, const struct pod_stage1_options *o,
                 argv[n++] = "--disable-paths";
         if (o->insecure & POD_INSECURE_SECCOMP)
                 argv[n++] = "--disable-seccomp";
+        if (o->insecure & POD_INSECURE_DEVICES)
+                argv[n++] = "--disable-device-policy";
         if (o->keep_unit == 1)
                 argv[n++] = "--keep-unit";
         else if (o->keep_unit == 0)

@@ -110,3 +110,10 @@ static inline int sys_capset(struct __user_cap_header_struct *h,
                              const struct __user_cap_data_struct *d) {
         return (int)syscall(__NR_capset, h, d);
 }
+
+/* bpf(2): glibc has no wrapper.  stage1 loads a cgroup device program (stage1/devices.c). */
+#include <linux/bpf.h>
+
+static inline int sys_bpf(int cmd, union bpf_attr *attr, unsigned size) {
+        return (int)syscall(__NR_bpf, cmd, attr, size);
+}

@@ -74,6 +74,8 @@ static void warn_insecure(unsigned insecure) {
                             "(--insecure-options=paths)");
         if (insecure & POD_INSECURE_SECCOMP)
                 log_warning("Apps run without a syscall filter (--insecure-options=seccomp)");
+        if (insecure & POD_INSECURE_DEVICES)
+                log_warning("Apps run without a device allow-list (--insecure-options=devices)");
 }
 
 /* Builds the pod dir from the parsed command line; the pod is left in prepare/, locked. */
@@ -270,8 +272,9 @@ int verb_prepare(int argc, char *argv[]) {
         if (r >= 0)
                 r = check_net("prepare", NULL, a.ports, NULL);
         if (r >= 0 && ((arg_insecure | a.insecure) & POD_INSECURE_ALL_RUN))
-                log_warning("--insecure-options=capabilities,paths,seccomp take effect when "
-                            "given to 'pod run-prepared', not to 'pod prepare'");
+                log_warning(
+                        "--insecure-options=capabilities,paths,seccomp,devices take effect when "
+                        "given to 'pod run-prepared', not to 'pod prepare'");
         if (r >= 0)
                 r = do_prepare("prepare", &a, (arg_insecure | a.insecure) & ~POD_INSECURE_ALL_RUN,
                                &p);

@@ -12,7 +12,7 @@
  * Every app gets its sub-cgroup (those without a limit have "max").  Where this cannot be
  * enforced (no cgroup v2, no delegation, a controller not available to the unit) the pod
  * fails: a limit is never silently loosened into the pod-wide one.  stage1 never touches
- * cgroup v1 hierarchies. */
+ * cgroup v1 hierarchies (the device allow-list's own cgroup is devices.c's). */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -44,7 +44,7 @@ static int write_at(int dir_fd, const char *name, const char *text) {
 }
 
 /* Our own cgroup, from the "0::/path" line of /proc/self/cgroup. */
-static int own_cgroup(char **ret) {
+int stage1_cgroup_own(char **ret) {
         _cleanup_free_ char *text = NULL;
         char *p, *end;
         int r;
@@ -117,7 +117,7 @@ int stage1_cgroup_setup(struct stage1_config *c, struct pod_error *reterr) {
                 return pod_error_set(reterr, -EOPNOTSUPP,
                                      "Per-app resource limits need the unified cgroup hierarchy "
                                      "(cgroup v2) on " CGROUP_ROOT);
-        r = own_cgroup(&path);
+        r = stage1_cgroup_own(&path);
         if (r < 0)
                 return pod_error_set(reterr, r, "Failed to find our cgroup: %m");
         if (asprintf(&full, CGROUP_ROOT "%s", path) < 0)

@@ -44,6 +44,7 @@ static void help(void) {
                "  --disable-capabilities-restriction Keep every capability\n"
                "  --disable-paths                    No masked or read-only /proc, /sys paths\n"
                "  --disable-seccomp                  No syscall filter\n"
+               "  --disable-device-policy            No device allow-list (nodev stays)\n"
                "  --resolv-conf=host|none|pod        /etc/resolv.conf: the host's (default),\n"
                "                                     the image's, or the pod dir's\n"
                "  --keep-unit | --no-keep-unit       Use (never use) the service we run in as\n"
@@ -51,8 +52,8 @@ static void help(void) {
                "  --version                          Print the version and ABI version\n"
                "\n"
                "       pod-stage1 gc [--debug] [--exit-status=N] UUID\n\n"
-               "Releases the pod's networks (CNI DEL) and its network namespace; run by\n"
-               "'pod gc' and at pod exit (then exits with status N).\n\n"
+               "Releases the pod's networks (CNI DEL), its network namespace and its device\n"
+               "cgroup; run by 'pod gc' and at pod exit (then exits with status N).\n\n"
                "       pod-stage1 enter [--debug] [--app=NAME] UUID [--] [CMD [ARGS...]]\n\n"
                "Runs CMD (default /bin/sh) in the running pod as app NAME; run by 'pod enter'.\n");
 }
@@ -67,6 +68,7 @@ static int parse_argv(struct stage1_config *c, int argc, char *argv[]) {
                 ARG_DISABLE_CAPS,
                 ARG_DISABLE_PATHS,
                 ARG_DISABLE_SECCOMP,
+                ARG_DISABLE_DEVICE_POLICY,
                 ARG_RESOLV_CONF,
                 ARG_KEEP_UNIT,
                 ARG_NO_KEEP_UNIT,
@@ -83,6 +85,7 @@ static int parse_argv(struct stage1_config *c, int argc, char *argv[]) {
                 { "disable-capabilities-restriction", no_argument, NULL, ARG_DISABLE_CAPS },
                 { "disable-paths", no_argument, NULL, ARG_DISABLE_PATHS },
                 { "disable-seccomp", no_argument, NULL, ARG_DISABLE_SECCOMP },
+                { "disable-device-policy", no_argument, NULL, ARG_DISABLE_DEVICE_POLICY },
                 { "resolv-conf", required_argument, NULL, ARG_RESOLV_CONF },
                 { "keep-unit", no_argument, NULL, ARG_KEEP_UNIT },
                 { "no-keep-unit", no_argument, NULL, ARG_NO_KEEP_UNIT },
@@ -188,6 +191,9 @@ static int parse_argv(struct stage1_config *c, int argc, char *argv[]) {
                 case ARG_DISABLE_SECCOMP:
                         c->disable_seccomp = true;
                         break;
+                case ARG_DISABLE_DEVICE_POLICY:
+                        c->disable_device_policy = true;
+                        break;
                 case ARG_RESOLV_CONF:
                         if (streq(optarg, "host"))
                                 c->resolv_conf = STAGE1_RESOLV_HOST;
@@ -284,7 +290,7 @@ static int exec_supervisor(const struct stage1_config *c, pid_t init, int ready_
                 /* With CNI networks the supervisor execs "pod-stage1 gc" when the pod has
                  * ended, still holding the lock, so the networks are released before the pod
                  * counts as exited. */
-                if (i == 0 && c->net == STAGE1_NET_CNI) {
+                if (i == 0 && (c->net == STAGE1_NET_CNI || c->devices_cgroup)) {
                         self = realpath("/proc/self/exe", NULL);
                         if (!self)
                                 return -errno;
@@ -374,6 +380,8 @@ static int run(struct stage1_config *c) {
         }
         /* Before the init is forked: it and its apps are born in their sub-cgroups. */
         r = stage1_cgroup_setup(c, &e);
+        if (r >= 0)
+                r = stage1_devices_setup(c, stage1_scope_unit(scope), &e);
         if (r < 0)
                 return log_pod_error(r, &e);
 
@@ -421,6 +429,13 @@ static int run(struct stage1_config *c) {
         if (r < 0) {
                 (void)kill(init, SIGKILL);
                 return log_error_errno(r, "Failed to write 'pid': %m");
+        }
+        /* The init waits for "go" before it does anything: it enters the device cgroup (if
+         * stage1 made one) with nothing opened yet. */
+        r = stage1_devices_enter(c, init, &e);
+        if (r < 0) {
+                (void)kill(init, SIGKILL);
+                return log_pod_error(r, &e);
         }
         t_machine = now_usec();
         r = stage1_scope_register_machine(scope, c, init, &e);
@@ -495,9 +510,18 @@ static int gc_main(int argc, char *argv[]) {
         if (dir_fd < 0)
                 r = log_error_errno(-errno, "Failed to open the pod directory: %m");
         else {
+                struct pod_error e2 = {};
+                int k;
+
                 r = stage1_net_teardown(dir_fd, argv[optind], &e);
                 if (r < 0)
                         (void)log_pod_error(r, &e);
+                k = stage1_devices_release(dir_fd, argv[optind], &e2);
+                if (k < 0) {
+                        (void)log_pod_error(k, &e2);
+                        if (r >= 0)
+                                r = k;
+                }
         }
         /* At the pod's own end we still run in its scope, which empties as we exit. */
         if (exit_status < 0) {
@@ -571,6 +595,13 @@ int main(int argc, char *argv[]) {
                 int k = stage1_net_teardown(c.pod_dir_fd, c.uuid, &e);
                 if (k < 0)
                         (void)log_pod_error(k, &e);
+        }
+        if (c.devices_cgroup) {
+                struct pod_error e = {};
+                int k = stage1_devices_release(c.pod_dir_fd, c.uuid, &e);
+                if (k < 0)
+                        (void)log_pod_error(k, &e);
+                free(c.devices_cgroup);
         }
         stage1_config_done(&c);
         free(c.hostname);

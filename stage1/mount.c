@@ -168,9 +168,10 @@ static int set_mount_attr(int root_fd, const char *path, uint64_t attr_set, bool
                                      path);
         if (recursive)
                 return pod_error_set(reterr, -EOPNOTSUPP,
-                                     "Cannot make all of '%s' read-only: the kernel lacks "
+                                     "Cannot make every mount below '%s' %s: the kernel lacks "
                                      "mount_setattr() (5.12)",
-                                     path);
+                                     path,
+                                     attr_set & MOUNT_ATTR_RDONLY ? "read-only, nodev" : "nodev");
         if (attr_set & MOUNT_ATTR_RDONLY)
                 flags |= MS_RDONLY;
         if (attr_set & MOUNT_ATTR_NODEV)
@@ -198,12 +199,17 @@ static int mount_rootfs(const struct stage1_config *c, const struct stage1_app *
         int r;
 
         if (c->no_overlay) {
+                _cleanup_close_ int fd = -EBADF;
+
                 /* pivot_root needs a mount point; the copy is private to this pod. */
                 if (mount(root, root, NULL, MS_BIND | MS_REC, NULL) < 0)
                         return pod_error_set(reterr, -errno, "Failed to bind '%s': %m", root);
-                if (mount(NULL, root, NULL, MS_REMOUNT | MS_BIND | MS_NODEV, NULL) < 0)
-                        return pod_error_set(reterr, -errno, "Failed to remount '%s': %m", root);
-                return 0;
+                /* nodev, the other flags of the file system it lives on kept (a plain
+                 * MS_REMOUNT would clear an admin's nosuid or noexec there). */
+                fd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+                if (fd < 0)
+                        return pod_error_set(reterr, -errno, "Failed to open '%s': %m", root);
+                return set_mount_attr(fd, "/", MOUNT_ATTR_NODEV, false, reterr);
         }
         if (has_bad_option_chars(c->pod_dir))
                 return pod_error_set(reterr, -EINVAL,
@@ -373,6 +379,12 @@ static int mount_volume(const struct stage1_config *c, const struct stage1_app *
                                              v->source);
                 src = open(v->source, O_PATH | O_NOFOLLOW | O_CLOEXEC);
                 recursive = v->recursive;
+                /* The host's own nodes (or ones a root app makes there with CAP_MKNOD) must
+                 * not open host devices, on any submount either; setuid files there must not
+                 * lift a non-root app to root unless the volume says "suid" (ABI.md). */
+                attr |= MOUNT_ATTR_NODEV;
+                if (!v->suid)
+                        attr |= MOUNT_ATTR_NOSUID;
         } else {
                 /* By absolute path: a bind source must belong to our mount namespace, and
                  * the pod dir fd was opened in the host's. */
@@ -397,9 +409,7 @@ static int mount_volume(const struct stage1_config *c, const struct stage1_app *
                                      m->path);
         if (m->read_only)
                 attr |= MOUNT_ATTR_RDONLY;
-        if (attr != 0)
-                return set_mount_attr(root_fd, m->path, attr, recursive, reterr);
-        return 0;
+        return set_mount_attr(root_fd, m->path, attr, recursive, reterr);
 }
 
 static int cmp_depth(const void *a, const void *b) {

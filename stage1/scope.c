@@ -11,6 +11,8 @@
  *    it with SetUnitProperties().
  *  - machined: RegisterMachine as pod-<uuid>, class container, leader = the pod init, when
  *    machined is installed (machinectl list/status/shell then work).
+ *  - Devices: DevicePolicy=closed and DeviceAllow= from devices.c's list, on the scope or
+ *    the kept unit (devices.c then checks that systemd really enforces them).
  *  - Journal: each app gets its own stream, identifier = app name.
  * Without systemd nothing is registered; a requested resource limit is then an error: it
  * cannot be enforced, and stage1 never touches cgroup v1 hierarchies itself. */
@@ -122,6 +124,35 @@ static int append_limits(const struct stage1_config *c, sd_bus_message *m) {
         return r;
 }
 
+/* The device allow-list (devices.c).  "closed" alone already admits the pseudo devices and
+ * ptys; the explicit entries make the list ours rather than systemd's idea of "closed". */
+static int append_devices(const struct stage1_config *c, sd_bus_message *m) {
+        struct stage1_device d[STAGE1_DEVICES_MAX];
+        int n, r;
+
+        if (c->disable_device_policy)
+                return 0;
+        n = stage1_devices_list(c, d);
+        r = sd_bus_message_append(m, "(sv)", "DevicePolicy", "s", "closed");
+        if (r >= 0)
+                r = sd_bus_message_open_container(m, 'r', "sv");
+        if (r >= 0)
+                r = sd_bus_message_append(m, "s", "DeviceAllow");
+        if (r >= 0)
+                r = sd_bus_message_open_container(m, 'v', "a(ss)");
+        if (r >= 0)
+                r = sd_bus_message_open_container(m, 'a', "(ss)");
+        for (int i = 0; r >= 0 && i < n; i++)
+                r = sd_bus_message_append(m, "(ss)", d[i].path, d[i].access);
+        if (r >= 0)
+                r = sd_bus_message_close_container(m);
+        if (r >= 0)
+                r = sd_bus_message_close_container(m);
+        if (r >= 0)
+                r = sd_bus_message_close_container(m);
+        return r;
+}
+
 static int job_removed(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         struct stage1_scope *s = userdata;
         const char *path, *unit, *result;
@@ -172,6 +203,8 @@ static int start_scope(const struct stage1_config *c, struct stage1_scope *s,
                                           (uint32_t)getpid());
         if (r >= 0)
                 r = append_limits(c, m);
+        if (r >= 0)
+                r = append_devices(c, m);
         if (r >= 0)
                 r = sd_bus_message_close_container(m);
         if (r >= 0)
@@ -237,8 +270,8 @@ static int detect_keep_unit(struct stage1_scope *s, char **ret_unit) {
         return 1;
 }
 
-static int set_unit_limits(const struct stage1_config *c, struct stage1_scope *s,
-                           struct pod_error *reterr) {
+static int set_unit_properties(const struct stage1_config *c, struct stage1_scope *s,
+                               struct pod_error *reterr) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
         int r;
@@ -253,12 +286,15 @@ static int set_unit_limits(const struct stage1_config *c, struct stage1_scope *s
         if (r >= 0)
                 r = append_limits(c, m);
         if (r >= 0)
+                r = append_devices(c, m);
+        if (r >= 0)
                 r = sd_bus_message_close_container(m);
         if (r < 0)
-                return pod_error_set(reterr, r, "Failed to build the unit limits: %m");
+                return pod_error_set(reterr, r, "Failed to build the unit properties: %m");
         r = sd_bus_call(s->bus, m, 0, &error, NULL);
         if (r < 0)
-                return pod_error_set(reterr, r, "Failed to set the limits of unit '%s': %s",
+                return pod_error_set(reterr, r,
+                                     "Failed to set the limits and device list of unit '%s': %s",
                                      s->unit, error.message ?: strerror(-r));
         return 0;
 }
@@ -321,8 +357,8 @@ int stage1_scope_register(const struct stage1_config *c, struct stage1_scope **r
                         if (r < 0)
                                 return r;
                 }
-                if (c->has_memory_max || c->has_cpu_quota) {
-                        r = set_unit_limits(c, s, reterr);
+                if (c->has_memory_max || c->has_cpu_quota || !c->disable_device_policy) {
+                        r = set_unit_properties(c, s, reterr);
                         if (r < 0)
                                 return r;
                 }

@@ -20,7 +20,8 @@ struct pod_pod_manifest;
 struct pod_volume;
 
 /* 3: the "enter" entry point (a stage0 of ABI 3 execs it; an older stage1 lacks it) and
- * the pod dir's "app-mntns" it reads. */
+ * the pod dir's "app-mntns" it reads; the device allow-list (an older stage1 would run pods
+ * without it). */
 #define STAGE1_ABI_VERSION 3
 
 /* The exit status of a pod that failed for pod's own reasons (ABI.md). */
@@ -115,6 +116,7 @@ struct stage1_config {
         bool disable_caps;
         bool disable_paths;
         bool disable_seccomp;
+        bool disable_device_policy; /* no device allow-list (devices.c) */
         enum stage1_resolv_conf resolv_conf;
         struct stage1_network *networks; /* STAGE1_NET_CNI */
         size_t n_networks;
@@ -149,6 +151,9 @@ struct stage1_config {
         char *net_ip;     /* the pod's first IP, for /etc/hosts */
 
         bool per_app_limits; /* several apps, some with resource isolators: cgroup.c */
+
+        /* devices.c: the cgroup stage1 made for the device allow-list (no systemd unit). */
+        char *devices_cgroup;
 
         /* sd_notify (notify.c): $NOTIFY_SOCKET is set; notify_apps: every app's image
          * supports it, so each gets a socket.  ready_fd: the init's end of the pipe that
@@ -257,6 +262,26 @@ void stage1_listen_close(struct stage1_config *c);
 
 /* cgroup.c: host side, after the unit exists and before the init is forked. */
 int stage1_cgroup_setup(struct stage1_config *c, struct pod_error *reterr);
+/* Our cgroup in the unified hierarchy ("/..."), from /proc/self/cgroup. */
+int stage1_cgroup_own(char **ret);
+
+/* devices.c: the device allow-list (ABI.md "Devices").  list: what the pod may open, for
+ * the BPF program and for systemd's DeviceAllow= (path: a node, "char-pts", or
+ * "/dev/char/MAJ:MIN").  setup, host side after the unit exists: with a unit, checks that
+ * systemd enforces it; without, creates the pod's cgroup with the program attached.  enter:
+ * moves the (waiting) pod init there.  release (gc, and at the pod's end): removes it. */
+#define STAGE1_DEVICES_MAX 16
+struct stage1_device {
+        unsigned major;
+        int minor; /* -1: any (character devices only) */
+        char access[4];
+        char path[48];
+};
+int stage1_devices_list(const struct stage1_config *c,
+                        struct stage1_device ret[static STAGE1_DEVICES_MAX]);
+int stage1_devices_setup(struct stage1_config *c, bool have_unit, struct pod_error *reterr);
+int stage1_devices_enter(const struct stage1_config *c, pid_t pid, struct pod_error *reterr);
+int stage1_devices_release(int pod_dir_fd, const char *uuid, struct pod_error *reterr);
 
 /* scope.c */
 struct stage1_scope;

@@ -7,7 +7,10 @@
  *   pod-probe bind PORT           bind TCP 0.0.0.0:PORT; prints "ok" or the errno number
  *   pod-probe mkdir PATH          mkdir(PATH); prints "ok" or the errno number
  *   pod-probe unshare-user        unshare(CLONE_NEWUSER); prints "ok" or the errno number
- *   pod-probe wait-term FILE N    wait for SIGTERM, then write "TERM" to FILE and exit N */
+ *   pod-probe wait-term FILE N    wait for SIGTERM, then write "TERM" to FILE and exit N
+ *   pod-probe mknod PATH c|b MAJ MIN  mknod(PATH, 0666 char/block device); "ok" or the errno
+ *   pod-probe open PATH r|w       open(PATH) for reading or writing; "ok" or the errno
+ *   pod-probe euid                "euid=U egid=G" (what a setuid/setgid bit gave us) */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -19,6 +22,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 static int report(int r) {
@@ -92,8 +96,26 @@ int main(int argc, char *argv[]) {
                 }
                 return atoi(argv[3]);
         }
+        if (argc >= 6 && strcmp(argv[1], "mknod") == 0) {
+                mode_t type = strcmp(argv[3], "b") == 0 ? S_IFBLK : S_IFCHR;
+                dev_t dev = makedev((unsigned)atoi(argv[4]), (unsigned)atoi(argv[5]));
+
+                return report(mknod(argv[2], type | 0666, dev));
+        }
+        if (argc >= 4 && strcmp(argv[1], "open") == 0) {
+                int fd = open(argv[2], (strcmp(argv[3], "w") == 0 ? O_WRONLY : O_RDONLY) |
+                                               O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
+
+                if (fd >= 0)
+                        (void)close(fd);
+                return report(fd);
+        }
+        if (argc >= 2 && strcmp(argv[1], "euid") == 0) {
+                printf("euid=%u egid=%u\n", (unsigned)geteuid(), (unsigned)getegid());
+                return 0;
+        }
         fprintf(stderr,
                 "usage: pod-probe exit N | fds | ids | bind PORT | mkdir PATH | unshare-user | "
-                "wait-term FILE N\n");
+                "wait-term FILE N | mknod PATH c|b MAJ MIN | open PATH r|w | euid\n");
         return 2;
 }

@@ -145,9 +145,24 @@ run_pod "${P[@]}" status "$U"
 assert_match "pod status of the killed pod: exited" "$OUT" "^state=exited$"
 U=$(cat "$W/uuid.3")
 assert_match "the pod killed before stage1 is exited" "$states" "^$U exited$"
+# Without systemd stage1 makes a cgroup for the device allow-list (stage1/ABI.md "Devices").
+device_cgroups() {
+        local f
+        for f in "$W"/uuid.*; do
+                [ -s "$f" ] || continue
+                ls -d "/sys/fs/cgroup/pod-$(cat "$f")" "/sys/fs/cgroup/unified/pod-$(cat "$f")" \
+                        2>/dev/null || true
+        done
+}
+if [ ! -e /run/systemd/system ]; then
+        tap_check "the pod killed while running left its device cgroup" \
+                "$(grep -q "pod-$(cat "$W/uuid.4")$" <<<"$(device_cgroups)"; echo $?)"
+fi
 run_pod "${P[@]}" gc --grace-period=0s
 assert_status "gc after the kills exits 0" 0
 tap_check "gc removed every killed pod" "$([ -z "$(leftovers)" ]; echo $?)" "$(leftovers)"
+tap_check "gc removed every device cgroup" "$([ -z "$(device_cgroups)" ]; echo $?)" \
+        "$(device_cgroups)"
 tap_check "no mount is left" "$([ -z "$(our_mounts)" ]; echo $?)" "$(our_mounts)"
 
 # ---- reboot-like: a pod in run/ whose lock went away with its mounts ----------------------

@@ -30,5 +30,8 @@ int main(void) {
         tap_is_str(bad, "bogus", "offending word reported");
         tap_is_int(pod_insecure_parse("all-run", &bits, &bad), 0, "all-run parses");
         tap_is_int(bits, POD_INSECURE_ALL_RUN, "all-run bits");
+        tap_is_int(pod_insecure_parse("devices", &bits, &bad), 0, "devices parses");
+        tap_ok(bits == POD_INSECURE_DEVICES && (POD_INSECURE_ALL_RUN & POD_INSECURE_DEVICES),
+               "devices is a run option");
         return tap_done();
 }

@@ -579,6 +579,24 @@ static void test_pod_defaults(void) {
         }
 
         m2 = pod_pod_manifest_free(m2);
+        free(s);
+        s = NULL;
+        /* "suid" is pod's own volume key: read, written back only when true. */
+        r = parse_pod("{\"acKind\":\"PodManifest\",\"acVersion\":\"0.8.11\",\"apps\":[],"
+                      "\"volumes\":[{\"name\":\"s\",\"kind\":\"host\",\"source\":\"/x\","
+                      "\"suid\":true},{\"name\":\"n\",\"kind\":\"host\",\"source\":\"/y\"}]}",
+                      &m2, &e);
+        tap_is_int(r, 0, "host volume with \"suid\" parses");
+        tap_ok(m2 && m2->volumes[0].suid && !m2->volumes[1].suid, "  suid read, false by default");
+        tap_ok(m2 && pod_pod_manifest_to_json(m2, &s) == 0 && strstr(s, "\"suid\"") &&
+                       strstr(s, "\"suid\"") < strstr(s, "\"/y\"") &&
+                       !strstr(strstr(s, "\"suid\"") + 1, "\"suid\""),
+               "  written back for that volume only");
+        m2 = pod_pod_manifest_free(m2);
+        tap_is_int(parse_pod("{\"acKind\":\"PodManifest\",\"acVersion\":\"0.8.11\",\"apps\":[],"
+                             "\"volumes\":[{\"name\":\"e\",\"kind\":\"empty\",\"suid\":true}]}",
+                             &m2, &e),
+                   -EINVAL, "\"suid\" on an empty volume is refused");
         r = parse_pod("{\"ACKIND\":\"PodManifest\",\"ACVERSION\":\"0.8.11\",\"Apps\":[{\"NAME\":"
                       "\"a\",\"Image\":{\"ID\":\"" ID64 "\"},\"ReadOnlyRootFs\":true,\"App\":"
                       "{\"User\":\"0\",\"Group\":\"0\",\"SupplementaryGids\":[5]}}],"

@@ -58,6 +58,19 @@ static void test_volumes(const char *tmp) {
         (void)snprintf(spec, sizeof(spec), "hv,kind=host,source=%s,mode=0755", tmp);
         tap_is_int(pod_prepare_parse_volume(spec, &v, &e), -EINVAL, "mode only for empty");
         tap_is_int(pod_prepare_parse_volume("ev,kind=empty,mode=9", &v, &e), -EINVAL, "bad mode");
+        (void)snprintf(spec, sizeof(spec), "hv,kind=host,source=%s", tmp);
+        tap_ok(pod_prepare_parse_volume(spec, &v, &e) == 0 && !v.suid,
+               "host volume: nosuid by default");
+        free(v.name);
+        free(v.source);
+        v = (struct pod_volume){};
+        (void)snprintf(spec, sizeof(spec), "hv,kind=host,source=%s,suid=true", tmp);
+        tap_ok(pod_prepare_parse_volume(spec, &v, &e) == 0 && v.suid, "host volume: suid=true");
+        free(v.name);
+        free(v.source);
+        v = (struct pod_volume){};
+        tap_is_int(pod_prepare_parse_volume("ev,kind=empty,suid=true", &v, &e), -EINVAL,
+                   "suid only for host");
 }
 
 static const char *env_find(const struct pod_app *a, const char *name) {
