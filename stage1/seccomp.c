@@ -91,9 +91,13 @@ static const char *const denylist[] = {
         "setns",
 };
 
-/* What stage1 itself still calls after loading the filter when no_new_privs is off. */
-static const char *const retain_always[] = { "execve",    "capset",    "capget",   "prctl",
-                                             "setgroups", "setresuid", "setresgid" };
+/* What stage1 itself still calls after loading the filter: the exec (execveat: the app's
+ * binary runs from an fd resolved inside its root, init.c); and when no_new_privs is off (the
+ * filter is then loaded first) the credential switch and the checks before the exec. */
+#define RETAIN_ALWAYS_EXEC 2
+static const char *const retain_always[] = { "execve",    "execveat",  "capset",
+                                             "capget",    "prctl",     "setgroups",
+                                             "setresuid", "setresgid", "getcwd" };
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(scmp_filter_ctx, seccomp_release)
 
@@ -218,7 +222,7 @@ int stage1_seccomp_apply(const struct stage1_config *c, const struct stage1_app 
                                 return pod_error_set(reterr, r, "Failed to allow '%s': %m", *s);
                 }
                 for (size_t i = 0; i < ELEMENTSOF(retain_always); i++) {
-                        if (i > 0 && app->no_new_privs)
+                        if (i >= RETAIN_ALWAYS_EXEC && app->no_new_privs)
                                 break;
                         r = deny(ctx, retain_always[i], SCMP_ACT_ALLOW);
                         if (r < 0 && r != -EEXIST)
