@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -538,6 +539,11 @@ int main(int argc, char *argv[]) {
         };
         int r;
 
+        /* First, before any fork: no process of the pod may open our /proc/PID files (fds,
+         * exe, cwd, root, mem); the pod init and the app-starting children inherit it
+         * (ABI.md "Process hardening"). */
+        if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+                return EXIT_POD_FAILURE;
         log_parse_environment();
         log_set_prefix("pod-stage1");
         if (argc >= 2 && streq(argv[1], "gc"))

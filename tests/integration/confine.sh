@@ -155,4 +155,47 @@ r=0
 tap_check "image /etc/group -> /proc/1/root/...: refused" "$r" "$STATUS $OUT $ERR"
 
 
+# ---- B, C, D: racing stage1's processes from inside the pod ------------------------------
+# pod-racer is left behind by app r's pre-start handler (root, default capabilities) and
+# hammers /proc/PID/{fd/*,exe,cwd,root} of every other process while the pod starts the
+# main and post-stop processes of r and of eight more root apps: 18 stage1 children per pod,
+# RACE_PODS pods.  Nothing it opens may be a stage1 process's or lead outside its root.
+RACE_PODS=${RACE_PODS:-4}
+if [ -x "$RACER" ]; then
+        total=0 children=0 rounds=0 seen=0 detail=""
+        for i in $(seq "$RACE_PODS"); do
+                apps="r"
+                for b in 1 2 3 4 5 6 7 8; do apps="$apps b$b"; done
+                # shellcheck disable=SC2086
+                new_pod $apps
+                json=$(app_json r '["/bin/sh","-c","usleep 400000"]' \
+                        ',"eventHandlers":[{"name":"pre-start","exec":["/bin/sh","-c","/bin/pod-racer /racer.out 30; usleep 30000"]},{"name":"post-stop","exec":["/bin/true"]}]')
+                for b in 1 2 3 4 5 6 7 8; do
+                        json="$json,$(app_json "b$b" '["/bin/usleep","100000"]' \
+                                ',"eventHandlers":[{"name":"pre-start","exec":["/bin/usleep","100000"]},{"name":"post-stop","exec":["/bin/true"]}]')"
+                done
+                for app in $apps; do
+                        cp "$RACER" "$PODDIR/stage1/rootfs/opt/stage2/$app/rootfs/bin/pod-racer"
+                done
+                write_pod "$json"
+                run_stage1
+                children=$((children + 18))
+                res=$(cat "$PODDIR/overlay/r/upper/racer.out" 2>/dev/null || echo "none")
+                detail="$detail
+pod $i (status $STATUS): $res"
+                n=$(sed -E 's/.*exe_read=([0-9]+) exe_write=([0-9]+) fd=([0-9]+) cwd=([0-9]+) root=([0-9]+).*/\1+\2+\3+\4+\5/' <<<"$res")
+                grep -q '^rounds=' <<<"$res" || n=0
+                total=$((total + n))
+                rounds=$((rounds + $(sed -nE 's/^rounds=([0-9]+).*/\1/p' <<<"$res" | grep . || echo 0)))
+                seen=$((seen + $(sed -nE 's/.*stage1=([0-9]+).*/\1/p' <<<"$res" | grep . || echo 0)))
+        done
+        echo "# racer: $children stage1 children raced, $rounds scan rounds, $seen sightings of pod-stage1 processes, $total successes"
+        tap_check "the racer ran ($rounds rounds over $children stage1 children)" \
+                "$([ "$rounds" -gt 0 ] && [ "$children" -ge 50 ]; echo $?)" "$detail"
+        tap_check "the racer opened nothing of stage1's processes and nothing outside its root" \
+                "$([ "$total" = 0 ]; echo $?)" "$detail"
+else
+        tap_check "tests/helpers/pod-racer is built" 1
+fi
+
 tap_done
