@@ -535,7 +535,6 @@ static void start(const struct stage1_config *c, struct app_run *run, size_t i,
  * the exec failed (the caller then carries on itself). */
 static int hand_over(const struct stage1_config *c, const struct app_run *run, int first_failure) {
         _cleanup_strv_free_ char **argv = NULL;
-        _cleanup_free_ char *path = NULL;
         size_t n = 0;
         int r;
 
@@ -544,9 +543,6 @@ static int hand_over(const struct stage1_config *c, const struct app_run *run, i
                     (run[i].phase == PHASE_MAIN && c->apps[i].app->post_stop) ||
                     run[i].phase == PHASE_POST_STOP)
                         return 0;
-        r = stage1_supervisor_path(&path);
-        if (r < 0)
-                return r;
         argv = calloc(c->n_apps + 5, sizeof(char *));
         if (!argv)
                 return -ENOMEM;
@@ -566,8 +562,9 @@ static int hand_over(const struct stage1_config *c, const struct app_run *run, i
                 r = fd_cloexec(c->lock_fd, false);
         if (r < 0)
                 return r;
-        execv(path, argv);
-        r = -errno;
+        /* The sealed copy made before the init was forked (selfexec.c): the apps see
+         * PID 1's /proc/1/exe, which must not be the host's file. */
+        r = stage1_supervisor_exec(argv);
         (void)fd_cloexec(c->pod_dir_fd, true);
         (void)fd_cloexec(c->lock_fd, true);
         return r;

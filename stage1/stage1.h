@@ -164,8 +164,17 @@ void stage1_config_done(struct stage1_config *c);
 int stage1_config_prepare_pod_dir(struct stage1_config *c, struct pod_error *reterr);
 /* Writes dir_fd/name atomically (temp file + rename), without fsync. */
 int stage1_write_file(int dir_fd, const char *name, const char *text);
-/* pod-stage1-supervise, next to our own binary (supervise.c). */
-int stage1_supervisor_path(char **ret);
+/* selfexec.c: sealed memfd copies of our own binaries (ABI.md "Sealed binaries").
+ * stage1_reexec_sealed: re-executes pod-stage1 from a sealed copy with the same argv (and
+ * environment and fds); returns 0 when already running from one, else only on failure. */
+int stage1_reexec_sealed(char **argv);
+/* The installed pod-stage1 (not the copy behind /proc/self/exe). */
+int stage1_self_path(char **ret);
+/* Copies pod-stage1-supervise (supervise.c; installed next to pod-stage1) into a sealed
+ * memfd, once, before any app exists; exec executes that copy and returns only on failure
+ * (-ENOENT: no copy). */
+int stage1_supervisor_seal(void);
+int stage1_supervisor_exec(char **argv);
 
 /* ns.c: runs in the pod init (PID 1 of the new PID namespace). */
 /* Forks the pod init into a new PID namespace: returns 0 in the child, > 0 (its PID as seen

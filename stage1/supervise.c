@@ -166,6 +166,8 @@ int main(int argc, char *argv[]) {
          * hardening"). */
         if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
                 return EXIT_POD_FAILURE;
+        /* Executed from a sealed memfd (selfexec.c), the kernel named us after the fd. */
+        (void)prctl(PR_SET_NAME, "pod-stage1-supervise", 0, 0, 0);
         if (argc >= 2 && strcmp(argv[1], "--init") == 0)
                 return run_init(argc, argv);
         if (argc < 2)

@@ -155,6 +155,27 @@ r=0
 tap_check "image /etc/group -> /proc/1/root/...: refused" "$r" "$STATUS $OUT $ERR"
 
 
+# ---- C: sealed binaries -----------------------------------------------------------------
+# An app given every capability (--disable-capabilities-restriction) can open PID 1's
+# /proc/1/exe: it must be a sealed memfd copy, not the host's pod-stage1 (while the init
+# still has a post-stop handler to start) nor pod-stage1-supervise (after the hand-over).
+host_s1=$(stat -L -c '%d:%i' "$POD_STAGE1")
+host_sup=$(stat -L -c '%d:%i' "$(dirname "$POD_STAGE1")/pod-stage1-supervise")
+new_pod a
+write_pod "$(app_json a '["/bin/pod-probe","seals","/proc/1/exe"]' \
+        ',"eventHandlers":[{"name":"post-stop","exec":["/bin/true"]}]')"
+run_stage1 --disable-capabilities-restriction
+assert_match "PID 1 (pod-stage1) runs from a memfd sealed against writes (seals 0xf)" "$OUT" " seals=0xf$"
+tap_check "... not from the host's pod-stage1 ($host_s1)" \
+        "$(grep -q "^$host_s1 " <<<"$OUT" && echo 1 || echo 0)" "$OUT $ERR"
+new_pod a
+write_pod "$(sh_app a 'usleep 300000; /bin/pod-probe seals /proc/1/exe; cat /proc/1/comm')"
+run_stage1 --disable-capabilities-restriction
+assert_match "PID 1 after the hand-over (pod-stage1-supervise) runs from a sealed memfd" "$OUT" " seals=0xf$"
+assert_match "... and still calls itself pod-stage1-supervise" "$OUT" "^pod-stage1-supe"
+tap_check "... not from the host's pod-stage1-supervise ($host_sup)" \
+        "$(grep -q "^$host_sup " <<<"$OUT" && echo 1 || echo 0)" "$OUT $ERR"
+
 # ---- B, C, D: racing stage1's processes from inside the pod ------------------------------
 # pod-racer is left behind by app r's pre-start handler (root, default capabilities) and
 # hammers /proc/PID/{fd/*,exe,cwd,root} of every other process while the pod starts the
