@@ -176,6 +176,17 @@ assert_match "... and still calls itself pod-stage1-supervise" "$OUT" "^pod-stag
 tap_check "... not from the host's pod-stage1-supervise ($host_sup)" \
         "$(grep -q "^$host_sup " <<<"$OUT" && echo 1 || echo 0)" "$OUT $ERR"
 
+# ---- E: the default seccomp filter --------------------------------------------------------
+new_pod a
+write_pod "$(app_json a '["/bin/pod-probe","syscall","io_uring_setup"]')"
+run_stage1
+assert_match "a root app's io_uring_setup fails with EPERM under the default filter" "$OUT" "^1$"
+new_pod a
+write_pod "$(app_json a '["/bin/pod-probe","syscall","io_uring_setup"]')"
+run_stage1 --disable-seccomp
+tap_check "... and is not refused without the filter (ok, or ENOSYS/EPERM from the kernel itself: $OUT)" \
+        "$(grep -Eq '^(ok|38)$' <<<"$OUT" || [ "$(cat /proc/sys/kernel/io_uring_disabled 2>/dev/null || echo 0)" != 0 ]; echo $?)" "$OUT $ERR"
+
 # ---- B, C, D: racing stage1's processes from inside the pod ------------------------------
 # pod-racer is left behind by app r's pre-start handler (root, default capabilities) and
 # hammers /proc/PID/{fd/*,exe,cwd,root} of every other process while the pod starts the
