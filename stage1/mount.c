@@ -3,9 +3,10 @@
  * the rootfs (overlayfs over the rendered image, or the private copy with --no-overlay),
  * /proc, /sys, volumes, /etc/hosts and /etc/resolv.conf, and readOnlyRootFS.
  *
- * Every target inside the rootfs is opened with openat2(RESOLVE_IN_ROOT) relative to the
- * rootfs, so a symlink or ".." planted in the image resolves inside the image and never on
- * the host; the mount then goes to /proc/self/fd/N of that fd, i.e. exactly the inode we
+ * Every target inside the rootfs is opened relative to the rootfs by path-resolve.c
+ * (openat2(RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS)), so a symlink or ".." planted in the
+ * image resolves inside the image and never on the host, and no /proc magic link is
+ * followed; the mount then goes to /proc/self/fd/N of that fd, i.e. exactly the inode we
  * checked, not a path that could be swapped in between (the runc/crun technique). */
 #include <fcntl.h>
 #include <stdio.h>
