@@ -56,9 +56,11 @@ static int status_of(int wstatus) {
 
 /* An exec or event handler path of the app: a regular file in the image, reached without
  * leaving it (path-resolve.c).  Checked once here for a clear error (exit 254) before any
- * process starts; exec_in_app() resolves it again, to the fd it executes. */
+ * process starts; exec_in_app() resolves it again, to the fd it executes.  A handler that
+ * does not exist yet may be created by the app before it runs (it then fails with 127 if
+ * it still does not exist); a path that leaves the image fails now. */
 static int check_exec(const struct stage1_app *app, int root_fd, char **argv, const char *what,
-                      struct pod_error *reterr) {
+                      bool may_be_missing, struct pod_error *reterr) {
         _cleanup_close_ int fd = -EBADF;
         struct stat st;
 
@@ -67,6 +69,8 @@ static int check_exec(const struct stage1_app *app, int root_fd, char **argv, co
         if (!argv[0])
                 return pod_error_set(reterr, -EINVAL, "App '%s' has nothing to exec", app->name);
         fd = pod_open_in_root(root_fd, argv[0], O_PATH);
+        if (fd == -ENOENT && may_be_missing)
+                return 0;
         if (fd < 0)
                 return pod_error_set(reterr, fd, "App '%s': %s '%s' in the image: %m", app->name,
                                      what, argv[0]);
@@ -127,11 +131,13 @@ static int setup_app(const struct stage1_config *c, struct stage1_app *app, int 
                                      wd);
         if (!app->app->exec || !app->app->exec[0])
                 return pod_error_set(reterr, -EINVAL, "App '%s' has nothing to exec", app->name);
-        r = check_exec(app, root_fd, app->app->exec, "executable", reterr);
+        r = check_exec(app, root_fd, app->app->exec, "executable", false, reterr);
         if (r >= 0)
-                r = check_exec(app, root_fd, app->app->pre_start, "pre-start handler", reterr);
+                r = check_exec(app, root_fd, app->app->pre_start, "pre-start handler", true,
+                               reterr);
         if (r >= 0)
-                r = check_exec(app, root_fd, app->app->post_stop, "post-stop handler", reterr);
+                r = check_exec(app, root_fd, app->app->post_stop, "post-stop handler", true,
+                               reterr);
         if (r < 0)
                 return r;
         r = stage1_mount_finish_app(c, app, "/", reterr);

@@ -128,6 +128,14 @@ assert_match "exec through an in-image symlink" "$OUT" "^bb-ran$"
 assert_match "a #! script runs with its path as \$0" "$OUT" "^script-ran /opt/s.sh arg$"
 assert_match "an execute-only binary runs as a non-root user" "$OUT" "^uid=33 gid=33"
 
+# A post-stop handler that the app itself creates still runs (checked at setup only where
+# it already exists), and from inside the image.
+new_pod a
+write_pod "$(app_json a '["/bin/sh","-c","echo \"#!/bin/sh\" > /opt/post.sh; echo \"echo post-ran\" >> /opt/post.sh; chmod 755 /opt/post.sh"]' \
+        ',"eventHandlers":[{"name":"post-stop","exec":["/opt/post.sh"]}]')"
+run_stage1
+assert_match "a post-stop handler created by the app runs" "$OUT" "^post-ran$"
+
 # ---- A: user and group as paths, the image's passwd and group ------------------------------
 for u in "/proc/1/root/$MARKER_REL" "/opt/link/$MARKER_REL"; do
         new_pod a
