@@ -230,8 +230,8 @@ pod $i (status $STATUS): $res"
                 seen=$((seen + $(sed -nE 's/.*stage1=([0-9]+).*/\1/p' <<<"$res" | grep . || echo 0)))
         done
         echo "# racer: $children stage1 children raced, $rounds scan rounds, $seen sightings of pod-stage1 processes, $total successes"
-        tap_check "the racer ran ($rounds rounds over $children stage1 children)" \
-                "$([ "$rounds" -gt 0 ] && [ "$children" -ge 50 ]; echo $?)" "$detail"
+        tap_check "the racer ran ($rounds rounds over $children stage1 children) and saw them" \
+                "$([ "$rounds" -gt 0 ] && [ "$children" -ge 50 ] && [ "$seen" -gt 0 ]; echo $?)" "$detail"
         tap_check "the racer opened nothing of stage1's processes and nothing outside its root" \
                 "$([ "$total" = 0 ]; echo $?)" "$detail"
 else
