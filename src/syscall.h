@@ -117,3 +117,18 @@ static inline int sys_capset(struct __user_cap_header_struct *h,
 static inline int sys_bpf(int cmd, union bpf_attr *attr, unsigned size) {
         return (int)syscall(__NR_bpf, cmd, attr, size);
 }
+
+/* execveat(2), kernel 3.19: with AT_EMPTY_PATH, executes exactly the file an fd refers to
+ * (stage1 runs apps from an fd resolved inside their root, and itself from a sealed memfd). */
+#ifndef AT_EMPTY_PATH
+#define AT_EMPTY_PATH 0x1000
+#endif
+static inline int sys_execveat(int dirfd, const char *path, char *const argv[], char *const envp[],
+                               int flags) {
+#if HAVE_DECL___NR_EXECVEAT
+        return (int)syscall(__NR_execveat, dirfd, path, argv, envp, flags);
+#else
+        errno = ENOSYS;
+        return -1;
+#endif
+}

@@ -2,10 +2,10 @@
 /* Step 5: who the app runs as and what it may do.
  *
  * User and group come from the image, never from the host's NSS: the names are looked up
- * in the app rootfs' /etc/passwd and /etc/group (this runs after pivot_root, so those paths
- * are the image's), then as numbers, and "/path" means the owner of that file in the image
- * (ACE, spec section 11).  Supplementary groups are the image's /etc/group memberships of
- * the user plus the app's supplementaryGIDs.
+ * in the app rootfs' /etc/passwd and /etc/group (this runs after pivot_root, and every path
+ * resolves inside the image: path-resolve.c), then as numbers, and "/path" means the owner
+ * of that file in the image (ACE, spec section 11).  Supplementary groups are the image's
+ * /etc/group memberships of the user plus the app's supplementaryGIDs.
  *
  * Capabilities: the appc default set (spec section 5), or exactly the retain set, or the
  * default minus the remove set.  Everything else leaves the bounding set, so no exec (setuid
@@ -28,6 +28,7 @@
 #include "cap-util.h"
 #include "error.h"
 #include "manifest.h"
+#include "path-resolve.h"
 #include "stage1.h"
 #include "syscall.h"
 
@@ -86,16 +87,27 @@ static char *field_dup(const char *line, int i) {
         return out;
 }
 
+/* The app's root: this runs after pivot_root, so "/" is the image.  Every path below is
+ * resolved from it by path-resolve.c, never followed through a /proc magic link (the pod
+ * init's /proc/1/root is a host handle once it is back in the pod-level namespace). */
+static int open_root(void) {
+        int fd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+        return fd < 0 ? -errno : fd;
+}
+
 /* Opens an image file for reading: only a regular file, never blocking (a FIFO or /proc/kmsg
  * planted as /etc/passwd must not hang the pod's init). */
 static int open_image_file(const char *path, FILE **ret) {
-        _cleanup_close_ int fd = -EBADF;
+        _cleanup_close_ int fd = -EBADF, root = -EBADF;
         struct stat st;
         FILE *f;
 
-        fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+        root = open_root();
+        if (root < 0)
+                return root;
+        fd = pod_open_in_root(root, path, O_RDONLY | O_NONBLOCK | O_NOCTTY);
         if (fd < 0)
-                return errno == ENOENT ? 0 : -errno;
+                return fd == -ENOENT ? 0 : fd;
         if (fstat(fd, &st) < 0)
                 return -errno;
         if (!S_ISREG(st.st_mode) || st.st_size > (16 << 20))
@@ -182,6 +194,21 @@ static int add_member_groups(const char *user, gid_t **gids, size_t *n) {
         return 0;
 }
 
+/* "/path": the owner of that file in the image. */
+static int stat_in_image(const char *path, struct stat *ret) {
+        _cleanup_close_ int root = -EBADF, fd = -EBADF;
+
+        root = open_root();
+        if (root < 0)
+                return root;
+        fd = pod_open_in_root(root, path, O_PATH);
+        if (fd < 0)
+                return fd;
+        if (fstat(fd, ret) < 0)
+                return -errno;
+        return 0;
+}
+
 int stage1_caps_resolve_user(struct stage1_app *app, struct pod_error *reterr) {
         const char *user = app->app->user, *group = app->app->group;
         _cleanup_free_ char *pw = NULL, *gr = NULL, *pw_name = NULL;
@@ -190,10 +217,10 @@ int stage1_caps_resolve_user(struct stage1_app *app, struct pod_error *reterr) {
         int r;
 
         if (user[0] == '/') {
-                if (stat(user, &st) < 0)
-                        return pod_error_set(reterr, -errno,
-                                             "App '%s': user path '%s' in the image: %m", app->name,
-                                             user);
+                r = stat_in_image(user, &st);
+                if (r < 0)
+                        return pod_error_set(reterr, r, "App '%s': user path '%s' in the image: %m",
+                                             app->name, user);
                 uid = st.st_uid;
         } else if (parse_id(user, &uid) < 0) {
                 r = find_entry("/etc/passwd", user, 0, &pw);
@@ -221,8 +248,9 @@ int stage1_caps_resolve_user(struct stage1_app *app, struct pod_error *reterr) {
         }
 
         if (group[0] == '/') {
-                if (stat(group, &st) < 0)
-                        return pod_error_set(reterr, -errno,
+                r = stat_in_image(group, &st);
+                if (r < 0)
+                        return pod_error_set(reterr, r,
                                              "App '%s': group path '%s' in the image: %m",
                                              app->name, group);
                 gid = st.st_gid;

@@ -485,21 +485,3 @@ int stage1_write_file(int dir_fd, const char *name, const char *text) {
                 (void)unlinkat(dir_fd, tmp, 0);
         return r;
 }
-
-int stage1_supervisor_path(char **ret) {
-        _cleanup_free_ char *self = NULL;
-        char *slash, *p;
-
-        self = realpath("/proc/self/exe", NULL);
-        if (!self)
-                return -errno;
-        slash = strrchr(self, '/');
-        if (!slash)
-                return -EINVAL;
-        *slash = 0;
-        p = path_join(self, "pod-stage1-supervise");
-        if (!p)
-                return -ENOMEM;
-        *ret = p;
-        return 0;
-}

@@ -31,6 +31,7 @@
 #include "fd-util.h"
 #include "log.h"
 #include "manifest.h"
+#include "path-resolve.h"
 #include "path-util.h"
 #include "stage1.h"
 #include "syscall.h"
@@ -53,13 +54,43 @@ static int status_of(int wstatus) {
         return EXIT_POD_FAILURE;
 }
 
+/* An exec or event handler path of the app: a regular file in the image, reached without
+ * leaving it (path-resolve.c).  Checked once here for a clear error (exit 254) before any
+ * process starts; exec_in_app() resolves it again, to the fd it executes.  A handler that
+ * does not exist yet may be created by the app before it runs (it then fails with 127 if
+ * it still does not exist); a path that leaves the image fails now. */
+static int check_exec(const struct stage1_app *app, int root_fd, char **argv, const char *what,
+                      bool may_be_missing, struct pod_error *reterr) {
+        _cleanup_close_ int fd = -EBADF;
+        struct stat st;
+
+        if (!argv)
+                return 0;
+        if (!argv[0])
+                return pod_error_set(reterr, -EINVAL, "App '%s' has nothing to exec", app->name);
+        fd = pod_open_in_root(root_fd, argv[0], O_PATH);
+        if (fd == -ENOENT && may_be_missing)
+                return 0;
+        if (fd < 0)
+                return pod_error_set(reterr, fd, "App '%s': %s '%s' in the image: %m", app->name,
+                                     what, argv[0]);
+        if (fstat(fd, &st) < 0)
+                return pod_error_set(reterr, -errno, "App '%s': %s '%s': %m", app->name, what,
+                                     argv[0]);
+        if (!S_ISREG(st.st_mode))
+                return pod_error_set(reterr, -EACCES,
+                                     "App '%s': %s '%s' is not a regular file in the image",
+                                     app->name, what, argv[0]);
+        return 0;
+}
+
 /* Builds one app's mount namespace, leaving init where it was.  On return app->mntns_fd
  * holds the namespace. */
 static int setup_app(const struct stage1_config *c, struct stage1_app *app, int base_ns,
                      struct pod_error *reterr) {
         _cleanup_free_ char *root = NULL;
+        _cleanup_close_ int root_fd = -EBADF, wd_fd = -EBADF;
         const char *wd = app->app->working_directory ?: "/";
-        struct stat st;
         int r;
 
         root = path_join(c->pod_dir, app->rootfs);
@@ -80,19 +111,35 @@ static int setup_app(const struct stage1_config *c, struct stage1_app *app, int 
         if (r < 0)
                 return r;
 
-        /* Inside the app's root now: resolve against the image, not the host. */
+        /* Inside the app's root now: resolve against the image, not the host, and never
+         * through a /proc magic link (path-resolve.c). */
+        root_fd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (root_fd < 0)
+                return pod_error_set(reterr, -errno, "Failed to open the root of app '%s': %m",
+                                     app->name);
         r = stage1_caps_resolve_user(app, reterr);
         if (r < 0)
                 return r;
-        if (stat(wd, &st) < 0 || !S_ISDIR(st.st_mode))
+        wd_fd = pod_open_in_root(root_fd, wd, O_PATH | O_DIRECTORY);
+        if (wd_fd == -ENOENT || wd_fd == -ENOTDIR)
                 return pod_error_set(reterr, -ENOENT,
                                      "App '%s': working directory '%s' does not exist in the image",
                                      app->name, wd);
+        if (wd_fd < 0)
+                return pod_error_set(reterr, wd_fd,
+                                     "App '%s': working directory '%s' in the image: %m", app->name,
+                                     wd);
         if (!app->app->exec || !app->app->exec[0])
                 return pod_error_set(reterr, -EINVAL, "App '%s' has nothing to exec", app->name);
-        if (access(app->app->exec[0], F_OK) < 0)
-                return pod_error_set(reterr, -errno, "App '%s': '%s' in the image: %m", app->name,
-                                     app->app->exec[0]);
+        r = check_exec(app, root_fd, app->app->exec, "executable", false, reterr);
+        if (r >= 0)
+                r = check_exec(app, root_fd, app->app->pre_start, "pre-start handler", true,
+                               reterr);
+        if (r >= 0)
+                r = check_exec(app, root_fd, app->app->post_stop, "post-stop handler", true,
+                               reterr);
+        if (r < 0)
+                return r;
         r = stage1_mount_finish_app(c, app, "/", reterr);
         if (r < 0)
                 return r;
@@ -182,32 +229,108 @@ static int build_env(const struct stage1_config *c, const struct stage1_app *app
         return 0;
 }
 
-static int mark_fds_cloexec(void) {
+/* Closes every fd from first on, for real: an fd merely marked close-on-exec stays
+ * reachable through /proc/PID/fd until the execve() (runc CVE-2024-21626). */
+static int close_fds_from(int first) {
         _cleanup_closedir_ DIR *d = NULL;
         struct dirent *de;
 
-        if (sys_close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) >= 0)
+        if (sys_close_range((unsigned)first, ~0U, 0) >= 0)
                 return 0;
-        /* Kernel < 5.11: walk our fds. */
+        if (errno != ENOSYS)
+                return -errno;
+        /* Kernel < 5.9: walk our fds. */
         d = opendir("/proc/self/fd");
         if (!d)
                 return -errno;
         while ((de = readdir(d))) {
                 int fd = atoi(de->d_name);
-                if (fd > 2 && fd != dirfd(d))
-                        (void)fcntl(fd, F_SETFD, FD_CLOEXEC);
+                if (de->d_name[0] != '.' && fd >= first && fd != dirfd(d))
+                        (void)close(fd);
         }
         return 0;
 }
 
-/* The forked child: enter the app, drop everything, exec.  Never returns. */
+/* Resolves the exec path inside the app's root, to the fd that is executed.  *ret_script:
+ * the file starts with "#!" (see exec_app()). */
+static int open_exec(int root_fd, const char *path, bool *ret_script) {
+        _cleanup_close_ int fd = -EBADF, rfd = -EBADF;
+        struct stat st, rst;
+        char magic[2];
+
+        fd = pod_open_in_root(root_fd, path, O_PATH);
+        if (fd < 0)
+                return fd;
+        if (fstat(fd, &st) < 0)
+                return -errno;
+        if (!S_ISREG(st.st_mode))
+                return -EACCES;
+        *ret_script = false;
+        /* Still privileged: reading needs no permission the app may lack. */
+        rfd = pod_open_in_root(root_fd, path, O_RDONLY | O_NONBLOCK | O_NOCTTY);
+        if (rfd >= 0) {
+                if (fstat(rfd, &rst) < 0)
+                        return -errno;
+                if (rst.st_dev != st.st_dev || rst.st_ino != st.st_ino)
+                        return -EAGAIN; /* swapped between the two lookups */
+                *ret_script = pread(rfd, magic, 2, 0) == 2 && magic[0] == '#' && magic[1] == '!';
+        }
+        return TAKE_FD(fd);
+}
+
+/* Once the app's credentials are in place, right before the exec: this process must not be
+ * reachable through /proc by the app's other processes (the credential switch may have reset
+ * "dumpable" to fs.suid_dumpable), and its cwd must still be inside the app's root (a
+ * directory moved out from under a bind mount would leave it outside: getcwd(3) then fails
+ * with ENOENT, the kernel's "(unreachable)"). */
+static int check_before_exec(const struct stage1_app *app, struct pod_error *reterr) {
+        char buf[4096];
+
+        if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+                return pod_error_set(reterr, -errno, "Failed to make the process non-dumpable: %m");
+        if (!getcwd(buf, sizeof(buf)) || buf[0] != '/')
+                return pod_error_set(reterr, errno == ERANGE ? -ERANGE : -ENOENT,
+                                     "App '%s': the working directory is not inside the app's "
+                                     "root",
+                                     app->name);
+        return 0;
+}
+
+/* The exec itself.  An ELF binary is executed through the fd that was resolved inside the
+ * root (execveat(AT_EMPTY_PATH)), so no path is looked up again.  A "#!" script cannot be:
+ * the kernel hands the interpreter "/dev/fd/N" for it, which is gone (close-on-exec, and
+ * close_fds_from() would close it anyway), and keeping it open would hand the app an extra fd
+ * and change its $0.  A script is executed by its path instead, which is safe because this
+ * runs after every credential change, the capability drop and the seccomp filter: the kernel
+ * resolves it (and the interpreter later opens it) as the app, with exactly the access the
+ * app itself has, and stage1's own processes are out of its reach (non-dumpable, more
+ * capabilities: ABI.md "Process hardening"); the fd lookup before proved it resolves inside
+ * the image.  ENOSYS or EPERM (a seccomp remove set naming execveat) fall back the same
+ * way. */
+static int exec_app(int exec_fd, bool script, char **argv, char **env) {
+        if (!script) {
+                (void)sys_execveat(exec_fd, "", argv, env, AT_EMPTY_PATH);
+                if (errno != ENOSYS && errno != EPERM)
+                        return -errno;
+        }
+        execve(argv[0], argv, env);
+        return -errno;
+}
+
+/* The forked child: enter the app, drop everything, exec.  Never returns.  It is
+ * non-dumpable from birth (inherited from stage1's first line, main.c) and holds at the exec
+ * only stdin, stdout, stderr, the app's sockets and the exec fd (resolved inside the app's
+ * root): no pod dir, lock, namespace or cgroup fd, whatever an app of the pod races for
+ * through /proc/PID/fd. */
 _noreturn_ static void exec_in_app(const struct stage1_config *c, const struct stage1_app *app,
                                    char **argv) {
         _cleanup_strv_free_ char **env = NULL;
+        _cleanup_close_ int root_fd = -EBADF, wd_fd = -EBADF;
         struct pod_error e = {};
         const char *wd = app->app->working_directory ?: "/";
         sigset_t all;
-        int r, fd;
+        bool script = false;
+        int r, fd, exec_fd, n_keep = 3;
 
         (void)sigemptyset(&all);
         (void)sigprocmask(SIG_SETMASK, &all, NULL);
@@ -218,6 +341,7 @@ _noreturn_ static void exec_in_app(const struct stage1_config *c, const struct s
                 _exit(EXIT_POD_FAILURE);
         }
 
+        /* Also resets root and cwd to the app's root. */
         if (setns(app->mntns_fd, CLONE_NEWNS) < 0) {
                 log_error_errno(-errno, "App '%s': failed to enter its mount namespace: %m",
                                 app->name);
@@ -239,13 +363,6 @@ _noreturn_ static void exec_in_app(const struct stage1_config *c, const struct s
                                 app->name);
                 _exit(EXIT_POD_FAILURE);
         }
-        /* Only stdin, stdout and stderr cross into the app, whatever stage0's caller left
-         * open (our own fds are already close-on-exec). */
-        r = mark_fds_cloexec();
-        if (r < 0) {
-                log_error_errno(r, "App '%s': failed to close inherited fds: %m", app->name);
-                _exit(EXIT_POD_FAILURE);
-        }
         if (app->has_oom_score_adj) {
                 char buf[16];
 
@@ -257,11 +374,6 @@ _noreturn_ static void exec_in_app(const struct stage1_config *c, const struct s
                         log_error_errno(r, "App '%s': failed to set oom_score_adj: %m", app->name);
                         _exit(EXIT_POD_FAILURE);
                 }
-        }
-        if (chdir(wd) < 0) {
-                log_error_errno(-errno, "App '%s': failed to enter working directory '%s': %m",
-                                app->name, wd);
-                _exit(EXIT_POD_FAILURE);
         }
         r = build_env(c, app, &env);
         if (r < 0) {
@@ -279,6 +391,7 @@ _noreturn_ static void exec_in_app(const struct stage1_config *c, const struct s
                 while (env && env[n_env])
                         n_env++;
                 if (k > 0) {
+                        n_keep += k;
                         (void)snprintf(num, sizeof(num), "%d", k);
                         k = strv_push_env(&env, &n_env, "LISTEN_FDS", num);
                 }
@@ -293,6 +406,37 @@ _noreturn_ static void exec_in_app(const struct stage1_config *c, const struct s
                         _exit(EXIT_POD_FAILURE);
                 }
         }
+        /* Only stdin, stdout, stderr and the app's sockets cross into the app: the pod dir,
+         * the lock, every app's mount namespace, the cgroup fds, the sealed supervisor copy
+         * and whatever stage0's caller left open are closed now, not at the exec. */
+        r = close_fds_from(n_keep);
+        if (r < 0) {
+                log_error_errno(r, "App '%s': failed to close inherited fds: %m", app->name);
+                _exit(EXIT_POD_FAILURE);
+        }
+
+        /* Working directory and executable: resolved inside the app's root to fds, never
+         * through a magic link, and used only through them (path-resolve.c). */
+        root_fd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (root_fd < 0) {
+                log_error_errno(-errno, "App '%s': failed to open its root: %m", app->name);
+                _exit(EXIT_POD_FAILURE);
+        }
+        wd_fd = pod_open_in_root(root_fd, wd, O_PATH | O_DIRECTORY);
+        if (wd_fd < 0 || fchdir(wd_fd) < 0) {
+                log_error_errno(wd_fd < 0 ? wd_fd : -errno,
+                                "App '%s': failed to enter working directory '%s': %m", app->name,
+                                wd);
+                _exit(EXIT_POD_FAILURE);
+        }
+        wd_fd = safe_close(wd_fd);
+        exec_fd = open_exec(root_fd, argv[0], &script);
+        if (exec_fd < 0) {
+                log_error_errno(exec_fd, "App '%s': failed to open '%s' in the image: %m",
+                                app->name, argv[0]);
+                _exit(exec_fd == -ENOENT ? 127 : 126);
+        }
+        root_fd = safe_close(root_fd);
 
         /* With no_new_privs off, loading a filter needs CAP_SYS_ADMIN: do it while we still
          * have it (seccomp.c then allows the calls that follow). */
@@ -300,8 +444,12 @@ _noreturn_ static void exec_in_app(const struct stage1_config *c, const struct s
                 r = stage1_seccomp_apply(c, app, &e);
                 if (r >= 0)
                         r = stage1_caps_apply(c, app, &e);
+                if (r >= 0)
+                        r = check_before_exec(app, &e);
         } else {
                 r = stage1_caps_apply(c, app, &e);
+                if (r >= 0)
+                        r = check_before_exec(app, &e);
                 if (r >= 0)
                         r = stage1_seccomp_apply(c, app, &e);
         }
@@ -311,8 +459,7 @@ _noreturn_ static void exec_in_app(const struct stage1_config *c, const struct s
                 _exit(EXIT_POD_FAILURE);
         }
 
-        execve(argv[0], argv, env);
-        r = -errno;
+        r = exec_app(exec_fd, script, argv, env);
         log_error_errno(r, "App '%s': failed to execute '%s': %m", app->name, argv[0]);
         _exit(r == -ENOENT ? 127 : 126);
 }
@@ -421,7 +568,6 @@ static void start(const struct stage1_config *c, struct app_run *run, size_t i,
  * the exec failed (the caller then carries on itself). */
 static int hand_over(const struct stage1_config *c, const struct app_run *run, int first_failure) {
         _cleanup_strv_free_ char **argv = NULL;
-        _cleanup_free_ char *path = NULL;
         size_t n = 0;
         int r;
 
@@ -430,9 +576,6 @@ static int hand_over(const struct stage1_config *c, const struct app_run *run, i
                     (run[i].phase == PHASE_MAIN && c->apps[i].app->post_stop) ||
                     run[i].phase == PHASE_POST_STOP)
                         return 0;
-        r = stage1_supervisor_path(&path);
-        if (r < 0)
-                return r;
         argv = calloc(c->n_apps + 5, sizeof(char *));
         if (!argv)
                 return -ENOMEM;
@@ -452,8 +595,9 @@ static int hand_over(const struct stage1_config *c, const struct app_run *run, i
                 r = fd_cloexec(c->lock_fd, false);
         if (r < 0)
                 return r;
-        execv(path, argv);
-        r = -errno;
+        /* The sealed copy made before the init was forked (selfexec.c): the apps see
+         * PID 1's /proc/1/exe, which must not be the host's file. */
+        r = stage1_supervisor_exec(argv);
         (void)fd_cloexec(c->pod_dir_fd, true);
         (void)fd_cloexec(c->lock_fd, true);
         return r;

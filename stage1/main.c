@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -266,16 +267,13 @@ static int take_lock_fd(struct stage1_config *c) {
 /* Becomes pod-stage1-supervise (same PID, same lock fd, same blocked signals): the setup
  * code and its libraries are not needed while the pod runs.  Returns only on failure. */
 static int exec_supervisor(const struct stage1_config *c, pid_t init, int ready_fd) {
-        _cleanup_free_ char *path = NULL, *self = NULL;
+        _cleanup_free_ char *self = NULL;
         char nums[2 + STAGE1_NOTIFY_MAX_APPS][16];
         char *argv[7 + STAGE1_NOTIFY_MAX_APPS] = { (char *)"pod-stage1-supervise" };
         int fds[2 + STAGE1_NOTIFY_MAX_APPS];
         size_t n = 0, k = 1;
         int r;
 
-        r = stage1_supervisor_path(&path);
-        if (r < 0)
-                return r;
         fds[n++] = (int)init;
         /* The readiness pipe and the apps' notify sockets cross the exec (hostwait.h). */
         if (ready_fd >= 0) {
@@ -291,9 +289,9 @@ static int exec_supervisor(const struct stage1_config *c, pid_t init, int ready_
                  * ended, still holding the lock, so the networks are released before the pod
                  * counts as exited. */
                 if (i == 0 && (c->net == STAGE1_NET_CNI || c->devices_cgroup)) {
-                        self = realpath("/proc/self/exe", NULL);
-                        if (!self)
-                                return -errno;
+                        r = stage1_self_path(&self);
+                        if (r < 0)
+                                return r;
                         argv[k++] = (char *)"--gc";
                         argv[k++] = self;
                         argv[k++] = c->uuid;
@@ -306,8 +304,7 @@ static int exec_supervisor(const struct stage1_config *c, pid_t init, int ready_
         r = fd_cloexec(c->lock_fd, false);
         if (r < 0)
                 return r;
-        execv(path, argv);
-        r = -errno;
+        r = stage1_supervisor_exec(argv);
         (void)fd_cloexec(c->lock_fd, true);
         return r;
 }
@@ -340,6 +337,11 @@ static int run(struct stage1_config *c) {
         r = take_lock_fd(c);
         if (r < 0)
                 return r;
+        /* Before the init exists: the hand-overs exec this copy (selfexec.c).  Without it,
+         * stage1 supervises in place, which is just as safe. */
+        r = stage1_supervisor_seal();
+        if (r < 0)
+                log_debug_errno(r, "Failed to copy pod-stage1-supervise, ignoring: %m");
         c->pod_dir = getcwd(NULL, 0);
         if (!c->pod_dir)
                 return log_error_errno(-errno, "Failed to get the pod directory: %m");
@@ -562,14 +564,25 @@ int main(int argc, char *argv[]) {
                 .pod_dir_fd = -EBADF,
                 .ready_fd = -EBADF,
         };
+        _cleanup_free_ char **argv_copy = NULL;
         int r;
 
+        /* First, before any fork: no process of the pod may open our /proc/PID files (fds,
+         * exe, cwd, root, mem); the pod init and the app-starting children inherit it
+         * (ABI.md "Process hardening"). */
+        if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+                return EXIT_POD_FAILURE;
         log_parse_environment();
         log_set_prefix("pod-stage1");
         if (argc >= 2 && streq(argv[1], "gc"))
                 return abi_ok() ? gc_main(argc - 1, argv + 1) : EXIT_POD_FAILURE;
         if (argc >= 2 && streq(argv[1], "enter"))
                 return abi_ok() ? stage1_enter_main(argc, argv) : EXIT_POD_FAILURE;
+        /* getopt_long() reorders argv; the sealed re-execution gets it as we got it. */
+        argv_copy = calloc((size_t)argc + 1, sizeof(char *));
+        if (!argv_copy)
+                return EXIT_POD_FAILURE;
+        memcpy(argv_copy, argv, (size_t)argc * sizeof(char *));
         r = parse_argv(&c, argc, argv);
         if (r <= 0) {
                 stage1_config_done(&c);
@@ -585,6 +598,12 @@ int main(int argc, char *argv[]) {
                 log_set_max_level(LOG_DEBUG);
         if (!uuid_valid(c.uuid)) {
                 log_error("Invalid pod UUID '%s'", c.uuid);
+                return EXIT_POD_FAILURE;
+        }
+        /* Before anything is forked that the apps could see (ABI.md "Sealed binaries"). */
+        r = stage1_reexec_sealed(argv_copy);
+        if (r < 0) {
+                log_error_errno(r, "Failed to re-execute pod-stage1 from a sealed copy: %m");
                 return EXIT_POD_FAILURE;
         }
 

@@ -3,9 +3,10 @@
  * the rootfs (overlayfs over the rendered image, or the private copy with --no-overlay),
  * /proc, /sys, volumes, /etc/hosts and /etc/resolv.conf, and readOnlyRootFS.
  *
- * Every target inside the rootfs is opened with openat2(RESOLVE_IN_ROOT) relative to the
- * rootfs, so a symlink or ".." planted in the image resolves inside the image and never on
- * the host; the mount then goes to /proc/self/fd/N of that fd, i.e. exactly the inode we
+ * Every target inside the rootfs is opened relative to the rootfs by path-resolve.c
+ * (openat2(RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS)), so a symlink or ".." planted in the
+ * image resolves inside the image and never on the host, and no /proc magic link is
+ * followed; the mount then goes to /proc/self/fd/N of that fd, i.e. exactly the inode we
  * checked, not a path that could be swapped in between (the runc/crun technique). */
 #include <fcntl.h>
 #include <stdio.h>
@@ -18,6 +19,7 @@
 #include "fd-util.h"
 #include "log.h"
 #include "manifest.h"
+#include "path-resolve.h"
 #include "path-util.h"
 #include "stage1.h"
 #include "syscall.h"
@@ -46,54 +48,9 @@ static int bind_fd(int source_fd, int target_fd, bool recursive) {
         return stage1_mount_at_fd(s, target_fd, NULL, MS_BIND | (recursive ? MS_REC : 0), NULL);
 }
 
-/* Without openat2 (kernel < 5.6) we cannot resolve symlinks inside the root safely, so we
- * refuse them: walk component by component with O_NOFOLLOW. */
-static int open_in_root_nofollow(int root_fd, const char *path) {
-        _cleanup_free_ char *copy = strdup(path);
-        _cleanup_close_ int fd = -EBADF;
-        char *save = NULL;
-
-        if (!copy)
-                return -ENOMEM;
-        fd = fcntl(root_fd, F_DUPFD_CLOEXEC, 3);
-        if (fd < 0)
-                return -errno;
-        for (char *c = strtok_r(copy, "/", &save); c; c = strtok_r(NULL, "/", &save)) {
-                struct stat st;
-                int next;
-
-                if (streq(c, ".."))
-                        return -EPERM;
-                if (streq(c, "."))
-                        continue;
-                next = openat(fd, c, O_PATH | O_NOFOLLOW | O_CLOEXEC);
-                if (next < 0)
-                        return -errno;
-                safe_close(fd);
-                fd = next;
-                if (fstat(fd, &st) < 0)
-                        return -errno;
-                if (S_ISLNK(st.st_mode))
-                        return -ELOOP;
-        }
-        return TAKE_FD(fd);
-}
-
+/* Every path inside the rootfs: path-resolve.c (RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS). */
 static int open_in_root(int root_fd, const char *path) {
-        struct open_how how = {
-                .flags = O_PATH | O_CLOEXEC,
-                .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
-        };
-        int fd;
-
-        fd = sys_openat2(root_fd, path, &how, sizeof(how));
-        if (fd >= 0)
-                return fd;
-        if (errno == ENOSYS)
-                return open_in_root_nofollow(root_fd, path);
-        if (errno == EAGAIN) /* a rename raced with the lookup: retry once */
-                fd = sys_openat2(root_fd, path, &how, sizeof(how));
-        return fd >= 0 ? fd : -errno;
+        return pod_open_in_root(root_fd, path, O_PATH);
 }
 
 int stage1_mount_target(int root_fd, const char *path, bool is_dir, struct pod_error *reterr) {

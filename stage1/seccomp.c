@@ -18,10 +18,15 @@
  *     uselib _sysctl sysfs nfsservctl syslog
  *   - namespaces: setns (any), unshare and clone when asked for CLONE_NEWUSER, clone3
  *     (its flags live in memory a filter cannot read: ENOSYS, so libc falls back to clone)
+ *   - io_uring: io_uring_setup io_uring_enter io_uring_register (its queued operations
+ *     bypass any syscall filter; a steady source of kernel exploits)
+ * How this differs from Docker's default profile and systemd's @system-service, and why:
+ * ABI.md "Seccomp" and pod-run(1), CONFINEMENT.
  * os/linux/seccomp-remove-set adds its set to the denylist with its own errno ("" = kill
  * the process with SIGSYS); "@appc.io/empty" adds nothing.  os/linux/seccomp-retain-set
- * is an allowlist: the set, plus execve (to start the app) and, when no_new_privs is off
- * (the filter is then loaded before capabilities are dropped), the calls that drop them;
+ * is an allowlist: the set, plus execve and execveat (to start the app) and, when
+ * no_new_privs is off (the filter is then loaded before capabilities are dropped), the
+ * calls that drop them and the checks before the exec (prctl, getcwd);
  * "@appc.io/all" allows everything.  Every native ABI is covered: on x86-64 the i386 and
  * x32 ABIs are added too, so a 32-bit binary cannot step around a denylist; calls from any
  * other ABI kill the process (libseccomp's default bad-arch action).  A filter that fails to
@@ -89,11 +94,21 @@ static const char *const denylist[] = {
         "nfsservctl",
         "syslog",
         "setns",
+        /* io_uring does file and socket I/O outside of any per-syscall filter (its
+         * operations never pass through seccomp) and has been a steady source of kernel
+         * privilege escalations; Docker 25 and ChromeOS block it too (ABI.md). */
+        "io_uring_setup",
+        "io_uring_enter",
+        "io_uring_register",
 };
 
-/* What stage1 itself still calls after loading the filter when no_new_privs is off. */
-static const char *const retain_always[] = { "execve",    "capset",    "capget",   "prctl",
-                                             "setgroups", "setresuid", "setresgid" };
+/* What stage1 itself still calls after loading the filter: the exec (execveat: the app's
+ * binary runs from an fd resolved inside its root, init.c); and when no_new_privs is off (the
+ * filter is then loaded first) the credential switch and the checks before the exec. */
+#define RETAIN_ALWAYS_EXEC 2
+static const char *const retain_always[] = { "execve",    "execveat",  "capset",
+                                             "capget",    "prctl",     "setgroups",
+                                             "setresuid", "setresgid", "getcwd" };
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(scmp_filter_ctx, seccomp_release)
 
@@ -218,7 +233,7 @@ int stage1_seccomp_apply(const struct stage1_config *c, const struct stage1_app 
                                 return pod_error_set(reterr, r, "Failed to allow '%s': %m", *s);
                 }
                 for (size_t i = 0; i < ELEMENTSOF(retain_always); i++) {
-                        if (i > 0 && app->no_new_privs)
+                        if (i >= RETAIN_ALWAYS_EXEC && app->no_new_privs)
                                 break;
                         r = deny(ctx, retain_always[i], SCMP_ACT_ALLOW);
                         if (r < 0 && r != -EEXIST)

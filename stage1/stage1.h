@@ -174,8 +174,17 @@ void stage1_config_done(struct stage1_config *c);
 int stage1_config_prepare_pod_dir(struct stage1_config *c, struct pod_error *reterr);
 /* Writes dir_fd/name atomically (temp file + rename), without fsync. */
 int stage1_write_file(int dir_fd, const char *name, const char *text);
-/* pod-stage1-supervise, next to our own binary (supervise.c). */
-int stage1_supervisor_path(char **ret);
+/* selfexec.c: sealed memfd copies of our own binaries (ABI.md "Sealed binaries").
+ * stage1_reexec_sealed: re-executes pod-stage1 from a sealed copy with the same argv (and
+ * environment and fds); returns 0 when already running from one, else only on failure. */
+int stage1_reexec_sealed(char **argv);
+/* The installed pod-stage1 (not the copy behind /proc/self/exe). */
+int stage1_self_path(char **ret);
+/* Copies pod-stage1-supervise (supervise.c; installed next to pod-stage1) into a sealed
+ * memfd, once, before any app exists; exec executes that copy and returns only on failure
+ * (-ENOENT: no copy). */
+int stage1_supervisor_seal(void);
+int stage1_supervisor_exec(char **argv);
 
 /* ns.c: runs in the pod init (PID 1 of the new PID namespace). */
 /* Forks the pod init into a new PID namespace: returns 0 in the child, > 0 (its PID as seen
@@ -231,13 +240,6 @@ int stage1_seccomp_apply(const struct stage1_config *c, const struct stage1_app 
 
 /* enter.c: pod-stage1 enter [--debug] [--app=NAME] UUID [--] CMD... (argv[1] = "enter"). */
 int stage1_enter_main(int argc, char *argv[]);
-
-/* selfexec.c: unless already running from our sealed memfd copy (a marker in the
- * environment, checked against the seals of /proc/self/exe), copies /proc/self/exe into a
- * memfd_create(MFD_CLOEXEC|MFD_ALLOW_SEALING), seals it (F_SEAL_SEAL|F_SEAL_SHRINK|
- * F_SEAL_GROW|F_SEAL_WRITE) and fexecve()s it with the same argv and the marker.  Returns 0
- * when running sealed, < 0 on failure (never runs on unsealed). */
-int stage1_reexec_sealed(char **argv);
 
 /* init.c: the pod's PID 1; sync_fd is read for the parent's go-ahead.  Returns the exit
  * status of the pod (ABI.md "Exit status"). */

@@ -26,6 +26,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -158,6 +159,15 @@ int main(int argc, char *argv[]) {
         int sfd, n = 0, first = 2, status;
         char arg[32];
 
+        /* execve() made us dumpable again: undo it first.  Until this line, the pod's apps
+         * cannot open our /proc/PID files anyway: ptrace_may_access() also requires the
+         * target's permitted capabilities to be a subset of the caller's, and we hold every
+         * capability stage1 had, an app at most the default set (ABI.md "Process
+         * hardening"). */
+        if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+                return EXIT_POD_FAILURE;
+        /* Executed from a sealed memfd (selfexec.c), the kernel named us after the fd. */
+        (void)prctl(PR_SET_NAME, "pod-stage1-supervise", 0, 0, 0);
         if (argc >= 2 && strcmp(argv[1], "--init") == 0)
                 return run_init(argc, argv);
         if (argc < 2)

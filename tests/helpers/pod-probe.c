@@ -10,7 +10,11 @@
  *   pod-probe wait-term FILE N    wait for SIGTERM, then write "TERM" to FILE and exit N
  *   pod-probe mknod PATH c|b MAJ MIN  mknod(PATH, 0666 char/block device); "ok" or the errno
  *   pod-probe open PATH r|w       open(PATH) for reading or writing; "ok" or the errno
- *   pod-probe euid                "euid=U egid=G" (what a setuid/setgid bit gave us) */
+ *   pod-probe euid                "euid=U egid=G" (what a setuid/setgid bit gave us)
+ *   pod-probe seals PATH          "DEV:INO seals=0xS" of PATH opened read-only (its memfd
+ *                                 seals), or "errno N"
+ *   pod-probe syscall NAME        calls io_uring_setup (the only NAME so far) with harmless
+ *                                 arguments; prints "ok" or the errno number */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -23,7 +27,12 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <sys/syscall.h>
 #include <unistd.h>
+
+#ifndef F_GET_SEALS
+#define F_GET_SEALS 1034
+#endif
 
 static int report(int r) {
         if (r < 0) {
@@ -114,8 +123,37 @@ int main(int argc, char *argv[]) {
                 printf("euid=%u egid=%u\n", (unsigned)geteuid(), (unsigned)getegid());
                 return 0;
         }
+        if (argc >= 3 && strcmp(argv[1], "seals") == 0) {
+                struct stat st;
+                int fd = open(argv[2], O_RDONLY | O_CLOEXEC), seals;
+
+                if (fd < 0 || fstat(fd, &st) < 0) {
+                        printf("errno %d\n", errno);
+                        return 1;
+                }
+                seals = fcntl(fd, F_GET_SEALS);
+                printf("%llu:%llu seals=0x%x\n", (unsigned long long)st.st_dev,
+                       (unsigned long long)st.st_ino, seals < 0 ? 0 : (unsigned)seals);
+                return 0;
+        }
+        if (argc >= 3 && strcmp(argv[1], "syscall") == 0 &&
+            strcmp(argv[2], "io_uring_setup") == 0) {
+#ifdef __NR_io_uring_setup
+                char params[120] = { 0 }; /* struct io_uring_params */
+
+                /* 1 entry: harmless, and a valid call where io_uring is allowed. */
+                long r = syscall(__NR_io_uring_setup, 1, params);
+                if (r >= 0)
+                        (void)close((int)r);
+                return report(r < 0 ? -1 : 0);
+#else
+                errno = ENOSYS;
+                return report(-1);
+#endif
+        }
         fprintf(stderr,
                 "usage: pod-probe exit N | fds | ids | bind PORT | mkdir PATH | unshare-user | "
-                "wait-term FILE N | mknod PATH c|b MAJ MIN | open PATH r|w | euid\n");
+                "wait-term FILE N | mknod PATH c|b MAJ MIN | open PATH r|w | euid | seals PATH | "
+                "syscall io_uring_setup\n");
         return 2;
 }

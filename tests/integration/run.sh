@@ -187,6 +187,21 @@ assert_match "--user by name from the image's passwd" "$(sed -n 1p <<<"$OUT")" "
 assert_match "--group by name" "$(sed -n 2p <<<"$OUT")" "^1001$"
 assert_match "--supplementary-gids" "$(sed -n 3p <<<"$OUT")" "(^| )5 6($| )"
 assert_match "--working-dir" "$(sed -n 4p <<<"$OUT")" "^/home/alice$"
+# A hostile --working-dir, --exec or --user: they resolve inside the image, never through a
+# /proc magic link to the host (a marker on the host must stay unseen; tests/integration/
+# confine.sh has the image-manifest variants).
+TOKEN=host-marker-$RANDOM$RANDOM
+echo "$TOKEN" >"$W/marker"
+for opt in --working-dir=/proc/1/root --working-dir=/proc/1/cwd/.. --working-dir=/proc/self/root \
+        --exec=/proc/1/root/bin/sh --user=/proc/1/root/etc/shadow; do
+        case $opt in --exec=*) ex=() ;; *) ex=(--exec=/bin/sh) ;; esac
+        run_pod "${P[@]}" run --net=none "$B" "$opt" "${ex[@]}" -- \
+                -c "cat ${W#/}/marker $W/marker; pwd; id -u"
+        r=0
+        grep -q "$TOKEN" <<<"$OUT$ERR" && r=1
+        tap_check "$opt: the host stays unseen" "$r" "$OUT $ERR"
+        assert_status "$opt: the pod fails" 254
+done
 run_pod "${P[@]}" run --net=none "$B" --user=nobody-here
 assert_status "a user not in the image fails the pod" 254
 pod_sh --net=none 'httpd -p 80 -h / && echo bound'
