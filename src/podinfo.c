@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "escape.h"
 #include "fd-util.h"
 #include "json-util.h"
 #include "macro.h"
@@ -890,7 +891,7 @@ static int to_text(struct json_object *o, bool pretty, char **ret) {
         s = json_object_to_json_string_ext(o, fl);
         if (!s)
                 return -ENOMEM;
-        *ret = strdup(s);
+        *ret = pod_json_escape_unsafe(s); /* no DEL, C1 or bidi control raw */
         return *ret ? 0 : -ENOMEM;
 }
 

@@ -10,6 +10,7 @@
 
 #include <json-c/json.h>
 
+#include "escape.h"
 #include "macro.h"
 #include "manifest.h"
 #include "store.h"
@@ -57,7 +58,7 @@ int pod_store_images_to_json(struct pod_store_image *const *l, size_t n, bool pr
         t = json_object_to_json_string_ext(
                 a, (pretty ? JSON_C_TO_STRING_PRETTY : JSON_C_TO_STRING_PLAIN) |
                            JSON_C_TO_STRING_NOSLASHESCAPE);
-        *ret = t ? strdup(t) : NULL;
+        *ret = pod_json_escape_unsafe(t);
         return *ret ? 0 : -ENOMEM;
 }
 
@@ -74,6 +75,6 @@ int pod_store_manifest_pretty(const char *text, size_t size, char **ret) {
                 return -EBADMSG;
         t = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
                                                       JSON_C_TO_STRING_NOSLASHESCAPE);
-        *ret = t ? strdup(t) : NULL;
+        *ret = pod_json_escape_unsafe(t);
         return *ret ? 0 : -ENOMEM;
 }

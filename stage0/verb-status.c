@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "duration.h"
+#include "escape.h"
 #include "log.h"
 #include "podinfo.h"
 #include "podref.h"
@@ -92,14 +93,14 @@ static void print_text(const struct pod_info *i) {
                                       : "false");
         for (size_t k = 0; k < i->n_apps; k++)
                 if (i->apps[k].has_exit_code)
-                        printf("app-%s=%d\n", i->apps[k].name, i->apps[k].exit_code);
+                        printf("app-%s=%d\n", POD_ESC(i->apps[k].name), i->apps[k].exit_code);
         printf("networks=");
         for (size_t k = 0; k < i->n_nets; k++) {
                 const struct pod_info_net *n = &i->nets[k];
 
-                printf("%s%s", k ? "," : "", n->name);
+                printf("%s%s", k ? "," : "", POD_ESC(n->name));
                 if (n->ip)
-                        printf(":%s=%s", strchr(n->ip, ':') ? "ip6" : "ip4", n->ip);
+                        printf(":%s=%s", strchr(n->ip, ':') ? "ip6" : "ip4", POD_ESC(n->ip));
         }
         printf("\n");
 }
