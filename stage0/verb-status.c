@@ -10,6 +10,8 @@
 #include "log.h"
 #include "podinfo.h"
 #include "podref.h"
+#include "provenance.h"
+#include "store.h"
 #include "verbs.h"
 
 static const char *arg_uuid_file;
@@ -75,6 +77,38 @@ static int parse_argv(int argc, char *argv[]) {
         return podref_check_positional("status", argc - optind, 1, 1);
 }
 
+/* The provenance of each app's image from the store.  Best effort: a store we cannot open
+ * (another --dir, no permission) leaves it unknown rather than failing the status. */
+static void load_provenance(struct pod_info *i) {
+        _cleanup_(pod_store_freep) struct pod_store *s = NULL;
+        struct pod_error e = {};
+        int r;
+
+        r = pod_store_open(arg_dir, &s, &e);
+        if (r < 0) {
+                log_debug("Not showing image provenance: %s", e.msg[0] ? e.msg : strerror(-r));
+                return;
+        }
+        for (size_t k = 0; k < i->n_apps; k++) {
+                struct pod_provenance *p;
+
+                if (!i->apps[k].image_id)
+                        continue;
+                p = calloc(1, sizeof(*p));
+                if (!p)
+                        return;
+                pod_error_clear(&e);
+                r = pod_store_get_provenance(s, i->apps[k].image_id, p, &e);
+                if (r < 0) {
+                        log_debug("Not showing the provenance of '%s': %s", i->apps[k].image_id,
+                                  e.msg[0] ? e.msg : strerror(-r));
+                        free(p);
+                        continue;
+                }
+                i->apps[k].provenance = p;
+        }
+}
+
 static void print_text(const struct pod_info *i) {
         char buf[96];
 
@@ -94,6 +128,18 @@ static void print_text(const struct pod_info *i) {
         for (size_t k = 0; k < i->n_apps; k++)
                 if (i->apps[k].has_exit_code)
                         printf("app-%s=%d\n", POD_ESC(i->apps[k].name), i->apps[k].exit_code);
+        /* Each app's image and where it came from (pod image status shows the same). */
+        for (size_t k = 0; k < i->n_apps; k++) {
+                char prefix[POD_ESCAPE_MAX + 16];
+
+                if (!i->apps[k].image_id)
+                        continue;
+                (void)snprintf(prefix, sizeof(prefix), "image-%s-", POD_ESC(i->apps[k].name));
+                printf("%sid=%s\n", prefix, POD_ESC(i->apps[k].image_id));
+                if (i->apps[k].image_name)
+                        printf("%sname=%s\n", prefix, POD_ESC(i->apps[k].image_name));
+                pod_provenance_print_kv(stdout, prefix, i->apps[k].provenance);
+        }
         printf("networks=");
         for (size_t k = 0; k < i->n_nets; k++) {
                 const struct pod_info_net *n = &i->nets[k];
@@ -157,6 +203,7 @@ int verb_status(int argc, char *argv[]) {
         if (r < 0)
                 return log_error_errno(r, "Failed to read the status of pod '%s': %m", p->uuid);
 
+        load_provenance(i);
         if (arg_json) {
                 _cleanup_free_ char *json = NULL;
 
