@@ -10,6 +10,7 @@ KIND:
             "Imported sha512-..." line, ending in "/../x" so unpack refuses it
   symlink   a symlink whose name and target carry the same bytes, climbing out of rootfs/
   badname   a manifest whose image name carries them (not a valid AC Name)
+  ok        a plain valid image named NAME (for keys and signers with hostile text)
   labels    a VALID image (NAME, default example.com/hostile) whose version label,
             annotation value and app name carry them, plus such a file name in rootfs/
 """

@@ -105,6 +105,35 @@ for k in dotdot symlink; do
                 "Refusing archive entry 'rootfs/(l)?\\\\x1b\[2J\\\\x1b\]0;pwned\\\\x07\\\\x0aImported"
 done
 
+# A key whose user ID carries an OSC title: shown for review by pod trust, recorded as the
+# signer of an image it signed (pod image status, pod-image(1)).
+EVIL_UID=$(printf 'Evil \033]0;pwned\007 <evil@example.com>')
+gpg --batch --passphrase '' --quick-gen-key "$EVIL_UID" ed25519 sign never 2>/dev/null
+gpg --batch --armor --export evil@example.com >"$W/evil.asc" 2>/dev/null
+set +e
+echo no | "$POD" "${P[@]}" trust --prefix example.com/evilkey "$W/evil.asc" \
+        >"$TAP_TMP/stdout" 2>"$TAP_TMP/stderr"
+set -e
+check_output "trust review of a hostile user ID"
+assert_match "trust review shows the user ID escaped" "$(cat "$TAP_TMP/stdout" "$TAP_TMP/stderr")" \
+        'uid: Evil \\x1b\]0;pwned\\x07 <evil@example.com>'
+run_pod "${P[@]}" trust --prefix example.com/evilkey --skip-fingerprint-review "$W/evil.asc"
+assert_status "trust the hostile-uid key for example.com/evilkey" 0
+python3 "$MK" ok "$A/evilkey.aci" example.com/evilkey
+gpg --batch --yes --armor --local-user evil@example.com --detach-sign -o "$A/evilkey.aci.asc" \
+        "$A/evilkey.aci" 2>/dev/null
+run_pod "${P[@]}" fetch "https://example.com/aci/example.com/evilkey.aci"
+assert_status "fetch an image signed by the hostile-uid key" 0
+for v in "image status example.com/evilkey" "image status --format=json example.com/evilkey" \
+        "image list --full"; do
+        # shellcheck disable=SC2086 # word splitting wanted
+        run_pod "${P[@]}" $v
+        check_output "$v"
+done
+run_pod "${P[@]}" image status example.com/evilkey
+assert_match "image status names the signer, escaped" "$OUT" \
+        '^Signer user ID: Evil \\x1b\]0;pwned\\x07 <evil@example.com>$'
+
 # A discovery page whose template carries the sequences: the failing URL is escaped.
 mkdir -p "$WWW/example.com/evil"
 printf '<meta name="ac-discovery" content="example.com/evil https://example.com/\033]0;pwned\007\n/{name}.{ext}">\n' \

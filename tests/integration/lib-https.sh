@@ -26,6 +26,7 @@ fi
 . "$(dirname "$0")/lib.sh"
 
 SERVER="${top_srcdir:-$(dirname "$0")/../..}/tests/helpers/test-server.py"
+# shellcheck disable=SC2034 # used by the scripts that source this file
 HELPERS="${top_srcdir:-$(dirname "$0")/../..}/tests/helpers"
 W=$TAP_TMP
 WWW=$W/www
@@ -70,6 +71,7 @@ mount --bind "$W/bundle.crt" /etc/ssl/certs/ca-certificates.crt
 SIGNER_UID='Signer <signer@example.com>'
 gpg --batch --passphrase '' --quick-gen-key "$SIGNER_UID" ed25519 sign never 2>/dev/null
 gpg --batch --armor --export "$SIGNER_UID" >"$W/signer.asc" 2>/dev/null
+# shellcheck disable=SC2034
 SIGNER_FPR=$(gpg --batch --with-colons --show-keys "$W/signer.asc" 2>/dev/null |
         awk -F: '/^fpr/ { print $10; exit }')
 A=$WWW/example.com/aci/example.com
