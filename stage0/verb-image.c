@@ -284,8 +284,8 @@ static int image_list(int n) {
         }
 
         if (!arg_no_legend)
-                printf("%-*s  %-32s  %-9s  %-19s  %-19s  %-6s%s\n", arg_full ? 135 : ID_SHORT_LEN,
-                       "ID", "NAME", "SIZE", "IMPORT TIME", "LAST USED", "LATEST",
+                printf("%-*s  %-32s  %-9s  %-19s  %-19s  %-*s%s\n", arg_full ? 135 : ID_SHORT_LEN,
+                       "ID", "NAME", "SIZE", "IMPORT TIME", "LAST USED", arg_full ? 6 : 0, "LATEST",
                        arg_full ? "  PROVENANCE" : "");
         for (size_t i = 0; i < k; i++) {
                 char size[32], it[64], lu[64], prov[POD_ESCAPE_MAX + 64] = "";
@@ -297,9 +297,10 @@ static int image_list(int n) {
                         prov[0] = prov[1] = ' ';
                         (void)pod_provenance_summary(l[i]->provenance, prov + 2, sizeof(prov) - 2);
                 }
-                printf("%-*.*s  %-32s  %-9s  %-19s  %-19s  %-6s%s\n", arg_full ? 135 : ID_SHORT_LEN,
+                /* The LATEST column is padded only when PROVENANCE follows it. */
+                printf("%-*.*s  %-32s  %-9s  %-19s  %-19s  %-*s%s\n", arg_full ? 135 : ID_SHORT_LEN,
                        arg_full ? 135 : ID_SHORT_LEN, l[i]->id, POD_ESC(l[i]->name), size, it, lu,
-                       l[i]->latest ? "true" : "false", prov);
+                       arg_full ? 6 : 0, l[i]->latest ? "true" : "false", prov);
         }
         pod_store_image_list_free(l, k);
         return 0;
