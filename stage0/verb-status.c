@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "duration.h"
 #include "escape.h"
@@ -81,9 +82,15 @@ static int parse_argv(int argc, char *argv[]) {
  * (another --dir, no permission) leaves it unknown rather than failing the status. */
 static void load_provenance(struct pod_info *i) {
         _cleanup_(pod_store_freep) struct pod_store *s = NULL;
+        _cleanup_free_ char *index = NULL;
         struct pod_error e = {};
         int r;
 
+        /* No store index yet: nothing recorded, and status must not create a store. */
+        if (asprintf(&index, "%s/cas/db/index.sqlite", arg_dir) < 0)
+                return;
+        if (access(index, F_OK) < 0)
+                return;
         r = pod_store_open(arg_dir, &s, &e);
         if (r < 0) {
                 log_debug("Not showing image provenance: %s", e.msg[0] ? e.msg : strerror(-r));

@@ -131,6 +131,14 @@ check_eq "pod status json: provenance" \
         "$(json_get "$OUT" '[a["provenance"]["signerFingerprint"] for a in d["apps"] if a["name"] == "hello"][0]')" \
         "$FPR"
 
+# A pods dir without an image store: unknown, and status creates no store.
+mkdir -p "$W/nostore/pods/prepared/$UUID"
+cp "$STORE/pods/prepared/$UUID/pod" "$STORE/pods/prepared/$UUID/pod-created" \
+        "$W/nostore/pods/prepared/$UUID/"
+run_pod "--dir=$W/nostore" status "$UUID"
+assert_match "no store: provenance unknown" "$OUT" "^image-hello-provenance=unknown$"
+tap_check "no store: status created none" "$([ ! -e "$W/nostore/cas" ] && echo 0 || echo 1)"
+
 # ---- a store from before provenance: lists, shows unknown, records new imports ----
 OLD=("--dir=$W/old" "--system-config=$W/etc" "--local-config=$W/vendor")
 run_pod "${OLD[@]}" image import --insecure-options=image "$W/local.aci"
