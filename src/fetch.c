@@ -19,6 +19,7 @@
 #include "macro.h"
 #include "manifest.h"
 #include "path-util.h"
+#include "provenance.h"
 #include "store.h"
 #include "verify.h"
 
@@ -73,6 +74,7 @@ struct expect {
         const char *sig;
         size_t sig_size;
         bool verify_in_check;
+        struct pod_provenance prov; /* filled by verify_image(), recorded by import() */
 };
 
 static int check_labels(const char *what, const char *source, const struct pod_image_manifest *m,
@@ -95,8 +97,24 @@ static bool id_matches(const char *id, const char *want) {
         return strncasecmp(id, want, strlen(want)) == 0;
 }
 
+/* What vouched for the image, for its provenance record. */
+static int provenance_from_verify(struct pod_provenance *p, const struct pod_verify_info *i) {
+        int r;
+
+        r = pod_provenance_set(&p->signer_fingerprint, i->fingerprint);
+        if (r >= 0)
+                r = pod_provenance_set(&p->signer_uid, i->uid);
+        if (r >= 0)
+                r = pod_provenance_set(&p->trusted_prefix, i->prefix);
+        if (r >= 0)
+                r = pod_provenance_set(&p->key_path, i->key_path);
+        p->root_key = i->root_key;
+        p->signature_time = i->signature_time;
+        return r;
+}
+
 static int verify_image(struct fetch *f, const char *name, int fd, const char *sig, size_t sig_size,
-                        struct pod_error *reterr) {
+                        struct pod_provenance *prov, struct pod_error *reterr) {
         struct pod_verify_info info = {};
         int r;
 
@@ -108,6 +126,8 @@ static int verify_image(struct fetch *f, const char *name, int fd, const char *s
         if (r >= 0)
                 log_debug("Image '%s' verified with key %s (%s)", name, info.fingerprint,
                           info.key_path);
+        if (r >= 0)
+                r = provenance_from_verify(prov, &info);
         pod_verify_info_done(&info);
         return r;
 }
@@ -133,7 +153,8 @@ static int import_check(const char *id, const struct pod_image_manifest *m, void
         if (x->verify_in_check)
                 /* The archive was read to its end by now; verification rewinds the same fd,
                  * so the signature covers exactly the bytes that were unpacked. */
-                return verify_image(x->f, m->name, x->data_fd, x->sig, x->sig_size, reterr);
+                return verify_image(x->f, m->name, x->data_fd, x->sig, x->sig_size, &x->prov,
+                                    reterr);
         return 0;
 }
 
@@ -143,11 +164,24 @@ static int import(struct fetch *f, int fd, bool latest, struct expect *x, char *
                 .latest = latest,
                 .check = import_check,
                 .userdata = x,
+                .provenance = &x->prov,
         };
+        char words[64];
+        int r;
 
         if (lseek(fd, 0, SEEK_SET) < 0)
                 return pod_error_set(reterr, -errno, "Failed to rewind '%s': %m", x->source);
-        return pod_store_import_fd(f->store, fd, &io, ret_id, reterr);
+        /* The origin (a URL; fetch_file() set the absolute path) and the checks switched
+         * off; verify_image() adds the signer when it runs. */
+        r = x->prov.origin ? 0 : pod_provenance_set(&x->prov.origin, x->source);
+        if (r >= 0)
+                r = pod_provenance_set(
+                        &x->prov.insecure,
+                        pod_provenance_insecure_words(f->o->insecure, words, sizeof(words)));
+        if (r >= 0)
+                r = pod_store_import_fd(f->store, fd, &io, ret_id, reterr);
+        pod_provenance_done(&x->prov);
+        return r;
 }
 
 static struct pod_http_options http_options(struct fetch *f, bool allow_http, const char *label) {
@@ -313,7 +347,7 @@ static int fetch_url(struct fetch *f, const char *aci_url, const char *sig_url, 
         x->source = aci_url;
         if (x->name) {
                 /* The name is known: check the signature before libarchive reads a byte. */
-                r = verify_image(f, x->name, fd, sig, sig_size, reterr);
+                r = verify_image(f, x->name, fd, sig, sig_size, &x->prov, reterr);
                 if (r < 0)
                         return r;
         } else {
@@ -373,6 +407,7 @@ static int fetch_file(struct fetch *f, const char *path, char **ret_id, struct p
                 x.verify_in_check = true;
         }
 
+        x.prov.origin = realpath(path, NULL); /* provenance: the file; NULL: the path given */
         r = import(f, fd, false, &x, &id, reterr);
         if (r < 0)
                 return r;

@@ -11,6 +11,7 @@
 
 #include "auth.h"
 #include "dlopen-curl.h"
+#include "escape.h"
 #include "fd-util.h"
 #include "http.h"
 #include "macro.h"
@@ -264,11 +265,13 @@ static void draw_progress(struct xfer *x, curl_off_t total, curl_off_t now, bool
                 (void)snprintf(eta, sizeof(eta), " ETA %" PRIu64 ":%02" PRIu64, left / 60,
                                left % 60);
         }
-        /* "\r" + clear to end of line: stderr is a terminal here. */
+        /* "\r" + clear to end of line: stderr is a terminal here.  The label may be a URL
+         * from a discovery page: escaped (escape.h). */
         if (total > 0)
-                fprintf(stderr, "\r%.40s: %s / %s  %s/s%s\033[K", x->label, done, all, rate, eta);
+                fprintf(stderr, "\r%.40s: %s / %s  %s/s%s\033[K", POD_ESC(x->label), done, all,
+                        rate, eta);
         else
-                fprintf(stderr, "\r%.40s: %s  %s/s\033[K", x->label, done, rate);
+                fprintf(stderr, "\r%.40s: %s  %s/s\033[K", POD_ESC(x->label), done, rate);
         if (final)
                 fputc('\n', stderr);
         fflush(stderr);

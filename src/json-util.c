@@ -8,6 +8,7 @@
 
 #include <json-c/json.h>
 
+#include "escape.h"
 #include "json-util.h"
 
 static size_t path_format(const struct pod_json_path *p, char *buf, size_t size) {
@@ -20,7 +21,7 @@ static size_t path_format(const struct pod_json_path *p, char *buf, size_t size)
         if (n >= size)
                 return n;
         if (p->key)
-                k = snprintf(buf + n, size - n, "%s%s", n > 0 ? "." : "", p->key);
+                k = snprintf(buf + n, size - n, "%s%s", n > 0 ? "." : "", POD_ESC(p->key));
         else
                 k = snprintf(buf + n, size - n, "[%zu]", p->index);
         return k < 0 ? size : n + (size_t)k;
@@ -51,6 +52,28 @@ int pod_json_error(struct pod_error *reterr, int r, const struct pod_json_path *
         return pod_error_set(reterr, r, "%s", msg);
 }
 
+/* Offset of the first raw control character (< 0x20) inside a string, or SIZE_MAX.  RFC 8259
+ * forbids them and json-c's strict mode lets them through; a manifest carrying a raw ESC in
+ * an annotation would reach a terminal byte for byte through "pod image cat-manifest". */
+static size_t raw_control_in_string(const char *text, size_t size) {
+        bool in_string = false;
+
+        for (size_t i = 0; i < size; i++) {
+                unsigned char c = (unsigned char)text[i];
+
+                if (!in_string) {
+                        if (c == '"')
+                                in_string = true;
+                } else if (c < 0x20)
+                        return i;
+                else if (c == '\\')
+                        i++; /* the escaped character cannot end the string */
+                else if (c == '"')
+                        in_string = false;
+        }
+        return SIZE_MAX;
+}
+
 int pod_json_parse(const char *text, size_t size, size_t max_size, struct json_object **ret,
                    struct pod_error *reterr) {
         _cleanup_json_ struct json_object *obj = NULL;
@@ -64,6 +87,12 @@ int pod_json_parse(const char *text, size_t size, size_t max_size, struct json_o
                                      max_size);
         if (size > INT32_MAX)
                 return pod_error_set(reterr, -EFBIG, "JSON text is too large");
+        end = raw_control_in_string(text, size);
+        if (end != SIZE_MAX)
+                return pod_error_set(reterr, -EBADMSG,
+                                     "JSON text has a raw control character (0x%02x) in a "
+                                     "string at offset %zu",
+                                     (unsigned)(unsigned char)text[end], end);
 
         tok = json_tokener_new();
         if (!tok)
@@ -367,7 +396,7 @@ int pod_json_to_string(struct json_object *obj, bool pretty, char **ret) {
                              JSON_C_TO_STRING_NOSLASHESCAPE);
         if (!s)
                 return -ENOMEM;
-        copy = strdup(s);
+        copy = pod_json_escape_unsafe(s); /* no DEL, C1 or bidi control raw */
         if (!copy)
                 return -ENOMEM;
         *ret = copy;

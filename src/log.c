@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "escape.h"
 #include "log.h"
 
 static int max_level = LOG_INFO;
@@ -79,6 +80,9 @@ int log_internal(int level, int error, const char *file, int line, const char *f
         va_start(ap, fmt);
         (void)vsnprintf(buf, sizeof(buf), fmt, ap);
         va_end(ap);
+        /* One message, one line, no terminal control sequences: arguments may carry image
+         * or network bytes (escape.h). */
+        pod_escape_unsafe_inplace(buf, sizeof(buf));
 
         if (stderr_is_journal)
                 (void)fprintf(stderr, "<%d>", level);

@@ -6,6 +6,7 @@
 
 #include <json-c/json.h>
 
+#include "escape.h"
 #include "isolator.h"
 #include "json-util.h"
 #include "manifest-internal.h"
@@ -160,7 +161,7 @@ static int check_kv_name(enum kv_kind kind, const char *name, const struct pod_j
                 if (!env_name_valid(name))
                         return pod_json_error(reterr, -EINVAL, p,
                                               "'%s' is not a valid environment variable name",
-                                              name);
+                                              POD_ESC(name));
                 return 0;
         default:
                 if (kind == KV_LABELS && streq(name, "name"))
@@ -168,7 +169,7 @@ static int check_kv_name(enum kv_kind kind, const char *name, const struct pod_j
                                               "'name' is not allowed as a label");
                 if (!ac_identifier_valid(name))
                         return pod_json_error(reterr, -EINVAL, p,
-                                              "'%s' is not a valid AC Identifier", name);
+                                              "'%s' is not a valid AC Identifier", POD_ESC(name));
                 return 0;
         }
 }
@@ -209,7 +210,7 @@ int manifest_parse_kv_list(struct json_object *obj, const char *key, const struc
                 r = pod_kv_add(&list.l, &list.n, name, value ?: "");
                 if (r == -EEXIST)
                         return pod_json_error(reterr, -EINVAL, POD_JSON_KEY(ip, "name"),
-                                              "duplicate %s '%s'", what[kind], name);
+                                              "duplicate %s '%s'", what[kind], POD_ESC(name));
                 if (r < 0)
                         return r;
         }
@@ -301,14 +302,16 @@ static int get_strv(struct json_object *obj, const char *key, const struct pod_j
 
 int manifest_check_ac_name(const char *s, const struct pod_json_path *p, struct pod_error *reterr) {
         if (!ac_name_valid(s))
-                return pod_json_error(reterr, -EINVAL, p, "'%s' is not a valid AC Name", s);
+                return pod_json_error(reterr, -EINVAL, p, "'%s' is not a valid AC Name",
+                                      POD_ESC(s));
         return 0;
 }
 
 int manifest_check_absolute(const char *s, const struct pod_json_path *p,
                             struct pod_error *reterr) {
         if (!path_is_absolute(s))
-                return pod_json_error(reterr, -EINVAL, p, "'%s' is not an absolute path", s);
+                return pod_json_error(reterr, -EINVAL, p, "'%s' is not an absolute path",
+                                      POD_ESC(s));
         return 0;
 }
 
@@ -370,7 +373,8 @@ static int parse_event_handlers(struct json_object *obj, const struct pod_json_p
                         slot = &a->post_stop;
                 else
                         return pod_json_error(reterr, -EINVAL, POD_JSON_KEY(ip, "name"),
-                                              "'%s' is not an event (pre-start, post-stop)", name);
+                                              "'%s' is not an event (pre-start, post-stop)",
+                                              POD_ESC(name));
                 if (*slot)
                         return pod_json_error(reterr, -EINVAL, POD_JSON_KEY(ip, "name"),
                                               "duplicate event handler '%s'", name);
@@ -624,13 +628,13 @@ int manifest_parse_header(struct json_object *obj, const char *kind, char **ret_
                 return r;
         if (!streq(k, kind))
                 return pod_json_error(reterr, -EINVAL, POD_JSON_KEY(NULL, "acKind"),
-                                      "'%s' is not '%s'", k, kind);
+                                      "'%s' is not '%s'", POD_ESC(k), POD_ESC(kind));
         r = pod_json_get_string(obj, "acVersion", NULL, true, ret_version, reterr);
         if (r < 0)
                 return r;
         if (!pod_semver_valid(*ret_version))
                 return pod_json_error(reterr, -EINVAL, POD_JSON_KEY(NULL, "acVersion"),
-                                      "'%s' is not a semantic version", *ret_version);
+                                      "'%s' is not a semantic version", POD_ESC(*ret_version));
         return 0;
 }
 
@@ -659,12 +663,13 @@ static int parse_dependencies(struct json_object *obj, struct pod_image_manifest
                         r = pod_json_get_string(e, "imageName", ip, true, &d->image_name, reterr);
                 if (r >= 0 && !ac_identifier_valid(d->image_name))
                         r = pod_json_error(reterr, -EINVAL, POD_JSON_KEY(ip, "imageName"),
-                                           "'%s' is not a valid AC Identifier", d->image_name);
+                                           "'%s' is not a valid AC Identifier",
+                                           POD_ESC(d->image_name));
                 if (r >= 0)
                         r = pod_json_get_string(e, "imageID", ip, false, &d->image_id, reterr);
                 if (r >= 0 && d->image_id && !manifest_image_id_valid(d->image_id))
                         r = pod_json_error(reterr, -EINVAL, POD_JSON_KEY(ip, "imageID"),
-                                           "'%s' is not a sha512- image ID", d->image_id);
+                                           "'%s' is not a sha512- image ID", POD_ESC(d->image_id));
                 if (r >= 0)
                         r = manifest_parse_kv_list(e, "labels", ip, KV_LABELS, &d->labels,
                                                    &d->n_labels, reterr);
@@ -713,7 +718,7 @@ static int image_manifest_from_json(struct json_object *obj, struct pod_image_ma
                 return r;
         if (!ac_identifier_valid(m->name))
                 return pod_json_error(reterr, -EINVAL, POD_JSON_KEY(NULL, "name"),
-                                      "'%s' is not a valid AC Identifier", m->name);
+                                      "'%s' is not a valid AC Identifier", POD_ESC(m->name));
         r = manifest_parse_kv_list(obj, "labels", NULL, KV_LABELS, &m->labels, &m->n_labels,
                                    reterr);
         if (r < 0)

@@ -6,6 +6,7 @@
 
 #include <json-c/json.h>
 
+#include "escape.h"
 #include "isolator.h"
 #include "json-util.h"
 #include "manifest-internal.h"
@@ -118,7 +119,7 @@ static int parse_volume(struct json_object *e, const struct pod_json_path *p, st
         }
         if (!streq(kind, "empty"))
                 return pod_json_error(reterr, -EINVAL, POD_JSON_KEY(p, "kind"),
-                                      "'%s' is not a volume kind (host, empty)", kind);
+                                      "'%s' is not a volume kind (host, empty)", POD_ESC(kind));
 
         v->kind = POD_VOLUME_EMPTY;
         if (pod_json_get(e, "source"))
@@ -132,7 +133,7 @@ static int parse_volume(struct json_object *e, const struct pod_json_path *p, st
                 return r;
         if (mode && parse_mode(mode, &v->mode) < 0)
                 return pod_json_error(reterr, -EINVAL, POD_JSON_KEY(p, "mode"),
-                                      "'%s' is not an octal file mode", mode);
+                                      "'%s' is not an octal file mode", POD_ESC(mode));
         id = 0;
         r = pod_json_get_int(e, "uid", p, false, 0, MANIFEST_ID_MAX, &id, reterr);
         if (r < 0)
@@ -253,13 +254,13 @@ static int parse_runtime_app(struct json_object *e, const struct pod_json_path *
         r = pod_json_get_string(img, "name", ip, false, &a->image.name, reterr);
         if (r >= 0 && a->image.name && !ac_identifier_valid(a->image.name))
                 r = pod_json_error(reterr, -EINVAL, POD_JSON_KEY(ip, "name"),
-                                   "'%s' is not a valid AC Identifier", a->image.name);
+                                   "'%s' is not a valid AC Identifier", POD_ESC(a->image.name));
         if (r >= 0)
                 r = pod_json_get_string(img, "id", ip, true, &a->image.id, reterr);
         if (r >= 0 && !manifest_image_id_valid(a->image.id))
                 r = pod_json_error(reterr, -EINVAL, POD_JSON_KEY(ip, "id"),
                                    "'%s' is not 'sha512-' with 64 or 128 lowercase hex digits",
-                                   a->image.id);
+                                   POD_ESC(a->image.id));
         if (r >= 0)
                 r = manifest_parse_kv_list(img, "labels", ip, KV_LABELS, &a->image.labels,
                                            &a->image.n_labels, reterr);
@@ -363,7 +364,7 @@ static int parse_pod_ports(struct json_object *obj, struct pod_pod_manifest *m,
                         r = pod_json_get_string(e, "hostIP", ip, false, &pt->host_ip, reterr);
                 if (r >= 0 && pt->host_ip && !ip_address_valid(pt->host_ip))
                         r = pod_json_error(reterr, -EINVAL, POD_JSON_KEY(ip, "hostIP"),
-                                           "'%s' is not an IP address", pt->host_ip);
+                                           "'%s' is not an IP address", POD_ESC(pt->host_ip));
                 if (r >= 0)
                         r = pod_json_get_int(e, "podPort", ip, false, 1, 65535, &pod_port, reterr);
                 if (r < 0)

@@ -9,12 +9,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "escape.h"
 #include "fd-util.h"
 #include "json-util.h"
 #include "macro.h"
 #include "manifest.h"
 #include "path-util.h"
 #include "podinfo.h"
+#include "provenance.h"
 
 #define NET_INFO_MAX (1u << 20)
 
@@ -106,6 +108,9 @@ struct pod_info *pod_info_free(struct pod_info *i) {
         for (size_t k = 0; k < i->n_apps; k++) {
                 free(i->apps[k].name);
                 free(i->apps[k].image_name);
+                free(i->apps[k].image_id);
+                pod_provenance_done(i->apps[k].provenance);
+                free(i->apps[k].provenance);
         }
         free(i->apps);
         for (size_t k = 0; k < i->n_nets; k++) {
@@ -431,6 +436,8 @@ static int image_member(struct scan *s, const struct span *key, unsigned depth, 
 
         if (span_is(key, "name"))
                 return scan_string_member(s, depth, &a->app->image_name);
+        if (span_is(key, "id"))
+                return scan_string_member(s, depth, &a->app->image_id);
         return scan_value(s, depth);
 }
 
@@ -445,6 +452,8 @@ static int app_member(struct scan *s, const struct span *key, unsigned depth, vo
                 /* a later "image" replaces an earlier one as a whole */
                 free(a->app->image_name);
                 a->app->image_name = NULL;
+                free(a->app->image_id);
+                a->app->image_id = NULL;
                 a->has_image = peek(s, '{');
                 if (!a->has_image)
                         return scan_value(s, depth); /* wrong type: unless a later one is right */
@@ -462,6 +471,7 @@ static void apps_scan_clear(struct apps_scan *x) {
         for (size_t k = 0; k < x->n; k++) {
                 free(x->apps[k].name);
                 free(x->apps[k].image_name);
+                free(x->apps[k].image_id);
         }
         x->n = 0;
 }
@@ -863,6 +873,10 @@ static int info_to_object(const struct pod_info *i, struct json_object **ret) {
                         r = add(a, "name", json_object_new_string(i->apps[k].name));
                 if (r >= 0)
                         r = add_string_or_null(a, "image_name", i->apps[k].image_name);
+                if (r >= 0 && i->apps[k].image_id)
+                        r = add(a, "image_id", json_object_new_string(i->apps[k].image_id));
+                if (r >= 0 && i->apps[k].provenance)
+                        r = add(a, "provenance", pod_provenance_to_json(i->apps[k].provenance));
                 if (r >= 0 && i->apps[k].has_exit_code)
                         r = add(a, "exit_code", json_object_new_int(i->apps[k].exit_code));
         }
@@ -890,7 +904,7 @@ static int to_text(struct json_object *o, bool pretty, char **ret) {
         s = json_object_to_json_string_ext(o, fl);
         if (!s)
                 return -ENOMEM;
-        *ret = strdup(s);
+        *ret = pod_json_escape_unsafe(s); /* no DEL, C1 or bidi control raw */
         return *ret ? 0 : -ENOMEM;
 }
 

@@ -21,9 +21,14 @@
 #include "macro.h"
 #include "poddir.h"
 
+struct pod_provenance;
+
 struct pod_info_app {
         char *name;
         char *image_name; /* NULL if the manifest has none */
+        char *image_id;   /* NULL if the manifest has none */
+        /* NULL unless the caller loaded it from the store (pod status); shown in JSON. */
+        struct pod_provenance *provenance;
         int exit_code;
         bool has_exit_code; /* status/<app> was there (POD_INFO_EXIT_CODES) */
 };

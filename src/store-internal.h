@@ -47,3 +47,9 @@ int store_tree_copy(int from_dir, int to_dir);
 void store_gc_render_trees(struct pod_store *s,
                            void (*removed)(const char *what, const char *name, void *userdata),
                            void *userdata);
+
+/* store-provenance.c: the provenance table (created on open) and one image's record. */
+struct pod_provenance;
+int store_provenance_init(struct pod_store *s, struct pod_error *reterr);
+int store_provenance_put(struct pod_store *s, const char *id, const struct pod_provenance *p,
+                         struct pod_error *reterr);

@@ -10,8 +10,10 @@
 
 #include <json-c/json.h>
 
+#include "escape.h"
 #include "macro.h"
 #include "manifest.h"
+#include "provenance.h"
 #include "store.h"
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(json_object *, json_object_put)
@@ -24,9 +26,8 @@ static void format_time(uint64_t usec, char *buf, size_t size) {
                 (void)snprintf(buf, size, "%" PRIu64, usec / 1000000u);
 }
 
-int pod_store_images_to_json(struct pod_store_image *const *l, size_t n, bool pretty, char **ret) {
+static int images_array(struct pod_store_image *const *l, size_t n, json_object **ret) {
         _cleanup_(json_object_putp) json_object *a = json_object_new_array();
-        const char *t;
 
         if (!a)
                 return -ENOMEM;
@@ -53,12 +54,46 @@ int pod_store_images_to_json(struct pod_store_image *const *l, size_t n, bool pr
                 (void)json_object_object_add(o, "importTime", json_object_new_string(it));
                 (void)json_object_object_add(o, "lastUsed", json_object_new_string(lu));
                 (void)json_object_object_add(o, "latest", json_object_new_boolean(l[i]->latest));
+                if (l[i]->provenance) {
+                        json_object *p = pod_provenance_to_json(l[i]->provenance);
+
+                        if (!p)
+                                return -ENOMEM;
+                        (void)json_object_object_add(o, "provenance", p);
+                }
         }
-        t = json_object_to_json_string_ext(
-                a, (pretty ? JSON_C_TO_STRING_PRETTY : JSON_C_TO_STRING_PLAIN) |
+        *ret = TAKE_PTR(a);
+        return 0;
+}
+
+static int to_text(json_object *o, bool pretty, char **ret) {
+        const char *t = json_object_to_json_string_ext(
+                o, (pretty ? JSON_C_TO_STRING_PRETTY : JSON_C_TO_STRING_PLAIN) |
                            JSON_C_TO_STRING_NOSLASHESCAPE);
-        *ret = t ? strdup(t) : NULL;
+
+        *ret = pod_json_escape_unsafe(t);
         return *ret ? 0 : -ENOMEM;
+}
+
+int pod_store_images_to_json(struct pod_store_image *const *l, size_t n, bool pretty, char **ret) {
+        _cleanup_(json_object_putp) json_object *a = NULL;
+        int r;
+
+        r = images_array(l, n, &a);
+        if (r < 0)
+                return r;
+        return to_text(a, pretty, ret);
+}
+
+int pod_store_image_to_json(const struct pod_store_image *i, bool pretty, char **ret) {
+        _cleanup_(json_object_putp) json_object *a = NULL;
+        struct pod_store_image *l[1] = { (struct pod_store_image *)i };
+        int r;
+
+        r = images_array(l, 1, &a);
+        if (r < 0)
+                return r;
+        return to_text(json_object_array_get_idx(a, 0), pretty, ret);
 }
 
 int pod_store_manifest_pretty(const char *text, size_t size, char **ret) {
@@ -74,6 +109,6 @@ int pod_store_manifest_pretty(const char *text, size_t size, char **ret) {
                 return -EBADMSG;
         t = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
                                                       JSON_C_TO_STRING_NOSLASHESCAPE);
-        *ret = t ? strdup(t) : NULL;
+        *ret = pod_json_escape_unsafe(t);
         return *ret ? 0 : -ENOMEM;
 }

@@ -20,6 +20,7 @@
 #include "macro.h"
 #include "manifest.h"
 #include "path-util.h"
+#include "provenance.h"
 #include "sha512.h"
 #include "store-internal.h"
 #include "store.h"
@@ -283,6 +284,9 @@ static int store_init_db(struct pod_store *s, struct pod_error *reterr) {
         r = sql_exec(s, schema, reterr);
         if (r < 0)
                 return r;
+        r = store_provenance_init(s, reterr); /* store-provenance.c */
+        if (r < 0)
+                return r;
         /* v1 stores: the blob's own hash is new in v2 (their images keep NULL: verify then
          * checks that decompression consumes the whole blob). */
         if (sqlite3_prepare_v2(s->db, "SELECT blob_sha512 FROM images LIMIT 0", -1, &st, NULL) !=
@@ -352,6 +356,8 @@ struct pod_store_image *pod_store_image_free(struct pod_store_image *i) {
         free(i->id);
         free(i->name);
         (void)pod_kv_free(i->labels, i->n_labels);
+        pod_provenance_done(i->provenance);
+        free(i->provenance);
         free(i);
         return NULL;
 }
@@ -806,6 +812,10 @@ static int import_commit(struct pod_store *s, struct tmp_dir *t, const char *id,
                         return sql_fail(s, rc, reterr, "record the image");
                 st = (sqlite3_finalize(st), NULL);
         }
+
+        r = store_provenance_put(s, id, o->provenance, reterr); /* store-provenance.c */
+        if (r < 0)
+                return r;
 
         if (o->latest) {
                 r = sql_prepare(s, "UPDATE images SET latest = (id = ?) WHERE name = ?", &st,

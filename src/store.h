@@ -44,6 +44,7 @@
 
 struct pod_kv;
 struct pod_image_manifest;
+struct pod_provenance;
 struct pod_store;
 
 int pod_store_open(const char *dir, struct pod_store **ret, struct pod_error *reterr);
@@ -55,11 +56,12 @@ struct pod_store_image {
         char *name;
         struct pod_kv *labels;
         size_t n_labels;
-        uint64_t size;        /* uncompressed tar bytes */
-        uint64_t blob_size;   /* bytes of the stored ACI */
-        uint64_t import_time; /* usec since the epoch */
-        uint64_t last_used;   /* usec since the epoch */
-        bool latest;          /* fetched as "latest" (no version given) */
+        uint64_t size;                     /* uncompressed tar bytes */
+        uint64_t blob_size;                /* bytes of the stored ACI */
+        uint64_t import_time;              /* usec since the epoch */
+        uint64_t last_used;                /* usec since the epoch */
+        bool latest;                       /* fetched as "latest" (no version given) */
+        struct pod_provenance *provenance; /* NULL unless pod_store_image_load_provenance() */
 };
 
 struct pod_store_image *pod_store_image_free(struct pod_store_image *i);
@@ -74,6 +76,9 @@ struct pod_store_import_options {
         int (*check)(const char *id, const struct pod_image_manifest *m, void *userdata,
                      struct pod_error *reterr);
         void *userdata;
+        /* Where it came from and what vouched for it (provenance.h), recorded with the image
+         * (replacing an earlier record: the latest import's story); NULL records nothing. */
+        const struct pod_provenance *provenance;
 };
 
 /* Imports the ACI readable from fd (from its offset).  *ret_id gets the image ID.  Importing
@@ -99,6 +104,13 @@ int pod_store_find_by_name(struct pod_store *s, const char *name, const struct p
 
 int pod_store_get_image(struct pod_store *s, const char *id, struct pod_store_image **ret,
                         struct pod_error *reterr);
+/* The provenance record of id into *ret (release with pod_provenance_done()): 1 if recorded,
+ * 0 if the image has none (imported before pod recorded provenance; *ret zeroed: unknown). */
+/* Loads i->provenance (an unknown one when the image has no record). */
+int pod_store_image_load_provenance(struct pod_store *s, struct pod_store_image *i,
+                                    struct pod_error *reterr);
+int pod_store_get_provenance(struct pod_store *s, const char *id, struct pod_provenance *ret,
+                             struct pod_error *reterr);
 /* All images, ordered by import time. */
 int pod_store_list(struct pod_store *s, struct pod_store_image ***ret, size_t *ret_n,
                    struct pod_error *reterr);
@@ -170,6 +182,8 @@ int pod_store_gc(struct pod_store *s, uint64_t grace_usec,
 
 /* JSON array of images for `image list --format=json` (pretty: indented). */
 int pod_store_images_to_json(struct pod_store_image *const *l, size_t n, bool pretty, char **ret);
+/* One image as a JSON object (the list's element), for `pod image status`. */
+int pod_store_image_to_json(const struct pod_store_image *i, bool pretty, char **ret);
 /* Re-indents manifest JSON text; -EBADMSG if it does not parse. */
 int pod_store_manifest_pretty(const char *text, size_t size, char **ret);
 

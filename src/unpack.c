@@ -369,9 +369,9 @@ static int disk_error(struct unpack_ctx *c, struct archive *disk, const char *ve
         int r = archive_to_errno(disk, -EIO), e = archive_errno(disk);
 
         if (e > 0)
-                return pod_error_set(&c->x_err, r, "Failed to %s '%s': %s", verb, path,
+                return pod_error_set(&c->x_err, r, "Failed to %s '%s': %s", verb, POD_ESC(path),
                                      strerror(e));
-        return pod_error_set(&c->x_err, r, "Failed to %s '%s': %s", verb, path,
+        return pod_error_set(&c->x_err, r, "Failed to %s '%s': %s", verb, POD_ESC(path),
                              strna(archive_error_string(disk)));
 }
 
@@ -696,7 +696,7 @@ static int pass_data(struct unpack_ctx *c, struct archive *tar, const char *path
                         return 0;
                 if (r < ARCHIVE_WARN)
                         return pod_error_set(&c->x_err, archive_to_errno(tar, -EBADMSG),
-                                             "Failed to read archive entry '%s': %s", path,
+                                             "Failed to read archive entry '%s': %s", POD_ESC(path),
                                              strna(archive_error_string(tar)));
                 r = c->opts->data_cb(path, (uint64_t)off, buf, size, c->opts->userdata, &c->x_err);
                 if (r < 0)

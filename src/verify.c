@@ -324,6 +324,8 @@ void pod_verify_info_done(struct pod_verify_info *i) {
         free(i->signer);
         free(i->fingerprint);
         free(i->key_path);
+        free(i->uid);
+        free(i->prefix);
         *i = (struct pod_verify_info){};
 }
 
@@ -497,9 +499,17 @@ int pod_verify_detached(const char *name, int data_fd, const void *sig, size_t s
                         for (size_t i = 0; info->fingerprint && i < keys->n; i++)
                                 if (streq(keys->items[i].fingerprint, info->fingerprint)) {
                                         info->key_path = strdup(keys->items[i].path);
+                                        /* Which trust decision let it in: the key file's
+                                         * prefix, or root.d. */
+                                        info->root_key = !keys->items[i].prefix;
+                                        if (keys->items[i].prefix)
+                                                info->prefix = strdup(keys->items[i].prefix);
                                         break;
                                 }
+                        if (k->uids && k->uids->uid)
+                                info->uid = strdup(k->uids->uid);
                 }
+                info->signature_time = good->timestamp;
         }
         return 0;
 }

@@ -52,6 +52,11 @@ struct pod_verify_info {
         char *signer;      /* fingerprint or key ID from the signature (upper-case hex) */
         char *fingerprint; /* on success: primary fingerprint of the trusted key (lower) */
         char *key_path;    /* on success: the trusted key file */
+        /* On success, for provenance (provenance.h): */
+        char *uid;                /* the trusted key's first user ID, or NULL */
+        char *prefix;             /* the prefix.d/ prefix of the key file; NULL for root.d */
+        bool root_key;            /* the key file was in root.d */
+        long long signature_time; /* the good signature's creation time (seconds), 0 unknown */
 };
 void pod_verify_info_done(struct pod_verify_info *i);
 

@@ -9,10 +9,12 @@
 #include <time.h>
 
 #include "aci.h"
+#include "escape.h"
 #include "insecure.h"
 #include "log.h"
 #include "macro.h"
 #include "manifest.h"
+#include "provenance.h"
 #include "store.h"
 #include "unpack.h"
 #include "verbs.h"
@@ -198,15 +200,20 @@ static int image_import(int n, char **args) {
                 return r;
         for (int i = 0; i < n; i++) {
                 _cleanup_close_ int fd = -EBADF;
-                _cleanup_free_ char *id = NULL;
+                _cleanup_free_ char *id = NULL, *path = NULL;
                 struct pod_error e = {};
+                /* Provenance: this file, nothing verified (--insecure-options=image). */
+                struct pod_provenance prov = { .insecure = (char *)"image" };
+                struct pod_store_import_options io = { .provenance = &prov };
 
                 fd = open(args[i], O_RDONLY | O_CLOEXEC | O_NOCTTY);
                 if (fd < 0) {
                         ret = log_error_errno(-errno, "Failed to open '%s': %m", args[i]);
                         continue;
                 }
-                r = pod_store_import_fd(s, fd, NULL, &id, &e);
+                path = realpath(args[i], NULL);
+                prov.origin = path ?: args[i];
+                r = pod_store_import_fd(s, fd, &io, &id, &e);
                 if (r < 0) {
                         (void)pod_error_prefix(&e, r, "Failed to import '%s'", args[i]);
                         ret = log_pod_error(r, &e);
@@ -256,6 +263,14 @@ static int image_list(int n) {
         r = pod_store_list(s, &l, &k, &e);
         if (r < 0)
                 return log_pod_error(r, &e);
+        /* Provenance only where it is shown: a plain list stays one query. */
+        for (size_t i = 0; (arg_full || !streq(arg_format, "text")) && i < k; i++) {
+                r = pod_store_image_load_provenance(s, l[i], &e);
+                if (r < 0) {
+                        pod_store_image_list_free(l, k);
+                        return log_pod_error(r, &e);
+                }
+        }
 
         if (!streq(arg_format, "text")) {
                 _cleanup_free_ char *json = NULL;
@@ -269,19 +284,75 @@ static int image_list(int n) {
         }
 
         if (!arg_no_legend)
-                printf("%-*s  %-32s  %-9s  %-19s  %-19s  %s\n", arg_full ? 135 : ID_SHORT_LEN, "ID",
-                       "NAME", "SIZE", "IMPORT TIME", "LAST USED", "LATEST");
+                printf("%-*s  %-32s  %-9s  %-19s  %-19s  %-*s%s\n", arg_full ? 135 : ID_SHORT_LEN,
+                       "ID", "NAME", "SIZE", "IMPORT TIME", "LAST USED", arg_full ? 6 : 0, "LATEST",
+                       arg_full ? "  PROVENANCE" : "");
         for (size_t i = 0; i < k; i++) {
-                char size[32], it[64], lu[64];
+                char size[32], it[64], lu[64], prov[POD_ESCAPE_MAX + 64] = "";
 
                 format_size(l[i]->size, size, sizeof(size));
                 format_time(l[i]->import_time, it, sizeof(it));
                 format_time(l[i]->last_used, lu, sizeof(lu));
-                printf("%-*.*s  %-32s  %-9s  %-19s  %-19s  %s\n", arg_full ? 135 : ID_SHORT_LEN,
-                       arg_full ? 135 : ID_SHORT_LEN, l[i]->id, l[i]->name, size, it, lu,
-                       l[i]->latest ? "true" : "false");
+                if (arg_full) {
+                        prov[0] = prov[1] = ' ';
+                        (void)pod_provenance_summary(l[i]->provenance, prov + 2, sizeof(prov) - 2);
+                }
+                /* The LATEST column is padded only when PROVENANCE follows it. */
+                printf("%-*.*s  %-32s  %-9s  %-19s  %-19s  %-*s%s\n", arg_full ? 135 : ID_SHORT_LEN,
+                       arg_full ? 135 : ID_SHORT_LEN, l[i]->id, POD_ESC(l[i]->name), size, it, lu,
+                       arg_full ? 6 : 0, l[i]->latest ? "true" : "false", prov);
         }
         pod_store_image_list_free(l, k);
+        return 0;
+}
+
+/* One image: what the store knows, and where it came from and what vouched for it. */
+static int image_status(int n, char **args) {
+        _cleanup_(pod_store_freep) struct pod_store *s = NULL;
+        _cleanup_(pod_store_image_freep) struct pod_store_image *img = NULL;
+        _cleanup_free_ char *id = NULL;
+        struct pod_error e = {};
+        char size[32], bsize[32], it[64], lu[64];
+        int r;
+
+        r = need_args("status", n, 1, 1);
+        if (r < 0)
+                return r;
+        r = open_store(&s);
+        if (r < 0)
+                return r;
+        r = resolve(s, args[0], &id);
+        if (r < 0)
+                return r;
+        r = pod_store_get_image(s, id, &img, &e);
+        if (r >= 0)
+                r = pod_store_image_load_provenance(s, img, &e);
+        if (r < 0)
+                return log_pod_error(r, &e);
+
+        if (!streq(arg_format, "text")) {
+                _cleanup_free_ char *json = NULL;
+
+                r = pod_store_image_to_json(img, streq(arg_format, "json-pretty"), &json);
+                if (r < 0)
+                        return log_error_errno(r, "Failed to format the image status: %m");
+                printf("%s\n", json);
+                return 0;
+        }
+        format_size(img->size, size, sizeof(size));
+        format_size(img->blob_size, bsize, sizeof(bsize));
+        format_time(img->import_time, it, sizeof(it));
+        format_time(img->last_used, lu, sizeof(lu));
+        printf("ID: %s\n", img->id);
+        printf("Name: %s\n", POD_ESC(img->name));
+        for (size_t i = 0; i < img->n_labels; i++)
+                printf("Label: %s=%s\n", POD_ESC(img->labels[i].name),
+                       POD_ESC(img->labels[i].value));
+        printf("Size: %s (stored ACI %s)\n", size, bsize);
+        printf("Import time: %s\n", it);
+        printf("Last used: %s\n", lu);
+        printf("Latest: %s\n", img->latest ? "true" : "false");
+        pod_provenance_print(stdout, "", img->provenance);
         return 0;
 }
 
@@ -538,6 +609,9 @@ static int sub_import(const char *sub, int n, char **args) {
 static int sub_list(const char *sub, int n, char **args) {
         return image_list(n);
 }
+static int sub_status(const char *sub, int n, char **args) {
+        return image_status(n, args);
+}
 static int sub_rm(const char *sub, int n, char **args) {
         return image_rm(n, args);
 }
@@ -574,6 +648,7 @@ static const struct {
         { "list", sub_list, FLAG(ARG_FORMAT) | FLAG(ARG_NO_LEGEND) | FLAG(ARG_FULL) },
         { "render", image_extract, FLAG(ARG_ROOTFS_ONLY) | FLAG(ARG_OVERWRITE) },
         { "rm", sub_rm, 0 },
+        { "status", sub_status, FLAG(ARG_FORMAT) },
         { "validate", sub_validate, 0 },
         { "verify", sub_verify, 0 },
 };

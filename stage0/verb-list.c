@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "escape.h"
 #include "log.h"
 #include "podinfo.h"
 #include "podref.h"
@@ -143,9 +144,9 @@ static void table_done(struct table *t) {
 static void print_row(const char *const *row, const size_t *width) {
         for (int c = 0; c < _COL_MAX; c++)
                 if (c + 1 < _COL_MAX)
-                        printf("%-*s  ", (int)width[c], row[c]);
+                        printf("%-*s  ", (int)width[c], POD_ESC(row[c]));
                 else
-                        printf("%s\n", row[c]);
+                        printf("%s\n", POD_ESC(row[c]));
 }
 
 static int print_table(struct pod_info **l, size_t n) {

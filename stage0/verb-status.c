@@ -4,11 +4,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "duration.h"
+#include "escape.h"
 #include "log.h"
 #include "podinfo.h"
 #include "podref.h"
+#include "provenance.h"
+#include "store.h"
 #include "verbs.h"
 
 static const char *arg_uuid_file;
@@ -74,6 +78,44 @@ static int parse_argv(int argc, char *argv[]) {
         return podref_check_positional("status", argc - optind, 1, 1);
 }
 
+/* The provenance of each app's image from the store.  Best effort: a store we cannot open
+ * (another --dir, no permission) leaves it unknown rather than failing the status. */
+static void load_provenance(struct pod_info *i) {
+        _cleanup_(pod_store_freep) struct pod_store *s = NULL;
+        _cleanup_free_ char *index = NULL;
+        struct pod_error e = {};
+        int r;
+
+        /* No store index yet: nothing recorded, and status must not create a store. */
+        if (asprintf(&index, "%s/cas/db/index.sqlite", arg_dir) < 0)
+                return;
+        if (access(index, F_OK) < 0)
+                return;
+        r = pod_store_open(arg_dir, &s, &e);
+        if (r < 0) {
+                log_debug("Not showing image provenance: %s", e.msg[0] ? e.msg : strerror(-r));
+                return;
+        }
+        for (size_t k = 0; k < i->n_apps; k++) {
+                struct pod_provenance *p;
+
+                if (!i->apps[k].image_id)
+                        continue;
+                p = calloc(1, sizeof(*p));
+                if (!p)
+                        return;
+                pod_error_clear(&e);
+                r = pod_store_get_provenance(s, i->apps[k].image_id, p, &e);
+                if (r < 0) {
+                        log_debug("Not showing the provenance of '%s': %s", i->apps[k].image_id,
+                                  e.msg[0] ? e.msg : strerror(-r));
+                        free(p);
+                        continue;
+                }
+                i->apps[k].provenance = p;
+        }
+}
+
 static void print_text(const struct pod_info *i) {
         char buf[96];
 
@@ -92,14 +134,26 @@ static void print_text(const struct pod_info *i) {
                                       : "false");
         for (size_t k = 0; k < i->n_apps; k++)
                 if (i->apps[k].has_exit_code)
-                        printf("app-%s=%d\n", i->apps[k].name, i->apps[k].exit_code);
+                        printf("app-%s=%d\n", POD_ESC(i->apps[k].name), i->apps[k].exit_code);
+        /* Each app's image and where it came from (pod image status shows the same). */
+        for (size_t k = 0; k < i->n_apps; k++) {
+                char prefix[POD_ESCAPE_MAX + 16];
+
+                if (!i->apps[k].image_id)
+                        continue;
+                (void)snprintf(prefix, sizeof(prefix), "image-%s-", POD_ESC(i->apps[k].name));
+                printf("%sid=%s\n", prefix, POD_ESC(i->apps[k].image_id));
+                if (i->apps[k].image_name)
+                        printf("%sname=%s\n", prefix, POD_ESC(i->apps[k].image_name));
+                pod_provenance_print_kv(stdout, prefix, i->apps[k].provenance);
+        }
         printf("networks=");
         for (size_t k = 0; k < i->n_nets; k++) {
                 const struct pod_info_net *n = &i->nets[k];
 
-                printf("%s%s", k ? "," : "", n->name);
+                printf("%s%s", k ? "," : "", POD_ESC(n->name));
                 if (n->ip)
-                        printf(":%s=%s", strchr(n->ip, ':') ? "ip6" : "ip4", n->ip);
+                        printf(":%s=%s", strchr(n->ip, ':') ? "ip6" : "ip4", POD_ESC(n->ip));
         }
         printf("\n");
 }
@@ -156,6 +210,7 @@ int verb_status(int argc, char *argv[]) {
         if (r < 0)
                 return log_error_errno(r, "Failed to read the status of pod '%s': %m", p->uuid);
 
+        load_provenance(i);
         if (arg_json) {
                 _cleanup_free_ char *json = NULL;
 

@@ -13,6 +13,7 @@
 
 #include "auth.h"
 #include "discovery.h"
+#include "escape.h"
 #include "fd-util.h"
 #include "http.h"
 #include "insecure.h"
@@ -180,20 +181,20 @@ static void show_key(const struct pod_pgp_key *k, const char *src) {
                 fprintf(out(), "Prefix: \"%s\"\n", arg_prefix);
         else
                 fprintf(out(), "Root key: trusted for every image name\n");
-        fprintf(out(), "Key source: %s\n", src);
+        fprintf(out(), "Key source: %s\n", POD_ESC(src));
         fprintf(out(), "Key fingerprint: %s\n", fpr);
         for (size_t i = 0; i < k->n_subkeys; i++) {
                 const struct pod_pgp_subkey *s = &k->subkeys[i];
 
-                fprintf(out(), "  %s %s %s", i == 0 ? "primary" : "subkey ", s->algo,
-                        s->fingerprint);
+                fprintf(out(), "  %s %s %s", i == 0 ? "primary" : "subkey ", POD_ESC(s->algo),
+                        POD_ESC(s->fingerprint));
                 print_time("created", s->created);
                 print_time("expires", s->expires);
                 fprintf(out(), "%s%s%s\n", s->can_sign ? " [sign]" : "",
                         s->revoked ? " [REVOKED]" : "", s->expired ? " [EXPIRED]" : "");
         }
         STRV_FOREACH (u, k->uids)
-                fprintf(out(), "  uid: %s\n", *u);
+                fprintf(out(), "  uid: %s\n", POD_ESC(*u)); /* from the key: its owner's text */
         fflush(out());
 }
 
