@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "dlopen-archive.h"
+#include "escape.h"
 #include "fd-util.h"
 #include "macro.h"
 #include "unpack.h"
@@ -484,7 +485,7 @@ static int produce(struct unpack_ctx *c) {
 /* ---- tar side ---- */
 
 static int refuse(struct unpack_ctx *c, int r, const char *path, const char *why) {
-        return pod_error_set(&c->x_err, r, "Refusing archive entry '%s': %s", path, why);
+        return pod_error_set(&c->x_err, r, "Refusing archive entry '%s': %s", POD_ESC(path), why);
 }
 
 /* Normalises an entry name: strips one leading "./" and one trailing "/", then requires a safe
@@ -577,14 +578,14 @@ static int read_manifest(struct unpack_ctx *c, struct archive *tar, struct archi
                 return pod_error_set(&c->x_err, -EFBIG,
                                      "Refusing archive entry '%s': manifest is %lld bytes, more "
                                      "than %u",
-                                     name, (long long)size, POD_UNPACK_MANIFEST_MAX);
+                                     POD_ESC(name), (long long)size, POD_UNPACK_MANIFEST_MAX);
         buf = malloc((size_t)size + 1);
         if (!buf)
                 return -ENOMEM;
         k = archive_read_data(tar, buf, (size_t)size);
         if (k != size)
                 return pod_error_set(&c->x_err, k < 0 ? archive_to_errno(tar, -EBADMSG) : -EBADMSG,
-                                     "Failed to read archive entry '%s': %s", name,
+                                     "Failed to read archive entry '%s': %s", POD_ESC(name),
                                      k < 0 ? strna(archive_error_string(tar)) : "short read");
         buf[size] = 0;
         c->manifest = TAKE_PTR(buf);
@@ -637,12 +638,12 @@ static int check_and_record(struct unpack_ctx *c, const char *path, int kind) {
                         return pod_error_set(&c->x_err, -EPERM,
                                              "Refusing archive entry '%s': it lies below the "
                                              "symlink '%s'",
-                                             path, slot->path);
+                                             POD_ESC(path), POD_ESC(slot->path));
                 else if (slot->kind != SEEN_DIR && slot->kind != SEEN_DIR_IMPLIED)
                         return pod_error_set(&c->x_err, -EPERM,
                                              "Refusing archive entry '%s': it lies below the "
                                              "non-directory '%s'",
-                                             path, slot->path);
+                                             POD_ESC(path), POD_ESC(slot->path));
         }
 
         r = seen_get(&c->seen, path, strlen(path), &slot);
@@ -676,7 +677,7 @@ static int copy_data(struct unpack_ctx *c, struct archive *tar, struct archive *
                         return 0;
                 if (r < ARCHIVE_WARN)
                         return pod_error_set(&c->x_err, archive_to_errno(tar, -EBADMSG),
-                                             "Failed to read archive entry '%s': %s", path,
+                                             "Failed to read archive entry '%s': %s", POD_ESC(path),
                                              strna(archive_error_string(tar)));
                 if (disk_failed(disk, (int)archive_write_data_block(disk, buf, size, off), true))
                         return disk_error(c, disk, "write", path);
@@ -755,7 +756,7 @@ static int process_entry(struct unpack_ctx *c, struct archive *tar, struct archi
 
                 r = normalize_name(c, archive_entry_hardlink(e), &hard);
                 if (r < 0)
-                        return pod_error_prefix(&c->x_err, r, "Hard link '%s'", name);
+                        return pod_error_prefix(&c->x_err, r, "Hard link '%s'", POD_ESC(name));
                 if (!hard || !strneq(hard, "rootfs/", 7) || !strneq(path, "rootfs/", 7))
                         return refuse(c, -EPERM, name, "hard link outside rootfs/");
                 slot = seen_find(&c->seen, hard, strlen(hard));
@@ -763,7 +764,7 @@ static int process_entry(struct unpack_ctx *c, struct archive *tar, struct archi
                         return pod_error_set(&c->x_err, -EPERM,
                                              "Refusing archive entry '%s': hard link to '%s', "
                                              "which is not an earlier regular file",
-                                             name, archive_entry_hardlink(e));
+                                             POD_ESC(name), POD_ESC(archive_entry_hardlink(e)));
                 kind = SEEN_FILE; /* the same inode as its target: a valid target itself */
         }
         if (type == AE_IFLNK) {
@@ -774,7 +775,7 @@ static int process_entry(struct unpack_ctx *c, struct archive *tar, struct archi
                         return pod_error_set(&c->x_err, -EPERM,
                                              "Refusing archive entry '%s': symlink target '%s' "
                                              "climbs out of rootfs/",
-                                             name, sym);
+                                             POD_ESC(name), POD_ESC(sym));
         }
 
         r = check_and_record(c, path, kind);
@@ -808,8 +809,8 @@ static int process_entry(struct unpack_ctx *c, struct archive *tar, struct archi
         if (!disk || (rootfs_only && streq(path, "rootfs")))
                 return archive_read_data_skip(tar) < ARCHIVE_WARN
                                ? pod_error_set(&c->x_err, -EBADMSG,
-                                               "Failed to read archive entry '%s': %s", name,
-                                               strna(archive_error_string(tar)))
+                                               "Failed to read archive entry '%s': %s",
+                                               POD_ESC(name), strna(archive_error_string(tar)))
                                : 0;
 
         /* Hand libarchive the checked, normalised names. */
