@@ -20,6 +20,7 @@
  *     (its flags live in memory a filter cannot read: ENOSYS, so libc falls back to clone)
  *   - io_uring: io_uring_setup io_uring_enter io_uring_register (its queued operations
  *     bypass any syscall filter; a steady source of kernel exploits)
+ *   - terminal input injection: ioctl TIOCSTI and TIOCLINUX
  * How this differs from Docker's default profile and systemd's @system-service, and why:
  * ABI.md "Seccomp" and pod-run(1), CONFINEMENT.
  * os/linux/seccomp-remove-set adds its set to the denylist with its own errno ("" = kill
@@ -34,6 +35,7 @@
 #include <errno.h>
 #include <sched.h>
 #include <string.h>
+#include <sys/ioctl.h>
 
 #include "error.h"
 #include "log.h"
@@ -192,6 +194,18 @@ static int add_denylist(scmp_filter_ctx ctx) {
         if (r < 0 && r != -EEXIST)
                 return r;
 #endif
+        /* Terminal input injection: TIOCSTI pushes bytes into a terminal's input queue, so an
+         * app holding the terminal of `pod run --interactive` or of an entered command (an
+         * fd of the operator's shell session) could type commands there; TIOCLINUX can do
+         * the same on a virtual console.  The request is an int: compare its low 32 bits. */
+        r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(ioctl), 1,
+                             SCMP_A1(SCMP_CMP_MASKED_EQ, 0xffffffffu, TIOCSTI));
+        if (r < 0 && r != -EEXIST)
+                return r;
+        r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(ioctl), 1,
+                             SCMP_A1(SCMP_CMP_MASKED_EQ, 0xffffffffu, TIOCLINUX));
+        if (r < 0 && r != -EEXIST)
+                return r;
         return deny(ctx, "clone3", SCMP_ACT_ERRNO(ENOSYS));
 }
 

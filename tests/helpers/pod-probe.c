@@ -14,7 +14,8 @@
  *   pod-probe seals PATH          "DEV:INO seals=0xS" of PATH opened read-only (its memfd
  *                                 seals), or "errno N"
  *   pod-probe syscall NAME        calls io_uring_setup (the only NAME so far) with harmless
- *                                 arguments; prints "ok" or the errno number */
+ *                                 arguments; prints "ok" or the errno number
+ *   pod-probe tiocsti FD          ioctl(FD, TIOCSTI, " "): "ok" or the errno number */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -24,10 +25,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/sysmacros.h>
 #include <sys/syscall.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #ifndef F_GET_SEALS
@@ -151,9 +153,14 @@ int main(int argc, char *argv[]) {
                 return report(-1);
 #endif
         }
+        if (argc >= 3 && strcmp(argv[1], "tiocsti") == 0) {
+                char ch = ' ';
+
+                return report(ioctl(atoi(argv[2]), TIOCSTI, &ch));
+        }
         fprintf(stderr,
                 "usage: pod-probe exit N | fds | ids | bind PORT | mkdir PATH | unshare-user | "
                 "wait-term FILE N | mknod PATH c|b MAJ MIN | open PATH r|w | euid | seals PATH | "
-                "syscall io_uring_setup\n");
+                "syscall io_uring_setup | tiocsti FD\n");
         return 2;
 }

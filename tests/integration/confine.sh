@@ -195,6 +195,17 @@ run_stage1 --disable-seccomp
 tap_check "... and is not refused without the filter (ok, or ENOSYS/EPERM from the kernel itself: $OUT)" \
         "$(grep -Eq '^(ok|38)$' <<<"$OUT" || [ "$(cat /proc/sys/kernel/io_uring_disabled 2>/dev/null || echo 0)" != 0 ]; echo $?)" "$OUT $ERR"
 
+# TIOCSTI (typing into the terminal an app holds): EPERM from the filter; without it the
+# kernel answers ENOTTY for /dev/null, so the test tells the filter from the kernel.
+new_pod a
+write_pod "$(app_json a '["/bin/pod-probe","tiocsti","0"]')"
+run_stage1
+assert_match "a root app's ioctl(TIOCSTI) fails with EPERM under the default filter" "$OUT" "^1$"
+new_pod a
+write_pod "$(app_json a '["/bin/pod-probe","tiocsti","0"]')"
+run_stage1 --disable-seccomp
+assert_match "... and reaches the kernel without it (ENOTTY on /dev/null)" "$OUT" "^25$"
+
 # ---- B, C, D: racing stage1's processes from inside the pod ------------------------------
 # pod-racer is left behind by app r's pre-start handler (root, default capabilities) and
 # hammers /proc/PID/{fd/*,exe,cwd,root} of every other process while the pod starts the
