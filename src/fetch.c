@@ -19,6 +19,7 @@
 #include "macro.h"
 #include "manifest.h"
 #include "path-util.h"
+#include "store-sig.h"
 #include "store.h"
 #include "verify.h"
 
@@ -150,6 +151,59 @@ static int import(struct fetch *f, int fd, bool latest, struct expect *x, char *
         return pod_store_import_fd(f->store, fd, &io, ret_id, reterr);
 }
 
+/* An image the cache (a URL's record, or the store under pull policy new) would hand out
+ * instead of a download passes the checks a download gets: name, labels and dependency ID
+ * against the request, and, unless --insecure-options=image, the signature it was verified
+ * with at its download, again over the stored bytes with the keys trusted now.  So an image
+ * once fetched insecurely, signed by a key since revoked or distrusted, or another version
+ * of the name than the one asked for never answers from the cache.  0 if it may be used. */
+static int check_stored(struct fetch *f, const char *id, const struct expect *want,
+                        struct pod_error *reterr) {
+        _cleanup_(pod_image_manifest_freep) struct pod_image_manifest *m = NULL;
+        _cleanup_free_ char *text = NULL, *sig = NULL;
+        _cleanup_close_ int blob = -EBADF;
+        struct expect x = *want;
+        size_t size = 0, sig_size = 0;
+        int r;
+
+        r = pod_store_read_manifest(f->store, id, &text, &size, reterr);
+        if (r < 0)
+                return r;
+        r = pod_image_manifest_parse(text, size, &m, reterr);
+        if (r < 0)
+                return pod_error_prefix(reterr, r, "Stored manifest of %s", id);
+        x.verify_in_check = false;
+        if (!x.source)
+                x.source = "the store";
+        r = import_check(id, m, &x, reterr);
+        if (r < 0)
+                return r;
+        if (f->o->insecure & POD_INSECURE_IMAGE)
+                return 0;
+
+        r = pod_store_sig_get(f->store, id, &sig, &sig_size, NULL);
+        if (r == -ENOENT)
+                return pod_error_set(reterr, -ENODATA,
+                                     "Image '%s' (%s) is stored, but was never verified: it was "
+                                     "fetched or imported without a signature check (not signed "
+                                     "as far as pod knows)",
+                                     m->name, id);
+        if (r < 0)
+                return r;
+        r = pod_store_open_blob(f->store, id, &blob, reterr);
+        if (r < 0)
+                return r;
+        return verify_image(f, m->name, blob, sig, sig_size, reterr);
+}
+
+/* After a verified import: keep the signature for check_stored(). */
+static int remember_signature(struct fetch *f, const char *id, const char *sig, size_t sig_size,
+                              struct pod_error *reterr) {
+        if ((f->o->insecure & POD_INSECURE_IMAGE) || !sig || sig_size == 0)
+                return 0;
+        return pod_store_sig_put(f->store, id, sig, sig_size, reterr);
+}
+
 static struct pod_http_options http_options(struct fetch *f, bool allow_http, const char *label) {
         return (struct pod_http_options){
                 .allow_http = allow_http || (f->o->insecure & POD_INSECURE_HTTP),
@@ -244,6 +298,23 @@ static int fetch_url(struct fetch *f, const char *aci_url, const char *sig_url, 
         if (r < 0 && r != -ENOENT)
                 return r;
         pod_error_clear(reterr);
+        x->source = aci_url;
+        if (rec) {
+                struct pod_error e = {};
+
+                /* The record is only a hint: its image must pass this request's checks, or
+                 * the URL is downloaded (and checked) afresh, without If-None-Match. */
+                r = check_stored(f, rec->image_id, x, &e);
+                if (r < 0 && f->o->pull_policy == POD_PULL_NEVER) {
+                        if (reterr)
+                                *reterr = e;
+                        return r;
+                }
+                if (r < 0) {
+                        log_debug("Not using the cached image of '%s': %s", aci_url, e.msg);
+                        rec = pod_store_remote_free(rec);
+                }
+        }
 
         if (f->o->pull_policy != POD_PULL_UPDATE && rec)
                 /* Fetched from this URL before and still stored: new and never take it. */
@@ -310,7 +381,6 @@ static int fetch_url(struct fetch *f, const char *aci_url, const char *sig_url, 
                                              sig_url, x->name ? x->name : aci_url, sig_status);
         }
 
-        x->source = aci_url;
         if (x->name) {
                 /* The name is known: check the signature before libarchive reads a byte. */
                 r = verify_image(f, x->name, fd, sig, sig_size, reterr);
@@ -325,6 +395,9 @@ static int fetch_url(struct fetch *f, const char *aci_url, const char *sig_url, 
         }
 
         r = import(f, fd, latest, x, &id, reterr);
+        if (r < 0)
+                return r;
+        r = remember_signature(f, id, sig, sig_size, reterr);
         if (r < 0)
                 return r;
 
@@ -374,6 +447,9 @@ static int fetch_file(struct fetch *f, const char *path, char **ret_id, struct p
         }
 
         r = import(f, fd, false, &x, &id, reterr);
+        if (r < 0)
+                return r;
+        r = remember_signature(f, id, sig, sig_size, reterr);
         if (r < 0)
                 return r;
         return finish(f, id, ret_id, reterr);
@@ -445,6 +521,20 @@ static int fetch_name(struct fetch *f, const char *name, const struct pod_kv *la
                 _cleanup_free_ char *id = NULL;
 
                 r = pod_store_find_by_name(f->store, name, labels, n_labels, &id, reterr);
+                if (r >= 0) {
+                        struct pod_error e = {};
+
+                        r = check_stored(f, id, &x, &e);
+                        if (r < 0 && f->o->pull_policy == POD_PULL_NEVER) {
+                                if (reterr)
+                                        *reterr = e;
+                                return r;
+                        }
+                        if (r < 0) {
+                                log_debug("Not using stored %s for '%s': %s", id, name, e.msg);
+                                r = -ENOENT; /* as if not stored: discover and download */
+                        }
+                }
                 if (r >= 0) {
                         r = push(f, name, reterr);
                         if (r < 0)
@@ -603,8 +693,14 @@ int pod_fetch_image(struct pod_store *s, const char *ref, const struct pod_fetch
                 break;
         case POD_IMAGEREF_HTTPS:
         case POD_IMAGEREF_HTTP:
-                /* An http:// URL typed by the user is explicit consent to plain http for that
-                 * download; the signature is still verified. */
+                /* Plain http lets anyone on the path choose the bytes pod unpacks (and,
+                 * unsigned, runs): as for discovery, only with --insecure-options=http. */
+                if (ir->kind == POD_IMAGEREF_HTTP && !(o->insecure & POD_INSECURE_HTTP))
+                        return pod_error_set(reterr, -EPERM,
+                                             "Refusing to download image '%s' over plain http: "
+                                             "anyone on the path could replace it. Use an "
+                                             "https:// URL, or pass --insecure-options=http",
+                                             ir->url);
                 if (asprintf(&sig_url, "%s.asc", ir->url) < 0)
                         return -ENOMEM;
                 r = fetch_url(&f, ir->url, sig_url, ir->kind == POD_IMAGEREF_HTTP, false, &x, &id,
