@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "aci.h"
 #include "discovery.h"
 #include "fd-util.h"
 #include "fetch.h"
@@ -19,6 +21,7 @@
 #include "macro.h"
 #include "manifest.h"
 #include "path-util.h"
+#include "podlimits.h"
 #include "store-sig.h"
 #include "store.h"
 #include "verify.h"
@@ -68,12 +71,6 @@ struct expect {
         size_t n_labels;
         const char *image_id; /* dependency imageID (full or a prefix such as rkt's), or NULL */
         const char *source;   /* URL or path, for messages */
-        /* Signature check inside the import (name known only from the manifest). */
-        struct fetch *f;
-        int data_fd;
-        const char *sig;
-        size_t sig_size;
-        bool verify_in_check;
 };
 
 static int check_labels(const char *what, const char *source, const struct pod_image_manifest *m,
@@ -131,11 +128,39 @@ static int import_check(const char *id, const struct pod_image_manifest *m, void
                                      "Dependency '%s' from '%s' has image ID %s, but the depending "
                                      "manifest requires %s",
                                      m->name, x->source, id, x->image_id);
-        if (x->verify_in_check)
-                /* The archive was read to its end by now; verification rewinds the same fd,
-                 * so the signature covers exactly the bytes that were unpacked. */
-                return verify_image(x->f, m->name, x->data_fd, x->sig, x->sig_size, reterr);
         return 0;
+}
+
+/* Verify before unpack, for a file or URL whose name only its manifest tells: read the
+ * manifest without extracting anything, verify the whole file for that name, and hand the
+ * name back for the import to insist on (the verified bytes are the ones unpacked: fd is a
+ * private temp file or the user's file, read again from offset 0). */
+static int verify_unnamed(struct fetch *f, int fd, const char *sig, size_t sig_size,
+                          const char *source, char **ret_name, struct pod_error *reterr) {
+        _cleanup_(pod_image_manifest_freep) struct pod_image_manifest *m = NULL;
+        _cleanup_free_ char *text = NULL;
+        size_t size = 0;
+        char *name;
+        int r;
+
+        r = pod_aci_peek_manifest(fd, f->o->limits, &text, &size, reterr);
+        if (r < 0)
+                return pod_error_prefix(reterr, r, "Failed to read the manifest of '%s'", source);
+        r = pod_image_manifest_parse(text, size, &m, reterr);
+        if (r < 0)
+                return pod_error_prefix(reterr, r, "Invalid image manifest in '%s'", source);
+        r = verify_image(f, m->name, fd, sig, sig_size, reterr);
+        if (r < 0)
+                return r;
+        name = strdup(m->name);
+        if (!name)
+                return -ENOMEM;
+        *ret_name = name;
+        return 0;
+}
+
+static const struct pod_limits *limits(struct fetch *f) {
+        return f->o->limits ?: &pod_limits_default;
 }
 
 static int import(struct fetch *f, int fd, bool latest, struct expect *x, char **ret_id,
@@ -144,6 +169,7 @@ static int import(struct fetch *f, int fd, bool latest, struct expect *x, char *
                 .latest = latest,
                 .check = import_check,
                 .userdata = x,
+                .limits = limits(f),
         };
 
         if (lseek(fd, 0, SEEK_SET) < 0)
@@ -172,7 +198,6 @@ static int check_stored(struct fetch *f, const char *id, const struct expect *wa
         r = pod_image_manifest_parse(text, size, &m, reterr);
         if (r < 0)
                 return pod_error_prefix(reterr, r, "Stored manifest of %s", id);
-        x.verify_in_check = false;
         if (!x.source)
                 x.source = "the store";
         r = import_check(id, m, &x, reterr);
@@ -205,13 +230,35 @@ static int remember_signature(struct fetch *f, const char *id, const char *sig, 
 }
 
 static struct pod_http_options http_options(struct fetch *f, bool allow_http, const char *label) {
+        const struct pod_limits *l = limits(f);
+
         return (struct pod_http_options){
                 .allow_http = allow_http || (f->o->insecure & POD_INSECURE_HTTP),
                 .insecure_tls = !!(f->o->insecure & POD_INSECURE_TLS),
                 .progress = f->o->progress,
                 .label = label,
                 .auth = f->o->auth,
+                .timeout_sec = l->transfer_timeout > 0
+                                       ? (long)((l->transfer_timeout + 999999) / 1000000)
+                                       : LONG_MAX / 2000000,
+                .low_speed_bytes = (long)l->low_speed_limit,
+                .low_speed_time_sec = (long)((l->low_speed_time + 999999) / 1000000),
         };
+}
+
+/* A transfer stopped by a limit says which one, and where it is set. */
+static int limit_hint(int r, struct pod_error *reterr) {
+        struct pod_error e = {};
+
+        if (!reterr || (r != -ETIMEDOUT && r != -EFBIG))
+                return r;
+        (void)pod_error_set(&e, r, "%s (limits: %s in " POD_LIMITS_FILE ", see pod-config(1))",
+                            reterr->msg,
+                            r == -EFBIG ? "download-max-size"
+                                        : "transfer-timeout, transfer-low-speed-limit and "
+                                          "transfer-low-speed-time");
+        *reterr = e;
+        return r;
 }
 
 /* The signature: a local file given by the user, or sig_url.  Missing (404/410) is an
@@ -288,8 +335,9 @@ static int fetch_url(struct fetch *f, const char *aci_url, const char *sig_url, 
         _cleanup_(pod_http_response_done) struct pod_http_response resp = {};
         struct pod_http_options http;
         struct pod_store_remote put;
-        _cleanup_free_ char *sig = NULL, *id = NULL;
+        _cleanup_free_ char *sig = NULL, *id = NULL, *verified_name = NULL;
         _cleanup_close_ int fd = -EBADF;
+        struct expect xx;
         size_t sig_size = 0;
         uint64_t now = now_usec();
         int r, status, sig_status;
@@ -337,9 +385,10 @@ static int fetch_url(struct fetch *f, const char *aci_url, const char *sig_url, 
 
         http = http_options(f, allow_http, x->name ? x->name : aci_url);
         http.etag = rec ? rec->etag : NULL;
+        http.max_size = limits(f)->download_max_size;
         status = pod_http_download(aci_url, fd, &http, &resp, reterr);
         if (status < 0)
-                return status;
+                return limit_hint(status, reterr);
 
         if (status == 304 && rec) {
                 /* Unchanged since the stored download: reuse the image, refresh the record. */
@@ -381,20 +430,20 @@ static int fetch_url(struct fetch *f, const char *aci_url, const char *sig_url, 
                                              sig_url, x->name ? x->name : aci_url, sig_status);
         }
 
+        xx = *x;
         if (x->name) {
                 /* The name is known: check the signature before libarchive reads a byte. */
                 r = verify_image(f, x->name, fd, sig, sig_size, reterr);
                 if (r < 0)
                         return r;
-        } else {
-                x->f = f;
-                x->data_fd = fd;
-                x->sig = sig;
-                x->sig_size = sig_size;
-                x->verify_in_check = true;
+        } else if (!(f->o->insecure & POD_INSECURE_IMAGE)) {
+                r = verify_unnamed(f, fd, sig, sig_size, aci_url, &verified_name, reterr);
+                if (r < 0)
+                        return r;
+                xx.name = verified_name;
         }
 
-        r = import(f, fd, latest, x, &id, reterr);
+        r = import(f, fd, latest, &xx, &id, reterr);
         if (r < 0)
                 return r;
         r = remember_signature(f, id, sig, sig_size, reterr);
@@ -416,7 +465,7 @@ static int fetch_url(struct fetch *f, const char *aci_url, const char *sig_url, 
 }
 
 static int fetch_file(struct fetch *f, const char *path, char **ret_id, struct pod_error *reterr) {
-        _cleanup_free_ char *sig = NULL, *sig_path = NULL, *id = NULL;
+        _cleanup_free_ char *sig = NULL, *sig_path = NULL, *id = NULL, *verified_name = NULL;
         _cleanup_close_ int fd = -EBADF;
         struct expect x = { .source = path };
         size_t sig_size = 0;
@@ -439,11 +488,10 @@ static int fetch_file(struct fetch *f, const char *path, char **ret_id, struct p
                 else if (r < 0)
                         return pod_error_set(reterr, r, "Failed to read signature '%s': %s",
                                              sig_path, strerror(-r));
-                x.f = f;
-                x.data_fd = fd;
-                x.sig = sig;
-                x.sig_size = sig_size;
-                x.verify_in_check = true;
+                r = verify_unnamed(f, fd, sig, sig_size, path, &verified_name, reterr);
+                if (r < 0)
+                        return r;
+                x.name = verified_name;
         }
 
         r = import(f, fd, false, &x, &id, reterr);

@@ -17,6 +17,7 @@
 #include "keystore.h"
 
 struct pod_auth;
+struct pod_limits;
 struct pod_store;
 
 enum pod_pull_policy {
@@ -47,6 +48,8 @@ struct pod_fetch_options {
          * decides), < 0 fails the fetch.  NULL: not called. */
         int (*no_trusted_key)(const char *name, void *userdata, struct pod_error *reterr);
         void *userdata;
+        /* Import and transfer limits (podlimits.h); NULL: pod_limits_default. */
+        const struct pod_limits *limits;
 };
 
 /* Fetches ref (NAME[:VERSION][,LABEL=VALUE...], https:// or http:// ACI URL, file:// URL or

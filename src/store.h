@@ -44,6 +44,7 @@
 
 struct pod_kv;
 struct pod_image_manifest;
+struct pod_limits;
 struct pod_store;
 
 int pod_store_open(const char *dir, struct pod_store **ret, struct pod_error *reterr);
@@ -74,6 +75,8 @@ struct pod_store_import_options {
         int (*check)(const char *id, const struct pod_image_manifest *m, void *userdata,
                      struct pod_error *reterr);
         void *userdata;
+        /* podlimits.h; NULL: pod_limits_default (an import is never unlimited). */
+        const struct pod_limits *limits;
 };
 
 /* Imports the ACI readable from fd (from its offset).  *ret_id gets the image ID.  Importing

@@ -32,6 +32,8 @@
 #include "error.h"
 #include "sha512.h"
 
+struct pod_limits;
+
 #define POD_UNPACK_MANIFEST_MAX (1u << 20)
 
 enum pod_compression {
@@ -73,6 +75,8 @@ struct pod_unpack_options {
         /* Called on the worker thread for each entry after the checks passed. */
         int (*entry_cb)(const struct pod_unpack_entry *e, void *userdata, struct pod_error *reterr);
         void *userdata;
+        /* Unpacked size, expansion ratio and free space (podlimits.h); NULL: none. */
+        const struct pod_limits *limits;
 };
 #define POD_UNPACK_OPTIONS_INIT \
         { .copy_fd = -EBADF }

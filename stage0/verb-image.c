@@ -13,6 +13,7 @@
 #include "log.h"
 #include "macro.h"
 #include "manifest.h"
+#include "podlimits.h"
 #include "store.h"
 #include "unpack.h"
 #include "verbs.h"
@@ -181,6 +182,9 @@ static int need_args(const char *sub, int n, int min, int max) {
 
 static int image_import(int n, char **args) {
         _cleanup_(pod_store_freep) struct pod_store *s = NULL;
+        struct pod_store_import_options io = {};
+        struct pod_limits limits;
+        struct pod_error le = {};
         int r, ret = 0;
 
         r = need_args("import", n, 1, -1);
@@ -193,6 +197,10 @@ static int image_import(int n, char **args) {
                                        "fetch' for signed images, or pass "
                                        "--insecure-options=image to import it unverified.",
                                        args[0]);
+        r = pod_limits_load(arg_vendordir, arg_sysconfdir, &limits, &le);
+        if (r < 0)
+                return log_pod_error(r, &le);
+        io.limits = &limits;
         r = open_store(&s);
         if (r < 0)
                 return r;
@@ -206,7 +214,7 @@ static int image_import(int n, char **args) {
                         ret = log_error_errno(-errno, "Failed to open '%s': %m", args[i]);
                         continue;
                 }
-                r = pod_store_import_fd(s, fd, NULL, &id, &e);
+                r = pod_store_import_fd(s, fd, &io, &id, &e);
                 if (r < 0) {
                         (void)pod_error_prefix(&e, r, "Failed to import '%s'", args[i]);
                         ret = log_pod_error(r, &e);

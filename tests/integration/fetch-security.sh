@@ -148,6 +148,11 @@ EOF
 cat >"$WWW/example.com/fifo/index.html" <<EOF
 <meta name="ac-discovery-pubkeys" content="example.com/fifo $W/fifo">
 EOF
+# ---- 6: compression bombs (300 MiB of zeros, about 300 KiB gzipped) ----
+mkimage example.com/bomb 1.0 "$A/bomb.aci" 300
+cp "$A/bomb.aci" "$W/bomb.aci"
+mkimage example.com/small 1.0 "$W/small.aci"
+
 start_server 443 "$W/srv.chain" "$W/srv.key"
 start_server 80
 
@@ -198,5 +203,58 @@ tap_check "a FIFO named by a page is never opened (no hang), refused" \
 run_pod "${P[@]}" fetch --insecure-options=image http://example.com/aci/roll.aci
 assert_status "an http:// image URL without --insecure-options=http: refused" 254
 assert_match "says which option" "$ERR" "insecure-options=http"
+
+# 6: bombs; disk use sampled while the fetch runs
+bomb() { # bomb ARGS...: runs pod, sets STATUS/ERR, MAXKB = peak store KiB
+        local p k
+        "$POD" "${P[@]}" "$@" >"$W/bomb.out" 2>"$W/bomb.err" &
+        p=$!
+        MAXKB=0
+        while kill -0 "$p" 2>/dev/null; do
+                k=$(du -sk "$STORE" 2>/dev/null | cut -f1)
+                [ "${k:-0}" -gt "$MAXKB" ] && MAXKB=$k
+                sleep 0.1
+        done
+        set +e
+        wait "$p"
+        STATUS=$?
+        set -e
+        ERR=$(cat "$W/bomb.err")
+}
+bomb fetch "$W/bomb.aci"
+assert_status "compression bomb from a file, unsigned, verification on: refused" 254
+assert_match "as unsigned, before unpacking" "$ERR" "example.com/bomb.*not signed"
+tap_check "nothing was unpacked (peak ${MAXKB} KiB < 8 MiB)" \
+        "$([ "$MAXKB" -lt 8192 ] && echo 0 || echo 1)"
+bomb fetch --insecure-options=image "$W/bomb.aci"
+assert_status "compression bomb from a file, unsigned: refused" 254
+assert_match "names the limit" "$ERR" "expansion|unpacked"
+tap_check "the store stayed small while it ran (peak ${MAXKB} KiB < 64 MiB)" \
+        "$([ "$MAXKB" -lt 65536 ] && echo 0 || echo 1)"
+bomb fetch --insecure-options=image,http http://example.com/aci/bomb.aci
+assert_status "compression bomb over http, unsigned: refused" 254
+tap_check "the store stayed small while it ran (peak ${MAXKB} KiB < 64 MiB)" \
+        "$([ "$MAXKB" -lt 65536 ] && echo 0 || echo 1)"
+bomb --insecure-options=image image import "$W/bomb.aci"
+assert_status "pod image import of the bomb: refused" 254
+tap_check "the store stayed small while it ran (peak ${MAXKB} KiB < 64 MiB)" \
+        "$([ "$MAXKB" -lt 65536 ] && echo 0 || echo 1)"
+tap_check "after all that the store is small" \
+        "$([ "$(du -sk "$STORE" | cut -f1)" -lt 65536 ] && echo 0 || echo 1)" "$(du -sh "$STORE")"
+
+# limits.conf: a small unpacked-size limit refuses an ordinary image, naming the key
+mkdir -p "$ETC"
+echo 'image-max-unpacked-size = 2K # tiny' >"$ETC/limits.conf"
+run_pod "${P[@]}" --insecure-options=image image import "$W/small.aci"
+assert_status "image-max-unpacked-size=2K refuses a 10 KiB image" 254
+assert_match "the error names the limit and the file" "$ERR" \
+        "more than 2.0 KiB.*image-max-unpacked-size in limits.conf"
+echo 'image-max-unpacked-size = lots' >"$ETC/limits.conf"
+run_pod "${P[@]}" --insecure-options=image image import "$W/small.aci"
+assert_status "an invalid limits.conf is an error" 254
+assert_match "naming file, line and key" "$ERR" "limits.conf:1: invalid value 'lots'"
+rm -f "$ETC/limits.conf"
+run_pod "${P[@]}" --insecure-options=image image import "$W/small.aci"
+assert_status "without it the image imports" 0
 
 tap_done
