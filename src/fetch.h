@@ -58,7 +58,11 @@ struct pod_fetch_options {
  * o->insecure has POD_INSECURE_IMAGE.  Errors (reterr names the image and the cause):
  *   -ENOENT   not in the store (pull policy never, ID prefix), no discovery endpoint, 404
  *   -ENOTUNIQ ambiguous ID prefix (the message lists the candidates)
- *   -ENODATA / -ENOKEY / -EBADMSG / -EKEYEXPIRED / -EKEYREVOKED  signature verdicts (verify.h)
+ *   -ENODATA / -ENOKEY / -EBADMSG / -EKEYEXPIRED / -EKEYREVOKED / -EKEYREJECTED  signature
+ *             verdicts (verify.h), also for a cached image handed out instead of a download
+ *   -EPERM    an http:// image URL without POD_INSECURE_HTTP, or a discovery page naming a
+ *             location that is not an allowed URL
+ *   -EFBIG / -ENOSPC / -ETIMEDOUT  a limit of podlimits.h (the message names its key)
  *   -EMEDIUMTYPE  the manifest's name or labels are not the requested ones, or a dependency's
  *             image ID or size differs from what the depending manifest says
  *   -ELOOP    dependency cycle

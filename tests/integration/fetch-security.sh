@@ -79,13 +79,15 @@ mkdir -p "$A" "$WWW/evil.test/aci" "$WWW/example.com/app" "$WWW/example.com/roll
         "$WWW/example.com/lp" "$WWW/example.com/fifo"
 genkey 'Signer <signer@example.com>' ed25519 "$W/signer.asc" >/dev/null
 
-# mkimage NAME VERSION OUT [SPARSE-MIB]: a small image (plus a file of zeros: a bomb)
+# mkimage NAME VERSION OUT [SPARSE-MIB [RANDOM-KIB]]: a small image (plus a file of zeros:
+# a bomb, or of random bytes: a slow download)
 mkimage() {
         local d=$W/build.$RANDOM
         mkdir -p "$d/rootfs/bin"
         printf '#!/bin/sh\necho hi\n' >"$d/rootfs/bin/sh"
         chmod 755 "$d/rootfs/bin/sh"
         [ "${4:-0}" = 0 ] || truncate -s "$4M" "$d/rootfs/zeros"
+        [ "${5:-0}" = 0 ] || head -c "$5K" /dev/urandom >"$d/rootfs/random"
         cat >"$d/manifest" <<EOT
 {"acKind":"ImageManifest","acVersion":"0.8.11","name":"$1",
  "labels":[{"name":"version","value":"$2"},{"name":"os","value":"linux"},
@@ -152,6 +154,24 @@ EOF
 mkimage example.com/bomb 1.0 "$A/bomb.aci" 300
 cp "$A/bomb.aci" "$W/bomb.aci"
 mkimage example.com/small 1.0 "$W/small.aci"
+
+# ---- 13: revoked keys, weak digests and keys, slow servers ----
+B=$WWW/example.com/aci/example.com
+mkdir -p "$B"
+cat >"$WWW/example.com/index.html" <<'EOF'
+<meta name="ac-discovery" content="example.com https://example.com/aci/{name}-{version}.{ext}">
+EOF
+REV_FPR=$(genkey 'Revoked <rev@example.com>' ed25519 "$W/rev.asc")
+mkimage example.com/rev 1.0 "$B/rev-1.0.aci"
+sign "$B/rev-1.0.aci" rev@example.com
+mkimage example.com/sha1 1.0 "$B/sha1-1.0.aci"
+sign "$B/sha1-1.0.aci" signer@example.com SHA1
+WEAK_FPR=$(genkey 'Weak <weak@example.com>' rsa1024 "$W/weak.asc")
+mkimage example.com/weak 1.0 "$B/weak-1.0.aci"
+sign "$B/weak-1.0.aci" weak@example.com
+mkimage example.com/slow 1.0 "$B/slow-1.0.aci" 0 256
+sign "$B/slow-1.0.aci"
+echo 'X-Test-Rate: 4000' >"$B/slow-1.0.aci.headers"
 
 start_server 443 "$W/srv.chain" "$W/srv.key"
 start_server 80
@@ -241,6 +261,70 @@ tap_check "the store stayed small while it ran (peak ${MAXKB} KiB < 64 MiB)" \
         "$([ "$MAXKB" -lt 65536 ] && echo 0 || echo 1)"
 tap_check "after all that the store is small" \
         "$([ "$(du -sk "$STORE" | cut -f1)" -lt 65536 ] && echo 0 || echo 1)" "$(du -sh "$STORE")"
+
+# 13: a revoked key can be updated, and then its signatures are refused
+run_pod "${P[@]}" trust --prefix example.com/rev --skip-fingerprint-review "$W/rev.asc"
+assert_status "trust the key for example.com/rev" 0
+run_pod "${P[@]}" fetch example.com/rev:1.0
+assert_status "an image it signed is fetched" 0
+sed 's/^:-----BEGIN/-----BEGIN/' "$GNUPGHOME/openpgp-revocs.d/${REV_FPR^^}.rev" |
+        gpg --batch --import 2>/dev/null
+gpg --batch --armor --export rev@example.com >"$W/rev-revoked.asc" 2>/dev/null
+run_pod "${P[@]}" trust --prefix example.com/rev --skip-fingerprint-review "$W/rev-revoked.asc"
+assert_status "pod trust takes the revoked copy of a trusted key" 0
+assert_match "and says the key is revoked" "$ERR" "revoked"
+tap_check "the trusted key file now holds the revocation" \
+        "$(gpg --batch --with-colons --show-keys \
+                "$ETC/trustedkeys/prefix.d/example.com/rev/$REV_FPR" 2>/dev/null |
+                grep -q '^pub:r'; echo $?)"
+run_pod "${P[@]}" fetch example.com/rev:1.0
+assert_status "its signatures are then refused" 254
+assert_match "as revoked" "$ERR" "example.com/rev.*revoked"
+run_pod "${P[@]}" fetch --pull-policy=new example.com/rev:1.0
+assert_status "also for the image already stored (pull policy new)" 254
+GONE_FPR=$(genkey 'Gone <gone@example.com>' ed25519 "$W/gone.asc")
+sed 's/^:-----BEGIN/-----BEGIN/' "$GNUPGHOME/openpgp-revocs.d/${GONE_FPR^^}.rev" |
+        gpg --batch --import 2>/dev/null
+gpg --batch --armor --export gone@example.com >"$W/gone-revoked.asc" 2>/dev/null
+run_pod "${P[@]}" trust --prefix example.com/other --skip-fingerprint-review "$W/gone-revoked.asc"
+assert_status "a revoked key not trusted before is still refused" 254
+assert_match "as revoked" "$ERR" "Refusing to trust key $GONE_FPR: it has been revoked"
+tap_check "and not written" "$(find "$ETC/trustedkeys" -name "$GONE_FPR" | grep -q . && echo 1 || echo 0)"
+
+# 13: weak digests and keys
+run_pod "${P[@]}" fetch example.com/sha1:1.0
+assert_status "a SHA-1 signature by a trusted key: refused" 254
+assert_match "naming the digest" "$ERR" "example.com/sha1.*SHA1"
+run_pod "${P[@]}" trust --prefix example.com/weak --skip-fingerprint-review "$W/weak.asc"
+assert_status "pod trust of an RSA-1024 key: refused" 254
+assert_match "naming the size and the minimum" "$ERR" "1024.*2048"
+mkdir -p "$ETC/trustedkeys/prefix.d/example.com/weak"
+cp "$W/weak.asc" "$ETC/trustedkeys/prefix.d/example.com/weak/$WEAK_FPR"
+run_pod "${P[@]}" fetch example.com/weak:1.0
+assert_status "an image signed by an RSA-1024 key trusted before: refused" 254
+assert_match "naming the key size" "$ERR" "example.com/weak.*1024"
+
+# 13: transfer limits
+mkdir -p "$ETC"
+echo 'transfer-timeout = 3s' >"$ETC/limits.conf"
+start=$(date +%s)
+run_pod "${P[@]}" fetch example.com/slow:1.0
+took=$(($(date +%s) - start))
+assert_status "a server trickling 4 KB/s, transfer-timeout=3s: refused" 254
+assert_match "naming the limit" "$ERR" "time limit of 3 s.*transfer-timeout"
+tap_check "within the limit (${took}s)" "$([ "$took" -le 8 ] && echo 0 || echo 1)"
+printf 'transfer-low-speed-limit = 64K\ntransfer-low-speed-time = 2s\n' >"$ETC/limits.conf"
+start=$(date +%s)
+run_pod "${P[@]}" fetch example.com/slow:1.0
+took=$(($(date +%s) - start))
+assert_status "below transfer-low-speed-limit for transfer-low-speed-time: refused" 254
+assert_match "naming the limits" "$ERR" "timed out.*transfer-low-speed-limit"
+tap_check "quickly (${took}s, three tries)" "$([ "$took" -le 20 ] && echo 0 || echo 1)"
+echo 'download-max-size = 4K' >"$ETC/limits.conf"
+run_pod "${P[@]}" fetch example.com/slow:1.0
+assert_status "download-max-size=4K: refused" 254
+assert_match "naming the limit" "$ERR" "too large.*download-max-size"
+rm -f "$ETC/limits.conf"
 
 # limits.conf: a small unpacked-size limit refuses an ordinary image, naming the key
 mkdir -p "$ETC"
