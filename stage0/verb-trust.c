@@ -21,6 +21,7 @@
 #include "macro.h"
 #include "path-util.h"
 #include "pgp-policy.h"
+#include "podlimits.h"
 #include "verbs.h"
 #include "verify.h"
 
@@ -32,6 +33,8 @@ static bool arg_list;
  * the fetched IDs), and one key at most is added. */
 static bool implicit;
 static const struct pod_auth *auth_config;
+static struct pod_limits limits_config; /* transfer limits of limits.conf (pod trust only) */
+static bool limits_loaded;
 
 static FILE *out(void) {
         return implicit ? stderr : stdout;
@@ -109,7 +112,7 @@ static int list_keys(const struct pod_keystore *ks) {
 }
 
 static struct pod_http_options http_options(bool for_key) {
-        return (struct pod_http_options){
+        struct pod_http_options o = {
                 /* Keys over http need "pubkey"; discovery pages over http need "http". */
                 .allow_http = for_key ? !!(arg_insecure & POD_INSECURE_PUBKEY)
                                       : !!(arg_insecure & POD_INSECURE_HTTP),
@@ -117,6 +120,17 @@ static struct pod_http_options http_options(bool for_key) {
                 .max_size = POD_KEY_FILE_MAX,
                 .auth = auth_config,
         };
+
+        /* Otherwise (implicit trust inside a fetch) http.c's own defaults bound the time. */
+        if (limits_loaded) {
+                const struct pod_limits *l = &limits_config;
+
+                if (l->transfer_timeout > 0)
+                        o.timeout_sec = (long)((l->transfer_timeout + 999999) / 1000000);
+                o.low_speed_bytes = (long)l->low_speed_limit;
+                o.low_speed_time_sec = (long)((l->low_speed_time + 999999) / 1000000);
+        }
+        return o;
 }
 
 static int read_key_source(const char *src, char **ret, size_t *ret_size) {
@@ -433,6 +447,10 @@ int verb_trust(int argc, char *argv[]) {
         if (r < 0)
                 return log_pod_error(r, &ae);
         auth_config = auth;
+        r = pod_limits_load(arg_vendordir, arg_sysconfdir, &limits_config, &ae);
+        if (r < 0)
+                return log_pod_error(r, &ae);
+        limits_loaded = true;
 
         sources = argv + optind;
         if (!*sources) {

@@ -172,6 +172,9 @@ sign "$B/weak-1.0.aci" weak@example.com
 mkimage example.com/slow 1.0 "$B/slow-1.0.aci" 0 256
 sign "$B/slow-1.0.aci"
 echo 'X-Test-Rate: 4000' >"$B/slow-1.0.aci.headers"
+mkdir -p "$WWW/example.com/keys"
+genkey 'Slow <slow@example.com>' ed25519 "$WWW/example.com/keys/slow.asc" >/dev/null
+echo 'X-Test-Rate: 100' >"$WWW/example.com/keys/slow.asc.headers"
 
 start_server 443 "$W/srv.chain" "$W/srv.key"
 start_server 80
@@ -320,6 +323,11 @@ took=$(($(date +%s) - start))
 assert_status "below transfer-low-speed-limit for transfer-low-speed-time: refused" 254
 assert_match "naming the limits" "$ERR" "timed out.*transfer-low-speed-limit"
 tap_check "quickly (${took}s, three tries)" "$([ "$took" -le 20 ] && echo 0 || echo 1)"
+echo 'transfer-timeout = 2s' >"$ETC/limits.conf"
+run_pod "${P[@]}" trust --prefix example.com/slow --skip-fingerprint-review \
+        https://example.com/keys/slow.asc
+assert_status "pod trust from a key server trickling 100 B/s, transfer-timeout=2s: refused" 254
+assert_match "naming the limit" "$ERR" "time limit of 2 s"
 echo 'download-max-size = 4K' >"$ETC/limits.conf"
 run_pod "${P[@]}" fetch example.com/slow:1.0
 assert_status "download-max-size=4K: refused" 254
