@@ -464,6 +464,26 @@ static int fetch_url(struct fetch *f, const char *aci_url, const char *sig_url, 
         return finish(f, id, ret_id, reterr);
 }
 
+/* The bytes verified must be the bytes unpacked: a file another user can write to could
+ * change between the two reads.  A private copy in the store (a reflink where possible)
+ * cannot.  The copy replaces *fd. */
+static int private_copy(struct fetch *f, int *fd, const char *path, struct pod_error *reterr) {
+        _cleanup_close_ int copy = -EBADF;
+        int r;
+
+        r = pod_store_tmpfile(f->store, &copy);
+        if (r < 0)
+                return pod_error_set(reterr, r, "Failed to create a temp file in the store: %s",
+                                     strerror(-r));
+        r = fd_copy_data(*fd, copy);
+        if (r < 0)
+                return pod_error_set(reterr, r, "Failed to copy '%s' into the store: %s", path,
+                                     strerror(-r));
+        (void)safe_close(*fd);
+        *fd = TAKE_FD(copy);
+        return 0;
+}
+
 static int fetch_file(struct fetch *f, const char *path, char **ret_id, struct pod_error *reterr) {
         _cleanup_free_ char *sig = NULL, *sig_path = NULL, *id = NULL, *verified_name = NULL;
         _cleanup_close_ int fd = -EBADF;
@@ -488,6 +508,9 @@ static int fetch_file(struct fetch *f, const char *path, char **ret_id, struct p
                 else if (r < 0)
                         return pod_error_set(reterr, r, "Failed to read signature '%s': %s",
                                              sig_path, strerror(-r));
+                r = private_copy(f, &fd, path, reterr);
+                if (r < 0)
+                        return r;
                 r = verify_unnamed(f, fd, sig, sig_size, path, &verified_name, reterr);
                 if (r < 0)
                         return r;
