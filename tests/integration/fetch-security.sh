@@ -150,6 +150,14 @@ EOF
 cat >"$WWW/example.com/fifo/index.html" <<EOF
 <meta name="ac-discovery-pubkeys" content="example.com/fifo $W/fifo">
 EOF
+# ---- B: image locations on a page: URLs only ----
+mkdir -p "$WWW/example.com/fileimg" "$WWW/example.com/httpimg"
+cat >"$WWW/example.com/fileimg/index.html" <<'EOF'
+<meta name="ac-discovery" content="example.com/fileimg file:///etc/{name}.{ext}">
+EOF
+cat >"$WWW/example.com/httpimg/index.html" <<'EOF'
+<meta name="ac-discovery" content="example.com/httpimg http://example.com/aci/roll.{ext}">
+EOF
 # ---- 6: compression bombs (300 MiB of zeros, about 300 KiB gzipped) ----
 mkimage example.com/bomb 1.0 "$A/bomb.aci" 300
 cp "$A/bomb.aci" "$W/bomb.aci"
@@ -221,6 +229,15 @@ st=$?
 set -e
 tap_check "a FIFO named by a page is never opened (no hang), refused" \
         "$([ "$st" = 254 ] && echo 0 || echo 1)" "status $st: $(cat "$W/fifo.out")"
+
+# B: image locations named by a page
+run_pod "${P[@]}" fetch example.com/fileimg:1.0
+assert_status "a page naming a file:// image location: refused" 254
+assert_match "naming the page and the value" "$ERR" \
+        "https://example.com/fileimg\?ac-discovery=1.*file:///etc/example.com/fileimg.aci"
+run_pod "${P[@]}" fetch example.com/httpimg:1.0
+assert_status "a page naming an http:// image location without --insecure-options=http: refused" 254
+assert_match "naming the option" "$ERR" "http://example.com/aci/roll.aci.*insecure-options=http"
 
 # B: explicit http:// image URL
 run_pod "${P[@]}" fetch --insecure-options=image http://example.com/aci/roll.aci
