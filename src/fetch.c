@@ -211,7 +211,8 @@ static int check_stored(struct fetch *f, const char *id, const struct expect *wa
                 return pod_error_set(reterr, -ENODATA,
                                      "Image '%s' (%s) is stored, but was never verified: it was "
                                      "fetched or imported without a signature check (not signed "
-                                     "as far as pod knows)",
+                                     "as far as pod knows). Use its ID, or "
+                                     "--insecure-options=image, to use it unverified",
                                      m->name, id);
         if (r < 0)
                 return r;

@@ -21,7 +21,8 @@ struct pod_limits;
 struct pod_store;
 
 enum pod_pull_policy {
-        POD_PULL_NEW,    /* a stored image matching name and labels wins; else as UPDATE */
+        POD_PULL_NEW,    /* a stored image matching name and labels wins (if it passes a
+                          * download's checks, its recorded signature included); else UPDATE */
         POD_PULL_UPDATE, /* discover again, then the HTTP cache rules decide */
         POD_PULL_NEVER,  /* the store only */
         _POD_PULL_POLICY_MAX,

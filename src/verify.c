@@ -388,6 +388,12 @@ static enum sig_verdict classify(gpgme_signature_t s) {
         }
 }
 
+static bool fpr_matches(const char *fpr, const char *id) {
+        size_t a = fpr ? strlen(fpr) : 0, b = id ? strlen(id) : 0;
+
+        return a > 0 && b > 0 && a >= b && strcasecmp(fpr + a - b, id) == 0;
+}
+
 /* A good signature still has to meet the minimum (pgp-policy.h): its digest, the signing
  * (sub)key and the primary key.  Keys trusted before the minimum existed are caught here. */
 static int check_policy(struct gpg_home *h, gpgme_signature_t good, const char *name,
@@ -406,7 +412,8 @@ static int check_policy(struct gpg_home *h, gpgme_signature_t good, const char *
                                      "Failed to verify image '%s': cannot look up key %s: %s", name,
                                      good->fpr, gpgme_strerror(err));
         for (gpgme_subkey_t s = k->subkeys; s; s = s->next) {
-                if (s != k->subkeys && (!s->fpr || strcasecmp(s->fpr, good->fpr) != 0))
+                /* good->fpr is the signing subkey's fingerprint, or its key ID (a suffix). */
+                if (s != k->subkeys && !fpr_matches(s->fpr, good->fpr))
                         continue;
                 (void)snprintf(what, sizeof(what), "image '%s': it is signed by key %s, and %s",
                                name, good->fpr,
