@@ -17,6 +17,7 @@
 #include "unpack.h"
 
 struct pod_image_manifest;
+struct pod_limits;
 
 struct pod_aci_build_options {
         enum pod_compression compression; /* default (0 = none); verbs default to gzip */
@@ -28,6 +29,12 @@ struct pod_aci_build_options {
  * NULL) gets the image ID of the result. */
 int pod_aci_build(const char *dir, const char *out, const struct pod_aci_build_options *o,
                   char **ret_id, struct pod_error *reterr);
+
+/* The bytes of the `manifest` entry of the ACI in fd (read from offset 0, rewound after),
+ * without extracting anything (aci-peek.c), within limits (NULL: pod_limits_default):
+ * -ENOENT no manifest, -EFBIG a limit hit, -EBADMSG corrupt, -EMEDIUMTYPE not an ACI. */
+int pod_aci_peek_manifest(int fd, const struct pod_limits *limits, char **ret, size_t *ret_size,
+                          struct pod_error *reterr);
 
 /* Reads the ACI from fd through every import check; returns the ID and parsed manifest. */
 int pod_aci_validate(int fd, char ret_id[POD_IMAGE_ID_SIZE], struct pod_image_manifest **ret,

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "discovery.h"
 #include "macro.h"
@@ -62,6 +63,48 @@ static int strv_push(char ***l, size_t *n, char *s) {
         t[(*n)++] = s;
         t[*n] = NULL;
         *l = t;
+        return 0;
+}
+
+/* A page names network locations only: an https:// URL (http:// for an image only when plain
+ * http is allowed; pubkey URLs over http are left to the caller's key policy).  Anything else
+ * (a local path, file://, ftp://, ...) would let a remote page make pod read local files. */
+static bool location_ok(const char *u, bool allow_http) {
+        size_t n;
+
+        if (strncasecmp(u, "https://", 8) == 0)
+                n = 8;
+        else if (allow_http && strncasecmp(u, "http://", 7) == 0)
+                n = 7;
+        else
+                return false;
+        return u[n] != 0 && u[n] != '/';
+}
+
+static int check_locations(const struct pod_discovery_result *d, enum pod_discovery_kind kind,
+                           bool allow_http, const char *page, struct pod_error *reterr) {
+        if (kind == POD_DISCOVERY_PUBKEYS) {
+                STRV_FOREACH (u, d->pubkeys)
+                        if (!location_ok(*u, true))
+                                return pod_error_set(reterr, -EPERM,
+                                                     "Discovery page '%s' names the key location "
+                                                     "'%s', which is not an https:// or http:// "
+                                                     "URL; refusing it",
+                                                     page, *u);
+                return 0;
+        }
+        for (size_t i = 0; i < d->n_endpoints; i++) {
+                const struct pod_discovery_endpoint *e = &d->endpoints[i];
+
+                if (!location_ok(e->aci_url, allow_http) || !location_ok(e->sig_url, allow_http))
+                        return pod_error_set(reterr, -EPERM,
+                                             "Discovery page '%s' names the image location '%s', "
+                                             "which is not an https:// URL%s; refusing it",
+                                             page, e->aci_url,
+                                             allow_http ? " or http:// URL"
+                                                        : " (http:// needs "
+                                                          "--insecure-options=http)");
+        }
         return 0;
 }
 
@@ -193,6 +236,9 @@ static int walk(const char *name, enum pod_discovery_kind kind,
                                                      "from '%s'",
                                                      url);
                         if (r > 0) {
+                                r = check_locations(d, kind, http.allow_http, url, reterr);
+                                if (r < 0)
+                                        return r;
                                 d->page_url = TAKE_PTR(url);
                                 *ret = TAKE_PTR(d);
                                 return 0;

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "aci.h"
 #include "discovery.h"
 #include "fd-util.h"
 #include "fetch.h"
@@ -19,7 +21,9 @@
 #include "macro.h"
 #include "manifest.h"
 #include "path-util.h"
+#include "podlimits.h"
 #include "provenance.h"
+#include "store-sig.h"
 #include "store.h"
 #include "verify.h"
 
@@ -68,12 +72,6 @@ struct expect {
         size_t n_labels;
         const char *image_id; /* dependency imageID (full or a prefix such as rkt's), or NULL */
         const char *source;   /* URL or path, for messages */
-        /* Signature check inside the import (name known only from the manifest). */
-        struct fetch *f;
-        int data_fd;
-        const char *sig;
-        size_t sig_size;
-        bool verify_in_check;
         struct pod_provenance prov; /* filled by verify_image(), recorded by import() */
 };
 
@@ -150,12 +148,40 @@ static int import_check(const char *id, const struct pod_image_manifest *m, void
                                      "Dependency '%s' from '%s' has image ID %s, but the depending "
                                      "manifest requires %s",
                                      m->name, x->source, id, x->image_id);
-        if (x->verify_in_check)
-                /* The archive was read to its end by now; verification rewinds the same fd,
-                 * so the signature covers exactly the bytes that were unpacked. */
-                return verify_image(x->f, m->name, x->data_fd, x->sig, x->sig_size, &x->prov,
-                                    reterr);
         return 0;
+}
+
+/* Verify before unpack, for a file or URL whose name only its manifest tells: read the
+ * manifest without extracting anything, verify the whole file for that name, and hand the
+ * name back for the import to insist on (the verified bytes are the ones unpacked: fd is a
+ * private temp file or the user's file, read again from offset 0). */
+static int verify_unnamed(struct fetch *f, int fd, const char *sig, size_t sig_size,
+                          const char *source, struct pod_provenance *prov, char **ret_name,
+                          struct pod_error *reterr) {
+        _cleanup_(pod_image_manifest_freep) struct pod_image_manifest *m = NULL;
+        _cleanup_free_ char *text = NULL;
+        size_t size = 0;
+        char *name;
+        int r;
+
+        r = pod_aci_peek_manifest(fd, f->o->limits, &text, &size, reterr);
+        if (r < 0)
+                return pod_error_prefix(reterr, r, "Failed to read the manifest of '%s'", source);
+        r = pod_image_manifest_parse(text, size, &m, reterr);
+        if (r < 0)
+                return pod_error_prefix(reterr, r, "Invalid image manifest in '%s'", source);
+        r = verify_image(f, m->name, fd, sig, sig_size, prov, reterr);
+        if (r < 0)
+                return r;
+        name = strdup(m->name);
+        if (!name)
+                return -ENOMEM;
+        *ret_name = name;
+        return 0;
+}
+
+static const struct pod_limits *limits(struct fetch *f) {
+        return f->o->limits ?: &pod_limits_default;
 }
 
 static int import(struct fetch *f, int fd, bool latest, struct expect *x, char **ret_id,
@@ -165,6 +191,7 @@ static int import(struct fetch *f, int fd, bool latest, struct expect *x, char *
                 .check = import_check,
                 .userdata = x,
                 .provenance = &x->prov,
+                .limits = limits(f),
         };
         char words[64];
         int r;
@@ -184,14 +211,93 @@ static int import(struct fetch *f, int fd, bool latest, struct expect *x, char *
         return r;
 }
 
+/* An image the cache (a URL's record, or the store under pull policy new) would hand out
+ * instead of a download passes the checks a download gets: name, labels and dependency ID
+ * against the request, and, unless --insecure-options=image, the signature it was verified
+ * with at its download, again over the stored bytes with the keys trusted now.  So an image
+ * once fetched insecurely, signed by a key since revoked or distrusted, or another version
+ * of the name than the one asked for never answers from the cache.  0 if it may be used. */
+static int check_stored(struct fetch *f, const char *id, const struct expect *want,
+                        struct pod_error *reterr) {
+        _cleanup_(pod_image_manifest_freep) struct pod_image_manifest *m = NULL;
+        _cleanup_free_ char *text = NULL, *sig = NULL;
+        _cleanup_close_ int blob = -EBADF;
+        struct pod_provenance prov = {};
+        struct expect x = *want;
+        size_t size = 0, sig_size = 0;
+        int r;
+
+        r = pod_store_read_manifest(f->store, id, &text, &size, reterr);
+        if (r < 0)
+                return r;
+        r = pod_image_manifest_parse(text, size, &m, reterr);
+        if (r < 0)
+                return pod_error_prefix(reterr, r, "Stored manifest of %s", id);
+        if (!x.source)
+                x.source = "the store";
+        r = import_check(id, m, &x, reterr);
+        if (r < 0)
+                return r;
+        if (f->o->insecure & POD_INSECURE_IMAGE)
+                return 0;
+
+        r = pod_store_sig_get(f->store, id, &sig, &sig_size, NULL);
+        if (r == -ENOENT)
+                return pod_error_set(reterr, -ENODATA,
+                                     "Image '%s' (%s) is stored, but was never verified: it was "
+                                     "fetched or imported without a signature check (not signed "
+                                     "as far as pod knows). Use its ID, or "
+                                     "--insecure-options=image, to use it unverified",
+                                     m->name, id);
+        if (r < 0)
+                return r;
+        r = pod_store_open_blob(f->store, id, &blob, reterr);
+        if (r < 0)
+                return r;
+        /* The stored image keeps the provenance of its import; this check records nothing. */
+        r = verify_image(f, m->name, blob, sig, sig_size, &prov, reterr);
+        pod_provenance_done(&prov);
+        return r;
+}
+
+/* After a verified import: keep the signature for check_stored(). */
+static int remember_signature(struct fetch *f, const char *id, const char *sig, size_t sig_size,
+                              struct pod_error *reterr) {
+        if ((f->o->insecure & POD_INSECURE_IMAGE) || !sig || sig_size == 0)
+                return 0;
+        return pod_store_sig_put(f->store, id, sig, sig_size, reterr);
+}
+
 static struct pod_http_options http_options(struct fetch *f, bool allow_http, const char *label) {
+        const struct pod_limits *l = limits(f);
+
         return (struct pod_http_options){
                 .allow_http = allow_http || (f->o->insecure & POD_INSECURE_HTTP),
                 .insecure_tls = !!(f->o->insecure & POD_INSECURE_TLS),
                 .progress = f->o->progress,
                 .label = label,
                 .auth = f->o->auth,
+                .timeout_sec = l->transfer_timeout > 0
+                                       ? (long)((l->transfer_timeout + 999999) / 1000000)
+                                       : LONG_MAX / 2000000,
+                .low_speed_bytes = (long)l->low_speed_limit,
+                .low_speed_time_sec = (long)((l->low_speed_time + 999999) / 1000000),
         };
+}
+
+/* A transfer stopped by a limit says which one, and where it is set. */
+static int limit_hint(int r, struct pod_error *reterr) {
+        struct pod_error e = {};
+
+        if (!reterr || (r != -ETIMEDOUT && r != -EFBIG))
+                return r;
+        (void)pod_error_set(&e, r, "%s (limits: %s in " POD_LIMITS_FILE ", see pod-config(1))",
+                            reterr->msg,
+                            r == -EFBIG ? "download-max-size"
+                                        : "transfer-timeout, transfer-low-speed-limit and "
+                                          "transfer-low-speed-time");
+        *reterr = e;
+        return r;
 }
 
 /* The signature: a local file given by the user, or sig_url.  Missing (404/410) is an
@@ -268,8 +374,9 @@ static int fetch_url(struct fetch *f, const char *aci_url, const char *sig_url, 
         _cleanup_(pod_http_response_done) struct pod_http_response resp = {};
         struct pod_http_options http;
         struct pod_store_remote put;
-        _cleanup_free_ char *sig = NULL, *id = NULL;
+        _cleanup_free_ char *sig = NULL, *id = NULL, *verified_name = NULL;
         _cleanup_close_ int fd = -EBADF;
+        struct expect xx;
         size_t sig_size = 0;
         uint64_t now = now_usec();
         int r, status, sig_status;
@@ -278,6 +385,23 @@ static int fetch_url(struct fetch *f, const char *aci_url, const char *sig_url, 
         if (r < 0 && r != -ENOENT)
                 return r;
         pod_error_clear(reterr);
+        x->source = aci_url;
+        if (rec) {
+                struct pod_error e = {};
+
+                /* The record is only a hint: its image must pass this request's checks, or
+                 * the URL is downloaded (and checked) afresh, without If-None-Match. */
+                r = check_stored(f, rec->image_id, x, &e);
+                if (r < 0 && f->o->pull_policy == POD_PULL_NEVER) {
+                        if (reterr)
+                                *reterr = e;
+                        return r;
+                }
+                if (r < 0) {
+                        log_debug("Not using the cached image of '%s': %s", aci_url, e.msg);
+                        rec = pod_store_remote_free(rec);
+                }
+        }
 
         if (f->o->pull_policy != POD_PULL_UPDATE && rec)
                 /* Fetched from this URL before and still stored: new and never take it. */
@@ -300,9 +424,10 @@ static int fetch_url(struct fetch *f, const char *aci_url, const char *sig_url, 
 
         http = http_options(f, allow_http, x->name ? x->name : aci_url);
         http.etag = rec ? rec->etag : NULL;
+        http.max_size = limits(f)->download_max_size;
         status = pod_http_download(aci_url, fd, &http, &resp, reterr);
         if (status < 0)
-                return status;
+                return limit_hint(status, reterr);
 
         if (status == 304 && rec) {
                 /* Unchanged since the stored download: reuse the image, refresh the record. */
@@ -344,21 +469,23 @@ static int fetch_url(struct fetch *f, const char *aci_url, const char *sig_url, 
                                              sig_url, x->name ? x->name : aci_url, sig_status);
         }
 
-        x->source = aci_url;
+        xx = *x;
         if (x->name) {
                 /* The name is known: check the signature before libarchive reads a byte. */
-                r = verify_image(f, x->name, fd, sig, sig_size, &x->prov, reterr);
+                r = verify_image(f, xx.name, fd, sig, sig_size, &xx.prov, reterr);
                 if (r < 0)
                         return r;
-        } else {
-                x->f = f;
-                x->data_fd = fd;
-                x->sig = sig;
-                x->sig_size = sig_size;
-                x->verify_in_check = true;
+        } else if (!(f->o->insecure & POD_INSECURE_IMAGE)) {
+                r = verify_unnamed(f, fd, sig, sig_size, aci_url, &xx.prov, &verified_name, reterr);
+                if (r < 0)
+                        return r;
+                xx.name = verified_name;
         }
 
-        r = import(f, fd, latest, x, &id, reterr);
+        r = import(f, fd, latest, &xx, &id, reterr);
+        if (r < 0)
+                return r;
+        r = remember_signature(f, id, sig, sig_size, reterr);
         if (r < 0)
                 return r;
 
@@ -376,8 +503,28 @@ static int fetch_url(struct fetch *f, const char *aci_url, const char *sig_url, 
         return finish(f, id, ret_id, reterr);
 }
 
+/* The bytes verified must be the bytes unpacked: a file another user can write to could
+ * change between the two reads.  A private copy in the store (a reflink where possible)
+ * cannot.  The copy replaces *fd. */
+static int private_copy(struct fetch *f, int *fd, const char *path, struct pod_error *reterr) {
+        _cleanup_close_ int copy = -EBADF;
+        int r;
+
+        r = pod_store_tmpfile(f->store, &copy);
+        if (r < 0)
+                return pod_error_set(reterr, r, "Failed to create a temp file in the store: %s",
+                                     strerror(-r));
+        r = fd_copy_data(*fd, copy);
+        if (r < 0)
+                return pod_error_set(reterr, r, "Failed to copy '%s' into the store: %s", path,
+                                     strerror(-r));
+        (void)safe_close(*fd);
+        *fd = TAKE_FD(copy);
+        return 0;
+}
+
 static int fetch_file(struct fetch *f, const char *path, char **ret_id, struct pod_error *reterr) {
-        _cleanup_free_ char *sig = NULL, *sig_path = NULL, *id = NULL;
+        _cleanup_free_ char *sig = NULL, *sig_path = NULL, *id = NULL, *verified_name = NULL;
         _cleanup_close_ int fd = -EBADF;
         struct expect x = { .source = path };
         size_t sig_size = 0;
@@ -400,15 +547,20 @@ static int fetch_file(struct fetch *f, const char *path, char **ret_id, struct p
                 else if (r < 0)
                         return pod_error_set(reterr, r, "Failed to read signature '%s': %s",
                                              sig_path, strerror(-r));
-                x.f = f;
-                x.data_fd = fd;
-                x.sig = sig;
-                x.sig_size = sig_size;
-                x.verify_in_check = true;
+                r = private_copy(f, &fd, path, reterr);
+                if (r < 0)
+                        return r;
+                r = verify_unnamed(f, fd, sig, sig_size, path, &x.prov, &verified_name, reterr);
+                if (r < 0)
+                        return r;
+                x.name = verified_name;
         }
 
         x.prov.origin = realpath(path, NULL); /* provenance: the file; NULL: the path given */
         r = import(f, fd, false, &x, &id, reterr);
+        if (r < 0)
+                return r;
+        r = remember_signature(f, id, sig, sig_size, reterr);
         if (r < 0)
                 return r;
         return finish(f, id, ret_id, reterr);
@@ -480,6 +632,20 @@ static int fetch_name(struct fetch *f, const char *name, const struct pod_kv *la
                 _cleanup_free_ char *id = NULL;
 
                 r = pod_store_find_by_name(f->store, name, labels, n_labels, &id, reterr);
+                if (r >= 0) {
+                        struct pod_error e = {};
+
+                        r = check_stored(f, id, &x, &e);
+                        if (r < 0 && f->o->pull_policy == POD_PULL_NEVER) {
+                                if (reterr)
+                                        *reterr = e;
+                                return r;
+                        }
+                        if (r < 0) {
+                                log_debug("Not using stored %s for '%s': %s", id, name, e.msg);
+                                r = -ENOENT; /* as if not stored: discover and download */
+                        }
+                }
                 if (r >= 0) {
                         r = push(f, name, reterr);
                         if (r < 0)
@@ -638,8 +804,14 @@ int pod_fetch_image(struct pod_store *s, const char *ref, const struct pod_fetch
                 break;
         case POD_IMAGEREF_HTTPS:
         case POD_IMAGEREF_HTTP:
-                /* An http:// URL typed by the user is explicit consent to plain http for that
-                 * download; the signature is still verified. */
+                /* Plain http lets anyone on the path choose the bytes pod unpacks (and,
+                 * unsigned, runs): as for discovery, only with --insecure-options=http. */
+                if (ir->kind == POD_IMAGEREF_HTTP && !(o->insecure & POD_INSECURE_HTTP))
+                        return pod_error_set(reterr, -EPERM,
+                                             "Refusing to download image '%s' over plain http: "
+                                             "anyone on the path could replace it. Use an "
+                                             "https:// URL, or pass --insecure-options=http",
+                                             ir->url);
                 if (asprintf(&sig_url, "%s.asc", ir->url) < 0)
                         return -ENOMEM;
                 r = fetch_url(&f, ir->url, sig_url, ir->kind == POD_IMAGEREF_HTTP, false, &x, &id,

@@ -17,10 +17,12 @@
 #include "keystore.h"
 
 struct pod_auth;
+struct pod_limits;
 struct pod_store;
 
 enum pod_pull_policy {
-        POD_PULL_NEW,    /* a stored image matching name and labels wins; else as UPDATE */
+        POD_PULL_NEW,    /* a stored image matching name and labels wins (if it passes a
+                          * download's checks, its recorded signature included); else UPDATE */
         POD_PULL_UPDATE, /* discover again, then the HTTP cache rules decide */
         POD_PULL_NEVER,  /* the store only */
         _POD_PULL_POLICY_MAX,
@@ -47,6 +49,8 @@ struct pod_fetch_options {
          * decides), < 0 fails the fetch.  NULL: not called. */
         int (*no_trusted_key)(const char *name, void *userdata, struct pod_error *reterr);
         void *userdata;
+        /* Import and transfer limits (podlimits.h); NULL: pod_limits_default. */
+        const struct pod_limits *limits;
 };
 
 /* Fetches ref (NAME[:VERSION][,LABEL=VALUE...], https:// or http:// ACI URL, file:// URL or
@@ -55,7 +59,11 @@ struct pod_fetch_options {
  * o->insecure has POD_INSECURE_IMAGE.  Errors (reterr names the image and the cause):
  *   -ENOENT   not in the store (pull policy never, ID prefix), no discovery endpoint, 404
  *   -ENOTUNIQ ambiguous ID prefix (the message lists the candidates)
- *   -ENODATA / -ENOKEY / -EBADMSG / -EKEYEXPIRED / -EKEYREVOKED  signature verdicts (verify.h)
+ *   -ENODATA / -ENOKEY / -EBADMSG / -EKEYEXPIRED / -EKEYREVOKED / -EKEYREJECTED  signature
+ *             verdicts (verify.h), also for a cached image handed out instead of a download
+ *   -EPERM    an http:// image URL without POD_INSECURE_HTTP, or a discovery page naming a
+ *             location that is not an allowed URL
+ *   -EFBIG / -ENOSPC / -ETIMEDOUT  a limit of podlimits.h (the message names its key)
  *   -EMEDIUMTYPE  the manifest's name or labels are not the requested ones, or a dependency's
  *             image ID or size differs from what the depending manifest says
  *   -ELOOP    dependency cycle

@@ -416,7 +416,7 @@ static int setup_handle(CURL *c, const struct pod_http_options *o, struct xfer *
         SET(CURLOPT_FOLLOWLOCATION, 0L);
         SET(CURLOPT_CONNECTTIMEOUT,
             o->connect_timeout_sec > 0 ? o->connect_timeout_sec : DEFAULT_CONNECT_SEC);
-        SET(CURLOPT_LOW_SPEED_LIMIT, LOW_SPEED_BYTES);
+        SET(CURLOPT_LOW_SPEED_LIMIT, o->low_speed_bytes > 0 ? o->low_speed_bytes : LOW_SPEED_BYTES);
         SET(CURLOPT_LOW_SPEED_TIME,
             o->low_speed_time_sec > 0 ? o->low_speed_time_sec : DEFAULT_LOW_SPEED_SEC);
         SET(CURLOPT_SSL_VERIFYPEER, o->insecure_tls ? 0L : 1L);
@@ -506,6 +506,26 @@ static int hop_headers(CURL *c, const struct curl_slist *fixed, const struct pod
         return 0;
 }
 
+static int time_limit_error(long limit, const char *url, struct pod_error *reterr) {
+        return pod_error_set(reterr, -ETIMEDOUT,
+                             "Failed to fetch '%s': the transfer took longer than its time limit "
+                             "of %ld s",
+                             url, limit);
+}
+
+/* Each attempt gets what is left of the call's time limit. */
+static int set_time_left(CURL *c, uint64_t deadline, long limit, const char *url,
+                         struct pod_error *reterr) {
+        uint64_t now = now_us();
+
+        if (now >= deadline)
+                return time_limit_error(limit, url, reterr);
+        if (curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)((deadline - now + 999) / 1000)) !=
+            CURLE_OK)
+                return -ENOMEM;
+        return 0;
+}
+
 static int run(const char *url, const struct pod_http_options *opts, struct sink *s, struct xfer *x,
                struct pod_http_response *ret, struct pod_error *reterr) {
         struct pod_http_options o = opts ? *opts : (struct pod_http_options){};
@@ -513,6 +533,8 @@ static int run(const char *url, const struct pod_http_options *opts, struct sink
         _cleanup_(curl_slist_free_allp) struct curl_slist *headers = NULL, *hop = NULL;
         _cleanup_free_ char *cur = NULL;
         unsigned tries = o.max_tries > 0 ? o.max_tries : DEFAULT_TRIES;
+        long limit = o.timeout_sec > 0 ? o.timeout_sec : POD_HTTP_DEFAULT_TIMEOUT_SEC;
+        uint64_t deadline = now_us() + (uint64_t)limit * 1000000u;
         char errbuf[CURL_ERROR_SIZE];
         long status = 0;
         int r;
@@ -573,6 +595,9 @@ static int run(const char *url, const struct pod_http_options *opts, struct sink
                                                      "a partial download: %s",
                                                      cur, strerror(-r));
                         errbuf[0] = 0;
+                        r = set_time_left(c, deadline, limit, cur, reterr);
+                        if (r < 0)
+                                return r;
                         if (curl_easy_setopt(c, CURLOPT_URL, cur) != CURLE_OK)
                                 return -ENOMEM;
                         x->started_us = now_us();
@@ -591,6 +616,8 @@ static int run(const char *url, const struct pod_http_options *opts, struct sink
                                         return pod_error_set(reterr, x->write_error,
                                                              "Failed to store data from '%s': %s",
                                                              cur, strerror(-x->write_error));
+                                if (rc == CURLE_OPERATION_TIMEDOUT && now_us() >= deadline)
+                                        return time_limit_error(limit, cur, reterr);
                                 if (!curl_retryable(rc) || attempt >= tries ||
                                     (x->written > 0 && s->fd >= 0 && !s->seekable))
                                         return map_curl(rc, cur, errbuf, reterr);

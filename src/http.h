@@ -18,7 +18,7 @@
  *   -EAGAIN        HTTP 429 after retries -EIO        HTTP 5xx after retries
  *   -EPROTO        any other HTTP status >= 300 except 304, or a protocol error
  *   -EHOSTUNREACH  DNS failure (host or proxy)  -ECONNREFUSED  could not connect
- *   -ETIMEDOUT     connect or low-speed timeout
+ *   -ETIMEDOUT     connect, low-speed or overall (timeout_sec) timeout
  *   -EPERM         TLS certificate verification failed, plain http refused, or a redirect
  *                  to http refused (use --insecure-options=tls/http deliberately)
  *   -ECONNRESET    TLS handshake or connection failure otherwise
@@ -48,8 +48,14 @@ struct pod_http_options {
         unsigned max_tries;       /* attempts including the first; 0: default 3 */
         unsigned retry_delay_ms;  /* first backoff delay, doubled each retry; 0: 1000 */
         long connect_timeout_sec; /* 0: 30 */
-        long low_speed_time_sec;  /* abort when below 1 KiB/s for this long; 0: 60 */
+        long low_speed_time_sec;  /* abort when below low_speed_bytes/s for this long; 0: 60 */
+        long low_speed_bytes;     /* 0: 1024 */
+        /* The whole call, redirects and retries included, ends with -ETIMEDOUT after this
+         * long; 0: POD_HTTP_DEFAULT_TIMEOUT_SEC.  A server trickling bytes holds pod no
+         * longer than this. */
+        long timeout_sec;
 };
+#define POD_HTTP_DEFAULT_TIMEOUT_SEC 3600L
 
 struct pod_http_response {
         long status;         /* final HTTP status: 200, 202, 304, ... */

@@ -20,6 +20,7 @@
 #include "macro.h"
 #include "manifest.h"
 #include "path-util.h"
+#include "podlimits.h"
 #include "provenance.h"
 #include "sha512.h"
 #include "store-internal.h"
@@ -867,6 +868,7 @@ int pod_store_import_fd(struct pod_store *s, int fd, const struct pod_store_impo
 
         uo.copy_fd = blob;
         uo.flags = o->unpack_flags & POD_UNPACK_ALLOW_DEVICES;
+        uo.limits = o->limits ?: &pod_limits_default;
         r = pod_unpack(fd, tree, &uo, &res, reterr);
         if (r < 0)
                 return r;

@@ -45,6 +45,7 @@
 struct pod_kv;
 struct pod_image_manifest;
 struct pod_provenance;
+struct pod_limits;
 struct pod_store;
 
 int pod_store_open(const char *dir, struct pod_store **ret, struct pod_error *reterr);
@@ -79,6 +80,8 @@ struct pod_store_import_options {
         /* Where it came from and what vouched for it (provenance.h), recorded with the image
          * (replacing an earlier record: the latest import's story); NULL records nothing. */
         const struct pod_provenance *provenance;
+        /* podlimits.h; NULL: pod_limits_default (an import is never unlimited). */
+        const struct pod_limits *limits;
 };
 
 /* Imports the ACI readable from fd (from its offset).  *ret_id gets the image ID.  Importing

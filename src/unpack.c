@@ -8,12 +8,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include "dlopen-archive.h"
 #include "escape.h"
 #include "fd-util.h"
 #include "macro.h"
+#include "podlimits.h"
 #include "unpack.h"
 
 /* Decompressed data travels from the reading thread to the tar thread in a ring of chunks.
@@ -23,6 +25,8 @@
 #define INPUT_SIZE  (1u << 20)
 #define SNIFF_SIZE  512
 #define MAX_ENTRIES (16u << 20)
+/* Free space is looked at again after every this many bytes unpacked. */
+#define SPACE_CHECK_EVERY (UINT64_C(64) << 20)
 
 static const char *const compression_names[_POD_COMPRESSION_MAX] = {
         [POD_COMPRESSION_NONE] = "none",   [POD_COMPRESSION_GZIP] = "gzip",
@@ -181,6 +185,7 @@ struct unpack_ctx {
         bool sniff_served;
         uint64_t input_size;
         uint64_t tar_size;
+        uint64_t space_checked_at; /* tar_size at the last free-space check */
         enum pod_compression compression;
         struct pod_error in_err;
 
@@ -376,6 +381,73 @@ static int disk_error(struct unpack_ctx *c, struct archive *disk, const char *ve
                              strna(archive_error_string(disk)));
 }
 
+/* ---- limits (podlimits.h): a small compressed file must not fill the disk ---- */
+
+static int check_space(struct unpack_ctx *c, uint64_t need) {
+        const struct pod_limits *l = c->opts->limits;
+        int fd = c->target_fd >= 0 ? c->target_fd : c->copy_fd;
+        char have_s[32], need_s[32], min_s[32];
+        struct statvfs sv;
+        uint64_t have;
+
+        if (!l || fd < 0)
+                return 0;
+        if (fstatvfs(fd, &sv) < 0)
+                return pod_error_set(&c->in_err, -errno, "Failed to check the free space: %m");
+        have = (uint64_t)sv.f_bavail * sv.f_frsize;
+        if (have >= need && have - need >= l->image_min_free)
+                return 0;
+        return pod_error_set(&c->in_err, -ENOSPC,
+                             "Only %s free on the file system the image is unpacked to, %s "
+                             "needed plus %s kept free (image-min-free-space in " POD_LIMITS_FILE
+                             ", see pod-config(1))",
+                             pod_limits_format_bytes(have, have_s),
+                             pod_limits_format_bytes(need, need_s),
+                             pod_limits_format_bytes(l->image_min_free, min_s));
+}
+
+/* Before the first byte: room for the copy of the input (when its size is known). */
+static int check_space_up_front(struct unpack_ctx *c) {
+        struct stat st;
+        off_t pos;
+
+        if (!c->opts->limits)
+                return 0;
+        pos = lseek(c->fd, 0, SEEK_CUR);
+        if (fstat(c->fd, &st) < 0 || !S_ISREG(st.st_mode) || pos < 0 || st.st_size < pos)
+                return check_space(c, 0);
+        return check_space(c, c->copy_fd >= 0 ? (uint64_t)(st.st_size - pos) : 0);
+}
+
+/* After each decompressed block: size, expansion ratio, and now and then free space. */
+static int check_limits(struct unpack_ctx *c) {
+        const struct pod_limits *l = c->opts->limits;
+        char a[32], b[32];
+
+        if (!l)
+                return 0;
+        if (l->image_max_unpacked > 0 && c->tar_size > l->image_max_unpacked)
+                return pod_error_set(&c->in_err, -EFBIG,
+                                     "The image unpacks to more than %s, the limit "
+                                     "image-max-unpacked-size in " POD_LIMITS_FILE
+                                     " (raise it there, see pod-config(1))",
+                                     pod_limits_format_bytes(l->image_max_unpacked, a));
+        if (l->image_max_ratio > 0 && c->tar_size > POD_LIMITS_RATIO_FLOOR &&
+            c->tar_size / (c->input_size ? c->input_size : 1) >= l->image_max_ratio)
+                return pod_error_set(&c->in_err, -EFBIG,
+                                     "The image expands more than %" PRIu64
+                                     " times (%s unpacked from %s): a compression bomb? The "
+                                     "limit is image-max-expansion-ratio in " POD_LIMITS_FILE
+                                     " (raise it there, see pod-config(1))",
+                                     l->image_max_ratio, pod_limits_format_bytes(c->tar_size, a),
+                                     pod_limits_format_bytes(c->input_size, b));
+        if (c->tar_size - c->space_checked_at >= SPACE_CHECK_EVERY) {
+                c->space_checked_at = c->tar_size;
+                return check_space(c, 0);
+        }
+        return 0;
+}
+
 /* Calling thread: decompress, hash, feed the ring. */
 static int produce(struct unpack_ctx *c) {
         struct archive *raw;
@@ -444,6 +516,11 @@ static int produce(struct unpack_ctx *c) {
                         return r;
                 }
                 c->tar_size += size;
+                r = check_limits(c);
+                if (r < 0) {
+                        (void)archive_read_free(raw);
+                        return r;
+                }
 
                 while (push == 0 && size > 0) {
                         size_t k = CHUNK_SIZE - fill < size ? CHUNK_SIZE - fill : size;
@@ -990,6 +1067,10 @@ int pod_unpack(int fd, int target_fd, const struct pod_unpack_options *opts,
                                      "%02x %02x %02x %02x)",
                                      c.inbuf[0], k > 1 ? c.inbuf[1] : 0, k > 2 ? c.inbuf[2] : 0,
                                      k > 3 ? c.inbuf[3] : 0);
+
+        r = check_space_up_front(&c);
+        if (r < 0)
+                return copy_error(reterr, r, &c.in_err);
 
         r = -pthread_create(&hasher, NULL, hash_thread, &c);
         if (r < 0)

@@ -32,6 +32,8 @@
 #include "error.h"
 #include "sha512.h"
 
+struct pod_limits;
+
 #define POD_UNPACK_MANIFEST_MAX (1u << 20)
 
 enum pod_compression {
@@ -77,6 +79,8 @@ struct pod_unpack_options {
         int (*data_cb)(const char *path, uint64_t offset, const void *buf, size_t size,
                        void *userdata, struct pod_error *reterr);
         void *userdata;
+        /* Unpacked size, expansion ratio and free space (podlimits.h); NULL: none. */
+        const struct pod_limits *limits;
 };
 #define POD_UNPACK_OPTIONS_INIT \
         { .copy_fd = -EBADF }

@@ -12,6 +12,7 @@
 #include "fd-util.h"
 #include "macro.h"
 #include "path-util.h"
+#include "pgp-policy.h"
 #include "verify.h"
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(gpgme_data_t, gpgme_data_release)
@@ -224,6 +225,8 @@ static int fill_key(struct gpg_home *h, gpgme_key_t k, struct pod_pgp_key *out) 
                 o->can_sign = s->can_sign;
                 o->revoked = s->revoked;
                 o->expired = s->expired;
+                o->bits = s->length;
+                o->weak = pod_pgp_key_too_weak(s->pubkey_algo, s->length);
         }
 
         r = export_key(h, k->subkeys->fpr, &out->armored, &out->armored_size);
@@ -387,6 +390,43 @@ static enum sig_verdict classify(gpgme_signature_t s) {
         }
 }
 
+static bool fpr_matches(const char *fpr, const char *id) {
+        size_t a = fpr ? strlen(fpr) : 0, b = id ? strlen(id) : 0;
+
+        return a > 0 && b > 0 && a >= b && strcasecmp(fpr + a - b, id) == 0;
+}
+
+/* A good signature still has to meet the minimum (pgp-policy.h): its digest, the signing
+ * (sub)key and the primary key.  Keys trusted before the minimum existed are caught here. */
+static int check_policy(struct gpg_home *h, gpgme_signature_t good, const char *name,
+                        struct pod_error *reterr) {
+        _cleanup_(gpgme_key_unrefp) gpgme_key_t k = NULL;
+        char what[256];
+        gpgme_error_t err;
+        int r;
+
+        r = pod_pgp_check_digest(good->hash_algo, name, good->fpr, reterr);
+        if (r < 0)
+                return r;
+        err = gpgme_get_key(h->ctx, good->fpr, &k, 0);
+        if (err || !k->subkeys)
+                return pod_error_set(reterr, -EBADMSG,
+                                     "Failed to verify image '%s': cannot look up key %s: %s", name,
+                                     good->fpr, gpgme_strerror(err));
+        for (gpgme_subkey_t s = k->subkeys; s; s = s->next) {
+                /* good->fpr is the signing subkey's fingerprint, or its key ID (a suffix). */
+                if (s != k->subkeys && !fpr_matches(s->fpr, good->fpr))
+                        continue;
+                (void)snprintf(what, sizeof(what), "image '%s': it is signed by key %s, and %s",
+                               name, good->fpr,
+                               s == k->subkeys ? "that key's primary key" : "that key");
+                r = pod_pgp_check_key(s->pubkey_algo, s->length, what, reterr);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
 int pod_verify_detached(const char *name, int data_fd, const void *sig, size_t sig_size,
                         const struct pod_keystore *ks, struct pod_verify_info *info,
                         struct pod_error *reterr) {
@@ -487,6 +527,10 @@ int pod_verify_detached(const char *name, int data_fd, const void *sig, size_t s
                                      "signature was modified",
                                      name, strna(signer));
         }
+
+        r = check_policy(&h, good, name, reterr);
+        if (r < 0)
+                return r;
 
         /* Which trusted file vouched for it: map the signing (sub)key to its primary. */
         if (info) {

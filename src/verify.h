@@ -20,6 +20,8 @@ struct pod_pgp_subkey {
         char *algo;                 /* "rsa3072", "ed25519", ... */
         long long created, expires; /* seconds since the epoch; expires 0: never */
         bool can_sign, revoked, expired;
+        unsigned bits; /* key size */
+        bool weak;     /* below the minimum of pgp-policy.h (RSA/DSA/ElGamal < 2048 bits) */
 };
 
 struct pod_pgp_key {
@@ -70,6 +72,8 @@ void pod_verify_info_done(struct pod_verify_info *i);
  *   -EBADMSG      bad signature (data modified), or sig is not a signature
  *   -EKEYEXPIRED  the key (or the signature) has expired
  *   -EKEYREVOKED  the key was revoked
+ *   -EKEYREJECTED a good signature below the minimum of pgp-policy.h: MD5/SHA-1/RIPEMD-160
+ *                 digest, or an RSA/DSA/ElGamal signing or primary key under 2048 bits
  *   trusted key files that do not hold the key their name says fail the verification.
  * info (may be NULL) is filled on success and, as far as known, on failure. */
 int pod_verify_detached(const char *name, int data_fd, const void *sig, size_t sig_size,

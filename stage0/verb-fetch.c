@@ -13,6 +13,7 @@
 #include "insecure.h"
 #include "log.h"
 #include "macro.h"
+#include "podlimits.h"
 #include "store.h"
 #include "verbs.h"
 
@@ -110,6 +111,7 @@ int verb_fetch(int argc, char *argv[]) {
         _cleanup_(pod_auth_freep) struct pod_auth *auth = NULL;
         struct trust_implicit_config tc = {};
         struct pod_fetch_options o = {};
+        struct pod_limits limits;
         struct pod_error e = {};
         int r, ret = 0;
 
@@ -121,6 +123,9 @@ int verb_fetch(int argc, char *argv[]) {
         if (r < 0)
                 return log_pod_error(r, &e);
         r = pod_auth_load(arg_vendordir, arg_sysconfdir, &auth, &e);
+        if (r < 0)
+                return log_pod_error(r, &e);
+        r = pod_limits_load(arg_vendordir, arg_sysconfdir, &limits, &e);
         if (r < 0)
                 return log_pod_error(r, &e);
         tc = (struct trust_implicit_config){ .from_https = arg_trust_keys_from_https,
@@ -137,6 +142,7 @@ int verb_fetch(int argc, char *argv[]) {
                 .auth = auth,
                 .no_trusted_key = trust_implicit,
                 .userdata = &tc,
+                .limits = &limits,
         };
         if (arg_insecure & POD_INSECURE_IMAGE)
                 log_warning("Image signature verification is off (--insecure-options=image)");

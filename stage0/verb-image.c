@@ -14,6 +14,7 @@
 #include "log.h"
 #include "macro.h"
 #include "manifest.h"
+#include "podlimits.h"
 #include "provenance.h"
 #include "store.h"
 #include "unpack.h"
@@ -183,6 +184,8 @@ static int need_args(const char *sub, int n, int min, int max) {
 
 static int image_import(int n, char **args) {
         _cleanup_(pod_store_freep) struct pod_store *s = NULL;
+        struct pod_limits limits;
+        struct pod_error le = {};
         int r, ret = 0;
 
         r = need_args("import", n, 1, -1);
@@ -195,6 +198,9 @@ static int image_import(int n, char **args) {
                                        "fetch' for signed images, or pass "
                                        "--insecure-options=image to import it unverified.",
                                        args[0]);
+        r = pod_limits_load(arg_vendordir, arg_sysconfdir, &limits, &le);
+        if (r < 0)
+                return log_pod_error(r, &le);
         r = open_store(&s);
         if (r < 0)
                 return r;
@@ -204,7 +210,7 @@ static int image_import(int n, char **args) {
                 struct pod_error e = {};
                 /* Provenance: this file, nothing verified (--insecure-options=image). */
                 struct pod_provenance prov = { .insecure = (char *)"image" };
-                struct pod_store_import_options io = { .provenance = &prov };
+                struct pod_store_import_options io = { .provenance = &prov, .limits = &limits };
 
                 fd = open(args[i], O_RDONLY | O_CLOEXEC | O_NOCTTY);
                 if (fd < 0) {

@@ -17,6 +17,7 @@
 #include "log.h"
 #include "macro.h"
 #include "poddir.h"
+#include "podlimits.h"
 #include "prepare.h"
 #include "run-args.h"
 #include "store.h"
@@ -87,6 +88,7 @@ static int do_prepare(const char *verb, const struct run_args *a, unsigned insec
         _cleanup_free_ struct pod_prepare_app *apps = NULL;
         _cleanup_close_ int pods_fd = -EBADF;
         struct pod_prepare_options o = {};
+        struct pod_limits limits;
         struct pod_error e = {};
         int r;
 
@@ -107,6 +109,10 @@ static int do_prepare(const char *verb, const struct run_args *a, unsigned insec
         if (r < 0)
                 return log_pod_error(r, &e);
         tc.auth = o.fetch.auth = auth;
+        r = pod_limits_load(arg_vendordir, arg_sysconfdir, &limits, &e);
+        if (r < 0)
+                return log_pod_error(r, &e);
+        o.fetch.limits = &limits;
         o.fetch.no_trusted_key = trust_implicit;
         o.fetch.userdata = &tc;
 

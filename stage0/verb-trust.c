@@ -21,6 +21,8 @@
 #include "log.h"
 #include "macro.h"
 #include "path-util.h"
+#include "pgp-policy.h"
+#include "podlimits.h"
 #include "verbs.h"
 #include "verify.h"
 
@@ -32,6 +34,8 @@ static bool arg_list;
  * the fetched IDs), and one key at most is added. */
 static bool implicit;
 static const struct pod_auth *auth_config;
+static struct pod_limits limits_config; /* transfer limits of limits.conf (pod trust only) */
+static bool limits_loaded;
 
 static FILE *out(void) {
         return implicit ? stderr : stdout;
@@ -109,7 +113,7 @@ static int list_keys(const struct pod_keystore *ks) {
 }
 
 static struct pod_http_options http_options(bool for_key) {
-        return (struct pod_http_options){
+        struct pod_http_options o = {
                 /* Keys over http need "pubkey"; discovery pages over http need "http". */
                 .allow_http = for_key ? !!(arg_insecure & POD_INSECURE_PUBKEY)
                                       : !!(arg_insecure & POD_INSECURE_HTTP),
@@ -117,6 +121,17 @@ static struct pod_http_options http_options(bool for_key) {
                 .max_size = POD_KEY_FILE_MAX,
                 .auth = auth_config,
         };
+
+        /* Otherwise (implicit trust inside a fetch) http.c's own defaults bound the time. */
+        if (limits_loaded) {
+                const struct pod_limits *l = &limits_config;
+
+                if (l->transfer_timeout > 0)
+                        o.timeout_sec = (long)((l->transfer_timeout + 999999) / 1000000);
+                o.low_speed_bytes = (long)l->low_speed_limit;
+                o.low_speed_time_sec = (long)((l->low_speed_time + 999999) / 1000000);
+        }
+        return o;
 }
 
 static int read_key_source(const char *src, char **ret, size_t *ret_size) {
@@ -297,6 +312,59 @@ static int review(const struct pod_pgp_key *k, char **sources) {
         return 0;
 }
 
+/* A revoked key is never trusted anew, but one that is already trusted (anywhere: any
+ * prefix, root, vendor or admin) gets the revoked copy written over each admin copy (and
+ * next to each vendor one, which the admin file overrides), so that its signatures are
+ * refused from then on.  No review: this only ever takes trust away. */
+static int update_revoked(const struct pod_keystore *ks, const struct pod_pgp_key *k) {
+        _cleanup_(pod_trusted_keys_freep) struct pod_trusted_keys *all = NULL;
+        struct pod_error e = {};
+        unsigned n = 0;
+        int r;
+
+        r = pod_keystore_list(ks, &all, &e);
+        if (r < 0)
+                return log_pod_error(r, &e);
+        for (size_t i = 0; i < all->n; i++) {
+                const struct pod_trusted_key *t = &all->items[i];
+                _cleanup_free_ char *path = NULL;
+
+                if (t->mask || !streq(t->fingerprint, k->fingerprint))
+                        continue;
+                pod_error_clear(&e);
+                r = pod_keystore_add(ks, t->prefix, k->fingerprint, k->armored, k->armored_size,
+                                     &path, &e);
+                if (r < 0)
+                        return log_pod_error(r, &e);
+                log_warning("Key %s has been revoked: updated %s; images signed with it will "
+                            "no longer verify.",
+                            k->fingerprint, path);
+                n++;
+        }
+        if (n == 0)
+                return log_error_errno(-EKEYREVOKED,
+                                       "Refusing to trust key %s: it has been revoked",
+                                       k->fingerprint);
+        return 0;
+}
+
+/* The minimum of pgp-policy.h for the primary key and every signing subkey. */
+static int check_strength(const struct pod_pgp_key *k) {
+        for (size_t i = 0; i < k->n_subkeys; i++) {
+                const struct pod_pgp_subkey *s = &k->subkeys[i];
+
+                if ((i == 0 || s->can_sign) && s->weak)
+                        return log_error_errno(-EKEYREJECTED,
+                                               "Refusing to trust key %s: %s %s is a %u-bit %s "
+                                               "key, below the minimum of %d bits for RSA, DSA "
+                                               "and ElGamal keys (ECC keys are fine)",
+                                               k->fingerprint,
+                                               i == 0 ? "its primary key" : "subkey",
+                                               s->fingerprint, s->bits, s->algo, POD_PGP_MIN_BITS);
+        }
+        return 0;
+}
+
 static int trust_source(const struct pod_keystore *ks, const char *src, char **sources,
                         unsigned *added) {
         _cleanup_(pod_pgp_keys_freep) struct pod_pgp_keys *keys = NULL;
@@ -321,10 +389,17 @@ static int trust_source(const struct pod_keystore *ks, const char *src, char **s
                 if (implicit && *added > 0)
                         break; /* one key per prefix; more only with pod trust */
                 show_key(k, src);
-                if (k->revoked)
-                        return log_error_errno(-EKEYREVOKED,
-                                               "Refusing to trust key %s: it has been revoked",
-                                               k->fingerprint);
+                if (k->revoked) {
+                        /* Never new trust; but the revocation must reach every trusted copy. */
+                        r = update_revoked(ks, k);
+                        if (r < 0)
+                                return r;
+                        (*added)++;
+                        continue;
+                }
+                r = check_strength(k);
+                if (r < 0)
+                        return r;
                 if (k->expired)
                         log_warning("Key %s has expired: images signed with it will not verify.",
                                     k->fingerprint);
@@ -373,6 +448,10 @@ int verb_trust(int argc, char *argv[]) {
         if (r < 0)
                 return log_pod_error(r, &ae);
         auth_config = auth;
+        r = pod_limits_load(arg_vendordir, arg_sysconfdir, &limits_config, &ae);
+        if (r < 0)
+                return log_pod_error(r, &ae);
+        limits_loaded = true;
 
         sources = argv + optind;
         if (!*sources) {

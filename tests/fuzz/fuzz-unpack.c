@@ -1,6 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Feeds bytes to the ACI unpacker as an archive, extracting into base/a/target: whatever the
- * outcome, nothing may appear in base/a or base besides the target. */
+ * outcome, nothing may appear in base/a or base besides the target.  The manifest peek that
+ * runs before signature verification (aci-peek.c) reads the same bytes: whenever the unpack
+ * succeeds it must find the very manifest the unpack returned (the name verified is the
+ * name imported). */
 #include <assert.h>
 #include <dirent.h>
 #include <fcntl.h>
@@ -12,6 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "aci.h"
 #include "fd-util.h"
 #include "macro.h"
 #include "unpack.h"
@@ -39,10 +43,12 @@ static void remove_base(void) {
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         static bool made;
         struct pod_unpack_result res = {};
-        struct pod_error e = {};
+        struct pod_error e = {}, pe = {};
         _cleanup_close_ int in = -EBADF, t = -EBADF;
+        _cleanup_free_ char *peeked = NULL;
+        size_t peeked_size = 0;
         char a[64], target[80];
-        int r;
+        int r, q;
 
         if (size > (1u << 20))
                 return 0;
@@ -63,6 +69,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
 
         r = pod_unpack(in, t, NULL, &res, &e);
         assert(r < 0 ? e.msg[0] != 0 || r == -ENOMEM : strlen(res.id) == 135);
+
+        q = pod_aci_peek_manifest(in, NULL, &peeked, &peeked_size, &pe);
+        assert(q < 0 ? pe.msg[0] != 0 || q == -ENOMEM : peeked != NULL);
+        if (r >= 0)
+                assert(q >= 0 && peeked_size == res.manifest_size &&
+                       memcmp(peeked, res.manifest, peeked_size) == 0);
         pod_unpack_result_done(&res);
 
         /* Nothing outside the target, whatever happened. */

@@ -196,7 +196,7 @@ assert_match "... naming the file and the problem" "$ERR" "60-bad.json.*type 'di
 rm "$ETC/auth.d/60-bad.json"
 rm "$WWW/private.example.com/.require-auth"
 n=$(lines)
-run_pod "${P[@]}" --insecure-options=image fetch \
+run_pod "${P[@]}" --insecure-options=image,http fetch \
         "http://private.example.com/aci/private.example.com/app-1.0-linux-$ARCH.aci"
 assert_status "an explicit plain http URL of the private host" 0
 tap_check "... is fetched without the credentials (https only)" \

@@ -325,12 +325,15 @@ run_pod "${P[@]}" fetch --insecure-options=http plain.example.com/app:1.0
 assert_status "with --insecure-options=http" 0
 PLAIN=$OUT
 run_pod "${P[@]}" fetch --full "http://plain.example.com/aci/plain.example.com/app-1.0-linux-$ARCH.aci"
-assert_status "an explicit http:// URL needs no insecure option" 0
+assert_status "an explicit http:// URL needs --insecure-options=http" 254
+assert_match "and says so" "$ERR" "plain http.*--insecure-options=http"
+run_pod "${P[@]}" fetch --insecure-options=http --full "http://plain.example.com/aci/plain.example.com/app-1.0-linux-$ARCH.aci"
+assert_status "an explicit http:// URL with --insecure-options=http" 0
 assert_match "same image" "$OUT" "^$PLAIN"
 gpg --batch --yes --armor --local-user stranger@example.com --detach-sign \
         -o "$W/stranger-sig" "$WWW/plain.example.com/aci/plain.example.com/app-1.0-linux-$ARCH.aci" 2>/dev/null
-run_pod "--dir=$W/store-http" "${P[@]:1}" fetch --signature="$W/stranger-sig" \
-        "http://plain.example.com/aci/plain.example.com/app-1.0-linux-$ARCH.aci"
+run_pod "--dir=$W/store-http" "${P[@]:1}" fetch --insecure-options=http \
+        --signature="$W/stranger-sig" "http://plain.example.com/aci/plain.example.com/app-1.0-linux-$ARCH.aci"
 assert_status "explicit http:// URL: signature still verified" 254
 assert_match "untrusted signer named" "$ERR" "not trusted for 'plain.example.com/app'"
 

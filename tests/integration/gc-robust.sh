@@ -83,7 +83,8 @@ EOF
 "$POD" image build "$IMG" "$W/bb.aci" >/dev/null
 run_pod "${P[@]}" --insecure-options=image fetch --quiet "$W/bb.aci"
 assert_status "the test image is in the store" 0
-B=example.com/busybox
+# By ID: a name would ask for a verified image, and this one was fetched unverified.
+B=$OUT
 
 # A stage1 that waits on a FIFO before it becomes the real one: the pod is in run/, locked,
 # and nothing of stage1 has happened yet.  read is a bash builtin: no child process

@@ -101,7 +101,8 @@ EOF
                 exit 1
         }
         # shellcheck disable=SC2034 # used by the test files
-        B=example.com/netbox
+        # By ID: a name asks for a verified image, and this one was fetched unverified.
+        B=$OUT
         mark "image fetched"
 }
 

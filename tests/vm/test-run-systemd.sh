@@ -76,7 +76,8 @@ EOF
 "$POD" image build "$IMG" "$W/bb.aci" >/dev/null
 run_pod "${P[@]}" --insecure-options=image fetch --quiet "$W/bb.aci"
 assert_status "the test image is in the store" 0
-B=example.com/busybox
+# By ID: a name asks for a verified image, and this one was fetched unverified.
+B=$OUT
 # The app says "waiting" once its TERM trap is set; SIGTERM makes it exit 42.
 WAITER='trap "exit 42" TERM; echo waiting; while :; do sleep 0.1; done'
 

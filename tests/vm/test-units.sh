@@ -16,6 +16,7 @@ if [ "$(cat /proc/1/comm 2>/dev/null)" != systemd ] || [ ! -d /run/systemd/syste
 fi
 "$POD" help run >/dev/null 2>&1 || tap_skip_all "this pod has no 'run' verb yet"
 : "${POD_STAGE1:?POD_STAGE1 must point at pod-stage1}"
+command -v gpg >/dev/null || tap_skip_all "needs gpg"
 BUSYBOX=$(command -v busybox || true)
 if [ -z "$BUSYBOX" ] || ldd "$BUSYBOX" >/dev/null 2>&1; then
         tap_skip_all "needs a static busybox (apt-get install busybox-static)"
@@ -51,7 +52,7 @@ wait_for() { # wait_for SECONDS COMMAND...: polls every 0.1 s
 mkdir -p "$W/bin"
 cat >"$W/bin/pod" <<EOF
 #!/bin/sh
-POD_STAGE1='$POD_STAGE1' exec '$POD' --dir='$D' "\$@"
+POD_STAGE1='$POD_STAGE1' exec '$POD' --dir='$D' --system-config='$W/etc' "\$@"
 EOF
 chmod 755 "$W/bin/pod"
 
@@ -102,7 +103,16 @@ cat >"$IMG/manifest" <<EOF
         "user":"0","group":"0"}}
 EOF
 "$POD" image build "$IMG" "$W/sleeper.aci" >/dev/null
-run_pod --dir="$D" --insecure-options=image image import "$W/sleeper.aci"
+# Signed and fetched: the unit runs the image by name, which takes a verified image only.
+export GNUPGHOME=$W/gnupg
+mkdir -m 0700 "$GNUPGHOME"
+gpg --batch --passphrase '' --quick-gen-key 'Test <test@example.com>' ed25519 sign never 2>/dev/null
+gpg --batch --armor --export test@example.com >"$W/key.asc" 2>/dev/null
+gpg --batch --yes --armor --local-user test@example.com --detach-sign -o "$W/sleeper.aci.asc" \
+        "$W/sleeper.aci" 2>/dev/null
+run_pod --dir="$D" --system-config="$W/etc" trust --root --skip-fingerprint-review "$W/key.asc"
+assert_status "trust the test key" 0
+run_pod --dir="$D" --system-config="$W/etc" fetch --quiet "$W/sleeper.aci"
 assert_status "the test image is in the store" 0
 
 assert_match "the instance name is the escaped image" "$INST" '^pod@example\.com-sleeper:1\.0\.service$'
