@@ -18,7 +18,11 @@ mkdir -p "$DISK"
 mount -t tmpfs -o size=40m pod-full-disk "$DISK" || tap_skip_all "cannot mount a tmpfs"
 trap 'umount -l "$DISK" 2>/dev/null; rm -rf "$W"' EXIT
 D=$DISK/data
-P=(--dir="$D" --insecure-options=image)
+# The disk is small on purpose: no free-space reserve (limits.conf), so the import runs into
+# the full disk itself rather than being refused up front.
+mkdir -p "$W/conf"
+echo "image-min-free-space = 0" >"$W/conf/limits.conf"
+P=(--dir="$D" --insecure-options=image --system-config="$W/conf" --local-config="$W/conf")
 
 IMG=$W/img
 mkdir -p "$IMG/rootfs"
