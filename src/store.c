@@ -21,6 +21,7 @@
 #include "manifest.h"
 #include "path-util.h"
 #include "sha512.h"
+#include "statedir.h"
 #include "store-internal.h"
 #include "store.h"
 #include "unpack.h"
@@ -282,13 +283,16 @@ int pod_store_open(const char *dir, struct pod_store **ret, struct pod_error *re
         if (!s->dir)
                 return -ENOMEM;
 
-        r = open_dir_at(AT_FDCWD, dir, 0755, &dfd);
+        /* dir and cas/ are private (statedir.h): the trees hold the images' set-uid and
+         * file-capability binaries.  Below cas/ everything is 0700 from birth. */
+        r = pod_statedir_open(AT_FDCWD, dir, true, &dfd, reterr);
         if (r >= 0)
-                r = open_dir_at(dfd, "cas", 0755, &s->cas_fd);
+                r = pod_statedir_open(dfd, "cas", true, &s->cas_fd, reterr);
+        if (r < 0)
+                return pod_error_prefix(reterr, r, "Failed to open the image store in '%s'", dir);
+        r = open_dir_at(s->cas_fd, "blob/sha512", 0700, &s->blob_fd);
         if (r >= 0)
-                r = open_dir_at(s->cas_fd, "blob/sha512", 0755, &s->blob_fd);
-        if (r >= 0)
-                r = open_dir_at(s->cas_fd, "tree", 0755, &s->tree_fd);
+                r = open_dir_at(s->cas_fd, "tree", 0700, &s->tree_fd);
         if (r >= 0)
                 r = open_dir_at(s->cas_fd, "tmp", 0700, &s->tmp_fd);
         if (r >= 0)
@@ -748,7 +752,7 @@ static int import_commit(struct pod_store *s, struct tmp_dir *t, const char *id,
 
         if (!exists) {
                 /* Orphans from an interrupted import or remove are replaced. */
-                r = mkdir_p_at(s->blob_fd, sub, 0755);
+                r = mkdir_p_at(s->blob_fd, sub, 0700);
                 if (r < 0)
                         return pod_error_set(reterr, r, "Failed to create the blob directory: %s",
                                              strerror(-r));

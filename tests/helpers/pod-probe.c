@@ -4,6 +4,8 @@
  *   pod-probe exit N              exit with status N
  *   pod-probe fds                 the open fds, space-separated
  *   pod-probe ids                 "uid=U gid=G groups=G1,G2,..."
+ *   pod-probe euid                "euid=U egid=G" (a set-id copy shows whose it runs as)
+ *   pod-probe read PATH           open(PATH) for reading; prints "ok" or the errno number
  *   pod-probe bind PORT           bind TCP 0.0.0.0:PORT; prints "ok" or the errno number
  *   pod-probe mkdir PATH          mkdir(PATH); prints "ok" or the errno number
  *   pod-probe unshare-user        unshare(CLONE_NEWUSER); prints "ok" or the errno number
@@ -63,6 +65,12 @@ int main(int argc, char *argv[]) {
                 printf("\n");
                 return 0;
         }
+        if (argc >= 2 && strcmp(argv[1], "euid") == 0) {
+                printf("euid=%u egid=%u\n", (unsigned)geteuid(), (unsigned)getegid());
+                return 0;
+        }
+        if (argc >= 3 && strcmp(argv[1], "read") == 0)
+                return report(open(argv[2], O_RDONLY | O_CLOEXEC));
         if (argc >= 3 && strcmp(argv[1], "bind") == 0) {
                 struct sockaddr_in sa = { .sin_family = AF_INET,
                                           .sin_port = htons((uint16_t)atoi(argv[2])) };
@@ -93,7 +101,7 @@ int main(int argc, char *argv[]) {
                 return atoi(argv[3]);
         }
         fprintf(stderr,
-                "usage: pod-probe exit N | fds | ids | bind PORT | mkdir PATH | unshare-user | "
-                "wait-term FILE N\n");
+                "usage: pod-probe exit N | fds | ids | euid | read PATH | bind PORT | mkdir PATH | "
+                "unshare-user | wait-term FILE N\n");
         return 2;
 }
