@@ -1052,7 +1052,7 @@ int pod_store_export(struct pod_store *s, const char *id, const char *path,
 
 /* A rendered tree into the empty directory to: copies (never links) of `manifest` and
  * `rootfs/`, or the rootfs contents only. */
-static int render_copy(int tree, int to, bool rootfs_only, const char *dir,
+static int render_copy(int tree, int to, bool rootfs_only, bool keep_privileges, const char *dir,
                        struct pod_error *reterr) {
         _cleanup_close_ int rootfs = -EBADF, t = -EBADF;
         _cleanup_free_ char *m = NULL;
@@ -1077,7 +1077,7 @@ static int render_copy(int tree, int to, bool rootfs_only, const char *dir,
         if (t < 0)
                 return pod_error_set(reterr, -errno, "Failed to create the rootfs in '%s': %m",
                                      dir);
-        r = store_tree_copy(rootfs, t);
+        r = store_tree_copy(rootfs, t, keep_privileges);
         if (r < 0)
                 return pod_error_set(reterr, r, "Failed to copy the rendered tree to '%s': %s", dir,
                                      strerror(-r));
@@ -1140,8 +1140,11 @@ int pod_store_extract(struct pod_store *s, const char *id, const char *dir, unsi
         if (flags & POD_STORE_EXTRACT_ROOTFS_ONLY)
                 uo.flags |= POD_UNPACK_ROOTFS_ONLY;
         uo.flags |= POD_UNPACK_ALLOW_DEVICES; /* it was allowed into the store */
+        if (!(flags & POD_STORE_EXTRACT_KEEP_PRIVILEGES))
+                uo.flags |= POD_UNPACK_DROP_PRIVILEGES;
         if (rendered >= 0)
-                r = render_copy(rendered, tfd, flags & POD_STORE_EXTRACT_ROOTFS_ONLY, dir, reterr);
+                r = render_copy(rendered, tfd, flags & POD_STORE_EXTRACT_ROOTFS_ONLY,
+                                flags & POD_STORE_EXTRACT_KEEP_PRIVILEGES, dir, reterr);
         else
                 r = pod_unpack(blob, tfd, &uo, &res, reterr);
         if (r >= 0 && rendered < 0 && !streq(res.id, id))

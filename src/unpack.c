@@ -14,6 +14,7 @@
 #include "fd-util.h"
 #include "macro.h"
 #include "unpack.h"
+#include "xattr-util.h"
 
 /* Decompressed data travels from the reading thread to the tar thread in a ring of chunks.
  * 8 x 1 MiB keeps both threads busy without holding much memory. */
@@ -658,6 +659,44 @@ static int copy_data(struct unpack_ctx *c, struct archive *tar, struct archive *
         }
 }
 
+/* Only the extended attributes xattr_name_allowed() keeps reach the disk: trusted.overlay.*
+ * would steer the overlayfs that uses the tree as a lower dir, security.* labels are not the
+ * image's to choose.  POD_UNPACK_DROP_PRIVILEGES (a tree for the user, outside the private
+ * store): no file capabilities either, and no set-id bits on non-directories. */
+static int filter_entry(struct archive_entry *e, mode_t type, unsigned flags) {
+        unsigned xflags = flags & POD_UNPACK_DROP_PRIVILEGES ? 0 : XATTR_KEEP_CAPS;
+        struct archive_entry *kept;
+        const char *name;
+        const void *value;
+        size_t size;
+        bool refused = false;
+
+        if ((flags & POD_UNPACK_DROP_PRIVILEGES) && type != AE_IFDIR)
+                archive_entry_set_perm(e, archive_entry_perm(e) & ~(mode_t)(S_ISUID | S_ISGID));
+
+        if (archive_entry_xattr_reset(e) <= 0)
+                return 0;
+        while (!refused && archive_entry_xattr_next(e, &name, &value, &size) == ARCHIVE_OK)
+                refused = !xattr_name_allowed(name, xflags);
+        if (!refused)
+                return 0;
+
+        /* libarchive removes no single attribute: move the kept ones aside and back. */
+        kept = archive_entry_new();
+        if (!kept)
+                return -ENOMEM;
+        (void)archive_entry_xattr_reset(e);
+        while (archive_entry_xattr_next(e, &name, &value, &size) == ARCHIVE_OK)
+                if (xattr_name_allowed(name, xflags))
+                        archive_entry_xattr_add_entry(kept, name, value, size);
+        archive_entry_xattr_clear(e);
+        (void)archive_entry_xattr_reset(kept);
+        while (archive_entry_xattr_next(kept, &name, &value, &size) == ARCHIVE_OK)
+                archive_entry_xattr_add_entry(e, name, value, size);
+        archive_entry_free(kept);
+        return 0;
+}
+
 static int process_entry(struct unpack_ctx *c, struct archive *tar, struct archive *disk,
                          struct archive_entry *e) {
         _cleanup_free_ char *path = NULL, *hard = NULL;
@@ -763,6 +802,10 @@ static int process_entry(struct unpack_ctx *c, struct archive *tar, struct archi
                                                "Failed to read archive entry '%s': %s", name,
                                                strna(archive_error_string(tar)))
                                : 0;
+
+        r = filter_entry(e, type, c->opts->flags);
+        if (r < 0)
+                return r;
 
         /* Hand libarchive the checked, normalised names. */
         out = rootfs_only ? path + strlen("rootfs/") : path;

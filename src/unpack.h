@@ -55,6 +55,8 @@ enum {
         POD_UNPACK_ALLOW_DEVICES = 1 << 0, /* create char/block device nodes */
         POD_UNPACK_ROOTFS_ONLY = 1 << 1,   /* write rootfs/ contents at the target, no manifest */
         POD_UNPACK_NO_OWNER = 1 << 2,      /* do not restore uid/gid even as root */
+        /* no set-uid/set-gid bits on non-directories, no security.capability */
+        POD_UNPACK_DROP_PRIVILEGES = 1 << 3,
 };
 
 /* One checked entry, as passed to the entry callback.  path is normalised ("rootfs/usr/bin",
