@@ -840,7 +840,8 @@ static int extract_run(struct unpack_ctx *c) {
         if (c->target_fd >= 0) {
                 int flags = ARCHIVE_EXTRACT_SECURE_NODOTDOT | ARCHIVE_EXTRACT_SECURE_SYMLINKS |
                             ARCHIVE_EXTRACT_SECURE_NOABSOLUTEPATHS | ARCHIVE_EXTRACT_PERM |
-                            ARCHIVE_EXTRACT_TIME | ARCHIVE_EXTRACT_XATTR | ARCHIVE_EXTRACT_ACL;
+                            ARCHIVE_EXTRACT_TIME | ARCHIVE_EXTRACT_XATTR | ARCHIVE_EXTRACT_ACL |
+                            ARCHIVE_EXTRACT_SPARSE; /* zero blocks of plain entries: holes */
 
                 if (geteuid() == 0 && !(c->opts->flags & POD_UNPACK_NO_OWNER))
                         flags |= ARCHIVE_EXTRACT_OWNER;

@@ -20,8 +20,9 @@
  * targets are container-rooted and are never followed here); no sockets; character and block
  * devices only with POD_UNPACK_ALLOW_DEVICES.  libarchive's ARCHIVE_EXTRACT_SECURE_NODOTDOT,
  * _SECURE_SYMLINKS and _SECURE_NOABSOLUTEPATHS stay on as a second line.  Modes (setuid
- * bits exactly as in the tar), mtimes, xattrs and ACLs are restored, numeric uid/gid when
- * running as root (never the tar's user names).
+ * bits exactly as in the tar unless POD_UNPACK_DROP_PRIVILEGES), mtimes, ACLs and the xattrs
+ * xattr-util.h allows are restored, numeric uid/gid when running as root (never the tar's
+ * user names).  Holes of sparse entries and zero blocks of plain ones become holes.
  * Owns: the archive format side.  Does not own: manifest parsing (manifest.h), where
  * trees live or temp-dir cleanup on failure (store.h; the caller removes a failed target). */
 

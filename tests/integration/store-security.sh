@@ -264,6 +264,20 @@ tap_check "--no-overlay: the copy keeps the hole" "$([ "$(du -k "$H" | cut -f1)"
         "$(du -k "$H")"
 pod image extract "$SID" "$W/sp-ex"
 tap_check "extract keeps the hole" "$([ "$(du -k "$W/sp-ex/rootfs/hole" | cut -f1)" -lt 1024 ]; echo $?)"
+# An ACI from a builder without sparse entries: 64 MiB of zeros in the tar (gzip: 64 KiB).
+python3 - "$W/zeros.aci" "$SP/manifest" <<'EOF'
+import io, sys, tarfile
+with tarfile.open(sys.argv[1], "w:gz") as t:
+    t.add(sys.argv[2], "manifest")
+    i = tarfile.TarInfo("rootfs"); i.type = tarfile.DIRTYPE; i.mode = 0o755; t.addfile(i)
+    i = tarfile.TarInfo("rootfs/zeros"); i.size = 64 << 20
+    t.addfile(i, io.BytesIO(bytes(64 << 20)))
+EOF
+pod image import "$W/zeros.aci"
+assert_status "import an ACI with zeros stored as data" 0
+Z=$D/cas/tree/$OUT/rootfs/zeros
+tap_check "the store makes holes of them" \
+        "$([ "$(stat -c %s "$Z")" = 67108864 ] && [ "$(du -k "$Z" | cut -f1)" -lt 1024 ]; echo $?)" "$(du -k "$Z")"
 
 pod run --net=none --uuid-file-save="$W/uuid-ex" "$SID" --exec=/bin/sh -- \
         -c 'busybox truncate -s 8G /big && echo data >/small && busybox truncate -s 1M /small'
