@@ -89,21 +89,96 @@ static int add_xattrs(struct build_ctx *c, struct archive_entry *e, int fd, cons
         return 0;
 }
 
-static int write_data(struct build_ctx *c, int fd, const char *path) {
-        char buf[1 << 16];
+/* The data ranges of a regular file with holes (SEEK_DATA/SEEK_HOLE), recorded as the
+ * entry's sparse map (pax GNU.sparse 1.0): holes are neither read nor stored, and the import
+ * writes them back as holes.  `truncate -s 8G` in an app made `pod export` read, compress and
+ * re-check 8 GiB of zeros.  A file without holes gets no map: its entry, and a reproducible
+ * build of the tree, stay as they were. */
+struct data_range {
+        off_t off, len;
+};
 
-        for (;;) {
-                ssize_t k = read(fd, buf, sizeof(buf));
+static int map_data(int fd, off_t size, struct data_range **ret, size_t *ret_n) {
+        _cleanup_free_ struct data_range *l = NULL;
+        size_t n = 0, alloc = 0;
+        off_t pos = 0, hole;
 
-                if (k < 0 && errno == EINTR)
-                        continue;
-                if (k < 0)
-                        return pod_error_set(c->reterr, -errno, "Failed to read '%s': %m", path);
-                if (k == 0)
-                        return 0;
-                if (archive_write_data(c->a, buf, (size_t)k) != k)
-                        return archive_fail(c, path);
+        *ret = NULL;
+        *ret_n = 0;
+        hole = lseek(fd, 0, SEEK_HOLE);
+        if (hole < 0 && (errno == EINVAL || errno == EOPNOTSUPP))
+                return 0; /* no hole support: all data */
+        if (hole < 0)
+                return -errno;
+        if (hole >= size)
+                return 0;
+        while (pos < size) {
+                off_t data = lseek(fd, pos, SEEK_DATA);
+
+                if (data < 0 && errno == ENXIO)
+                        break;
+                if (data < 0 || (hole = lseek(fd, data, SEEK_HOLE)) < 0)
+                        return -errno;
+                if (data >= size)
+                        break;
+                if (hole > size)
+                        hole = size;
+                if (n == alloc) {
+                        struct data_range *t;
+
+                        alloc = alloc ? alloc * 2 : 16;
+                        t = reallocarray(l, alloc, sizeof(*l));
+                        if (!t)
+                                return -ENOMEM;
+                        l = t;
+                }
+                l[n++] = (struct data_range){ data, hole - data };
+                pos = hole;
         }
+        *ret = TAKE_PTR(l);
+        *ret_n = n;
+        return 1;
+}
+
+/* Feeds the writer the file's bytes: the data ranges l (sorted, in the file) read with
+ * pread(), the rest up to size as zeros that the pax writer skips when the entry has a
+ * sparse map (it stores only the ranges). */
+static int write_data(struct build_ctx *c, int fd, const struct data_range *l, size_t n, off_t size,
+                      const char *path) {
+        static char zeros[1 << 20];
+        char buf[1 << 16];
+        off_t pos = 0;
+
+        for (size_t i = 0; i <= n; i++) {
+                off_t start = i < n ? l[i].off : size, end = i < n ? l[i].off + l[i].len : size;
+
+                while (pos < start) {
+                        off_t k = start - pos < (off_t)sizeof(zeros) ? start - pos
+                                                                     : (off_t)sizeof(zeros);
+
+                        if (archive_write_data(c->a, zeros, (size_t)k) != (la_ssize_t)k)
+                                return archive_fail(c, path);
+                        pos += k;
+                }
+                while (pos < end) {
+                        size_t want =
+                                end - pos < (off_t)sizeof(buf) ? (size_t)(end - pos) : sizeof(buf);
+                        ssize_t k = pread(fd, buf, want, pos);
+
+                        if (k < 0 && errno == EINTR)
+                                continue;
+                        if (k < 0)
+                                return pod_error_set(c->reterr, -errno, "Failed to read '%s': %m",
+                                                     path);
+                        if (k == 0)
+                                return pod_error_set(c->reterr, -EIO,
+                                                     "'%s' shrank while it was archived", path);
+                        if (archive_write_data(c->a, buf, (size_t)k) != k)
+                                return archive_fail(c, path);
+                        pos += k;
+                }
+        }
+        return 0;
 }
 
 static int add_path(struct build_ctx *c, int parent_fd, const char *name, const char *apath);
@@ -137,7 +212,10 @@ static int add_children(struct build_ctx *c, int dir_fd, const char *apath) {
 static int add_path(struct build_ctx *c, int parent_fd, const char *name, const char *apath) {
         _cleanup_(archive_entry_freep) struct archive_entry *e = NULL;
         struct archive_entry *spare = NULL, *w;
+        _cleanup_free_ struct data_range *ranges = NULL;
         _cleanup_close_ int fd = -EBADF;
+        size_t n_ranges = 0;
+        bool sparse = false;
         struct stat st;
         int r;
 
@@ -186,10 +264,27 @@ static int add_path(struct build_ctx *c, int parent_fd, const char *name, const 
                 archive_entry_linkify(c->lr, &w, &spare);
         if (spare)
                 archive_entry_free(spare);
+        if (S_ISREG(st.st_mode) && archive_entry_size(w) > 0) {
+                r = map_data(fd, st.st_size, &ranges, &n_ranges);
+                if (r < 0)
+                        return pod_error_set(c->reterr, r, "Failed to map the holes of '%s': %m",
+                                             apath);
+                sparse = r > 0;
+                for (size_t i = 0; i < n_ranges; i++)
+                        archive_entry_sparse_add_entry(w, ranges[i].off, ranges[i].len);
+                /* Ending in a hole: a last empty range at the end records the size. */
+                if (sparse && (n_ranges == 0 ||
+                               ranges[n_ranges - 1].off + ranges[n_ranges - 1].len < st.st_size))
+                        archive_entry_sparse_add_entry(w, st.st_size, 0);
+        }
         if (archive_write_header(c->a, w) < ARCHIVE_WARN)
                 return archive_fail(c, apath);
         if (S_ISREG(st.st_mode) && archive_entry_size(w) > 0) {
-                r = write_data(c, fd, apath);
+                struct data_range all = { 0, st.st_size };
+
+                /* No map: one range, all of it. */
+                r = sparse ? write_data(c, fd, ranges, n_ranges, st.st_size, apath)
+                           : write_data(c, fd, &all, 1, st.st_size, apath);
                 if (r < 0)
                         return r;
         }

@@ -33,14 +33,19 @@
         X(archive_entry_pathname)                  \
         X(archive_entry_perm)                      \
         X(archive_entry_set_mtime)                 \
+        X(archive_entry_set_perm)                  \
         X(archive_entry_size)                      \
         X(archive_entry_size_is_set)               \
+        X(archive_entry_sparse_add_entry)          \
         X(archive_entry_symlink)                   \
         X(archive_entry_uid)                       \
         X(archive_entry_unset_atime)               \
         X(archive_entry_unset_birthtime)           \
         X(archive_entry_unset_ctime)               \
         X(archive_entry_xattr_add_entry)           \
+        X(archive_entry_xattr_clear)               \
+        X(archive_entry_xattr_next)                \
+        X(archive_entry_xattr_reset)               \
         X(archive_errno)                           \
         X(archive_error_string)                    \
         X(archive_read_append_filter)              \
@@ -98,14 +103,19 @@ int pod_dlopen_archive(struct pod_error *reterr);
 #define archive_entry_pathname                  sym_archive_entry_pathname
 #define archive_entry_perm                      sym_archive_entry_perm
 #define archive_entry_set_mtime                 sym_archive_entry_set_mtime
+#define archive_entry_set_perm                  sym_archive_entry_set_perm
 #define archive_entry_size                      sym_archive_entry_size
 #define archive_entry_size_is_set               sym_archive_entry_size_is_set
+#define archive_entry_sparse_add_entry          sym_archive_entry_sparse_add_entry
 #define archive_entry_symlink                   sym_archive_entry_symlink
 #define archive_entry_uid                       sym_archive_entry_uid
 #define archive_entry_unset_atime               sym_archive_entry_unset_atime
 #define archive_entry_unset_birthtime           sym_archive_entry_unset_birthtime
 #define archive_entry_unset_ctime               sym_archive_entry_unset_ctime
 #define archive_entry_xattr_add_entry           sym_archive_entry_xattr_add_entry
+#define archive_entry_xattr_clear               sym_archive_entry_xattr_clear
+#define archive_entry_xattr_next                sym_archive_entry_xattr_next
+#define archive_entry_xattr_reset               sym_archive_entry_xattr_reset
 #define archive_errno                           sym_archive_errno
 #define archive_error_string                    sym_archive_error_string
 #define archive_read_append_filter              sym_archive_read_append_filter

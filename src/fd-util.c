@@ -14,6 +14,7 @@
 #include "fd-util.h"
 #include "macro.h"
 #include "path-util.h"
+#include "xattr-util.h"
 
 int loop_write(int fd, const void *buf, size_t n) {
         const char *p = buf;
@@ -266,6 +267,10 @@ int fd_cloexec(int fd, bool cloexec) {
 }
 
 int fd_copy_xattrs(int from, int to) {
+        return fd_copy_xattrs_flags(from, to, XATTR_KEEP_CAPS);
+}
+
+int fd_copy_xattrs_flags(int from, int to, unsigned xattr_flags) {
         _cleanup_free_ char *names = NULL;
         ssize_t n;
 
@@ -280,8 +285,11 @@ int fd_copy_xattrs(int from, int to) {
                 return -errno;
         for (char *p = names; p < names + n; p += strlen(p) + 1) {
                 _cleanup_free_ char *val = NULL;
-                ssize_t k = fgetxattr(from, p, NULL, 0);
+                ssize_t k;
 
+                if (!xattr_name_allowed(p, xattr_flags))
+                        continue;
+                k = fgetxattr(from, p, NULL, 0);
                 if (k < 0)
                         return -errno;
                 val = malloc((size_t)k + 1);
@@ -305,33 +313,107 @@ int fd_copy_attrs(int fd, const struct stat *st) {
         return 0;
 }
 
-int fd_copy_data(int in, int out) {
-        if (ioctl(out, FICLONE, in) >= 0)
-                return 0;
-        for (;;) {
-                ssize_t n = copy_file_range(in, NULL, out, NULL, 1u << 30, 0);
+int fd_copy_metadata(int from, int to, const struct stat *st, unsigned flags) {
+        struct timespec ts[2] = { st->st_atim, st->st_mtim };
+        mode_t mode = st->st_mode & 07777;
+        int r;
+
+        if (!(flags & FD_COPY_KEEP_SETID) && !S_ISDIR(st->st_mode))
+                mode &= ~(mode_t)(S_ISUID | S_ISGID);
+        if (fchown(to, st->st_uid, st->st_gid) < 0)
+                return -errno;
+        r = fd_copy_xattrs_flags(from, to, flags & FD_COPY_KEEP_CAPS ? XATTR_KEEP_CAPS : 0);
+        if (r < 0)
+                return r;
+        if (fchmod(to, mode) < 0 || futimens(to, ts) < 0)
+                return -errno;
+        return 0;
+}
+
+static off_t off_min(off_t a, off_t b) {
+        return a < b ? a : b;
+}
+
+/* [off, off + len) of in to the same offsets of out. */
+static int copy_range(int in, int out, off_t off, off_t len, bool *use_cfr) {
+        while (len > 0 && *use_cfr) {
+                loff_t i = off, o = off;
+                ssize_t n =
+                        copy_file_range(in, &i, out, &o, (size_t)off_min(len, (off_t)1 << 30), 0);
 
                 if (n < 0 &&
                     (errno == EXDEV || errno == ENOSYS || errno == EINVAL || errno == EOPNOTSUPP))
-                        break;
+                        *use_cfr = false;
+                else if (n < 0)
+                        return -errno;
+                else if (n == 0)
+                        return -EIO; /* shrank under us */
+                else {
+                        off += n;
+                        len -= n;
+                }
+        }
+        while (len > 0) {
+                char buf[1 << 16];
+                ssize_t n = pread(in, buf, (size_t)off_min(len, (off_t)sizeof(buf)), off);
+
+                if (n < 0 && errno == EINTR)
+                        continue;
                 if (n < 0)
                         return -errno;
                 if (n == 0)
-                        return 0;
-        }
-        for (;;) {
-                char buf[1 << 16];
-                ssize_t n = loop_read(in, buf, sizeof(buf));
-                int r;
+                        return -EIO;
+                for (ssize_t done = 0; done < n;) {
+                        ssize_t k = pwrite(out, buf + done, (size_t)(n - done), off + done);
 
-                if (n < 0)
-                        return (int)n;
-                if (n == 0)
-                        return 0;
-                r = loop_write(out, buf, (size_t)n);
+                        if (k < 0 && errno == EINTR)
+                                continue;
+                        if (k <= 0)
+                                return k < 0 ? -errno : -EIO;
+                        done += k;
+                }
+                off += n;
+                len -= n;
+        }
+        return 0;
+}
+
+int fd_copy_data(int in, int out) {
+        bool use_cfr = true;
+        struct stat st;
+        off_t pos = 0;
+        int r;
+
+        if (ioctl(out, FICLONE, in) >= 0)
+                return 0;
+        if (fstat(in, &st) < 0)
+                return -errno;
+        /* Only the data ranges: copy_file_range() and read() turn holes into zeros on disk
+         * (a 2 GiB hole in a small image would become 2 GiB in every --no-overlay pod). */
+        while (pos < st.st_size) {
+                off_t data = lseek(in, pos, SEEK_DATA), hole;
+
+                if (data < 0 && errno == ENXIO)
+                        break; /* a hole up to the end */
+                if (data < 0 && (errno == EINVAL || errno == EOPNOTSUPP))
+                        data = pos, hole = st.st_size; /* no hole support: all data */
+                else if (data < 0)
+                        return -errno;
+                else {
+                        hole = lseek(in, data, SEEK_HOLE);
+                        if (hole < 0)
+                                return -errno;
+                }
+                hole = off_min(hole, st.st_size);
+                r = copy_range(in, out, data, hole - data, &use_cfr);
                 if (r < 0)
                         return r;
+                pos = hole;
         }
+        /* The size, trailing hole included. */
+        if (ftruncate(out, st.st_size) < 0)
+                return -errno;
+        return 0;
 }
 
 int fd_copy_special_at(int from_dir, int to_dir, const char *name, const struct stat *st) {

@@ -39,13 +39,26 @@ int fsync_directory_of(int dir_fd, const char *path);
 int fd_cloexec(int fd, bool cloexec);
 
 /* Copying one file's parts (prepare's --no-overlay trees, the store's layered trees):
- * every extended attribute of from onto to (none supported: 0); owner, then mode (chown
- * clears set-id bits), then times from st; the data (a reflink where the file system can,
- * else copy_file_range, else read/write), from the current offsets. */
+ * the extended attributes of from onto to that xattr_name_allowed() lets through
+ * (XATTR_KEEP_CAPS for fd_copy_xattrs(); none supported: 0); owner, then mode (chown clears
+ * set-id bits), then times from st; all of in's data into the empty out (a reflink where the
+ * file system can, else copy_file_range, else read/write), data ranges only: holes
+ * (SEEK_HOLE) stay holes and the size is in's. */
 struct stat;
 int fd_copy_xattrs(int from, int to);
+int fd_copy_xattrs_flags(int from, int to, unsigned xattr_flags);
 int fd_copy_attrs(int fd, const struct stat *st);
 int fd_copy_data(int in, int out);
+
+enum {
+        FD_COPY_KEEP_CAPS = 1 << 0,  /* security.capability */
+        FD_COPY_KEEP_SETID = 1 << 1, /* S_ISUID and S_ISGID of non-directories */
+};
+/* Owner, allowed xattrs, mode and times of from (described by st) onto to, in the order that
+ * keeps them all: chown first (it clears set-id bits and security.capability), the xattrs while
+ * to is still writable (0600/0700 as created), then mode, then times.  Without the FD_COPY_KEEP_*
+ * flags, file capabilities and set-id bits are dropped (trees handed to the user). */
+int fd_copy_metadata(int from, int to, const struct stat *st, unsigned flags);
 /* A symlink (target, owner, times) or a node (device, FIFO, socket: mode, owner) described
  * by st, from from_dir/name to to_dir/name. */
 int fd_copy_special_at(int from_dir, int to_dir, const char *name, const struct stat *st);

@@ -21,6 +21,7 @@
 #include "macro.h"
 #include "path-util.h"
 #include "poddir.h"
+#include "statedir.h"
 
 static const char *const phase_names[_POD_PHASE_MAX] = {
         [POD_PHASE_EMBRYO] = "embryo",
@@ -96,22 +97,17 @@ int pod_pods_open(const char *data_dir, bool create, int *ret_fd) {
         _cleanup_close_ int dfd = -EBADF, fd = -EBADF;
         int r;
 
-        if (create) {
-                r = mkdir_p_at(AT_FDCWD, data_dir, 0755);
-                if (r < 0)
-                        return r;
-        }
-        dfd = open(data_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (dfd < 0)
-                return -errno;
-        if (create && mkdirat(dfd, "pods", 0750) < 0 && errno != EEXIST)
-                return -errno;
-        fd = openat(dfd, "pods", O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
-        if (fd < 0)
-                return -errno;
+        /* The data dir and pods/ are private (statedir.h): a pod's tree holds the image's
+         * set-uid and file-capability binaries. */
+        r = pod_statedir_open(AT_FDCWD, data_dir, create, &dfd, NULL);
+        if (r < 0)
+                return r;
+        r = pod_statedir_open(dfd, "pods", create, &fd, NULL);
+        if (r < 0)
+                return r;
         if (create)
                 for (int i = 0; i < _POD_PHASE_MAX; i++)
-                        if (mkdirat(fd, phase_names[i], 0750) < 0 && errno != EEXIST)
+                        if (mkdirat(fd, phase_names[i], 0700) < 0 && errno != EEXIST)
                                 return -errno;
         *ret_fd = TAKE_FD(fd);
         return 0;

@@ -96,8 +96,9 @@ struct pod_poddir {
         bool sync; /* fsync what we write and rename (pod_poddir_create's sync, or true) */
 };
 
-/* Opens <data_dir>/pods.  With create, makes it and every phase directory (0750) first.
- * Without create, a missing tree is -ENOENT. */
+/* Opens <data_dir>/pods.  With create, makes it and every phase directory (0700) first.
+ * Without create, a missing tree is -ENOENT.  data_dir and pods/ follow statedir.h: 0700
+ * (tightened when wider), and as root -EPERM when another user owns them. */
 int pod_pods_open(const char *data_dir, bool create, int *ret_fd);
 
 /* Closes the directory (which drops any lock we hold) and frees.  Accepts NULL. */

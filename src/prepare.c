@@ -26,6 +26,7 @@
 #include "poddir.h"
 #include "prepare.h"
 #include "store.h"
+#include "xattr-util.h"
 
 /* Marker in the pod dir, read only by stage0 (run-prepared): the app trees are copies. */
 #define NO_OVERLAY_MARKER "stage0-no-overlay"
@@ -902,17 +903,20 @@ static int copy_entry(int from_dir, int to_dir, const char *name, struct copy_st
                 if (f < 0 || t < 0)
                         return -errno;
                 r = copy_dir(f, t, cs, depth + 1);
-                if (r >= 0)
-                        r = fd_copy_xattrs(f, t);
-                if (r >= 0)
-                        r = fd_copy_attrs(t, &st);
+                if (r >= 0) /* after its entries: keeps the mtime */
+                        r = fd_copy_metadata(f, t, &st, FD_COPY_KEEP_CAPS | FD_COPY_KEEP_SETID);
                 return r;
         }
         if (S_ISREG(st.st_mode)) {
                 _cleanup_close_ int f = -EBADF, t = -EBADF;
                 int r;
 
-                if (cs->link) {
+                /* A tree imported before xattr_name_allowed() may still carry trusted.*:
+                 * a link would hand that inode to overlayfs, a copy filters. */
+                r = cs->link ? xattr_has_refused_at(from_dir, name, XATTR_KEEP_CAPS) : 1;
+                if (r < 0)
+                        return r;
+                if (r == 0) {
                         if (linkat(from_dir, name, to_dir, name, 0) >= 0)
                                 return 0;
                         if (errno != EXDEV && errno != EPERM && errno != EMLINK)
@@ -928,9 +932,7 @@ static int copy_entry(int from_dir, int to_dir, const char *name, struct copy_st
                         return -errno;
                 r = fd_copy_data(f, t);
                 if (r >= 0)
-                        r = fd_copy_xattrs(f, t);
-                if (r >= 0)
-                        r = fd_copy_attrs(t, &st);
+                        r = fd_copy_metadata(f, t, &st, FD_COPY_KEEP_CAPS | FD_COPY_KEEP_SETID);
                 return r;
         }
         /* Symlinks; device nodes (only in images imported with devices allowed), FIFOs,
@@ -998,9 +1000,7 @@ static int render_app(struct pod_store *s, int pod_fd, const char *app, const ch
                                      app);
         r = copy_dir(src, dst, &cs, 0);
         if (r >= 0)
-                r = fd_copy_xattrs(src, dst);
-        if (r >= 0)
-                r = fd_copy_attrs(dst, &st);
+                r = fd_copy_metadata(src, dst, &st, FD_COPY_KEEP_CAPS | FD_COPY_KEEP_SETID);
         if (r < 0)
                 return pod_error_set(reterr, r, "Failed to %s the image tree of app '%s': %m",
                                      private_copy ? "copy" : "link", app);

@@ -40,8 +40,9 @@ int store_lock_at(int dir_fd, const char *name, int op, int *ret_fd);
 int store_image_in_index(struct pod_store *s, const char *id);
 
 /* Copies the contents and attributes of directory from_dir into directory to_dir, replacing
- * what is in the way, never following symlinks. */
-int store_tree_copy(int from_dir, int to_dir);
+ * what is in the way, never following symlinks.  Without keep_privileges, set-id bits of
+ * non-directories and file capabilities are dropped (a tree for the user, not for a pod). */
+int store_tree_copy(int from_dir, int to_dir, bool keep_privileges);
 
 /* gc of rendered trees (cas/tree/deps-*) whose images are no longer all stored. */
 void store_gc_render_trees(struct pod_store *s,

@@ -37,6 +37,7 @@
 #include "sha512.h"
 #include "store-internal.h"
 #include "store.h"
+#include "xattr-util.h"
 
 /* Deeper chains are refused like cycles; more layers (diamonds repeat images) likewise. */
 #define RENDER_DEPTH_MAX  32
@@ -212,6 +213,7 @@ struct overlay {
         char ***whitelists;
         size_t n_whitelists;
         bool link;           /* hard links from the image tree (cleared on EXDEV/EPERM) */
+        unsigned copy_flags; /* FD_COPY_KEEP_*: what fd_copy_metadata() keeps */
         char path[PATH_MAX]; /* "/usr/bin": the entry being copied, inside rootfs */
 };
 
@@ -243,7 +245,12 @@ static int copy_file(struct overlay *o, int from, int to, const char *name, cons
         _cleanup_close_ int f = -EBADF, t = -EBADF;
         int r;
 
-        if (o->link) {
+        /* A tree imported before xattr_name_allowed() may still carry trusted.*: copied,
+         * not linked, it loses them. */
+        r = o->link ? xattr_has_refused_at(from, name, XATTR_KEEP_CAPS) : 1;
+        if (r < 0)
+                return r;
+        if (r == 0) {
                 if (linkat(from, name, to, name, 0) >= 0)
                         return 0;
                 if (errno != EXDEV && errno != EPERM && errno != EMLINK)
@@ -258,9 +265,7 @@ static int copy_file(struct overlay *o, int from, int to, const char *name, cons
                 return -errno;
         r = fd_copy_data(f, t);
         if (r >= 0)
-                r = fd_copy_xattrs(f, t);
-        if (r >= 0)
-                r = fd_copy_attrs(t, st);
+                r = fd_copy_metadata(f, t, st, o->copy_flags);
         return r;
 }
 
@@ -311,10 +316,8 @@ static int overlay_entry(struct overlay *o, int from, int to, const char *name, 
                 if (have && fchmod(t, 0700) < 0)
                         return -errno;
                 r = overlay_dir(o, f, t, plen + 1 + nlen, depth + 1);
-                if (r >= 0)
-                        r = fd_copy_xattrs(f, t);
-                if (r >= 0)
-                        r = fd_copy_attrs(t, &st); /* after its entries: keeps the mtime */
+                if (r >= 0) /* after its entries: keeps the mtime */
+                        r = fd_copy_metadata(f, t, &st, o->copy_flags);
                 return r;
         }
         if (S_ISREG(st.st_mode))
@@ -363,14 +366,14 @@ static int overlay_root(struct overlay *o, int from, int to) {
         o->path[0] = 0;
         r = overlay_dir(o, from, to, 0, 0);
         if (r >= 0)
-                r = fd_copy_xattrs(from, to);
-        if (r >= 0)
-                r = fd_copy_attrs(to, &st);
+                r = fd_copy_metadata(from, to, &st, o->copy_flags);
         return r;
 }
 
-int store_tree_copy(int from_dir, int to_dir) {
-        struct overlay o = {};
+int store_tree_copy(int from_dir, int to_dir, bool keep_privileges) {
+        struct overlay o = {
+                .copy_flags = keep_privileges ? FD_COPY_KEEP_CAPS | FD_COPY_KEEP_SETID : 0,
+        };
 
         return overlay_root(&o, from_dir, to_dir);
 }
@@ -414,6 +417,7 @@ static int build(struct pod_store *s, const struct render *rd, const char *top, 
                         .whitelists = (char ***)l->whitelists,
                         .n_whitelists = l->n_whitelists,
                         .link = true,
+                        .copy_flags = FD_COPY_KEEP_CAPS | FD_COPY_KEEP_SETID,
                 };
 
                 r = pod_store_open_tree(s, l->id, &src, reterr);

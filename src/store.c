@@ -23,6 +23,7 @@
 #include "podlimits.h"
 #include "provenance.h"
 #include "sha512.h"
+#include "statedir.h"
 #include "store-internal.h"
 #include "store.h"
 #include "unpack.h"
@@ -309,13 +310,16 @@ int pod_store_open(const char *dir, struct pod_store **ret, struct pod_error *re
         if (!s->dir)
                 return -ENOMEM;
 
-        r = open_dir_at(AT_FDCWD, dir, 0755, &dfd);
+        /* dir and cas/ are private (statedir.h): the trees hold the images' set-uid and
+         * file-capability binaries.  Below cas/ everything is 0700 from birth. */
+        r = pod_statedir_open(AT_FDCWD, dir, true, &dfd, reterr);
         if (r >= 0)
-                r = open_dir_at(dfd, "cas", 0755, &s->cas_fd);
+                r = pod_statedir_open(dfd, "cas", true, &s->cas_fd, reterr);
+        if (r < 0)
+                return pod_error_prefix(reterr, r, "Failed to open the image store in '%s'", dir);
+        r = open_dir_at(s->cas_fd, "blob/sha512", 0700, &s->blob_fd);
         if (r >= 0)
-                r = open_dir_at(s->cas_fd, "blob/sha512", 0755, &s->blob_fd);
-        if (r >= 0)
-                r = open_dir_at(s->cas_fd, "tree", 0755, &s->tree_fd);
+                r = open_dir_at(s->cas_fd, "tree", 0700, &s->tree_fd);
         if (r >= 0)
                 r = open_dir_at(s->cas_fd, "tmp", 0700, &s->tmp_fd);
         if (r >= 0)
@@ -778,7 +782,7 @@ static int import_commit(struct pod_store *s, struct tmp_dir *t, const char *id,
 
         if (!exists) {
                 /* Orphans from an interrupted import or remove are replaced. */
-                r = mkdir_p_at(s->blob_fd, sub, 0755);
+                r = mkdir_p_at(s->blob_fd, sub, 0700);
                 if (r < 0)
                         return pod_error_set(reterr, r, "Failed to create the blob directory: %s",
                                              strerror(-r));
@@ -1178,7 +1182,7 @@ int pod_store_export(struct pod_store *s, const char *id, const char *path,
 
 /* A rendered tree into the empty directory to: copies (never links) of `manifest` and
  * `rootfs/`, or the rootfs contents only. */
-static int render_copy(int tree, int to, bool rootfs_only, const char *dir,
+static int render_copy(int tree, int to, bool rootfs_only, bool keep_privileges, const char *dir,
                        struct pod_error *reterr) {
         _cleanup_close_ int rootfs = -EBADF, t = -EBADF;
         _cleanup_free_ char *m = NULL;
@@ -1203,7 +1207,7 @@ static int render_copy(int tree, int to, bool rootfs_only, const char *dir,
         if (t < 0)
                 return pod_error_set(reterr, -errno, "Failed to create the rootfs in '%s': %m",
                                      dir);
-        r = store_tree_copy(rootfs, t);
+        r = store_tree_copy(rootfs, t, keep_privileges);
         if (r < 0)
                 return pod_error_set(reterr, r, "Failed to copy the rendered tree to '%s': %s", dir,
                                      strerror(-r));
@@ -1266,8 +1270,11 @@ int pod_store_extract(struct pod_store *s, const char *id, const char *dir, unsi
         if (flags & POD_STORE_EXTRACT_ROOTFS_ONLY)
                 uo.flags |= POD_UNPACK_ROOTFS_ONLY;
         uo.flags |= POD_UNPACK_ALLOW_DEVICES; /* it was allowed into the store */
+        if (!(flags & POD_STORE_EXTRACT_KEEP_PRIVILEGES))
+                uo.flags |= POD_UNPACK_DROP_PRIVILEGES;
         if (rendered >= 0)
-                r = render_copy(rendered, tfd, flags & POD_STORE_EXTRACT_ROOTFS_ONLY, dir, reterr);
+                r = render_copy(rendered, tfd, flags & POD_STORE_EXTRACT_ROOTFS_ONLY,
+                                flags & POD_STORE_EXTRACT_KEEP_PRIVILEGES, dir, reterr);
         else
                 r = pod_unpack(blob, tfd, &uo, &res, reterr);
         if (r >= 0 && rendered < 0 && !streq(res.id, id))

@@ -163,6 +163,9 @@ enum {
         POD_STORE_EXTRACT_ROOTFS_ONLY = 1 << 0, /* dir gets the rootfs contents only */
         POD_STORE_EXTRACT_OVERWRITE = 1 << 1,   /* replace an existing dir */
         POD_STORE_EXTRACT_RENDER = 1 << 2,      /* with dependencies (pod_store_render_tree) */
+        /* keep set-uid/set-gid bits and security.capability (dropped by default: the tree is
+         * the caller's, outside the private store) */
+        POD_STORE_EXTRACT_KEEP_PRIVILEGES = 1 << 3,
 };
 /* Unpacks the stored ACI again into dir (built next to it, renamed in at the end), checking
  * that it still hashes to id; with RENDER an image with dependencies or a pathWhitelist is

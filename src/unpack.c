@@ -17,6 +17,7 @@
 #include "macro.h"
 #include "podlimits.h"
 #include "unpack.h"
+#include "xattr-util.h"
 
 /* Decompressed data travels from the reading thread to the tar thread in a ring of chunks.
  * 8 x 1 MiB keeps both threads busy without holding much memory. */
@@ -782,6 +783,44 @@ static int pass_data(struct unpack_ctx *c, struct archive *tar, const char *path
         }
 }
 
+/* Only the extended attributes xattr_name_allowed() keeps reach the disk: trusted.overlay.*
+ * would steer the overlayfs that uses the tree as a lower dir, security.* labels are not the
+ * image's to choose.  POD_UNPACK_DROP_PRIVILEGES (a tree for the user, outside the private
+ * store): no file capabilities either, and no set-id bits on non-directories. */
+static int filter_entry(struct archive_entry *e, mode_t type, unsigned flags) {
+        unsigned xflags = flags & POD_UNPACK_DROP_PRIVILEGES ? 0 : XATTR_KEEP_CAPS;
+        struct archive_entry *kept;
+        const char *name;
+        const void *value;
+        size_t size;
+        bool refused = false;
+
+        if ((flags & POD_UNPACK_DROP_PRIVILEGES) && type != AE_IFDIR)
+                archive_entry_set_perm(e, archive_entry_perm(e) & ~(mode_t)(S_ISUID | S_ISGID));
+
+        if (archive_entry_xattr_reset(e) <= 0)
+                return 0;
+        while (!refused && archive_entry_xattr_next(e, &name, &value, &size) == ARCHIVE_OK)
+                refused = !xattr_name_allowed(name, xflags);
+        if (!refused)
+                return 0;
+
+        /* libarchive removes no single attribute: move the kept ones aside and back. */
+        kept = archive_entry_new();
+        if (!kept)
+                return -ENOMEM;
+        (void)archive_entry_xattr_reset(e);
+        while (archive_entry_xattr_next(e, &name, &value, &size) == ARCHIVE_OK)
+                if (xattr_name_allowed(name, xflags))
+                        archive_entry_xattr_add_entry(kept, name, value, size);
+        archive_entry_xattr_clear(e);
+        (void)archive_entry_xattr_reset(kept);
+        while (archive_entry_xattr_next(kept, &name, &value, &size) == ARCHIVE_OK)
+                archive_entry_xattr_add_entry(e, name, value, size);
+        archive_entry_free(kept);
+        return 0;
+}
+
 static int process_entry(struct unpack_ctx *c, struct archive *tar, struct archive *disk,
                          struct archive_entry *e) {
         _cleanup_free_ char *path = NULL, *hard = NULL;
@@ -890,6 +929,10 @@ static int process_entry(struct unpack_ctx *c, struct archive *tar, struct archi
                                                POD_ESC(name), strna(archive_error_string(tar)))
                                : 0;
 
+        r = filter_entry(e, type, c->opts->flags);
+        if (r < 0)
+                return r;
+
         /* Hand libarchive the checked, normalised names. */
         out = rootfs_only ? path + strlen("rootfs/") : path;
         archive_entry_copy_pathname(e, out);
@@ -919,7 +962,8 @@ static int extract_run(struct unpack_ctx *c) {
         if (c->target_fd >= 0) {
                 int flags = ARCHIVE_EXTRACT_SECURE_NODOTDOT | ARCHIVE_EXTRACT_SECURE_SYMLINKS |
                             ARCHIVE_EXTRACT_SECURE_NOABSOLUTEPATHS | ARCHIVE_EXTRACT_PERM |
-                            ARCHIVE_EXTRACT_TIME | ARCHIVE_EXTRACT_XATTR | ARCHIVE_EXTRACT_ACL;
+                            ARCHIVE_EXTRACT_TIME | ARCHIVE_EXTRACT_XATTR | ARCHIVE_EXTRACT_ACL |
+                            ARCHIVE_EXTRACT_SPARSE; /* zero blocks of plain entries: holes */
 
                 if (geteuid() == 0 && !(c->opts->flags & POD_UNPACK_NO_OWNER))
                         flags |= ARCHIVE_EXTRACT_OWNER;

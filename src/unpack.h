@@ -20,8 +20,9 @@
  * targets are container-rooted and are never followed here); no sockets; character and block
  * devices only with POD_UNPACK_ALLOW_DEVICES.  libarchive's ARCHIVE_EXTRACT_SECURE_NODOTDOT,
  * _SECURE_SYMLINKS and _SECURE_NOABSOLUTEPATHS stay on as a second line.  Modes (setuid
- * bits exactly as in the tar), mtimes, xattrs and ACLs are restored, numeric uid/gid when
- * running as root (never the tar's user names).
+ * bits exactly as in the tar unless POD_UNPACK_DROP_PRIVILEGES), mtimes, ACLs and the xattrs
+ * xattr-util.h allows are restored, numeric uid/gid when running as root (never the tar's
+ * user names).  Holes of sparse entries and zero blocks of plain ones become holes.
  * Owns: the archive format side.  Does not own: manifest parsing (manifest.h), where
  * trees live or temp-dir cleanup on failure (store.h; the caller removes a failed target). */
 
@@ -57,6 +58,8 @@ enum {
         POD_UNPACK_ALLOW_DEVICES = 1 << 0, /* create char/block device nodes */
         POD_UNPACK_ROOTFS_ONLY = 1 << 1,   /* write rootfs/ contents at the target, no manifest */
         POD_UNPACK_NO_OWNER = 1 << 2,      /* do not restore uid/gid even as root */
+        /* no set-uid/set-gid bits on non-directories, no security.capability */
+        POD_UNPACK_DROP_PRIVILEGES = 1 << 3,
 };
 
 /* One checked entry, as passed to the entry callback.  path is normalised ("rootfs/usr/bin",

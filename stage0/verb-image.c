@@ -28,6 +28,7 @@ static bool arg_pretty;
 static bool arg_rootfs_only;
 static bool arg_overwrite;
 static bool arg_reproducible;
+static bool arg_keep_privileges;
 static const char *arg_format = "text";
 static uint64_t arg_grace = 24ull * 3600 * 1000000;
 static enum pod_compression arg_compression = POD_COMPRESSION_GZIP;
@@ -43,6 +44,7 @@ enum {
         ARG_GRACE,
         ARG_COMPRESSION,
         ARG_REPRODUCIBLE,
+        ARG_KEEP_PRIVILEGES,
         ARG_INSECURE,
 };
 
@@ -83,6 +85,7 @@ static int parse_argv(int argc, char *argv[]) {
                 { "grace-period", required_argument, NULL, ARG_GRACE },
                 { "compression", required_argument, NULL, ARG_COMPRESSION },
                 { "reproducible", no_argument, NULL, ARG_REPRODUCIBLE },
+                { "keep-privileges", no_argument, NULL, ARG_KEEP_PRIVILEGES },
                 { "insecure-options", required_argument, NULL, ARG_INSECURE },
                 {},
         };
@@ -129,6 +132,9 @@ static int parse_argv(int argc, char *argv[]) {
                         break;
                 case ARG_REPRODUCIBLE:
                         arg_reproducible = true;
+                        break;
+                case ARG_KEEP_PRIVILEGES:
+                        arg_keep_privileges = true;
                         break;
                 case ARG_INSECURE:
                         if (pod_insecure_parse(optarg, &bits, &bad) < 0)
@@ -464,6 +470,8 @@ static int image_extract(const char *sub, int n, char **args) {
                 flags |= POD_STORE_EXTRACT_OVERWRITE;
         if (streq(sub, "render"))
                 flags |= POD_STORE_EXTRACT_RENDER;
+        if (arg_keep_privileges)
+                flags |= POD_STORE_EXTRACT_KEEP_PRIVILEGES;
         r = pod_store_extract(s, id, args[1], flags, &e);
         if (r < 0)
                 return log_pod_error(r, &e);
@@ -605,8 +613,9 @@ static int image_validate(int n, char **args) {
 #define FLAG(a) (1u << ((a)-ARG_FORMAT))
 
 static const char *const flag_names[] = {
-        "format",    "no-legend",    "full",        "pretty-print", "rootfs-only",
-        "overwrite", "grace-period", "compression", "reproducible", "insecure-options",
+        "format",           "no-legend",    "full",        "pretty-print", "rootfs-only",
+        "overwrite",        "grace-period", "compression", "reproducible", "keep-privileges",
+        "insecure-options",
 };
 
 static int sub_import(const char *sub, int n, char **args) {
@@ -648,11 +657,13 @@ static const struct {
         { "build", sub_build, FLAG(ARG_COMPRESSION) | FLAG(ARG_REPRODUCIBLE) },
         { "cat-manifest", sub_cat_manifest, FLAG(ARG_PRETTY) },
         { "export", sub_export, 0 },
-        { "extract", image_extract, FLAG(ARG_ROOTFS_ONLY) | FLAG(ARG_OVERWRITE) },
+        { "extract", image_extract,
+          FLAG(ARG_ROOTFS_ONLY) | FLAG(ARG_OVERWRITE) | FLAG(ARG_KEEP_PRIVILEGES) },
         { "gc", sub_gc, FLAG(ARG_GRACE) },
         { "import", sub_import, 0 },
         { "list", sub_list, FLAG(ARG_FORMAT) | FLAG(ARG_NO_LEGEND) | FLAG(ARG_FULL) },
-        { "render", image_extract, FLAG(ARG_ROOTFS_ONLY) | FLAG(ARG_OVERWRITE) },
+        { "render", image_extract,
+          FLAG(ARG_ROOTFS_ONLY) | FLAG(ARG_OVERWRITE) | FLAG(ARG_KEEP_PRIVILEGES) },
         { "rm", sub_rm, 0 },
         { "status", sub_status, FLAG(ARG_FORMAT) },
         { "validate", sub_validate, 0 },

@@ -4,13 +4,14 @@
  *   pod-probe exit N              exit with status N
  *   pod-probe fds                 the open fds, space-separated
  *   pod-probe ids                 "uid=U gid=G groups=G1,G2,..."
+ *   pod-probe euid                "euid=U egid=G" (a set-id copy shows whose it runs as)
+ *   pod-probe read PATH           open(PATH) for reading; prints "ok" or the errno number
  *   pod-probe bind PORT           bind TCP 0.0.0.0:PORT; prints "ok" or the errno number
  *   pod-probe mkdir PATH          mkdir(PATH); prints "ok" or the errno number
  *   pod-probe unshare-user        unshare(CLONE_NEWUSER); prints "ok" or the errno number
  *   pod-probe wait-term FILE N    wait for SIGTERM, then write "TERM" to FILE and exit N
  *   pod-probe mknod PATH c|b MAJ MIN  mknod(PATH, 0666 char/block device); "ok" or the errno
  *   pod-probe open PATH r|w       open(PATH) for reading or writing; "ok" or the errno
- *   pod-probe euid                "euid=U egid=G" (what a setuid/setgid bit gave us)
  *   pod-probe seals PATH          "DEV:INO seals=0xS" of PATH opened read-only (its memfd
  *                                 seals), or "errno N"
  *   pod-probe syscall NAME        calls io_uring_setup (the only NAME so far) with harmless
@@ -78,6 +79,12 @@ int main(int argc, char *argv[]) {
                 printf("\n");
                 return 0;
         }
+        if (argc >= 2 && strcmp(argv[1], "euid") == 0) {
+                printf("euid=%u egid=%u\n", (unsigned)geteuid(), (unsigned)getegid());
+                return 0;
+        }
+        if (argc >= 3 && strcmp(argv[1], "read") == 0)
+                return report(open(argv[2], O_RDONLY | O_CLOEXEC));
         if (argc >= 3 && strcmp(argv[1], "bind") == 0) {
                 struct sockaddr_in sa = { .sin_family = AF_INET,
                                           .sin_port = htons((uint16_t)atoi(argv[2])) };
@@ -121,10 +128,6 @@ int main(int argc, char *argv[]) {
                         (void)close(fd);
                 return report(fd);
         }
-        if (argc >= 2 && strcmp(argv[1], "euid") == 0) {
-                printf("euid=%u egid=%u\n", (unsigned)geteuid(), (unsigned)getegid());
-                return 0;
-        }
         if (argc >= 3 && strcmp(argv[1], "seals") == 0) {
                 struct stat st;
                 int fd = open(argv[2], O_RDONLY | O_CLOEXEC), seals;
@@ -159,8 +162,8 @@ int main(int argc, char *argv[]) {
                 return report(ioctl(atoi(argv[2]), TIOCSTI, &ch));
         }
         fprintf(stderr,
-                "usage: pod-probe exit N | fds | ids | bind PORT | mkdir PATH | unshare-user | "
-                "wait-term FILE N | mknod PATH c|b MAJ MIN | open PATH r|w | euid | seals PATH | "
-                "syscall io_uring_setup | tiocsti FD\n");
+                "usage: pod-probe exit N | fds | ids | euid | read PATH | bind PORT | mkdir PATH | "
+                "unshare-user | wait-term FILE N | mknod PATH c|b MAJ MIN | open PATH r|w | "
+                "seals PATH | syscall io_uring_setup | tiocsti FD\n");
         return 2;
 }

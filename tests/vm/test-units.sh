@@ -68,8 +68,8 @@ tap_ok "systemd-analyze verify pod-gc.service pod-gc.timer" -- \
 
 # ---- tmpfiles.d ----------------------------------------------------------------------------
 tap_ok "systemd-tmpfiles --create pod.conf" -- systemd-tmpfiles --create "$W/pod.conf"
-tap_check "state directory created 0750" \
-        "$([ "$(stat -c %a "$W/var/lib/pod" 2>/dev/null)" = 750 ]; echo $?)"
+tap_check "state directory created 0700 (private: set-uid binaries of images)" \
+        "$([ "$(stat -c %a "$W/var/lib/pod" 2>/dev/null)" = 700 ]; echo $?)"
 tap_check "/run/pod created 0755" "$([ "$(stat -c %a /run/pod 2>/dev/null)" = 755 ]; echo $?)"
 
 # ---- pod-gc.timer / pod-gc.service ---------------------------------------------------------
