@@ -8,6 +8,7 @@
  * Every attachment is written to net/ethN.json in the pod dir *before* its ADD, with the
  * exact configuration list, runtime config and (after ADD) result: DEL needs nothing else,
  * so it can run again after a crash, whatever /etc/pod/net.d holds by then. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
@@ -332,6 +333,26 @@ static int teardown_one(int net_fd, const char *name, struct pod_error *reterr) 
         return 0;
 }
 
+static int remove_write_temps(int net_fd) {
+        _cleanup_closedir_ DIR *d = NULL;
+        struct dirent *de;
+        int fd;
+
+        fd = openat(net_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        d = fdopendir(fd);
+        if (!d) {
+                safe_close(fd);
+                return -errno;
+        }
+        while ((de = readdir(d)))
+                if (strstr(de->d_name, ".json.tmp-") && unlinkat(net_fd, de->d_name, 0) < 0 &&
+                    errno != ENOENT)
+                        return -errno;
+        return 0;
+}
+
 int stage1_net_teardown(int pod_dir_fd, const char *uuid, struct pod_error *reterr) {
         _cleanup_free_ char *ns = NULL;
         _cleanup_close_ int net_fd = -EBADF;
@@ -363,6 +384,11 @@ int stage1_net_teardown(int pod_dir_fd, const char *uuid, struct pod_error *rete
         r = netns_remove(ns, reterr);
         if (r < 0)
                 return r;
+        /* A stage1 killed while it wrote a state file left its temp file ("ethN.json.tmp-PID"):
+         * every DEL succeeded, so it describes nothing that still exists. */
+        r = remove_write_temps(net_fd);
+        if (r < 0)
+                return pod_error_set(reterr, r, "Failed to clean 'net' in the pod dir: %m");
         /* Done: the next gc has nothing to call us back for. */
         if (unlinkat(pod_dir_fd, "net", AT_REMOVEDIR) < 0 && errno != ENOENT)
                 return pod_error_set(reterr, -errno, "Failed to remove 'net' in the pod dir: %m");

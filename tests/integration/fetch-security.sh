@@ -79,14 +79,15 @@ mkdir -p "$A" "$WWW/evil.test/aci" "$WWW/example.com/app" "$WWW/example.com/roll
         "$WWW/example.com/lp" "$WWW/example.com/fifo"
 genkey 'Signer <signer@example.com>' ed25519 "$W/signer.asc" >/dev/null
 
-# mkimage NAME VERSION OUT [SPARSE-MIB [RANDOM-KIB]]: a small image (plus a file of zeros:
-# a bomb, or of random bytes: a slow download)
+# mkimage NAME VERSION OUT [ZEROS-MIB [RANDOM-KIB]]: a small image (plus a file of written
+# zeros, a bomb: not sparse, or pod image build would store it as a hole; or of random
+# bytes: a slow download)
 mkimage() {
         local d=$W/build.$RANDOM
         mkdir -p "$d/rootfs/bin"
         printf '#!/bin/sh\necho hi\n' >"$d/rootfs/bin/sh"
         chmod 755 "$d/rootfs/bin/sh"
-        [ "${4:-0}" = 0 ] || truncate -s "$4M" "$d/rootfs/zeros"
+        [ "${4:-0}" = 0 ] || head -c "$4M" /dev/zero >"$d/rootfs/zeros"
         [ "${5:-0}" = 0 ] || head -c "$5K" /dev/urandom >"$d/rootfs/random"
         cat >"$d/manifest" <<EOT
 {"acKind":"ImageManifest","acVersion":"0.8.11","name":"$1",
