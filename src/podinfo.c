@@ -102,17 +102,21 @@ static int read_whole(int dir_fd, const char *name, size_t max, char **ret, size
         return 0;
 }
 
+void pod_info_apps_free(struct pod_info_app *a, size_t n) {
+        for (size_t k = 0; k < n; k++) {
+                free(a[k].name);
+                free(a[k].image_name);
+                free(a[k].image_id);
+                pod_provenance_done(a[k].provenance);
+                free(a[k].provenance);
+        }
+        free(a);
+}
+
 struct pod_info *pod_info_free(struct pod_info *i) {
         if (!i)
                 return NULL;
-        for (size_t k = 0; k < i->n_apps; k++) {
-                free(i->apps[k].name);
-                free(i->apps[k].image_name);
-                free(i->apps[k].image_id);
-                pod_provenance_done(i->apps[k].provenance);
-                free(i->apps[k].provenance);
-        }
-        free(i->apps);
+        pod_info_apps_free(i->apps, i->n_apps);
         for (size_t k = 0; k < i->n_nets; k++) {
                 free(i->nets[k].name);
                 free(i->nets[k].ip);

@@ -58,6 +58,8 @@ enum {
         POD_INFO_PID = 1 << 1,        /* read the pid value (its mtime, "started", always) */
 };
 
+/* Frees n apps (as pod_info_parse_apps() returns them) and the array. */
+void pod_info_apps_free(struct pod_info_app *a, size_t n);
 struct pod_info *pod_info_free(struct pod_info *i);
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct pod_info *, pod_info_free)
 

@@ -16,14 +16,6 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static void apps_free(struct pod_info_app *a, size_t n) {
-        for (size_t k = 0; k < n; k++) {
-                free(a[k].name);
-                free(a[k].image_name);
-        }
-        free(a);
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         _cleanup_(pod_pod_manifest_freep) struct pod_pod_manifest *m = NULL;
         _cleanup_free_ char *text = malloc(size + 1);
@@ -48,6 +40,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                 }
         }
         if (r == 0)
-                apps_free(apps, n);
+                pod_info_apps_free(apps, n);
         return 0;
 }

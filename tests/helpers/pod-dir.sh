@@ -6,7 +6,10 @@
 # $POD_STAGE1 on them.  Sourced by tests/integration/stage1.sh and the VM tests after
 # lib.sh; needs $PROBE (tests/helpers/pod-probe) and $BUSYBOX (a static busybox).
 
-UUID=0badc0de-1234-4abc-8def-00000000cafe
+# A UUID of this run's own: make check runs test files in parallel, and the pod's UUID names
+# its device cgroup (pod-<uuid>), which a second stage1 with the same UUID would collide with
+# (and whose gc would kill the other's processes).
+UUID=$(cat /proc/sys/kernel/random/uuid)
 IMAGE_ID=sha512-$(printf '%0128d' 0)
 
 # One template rootfs, copied per app: busybox, its applets, the probe, passwd/group.

@@ -13,14 +13,6 @@
         "0000000000000000000000000000000000000000000000000000000000000000" \
         "0000000000000000000000000000000000000000000000000000000000000000"
 
-static void apps_free(struct pod_info_app *a, size_t n) {
-        for (size_t k = 0; k < n; k++) {
-                free(a[k].name);
-                free(a[k].image_name);
-        }
-        free(a);
-}
-
 /* Scans text; expects r, and when r == 0 the names "app=image,app=image" ("-" for none). */
 static void check(const char *text, int r_expected, const char *names, const char *what) {
         struct pod_info_app *apps = NULL;
@@ -39,7 +31,7 @@ static void check(const char *text, int r_expected, const char *names, const cha
                                apps[k].image_name ? apps[k].image_name : "-");
         }
         tap_is_str(buf, names, what);
-        apps_free(apps, n);
+        pod_info_apps_free(apps, n);
 }
 
 /* The scan of what pod itself writes equals the full parse. */
@@ -63,7 +55,7 @@ static void check_roundtrip(void) {
                        streq(apps[0].image_name, "example.com/web") && streq(apps[1].name, "db") &&
                        !apps[1].image_name,
                "scan of stage0's output: same apps as the full parse");
-        apps_free(apps, n);
+        pod_info_apps_free(apps, n);
 }
 
 int main(void) {
