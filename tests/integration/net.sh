@@ -89,6 +89,18 @@ leftovers() {
         iptables -t nat -S | grep -E 'id: |CNI-DN-|CNI-[0-9a-f]{8}' || true
 }
 
+# not_running UUID: waits until the pod's init (killed by PR_SET_PDEATHSIG with its stage1)
+# is gone and the pod's lock free, so that gc sees an exited pod, not a running one.
+not_running() {
+        local state
+        for _ in $(seq 200); do
+                state=$("$POD" "${P[@]}" status "$1" 2>/dev/null | sed -n 's/^state=//p')
+                [ "$state" != running ] && return 0
+                sleep 0.05
+        done
+        return 1
+}
+
 # ---- the default network -----------------------------------------------------------------
 pod_sh --uuid-file-save="$W/u1" 'ip -4 -o addr show eth0; ip route; cat /etc/hosts; hostname'
 assert_status "a pod on the default network runs (default --net)" 0
@@ -287,6 +299,7 @@ start_killed() { # start_killed NAME: a running pod on the default network, then
         sleep 0.5
         kill -9 "$pid"
         { wait "$pid"; } 2>/dev/null || true
+        not_running "$(cat "$W/$1")" >&2
         cat "$W/$1"
 }
 K=$(start_killed k)
@@ -331,6 +344,10 @@ for t in $(seq "$TRIALS"); do
         { wait "$kp"; } 2>/dev/null || true
         # at once, racing whatever the killed stage1 left running
         "$POD" "${P[@]}" gc --grace-period=0s >>"$W/kill-gc.log" 2>&1 || true
+done
+for _ in $(seq 200); do # every killed pod's init gone (PR_SET_PDEATHSIG), its lock free
+        "$POD" "${P[@]}" list --format=json 2>/dev/null | grep -q '"state":"running"' || break
+        sleep 0.05
 done
 run_pod "${P[@]}" gc --grace-period=0s
 assert_status "pod gc after $TRIALS pods killed during setup" 0
@@ -412,6 +429,7 @@ done
 FD=$(cat "$W/fd")
 kill -9 "$FDP"
 { wait "$FDP"; } 2>/dev/null || true
+not_running "$FD"
 : >"$W/faildel.on"
 POD_CNI_PATH="$W/cni:/usr/lib/cni" run_pod "${P[@]}" gc --grace-period=0s
 tap_check "a gc whose DEL fails reports it" "$([ "$STATUS" != 0 ]; echo $?)" "$OUT$ERR"
