@@ -292,7 +292,7 @@ static int env_load_file(struct pod_kv **list, size_t *n, const char *path,
                         line[len - 1] = 0;
                 while (*line == ' ' || *line == '\t')
                         line++;
-                if (!*line || *line == '#')
+                if (!*line || *line == '#' || *line == ';') /* rkt's comment characters */
                         continue;
                 (void)snprintf(what, sizeof(what), "%s:%zu", path, lineno);
                 r = env_set_assignment(list, n, line, what, reterr);

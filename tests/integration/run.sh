@@ -91,7 +91,7 @@ run_pod "${P[@]}" run --net=none "$B" -- -c 'echo args-replaced'
 assert_match "-- ARGS replace the image's arguments" "$OUT" "^args-replaced$"
 
 # ---- environment -------------------------------------------------------------------------
-printf '# comment\nFROM_FILE=file\nLEVEL=file\n\n' >"$W/env"
+printf '# comment\n; also a comment (rkt)\nFROM_FILE=file\nLEVEL=file\n\n' >"$W/env"
 run_pod "${P[@]}" run --net=none --set-env-file="$W/env" --set-env=LEVEL=set-env --set-env=POD=pod \
         "$B" --environment=LEVEL=app --exec=/bin/sh -- -c 'env'
 assert_status "environment pod" 0
