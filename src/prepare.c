@@ -292,7 +292,7 @@ static int env_load_file(struct pod_kv **list, size_t *n, const char *path,
                         line[len - 1] = 0;
                 while (*line == ' ' || *line == '\t')
                         line++;
-                if (!*line || *line == '#')
+                if (!*line || *line == '#' || *line == ';') /* rkt's comment characters */
                         continue;
                 (void)snprintf(what, sizeof(what), "%s:%zu", path, lineno);
                 r = env_set_assignment(list, n, line, what, reterr);
@@ -1102,12 +1102,51 @@ static bool resolv_word_valid(const char *s) {
         return true;
 }
 
-static int dns_build(char **dns, char **search, char **opt, const char *domain, char **ret_text,
-                     const char **ret_mode, struct pod_error *reterr) {
+/* Each --dns value split on commas (rkt: --dns=8.8.8.8,1.1.1.1); empty items are errors. */
+static int dns_split(char **dns, char ***ret, struct pod_error *reterr) {
+        _cleanup_strv_free_ char **all = NULL;
+        size_t n = 0;
+
+        STRV_FOREACH (d, dns) {
+                const char *p = *d;
+
+                for (;;) {
+                        size_t len = strcspn(p, ",");
+                        char **t;
+
+                        if (len == 0)
+                                return pod_error_set(reterr, -EINVAL,
+                                                     "--dns='%s' has an empty item", *d);
+                        t = realloc(all, (n + 2) * sizeof(char *));
+                        if (!t)
+                                return -ENOMEM;
+                        all = t;
+                        all[n] = strndup(p, len);
+                        all[n + 1] = NULL;
+                        if (!all[n])
+                                return -ENOMEM;
+                        n++;
+                        if (!p[len])
+                                break;
+                        p += len + 1;
+                }
+        }
+        *ret = TAKE_PTR(all);
+        return 0;
+}
+
+static int dns_build(char **dns_args, char **search, char **opt, const char *domain,
+                     char **ret_text, const char **ret_mode, struct pod_error *reterr) {
+        _cleanup_strv_free_ char **dns = NULL;
         _cleanup_free_ char *text = NULL;
         size_t n = 0;
         bool special = false, addresses = false;
         FILE *f;
+        int r;
+
+        r = dns_split(dns_args, &dns, reterr);
+        if (r < 0)
+                return r;
 
         STRV_FOREACH (d, dns) {
                 if (streq(*d, "host") || streq(*d, "none"))

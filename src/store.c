@@ -1154,7 +1154,7 @@ static int copy_fd(int in, int out) {
         }
 }
 
-int pod_store_export(struct pod_store *s, const char *id, const char *path,
+int pod_store_export(struct pod_store *s, const char *id, const char *path, bool overwrite,
                      struct pod_error *reterr) {
         _cleanup_close_ int in = -EBADF, out = -EBADF;
         _cleanup_free_ char *tmp = NULL;
@@ -1171,12 +1171,21 @@ int pod_store_export(struct pod_store *s, const char *id, const char *path,
         r = copy_fd(in, out);
         if (r >= 0 && fsync(out) < 0)
                 r = -errno;
-        if (r >= 0 && rename(tmp, path) < 0)
+        if (r >= 0 && overwrite && rename(tmp, path) < 0)
                 r = -errno;
-        if (r < 0) {
-                (void)unlink(tmp);
-                return pod_error_set(reterr, r, "Failed to write '%s': %s", path, strerror(-r));
+        /* No clobbering unless asked: renameat2() refuses an existing path atomically; where
+         * the file system cannot, link() does (it never replaces). */
+        if (r >= 0 && !overwrite &&
+            renameat2(AT_FDCWD, tmp, AT_FDCWD, path, RENAME_NOREPLACE) < 0) {
+                r = -errno;
+                if (r == -EINVAL || r == -ENOSYS)
+                        r = link(tmp, path) < 0 ? -errno : 0;
         }
+        (void)unlink(tmp); /* after a rename: gone already */
+        if (r == -EEXIST)
+                return pod_error_set(reterr, r, "'%s' exists (use --overwrite)", path);
+        if (r < 0)
+                return pod_error_set(reterr, r, "Failed to write '%s': %s", path, strerror(-r));
         return 0;
 }
 

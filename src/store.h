@@ -156,7 +156,8 @@ void pod_store_unpin_all(struct pod_store *s);
 int pod_store_remove(struct pod_store *s, const char *id, struct pod_error *reterr);
 
 /* Copies the stored ACI to path (temp file + rename): the same bytes that were imported. */
-int pod_store_export(struct pod_store *s, const char *id, const char *path,
+/* An existing path is replaced only with overwrite, else -EEXIST (nothing written). */
+int pod_store_export(struct pod_store *s, const char *id, const char *path, bool overwrite,
                      struct pod_error *reterr);
 
 enum {

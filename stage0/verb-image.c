@@ -442,7 +442,7 @@ static int image_export(int n, char **args) {
         r = resolve(s, args[0], &id);
         if (r < 0)
                 return r;
-        r = pod_store_export(s, id, args[1], &e);
+        r = pod_store_export(s, id, args[1], arg_overwrite, &e);
         if (r < 0)
                 return log_pod_error(r, &e);
         return 0;
@@ -656,7 +656,7 @@ static const struct {
 } subcommands[] = {
         { "build", sub_build, FLAG(ARG_COMPRESSION) | FLAG(ARG_REPRODUCIBLE) },
         { "cat-manifest", sub_cat_manifest, FLAG(ARG_PRETTY) },
-        { "export", sub_export, 0 },
+        { "export", sub_export, FLAG(ARG_OVERWRITE) },
         { "extract", image_extract,
           FLAG(ARG_ROOTFS_ONLY) | FLAG(ARG_OVERWRITE) | FLAG(ARG_KEEP_PRIVILEGES) },
         { "gc", sub_gc, FLAG(ARG_GRACE) },

@@ -104,6 +104,14 @@ assert_status "export by 64-hex ID" 0
 tap_ok "export gives the imported bytes" -- cmp "$TAP_TMP/a.aci" "$TAP_TMP/exported.aci"
 run_pod image validate "$TAP_TMP/exported.aci"
 assert_match "exported ACI has the same ID" "$OUT" "$ID"
+echo precious >"$TAP_TMP/precious"
+run_pod --dir="$D" image export "$ID" "$TAP_TMP/precious"
+assert_status "export refuses to overwrite an existing file" 254
+assert_match "saying how to" "$ERR" "exists \\(use --overwrite\\)"
+tap_check "and leaves it as it was" "$([ "$(cat "$TAP_TMP/precious")" = precious ]; echo $?)"
+run_pod --dir="$D" image export --overwrite "$ID" "$TAP_TMP/precious"
+assert_status "export --overwrite replaces it" 0
+tap_ok "with the image" -- cmp "$TAP_TMP/a.aci" "$TAP_TMP/precious"
 
 # ---- extract / render ----
 run_pod --dir="$D" image render "$ID" "$TAP_TMP/rendered"

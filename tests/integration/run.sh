@@ -91,7 +91,7 @@ run_pod "${P[@]}" run --net=none "$B" -- -c 'echo args-replaced'
 assert_match "-- ARGS replace the image's arguments" "$OUT" "^args-replaced$"
 
 # ---- environment -------------------------------------------------------------------------
-printf '# comment\nFROM_FILE=file\nLEVEL=file\n\n' >"$W/env"
+printf '# comment\n; also a comment (rkt)\nFROM_FILE=file\nLEVEL=file\n\n' >"$W/env"
 run_pod "${P[@]}" run --net=none --set-env-file="$W/env" --set-env=LEVEL=set-env --set-env=POD=pod \
         "$B" --environment=LEVEL=app --exec=/bin/sh -- -c 'env'
 assert_status "environment pod" 0
@@ -258,6 +258,11 @@ if [ -f /etc/resolv.conf ]; then
 fi
 pod_sh --dns=none 'test -e /etc/resolv.conf && echo present || echo absent'
 assert_match "--dns=none leaves the image's (none here)" "$OUT" "^absent$"
+pod_sh --dns=8.8.8.8,1.1.1.1 --dns=192.0.2.9 'grep ^nameserver /etc/resolv.conf | tr "\n" " "'
+assert_match "--dns=IP1,IP2 splits on commas (rkt)" "$OUT" \
+        "^nameserver 8\.8\.8\.8 nameserver 1\.1\.1\.1 nameserver 192\.0\.2\.9 $"
+pod_sh --dns=8.8.8.8, 'true'
+assert_status "--dns with an empty item is refused" 254
 pod_sh --dns=not-an-ip 'true'
 assert_status "--dns with a bad address is refused" 254
 pod_sh --dns-search=example.org 'true'

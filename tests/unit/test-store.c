@@ -197,8 +197,15 @@ int main(void) {
 
         /* export gives the same bytes, hence the same ID and a valid signature */
         (void)snprintf(p, sizeof(p), "%s/exported.aci", base);
-        tap_ok(pod_store_export(s, id1, p, &e) == 0 && files_equal(p, a1),
+        tap_ok(pod_store_export(s, id1, p, false, &e) == 0 && files_equal(p, a1),
                "export writes the imported bytes");
+        pod_error_clear(&e);
+        tap_ok(pod_store_export(s, id2, p, false, &e) == -EEXIST && files_equal(p, a1) &&
+                       strstr(e.msg, "use --overwrite"),
+               "export refuses an existing file, leaving it as it was (%s)", e.msg);
+        pod_error_clear(&e);
+        tap_ok(pod_store_export(s, id2, p, true, &e) == 0 && files_equal(p, a2),
+               "export with overwrite replaces it (%s)", e.msg);
 
         /* extract / render */
         (void)snprintf(p, sizeof(p), "%s/extracted", base);
