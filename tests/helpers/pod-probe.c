@@ -9,7 +9,8 @@
  *   pod-probe bind PORT           bind TCP 0.0.0.0:PORT; prints "ok" or the errno number
  *   pod-probe mkdir PATH          mkdir(PATH); prints "ok" or the errno number
  *   pod-probe unshare-user        unshare(CLONE_NEWUSER); prints "ok" or the errno number
- *   pod-probe wait-term FILE N    wait for SIGTERM, then write "TERM" to FILE and exit N
+ *   pod-probe wait-term FILE N    wait for SIGTERM (FILE.ready appears once it is caught),
+ *                                 then write "TERM" to FILE and exit N
  *   pod-probe mknod PATH c|b MAJ MIN  mknod(PATH, 0666 char/block device); "ok" or the errno
  *   pod-probe open PATH r|w       open(PATH) for reading or writing; "ok" or the errno
  *   pod-probe seals PATH          "DEV:INO seals=0xS" of PATH opened read-only (its memfd
@@ -103,6 +104,15 @@ int main(int argc, char *argv[]) {
                 int fd;
 
                 (void)sigaction(SIGTERM, &sa, NULL);
+                {
+                        /* Whoever signals us can wait for this: before it, SIGTERM kills. */
+                        char ready[4096];
+
+                        (void)snprintf(ready, sizeof(ready), "%s.ready", argv[2]);
+                        fd = open(ready, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+                        if (fd >= 0)
+                                (void)close(fd);
+                }
                 printf("waiting\n");
                 (void)fflush(stdout);
                 while (!got_term)

@@ -268,7 +268,7 @@ tap_check "post-stop ran after main" "$(grep -q poststop "$PODDIR/volumes/v/post
 # b waits for SIGTERM; a finds b's process (shared PID namespace), notes it in the shared
 # empty volume and signals it; b answers in the volume and exits 5.
 new_pod a b
-write_pod "$(sh_app a 'i=0; until pidof pod-probe >/shared/a-saw-b || [ $i -ge 100 ]; do sleep 0.1; i=$((i+1)); done; kill -TERM $(cat /shared/a-saw-b)' '' ',"mounts":[{"volume":"s","path":"/shared"}]'),$(app_json b '["/bin/pod-probe","wait-term","/shared/b-got-term","5"]' '' ',"mounts":[{"volume":"s","path":"/shared"}]')" \
+write_pod "$(sh_app a 'i=0; until { pidof pod-probe >/shared/a-saw-b && [ -e /shared/b-got-term.ready ]; } || [ $i -ge 300 ]; do sleep 0.1; i=$((i+1)); done; kill -TERM $(cat /shared/a-saw-b)' '' ',"mounts":[{"volume":"s","path":"/shared"}]'),$(app_json b '["/bin/pod-probe","wait-term","/shared/b-got-term","5"]' '' ',"mounts":[{"volume":"s","path":"/shared"}]')" \
         ',"volumes":[{"name":"s","kind":"empty"}]'
 run_stage1
 assert_status "two-app pod: status is the failing app's" 5
