@@ -874,6 +874,22 @@ int pod_cni_del(struct pod_cni_attachment *a, struct pod_error *reterr) {
         return run_list(a, "DEL", true, reterr);
 }
 
+int pod_cni_net_append(char **net, const char *value) {
+        char *joined;
+
+        if (!value)
+                value = "default";
+        if (!*net)
+                joined = strdup(value);
+        else if (asprintf(&joined, "%s,%s", *net, value) < 0)
+                joined = NULL;
+        if (!joined)
+                return -ENOMEM;
+        free(*net);
+        *net = joined;
+        return 0;
+}
+
 int pod_cni_parse_net(const char *s, char ***ret_names, char ***ret_args,
                       struct pod_error *reterr) {
         _cleanup_strv_free_ char **names = NULL, **args = NULL;

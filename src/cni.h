@@ -102,6 +102,10 @@ int pod_cni_del(struct pod_cni_attachment *a, struct pod_error *reterr);
  * Returns the number of networks (0 for host and none); ret_names/ret_args may be NULL,
  * else get NULL-terminated lists of n strings each (args "" when absent). */
 int pod_cni_parse_net(const char *s, char ***ret_names, char ***ret_args, struct pod_error *reterr);
+/* One more --net on the command line, as rkt took them: they accumulate into *net (joined
+ * with ','; pod_cni_parse_net() then refuses a network given twice), and a bare --net
+ * (value NULL) means "default". */
+int pod_cni_net_append(char **net, const char *value);
 /* --port=NAME:[HOSTIP:]HOSTPORT; *ret_host_ip NULL when absent.  Either ret may be NULL. */
 int pod_cni_parse_port(const char *s, char **ret_name, char **ret_host_ip, unsigned *ret_host_port,
                        struct pod_error *reterr);

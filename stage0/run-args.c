@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cni.h"
 #include "insecure.h"
 #include "macro.h"
 #include "run-args.h"
@@ -15,6 +16,7 @@ enum kind {
         K_KEEP_UNIT,
         K_NO_KEEP_UNIT,
         K_INSECURE,
+        K_NET, /* --net: accumulated; bare --net is "default" (cni.h) */
 };
 
 struct opt {
@@ -39,7 +41,7 @@ static const struct opt pod_opts[] = {
         POD(inherit_env, K_BOOL),
         POD(interactive, K_BOOL),
         POD(no_overlay, K_BOOL),
-        POD(net, K_STR),
+        POD(net, K_NET),
         POD(dns, K_LIST),
         POD(dns_search, K_LIST),
         POD(dns_opt, K_LIST),
@@ -175,6 +177,8 @@ static int apply(const struct opt *o, void *base, struct run_args *a, const char
         case K_LIST:
                 r = strv_push((char ***)((char *)base + o->offset), value);
                 return r;
+        case K_NET:
+                return pod_cni_net_append((char **)((char *)base + o->offset), value);
         }
         return -EINVAL;
 }
@@ -256,7 +260,7 @@ static int parse(int argc, char *argv[], struct run_args *a, struct pod_error *r
                                                      flag);
                         }
                         if (!value && o->kind != K_BOOL && o->kind != K_KEEP_UNIT &&
-                            o->kind != K_NO_KEEP_UNIT) {
+                            o->kind != K_NO_KEEP_UNIT && o->kind != K_NET) {
                                 if (i + 1 >= argc)
                                         return pod_error_set(reterr, -EINVAL,
                                                              "Option '--%s' needs a value", flag);

@@ -297,7 +297,7 @@ int verb_prepare(int argc, char *argv[]) {
         return r < 0 ? r : 0;
 }
 
-static const char *arg_net;
+static char *arg_net; /* accumulated --net (cni.h pod_cni_net_append()) */
 static const char *arg_hostname;
 static bool arg_interactive;
 static int arg_keep_unit;
@@ -336,7 +336,7 @@ static int parse_run_prepared(int argc, char *argv[]) {
                 ARG_HOSTS_ENTRY,
         };
         static const struct option options[] = {
-                { "net", required_argument, NULL, ARG_NET },
+                { "net", optional_argument, NULL, ARG_NET },
                 { "hostname", required_argument, NULL, ARG_HOSTNAME },
                 { "interactive", no_argument, NULL, ARG_INTERACTIVE },
                 { "dns", required_argument, NULL, ARG_DNS },
@@ -352,7 +352,9 @@ static int parse_run_prepared(int argc, char *argv[]) {
         };
         int c;
 
-        arg_net = arg_hostname = NULL;
+        free(arg_net);
+        arg_net = NULL;
+        arg_hostname = NULL;
         arg_interactive = false;
         arg_keep_unit = -1;
         strv_free(arg_dns);
@@ -369,7 +371,8 @@ static int parse_run_prepared(int argc, char *argv[]) {
 
                 switch (c) {
                 case ARG_NET:
-                        arg_net = optarg;
+                        if (pod_cni_net_append(&arg_net, optarg) < 0)
+                                return log_error_errno(-ENOMEM, "Out of memory");
                         break;
                 case ARG_HOSTNAME:
                         arg_hostname = optarg;

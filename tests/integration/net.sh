@@ -246,6 +246,13 @@ assert_match "--net=NAME: a network from a .conflist" "$OUT" "inet 10\.99\.7\.[0
 pod_sh --net=default,mynet 'ip -4 -o addr show eth0; ip -4 -o addr show eth1'
 assert_match "two networks: eth0 on the first" "$OUT" "eth0[[:space:]]+inet 172\.16\.28\."
 assert_match "two networks: eth1 on the second" "$OUT" "eth1[[:space:]]+inet 10\.99\.7\."
+pod_sh --net --net=mynet 'ip -4 -o addr show eth0; ip -4 -o addr show eth1'
+assert_match "repeated --net accumulate, a bare one is default: eth0" "$OUT" \
+        "eth0[[:space:]]+inet 172\.16\.28\."
+assert_match "... and eth1 on the second" "$OUT" "eth1[[:space:]]+inet 10\.99\.7\."
+pod_sh --net=mynet --net=mynet 'true'
+assert_status "a network given twice is refused" 254
+assert_match "naming it" "$ERR" "Network 'mynet' is given twice"
 pod_sh --net=nosuchnet 'true'
 assert_status "an undefined network fails the pod" 254
 assert_match "naming the network and the directory" "$ERR" "'nosuchnet'.*/etc/pod/net.d"

@@ -204,7 +204,7 @@ for opt in --working-dir=/proc/1/root --working-dir=/proc/1/cwd/.. --working-dir
 done
 run_pod "${P[@]}" run --net=none "$B" --user=nobody-here
 assert_status "a user not in the image fails the pod" 254
-pod_sh --net=none 'httpd -p 80 -h / && echo bound'
+pod_sh 'httpd -p 80 -h / && echo bound'
 assert_match "binding port 80 works with the default capabilities" "$OUT" "^bound$"
 run_pod "${P[@]}" run --net=none "$B" --caps-remove=CAP_NET_BIND_SERVICE --exec=/bin/sh -- \
         -c 'httpd -p 80 -h / && echo bound'

@@ -63,9 +63,21 @@ int main(void) {
         tap_is_int(PARSE(&a, &e, "--frob", "img"), -EINVAL, "unknown flag refused");
         tap_is_str(e.msg, "Unknown option '--frob'", "unknown flag named");
         pod_error_clear(&e);
-        tap_is_int(PARSE(&a, &e, "--net"), -EINVAL, "missing value refused");
-        tap_is_str(e.msg, "Option '--net' needs a value", "missing value named");
+        tap_is_int(PARSE(&a, &e, "--hostname"), -EINVAL, "missing value refused");
+        tap_is_str(e.msg, "Option '--hostname' needs a value", "missing value named");
         pod_error_clear(&e);
+        run_args_done(&a);
+        /* rkt's --net: a bare one is "default" (it takes no value from the next argument),
+         * repeated ones accumulate. */
+        tap_is_int(PARSE(&a, &e, "--net", "img"), 0, "bare --net parses");
+        tap_is_str(a.net, "default", "bare --net means default");
+        tap_is_int(a.n_apps, 1, "and the next argument stays the image");
+        tap_is_str(a.n_apps ? a.apps[0].image : NULL, "img", "the image");
+        run_args_done(&a);
+        tap_is_int(PARSE(&a, &e, "--net=a", "--net=b:IP=10.0.0.2", "img"), 0,
+                   "repeated --net parses");
+        tap_is_str(a.net, "a,b:IP=10.0.0.2", "repeated --net accumulate");
+        run_args_done(&a);
         tap_is_int(PARSE(&a, &e, "--net=host"), -EINVAL, "no image refused");
         tap_is_str(e.msg, "No image given", "no image message");
         pod_error_clear(&e);
