@@ -183,8 +183,12 @@ char *pod_json_escape_unsafe(const char *json) {
                  * a byte that is not UTF-8 has no code point and becomes U+FFFD. */
                 cp = decode_utf8(p, &len);
                 if (cp < 0 || (cp >= 0xd800 && cp <= 0xdfff) || cp > 0xffff) {
-                        cp = 0xfffd;
-                        len = 1;
+                        /* U+FFFD itself, raw: json-c writes it back the same way, so a
+                         * document serialised again is unchanged (state files, manifests). */
+                        memcpy(out + o, "\xef\xbf\xbd", 3);
+                        o += 3;
+                        p += cp < 0 ? 1 : len;
+                        continue;
                 }
                 o += (size_t)sprintf(out + o, "\\u%04lx", cp);
                 p += len;

@@ -41,5 +41,6 @@ bool pod_string_is_terminal_safe(const char *s);
 
 /* For JSON text from json-c (which escapes C0 controls in strings but not DEL, C1 controls
  * or bidi overrides): returns a copy with those written as \uXXXX (a stray non-UTF-8 byte as
- * \ufffd), so JSON output is terminal-safe too.  NULL when out of memory or json is NULL. */
+ * a raw U+FFFD, so that output parsed and serialised again is the same), so JSON output is
+ * terminal-safe too.  NULL when out of memory or json is NULL. */
 char *pod_json_escape_unsafe(const char *json);

@@ -17,11 +17,10 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-        _cleanup_(pod_cni_attachment_freep) struct pod_cni_attachment *a = NULL, *b = NULL,
-                                                                      *c = NULL;
+        _cleanup_(pod_cni_attachment_freep) struct pod_cni_attachment *a = NULL, *b = NULL;
         _cleanup_json_ struct json_object *l = NULL, *res = NULL;
         _cleanup_strv_free_ char **names = NULL, **args = NULL;
-        _cleanup_free_ char *s = NULL, *t0 = NULL, *t1 = NULL, *t2 = NULL, *n = NULL, *ip = NULL;
+        _cleanup_free_ char *s = NULL, *t1 = NULL, *t2 = NULL, *n = NULL, *ip = NULL;
         struct pod_cni_ip first;
         struct pod_error e = {};
         unsigned port;
@@ -56,11 +55,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                         assert(ips[i].address[0] && ips[i].prefix <= (ips[i].ipv6 ? 128u : 32u));
         }
         if (pod_cni_attachment_from_json((const char *)data, size, &a, &e) >= 0) {
-                /* The first serialisation normalises (pod_json_to_string() writes bytes that
-                 * are not UTF-8 as U+FFFD); from then on a state file reads back as itself. */
-                assert(pod_cni_attachment_to_json(a, &t0) >= 0);
-                assert(pod_cni_attachment_from_json(t0, strlen(t0), &c, NULL) >= 0);
-                assert(pod_cni_attachment_to_json(c, &t1) >= 0);
+                assert(pod_cni_attachment_to_json(a, &t1) >= 0);
                 assert(pod_cni_attachment_from_json(t1, strlen(t1), &b, NULL) >= 0);
                 assert(pod_cni_attachment_to_json(b, &t2) >= 0);
                 assert(strcmp(t1, t2) == 0);
