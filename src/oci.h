@@ -138,9 +138,10 @@ struct pod_oci_origin {
  *         case lowered), or "localhost/<config digest hex>" without an origin;
  *   labels: version=<tag> (when tagged), os, arch (appc spelling of the config's);
  *   app.exec: Entrypoint + Cmd (the split kept in the two annotations);
- *   app.user / app.group: from User ("name", "uid", "uid:gid", "name:group"; a user without a
- *         group -> group is the user's own: "0" for uid 0 / empty, else the same string, which
- *         stage1 resolves in the image's /etc/passwd and /etc/group); empty -> "0"/"0";
+ *   app.user / app.group: from User ("name", "uid", "uid:gid", "name:group"); empty ->
+ *         "0"/"0"; a user without a group -> group "0" plus the annotation POD_OCI_ANN_USER
+ *         (the User as written), and stage1 then applies Docker's rule unless the group was
+ *         overridden: the user's primary GID from the image's /etc/passwd, else 0;
  *   app.environment: Env (PATH kept as given); app.workingDirectory: WorkingDir;
  *   app.ports: ExposedPorts as "<port>-<proto>" entries; app.mountPoints: Volumes as
  *         "volume-<sanitised path>" names; annotations: Labels (keys not valid AC names are
