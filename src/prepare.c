@@ -24,6 +24,8 @@
 #include "manifest.h"
 #include "path-util.h"
 #include "poddir.h"
+#include "podusers.h"
+#include "prepare-tree.h"
 #include "prepare.h"
 #include "store.h"
 #include "xattr-util.h"
@@ -878,135 +880,6 @@ int pod_prepare_manifest(struct pod_store *s, const struct pod_prepare_options *
         return 0;
 }
 
-/* ---- the app trees ---------------------------------------------------------------------- */
-
-struct copy_state {
-        bool link; /* hard links allowed (overlay lower dir); cleared at the first EXDEV */
-};
-
-static int copy_dir(int from, int to, struct copy_state *cs, unsigned depth);
-
-static int copy_entry(int from_dir, int to_dir, const char *name, struct copy_state *cs,
-                      unsigned depth) {
-        struct stat st;
-
-        if (fstatat(from_dir, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
-                return -errno;
-        if (S_ISDIR(st.st_mode)) {
-                _cleanup_close_ int f = -EBADF, t = -EBADF;
-                int r;
-
-                if (mkdirat(to_dir, name, 0700) < 0)
-                        return -errno;
-                f = openat(from_dir, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-                t = openat(to_dir, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-                if (f < 0 || t < 0)
-                        return -errno;
-                r = copy_dir(f, t, cs, depth + 1);
-                if (r >= 0) /* after its entries: keeps the mtime */
-                        r = fd_copy_metadata(f, t, &st, FD_COPY_KEEP_CAPS | FD_COPY_KEEP_SETID);
-                return r;
-        }
-        if (S_ISREG(st.st_mode)) {
-                _cleanup_close_ int f = -EBADF, t = -EBADF;
-                int r;
-
-                /* A tree imported before xattr_name_allowed() may still carry trusted.*:
-                 * a link would hand that inode to overlayfs, a copy filters. */
-                r = cs->link ? xattr_has_refused_at(from_dir, name, XATTR_KEEP_CAPS) : 1;
-                if (r < 0)
-                        return r;
-                if (r == 0) {
-                        if (linkat(from_dir, name, to_dir, name, 0) >= 0)
-                                return 0;
-                        if (errno != EXDEV && errno != EPERM && errno != EMLINK)
-                                return -errno;
-                        cs->link = errno == EMLINK; /* EXDEV, EPERM: never again */
-                }
-                f = openat(from_dir, name, O_RDONLY | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC);
-                if (f < 0)
-                        return -errno;
-                t = openat(to_dir, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-                           0600);
-                if (t < 0)
-                        return -errno;
-                r = fd_copy_data(f, t);
-                if (r >= 0)
-                        r = fd_copy_metadata(f, t, &st, FD_COPY_KEEP_CAPS | FD_COPY_KEEP_SETID);
-                return r;
-        }
-        /* Symlinks; device nodes (only in images imported with devices allowed), FIFOs,
-         * sockets. */
-        return fd_copy_special_at(from_dir, to_dir, name, &st);
-}
-
-static int copy_dir(int from, int to, struct copy_state *cs, unsigned depth) {
-        _cleanup_closedir_ DIR *d = NULL;
-        int dfd;
-
-        if (depth > 4096)
-                return -ELOOP;
-        dfd = fcntl(from, F_DUPFD_CLOEXEC, 3);
-        if (dfd < 0)
-                return -errno;
-        d = fdopendir(dfd);
-        if (!d) {
-                safe_close(dfd);
-                return -errno;
-        }
-        for (;;) {
-                struct dirent *de;
-                int r;
-
-                errno = 0;
-                de = readdir(d);
-                if (!de)
-                        return errno ? -errno : 0;
-                if (streq(de->d_name, ".") || streq(de->d_name, ".."))
-                        continue;
-                r = copy_entry(from, to, de->d_name, cs, depth);
-                if (r < 0)
-                        return r;
-        }
-}
-
-static int render_app(struct pod_store *s, int pod_fd, const char *app, const char *id,
-                      bool private_copy, struct pod_error *reterr) {
-        _cleanup_close_ int tree = -EBADF, src = -EBADF, dst = -EBADF, parent = -EBADF;
-        _cleanup_free_ char *dir = NULL;
-        struct copy_state cs = { .link = !private_copy };
-        struct stat st;
-        int r;
-
-        r = pod_store_render_tree(s, id, &tree, NULL, reterr); /* with its dependencies */
-        if (r < 0)
-                return r;
-        src = openat(tree, "rootfs", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        if (src < 0 || fstat(src, &st) < 0)
-                return pod_error_set(reterr, -errno, "Failed to open the rootfs of '%s': %m", id);
-        dir = path_join("stage1/rootfs/opt/stage2", app);
-        if (!dir)
-                return -ENOMEM;
-        r = mkdir_p_at(pod_fd, dir, 0755);
-        if (r < 0)
-                return pod_error_set(reterr, r, "Failed to create '%s' in the pod dir: %m", dir);
-        parent = openat(pod_fd, dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        if (parent < 0 || mkdirat(parent, "rootfs", 0700) < 0)
-                return pod_error_set(reterr, -errno, "Failed to create the rootfs of app '%s': %m",
-                                     app);
-        dst = openat(parent, "rootfs", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        if (dst < 0)
-                return pod_error_set(reterr, -errno, "Failed to open the rootfs of app '%s': %m",
-                                     app);
-        r = copy_dir(src, dst, &cs, 0);
-        if (r >= 0)
-                r = fd_copy_metadata(src, dst, &st, FD_COPY_KEEP_CAPS | FD_COPY_KEEP_SETID);
-        if (r < 0)
-                return pod_error_set(reterr, r, "Failed to %s the image tree of app '%s': %m",
-                                     private_copy ? "copy" : "link", app);
-        return 0;
-}
-
 bool pod_prepare_is_no_overlay(int pod_fd) {
         return faccessat(pod_fd, NO_OVERLAY_MARKER, F_OK, AT_SYMLINK_NOFOLLOW) >= 0;
 }
@@ -1041,12 +914,24 @@ static int write_apps(struct pod_store *s, struct pod_poddir *p, const struct po
                                              "Failed to write the image manifest of "
                                              "app '%s': %m",
                                              app);
-                r = render_app(s, p->fd, app, ids[i], no_overlay, reterr);
+                r = pod_prepare_app_tree(s, p->fd, app, ids[i], no_overlay, p->sync, reterr);
                 if (r < 0)
                         return r;
                 r = pod_store_touch(s, ids[i], reterr);
                 if (r < 0)
                         return r;
+        }
+        /* Every image the trees came from, while they are still pinned: from here on the
+         * in-use rule (podusers.h) keeps them for the pod's life. */
+        {
+                _cleanup_strv_free_ char **pinned = NULL;
+
+                r = pod_store_pinned(s, &pinned);
+                if (r >= 0)
+                        r = pod_users_record(p->fd, pinned, p->sync);
+                if (r < 0)
+                        return pod_error_set(reterr, r, "Failed to write '%s' in the pod dir: %m",
+                                             POD_USERS_RECORD);
         }
         return 0;
 }

@@ -117,7 +117,7 @@ struct pod_stage1_options {
 /* The stage1 ABI we speak (stage1/ABI.md): passed to stage1 as $POD_STAGE1_ABI, which it
  * checks (another version: it refuses the pod, exit 254, naming both).  Checking is
  * stage1's job, so that no extra exec of it precedes every pod. */
-#define POD_STAGE1_ABI          3
+#define POD_STAGE1_ABI          4
 #define POD_STAGE1_ABI_STR_(x)  #x
 #define POD_STAGE1_ABI_STR_X(x) POD_STAGE1_ABI_STR_(x)
 #define POD_STAGE1_ABI_STR      POD_STAGE1_ABI_STR_X(POD_STAGE1_ABI)

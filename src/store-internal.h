@@ -22,6 +22,9 @@ struct pod_store {
         int *pin_fds;
         char **pin_ids;
         size_t n_pins;
+        /* The in-use rule (store.h pod_store_set_users). */
+        int (*users)(const char *id, char **ret_users, void *userdata);
+        void *users_userdata;
 };
 
 /* A private dir cas/tmp/<pid>-<random>/, flock()ed while in use; removed by tmp_dir_done(). */

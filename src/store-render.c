@@ -440,6 +440,8 @@ static int build(struct pod_store *s, const struct render *rd, const char *top, 
         r = write_file_atomic_at(tree, "manifest", manifest, size, 0444);
         if (r >= 0)
                 r = write_file_atomic_at(tree, "images", joined, strlen(joined), 0444);
+        if (r >= 0) /* copy_file() filtered every file of an older tree */
+                r = write_file_at(tree, POD_STORE_TREE_LOWER_OK, "", 0, 0444, false);
         if (r >= 0)
                 r = write_file_atomic_at(tree, "rendered", name, strlen(name), 0444);
         if (r < 0)

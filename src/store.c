@@ -886,8 +886,12 @@ int pod_store_import_fd(struct pod_store *s, int fd, const struct pod_store_impo
                         return r;
         }
 
-        /* The marker goes last into the tree; the rename in import_commit publishes it. */
-        r = write_file_atomic_at(tree, "rendered", res.id, strlen(res.id), 0444);
+        /* The marker goes last into the tree; the rename in import_commit publishes it.
+         * Before it, POD_STORE_TREE_LOWER_OK: this tree's attributes were filtered at
+         * unpack, so pods may use its rootfs/ as an overlay lower dir as it is. */
+        r = write_file_at(tree, POD_STORE_TREE_LOWER_OK, "", 0, 0444, false);
+        if (r >= 0)
+                r = write_file_atomic_at(tree, "rendered", res.id, strlen(res.id), 0444);
         if (r < 0)
                 return pod_error_set(reterr, r, "Failed to write the rendered marker: %s",
                                      strerror(-r));
@@ -1052,6 +1056,27 @@ static void unpin_one(struct pod_store *s, const char *id) {
                 }
 }
 
+void pod_store_set_users(struct pod_store *s,
+                         int (*users)(const char *id, char **ret_users, void *userdata),
+                         void *userdata) {
+        s->users = users;
+        s->users_userdata = userdata;
+}
+
+int pod_store_pinned(struct pod_store *s, char ***ret_ids) {
+        char **l = calloc(s->n_pins + 1, sizeof(char *));
+
+        if (!l)
+                return -ENOMEM;
+        for (size_t i = 0; i < s->n_pins; i++)
+                if (!(l[i] = strdup(s->pin_ids[i]))) {
+                        strv_free(l);
+                        return -ENOMEM;
+                }
+        *ret_ids = l;
+        return 0;
+}
+
 void pod_store_unpin_all(struct pod_store *s) {
         for (size_t i = 0; i < s->n_pins; i++) {
                 safe_close(s->pin_fds[i]);
@@ -1088,6 +1113,22 @@ int pod_store_remove(struct pod_store *s, const char *id, struct pod_error *rete
                                      id);
         if (r < 0)
                 return pod_error_set(reterr, r, "Failed to lock image '%s': %s", id, strerror(-r));
+        /* Under the exclusive pin lock: a prepare either holds its pin (refused above) or
+         * recorded its pod before it let go (store.h). */
+        if (s->users) {
+                _cleanup_free_ char *who = NULL;
+
+                r = s->users(id, &who, s->users_userdata);
+                if (r < 0)
+                        return pod_error_set(reterr, r,
+                                             "Failed to find the pods using image '%s': %s", id,
+                                             strerror(-r));
+                if (r > 0)
+                        return pod_error_set(reterr, -EBUSY,
+                                             "Image '%s' is used by pod %s; not removed (remove "
+                                             "the pod first: pod rm)",
+                                             id, who);
+        }
         r = txn_begin(s, &txn, reterr);
         if (r < 0)
                 return r;

@@ -10,9 +10,11 @@
  *                                  `image export` reproduce the signed file (its .asc still
  *                                  verifies), and the ID is still checked on every re-read:
  *                                  <id> is the SHA-512 of the *uncompressed* tar.
- *   cas/tree/<id>/{manifest,rootfs/,rendered}
+ *   cas/tree/<id>/{manifest,rootfs/,lower-ok,rendered}
  *                                  the extracted image; `rendered` (holding the ID) is written
- *                                  last, and the whole tree appears by one rename.
+ *                                  last, and the whole tree appears by one rename.  `lower-ok`
+ *                                  (empty; trees made by pod versions that filter attributes
+ *                                  at import): rootfs/ may be an overlay lower dir as it is.
  *   cas/db/index.sqlite            WAL-mode index: images (id, name, labels JSON, manifest,
  *                                  sizes, import time, last used, latest) and remotes (per ACI
  *                                  URL: signature URL, ETag, image ID, max-age, download time).
@@ -30,6 +32,18 @@
  * syncing would cost a full disk write inside every import, and tar -x does not either).
  * Process crashes lose nothing (the page cache survives); after a power loss a committed
  * image may have damaged files, which `pod image verify` detects (blob hash, tree contents).
+ *
+ * Trees as the pods' lower dirs (prepare.h): pods mount overlays whose lower dirs are the
+ * trees' rootfs/ (and OCI layers', store-oci.h) themselves, so the store guarantees, for every
+ * tree with `lower-ok`:
+ *   - never written after it appeared: trees are built in cas/tmp and renamed in complete;
+ *     nothing in pod opens a published tree for writing (overlayfs never writes a lower dir);
+ *   - not reachable by other host users: cas/ is 0700 (statedir.h), so the set-uid files and
+ *     capabilities trees keep are reachable only through the pods' own mounts;
+ *   - no trusted.* attribute (xattr-util.h filters at import), so nothing in a tree steers
+ *     the overlay (opaque, redirect, metacopy); trees without `lower-ok` (imported by
+ *     older versions) may have them and are copied per pod with the filter instead;
+ *   - never removed while a pod uses it: the in-use rule (pod_store_set_users() below).
  *
  * Owns: the store layout, its index, import/remove/gc/verify/export/render of stored images
  * and the per-URL HTTP cache records.  Does not own: downloading or signature verification
@@ -121,6 +135,8 @@ int pod_store_read_manifest(struct pod_store *s, const char *id, char **ret, siz
                             struct pod_error *reterr);
 /* Read-only fd of the stored ACI bytes. */
 int pod_store_open_blob(struct pod_store *s, const char *id, int *ret_fd, struct pod_error *reterr);
+/* The marker file of trees whose rootfs/ may be an overlay lower dir as it is (above). */
+#define POD_STORE_TREE_LOWER_OK "lower-ok"
 /* O_DIRECTORY fd of cas/tree/<id> (holds manifest, rootfs/); -ENOENT unless rendered. */
 int pod_store_open_tree(struct pod_store *s, const char *id, int *ret_fd, struct pod_error *reterr);
 /* O_DIRECTORY fd of the image rendered with its dependencies (spec section 8): the
@@ -152,7 +168,20 @@ int pod_store_pin(struct pod_store *s, const char *id, struct pod_error *reterr)
 void pod_store_pin_renders(struct pod_store *s);
 void pod_store_unpin_all(struct pod_store *s);
 
-/* -EBUSY: pinned (above); nothing is removed then. */
+/* The in-use rule: an image a pod was made from (in any state until the pod is removed),
+ * and each image its rendered tree came from, is never removed.  The store does not know
+ * pods: the caller (stage0, podusers.h) gives a function that says which pods use image id
+ * (1 with *ret_users "uuid[, uuid...]", 0 none, -errno).  remove and gc call it after they
+ * took the image's pin lock exclusively (pins above), so a prepare that pinned the image
+ * is either seen by the lock or has written its record (podusers.h) before it unpinned. */
+void pod_store_set_users(struct pod_store *s,
+                         int (*users)(const char *id, char **ret_users, void *userdata),
+                         void *userdata);
+/* The IDs this handle pins (NULL-terminated), e.g. every image a prepare rendered. */
+int pod_store_pinned(struct pod_store *s, char ***ret_ids);
+
+/* -EBUSY: pinned (above) or used by a pod (the message names the pods); nothing is removed
+ * then. */
 int pod_store_remove(struct pod_store *s, const char *id, struct pod_error *reterr);
 
 /* Copies the stored ACI to path (temp file + rename): the same bytes that were imported. */

@@ -15,6 +15,8 @@
 #include "macro.h"
 #include "manifest.h"
 #include "podlimits.h"
+#include "podref.h"
+#include "podusers.h"
 #include "provenance.h"
 #include "store.h"
 #include "unpack.h"
@@ -156,6 +158,17 @@ static int open_store(struct pod_store **ret) {
         r = pod_store_open(arg_dir, ret, &e);
         if (r < 0)
                 return log_pod_error(r, &e);
+        return 0;
+}
+
+/* The in-use rule (store.h, podusers.h): rm and gc keep images that pods were made from. */
+static int watch_pods(struct pod_store *s, int *pods_fd) {
+        int r;
+
+        r = podref_open_pods(pods_fd);
+        if (r < 0)
+                return r;
+        pod_store_set_users(s, pod_users_store_callback, pods_fd);
         return 0;
 }
 
@@ -370,12 +383,16 @@ static int image_status(int n, char **args) {
 
 static int image_rm(int n, char **args) {
         _cleanup_(pod_store_freep) struct pod_store *s = NULL;
+        _cleanup_close_ int pods_fd = -EBADF;
         int r, ret = 0;
 
         r = need_args("rm", n, 1, -1);
         if (r < 0)
                 return r;
         r = open_store(&s);
+        if (r < 0)
+                return r;
+        r = watch_pods(s, &pods_fd);
         if (r < 0)
                 return r;
         for (int i = 0; i < n; i++) {
@@ -480,14 +497,14 @@ static int image_extract(const char *sub, int n, char **args) {
 
 static void gc_report(const char *what, const char *name, void *userdata) {
         if (streq(what, "in-use image"))
-                printf("Kept image %s: in use by a pod being prepared or a fetch in progress\n",
-                       name);
+                printf("Kept image %s: in use by a pod, or a prepare or fetch in progress\n", name);
         else
                 printf("Removed %s %s\n", what, name);
 }
 
 static int image_gc(int n) {
         _cleanup_(pod_store_freep) struct pod_store *s = NULL;
+        _cleanup_close_ int pods_fd = -EBADF;
         struct pod_error e = {};
         int r;
 
@@ -495,6 +512,9 @@ static int image_gc(int n) {
         if (r < 0)
                 return r;
         r = open_store(&s);
+        if (r < 0)
+                return r;
+        r = watch_pods(s, &pods_fd);
         if (r < 0)
                 return r;
         r = pod_store_gc(s, arg_grace, gc_report, NULL, &e);

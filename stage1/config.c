@@ -77,6 +77,52 @@ static void ignored(const char *scope, const struct pod_isolator *i) {
         log_notice("Isolator '%s' (%s) is not enforced by this stage1, ignoring.", i->name, scope);
 }
 
+/* stage1/rootfs/opt/stage2/<app>/lowers (ABI.md): absolute paths, one a line, top first.
+ * Missing: the app's rootfs/ is the lower dir (pods of ABI 3 and hand-made pod dirs). */
+static int load_lowers(const struct stage1_config *c, struct stage1_app *app,
+                       struct pod_error *reterr) {
+        _cleanup_free_ char *path = NULL, *text = NULL;
+        size_t n = 0;
+        int r;
+
+        if (asprintf(&path, "stage1/rootfs/opt/stage2/%s/lowers", app->name) < 0)
+                return -ENOMEM;
+        r = read_full_file_at(c->pod_dir_fd, path, 1u << 20, &text, NULL);
+        if (r == -ENOENT)
+                return 0;
+        if (r < 0)
+                return pod_error_set(reterr, r, "App '%s': failed to read '%s': %m", app->name,
+                                     path);
+        if (c->no_overlay)
+                return pod_error_set(reterr, -EINVAL,
+                                     "App '%s' has lower dirs, but the pod runs with --no-overlay",
+                                     app->name);
+        app->lowers = calloc(STAGE1_LOWERS_MAX + 1, sizeof(char *));
+        if (!app->lowers)
+                return -ENOMEM;
+        for (char *p = text, *e; *p; p = e + 1) {
+                e = strchr(p, '\n');
+                if (!e)
+                        return pod_error_set(reterr, -EBADMSG, "App '%s': '%s' is truncated",
+                                             app->name, path);
+                *e = 0;
+                if (p[0] != '/' || strstr(p, "/../") || strstr(p, "/./") || strstr(p, "//"))
+                        return pod_error_set(reterr, -EBADMSG,
+                                             "App '%s': lower dir '%s' is not a canonical "
+                                             "absolute path",
+                                             app->name, p);
+                if (n == STAGE1_LOWERS_MAX)
+                        return pod_error_set(reterr, -E2BIG, "App '%s': more than %d lower dirs",
+                                             app->name, STAGE1_LOWERS_MAX);
+                app->lowers[n] = strdup(p);
+                if (!app->lowers[n++])
+                        return -ENOMEM;
+        }
+        if (n == 0)
+                return pod_error_set(reterr, -EBADMSG, "App '%s': '%s' is empty", app->name, path);
+        return 0;
+}
+
 static int app_isolators(struct stage1_config *c, struct stage1_app *app, uint64_t *mem,
                          uint64_t *cpu, struct pod_error *reterr) {
         for (size_t k = 0; k < app->app->n_isolators; k++) {
@@ -279,6 +325,9 @@ int stage1_config_load(struct stage1_config *c, struct pod_error *reterr) {
                 app->name = ra->name;
                 if (asprintf(&app->rootfs, "stage1/rootfs/opt/stage2/%s/rootfs", ra->name) < 0)
                         return -ENOMEM;
+                r = load_lowers(c, app, reterr);
+                if (r < 0)
+                        return r;
 
                 p = path_join("appsinfo", ra->name, "manifest");
                 if (!p)
@@ -339,6 +388,7 @@ void stage1_config_done(struct stage1_config *c) {
                 struct stage1_app *a = &c->apps[i];
                 free(a->mounts);
                 free(a->rootfs);
+                strv_free(a->lowers);
                 free(a->gids);
                 free(a->home);
                 safe_close(a->log_fd);
@@ -405,7 +455,15 @@ static int make_upper(int pod_fd, const struct stage1_app *app, struct pod_error
         if (r < 0)
                 return pod_error_set(reterr, r, "Failed to create overlay dirs of app '%s': %m",
                                      app->name);
-        if (fstatat(pod_fd, app->rootfs, &st, AT_SYMLINK_NOFOLLOW) < 0)
+        if (app->lowers) { /* the top lower dir's root is the image's */
+                _cleanup_close_ int fd = stage1_open_lower(app->lowers[0], reterr);
+
+                if (fd < 0)
+                        return fd;
+                if (fstat(fd, &st) < 0)
+                        return pod_error_set(reterr, -errno, "App '%s': lower dir '%s': %m",
+                                             app->name, app->lowers[0]);
+        } else if (fstatat(pod_fd, app->rootfs, &st, AT_SYMLINK_NOFOLLOW) < 0)
                 return pod_error_set(reterr, -errno, "App '%s': rootfs '%s': %m", app->name,
                                      app->rootfs);
         if (fchownat(pod_fd, upper, st.st_uid, st.st_gid, AT_SYMLINK_NOFOLLOW) < 0 ||

@@ -144,12 +144,80 @@ static bool has_bad_option_chars(const char *s) {
         return strpbrk(s, ",:\\\n") != NULL;
 }
 
+int stage1_open_lower(const char *path, struct pod_error *reterr) {
+        struct open_how how = {
+                .flags = O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC,
+                .resolve = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
+        };
+        _cleanup_close_ int fd = -EBADF;
+        struct stat st;
+
+        fd = sys_openat2(AT_FDCWD, path, &how, sizeof(how));
+        if (fd < 0 && errno == ENOSYS) {
+                /* Before 5.6: one component at a time, none of them followed. */
+                _cleanup_free_ char *copy = strdup(path);
+                char *save = NULL;
+
+                if (!copy)
+                        return -ENOMEM;
+                fd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+                for (char *c = strtok_r(copy, "/", &save); fd >= 0 && c;
+                     c = strtok_r(NULL, "/", &save)) {
+                        int next = openat(fd, c, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+
+                        safe_close(fd);
+                        fd = next;
+                }
+        }
+        if (fd < 0)
+                return pod_error_set(reterr, -errno,
+                                     "Failed to open lower dir '%s' (no symlink may be in its "
+                                     "path): %m",
+                                     path);
+        /* Owned by root and not writable by others: a store tree, not a user's directory. */
+        if (fstat(fd, &st) < 0)
+                return pod_error_set(reterr, -errno, "Failed to look at lower dir '%s': %m", path);
+        if (st.st_uid != 0 && st.st_uid != geteuid())
+                return pod_error_set(reterr, -EPERM,
+                                     "Lower dir '%s' is owned by uid %u, not by root", path,
+                                     (unsigned)st.st_uid);
+        return TAKE_FD(fd);
+}
+
+/* lowerdir= of the app's lower dirs, each opened (stage1_open_lower) and named as
+ * /proc/self/fd/N: the option page (4096 bytes) takes hundreds of layers that way, whatever
+ * the store's path, and the mount gets exactly the inodes checked.  fds get the opened
+ * ones, closed by the caller after the mount. */
+static int lowerdir_option(const struct stage1_app *app, int *fds, char **ret,
+                           struct pod_error *reterr) {
+        _cleanup_free_ char *opt = NULL;
+        size_t len = 0, n = 0;
+
+        STRV_FOREACH (l, app->lowers)
+                n++;
+        opt = malloc(sizeof("lowerdir=") + n * (FD_PATH_MAX + 1));
+        if (!opt)
+                return -ENOMEM;
+        len = (size_t)sprintf(opt, "lowerdir=");
+        for (size_t i = 0; i < n; i++) {
+                fds[i] = stage1_open_lower(app->lowers[i], reterr);
+                if (fds[i] < 0)
+                        return pod_error_prefix(reterr, fds[i], "App '%s'", app->name);
+                len += (size_t)sprintf(opt + len, "%s/proc/self/fd/%d", i ? ":" : "", fds[i]);
+        }
+        *ret = TAKE_PTR(opt);
+        return 0;
+}
+
 /* The rootfs.  overlayfs keeps the rendered image untouched (it may be shared with other
  * pods through the tree store) and puts every write in overlay/<app>/upper.  "volatile"
  * (5.10) skips the syncfs that unmounting an overlay otherwise does on the whole host file
  * system: the upper dir is thrown away with the pod, and status files live outside it, so
  * losing it in a crash loses nothing (overlayfs refuses to remount a volatile upper after a
  * crash, which we never do).  nodev: image device nodes must not open host devices. */
+static int mount_overlay(const struct stage1_app *app, const char *root, const char *opts,
+                         struct pod_error *reterr);
+
 static int mount_rootfs(const struct stage1_config *c, const struct stage1_app *app,
                         const char *root, struct pod_error *reterr) {
         _cleanup_free_ char *opts = NULL;
@@ -173,11 +241,39 @@ static int mount_rootfs(const struct stage1_config *c, const struct stage1_app *
                                      "Pod directory '%s' contains ',', ':' or '\\', which "
                                      "overlayfs options cannot carry",
                                      c->pod_dir);
+        if (app->lowers) {
+                _cleanup_free_ char *lower = NULL;
+                int fds[STAGE1_LOWERS_MAX];
+                size_t n = 0;
+
+                STRV_FOREACH (l, app->lowers)
+                        fds[n++] = -EBADF;
+                r = lowerdir_option(app, fds, &lower, reterr);
+                if (r >= 0 &&
+                    asprintf(&opts, "%s,upperdir=%s/overlay/%s/upper,workdir=%s/overlay/%s/work",
+                             lower, c->pod_dir, app->name, c->pod_dir, app->name) < 0)
+                        r = -ENOMEM;
+                if (r >= 0 && strlen(opts) + sizeof(",volatile") > 4096)
+                        r = pod_error_set(reterr, -E2BIG,
+                                          "App '%s': the overlay options of %zu lower dirs do not "
+                                          "fit in a page",
+                                          app->name, n);
+                if (r >= 0)
+                        r = mount_overlay(app, root, opts, reterr);
+                for (size_t i = 0; i < n; i++)
+                        safe_close(fds[i]);
+                return r;
+        }
         r = asprintf(&opts,
                      "lowerdir=%s/%s,upperdir=%s/overlay/%s/upper,workdir=%s/overlay/%s/work",
                      c->pod_dir, app->rootfs, c->pod_dir, app->name, c->pod_dir, app->name);
         if (r < 0)
                 return -ENOMEM;
+        return mount_overlay(app, root, opts, reterr);
+}
+
+static int mount_overlay(const struct stage1_app *app, const char *root, const char *opts,
+                         struct pod_error *reterr) {
         {
                 _cleanup_free_ char *vopts = NULL;
 

@@ -22,10 +22,15 @@ struct pod_volume;
 /* 3: the "enter" entry point (a stage0 of ABI 3 execs it; an older stage1 lacks it) and
  * the pod dir's "app-mntns" it reads; the device allow-list (an older stage1 would run pods
  * without it). */
-#define STAGE1_ABI_VERSION 3
+/* 4: the app's root may be an overlay of the store's trees listed in the pod dir's
+ * stage1/rootfs/opt/stage2/<app>/lowers (an older stage1 would mount the empty rootfs/). */
+#define STAGE1_ABI_VERSION 4
 
 /* The exit status of a pod that failed for pod's own reasons (ABI.md). */
 #define EXIT_POD_FAILURE 254
+
+/* Lower dirs of one app at most (overlayfs takes 500; prepare-tree.h). */
+#define STAGE1_LOWERS_MAX 500
 
 enum stage1_net {
         STAGE1_NET_NONE, /* new network namespace, only "lo", up */
@@ -83,10 +88,12 @@ struct stage1_app {
         int oom_score_adj;
 
         /* Filled at run time. */
-        char *rootfs; /* "stage1/rootfs/opt/stage2/<name>/rootfs", relative to pod dir */
-        int log_fd;   /* journal stream for stdout/stderr, or -EBADF */
-        int mntns_fd; /* the app's mount namespace, held by init */
-        uid_t uid;    /* resolved inside the image */
+        char *rootfs;  /* "stage1/rootfs/opt/stage2/<name>/rootfs", relative to pod dir */
+        char **lowers; /* the overlay's lower dirs from the pod dir's "lowers" (absolute, top
+                        * first), NULL: rootfs itself is the lower dir (ABI.md) */
+        int log_fd;    /* journal stream for stdout/stderr, or -EBADF */
+        int mntns_fd;  /* the app's mount namespace, held by init */
+        uid_t uid;     /* resolved inside the image */
         gid_t gid;
         gid_t *gids; /* resolved supplementary groups */
         size_t n_gids;
@@ -211,6 +218,9 @@ struct pod_cni_attachment;
 int stage1_net_standin(const struct pod_cni_attachment *a, struct pod_error *reterr);
 
 /* mount.c: in the app's fresh mount namespace, before pivot_root. */
+/* mount.c: the lower dir at an absolute path of "lowers", opened O_PATH with no symlink
+ * followed anywhere in it (stage0 wrote real paths). */
+int stage1_open_lower(const char *path, struct pod_error *reterr);
 int stage1_mount_app(const struct stage1_config *c, struct stage1_app *app, const char *root,
                      struct pod_error *reterr);
 int stage1_mount_finish_app(const struct stage1_config *c, struct stage1_app *app, const char *root,

@@ -349,7 +349,7 @@ printf '#!/bin/sh\nPOD_STAGE1_ABI=99 exec "%s" "$@"\n' "$POD_STAGE1" >"$W/abi99-
 chmod +x "$W/abi99-stage1"
 POD_STAGE1=$W/abi99-stage1 run_pod "${P[@]}" run --net=none "$B" --exec=/bin/sh -- -c 'echo ran'
 assert_status "stage1 refuses a stage0 of another ABI" 254
-assert_match "the message names both ABIs" "$ERR" "ABI 99.*ABI 3"
+assert_match "the message names both ABIs" "$ERR" "ABI 99.*ABI 4"
 tap_check "the app never ran" "$([[ $OUT != *ran* ]]; echo $?)" "$OUT"
 mkdir -p "$W/dir-stage1"
 POD_STAGE1=$W/dir-stage1 run_pod "${P[@]}" run --net=none "$B"
