@@ -273,6 +273,18 @@ int stage1_caps_resolve_user(struct stage1_app *app, struct pod_error *reterr) {
                                              group);
         }
 
+        /* Docker's rule (oci.h), asked for by prepare: a user without a group gets the
+         * user's primary group from the image's /etc/passwd, else 0. */
+        if (app->primary_group) {
+                _cleanup_free_ char *fgid = pw ? field_dup(pw, 3) : NULL;
+
+                gid = 0;
+                if (fgid && parse_id(fgid, &gid) < 0)
+                        return pod_error_set(reterr, -EBADMSG,
+                                             "App '%s': bad group in the /etc/passwd entry of "
+                                             "'%s'",
+                                             app->name, user);
+        }
         app->uid = uid;
         app->gid = gid;
         if (pw) {

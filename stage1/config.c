@@ -5,10 +5,13 @@
  * enforced, or reported as ignored (appc: an ACE MUST say which), or refused when ignoring
  * it would weaken the pod (selinux-context, apparmor-profile). */
 #include <arpa/inet.h>
+#include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -17,7 +20,9 @@
 #include "isolator.h"
 #include "log.h"
 #include "manifest.h"
+#include "oci.h"
 #include "path-util.h"
+#include "prepare-tree.h"
 #include "stage1.h"
 
 static int load_manifest_text(int dir_fd, const char *path, char **ret, size_t *ret_size,
@@ -75,6 +80,36 @@ static int setup_mounts(const struct pod_pod_manifest *pm, const struct pod_runt
 
 static void ignored(const char *scope, const struct pod_isolator *i) {
         log_notice("Isolator '%s' (%s) is not enforced by this stage1, ignoring.", i->name, scope);
+}
+
+/* Docker's StopSignal (oci.h annotation): "SIGQUIT", "QUIT" or a number; SIGTERM without. */
+static int stop_signal(const struct pod_image_manifest *im, int *ret) {
+        const char *v = pod_kv_get(im->annotations, im->n_annotations, POD_OCI_ANN_STOPSIGNAL);
+        char *end;
+        long n;
+
+        *ret = SIGTERM;
+        if (!v)
+                return 0;
+        errno = 0;
+        n = strtol(v, &end, 10);
+        if (end != v && *end == 0 && errno == 0) {
+                if (n < 1 || n > SIGRTMAX)
+                        return -EINVAL;
+                *ret = (int)n;
+                return 0;
+        }
+        if (strncasecmp(v, "SIG", 3) == 0)
+                v += 3;
+        for (int s = 1; s < NSIG; s++) {
+                const char *name = sigabbrev_np(s);
+
+                if (name && strcasecmp(name, v) == 0) {
+                        *ret = s;
+                        return 0;
+                }
+        }
+        return -EINVAL;
 }
 
 /* stage1/rootfs/opt/stage2/<app>/lowers (ABI.md): absolute paths, one a line, top first.
@@ -350,6 +385,19 @@ int stage1_config_load(struct stage1_config *c, struct pod_error *reterr) {
                                              "paths",
                                              app->name);
                 app->read_only_rootfs = ra->read_only_root_fs;
+                {
+                        const char *pg = pod_kv_get(ra->annotations, ra->n_annotations,
+                                                    POD_ANN_PRIMARY_GROUP);
+
+                        app->primary_group = pg && streq(pg, "true");
+                }
+                r = stop_signal(c->images[i], &app->stop_signal);
+                if (r < 0)
+                        return pod_error_set(
+                                reterr, r, "App '%s': invalid stop signal '%s' in the image",
+                                app->name,
+                                pod_kv_get(c->images[i]->annotations, c->images[i]->n_annotations,
+                                           POD_OCI_ANN_STOPSIGNAL));
 
                 r = setup_mounts(c->manifest, ra, app, reterr);
                 if (r < 0)

@@ -585,7 +585,8 @@ static int hand_over(const struct stage1_config *c, const struct app_run *run, i
                 return -ENOMEM;
         for (size_t i = 0; i < c->n_apps; i++)
                 if (run[i].phase == PHASE_MAIN &&
-                    asprintf(&argv[n++], "%s=%d", c->apps[i].name, (int)run[i].pid) < 0)
+                    asprintf(&argv[n++], "%s=%d/%d", c->apps[i].name, (int)run[i].pid,
+                             c->apps[i].stop_signal) < 0)
                         return -ENOMEM;
 
         /* The pod dir fd (for status files) and the lock cross the exec; the app mount
@@ -655,9 +656,13 @@ static int supervise(struct stage1_config *c, int sfd) {
                 }
                 if (si.ssi_signo != SIGCHLD) {
                         log_debug("Forwarding signal %u to the apps", si.ssi_signo);
+                        /* SIGTERM (pod stop) is the app's stop signal (Docker's
+                         * StopSignal; SIGTERM unless the image says otherwise). */
                         for (size_t i = 0; i < c->n_apps; i++)
                                 if (run[i].pid > 0)
-                                        (void)kill(run[i].pid, (int)si.ssi_signo);
+                                        (void)kill(run[i].pid, si.ssi_signo == SIGTERM
+                                                                       ? c->apps[i].stop_signal
+                                                                       : (int)si.ssi_signo);
                         continue;
                 }
                 /* One SIGCHLD may stand for many exits: reap until nothing is left. */

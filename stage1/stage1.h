@@ -83,7 +83,9 @@ struct stage1_app {
         char **seccomp_set; /* borrowed */
         int seccomp_errno;  /* positive errno; 0 = kill the process */
 
-        bool no_new_privs; /* default true */
+        bool no_new_privs;  /* default true */
+        bool primary_group; /* Docker's User rule (pod manifest app annotation, ABI.md) */
+        int stop_signal;    /* what SIGTERM becomes for this app (Docker's StopSignal) */
         bool has_oom_score_adj;
         int oom_score_adj;
 

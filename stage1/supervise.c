@@ -10,11 +10,12 @@
  *      the apps have started or, with sockets, when every app said so (hostwait.c); with
  *      --gc (the pod has CNI networks) it execs "STAGE1 gc --exit-status=STATUS UUID" at the
  *      end instead of exiting, which releases them.
- *   pod-stage1-supervise --init DIR-FD STATUS APP=PID...
+ *   pod-stage1-supervise --init DIR-FD STATUS APP=PID[/STOPSIG]...
  *      The pod init (init.c), once every app's main process runs and nothing is left to
  *      start (no post-stop handler): reaps every process of the pod, forwards the signals
- *      to the apps, writes status/<APP> under DIR-FD (the pod dir) when an app exits, and
- *      exits when all have, with STATUS if non-zero, else the first non-zero app status.
+ *      to the apps (SIGTERM as the app's STOPSIG when given: Docker's StopSignal), writes
+ * status/<APP> under DIR-FD (the pod dir) when an app exits, and exits when all have, with STATUS
+ * if non-zero, else the first non-zero app status.
  *
  * The pod lock fd crosses the exec (FD_CLOEXEC cleared by the caller) and is held until
  * exit.  The caller blocks the signals; they stay blocked (and pending) across execve(), so
@@ -92,7 +93,8 @@ static void write_status(int dir_fd, const char *app, int status) {
 static int run_init(int argc, char *argv[]) {
         struct app {
                 const char *name;
-                pid_t pid; /* 0 once exited */
+                pid_t pid;       /* 0 once exited */
+                int stop_signal; /* what SIGTERM becomes (Docker's StopSignal) */
         } apps[256];
         int n = 0, sfd, dir_fd, first;
         long v;
@@ -104,12 +106,19 @@ static int run_init(int argc, char *argv[]) {
         if (dir_fd < 0 || first < 0)
                 return EXIT_POD_FAILURE;
         for (int i = 4; i < argc; i++) {
-                char *eq = strrchr(argv[i], '=');
+                char *eq = strrchr(argv[i], '='), *slash = eq ? strchr(eq, '/') : NULL;
+                long sig = SIGTERM;
 
+                if (slash) {
+                        *slash = 0;
+                        if ((sig = parse_num(slash + 1)) <= 0 || sig >= NSIG)
+                                return EXIT_POD_FAILURE;
+                }
                 if (!eq || (v = parse_num(eq + 1)) <= 0)
                         return EXIT_POD_FAILURE;
                 *eq = 0;
                 apps[n].name = argv[i];
+                apps[n].stop_signal = (int)sig;
                 apps[n++].pid = (pid_t)v;
         }
         sfd = make_signalfd();
@@ -148,7 +157,9 @@ static int run_init(int argc, char *argv[]) {
                 if (si.ssi_signo != SIGCHLD)
                         for (int i = 0; i < n; i++)
                                 if (apps[i].pid > 0)
-                                        (void)kill(apps[i].pid, (int)si.ssi_signo);
+                                        (void)kill(apps[i].pid, si.ssi_signo == SIGTERM
+                                                                        ? apps[i].stop_signal
+                                                                        : (int)si.ssi_signo);
         }
 }
 

@@ -328,6 +328,16 @@ tap_ok "rendered tree has the dependency's busybox and the image's file" -- \
         test -x "$W/layered-out/rootfs/bin/busybox" -a ! -L "$W/layered-out/rootfs/etc/replaced"
 tap_check "rendered manifest is the image's" \
         "$(grep -q example.com/layered "$W/layered-out/manifest"; echo $?)"
+# The in-use rule covers dependencies: the pods of the layered image mount the tree
+# rendered from both images.
+run_pod "${P[@]}" image rm "$BASE_ID"
+assert_status "a dependency of a pod's image is not removed" 254
+assert_match "... naming a pod that uses it" "$ERR" "used by pod [0-9a-f]{8}-"
+for rec in "$D"/pods/*/*/images; do
+        if grep -qx "$BASE_ID" "$rec"; then
+                "$POD" "${P[@]}" rm "$(basename "$(dirname "$rec")")" >/dev/null
+        fi
+done
 run_pod "${P[@]}" image rm "$BASE_ID"
 assert_status "remove the dependency" 0
 run_pod "${P[@]}" image render example.com/layered "$W/layered-out2"
