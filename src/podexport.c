@@ -14,7 +14,9 @@
 #include "manifest.h"
 #include "path-util.h"
 #include "podexport.h"
+#include "prepare-tree.h"
 #include "sha512.h"
+#include "syscall.h"
 
 struct result {
         struct pod_error error;
@@ -45,9 +47,10 @@ static int build_in_child(int pod_fd, const char *dir, const char *lower, const 
         /* Nothing mounted here may propagate back to the host. */
         if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
                 return pod_error_set(&res->error, -errno, "Failed to make '/' private: %m");
-        if (upper) {
-                /* Two lower layers and no upper: a read-only merge, whiteouts honoured. */
-                if (asprintf(&opts, "lowerdir=%s:%s", upper, lower) < 0)
+        if (upper || strchr(lower, ':')) {
+                /* Lower layers and no upper: a read-only merge, whiteouts (of the upper dir
+                 * and of OCI layers) and opaque dirs honoured by overlayfs itself. */
+                if (asprintf(&opts, "lowerdir=%s%s%s", upper ?: "", upper ? ":" : "", lower) < 0)
                         return -ENOMEM;
                 if (mount("overlay", rootfs, "overlay", MS_RDONLY | MS_NODEV | MS_NOSUID, opts) < 0)
                         return pod_error_set(&res->error, -errno,
@@ -129,6 +132,58 @@ static int run_child(int pod_fd, const char *tmpdir, const char *lower, const ch
         return 0;
 }
 
+static void lower_fds_close(int (*fds)[POD_PREPARE_LOWERS_MAX + 1]) {
+        for (size_t i = 0; i <= POD_PREPARE_LOWERS_MAX && (*fds)[i] >= 0; i++)
+                safe_close((*fds)[i]);
+}
+
+/* With a "lowers" file (prepare-tree.h): *lower becomes "/proc/self/fd/N:..." of the lower
+ * dirs (top first), opened O_PATH without following a symlink.  Without: unchanged. */
+static int open_lowers(int pod_fd, const char *app, int fds[static POD_PREPARE_LOWERS_MAX + 1],
+                       char **lower, struct pod_error *reterr) {
+        _cleanup_free_ char *path = NULL, *text = NULL, *opt = NULL;
+        size_t n = 0, len = 0;
+        int r;
+
+        fds[0] = -EBADF;
+        path = path_join("stage1/rootfs/opt/stage2", app, POD_PREPARE_LOWERS);
+        if (!path)
+                return -ENOMEM;
+        r = read_full_file_at(pod_fd, path, 1u << 20, &text, NULL);
+        if (r == -ENOENT)
+                return 0;
+        if (r < 0)
+                return pod_error_set(reterr, r, "Failed to read '%s': %m", path);
+        opt = malloc(POD_PREPARE_LOWERS_MAX * 32);
+        if (!opt)
+                return -ENOMEM;
+        opt[0] = 0;
+        for (char *p = text, *e; *p; p = e + 1) {
+                struct open_how how = {
+                        .flags = O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC,
+                        .resolve = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
+                };
+
+                e = strchr(p, '\n');
+                if (!e || p[0] != '/' || n == POD_PREPARE_LOWERS_MAX)
+                        return pod_error_set(reterr, -EBADMSG, "'%s' is damaged", path);
+                *e = 0;
+                fds[n] = sys_openat2(AT_FDCWD, p, &how, sizeof(how));
+                if (fds[n] < 0 && errno == ENOSYS)
+                        fds[n] = open(p, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                if (fds[n] < 0)
+                        return pod_error_set(reterr, -errno, "Failed to open lower dir '%s': %m",
+                                             p);
+                len += (size_t)sprintf(opt + len, "%s/proc/self/fd/%d", n ? ":" : "", fds[n]);
+                fds[++n] = -EBADF;
+        }
+        if (n == 0)
+                return pod_error_set(reterr, -EBADMSG, "'%s' is empty", path);
+        free(*lower);
+        *lower = TAKE_PTR(opt);
+        return 0;
+}
+
 int pod_export_rootfs(int pod_fd, const char *out, bool overwrite,
                       const struct pod_aci_build_options *o, char **ret_id,
                       struct pod_error *reterr) {
@@ -137,6 +192,7 @@ int pod_export_rootfs(int pod_fd, const char *out, bool overwrite,
                             *upper = NULL;
         _cleanup_(tmpdir_removep) char *tmpdir = NULL;
         _cleanup_close_ int tmp_fd = -EBADF;
+        _cleanup_(lower_fds_close) int lower_fds[POD_PREPARE_LOWERS_MAX + 1] = { -EBADF };
         const char *app;
         struct stat st;
         size_t size = 0, msize = 0;
@@ -172,6 +228,11 @@ int pod_export_rootfs(int pod_fd, const char *out, bool overwrite,
                 return -ENOMEM;
         if (fstatat(pod_fd, lower, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISDIR(st.st_mode))
                 return pod_error_set(reterr, -ENOENT, "App '%s' has no tree in the pod", app);
+        /* The store's trees as the lower dirs (prepare-tree.h): opened here, named by fd in
+         * the child (which inherits them), so no path in the store is looked up again. */
+        r = open_lowers(pod_fd, app, lower_fds, &lower, reterr);
+        if (r < 0)
+                return r;
         if (fstatat(pod_fd, upper, &st, AT_SYMLINK_NOFOLLOW) < 0) {
                 if (errno != ENOENT)
                         return pod_error_set(reterr, -errno, "Failed to look at '%s': %m", upper);
