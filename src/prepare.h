@@ -12,11 +12,11 @@
  *   3. the pod directory is created (poddir.h) and filled: "pod", appsinfo/<app>/manifest and
  *      stage1/rootfs/opt/stage2/<app>/rootfs.
  *
- * The app rootfs is the store's rendered tree, hard-linked file by file (a real copy where
- * links cannot cross file systems): the overlay lower dir is never written to, needs no
- * mount that could leak, and survives `pod image rm`/`image gc` of the image while the pod
- * lives.  With no_overlay the tree is a private copy (reflinked where the file system can)
- * that the apps write to.
+ * The app trees (prepare-tree.h): the store's trees themselves are the overlay's lower dirs
+ * (listed in the pod dir, nothing created per file), kept by the store while the pod exists
+ * (podusers.h); with no_overlay a private copy that the apps write to.  Apps of Docker/OCI
+ * images follow docker run's exec rule (--exec replaces the Entrypoint and drops the Cmd,
+ * arguments replace the Cmd) and its User rule (stage1 resolves the primary group).
  *
  * Owns: the meaning of the run/prepare values (volume and mount specs, environment files,
  * quantities, seccomp specs), the pod manifest stage0 writes, the rootfs copies, the stage1
