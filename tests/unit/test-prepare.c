@@ -3,6 +3,7 @@
  * environment precedence, isolators, mount points), and the pod directory it writes. */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -268,18 +269,44 @@ int main(void) {
                                faccessat(p->fd, "appsinfo/my-app/manifest", F_OK, 0) == 0,
                        "pod and image manifests written");
                 tap_ok(pod_store_open_tree(s, id, &tree, &e) == 0, "store tree");
-                tap_ok(fstatat(tree, "rootfs/bin/sh", &a, 0) == 0 &&
-                               fstatat(p->fd, "stage1/rootfs/opt/stage2/my-app/rootfs/bin/sh", &b,
-                                       0) == 0 &&
-                               fstatat(p->fd, "stage1/rootfs/opt/stage2/my-app/rootfs/bin/link", &l,
-                                       AT_SYMLINK_NOFOLLOW) == 0,
-                       "app tree rendered");
-                if (no_overlay)
+                if (no_overlay) {
+                        tap_ok(fstatat(tree, "rootfs/bin/sh", &a, 0) == 0 &&
+                                       fstatat(p->fd,
+                                               "stage1/rootfs/opt/stage2/my-app/rootfs/bin/sh", &b,
+                                               0) == 0 &&
+                                       fstatat(p->fd,
+                                               "stage1/rootfs/opt/stage2/my-app/rootfs/bin/link",
+                                               &l, AT_SYMLINK_NOFOLLOW) == 0,
+                               "app tree copied");
                         tap_ok(a.st_ino != b.st_ino && b.st_mode == a.st_mode,
                                "--no-overlay: a private copy with the same mode");
-                else
-                        tap_ok(a.st_ino == b.st_ino, "overlay: the lower dir is hard-linked");
-                tap_ok(S_ISLNK(l.st_mode), "symlinks stay symlinks");
+                        tap_ok(S_ISLNK(l.st_mode), "symlinks stay symlinks");
+                        tap_ok(faccessat(p->fd, "stage1/rootfs/opt/stage2/my-app/lowers", F_OK,
+                                         AT_SYMLINK_NOFOLLOW) < 0,
+                               "--no-overlay: no lower dirs");
+                } else {
+                        _cleanup_free_ char *lowers = NULL, *want = NULL;
+                        _cleanup_close_ int empty = -EBADF;
+                        char link[64], target[PATH_MAX] = "";
+                        ssize_t k;
+
+                        (void)snprintf(link, sizeof(link), "/proc/self/fd/%d", tree);
+                        k = readlink(link, target, sizeof(target) - 1);
+                        if (k > 0)
+                                target[k] = 0;
+                        tap_ok(asprintf(&want, "%s/rootfs\n", target) > 0 &&
+                                       read_full_file_at(p->fd,
+                                                         "stage1/rootfs/opt/stage2/my-app/lowers",
+                                                         4096, &lowers, NULL) == 0 &&
+                                       streq(lowers, want),
+                               "overlay: the store tree itself is the lower dir");
+                        empty = openat(p->fd, "stage1/rootfs/opt/stage2/my-app/rootfs",
+                                       O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+                        tap_ok(empty >= 0 && fstatat(empty, "bin", &a, 0) < 0 && errno == ENOENT,
+                               "overlay: rootfs/ is an empty mount point");
+                        tap_ok(faccessat(p->fd, "images", F_OK, 0) == 0,
+                               "the images the pod uses are recorded");
+                }
                 tap_is_int(pod_prepare_is_no_overlay(p->fd), no_overlay, "no-overlay marker");
                 /* The second pod has ports: not on --net=host|none. */
                 tap_is_int(pod_prepare_check_net(p->fd, "none", &e), no_overlay ? -EINVAL : 0,
