@@ -28,9 +28,5 @@ struct pod_store;
 /* At most this many lower dirs (overlayfs' own limit is 500; Docker's layers 127). */
 #define POD_PREPARE_LOWERS_MAX 500
 
-/* The pod manifest's app annotation (value "true") that asks stage1 for Docker's
- * primary-group rule (oci.h's User rule; stage1/ABI.md). */
-#define POD_ANN_PRIMARY_GROUP "pod/docker-primary-group"
-
 int pod_prepare_app_tree(struct pod_store *s, int pod_fd, const char *app, const char *id,
                          bool private_copy, bool sync, struct pod_error *reterr);

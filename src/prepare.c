@@ -26,6 +26,7 @@
 #include "path-util.h"
 #include "poddir.h"
 #include "podusers.h"
+#include "prepare-oci.h"
 #include "prepare-tree.h"
 #include "prepare.h"
 #include "store-oci.h"
@@ -529,85 +530,13 @@ static int apply_exec(struct pod_app *app, const struct pod_prepare_app *a) {
         return 0;
 }
 
-/* An annotation of an OCI image holding a JSON array of strings (oci.h) into *ret (NULL
- * when absent or empty). */
-static int annotation_strv(const struct pod_image_manifest *im, const char *name, char ***ret,
-                           struct pod_error *reterr) {
-        _cleanup_json_ struct json_object *v = NULL;
-        const char *text = pod_kv_get(im->annotations, im->n_annotations, name);
-        int r;
-
-        *ret = NULL;
-        if (!text)
-                return 0;
-        r = pod_json_parse(text, strlen(text), 1u << 20, &v, reterr);
-        if (r < 0)
-                return pod_error_prefix(reterr, r, "Annotation '%s'", name);
-        return pod_json_as_strv(v, NULL, false, ret, reterr);
-}
-
-/* Docker's rule for apps of OCI images (`docker run`): --exec replaces the Entrypoint and
- * drops the image's Cmd; arguments after "--" replace the Cmd and keep the Entrypoint. */
-static int apply_exec_docker(struct pod_app *app, const struct pod_prepare_app *a,
-                             const struct pod_image_manifest *im, struct pod_error *reterr) {
-        _cleanup_strv_free_ char **entrypoint = NULL, **cmd = NULL, **argv = NULL;
-        char **head, **tail;
-        size_t n = 0, k = 0;
-        int r;
-
-        if (!a->exec && !a->have_args)
-                return 0;
-        r = annotation_strv(im, POD_OCI_ANN_ENTRYPOINT, &entrypoint, reterr);
-        if (r >= 0)
-                r = annotation_strv(im, POD_OCI_ANN_CMD, &cmd, reterr);
-        if (r < 0)
-                return r;
-        head = entrypoint;
-        tail = a->have_args ? a->args : cmd;
-        if (a->exec) {
-                head = NULL;
-                tail = a->have_args ? a->args : NULL;
-        }
-        STRV_FOREACH (x, head)
-                n++;
-        STRV_FOREACH (x, tail)
-                n++;
-        argv = calloc(n + 2, sizeof(char *));
-        if (!argv)
-                return -ENOMEM;
-        if (a->exec && !(argv[k++] = strdup(a->exec)))
-                return -ENOMEM;
-        STRV_FOREACH (x, head)
-                if (!(argv[k++] = strdup(*x)))
-                        return -ENOMEM;
-        STRV_FOREACH (x, tail)
-                if (!(argv[k++] = strdup(*x)))
-                        return -ENOMEM;
-        strv_free(app->exec);
-        app->exec = k > 0 ? TAKE_PTR(argv) : NULL;
-        return 0;
-}
-
-/* Docker's User rule (oci.h): a user without a group runs with the user's primary group
- * from the image's /etc/passwd (stage1 resolves it), unless --group was given.  Marked on
- * the pod's app for stage1. */
-static int apply_user_docker(struct pod_runtime_app *ra, const struct pod_prepare_app *a,
-                             const struct pod_image_manifest *im) {
-        if (a->group)
-                return 0;
-        if (!a->user && !pod_kv_get(im->annotations, im->n_annotations, POD_OCI_ANN_USER))
-                return 0; /* the image's User had a group */
-        if (a->user && strchr(a->user, ':'))
-                return 0;
-        return pod_kv_add(&ra->annotations, &ra->n_annotations, POD_ANN_PRIMARY_GROUP, "true");
-}
-
 static int apply_overrides(const struct pod_prepare_options *o, const struct pod_prepare_app *a,
                            const struct pod_image_manifest *im, bool oci, const char *app_name,
                            struct pod_app *app, struct pod_error *reterr) {
         int r;
 
-        r = oci ? apply_exec_docker(app, a, im, reterr) : apply_exec(app, a);
+        r = oci ? pod_prepare_oci_exec(app, a->exec, a->args, a->have_args, im, reterr)
+                : apply_exec(app, a);
         if (r < 0)
                 return r;
         if (!app->exec || !app->exec[0])
@@ -923,8 +852,9 @@ int pod_prepare_manifest(struct pod_store *s, const struct pod_prepare_options *
                 if (oci < 0)
                         return pod_error_prefix(reterr, oci, "Image '%s'", a->image);
                 r = apply_overrides(o, a, im, oci > 0, ra->name, ra->app, reterr);
-                if (r >= 0 && oci > 0)
-                        r = apply_user_docker(ra, a, im);
+                if (r >= 0 && oci > 0 && pod_prepare_oci_primary_group(a->user, a->group, im))
+                        r = pod_kv_add(&ra->annotations, &ra->n_annotations, POD_ANN_PRIMARY_GROUP,
+                                       "true");
                 if (r < 0)
                         return r;
                 ra->read_only_root_fs = o->readonly_rootfs;

@@ -22,7 +22,7 @@
 #include "manifest.h"
 #include "oci.h"
 #include "path-util.h"
-#include "prepare-tree.h"
+#include "prepare-oci.h"
 #include "stage1.h"
 
 static int load_manifest_text(int dir_fd, const char *path, char **ret, size_t *ret_size,
