@@ -12,7 +12,8 @@
 #   - the in-use rule: `pod image rm` refuses an image a prepared, a running or an exited pod
 #     was made from (naming the pod), `pod image gc` keeps it, a running pod keeps working
 #     meanwhile, and `pod rm` of the last such pod frees it.
-# Also: the image's stop signal annotation (Docker's StopSignal) is what `pod stop` sends.
+# Also stage1's Docker rules: the image's stop signal annotation (Docker's StopSignal) is
+# what `pod stop` sends; the primary-group annotation gives a user its /etc/passwd group.
 # shellcheck source=tests/integration/lib.sh
 . "$(dirname "$0")/lib.sh"
 
@@ -37,7 +38,8 @@ image() {
         mkdir -p "$img/rootfs/bin" "$img/rootfs/etc" "$img/rootfs/data/sub"
         cp "$BUSYBOX" "$img/rootfs/bin/busybox"
         ln -sf busybox "$img/rootfs/bin/sh"
-        echo 'root:x:0:0:root:/root:/bin/sh' >"$img/rootfs/etc/passwd"
+        printf 'root:x:0:0:root:/root:/bin/sh\napp:x:1000:1234:app:/home/app:/bin/sh\n' \
+                >"$img/rootfs/etc/passwd"
         echo 'root:x:0:' >"$img/rootfs/etc/group"
         echo data >"$img/rootfs/data/file"
         echo sub >"$img/rootfs/data/sub/file"
@@ -187,5 +189,29 @@ set -e
 tap_check "pod stop sends the image's stop signal (SIGUSR1), not SIGTERM" \
         "$([ "$(cat "$W/vol/sig" 2>/dev/null)" = usr1 ] && [ "$RC" = 7 ]; echo $?)" \
         "status $RC, signal file: $(cat "$W/vol/sig" 2>/dev/null); $(cat "$W/stop.out")"
+
+# ---- Docker's User rule in stage1: the primary group from the image's /etc/passwd ---------
+image users >/dev/null
+primary_group() { # USER ANNOTATE: the gid the app runs with
+        local uuid pd
+        uuid=$("$POD" "${P[@]}" prepare --pull-policy=never example.com/users:1 --user="$1" \
+                --exec=/bin/busybox -- id -g 2>/dev/null | tail -n1)
+        pd=$(pod_dir "$uuid")
+        if [ "$2" = yes ]; then
+                python3 - "$pd/pod" <<'PY'
+import json, sys
+m = json.load(open(sys.argv[1]))
+m["apps"][0]["annotations"] = [{"name": "pod/docker-primary-group", "value": "true"}]
+json.dump(m, open(sys.argv[1], "w"))
+PY
+        fi
+        "$POD" "${P[@]}" run-prepared --net=none "$uuid" 2>&1 | tail -n1
+}
+tap_check "without the annotation the app's group stays (0)" \
+        "$([ "$(primary_group app no)" = 0 ]; echo $?)"
+tap_check "with it, a named user gets its primary group from /etc/passwd" \
+        "$([ "$(primary_group app yes)" = 1234 ]; echo $?)"
+tap_check "... a uid with an entry too" "$([ "$(primary_group 1000 yes)" = 1234 ]; echo $?)"
+tap_check "... a uid without an entry gets 0" "$([ "$(primary_group 4242 yes)" = 0 ]; echo $?)"
 
 tap_done
