@@ -23,115 +23,6 @@ struct result {
         char id[POD_IMAGE_ID_SIZE];
 };
 
-/* In the child: a private mount namespace, the merged tree at dir/rootfs, the writer. */
-static int build_in_child(int pod_fd, const char *dir, const char *lower, const char *upper,
-                          const char *out, const struct pod_aci_build_options *o,
-                          struct result *res) {
-        _cleanup_free_ char *rootfs = NULL, *opts = NULL, *id = NULL;
-        _cleanup_close_ int cwd_fd = -EBADF;
-        int r;
-
-        rootfs = path_join(dir, "rootfs");
-        if (!rootfs)
-                return -ENOMEM;
-        /* overlayfs takes its layers only from mounts of the caller's namespace: enter the
-         * pod dir first, so that after unshare() the cwd is our copy of it and the layers
-         * can be named relative to it.  out stays relative to the original cwd. */
-        cwd_fd = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (cwd_fd < 0)
-                return pod_error_set(&res->error, -errno, "Failed to open the cwd: %m");
-        if (fchdir(pod_fd) < 0)
-                return pod_error_set(&res->error, -errno, "Failed to enter the pod dir: %m");
-        if (unshare(CLONE_NEWNS) < 0)
-                return pod_error_set(&res->error, -errno, "Failed to create a mount namespace: %m");
-        /* Nothing mounted here may propagate back to the host. */
-        if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
-                return pod_error_set(&res->error, -errno, "Failed to make '/' private: %m");
-        if (upper || strchr(lower, ':')) {
-                /* Lower layers and no upper: a read-only merge, whiteouts (of the upper dir
-                 * and of OCI layers) and opaque dirs honoured by overlayfs itself. */
-                if (asprintf(&opts, "lowerdir=%s%s%s", upper ?: "", upper ? ":" : "", lower) < 0)
-                        return -ENOMEM;
-                if (mount("overlay", rootfs, "overlay", MS_RDONLY | MS_NODEV | MS_NOSUID, opts) < 0)
-                        return pod_error_set(&res->error, -errno,
-                                             "Failed to mount the app's overlay: %m");
-        } else {
-                if (mount(lower, rootfs, NULL, MS_BIND | MS_REC, NULL) < 0 ||
-                    mount(NULL, rootfs, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY, NULL) < 0)
-                        return pod_error_set(&res->error, -errno,
-                                             "Failed to bind-mount the app's tree: %m");
-        }
-        if (fchdir(cwd_fd) < 0)
-                return pod_error_set(&res->error, -errno, "Failed to return to the cwd: %m");
-        r = pod_aci_build(dir, out, o, &id, &res->error);
-        if (r < 0)
-                return r;
-        (void)snprintf(res->id, sizeof(res->id), "%s", id);
-        return 0;
-}
-
-/* The temp dir: manifest and an empty rootfs/ (the overlay lived only in the child's
- * namespace). */
-static void tmpdir_removep(char **dir) {
-        _cleanup_close_ int fd = -EBADF;
-
-        if (!*dir)
-                return;
-        fd = open(*dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
-        if (fd >= 0) {
-                (void)unlinkat(fd, "manifest", 0);
-                (void)unlinkat(fd, "rootfs", AT_REMOVEDIR);
-        }
-        (void)rmdir(*dir);
-        free(*dir);
-}
-
-static int run_child(int pod_fd, const char *tmpdir, const char *lower, const char *upper,
-                     const char *out, const struct pod_aci_build_options *o, char **ret_id,
-                     struct pod_error *reterr) {
-        _cleanup_close_ int rfd = -EBADF, wfd = -EBADF;
-        struct result res = {};
-        int pipefd[2], status, r;
-        ssize_t n;
-        pid_t pid;
-
-        if (pipe2(pipefd, O_CLOEXEC) < 0)
-                return pod_error_set(reterr, -errno, "Failed to create a pipe: %m");
-        rfd = pipefd[0];
-        wfd = pipefd[1];
-        pid = fork();
-        if (pid < 0)
-                return pod_error_set(reterr, -errno, "Failed to fork: %m");
-        if (pid == 0) {
-                rfd = safe_close(rfd);
-                r = build_in_child(pod_fd, tmpdir, lower, upper, out, o, &res);
-                if (r < 0 && res.error.error == 0)
-                        (void)pod_error_set(&res.error, r, "Failed to export: %m");
-                (void)loop_write(wfd, &res, sizeof(res));
-                _exit(r < 0 ? 1 : 0);
-        }
-        wfd = safe_close(wfd);
-        n = loop_read(rfd, &res, sizeof(res));
-        while (waitpid(pid, &status, 0) < 0)
-                if (errno != EINTR)
-                        return pod_error_set(reterr, -errno, "Failed to wait for pid %d: %m",
-                                             (int)pid);
-        if (n != (ssize_t)sizeof(res) || !WIFEXITED(status))
-                return pod_error_set(reterr, -EPROTO, "The export process died");
-        if (res.error.error < 0) {
-                if (reterr)
-                        *reterr = res.error;
-                return res.error.error;
-        }
-        res.id[sizeof(res.id) - 1] = 0;
-        if (ret_id) {
-                *ret_id = strdup(res.id);
-                if (!*ret_id)
-                        return -ENOMEM;
-        }
-        return 0;
-}
-
 static void lower_fds_close(int (*fds)[POD_PREPARE_LOWERS_MAX + 1]) {
         for (size_t i = 0; i <= POD_PREPARE_LOWERS_MAX && (*fds)[i] >= 0; i++)
                 safe_close((*fds)[i]);
@@ -184,6 +75,124 @@ static int open_lowers(int pod_fd, const char *app, int fds[static POD_PREPARE_L
         return 0;
 }
 
+/* In the child: a private mount namespace, the merged tree at dir/rootfs, the writer. */
+static int build_in_child(int pod_fd, const char *dir, const char *app, const char *rootfs_lower,
+                          const char *upper, const char *out, const struct pod_aci_build_options *o,
+                          struct result *res) {
+        _cleanup_(lower_fds_close) int lower_fds[POD_PREPARE_LOWERS_MAX + 1] = { -EBADF };
+        _cleanup_free_ char *rootfs = NULL, *opts = NULL, *id = NULL, *lower = NULL;
+        _cleanup_close_ int cwd_fd = -EBADF;
+        int r;
+
+        rootfs = path_join(dir, "rootfs");
+        if (!rootfs)
+                return -ENOMEM;
+        /* overlayfs takes its layers only from mounts of the caller's namespace: enter the
+         * pod dir first, so that after unshare() the cwd is our copy of it and the layers
+         * can be named relative to it.  out stays relative to the original cwd. */
+        cwd_fd = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (cwd_fd < 0)
+                return pod_error_set(&res->error, -errno, "Failed to open the cwd: %m");
+        if (fchdir(pod_fd) < 0)
+                return pod_error_set(&res->error, -errno, "Failed to enter the pod dir: %m");
+        if (unshare(CLONE_NEWNS) < 0)
+                return pod_error_set(&res->error, -errno, "Failed to create a mount namespace: %m");
+        /* Nothing mounted here may propagate back to the host. */
+        if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+                return pod_error_set(&res->error, -errno, "Failed to make '/' private: %m");
+        /* The store's trees as the lower dirs (prepare-tree.h), opened in this namespace
+         * (overlayfs clones the lower mounts, which must be ours) and named by fd. */
+        lower = strdup(rootfs_lower);
+        if (!lower)
+                return -ENOMEM;
+        r = open_lowers(pod_fd, app, lower_fds, &lower, &res->error);
+        if (r < 0)
+                return r;
+        if (upper || strchr(lower, ':')) {
+                /* Lower layers and no upper: a read-only merge, whiteouts (of the upper dir
+                 * and of OCI layers) and opaque dirs honoured by overlayfs itself. */
+                if (asprintf(&opts, "lowerdir=%s%s%s", upper ?: "", upper ? ":" : "", lower) < 0)
+                        return -ENOMEM;
+                if (mount("overlay", rootfs, "overlay", MS_RDONLY | MS_NODEV | MS_NOSUID, opts) < 0)
+                        return pod_error_set(&res->error, -errno,
+                                             "Failed to mount the app's overlay: %m");
+        } else {
+                if (mount(lower, rootfs, NULL, MS_BIND | MS_REC, NULL) < 0 ||
+                    mount(NULL, rootfs, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY, NULL) < 0)
+                        return pod_error_set(&res->error, -errno,
+                                             "Failed to bind-mount the app's tree: %m");
+        }
+        if (fchdir(cwd_fd) < 0)
+                return pod_error_set(&res->error, -errno, "Failed to return to the cwd: %m");
+        r = pod_aci_build(dir, out, o, &id, &res->error);
+        if (r < 0)
+                return r;
+        (void)snprintf(res->id, sizeof(res->id), "%s", id);
+        return 0;
+}
+
+/* The temp dir: manifest and an empty rootfs/ (the overlay lived only in the child's
+ * namespace). */
+static void tmpdir_removep(char **dir) {
+        _cleanup_close_ int fd = -EBADF;
+
+        if (!*dir)
+                return;
+        fd = open(*dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+        if (fd >= 0) {
+                (void)unlinkat(fd, "manifest", 0);
+                (void)unlinkat(fd, "rootfs", AT_REMOVEDIR);
+        }
+        (void)rmdir(*dir);
+        free(*dir);
+}
+
+static int run_child(int pod_fd, const char *tmpdir, const char *app, const char *lower,
+                     const char *upper, const char *out, const struct pod_aci_build_options *o,
+                     char **ret_id, struct pod_error *reterr) {
+        _cleanup_close_ int rfd = -EBADF, wfd = -EBADF;
+        struct result res = {};
+        int pipefd[2], status, r;
+        ssize_t n;
+        pid_t pid;
+
+        if (pipe2(pipefd, O_CLOEXEC) < 0)
+                return pod_error_set(reterr, -errno, "Failed to create a pipe: %m");
+        rfd = pipefd[0];
+        wfd = pipefd[1];
+        pid = fork();
+        if (pid < 0)
+                return pod_error_set(reterr, -errno, "Failed to fork: %m");
+        if (pid == 0) {
+                rfd = safe_close(rfd);
+                r = build_in_child(pod_fd, tmpdir, app, lower, upper, out, o, &res);
+                if (r < 0 && res.error.error == 0)
+                        (void)pod_error_set(&res.error, r, "Failed to export: %m");
+                (void)loop_write(wfd, &res, sizeof(res));
+                _exit(r < 0 ? 1 : 0);
+        }
+        wfd = safe_close(wfd);
+        n = loop_read(rfd, &res, sizeof(res));
+        while (waitpid(pid, &status, 0) < 0)
+                if (errno != EINTR)
+                        return pod_error_set(reterr, -errno, "Failed to wait for pid %d: %m",
+                                             (int)pid);
+        if (n != (ssize_t)sizeof(res) || !WIFEXITED(status))
+                return pod_error_set(reterr, -EPROTO, "The export process died");
+        if (res.error.error < 0) {
+                if (reterr)
+                        *reterr = res.error;
+                return res.error.error;
+        }
+        res.id[sizeof(res.id) - 1] = 0;
+        if (ret_id) {
+                *ret_id = strdup(res.id);
+                if (!*ret_id)
+                        return -ENOMEM;
+        }
+        return 0;
+}
+
 int pod_export_rootfs(int pod_fd, const char *out, bool overwrite,
                       const struct pod_aci_build_options *o, char **ret_id,
                       struct pod_error *reterr) {
@@ -192,7 +201,6 @@ int pod_export_rootfs(int pod_fd, const char *out, bool overwrite,
                             *upper = NULL;
         _cleanup_(tmpdir_removep) char *tmpdir = NULL;
         _cleanup_close_ int tmp_fd = -EBADF;
-        _cleanup_(lower_fds_close) int lower_fds[POD_PREPARE_LOWERS_MAX + 1] = { -EBADF };
         const char *app;
         struct stat st;
         size_t size = 0, msize = 0;
@@ -228,11 +236,7 @@ int pod_export_rootfs(int pod_fd, const char *out, bool overwrite,
                 return -ENOMEM;
         if (fstatat(pod_fd, lower, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISDIR(st.st_mode))
                 return pod_error_set(reterr, -ENOENT, "App '%s' has no tree in the pod", app);
-        /* The store's trees as the lower dirs (prepare-tree.h): opened here, named by fd in
-         * the child (which inherits them), so no path in the store is looked up again. */
-        r = open_lowers(pod_fd, app, lower_fds, &lower, reterr);
-        if (r < 0)
-                return r;
+
         if (fstatat(pod_fd, upper, &st, AT_SYMLINK_NOFOLLOW) < 0) {
                 if (errno != ENOENT)
                         return pod_error_set(reterr, -errno, "Failed to look at '%s': %m", upper);
@@ -258,5 +262,5 @@ int pod_export_rootfs(int pod_fd, const char *out, bool overwrite,
         if (r < 0)
                 return pod_error_set(reterr, r, "Failed to set up '%s': %m", tmpdir);
 
-        return run_child(pod_fd, tmpdir, lower, upper, out, o, ret_id, reterr);
+        return run_child(pod_fd, tmpdir, app, lower, upper, out, o, ret_id, reterr);
 }

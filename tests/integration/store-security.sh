@@ -120,7 +120,9 @@ pod run --net=none --uuid-file-save="$W/uuid" "$ID"
 assert_status "run the image" 0
 U=$(cat "$W/uuid")
 PD=$D/pods/run/$U
+# The pod's lower dir: the store tree itself (its lowers file), or a per-pod copy.
 LOWER=$PD/stage1/rootfs/opt/stage2/sec/rootfs
+[ -e "$PD/stage1/rootfs/opt/stage2/sec/lowers" ] && LOWER=$(head -n1 "$PD/stage1/rootfs/opt/stage2/sec/lowers")
 tap_check "the pod's lower dir has the set-uid binary" "$([ -u "$LOWER/bin/suid" ]; echo $?)"
 for d in "$D" "$D/cas" "$D/pods"; do
         tap_check "${d#"$W"/} is 0700" "$([ "$(stat -c %a "$d")" = 700 ]; echo $?)" \
@@ -180,8 +182,10 @@ tap_check "pod lower dir: no trusted.overlay.opaque on a directory" \
         "$([ "$(xattr trusted.overlay.opaque "$LOWER/opaque")" = absent ]; echo $?)"
 tap_check "pod lower dir: the capability stays (usable inside the pod)" \
         "$([ "$(xattr security.capability "$LOWER/bin/capread")" != absent ]; echo $?)"
-# A tree imported by an earlier version still carries them: the pod's copy must not.
+# A tree imported by an earlier version (no lower-ok marker) may still carry them: it is
+# never a lower dir as it is, and the pod's copy must not carry them.
 setxa "$TREE/etc/xa" trusted.overlay.redirect /etc
+rm "$D/cas/tree/$ID/lower-ok"
 pod run --net=none --uuid-file-save="$W/uuid2" "$ID"
 L2=$D/pods/run/$(cat "$W/uuid2")/stage1/rootfs/opt/stage2/sec/rootfs
 tap_check "an old tree's trusted.* xattr does not reach a new pod's lower dir" \
