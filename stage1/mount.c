@@ -174,13 +174,20 @@ int stage1_open_lower(const char *path, struct pod_error *reterr) {
                                      "Failed to open lower dir '%s' (no symlink may be in its "
                                      "path): %m",
                                      path);
-        /* Owned by root and not writable by others: a store tree, not a user's directory. */
-        if (fstat(fd, &st) < 0)
-                return pod_error_set(reterr, -errno, "Failed to look at lower dir '%s': %m", path);
+        /* In a directory of ours, not a user's: the tree dir that holds it (the store's,
+         * made by pod) is owned by root.  The lower dir itself has the image root's owner. */
+        {
+                _cleanup_close_ int parent = openat(fd, "..", O_PATH | O_DIRECTORY | O_CLOEXEC);
+
+                if (parent < 0 || fstat(parent, &st) < 0)
+                        return pod_error_set(reterr, -errno, "Failed to look at lower dir '%s': %m",
+                                             path);
+        }
         if (st.st_uid != 0 && st.st_uid != geteuid())
                 return pod_error_set(reterr, -EPERM,
-                                     "Lower dir '%s' is owned by uid %u, not by root", path,
-                                     (unsigned)st.st_uid);
+                                     "The directory of lower dir '%s' is owned by uid %u, not by "
+                                     "root",
+                                     path, (unsigned)st.st_uid);
         return TAKE_FD(fd);
 }
 

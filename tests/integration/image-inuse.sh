@@ -144,7 +144,7 @@ tap_check "the running pod kept working: its files are all there" \
         "$([ "$(cat "$W/vol/out" 2>/dev/null)" = sub ]; echo $?)" "$(cat "$W/run.out")"
 
 # ---- pod rm of the last user frees the image ---------------------------------------------
-for u in $(ls "$D/pods/run"); do "$POD" "${P[@]}" rm "$u" >/dev/null; done
+for u in "$D"/pods/run/*; do "$POD" "${P[@]}" rm "$(basename "$u")" >/dev/null; done
 run_pod "${P[@]}" image rm "$B"
 assert_status "image rm once no pod uses it" 0
 tap_check "its tree is gone" "$([ ! -e "$TREE" ]; echo $?)"
@@ -189,6 +189,26 @@ set -e
 tap_check "pod stop sends the image's stop signal (SIGUSR1), not SIGTERM" \
         "$([ "$(cat "$W/vol/sig" 2>/dev/null)" = usr1 ] && [ "$RC" = 7 ]; echo $?)" \
         "status $RC, signal file: $(cat "$W/vol/sig" 2>/dev/null); $(cat "$W/stop.out")"
+
+# ---- stage1 opens the lower dirs without following symlinks, in root's directories --------
+lowers_run() { # PATH: run-prepared a pod whose lowers file names PATH
+        local uuid
+        uuid=$("$POD" "${P[@]}" prepare --pull-policy=never example.com/legacy:1 2>/dev/null | tail -n1)
+        echo "$1" >"$(pod_dir "$uuid")/stage1/rootfs/opt/stage2/legacy/lowers"
+        rm -rf "$(pod_dir "$uuid")/stage1/rootfs/opt/stage2/legacy/rootfs"
+        mkdir "$(pod_dir "$uuid")/stage1/rootfs/opt/stage2/legacy/rootfs"
+        run_pod "${P[@]}" run-prepared --net=none "$uuid"
+}
+mkdir -p "$W/real/tree/rootfs/bin"
+cp "$BUSYBOX" "$W/real/tree/rootfs/bin/sh"
+ln -s real "$W/link"
+lowers_run "$W/link/tree/rootfs"
+assert_status "a lower dir path with a symlink in it is refused" 254
+assert_match "... saying so" "$ERR" "no symlink may be in its path"
+chown 65534 "$W/real/tree"
+lowers_run "$(realpath "$W/real/tree/rootfs")"
+assert_status "a lower dir in a directory root does not own is refused" 254
+assert_match "... saying so" "$ERR" "owned by uid 65534, not by root"
 
 # ---- Docker's User rule in stage1: the primary group from the image's /etc/passwd ---------
 image users >/dev/null

@@ -334,9 +334,10 @@ run_pod "${P[@]}" image rm "$BASE_ID"
 assert_status "a dependency of a pod's image is not removed" 254
 assert_match "... naming a pod that uses it" "$ERR" "used by pod [0-9a-f]{8}-"
 # (the record of the images a pod uses, or the pod manifest of an aborted prepare)
-for rec in $(grep -l "$BASE_ID" "$D"/pods/*/*/images "$D"/pods/*/*/pod 2>/dev/null | sort -u); do
-        "$POD" "${P[@]}" rm "$(basename "$(dirname "$rec")")" >/dev/null 2>&1 || true
-done
+grep -l "$BASE_ID" "$D"/pods/*/*/images "$D"/pods/*/*/pod 2>/dev/null | sort -u |
+        while read -r rec; do
+                "$POD" "${P[@]}" rm "$(basename "$(dirname "$rec")")" >/dev/null 2>&1 || true
+        done
 run_pod "${P[@]}" image rm "$BASE_ID"
 assert_status "remove the dependency" 0
 run_pod "${P[@]}" image render example.com/layered "$W/layered-out2"
