@@ -55,7 +55,10 @@ read_file() { { IFS= read -r "$1" <"$2"; } 2>/dev/null || [ -n "${!1}" ]; }
 # alive PID: the process exists and is not a zombie (bash builtins only: no fork).
 alive() {
         local rest
-        [ -r "/proc/$1/stat" ] && read -r rest <"/proc/$1/stat" 2>/dev/null || return 1
+        # The group's 2>/dev/null also covers the input redirection, which fails first when
+        # the process ends between the test and the read (a plain "<f 2>/dev/null" is applied
+        # left to right, so its error reached the loop's error log).
+        [ -r "/proc/$1/stat" ] && { read -r rest <"/proc/$1/stat"; } 2>/dev/null || return 1
         rest=${rest##*) }
         [ "${rest%% *}" != Z ]
 }
