@@ -150,7 +150,8 @@ static bool scope_cgroup_exists(const char *uuid) {
 }
 
 /* "pod-stage1 gc UUID" with cwd = the pod dir, for pods whose stage1 left "net" behind,
- * registered a scope, or made a device cgroup ("devices-cgroup", without systemd) (ABI.md
+ * registered a scope, or made a device or limit cgroup ("devices-cgroup", "limits-cgroups",
+ * without systemd) (ABI.md
  * "gc"): CNI DEL and the netns file, before the directory with the persisted attachments
  * goes; the scope, if systemd still has it; the device cgroup. */
 static int stage1_gc(int fd, const char *uuid, struct pod_error *reterr) {
@@ -160,6 +161,7 @@ static int stage1_gc(int fd, const char *uuid, struct pod_error *reterr) {
 
         if (!gc_stage1 || (fstatat(fd, "net", &st, AT_SYMLINK_NOFOLLOW) < 0 &&
                            fstatat(fd, "devices-cgroup", &st, AT_SYMLINK_NOFOLLOW) < 0 &&
+                           fstatat(fd, "limits-cgroups", &st, AT_SYMLINK_NOFOLLOW) < 0 &&
                            !scope_cgroup_exists(uuid)))
                 return 0;
         pid = fork();

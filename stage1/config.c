@@ -275,6 +275,7 @@ int stage1_config_load(struct stage1_config *c, struct pod_error *reterr) {
                 app->mntns_fd = -EBADF;
                 app->notify_fd = -EBADF;
                 app->cgroup_fd = -EBADF;
+                app->limit_fds[0] = app->limit_fds[1] = -EBADF;
                 app->no_new_privs = true; /* ABI.md: on unless the isolator says false */
                 app->name = ra->name;
                 if (asprintf(&app->rootfs, "stage1/rootfs/opt/stage2/%s/rootfs", ra->name) < 0)
@@ -335,6 +336,13 @@ int stage1_config_load(struct stage1_config *c, struct pod_error *reterr) {
 }
 
 void stage1_config_done(struct stage1_config *c) {
+        for (size_t i = 0; i < c->n_limit_cgroups; i++)
+                free(c->limit_cgroups[i]);
+        free(c->limit_cgroups);
+        c->limit_cgroups = NULL;
+        c->n_limit_cgroups = 0;
+        for (size_t i = 0; i < 2; i++)
+                c->limit_init_fds[i] = safe_close(c->limit_init_fds[i]);
         for (size_t i = 0; i < c->n_apps; i++) {
                 struct stage1_app *a = &c->apps[i];
                 free(a->mounts);
@@ -345,6 +353,8 @@ void stage1_config_done(struct stage1_config *c) {
                 safe_close(a->mntns_fd);
                 safe_close(a->notify_fd);
                 safe_close(a->cgroup_fd);
+                safe_close(a->limit_fds[0]);
+                safe_close(a->limit_fds[1]);
                 free(a->listen_idx);
         }
         for (size_t j = 0; j < c->n_listen_fds; j++) {

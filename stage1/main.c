@@ -381,9 +381,12 @@ static int run(struct stage1_config *c) {
                         return log_error_errno(r, "Failed to write 'unit': %m");
         }
         /* Before the init is forked: it and its apps are born in their sub-cgroups. */
-        r = stage1_cgroup_setup(c, &e);
+        /* Per-app sub-cgroups of a delegated unit; without systemd, limits.c's. */
+        r = stage1_scope_unit(scope) ? stage1_cgroup_setup(c, &e) : 0;
         if (r >= 0)
                 r = stage1_devices_setup(c, stage1_scope_unit(scope), &e);
+        if (r >= 0)
+                r = stage1_limits_setup(c, stage1_scope_unit(scope), &e);
         if (r < 0)
                 return log_pod_error(r, &e);
 
@@ -435,6 +438,8 @@ static int run(struct stage1_config *c) {
         /* The init waits for "go" before it does anything: it enters the device cgroup (if
          * stage1 made one) with nothing opened yet. */
         r = stage1_devices_enter(c, init, &e);
+        if (r >= 0)
+                r = stage1_limits_enter(c, init, &e);
         if (r < 0) {
                 (void)kill(init, SIGKILL);
                 return log_pod_error(r, &e);
@@ -524,6 +529,13 @@ static int gc_main(int argc, char *argv[]) {
                         if (r >= 0)
                                 r = k;
                 }
+                e2 = (struct pod_error){};
+                k = stage1_limits_release(dir_fd, argv[optind], &e2);
+                if (k < 0) {
+                        (void)log_pod_error(k, &e2);
+                        if (r >= 0)
+                                r = k;
+                }
         }
         /* At the pod's own end we still run in its scope, which empties as we exit. */
         if (exit_status < 0) {
@@ -563,6 +575,7 @@ int main(int argc, char *argv[]) {
                 .lock_fd = -EBADF,
                 .pod_dir_fd = -EBADF,
                 .ready_fd = -EBADF,
+                .limit_init_fds = { -EBADF, -EBADF },
         };
         _cleanup_free_ char **argv_copy = NULL;
         int r;
@@ -621,6 +634,17 @@ int main(int argc, char *argv[]) {
                 if (k < 0)
                         (void)log_pod_error(k, &e);
                 free(c.devices_cgroup);
+        }
+        if (c.n_limit_cgroups > 0) {
+                struct pod_error e = {};
+                int k;
+
+                /* The init must not hold them open (it is gone by now). */
+                for (size_t i = 0; i < 2; i++)
+                        c.limit_init_fds[i] = safe_close(c.limit_init_fds[i]);
+                k = stage1_limits_release(c.pod_dir_fd, c.uuid, &e);
+                if (k < 0)
+                        (void)log_pod_error(k, &e);
         }
         stage1_config_done(&c);
         free(c.hostname);

@@ -14,8 +14,8 @@
  *  - Devices: DevicePolicy=closed and DeviceAllow= from devices.c's list, on the scope or
  *    the kept unit (devices.c then checks that systemd really enforces them).
  *  - Journal: each app gets its own stream, identifier = app name.
- * Without systemd nothing is registered; a requested resource limit is then an error: it
- * cannot be enforced, and stage1 never touches cgroup v1 hierarchies itself. */
+ * Without systemd nothing is registered; resource limits then go through the cgroup file
+ * system (limits.c). */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -307,15 +307,7 @@ int stage1_scope_register(const struct stage1_config *c, struct stage1_scope **r
         /* sd_booted(): systemd is PID 1 (/run/systemd/system exists).  A system bus without
          * systemd behind it cannot start units. */
         if (sd_booted() <= 0) {
-                if (needs_limits(c))
-                        return pod_error_set(reterr, -EOPNOTSUPP,
-                                             "The pod requests resource limits (resource/memory "
-                                             "or resource/cpu), but systemd is not running: they "
-                                             "cannot be enforced%s",
-                                             c->per_app_limits ? " (per-app limits need a "
-                                                                 "delegated systemd unit and "
-                                                                 "cgroup v2)"
-                                                               : "");
+                /* Resource limits: limits.c enforces them through the cgroup fs. */
                 if (c->keep_unit == 1)
                         return pod_error_set(reterr, -EOPNOTSUPP,
                                              "--keep-unit given, but systemd is not running");

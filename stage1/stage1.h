@@ -104,6 +104,8 @@ struct stage1_app {
         bool has_cpu_quota;
         uint64_t cpu_quota_usec; /* per second of wall clock */
         int cgroup_fd;           /* cgroup.procs of its sub-cgroup, open for writing, or -EBADF */
+        /* limits.c (no systemd): cgroup.procs of its memory and cpu sub-cgroups, or -EBADF. */
+        int limit_fds[2];
 };
 
 struct stage1_config {
@@ -154,6 +156,12 @@ struct stage1_config {
 
         /* devices.c: the cgroup stage1 made for the device allow-list (no systemd unit). */
         char *devices_cgroup;
+        /* limits.c: the cgroups stage1 made for resource limits (no systemd), and
+         * cgroup.procs of each (memory, cpu) for the init, or -EBADF (set by
+         * stage1_config_load). */
+        char **limit_cgroups;
+        size_t n_limit_cgroups;
+        int limit_init_fds[2];
 
         /* sd_notify (notify.c): $NOTIFY_SOCKET is set; notify_apps: every app's image
          * supports it, so each gets a socket.  ready_fd: the init's end of the pipe that
@@ -284,6 +292,15 @@ int stage1_devices_list(const struct stage1_config *c,
 int stage1_devices_setup(struct stage1_config *c, bool have_unit, struct pod_error *reterr);
 int stage1_devices_enter(const struct stage1_config *c, pid_t pid, struct pod_error *reterr);
 int stage1_devices_release(int pod_dir_fd, const char *uuid, struct pod_error *reterr);
+
+/* limits.c: resource limits through cgroupfs when systemd is not PID 1 (no-op otherwise or
+ * with have_unit).  Before the init is forked; then stage1_limits_enter() moves the init,
+ * each app's child calls stage1_limits_enter_app() (-errno), and release removes them
+ * (pod exit and gc). */
+int stage1_limits_setup(struct stage1_config *c, bool have_unit, struct pod_error *reterr);
+int stage1_limits_enter(const struct stage1_config *c, pid_t pid, struct pod_error *reterr);
+int stage1_limits_enter_app(const struct stage1_app *app);
+int stage1_limits_release(int pod_dir_fd, const char *uuid, struct pod_error *reterr);
 
 /* scope.c */
 struct stage1_scope;

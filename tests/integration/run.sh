@@ -218,11 +218,6 @@ run_pod "${P[@]}" run --net=none "$B" --seccomp=mode=remove,errno=ENOTSUP,mkdir,
 assert_match "--seccomp remove: mkdir fails with ENOTSUP" "$ERR" "not supported"
 run_pod "${P[@]}" run --net=none "$B" --seccomp=mode=remove,errno=EBOGUS,mkdir
 assert_status "an unknown errno is refused" 254
-if [ ! -d /run/systemd/system ]; then
-        run_pod "${P[@]}" run --net=none "$B" --memory=64M
-        assert_status "--memory without systemd: 254" 254
-        assert_match "and says why" "$ERR" "systemd"
-fi
 run_pod "${P[@]}" run --net=none "$B" --memory=lots
 assert_status "an invalid quantity is refused" 254
 assert_match "naming the flag" "$ERR" "--memory"
