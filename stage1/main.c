@@ -473,13 +473,15 @@ static int run(struct stage1_config *c) {
         return stage1_host_wait(init, sfd, ready_fd, socks, n_socks);
 }
 
-/* pod-stage1 gc [--debug] [--exit-status=N] UUID, cwd = the pod dir (ABI.md). */
+/* pod-stage1 gc [--debug] [--force] [--exit-status=N] UUID, cwd = the pod dir (ABI.md). */
 static int gc_main(int argc, char *argv[]) {
         static const struct option options[] = {
                 { "debug", no_argument, NULL, 'd' },
                 { "exit-status", required_argument, NULL, 'x' },
+                { "force", no_argument, NULL, 'f' },
                 {},
         };
+        bool force = false;
         _cleanup_close_ int dir_fd = -EBADF;
         struct pod_error e = {};
         int o, r, exit_status = -1;
@@ -489,6 +491,9 @@ static int gc_main(int argc, char *argv[]) {
                 switch (o) {
                 case 'd':
                         log_set_max_level(LOG_DEBUG);
+                        break;
+                case 'f':
+                        force = true;
                         break;
                 case 'x': {
                         char *end;
@@ -520,7 +525,7 @@ static int gc_main(int argc, char *argv[]) {
                 struct pod_error e2 = {};
                 int k;
 
-                r = stage1_net_teardown(dir_fd, argv[optind], &e);
+                r = stage1_net_teardown(dir_fd, argv[optind], force, &e);
                 if (r < 0)
                         (void)log_pod_error(r, &e);
                 k = stage1_devices_release(dir_fd, argv[optind], &e2);
@@ -624,7 +629,7 @@ int main(int argc, char *argv[]) {
         /* Here only when setup failed or we supervised in place: release the networks. */
         if (c.net_created) {
                 struct pod_error e = {};
-                int k = stage1_net_teardown(c.pod_dir_fd, c.uuid, &e);
+                int k = stage1_net_teardown(c.pod_dir_fd, c.uuid, false, &e);
                 if (k < 0)
                         (void)log_pod_error(k, &e);
         }

@@ -211,7 +211,9 @@ int stage1_ns_apply_sysctl(const struct stage1_config *c, struct pod_error *rete
  * exit): DEL of every persisted attachment, then the netns file goes; idempotent. */
 int stage1_net_setup(struct stage1_config *c, struct pod_error *reterr);
 int stage1_net_join(const struct stage1_config *c, struct pod_error *reterr);
-int stage1_net_teardown(int pod_dir_fd, const char *uuid, struct pod_error *reterr);
+/* force: an attachment whose DEL fails is reported (log_warning, "Left behind: ...") and
+ * forgotten, and the namespace goes anyway (pod rm --force, gc giving up). */
+int stage1_net_teardown(int pod_dir_fd, const char *uuid, bool force, struct pod_error *reterr);
 /* net-standin.c: before a repeated DEL, re-creates (as a veth inside the pod's namespace,
  * with the addresses of the ADD result) a container interface that an interrupted DEL
  * already deleted, so that the plugin finds what it keys its host-side cleanup on. */

@@ -450,4 +450,59 @@ assert_status "the next gc succeeds" 0
 tap_check "and releases everything (NAT rules, lease, netns file, veth)" \
         "$([ -z "$(leftovers)" ]; echo $?)" "$(leftovers)"
 
+# ---- a DEL that fails for good: gc gives up after its third try, rm --force at once -------
+# (issue 13 bug 3: such a pod could never be removed).  What the plugin keeps is named, then
+# removed by hand here.
+faildel_pod() { # faildel_pod FILE: a pod on the faildel network, killed; its UUID in FILE
+        POD_CNI_PATH="$W/cni:/usr/lib/cni" "$POD" "${P[@]}" run --net=faildel \
+                --uuid-file-save="$1" "$B" --exec=/bin/sh -- -c 'sleep 600' >/dev/null 2>&1 &
+        local pid=$!
+        for _ in $(seq 200); do
+                [ -s "$1" ] && [ -s "$D/pods/run/$(cat "$1")/pid" ] && break
+                sleep 0.1
+        done
+        kill -9 "$pid"
+        { wait "$pid"; } 2>/dev/null || true
+        not_running "$(cat "$1")"
+}
+forget_by_hand() { # forget_by_hand UUID: the bridge plugin's NAT chain and the lease
+        local rule chain
+        iptables -t nat -S POSTROUTING | grep -F -- "$1" | while read -r _ rule; do
+                chain=$(echo "$rule" | grep -o 'CNI-[0-9a-f]*' | head -n1)
+                eval "iptables -t nat -D $rule"
+                [ -z "$chain" ] || { iptables -t nat -F "$chain" && iptables -t nat -X "$chain"; }
+        done
+        grep -lF -- "$1" /run/pod/cni/networks/faildel/* 2>/dev/null | xargs -r rm -f
+}
+: >"$W/faildel.on"
+faildel_pod "$W/fd2"
+FD2=$(cat "$W/fd2")
+for try in 1 2; do
+        POD_CNI_PATH="$W/cni:/usr/lib/cni" run_pod "${P[@]}" gc --grace-period=0s
+        tap_check "DEL fails for good: gc $try fails and keeps the pod" \
+                "$([ "$STATUS" != 0 ] && [ -d "$D/pods/exited-garbage/$FD2" ]; echo $?)" "$ERR"
+        assert_match "gc $try says which attempt it was" "$ERR" "attempt $try of 3"
+done
+POD_CNI_PATH="$W/cni:/usr/lib/cni" run_pod "${P[@]}" gc --grace-period=0s
+assert_status "the third gc removes the pod anyway" 0
+tap_check "the pod is gone" "$([ ! -e "$D/pods/exited-garbage/$FD2" ]; echo $?)"
+assert_match "naming what stays behind: network, interface, address, the DEL's error" "$ERR" \
+        "Left behind: network 'faildel' .*interface eth0, address 10\.99\.10\.[0-9]+/24: CNI DEL failed.*DEL refused by the test"
+tap_check "its netns file is gone" "$([ ! -e "/run/pod/netns/$FD2" ]; echo $?)"
+forget_by_hand "$FD2"
+
+faildel_pod "$W/fd3"
+FD3=$(cat "$W/fd3")
+POD_CNI_PATH="$W/cni:/usr/lib/cni" run_pod "${P[@]}" rm "$FD3"
+tap_check "pod rm of such a pod fails" "$([ "$STATUS" != 0 ] && [ -d "$D/pods/exited-garbage/$FD3" ]; echo $?)" "$ERR"
+assert_match "and points at --force" "$ERR" "rm --force"
+POD_CNI_PATH="$W/cni:/usr/lib/cni" run_pod "${P[@]}" rm --force=true "$FD3"
+assert_status "pod rm --force=true removes it" 0
+assert_match "naming what stays behind" "$ERR" "Left behind: network 'faildel'"
+tap_check "the pod and its netns file are gone" \
+        "$([ ! -e "$D/pods/exited-garbage/$FD3" ] && [ ! -e "/run/pod/netns/$FD3" ]; echo $?)"
+forget_by_hand "$FD3"
+rm "$W/faildel.on"
+tap_check "after the hand cleanup nothing is left" "$([ -z "$(leftovers)" ]; echo $?)" "$(leftovers)"
+
 tap_done
