@@ -60,6 +60,13 @@ int pod_cni_result_parse(const char *text, size_t size, struct json_object **ret
                          struct pod_error *reterr);
 int pod_cni_result_first_ip(struct json_object *result, struct pod_cni_ip *ret);
 
+/* The resolv.conf text for the "dns" of a CNI result (nameservers, search, options, domain;
+ * spec: CNI SPEC "DNS"): 1 and *ret when it names at least one nameserver, 0 when it has none
+ * (no "dns", or an empty one: nothing to generate), -EBADMSG with reterr for an entry that is
+ * not an IP address or not one word. */
+int pod_cni_result_resolv_conf(struct json_object *result, const char *net_name, char **ret,
+                               struct pod_error *reterr);
+
 /* The addresses the result gave the container interface if_name ("ips" entries whose
  * "interface" is that sandbox interface, or that name none; "ip4"/"ip6" before 0.3.0), at
  * most max of them: their number. */

@@ -1158,12 +1158,16 @@ static int dns_build(char **dns_args, char **search, char **opt, const char *dom
                 return pod_error_set(reterr, -EINVAL,
                                      "--dns=host and --dns=none cannot be combined with other "
                                      "--dns values");
-        if (!addresses) {
-                if (search || opt || domain)
-                        return pod_error_set(reterr, -EINVAL,
-                                             "--dns-search, --dns-opt and --dns-domain need "
-                                             "--dns=IP");
-                *ret_mode = dns && streq(dns[0], "none") ? "none" : "host";
+        if (special && (search || opt || domain))
+                return pod_error_set(reterr, -EINVAL,
+                                     "--dns-search, --dns-opt and --dns-domain cannot be combined "
+                                     "with --dns=%s",
+                                     dns[0]);
+        /* rkt's precedence: --dns=host|none as said; addresses or any of --dns-search,
+         * --dns-opt, --dns-domain generate the file; nothing: "auto" (stage1: the DNS a CNI
+         * network returned, else the host's with --net=host, else the image's own). */
+        if (!addresses && !search && !opt && !domain) {
+                *ret_mode = !special ? "auto" : streq(dns[0], "none") ? "none" : "host";
                 if (ret_text)
                         *ret_text = NULL;
                 return 0;
@@ -1338,7 +1342,7 @@ int pod_stage1_exec(struct pod_poddir *p, const struct pod_stage1_options *o,
         else if (o->keep_unit == 0)
                 argv[n++] = "--no-keep-unit";
         /* host is stage1's default. */
-        if (o->resolv_conf && !streq(o->resolv_conf, "host")) {
+        if (o->resolv_conf && !streq(o->resolv_conf, "auto")) {
                 if (asprintf(&resolv, "--resolv-conf=%s", o->resolv_conf) < 0)
                         return -ENOMEM;
                 argv[n++] = resolv;

@@ -111,7 +111,7 @@ struct pod_stage1_options {
         bool no_overlay;
         unsigned insecure;       /* POD_INSECURE_CAPABILITIES|PATHS|SECCOMP become --disable-* */
         int keep_unit;           /* -1 detect, 0 --no-keep-unit, 1 --keep-unit */
-        const char *resolv_conf; /* "host" (or NULL), "none", "pod" */
+        const char *resolv_conf; /* "auto" (or NULL), "host", "none", "pod" */
 };
 
 /* The stage1 ABI we speak (stage1/ABI.md): passed to stage1 as $POD_STAGE1_ABI, which it

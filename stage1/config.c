@@ -386,6 +386,7 @@ void stage1_config_done(struct stage1_config *c) {
         strv_free(c->hosts_entries);
         free(c->netns);
         free(c->net_ip);
+        free(c->net_dns);
         c->networks = NULL;
         c->n_networks = 0;
         c->ports = NULL;

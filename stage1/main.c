@@ -46,8 +46,10 @@ static void help(void) {
                "  --disable-paths                    No masked or read-only /proc, /sys paths\n"
                "  --disable-seccomp                  No syscall filter\n"
                "  --disable-device-policy            No device allow-list (nodev stays)\n"
-               "  --resolv-conf=host|none|pod        /etc/resolv.conf: the host's (default),\n"
-               "                                     the image's, or the pod dir's\n"
+               "  --resolv-conf=auto|host|none|pod   /etc/resolv.conf: CNI's DNS, else the\n"
+               "                                     host's with --net=host, else the image's\n"
+               "                                     (auto, default); the host's; the image's;\n"
+               "                                     or the pod dir's\n"
                "  --keep-unit | --no-keep-unit       Use (never use) the service we run in as\n"
                "                                     the pod's unit (default: detect)\n"
                "  --version                          Print the version and ABI version\n"
@@ -196,17 +198,20 @@ static int parse_argv(struct stage1_config *c, int argc, char *argv[]) {
                         c->disable_device_policy = true;
                         break;
                 case ARG_RESOLV_CONF:
-                        if (streq(optarg, "host"))
+                        if (streq(optarg, "auto"))
+                                c->resolv_conf = STAGE1_RESOLV_AUTO;
+                        else if (streq(optarg, "host"))
                                 c->resolv_conf = STAGE1_RESOLV_HOST;
                         else if (streq(optarg, "none"))
                                 c->resolv_conf = STAGE1_RESOLV_NONE;
                         else if (streq(optarg, "pod"))
                                 c->resolv_conf = STAGE1_RESOLV_POD;
                         else
-                                return log_error_errno(-EINVAL,
-                                                       "Unsupported --resolv-conf='%s' (host, none "
-                                                       "or pod)",
-                                                       optarg);
+                                return log_error_errno(
+                                        -EINVAL,
+                                        "Unsupported --resolv-conf='%s' (auto, host, "
+                                        "none or pod)",
+                                        optarg);
                         break;
                 case ARG_KEEP_UNIT:
                         c->keep_unit = 1;

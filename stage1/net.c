@@ -275,6 +275,11 @@ int stage1_net_setup(struct stage1_config *c, struct pod_error *reterr) {
                 if (r < 0)
                         return pod_error_set(reterr, r, "Failed to write 'net/%s.json': %m",
                                              a->if_name);
+                if (!c->net_dns) {
+                        r = pod_cni_result_resolv_conf(a->result, a->net_name, &c->net_dns, reterr);
+                        if (r < 0)
+                                return r;
+                }
                 if (!c->net_ip && pod_cni_result_first_ip(a->result, &ip) >= 0) {
                         c->net_ip = strdup(ip.address);
                         if (!c->net_ip)

@@ -52,6 +52,9 @@ struct stage1_mount {
 };
 
 enum stage1_resolv_conf {
+        /* rkt's precedence without --dns: what the first CNI network that returned DNS said,
+         * else (--net=host) the host's, else the image's own untouched.  The default. */
+        STAGE1_RESOLV_AUTO,
         STAGE1_RESOLV_HOST, /* a copy of the host's /etc/resolv.conf */
         STAGE1_RESOLV_NONE, /* the image's, untouched */
         STAGE1_RESOLV_POD,  /* a copy of the pod dir's "resolv.conf" (written by stage0) */
@@ -151,6 +154,7 @@ struct stage1_config {
         bool net_created; /* net/ exists: tear down on failure */
         char *netns;      /* /run/pod/netns/<uuid> */
         char *net_ip;     /* the pod's first IP, for /etc/hosts */
+        char *net_dns;    /* resolv.conf from the first network that returned DNS, or NULL */
 
         bool per_app_limits; /* several apps, some with resource isolators: cgroup.c */
 

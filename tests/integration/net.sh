@@ -250,6 +250,29 @@ pod_sh --net --net=mynet 'ip -4 -o addr show eth0; ip -4 -o addr show eth1'
 assert_match "repeated --net accumulate, a bare one is default: eth0" "$OUT" \
         "eth0[[:space:]]+inet 172\.16\.28\."
 assert_match "... and eth1 on the second" "$OUT" "eth1[[:space:]]+inet 10\.99\.7\."
+# rkt's DNS precedence: the DNS a network returns (here bridge passes on its config's "dns")
+# replaces the image's resolv.conf unless --dns says otherwise.
+cat >/etc/pod/net.d/12-dnsnet.conflist <<'EOF'
+{"cniVersion":"0.4.0","name":"dnsnet","plugins":[
+ {"type":"bridge","bridge":"podtest5","isGateway":true,
+  "dns":{"nameservers":["192.0.2.53","2001:db8::53"],"search":["cni.test"],"options":["ndots:1"]},
+  "ipam":{"type":"host-local","subnet":"10.99.11.0/24","dataDir":"/run/pod/cni/networks"}}]}
+EOF
+pod_sh --net=dnsnet 'cat /etc/resolv.conf'
+assert_match "a network's DNS: its nameservers" "$OUT" "^nameserver 192\.0\.2\.53$"
+assert_match "both of them" "$OUT" "^nameserver 2001:db8::53$"
+assert_match "its search list" "$OUT" "^search cni\.test$"
+assert_match "its options" "$OUT" "^options ndots:1$"
+pod_sh --net=dnsnet --dns=192.0.2.7 'cat /etc/resolv.conf'
+assert_match "--dns wins over the network's DNS" "$OUT" "^nameserver 192\.0\.2\.7$"
+assert_no_match "which is not used then" "$OUT" "192\.0\.2\.53"
+pod_sh --net=dnsnet --dns=none 'test -e /etc/resolv.conf && echo present || echo absent'
+assert_match "--dns=none keeps the image's (none here)" "$OUT" "^absent$"
+pod_sh --net=mynet 'test -e /etc/resolv.conf && echo present || echo absent'
+assert_match "a network without DNS: the image's (none here)" "$OUT" "^absent$"
+rm -f /etc/pod/net.d/12-dnsnet.conflist
+ip link del podtest5 2>/dev/null || true
+
 pod_sh --net=mynet --net=mynet 'true'
 assert_status "a network given twice is refused" 254
 assert_match "naming it" "$ERR" "Network 'mynet' is given twice"

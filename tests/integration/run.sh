@@ -50,6 +50,7 @@ printf 'root:x:0:0:root:/root:/bin/sh\nalice:x:1000:1001:Alice:/home/alice:/bin/
         >"$IMG/rootfs/etc/passwd"
 printf 'root:x:0:\nstaff:x:1001:\n' >"$IMG/rootfs/etc/group"
 echo image-file >"$IMG/rootfs/etc/image-file"
+echo 'nameserver 192.0.2.99' >"$IMG/rootfs/etc/resolv.conf"
 cat >"$IMG/manifest" <<EOF
 {"acKind":"ImageManifest","acVersion":"0.8.11","name":"example.com/busybox",
  "labels":[{"name":"version","value":"1.0"},{"name":"os","value":"linux"},
@@ -251,8 +252,8 @@ if [ -f /etc/resolv.conf ]; then
         tap_check "--dns=host copies the host's resolv.conf" \
                 "$([ "$OUT" = "$(cat /etc/resolv.conf)" ]; echo $?)" "$OUT"
 fi
-pod_sh --dns=none 'test -e /etc/resolv.conf && echo present || echo absent'
-assert_match "--dns=none leaves the image's (none here)" "$OUT" "^absent$"
+pod_sh --dns=none 'cat /etc/resolv.conf'
+assert_match "--dns=none leaves the image's" "$OUT" "^nameserver 192\.0\.2\.99$"
 pod_sh --dns=8.8.8.8,1.1.1.1 --dns=192.0.2.9 'grep ^nameserver /etc/resolv.conf | tr "\n" " "'
 assert_match "--dns=IP1,IP2 splits on commas (rkt)" "$OUT" \
         "^nameserver 8\.8\.8\.8 nameserver 1\.1\.1\.1 nameserver 192\.0\.2\.9 $"
@@ -260,8 +261,21 @@ pod_sh --dns=8.8.8.8, 'true'
 assert_status "--dns with an empty item is refused" 254
 pod_sh --dns=not-an-ip 'true'
 assert_status "--dns with a bad address is refused" 254
-pod_sh --dns-search=example.org 'true'
-assert_status "--dns-search without addresses is refused" 254
+pod_sh --dns-search=example.org --dns-opt=ndots:3 'cat /etc/resolv.conf'
+assert_status "--dns-search alone (rkt)" 0
+assert_match "generates the file" "$OUT" "^search example\.org$"
+assert_match "with --dns-opt" "$OUT" "^options ndots:3$"
+assert_no_match "without a nameserver line" "$OUT" "nameserver"
+pod_sh --dns=host --dns-search=example.org 'true'
+assert_status "--dns=host with --dns-search is refused" 254
+# rkt's precedence without --dns: CNI's DNS (net.sh), else the image's own, untouched.
+pod_sh 'cat /etc/resolv.conf'
+assert_match "no --dns, no CNI DNS: the image's own resolv.conf" "$OUT" "^nameserver 192\.0\.2\.99$"
+if [ -f /etc/resolv.conf ]; then
+        run_pod "${P[@]}" run --net=host "$B" --exec=/bin/cat -- /etc/resolv.conf
+        tap_check "no --dns with --net=host: the host's resolv.conf" \
+                "$([ "$OUT" = "$(cat /etc/resolv.conf)" ]; echo $?)" "$OUT"
+fi
 
 # ---- prepare and run-prepared ------------------------------------------------------------
 run_pod "${P[@]}" prepare "$B" --exec=/bin/sh -- -c 'hostname; exit 5'
