@@ -117,12 +117,15 @@ static const struct pod_verb verbs[] = {
         { "stop", 0, -1, verb_stop, "Stop running pods (SIGTERM, or SIGKILL with --force)",
           "[--force] UUID...|--uuid-file=PATH" },
         { "trust", 0, -1, verb_trust, "Trust a signing key for an image name prefix or all images",
-          "[--prefix=PREFIX | --root] [--skip-fingerprint-review] [KEYFILE|URL...]\n"
+          "[--prefix=PREFIX | --root] [--skip-fingerprint-review] [--insecure-allow-http]\n"
+          "       [KEYFILE|URL...]\n"
           "       pod trust --list\n\n"
           "  --prefix=PREFIX            Trust the key for image names under PREFIX; without\n"
           "                             KEYFILE|URL, discover it (ac-discovery-pubkeys)\n"
           "  --root                     Trust the key for every image (needs KEYFILE|URL)\n"
           "  --skip-fingerprint-review  Do not ask for confirmation (for scripts)\n"
+          "  --insecure-allow-http      Keys and discovery over plain http (rkt's flag; as\n"
+          "                             --insecure-options=http,pubkey)\n"
           "  --list                     List trusted keys (vendor and admin)\n"
           "Key URLs must be https:// unless --insecure-options=pubkey is given" },
         { "version", 0, 0, verb_version, "Show versions, libraries and usable kernel features",
@@ -148,6 +151,28 @@ int pod_usage_error(const char *verb, const char *fmt, ...) {
         else
                 log_error("%s. Try 'pod --help'.", buf);
         return -EINVAL;
+}
+
+int pod_bool_arg(const char *verb, const char *flag, const char *value, bool *ret) {
+        static const char *const yes[] = { "1", "t", "T", "true", "TRUE", "True" };
+        static const char *const no[] = { "0", "f", "F", "false", "FALSE", "False" };
+
+        if (!value) {
+                *ret = true;
+                return 0;
+        }
+        for (size_t i = 0; i < ELEMENTSOF(yes); i++)
+                if (streq(value, yes[i])) {
+                        *ret = true;
+                        return 0;
+                }
+        for (size_t i = 0; i < ELEMENTSOF(no); i++)
+                if (streq(value, no[i])) {
+                        *ret = false;
+                        return 0;
+                }
+        return pod_usage_error(verb, "Invalid value '%s' for --%s: expected true or false", value,
+                               flag);
 }
 
 static void print_global_help(void) {

@@ -31,12 +31,8 @@ static int parse_argv(int argc, char *argv[]) {
                         arg_uuid_file = optarg;
                         break;
                 case ARG_FORCE:
-                        if (!optarg || streq(optarg, "true"))
-                                arg_force = true;
-                        else if (streq(optarg, "false"))
-                                arg_force = false;
-                        else
-                                return pod_usage_error("rm", "--force takes true or false");
+                        if (pod_bool_arg("rm", "force", optarg, &arg_force) < 0)
+                                return -EINVAL;
                         break;
                 default:
                         return pod_usage_error("rm", "Invalid option");
