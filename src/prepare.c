@@ -843,7 +843,7 @@ int pod_prepare_manifest(struct pod_store *s, const struct pod_prepare_options *
                 r = apply_overrides(o, a, ra->name, ra->app, reterr);
                 if (r < 0)
                         return r;
-                ra->read_only_root_fs = o->readonly_rootfs;
+                ra->read_only_root_fs = o->readonly_rootfs || a->readonly_rootfs;
 
                 STRV_FOREACH (spec, o->mounts) {
                         r = add_mount(ra, *spec, reterr);

@@ -49,8 +49,9 @@ struct pod_prepare_app {
         const char *cpu;    /* k8s quantity (cores) */
         const char *caps_retain;
         const char *caps_remove;
-        const char *seccomp; /* mode=retain|remove[,errno=E],SYSCALL|@GROUP,... */
-        char **mounts;       /* volume=NAME,target=PATH */
+        const char *seccomp;  /* mode=retain|remove[,errno=E],SYSCALL|@GROUP,... */
+        char **mounts;        /* volume=NAME,target=PATH */
+        bool readonly_rootfs; /* this app's root is read-only (as with the pod-wide flag) */
 };
 
 struct pod_prepare_options {

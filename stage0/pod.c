@@ -9,6 +9,7 @@
 #include "insecure.h"
 #include "log.h"
 #include "macro.h"
+#include "parse-util.h"
 #include "run-args.h"
 #include "verbs.h"
 
@@ -154,23 +155,12 @@ int pod_usage_error(const char *verb, const char *fmt, ...) {
 }
 
 int pod_bool_arg(const char *verb, const char *flag, const char *value, bool *ret) {
-        static const char *const yes[] = { "1", "t", "T", "true", "TRUE", "True" };
-        static const char *const no[] = { "0", "f", "F", "false", "FALSE", "False" };
-
         if (!value) {
                 *ret = true;
                 return 0;
         }
-        for (size_t i = 0; i < ELEMENTSOF(yes); i++)
-                if (streq(value, yes[i])) {
-                        *ret = true;
-                        return 0;
-                }
-        for (size_t i = 0; i < ELEMENTSOF(no); i++)
-                if (streq(value, no[i])) {
-                        *ret = false;
-                        return 0;
-                }
+        if (pod_parse_bool(value, ret) >= 0)
+                return 0;
         return pod_usage_error(verb, "Invalid value '%s' for --%s: expected true or false", value,
                                flag);
 }

@@ -7,6 +7,7 @@
 #include "cni.h"
 #include "insecure.h"
 #include "macro.h"
+#include "parse-util.h"
 #include "run-args.h"
 
 enum kind {
@@ -71,6 +72,7 @@ static const struct opt app_opts[] = {
         APP(seccomp, K_STR),
         { "mount", K_LIST, offsetof(struct run_app_args, mounts) },
         APP(signature, K_STR),
+        APP(readonly_rootfs, K_BOOL),
 };
 
 const char run_args_usage[] =
@@ -91,7 +93,7 @@ const char run_args_usage[] =
         "  --hosts-entry=IP=NAME[,NAME]|host\n"
         "  --port=NAME:[HOSTIP:]HOSTPORT\n"
         "  --keep-unit, --no-keep-unit  Register in the calling service / own scope\n"
-        "  --readonly-rootfs         Apps' root file systems are read-only\n"
+        "  --readonly-rootfs         Apps' root file systems are read-only (also per app)\n"
         "  --pull-policy=new|update|never   (default new)\n"
         "  --insecure-options=LIST   As the global option\n"
         "  --quiet                   No progress output while fetching\n"
@@ -100,7 +102,7 @@ const char run_args_usage[] =
         "  --supplementary-gids=GID[,GID...]  --working-dir=PATH  --environment=K=V\n"
         "  --memory=QTY  --cpu=QTY  --caps-retain=CAP,...  --caps-remove=CAP,...\n"
         "  --seccomp=mode=retain|remove[,errno=E],SYSCALL|@GROUP,...\n"
-        "  --mount=volume=NAME,target=/PATH  --signature=FILE";
+        "  --mount=volume=NAME,target=/PATH  --signature=FILE  --readonly-rootfs[=BOOL]";
 
 static bool opt_name_eq(const char *arg, size_t n, const char *field) {
         if (strlen(field) != n)
@@ -148,9 +150,13 @@ static int apply(const struct opt *o, void *base, struct run_args *a, const char
 
         switch (o->kind) {
         case K_BOOL:
-                if (value)
-                        return pod_error_set(reterr, -EINVAL, "Option '--%s' takes no value", flag);
-                *(bool *)((char *)base + o->offset) = true;
+                /* pflag style, as rkt: --flag, --flag=true, --flag=false */
+                if (value && pod_parse_bool(value, (bool *)((char *)base + o->offset)) < 0)
+                        return pod_error_set(reterr, -EINVAL,
+                                             "Invalid value '%s' for --%s: expected true or false",
+                                             value, flag);
+                if (!value)
+                        *(bool *)((char *)base + o->offset) = true;
                 return 0;
         case K_KEEP_UNIT:
         case K_NO_KEEP_UNIT:

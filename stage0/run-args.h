@@ -30,8 +30,9 @@ struct run_app_args {
         char *seccomp;
         char **mounts; /* volume=NAME,target=PATH */
         char *signature;
-        char **args;    /* after "--" */
-        bool have_args; /* "--" was given (possibly with no args: replaces exec's args) */
+        bool readonly_rootfs; /* this app's --readonly-rootfs (or the pod's) */
+        char **args;          /* after "--" */
+        bool have_args;       /* "--" was given (possibly with no args: replaces exec's args) */
 };
 
 struct run_args {

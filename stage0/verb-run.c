@@ -140,6 +140,7 @@ static int do_prepare(const char *verb, const struct run_args *a, unsigned insec
                         .caps_remove = x->caps_remove,
                         .seccomp = x->seccomp,
                         .mounts = x->mounts,
+                        .readonly_rootfs = x->readonly_rootfs,
                 };
         }
         o.apps = apps;

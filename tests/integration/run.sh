@@ -180,6 +180,22 @@ pod_sh 'cat /etc/image-file'
 assert_match "--no-overlay did not write the image" "$OUT" "^image-file$"
 pod_sh --readonly-rootfs 'touch /x && echo wrote'
 assert_no_match "--readonly-rootfs" "$OUT" "^wrote$"
+# rkt's pflag booleans: --flag=true|false
+pod_sh --readonly-rootfs=true 'touch /x && echo wrote'
+assert_no_match "--readonly-rootfs=true" "$OUT" "^wrote$"
+pod_sh --readonly-rootfs=false 'touch /x && echo wrote'
+assert_match "--readonly-rootfs=false" "$OUT" "^wrote$"
+pod_sh --readonly-rootfs=maybe 'true'
+assert_status "--readonly-rootfs=maybe is refused" 254
+assert_match "naming the flag and the value" "$ERR" "Invalid value 'maybe' for --readonly-rootfs"
+pod_sh --no-overlay=true 'echo changed > /etc/image-file; cat /etc/image-file'
+assert_match "--no-overlay=true (rkt's documentation example)" "$OUT" "^changed$"
+# --readonly-rootfs per app: only that app's root is read-only.
+run_pod "${P[@]}" run --net=none "$B" --name=ro --readonly-rootfs --exec=/bin/sh -- \
+        -c 'touch /x 2>/dev/null && echo ro-wrote || echo ro-refused' \
+        --- "$B" --name=rw --exec=/bin/sh -- -c 'touch /x && echo rw-wrote'
+assert_match "--readonly-rootfs after an image: that app's root is read-only" "$OUT" "^ro-refused$"
+assert_match "the other app's is not" "$OUT" "^rw-wrote$"
 
 # ---- identity and isolators --------------------------------------------------------------
 run_pod "${P[@]}" run --net=none "$B" --user=alice --group=staff --supplementary-gids=5,6 \
