@@ -213,7 +213,7 @@ static int parse_global(int argc, char *argv[]) {
                 { "system-config", required_argument, NULL, ARG_SYSCONF },
                 { "local-config", required_argument, NULL, ARG_LOCALCONF },
                 { "insecure-options", required_argument, NULL, ARG_INSECURE },
-                { "debug", no_argument, NULL, ARG_DEBUG },
+                { "debug", optional_argument, NULL, ARG_DEBUG },
                 { "help", no_argument, NULL, 'h' },
                 { "version", no_argument, NULL, ARG_VERSION },
                 {},
@@ -242,8 +242,10 @@ static int parse_global(int argc, char *argv[]) {
                         arg_insecure |= bits;
                         break;
                 case ARG_DEBUG:
-                        arg_debug = true;
-                        log_set_max_level(LOG_DEBUG);
+                        if (pod_bool_arg(NULL, "debug", optarg, &arg_debug) < 0)
+                                return -EINVAL;
+                        if (arg_debug)
+                                log_set_max_level(LOG_DEBUG);
                         break;
                 case 'h':
                         return 1;

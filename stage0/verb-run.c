@@ -339,7 +339,7 @@ static int parse_run_prepared(int argc, char *argv[]) {
         static const struct option options[] = {
                 { "net", optional_argument, NULL, ARG_NET },
                 { "hostname", required_argument, NULL, ARG_HOSTNAME },
-                { "interactive", no_argument, NULL, ARG_INTERACTIVE },
+                { "interactive", optional_argument, NULL, ARG_INTERACTIVE },
                 { "dns", required_argument, NULL, ARG_DNS },
                 { "dns-search", required_argument, NULL, ARG_DNS_SEARCH },
                 { "dns-opt", required_argument, NULL, ARG_DNS_OPT },
@@ -379,7 +379,9 @@ static int parse_run_prepared(int argc, char *argv[]) {
                         arg_hostname = optarg;
                         break;
                 case ARG_INTERACTIVE:
-                        arg_interactive = true;
+                        if (pod_bool_arg("run-prepared", "interactive", optarg, &arg_interactive) <
+                            0)
+                                return -EINVAL;
                         break;
                 case ARG_DNS:
                 case ARG_DNS_SEARCH:
