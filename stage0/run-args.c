@@ -55,6 +55,7 @@ static const struct opt pod_opts[] = {
         POD(pull_policy, K_STR),
         { "insecure_options", K_INSECURE, 0 },
         POD(quiet, K_BOOL),
+        POD(mds_register, K_BOOL),
 };
 
 static const struct opt app_opts[] = {
@@ -97,6 +98,7 @@ const char run_args_usage[] =
         "  --pull-policy=new|update|never   (default new)\n"
         "  --insecure-options=LIST   As the global option\n"
         "  --quiet                   No progress output while fetching\n"
+        "  --mds-register[=BOOL]     Register with the metadata service (default false)\n"
         "App flags (after IMAGE):\n"
         "  --exec=PATH  --name=NAME  --user=USER  --group=GROUP\n"
         "  --supplementary-gids=GID[,GID...]  --working-dir=PATH  --environment=K=V\n"

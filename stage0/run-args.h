@@ -57,6 +57,7 @@ struct run_args {
         char *pull_policy;
         unsigned insecure; /* --insecure-options given after the verb, OR-ed with the global */
         bool quiet;
+        bool mds_register; /* rkt's --mds-register (the metadata service: not yet) */
 
         struct run_app_args *apps;
         size_t n_apps;

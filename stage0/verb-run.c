@@ -227,6 +227,17 @@ static int parse_run_args(const char *verb, int argc, char *argv[], struct run_a
         return 0;
 }
 
+/* rkt's --mds-register: accepted (default false, as rkt's); true fails until pod serves the
+ * appc metadata service, rather than running a pod that cannot reach it. */
+static int check_mds(const char *verb, bool mds_register) {
+        if (mds_register)
+                return pod_usage_error(verb,
+                                       "--mds-register=true: pod has no appc metadata service "
+                                       "yet, so a pod cannot be registered with one; run without "
+                                       "it (--mds-register=false, the default)");
+        return 0;
+}
+
 int verb_run(int argc, char *argv[]) {
         _cleanup_(pod_poddir_freep) struct pod_poddir *p = NULL;
         struct run_args a = {};
@@ -238,7 +249,9 @@ int verb_run(int argc, char *argv[]) {
         if (r < 0)
                 return r;
         insecure = arg_insecure | a.insecure;
-        r = check_net("run", a.net, a.ports, a.hosts_entry);
+        r = check_mds("run", a.mds_register);
+        if (r >= 0)
+                r = check_net("run", a.net, a.ports, a.hosts_entry);
         if (r >= 0)
                 r = check_dns(a.dns, a.dns_search, a.dns_opt, a.dns_domain);
         if (r >= 0)
@@ -335,6 +348,7 @@ static int parse_run_prepared(int argc, char *argv[]) {
                 ARG_INSECURE,
                 ARG_PORT,
                 ARG_HOSTS_ENTRY,
+                ARG_MDS_REGISTER,
         };
         static const struct option options[] = {
                 { "net", optional_argument, NULL, ARG_NET },
@@ -349,6 +363,7 @@ static int parse_run_prepared(int argc, char *argv[]) {
                 { "insecure-options", required_argument, NULL, ARG_INSECURE },
                 { "port", required_argument, NULL, ARG_PORT },
                 { "hosts-entry", required_argument, NULL, ARG_HOSTS_ENTRY },
+                { "mds-register", optional_argument, NULL, ARG_MDS_REGISTER },
                 {},
         };
         int c;
@@ -411,6 +426,14 @@ static int parse_run_prepared(int argc, char *argv[]) {
                                                        "Unknown insecure option '%s'", bad);
                         arg_rp_insecure |= bits;
                         break;
+                case ARG_MDS_REGISTER: {
+                        bool mds;
+
+                        if (pod_bool_arg("run-prepared", "mds-register", optarg, &mds) < 0 ||
+                            check_mds("run-prepared", mds) < 0)
+                                return -EINVAL;
+                        break;
+                }
                 default:
                         return pod_usage_error("run-prepared", "Invalid option");
                 }

@@ -188,6 +188,11 @@ assert_match "--readonly-rootfs=false" "$OUT" "^wrote$"
 pod_sh --readonly-rootfs=maybe 'true'
 assert_status "--readonly-rootfs=maybe is refused" 254
 assert_match "naming the flag and the value" "$ERR" "Invalid value 'maybe' for --readonly-rootfs"
+pod_sh --mds-register=false 'echo ran'
+assert_match "--mds-register=false (rkt's default) is accepted" "$OUT" "^ran$"
+pod_sh --mds-register 'echo ran'
+assert_status "--mds-register=true fails until pod has a metadata service" 254
+assert_match "saying so" "$ERR" "no appc metadata service"
 pod_sh --no-overlay=true 'echo changed > /etc/image-file; cat /etc/image-file'
 assert_match "--no-overlay=true (rkt's documentation example)" "$OUT" "^changed$"
 # --readonly-rootfs per app: only that app's root is read-only.
