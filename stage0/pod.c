@@ -24,8 +24,9 @@ bool arg_debug;
  * pre-check would count their flags) and check positionals themselves. */
 static const struct pod_verb verbs[] = {
         { "cat-manifest", 0, 1, verb_cat_manifest, "Show the manifest of a pod",
-          "[--pretty-print] UUID|--uuid-file=PATH" },
-        { "config", 0, 0, verb_config, "Show the effective configuration paths", "" },
+          "[--pretty-print[=true|false]] UUID|--uuid-file=PATH" },
+        { "config", 0, -1, verb_config, "Show the configuration (rkt's JSON view)",
+          "[--pretty-print[=true|false]] [--format=json|paths]" },
         { "enter", 0, -1, verb_enter, "Run a command inside a running pod, as one of its apps",
           "[--app=NAME] UUID|--uuid-file=PATH [[--] CMD [ARGS...]]\n\n"
           "  --app=NAME                 The app to enter (needed when the pod has several)\n"
@@ -89,7 +90,7 @@ static const struct pod_verb verbs[] = {
           "ID is a full image ID, a unique prefix (sha512- and at least 2 hex digits) or\n"
           "NAME[:VERSION][,LABEL=VALUE...]." },
         { "list", 0, -1, verb_list, "List pods and their state",
-          "[--full] [--no-legend] [--format=text|json|json-pretty]" },
+          "[--full[=true|false]] [--no-legend[=true|false]] [--format=text|json|json-pretty]" },
         { "prepare", 1, -1, verb_prepare,
           "Prepare a pod from images (run it later with run-prepared); prints its UUID",
           run_args_usage },
@@ -113,7 +114,8 @@ static const struct pod_verb verbs[] = {
           "                             pod-<uuid>.scope (default: detect)\n"
           "  --insecure-options=LIST    capabilities, paths, seccomp: disable each" },
         { "status", 0, 1, verb_status, "Show the status of a pod",
-          "[--wait[=DURATION]] [--wait-ready[=DURATION]] [--format=text|json|json-pretty] "
+          "[--wait[=true|false|DURATION]] [--wait-ready[=true|false|DURATION]]\n"
+          "       [--format=text|json|json-pretty] "
           "UUID|--uuid-file=PATH" },
         { "stop", 0, -1, verb_stop, "Stop running pods (SIGTERM, or SIGKILL with --force)",
           "[--force] UUID...|--uuid-file=PATH" },

@@ -157,7 +157,7 @@ tap_check "the host reaches it through --port=http:8080" \
         "$([ "$(fetch 172.16.28.1 8080)" = hello-from-pod ]; echo $?)" \
         "$(iptables -t nat -S)"
 run_pod "${P[@]}" cat-manifest "$(cat "$W/srv")"
-assert_match "pod run --port is recorded in the pod manifest's ports" "$(tr -d ' \n' <<<"$OUT")" \
+assert_match "pod run --port is recorded in the pod manifest's ports" "$(tr -d ' \t\n' <<<"$OUT")" \
         '"ports":\[\{"name":"http","hostPort":8080\}\]'
 # pod enter of a pod whose manifest forwards ports: enter knows nothing of --net, and must
 # not check the ports against it (they were checked when the pod started).
@@ -186,7 +186,7 @@ run_pod "${P[@]}" prepare --port=http:18082 --port=http:172.16.28.1:18083 "$B" \
 assert_status "pod prepare --port=http:18082 --port=http:172.16.28.1:18083" 0
 PREP=$OUT
 run_pod "${P[@]}" cat-manifest "$PREP"
-assert_match "pod cat-manifest shows the ports" "$(tr -d ' \n' <<<"$OUT")" \
+assert_match "pod cat-manifest shows the ports" "$(tr -d ' \t\n' <<<"$OUT")" \
         '"ports":\[\{"name":"http","hostPort":18082\},\{"name":"http","hostPort":18083,"hostIP":"172\.16\.28\.1"\}\]'
 run_pod "${P[@]}" run-prepared --net=none "$PREP"
 assert_status "run-prepared --net=none of a pod with ports is refused" 254

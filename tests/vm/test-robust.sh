@@ -62,9 +62,10 @@ alive() {
         rest=${rest##*) }
         [ "${rest%% *}" != Z ]
 }
-pod_states() { # "UUID STATE" per pod, from the JSON list (STATE may contain a space)
+pod_states() { # "UUID STATE" per pod, from the JSON list (STATE may contain a space; the
+        # UUID-shaped name skips the apps, which have "name" and "state" too)
         "$POD" "${P[@]}" list --format=json |
-                grep -o '"name":"[^"]*","state":"[^"]*"' |
+                grep -oE '"name":"[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}","state":"[^"]*"' |
                 sed 's/^"name":"\([^"]*\)","state":"\([^"]*\)"$/\1 \2/'
 }
 pod_is_exited() { pod_states | grep -q "^$1 exited$"; }
