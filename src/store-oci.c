@@ -100,7 +100,8 @@ static int q_fail(struct pod_store *s, int rc, struct pod_error *reterr, const c
                              s->dir, what, sqlite3_errmsg(s->db));
 }
 
-/* Prepares sql and binds the NULL-terminated text arguments (a NULL text binds ''). */
+/* Prepares sql and binds the text arguments up to the first NULL (which ends the list: bind
+ * possibly-NULL values by hand). */
 static int q_prepare(struct pod_store *s, sqlite3_stmt **ret, struct pod_error *reterr,
                      const char *sql, ...) __attribute__((sentinel));
 static int q_prepare(struct pod_store *s, sqlite3_stmt **ret, struct pod_error *reterr,
@@ -720,16 +721,20 @@ int pod_store_oci_commit(struct pod_store *s, const struct pod_store_oci_image *
         if (r < 0)
                 return r;
         if (img->manifest) {
-                r = q_prepare(
-                        s, &st, reterr,
-                        "UPDATE oci_images SET manifest = ?, manifest_digest = ? WHERE id = ?", "",
-                        img->manifest_digest, id, NULL);
+                r = q_prepare(s, &st, reterr,
+                              /* a commit without a digest keeps what a registry said */
+                              "UPDATE oci_images SET manifest = CASE WHEN ?3 IS NOT NULL OR "
+                              "manifest IS NULL THEN ?2 ELSE manifest END, manifest_digest = "
+                              "COALESCE(?3, manifest_digest) WHERE id = ?1",
+                              id, NULL);
                 if (r < 0)
                         return r;
-                (void)sqlite3_bind_blob(st, 1, img->manifest, (int)img->manifest_size,
+                (void)sqlite3_bind_blob(st, 2, img->manifest, (int)img->manifest_size,
                                         SQLITE_TRANSIENT);
-                if (!img->manifest_digest)
-                        (void)sqlite3_bind_null(st, 2);
+                if (img->manifest_digest)
+                        (void)sqlite3_bind_text(st, 3, img->manifest_digest, -1, SQLITE_TRANSIENT);
+                else
+                        (void)sqlite3_bind_null(st, 3);
                 r = bind_exec(s, &st, reterr, "record the image manifest");
                 if (r < 0)
                         return r;
@@ -983,6 +988,121 @@ int pod_store_oci_names(struct pod_store *s, const char *id, char ***ret_names,
         *ret_names = TAKE_PTR(l);
         if (ret_manifest_digest)
                 *ret_manifest_digest = TAKE_PTR(digest);
+        return 0;
+}
+
+/* ---- what is stored, for export ---- */
+
+void pod_store_oci_stored_done(struct pod_store_oci_stored *x) {
+        if (!x)
+                return;
+        free(x->config);
+        free(x->manifest);
+        free(x->manifest_digest);
+        for (size_t i = 0; i < x->n_layers; i++) {
+                free(x->layers[i].digest);
+                free(x->layers[i].diff_id);
+                free(x->layers[i].media_type);
+        }
+        free(x->layers);
+        *x = (struct pod_store_oci_stored){};
+}
+
+static char *column_dup(sqlite3_stmt *st, int i, size_t *ret_size) {
+        const void *p = sqlite3_column_blob(st, i);
+        size_t n = (size_t)sqlite3_column_bytes(st, i);
+        char *c;
+
+        if (sqlite3_column_type(st, i) == SQLITE_NULL)
+                return NULL;
+        c = malloc(n + 1);
+        if (!c)
+                return NULL;
+        if (n > 0)
+                memcpy(c, p, n);
+        c[n] = 0;
+        if (ret_size)
+                *ret_size = n;
+        return c;
+}
+
+int pod_store_oci_get(struct pod_store *s, const char *id, struct pod_store_oci_stored *ret,
+                      struct pod_error *reterr) {
+        _cleanup_(pod_store_oci_stored_done) struct pod_store_oci_stored x = {};
+        _cleanup_(sqlite3_finalizep) sqlite3_stmt *st = NULL;
+        int r, rc;
+
+        r = pod_store_oci_is_oci(s, id, reterr);
+        if (r == 0)
+                return pod_error_set(reterr, -EMEDIUMTYPE, "Image '%s' is not an OCI image", id);
+        if (r < 0)
+                return r;
+        r = q_prepare(s, &st, reterr,
+                      "SELECT config, manifest, manifest_digest FROM oci_images WHERE id = ?", id,
+                      NULL);
+        if (r < 0)
+                return r;
+        rc = sqlite3_step(st);
+        if (rc != SQLITE_ROW)
+                return q_fail(s, rc, reterr, "read the image");
+        x.config = column_dup(st, 0, &x.config_size);
+        if (!x.config)
+                return -ENOMEM;
+        x.manifest = column_dup(st, 1, &x.manifest_size);
+        x.manifest_digest = column_dup(st, 2, NULL);
+        if ((!x.manifest && sqlite3_column_type(st, 1) != SQLITE_NULL) ||
+            (!x.manifest_digest && sqlite3_column_type(st, 2) != SQLITE_NULL))
+                return -ENOMEM;
+        st = (sqlite3_finalize(st), NULL);
+        r = q_prepare(s, &st, reterr,
+                      "SELECT l.blob_digest, l.diff_id, b.media_type, b.size FROM "
+                      "oci_image_layers l LEFT JOIN oci_blobs b ON b.digest = l.blob_digest "
+                      "WHERE l.id = ? ORDER BY l.position",
+                      id, NULL);
+        if (r < 0)
+                return r;
+        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+                struct pod_store_oci_stored_layer *t, *l;
+
+                t = reallocarray(x.layers, x.n_layers + 1, sizeof(*t));
+                if (!t)
+                        return -ENOMEM;
+                x.layers = t;
+                l = &x.layers[x.n_layers++];
+                *l = (struct pod_store_oci_stored_layer){
+                        .digest = column_dup(st, 0, NULL),
+                        .diff_id = column_dup(st, 1, NULL),
+                        .media_type = column_dup(st, 2, NULL),
+                        .size = (uint64_t)sqlite3_column_int64(st, 3),
+                };
+                if (!l->digest || !l->diff_id ||
+                    (!l->media_type && sqlite3_column_type(st, 2) != SQLITE_NULL))
+                        return -ENOMEM;
+        }
+        if (rc != SQLITE_DONE)
+                return q_fail(s, rc, reterr, "list the image's layers");
+        *ret = x;
+        x = (struct pod_store_oci_stored){};
+        return 0;
+}
+
+int pod_store_oci_open_blob(struct pod_store *s, const char *digest, int *ret_fd,
+                            struct pod_error *reterr) {
+        _cleanup_close_ int broot = -EBADF;
+        char bp[80];
+        int r, fd;
+
+        if (!pod_oci_digest_valid(digest))
+                return pod_error_set(reterr, -EINVAL, "Invalid digest '%s'", digest);
+        r = open_blob_root(s, &broot);
+        if (r < 0)
+                return pod_error_set(reterr, r, "Failed to open the blob directory: %s",
+                                     strerror(-r));
+        blob_path(digest, bp);
+        fd = openat(broot, bp, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY);
+        if (fd < 0)
+                return pod_error_set(reterr, -errno, "Failed to open blob %s: %m", digest);
+        *ret_fd = fd;
         return 0;
 }
 

@@ -92,8 +92,8 @@ struct pod_store_oci_image {
  * image, as docker's do) in one transaction, pins the image (store.h) and returns its ID.
  * Committing an image that exists adds the tag and the registry digest.
  * -EBADMSG diff_id mismatch or a config that does not parse, -ENOENT a layer is not stored. */
-int pod_store_oci_commit(struct pod_store *s, const struct pod_store_oci_image *img,
-                         char **ret_id, struct pod_error *reterr);
+int pod_store_oci_commit(struct pod_store *s, const struct pod_store_oci_image *img, char **ret_id,
+                         struct pod_error *reterr);
 
 /* The image registry/repository has under tag, or under the registry digest (one of tag and
  * digest is given).  -ENOENT when none. */
@@ -113,3 +113,28 @@ int pod_store_oci_lowers(struct pod_store *s, const char *id, char ***ret_paths,
  * (NULL-terminated, may be empty), the registry digest (or NULL). */
 int pod_store_oci_names(struct pod_store *s, const char *id, char ***ret_names,
                         char **ret_manifest_digest, struct pod_error *reterr);
+
+/* What is stored for OCI image id, for `image export` and `cat-manifest` (an addition to the
+ * first contract, by dk-store): config and image manifest bytes (manifest NULL when the image
+ * came without one, e.g. from `docker save`), the registry digest (or NULL), and the layers
+ * bottom first as committed (blob digest, diff_id, media type or NULL, blob size). */
+struct pod_store_oci_stored_layer {
+        char *digest, *diff_id, *media_type;
+        uint64_t size;
+};
+struct pod_store_oci_stored {
+        char *config;
+        size_t config_size;
+        char *manifest;
+        size_t manifest_size;
+        char *manifest_digest;
+        struct pod_store_oci_stored_layer *layers;
+        size_t n_layers;
+};
+void pod_store_oci_stored_done(struct pod_store_oci_stored *x);
+/* -ENOENT unknown image, -EMEDIUMTYPE an appc image. */
+int pod_store_oci_get(struct pod_store *s, const char *id, struct pod_store_oci_stored *ret,
+                      struct pod_error *reterr);
+/* Read-only fd of the stored blob named digest ("sha256:..."); -ENOENT when not stored. */
+int pod_store_oci_open_blob(struct pod_store *s, const char *digest, int *ret_fd,
+                            struct pod_error *reterr);

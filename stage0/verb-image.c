@@ -364,6 +364,7 @@ static int image_status(int n, char **args) {
         _cleanup_free_ char *id = NULL;
         struct pod_error e = {};
         char size[32], bsize[32], it[64], lu[64];
+        bool oci;
         int r;
 
         r = need_args("status", n, 1, 1);
@@ -399,6 +400,7 @@ static int image_status(int n, char **args) {
         format_time(img->last_used, lu, sizeof(lu));
         printf("ID: %s\n", img->id);
         printf("Name: %s\n", POD_ESC(img->name));
+        oci = img->docker_names != NULL;
         STRV_FOREACH (dn, img->docker_names)
                 printf("Docker name: %s\n", POD_ESC(*dn));
         if (img->registry_digest)
@@ -406,7 +408,7 @@ static int image_status(int n, char **args) {
         for (size_t i = 0; i < img->n_labels; i++)
                 printf("Label: %s=%s\n", POD_ESC(img->labels[i].name),
                        POD_ESC(img->labels[i].value));
-        printf("Size: %s (stored ACI %s)\n", size, bsize);
+        printf("Size: %s (stored %s %s)\n", size, oci ? "layer blobs" : "ACI", bsize);
         printf("Import time: %s\n", it);
         printf("Last used: %s\n", lu);
         printf("Latest: %s\n", img->latest ? "true" : "false");

@@ -25,6 +25,8 @@
 #include "store.h"
 #include "tap.h"
 
+#define ZERO64 "0000000000000000000000000000000000000000000000000000000000000000"
+
 static char base[] = "/tmp/test-store-oci.XXXXXX";
 
 static char *mfree_str(char *p) {
@@ -309,7 +311,7 @@ int main(void) {
         _cleanup_(pod_store_freep) struct pod_store *s = NULL;
         struct layer l1, l2, l3, l4, l1again;
         struct pod_error e = {};
-        _cleanup_free_ char *ida = NULL, *idb = NULL, *res = NULL, *mdig = NULL;
+        _cleanup_free_ char *ida = NULL, *idb = NULL, *res = NULL, *mdig = NULL, *mdig2 = NULL;
         _cleanup_strv_free_ char **lowers = NULL, **names = NULL;
         char cmdline[1400], p[900], buf[64];
         struct stat st1, st2;
@@ -478,6 +480,18 @@ int main(void) {
                 r = pod_store_oci_names(s, ida, &names, NULL, &e);
                 tap_ok(r >= 0 && !names[0], "A lost the tag");
                 names = strv_free_ret(names);
+                {
+                        _cleanup_free_ char *again = NULL;
+
+                        r = commit(s, a, 2, "/bin/tool", "test/a", "v2", NULL, &again, &e);
+                        tap_ok(r >= 0 && streq(again, ida), "committing A again: same ID");
+                        r = pod_store_oci_names(s, ida, &names, &mdig2, &e);
+                        tap_ok(r >= 0 && names[0] &&
+                                       streq(names[0], "docker://127.0.0.1:5000/test/a:v2") &&
+                                       !names[1] && mdig2,
+                               "... adds the tag, keeps the registry digest");
+                        names = strv_free_ret(names);
+                }
                 lowers = strv_free_ret(lowers);
                 r = pod_store_oci_lowers(s, idb, &lowers, &e);
                 tap_ok(r >= 0 && strstr(lowers[1], l1.diff_id + 7),
@@ -493,6 +507,29 @@ int main(void) {
                        "images row with the converted name");
                 tap_ok(r >= 0 && img->size > 0 && img->blob_size == l1.size + l2.size,
                        "sizes summed over the layers");
+        }
+
+        /* what export reads */
+        {
+                _cleanup_(pod_store_oci_stored_done) struct pod_store_oci_stored x = {};
+                _cleanup_close_ int fd = -EBADF;
+                char got[POD_SHA256_STRING_SIZE];
+
+                r = pod_store_oci_get(s, idb, &x, &e);
+                tap_ok(r >= 0 && x.n_layers == 2 && streq(x.layers[0].digest, l1.digest) &&
+                               streq(x.layers[1].diff_id, l3.diff_id) &&
+                               streq(x.layers[1].media_type, POD_OCI_MEDIA_LAYER) &&
+                               x.layers[1].size == l3.size,
+                       "stored layers for export");
+                tap_ok(r >= 0 && x.config && strstr(x.config, "/bin/other") && x.manifest &&
+                               !x.manifest_digest,
+                       "stored config and manifest");
+                r = pod_store_oci_open_blob(s, l3.digest, &fd, &e);
+                tap_ok(r >= 0 && pod_sha256_fd(fd, got, NULL) >= 0 && streq(got, l3.digest),
+                       "blob opens and is what its digest says");
+                pod_error_clear(&e);
+                tap_is_int(pod_store_oci_open_blob(s, "sha256:" ZERO64, &fd, &e), -ENOENT,
+                           "a blob not stored");
         }
 
         /* verify */
@@ -566,7 +603,11 @@ int main(void) {
                 tap_ok(access(p, F_OK) < 0, "layer 2's tree removed");
         }
 
-        (void)snprintf(cmdline, sizeof(cmdline), "rm -rf %s", base);
-        (void)system(cmdline);
+        if (getenv("TEST_STORE_OCI_KEEP")) /* for looking at the store by hand */
+                printf("# kept %s\n", base);
+        else {
+                (void)snprintf(cmdline, sizeof(cmdline), "rm -rf %s", base);
+                (void)system(cmdline);
+        }
         return tap_done();
 }
