@@ -18,7 +18,13 @@
  *                                      oci_layers (diff_id, unpacked size), oci_images (image
  *                                      ID -> config, manifest, registry digest), oci_image_layers
  *                                      (image ID, position, diff_id, blob digest), oci_tags
- *                                      (registry, repository, tag -> image ID).
+ *                                      (registry, repository, tag -> image ID), oci_digests
+ *                                      (registry, repository, registry digest -> image ID);
+ *                                      registry and repository '' for an image without a name.
+ *   cas/locks/layer-<hex>.{lock,use}   per-layer flock: import commit and gc of one layer are
+ *                                      serialised; an importer holds .use (shared) until its
+ *                                      handle's pins go, so gc keeps a layer fetched for an
+ *                                      image not committed yet.
  * An OCI image is also an ordinary row of the images table (store.h: list, resolve by ID,
  * rm, gc, provenance, pins work unchanged), with the appc manifest converted from its config
  * (oci.h) as its manifest, so prepare and stage1 see an app as for any ACI.  Its image ID is

@@ -20,6 +20,7 @@
 #include "fd-util.h"
 #include "macro.h"
 #include "oci.h"
+#include "podlimits.h"
 #include "sha256.h"
 #include "store-oci.h"
 #include "store.h"
@@ -78,6 +79,8 @@ static const char generator[] =
         "    E('sneaky/f', data=b'f', pax={'SCHILY.xattr.trusted.overlay.redirect': '/etc'})])\n"
         "write('l3', [E('etc/', kind='d', mode=0o755), E('etc/motd', data=b'image b\\n')])\n"
         "write('l4', [E('concurrent', data=b'c' * 300000)])\n"
+        "write('l5', [E('x', kind='l', link=sys.argv[2]), E('x', data=b'replaced'),\n"
+        "    E('h', data=b'h'), E('h2', kind='h', link='h'), E('h', kind='l', link='/etc')])\n"
         "write('dotdot', [E('a', data=b'a'), E('../escape', data=b'x')])\n"
         "write('chr00', [E('dev/', kind='d', mode=0o755), E('dev/fake', kind='c', dev=(0, 0), "
         "mode=0)])\n"
@@ -221,6 +224,57 @@ static void gc_removed(const char *what, const char *name, void *userdata) {
         (void)snprintf(g->text + n, sizeof(g->text) - n, "%s %s\n", what, name);
 }
 
+/* The bytes through a pipe (no seek, no size), as a download streams them. */
+static int import_pipe(struct pod_store *s, const struct layer *l, struct pod_error *e) {
+        struct pod_store_oci_layer ol = {
+                .digest = l->digest,
+                .diff_id = l->diff_id,
+                .media_type = POD_OCI_MEDIA_LAYER,
+                .size = l->size,
+        };
+        int p[2], status = 0, r;
+        pid_t pid;
+
+        if (pipe2(p, O_CLOEXEC) < 0)
+                return -errno;
+        pid = fork();
+        if (pid == 0) {
+                _cleanup_free_ char *data = NULL;
+                size_t n = 0;
+
+                safe_close(p[0]);
+                if (read_full_file_at(AT_FDCWD, l->path, 1 << 24, &data, &n) < 0 ||
+                    loop_write(p[1], data, n) < 0)
+                        _exit(1);
+                _exit(0);
+        }
+        safe_close(p[1]);
+        pod_error_clear(e);
+        r = pod_store_oci_import_layer_fd(s, p[0], &ol, NULL, 0, e);
+        safe_close(p[0]);
+        (void)waitpid(pid, &status, 0);
+        return r;
+}
+
+static void test_limits(struct pod_store *s, const struct layer *l3) {
+        struct pod_limits lim = pod_limits_default;
+        struct pod_error e = {};
+        struct layer l4;
+        _cleanup_close_ int fd = -EBADF;
+        struct pod_store_oci_layer ol;
+        int r;
+
+        layer_of("l4", ".tar.gz", &l4);
+        ol = (struct pod_store_oci_layer){ .digest = l4.digest, .diff_id = l4.diff_id };
+        lim.image_max_unpacked = 100000; /* l4 unpacks to 300 kB */
+        fd = open(l4.path, O_RDONLY | O_CLOEXEC);
+        r = pod_store_oci_import_layer_fd(s, fd, &ol, &lim, 0, &e);
+        tap_ok(r == -EFBIG && strstr(e.msg, "image-max-unpacked-size"),
+               "unpacked-size limit applies to layers (%s)", e.msg);
+        tap_is_int(pod_store_oci_have_layer(s, l4.diff_id, NULL), 0, "nothing stored");
+        (void)l3;
+}
+
 static void test_hostile(struct pod_store *s) {
         static const struct {
                 const char *name;
@@ -329,7 +383,7 @@ int main(void) {
         (void)snprintf(p, sizeof(p), "%s/gen.py", base);
         if (write_file_atomic_at(AT_FDCWD, p, generator, strlen(generator), 0644) < 0)
                 return 1;
-        (void)snprintf(cmdline, sizeof(cmdline), "python3 %s %s/gen", p, base);
+        (void)snprintf(cmdline, sizeof(cmdline), "python3 %s %s/gen %s/outside", p, base, base);
         tap_ok(system(cmdline) == 0, "layer tars generated");
 
         r = pod_store_open(storedir, &s, &e);
@@ -393,8 +447,9 @@ int main(void) {
 
         layer_of("l3", ".tar", &l3);
         test_bad_bytes(s, &l3);
-        r = import(s, &l3, NULL, NULL, POD_OCI_MEDIA_LAYER, &e);
-        tap_ok(r >= 0, "plain layer imports (%s)", e.msg);
+        test_limits(s, &l3);
+        r = import_pipe(s, &l3, &e);
+        tap_ok(r >= 0, "plain layer imports from a pipe (%s)", e.msg);
         test_hostile(s);
 
         /* stored already: succeeds, still verified */
@@ -406,6 +461,28 @@ int main(void) {
         layer_of("l1", ".tar.zst", &l1again);
         tap_ok(import(s, &l1again, NULL, NULL, NULL, &e) >= 0,
                "another compression of a stored layer (%s)", e.msg);
+
+        /* a later entry replaces a symlink: the link is replaced, never followed */
+        {
+                struct layer l5;
+                _cleanup_free_ char *d = NULL;
+                struct stat st;
+
+                layer_of("l5", ".tar.gz", &l5);
+                r = import(s, &l5, NULL, NULL, NULL, &e);
+                tap_ok(r >= 0, "layer replacing its own symlink imports (%s)", e.msg);
+                layer_path(&l5, "x", p);
+                tap_ok(lstat(p, &st) >= 0 && S_ISREG(st.st_mode) &&
+                               read_full_file_at(AT_FDCWD, p, 100, &d, NULL) >= 0 &&
+                               streq(d, "replaced"),
+                       "the symlink became the later regular file");
+                (void)snprintf(p, sizeof(p), "%s/outside", base);
+                tap_ok(access(p, F_OK) < 0, "nothing written through the symlink");
+                layer_path(&l5, "h", p);
+                tap_ok(lstat(p, &st) >= 0 && S_ISLNK(st.st_mode), "hard-linked file replaced");
+                layer_path(&l5, "h2", p);
+                tap_ok(lstat(p, &st) >= 0 && S_ISREG(st.st_mode), "its other name stays");
+        }
 
         layer_of("l4", ".tar.gz", &l4);
         test_concurrent(&l4);
