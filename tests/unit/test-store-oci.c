@@ -26,7 +26,8 @@
 #include "store.h"
 #include "tap.h"
 
-#define ZERO64 "0000000000000000000000000000000000000000000000000000000000000000"
+#define ZERO63 "000000000000000000000000000000000000000000000000000000000000000"
+#define ZERO64 ZERO63 "0"
 
 static char base[] = "/tmp/test-store-oci.XXXXXX";
 
@@ -273,6 +274,45 @@ static void test_limits(struct pod_store *s, const struct layer *l3) {
                "unpacked-size limit applies to layers (%s)", e.msg);
         tap_is_int(pod_store_oci_have_layer(s, l4.diff_id, NULL), 0, "nothing stored");
         (void)l3;
+}
+
+/* stage0's view (when the suite gives us the binary): `image list` and `status` show the
+ * docker:// names and, with --full or as JSON, the registry digest. */
+static bool cli_output_has(const char *args, const char *want) {
+        char cmd[1200], out[8192] = "";
+        FILE *f;
+        size_t n;
+
+        (void)snprintf(cmd, sizeof(cmd), "%s --dir=%s %s", getenv("POD"), storedir, args);
+        f = popen(cmd, "re");
+        if (!f)
+                return false;
+        n = fread(out, 1, sizeof(out) - 1, f);
+        out[n] = 0;
+        if (pclose(f) != 0)
+                return false;
+        return strstr(out, want) != NULL;
+}
+
+static void test_cli(const char *ida) {
+        char args[300];
+
+        if (!getenv("POD") || access(getenv("POD"), X_OK) < 0) {
+                tap_ok(true, "# SKIP no $POD");
+                return;
+        }
+        tap_ok(cli_output_has("image list --no-legend", "docker://127.0.0.1:5000/test/a:v2"),
+               "image list shows the docker:// name");
+        tap_ok(cli_output_has("image list --no-legend --full",
+                              "docker://127.0.0.1:5000/test/a:v2@sha256:" ZERO63 "7"),
+               "image list --full adds the registry digest");
+        tap_ok(cli_output_has("image list --format=json", "\"registryDigest\":\"sha256:"),
+               "JSON has registryDigest");
+        tap_ok(cli_output_has("image list --format=json", "\"dockerNames\":["),
+               "JSON has dockerNames");
+        (void)snprintf(args, sizeof(args), "image status %.20s", ida);
+        tap_ok(cli_output_has(args, "Docker name: docker://127.0.0.1:5000/test/a:v2"),
+               "image status shows the docker:// name");
 }
 
 static void test_hostile(struct pod_store *s) {
@@ -608,6 +648,8 @@ int main(void) {
                 tap_is_int(pod_store_oci_open_blob(s, "sha256:" ZERO64, &fd, &e), -ENOENT,
                            "a blob not stored");
         }
+
+        test_cli(ida);
 
         /* verify */
         tap_ok(pod_store_verify(s, ida, &e) >= 0, "A verifies (%s)", e.msg);
