@@ -1038,6 +1038,12 @@ int pod_oci_config_to_appc(const struct pod_oci_config *c, const struct pod_oci_
                 return pod_error_set(reterr, -EINVAL,
                                      "The image has no Entrypoint or Cmd: nothing to run (pass "
                                      "--exec)");
+        for (size_t i = 0; i < n; i++)
+                if (!*a->exec[i]) /* appc's exec has no empty arguments */
+                        return pod_error_set(reterr, -EINVAL,
+                                             "The image's Entrypoint + Cmd has an empty argument "
+                                             "(position %zu), which pod cannot represent",
+                                             i);
 
         r = set_user(c, a, m);
         if (r < 0)

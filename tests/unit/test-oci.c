@@ -494,6 +494,8 @@ static void test_appc_users_and_errors(void) {
 
         r = convert(CFG("\"Env\":[\"A=b\"]"), NULL, &m, &e);
         tap_ok(r == -EINVAL && has(&e, "Entrypoint or Cmd"), "nothing to run (%s)", e.msg);
+        r = convert(CFG("\"Entrypoint\":[\"/x\"],\"Cmd\":[\"\"]"), NULL, &m, &e);
+        tap_ok(r == -EINVAL && has(&e, "empty argument"), "an empty argument (%s)", e.msg);
         r = convert(CFG("\"Cmd\":[\"ls\"],\"WorkingDir\":\"srv\""), NULL, &m, &e);
         tap_ok(r == -EINVAL && has(&e, "WorkingDir"), "relative WorkingDir (%s)", e.msg);
         r = convert(CFG("\"Cmd\":[\"ls\"],\"ExposedPorts\":{\"http/tcp\":{}}"), NULL, &m, &e);
