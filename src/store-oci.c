@@ -324,15 +324,15 @@ static int check_compression(const struct pod_store_oci_layer *l, enum pod_compr
 
 static int check_layer_result(const struct pod_store_oci_layer *l, const char *blob_digest,
                               uint64_t input_size, const char *diff_id, struct pod_error *reterr) {
+        if (l->size > 0 && input_size != l->size)
+                return pod_error_set(
+                        reterr, -EBADMSG, "Layer %s: expected %" PRIu64 " bytes, got %" PRIu64 "%s",
+                        l->digest, l->size, input_size, input_size > l->size ? " or more" : "");
         if (!streq(blob_digest, l->digest))
                 return pod_error_set(reterr, -EBADMSG,
                                      "Layer blob digest mismatch: expected %s, the data hashes "
                                      "to %s",
                                      l->digest, blob_digest);
-        if (l->size > 0 && input_size != l->size)
-                return pod_error_set(reterr, -EBADMSG,
-                                     "Layer %s: expected %" PRIu64 " bytes, got %" PRIu64,
-                                     l->digest, l->size, input_size);
         if (diff_id && !streq(diff_id, l->diff_id))
                 return pod_error_set(reterr, -EBADMSG,
                                      "Layer %s: diff_id mismatch: the config says %s, the "
@@ -341,12 +341,49 @@ static int check_layer_result(const struct pod_store_oci_layer *l, const char *b
         return 0;
 }
 
+/* SHA-256 of fd to EOF, but at most max + 1 bytes when max > 0 (enough to see it is too
+ * long). */
+static int hash_bounded(int fd, uint64_t max, char ret[POD_SHA256_STRING_SIZE],
+                        uint64_t *ret_size) {
+        _cleanup_(pod_sha256_freep) struct pod_sha256 *h = NULL;
+        _cleanup_free_ char *buf = NULL;
+        const size_t bufsize = 1 << 20;
+        uint64_t total = 0;
+        int r;
+
+        r = pod_sha256_new(&h);
+        if (r < 0)
+                return r;
+        buf = malloc(bufsize);
+        if (!buf)
+                return -ENOMEM;
+        while (max == 0 || total <= max) {
+                ssize_t k = read(fd, buf, bufsize);
+
+                if (k < 0 && errno == EINTR)
+                        continue;
+                if (k < 0)
+                        return -errno;
+                if (k == 0)
+                        break;
+                total += (uint64_t)k;
+                r = pod_sha256_update(h, buf, (size_t)k);
+                if (r < 0)
+                        return r;
+        }
+        r = pod_sha256_final_string(h, ret);
+        if (r < 0)
+                return r;
+        *ret_size = total;
+        return 0;
+}
+
 /* The layer's blob is stored under this digest for this diff_id: only the input's hash and
  * size need checking. */
 static int import_known_blob(struct pod_store *s, int fd, const struct pod_store_oci_layer *l,
                              struct pod_error *reterr) {
         char got[POD_SHA256_STRING_SIZE];
-        size_t n = 0;
+        uint64_t n = 0;
         int r;
 
         /* Pinned first, so gc cannot take it between the look and the caller's commit. */
@@ -354,7 +391,7 @@ static int import_known_blob(struct pod_store *s, int fd, const struct pod_store
         if (r < 0)
                 return pod_error_set(reterr, r, "Failed to pin layer %s: %s", l->diff_id,
                                      strerror(-r));
-        r = pod_sha256_fd(fd, got, &n);
+        r = hash_bounded(fd, l->size, got, &n);
         if (r < 0)
                 return pod_error_set(reterr, r, "Failed to read layer %s: %s", l->digest,
                                      strerror(-r));
@@ -514,6 +551,7 @@ int pod_store_oci_import_layer_fd(struct pod_store *s, int fd, const struct pod_
         }
 
         uo.copy_fd = blob;
+        uo.max_input_size = l->size; /* a lying server stops here, not at a limit */
         uo.flags = POD_UNPACK_LAYER | (unpack_flags & POD_UNPACK_ALLOW_DEVICES);
         uo.limits = limits ?: &pod_limits_default;
         r = pod_unpack(fd, rootfs, &uo, &res, reterr);

@@ -352,6 +352,14 @@ static ssize_t input_read_cb(struct archive *a, void *userdata, const void **ret
                         return -1;
                 }
         }
+        if (c->opts->max_input_size > 0 && c->input_size + (uint64_t)n > c->opts->max_input_size) {
+                (void)pod_error_set(&c->in_err, -EBADMSG,
+                                    "The input is longer than the %" PRIu64 " bytes expected",
+                                    c->opts->max_input_size);
+                if (a)
+                        archive_set_error(a, EBADMSG, "input too long");
+                return -1;
+        }
         if (n > 0 && c->input_hash) {
                 r = pod_sha256_update(c->input_hash, c->inbuf, (size_t)n);
                 if (r < 0) {

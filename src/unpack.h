@@ -104,6 +104,9 @@ struct pod_unpack_options {
         void *userdata;
         /* Unpacked size, expansion ratio and free space (podlimits.h); NULL: none. */
         const struct pod_limits *limits;
+        /* > 0: more input bytes than this fail at once (-EBADMSG), e.g. a layer whose size the
+         * manifest gave; 0: none. */
+        uint64_t max_input_size;
 };
 #define POD_UNPACK_OPTIONS_INIT \
         { .copy_fd = -EBADF }
