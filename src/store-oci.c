@@ -73,6 +73,10 @@ static const char oci_schema[] =
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(sqlite3_stmt *, sqlite3_finalize)
 
+/* A blob file without an index row younger than this may be an import's, just renamed into
+ * place: gc leaves it. */
+#define ORPHAN_AGE_USEC (UINT64_C(600) * 1000000u)
+
 /* ---- SQL (store.c keeps its helpers static; these are the few this file needs) ---- */
 
 static int q_fail(struct pod_store *s, int rc, struct pod_error *reterr, const char *what) {
@@ -1408,6 +1412,7 @@ static int gc_blob(struct pod_store *s, int broot, const char *sub, const char *
         _cleanup_close_ int lock = -EBADF, use = -EBADF;
         _cleanup_free_ char *diff_id = NULL;
         char digest[POD_SHA256_STRING_SIZE], path[80];
+        struct stat fst;
         int r, rc;
 
         if (!digest_from_hex(hex, digest))
@@ -1428,6 +1433,13 @@ static int gc_blob(struct pod_store *s, int broot, const char *sub, const char *
         if (diff_id && (lock_layer(s, diff_id, "lock", LOCK_EX | LOCK_NB, &lock) < 0 ||
                         lock_layer(s, diff_id, "use", LOCK_EX | LOCK_NB, &use) < 0))
                 return 0;
+        /* Without a row it may be an importer's between its rename and its commit (whose
+         * layer gc cannot name): only one left alone for a while is an orphan.  The rename
+         * into place set its ctime. */
+        (void)snprintf(path, sizeof(path), "%s/%s", sub, hex);
+        if (!diff_id && (fstatat(broot, path, &fst, AT_SYMLINK_NOFOLLOW) < 0 ||
+                         (uint64_t)fst.st_ctime * 1000000u + ORPHAN_AGE_USEC > store_now_usec()))
+                return 0;
         r = otxn_begin(s, &txn, reterr);
         if (r < 0)
                 return r;
@@ -1441,7 +1453,6 @@ static int gc_blob(struct pod_store *s, int broot, const char *sub, const char *
                 r = otxn_commit(&txn, reterr);
         if (r < 0)
                 return r;
-        (void)snprintf(path, sizeof(path), "%s/%s", sub, hex);
         if (unlinkat(broot, path, 0) < 0 && errno != ENOENT)
                 return pod_error_set(reterr, -errno, "Failed to remove blob %s: %m", digest);
         if (removed)

@@ -708,6 +708,13 @@ int main(void) {
                 char want[200];
 
                 tap_ok(pod_store_open(storedir, &g, &e) >= 0, "second handle");
+                /* a blob without a row, just renamed into place by an importer that has not
+                 * committed yet */
+                (void)snprintf(p, sizeof(p), "%s/cas/blob/sha256/ab", storedir);
+                (void)mkdir(p, 0700);
+                (void)snprintf(p, sizeof(p), "%s/cas/blob/sha256/ab/ab%s", storedir, ZERO63 "");
+                p[strlen(p) - 1] = 0;
+                tap_ok(write_file_atomic_at(AT_FDCWD, p, "x", 1, 0444) >= 0, "fresh row-less blob");
                 r = pod_store_gc(g, UINT64_C(3600) * 1000000, gc_removed, &log, &e);
                 tap_ok(r >= 0, "gc (%s)", e.msg);
                 for (char *line = log.text, *nl; (nl = strchr(line, '\n')); line = nl + 1)
@@ -725,6 +732,9 @@ int main(void) {
                 tap_ok(pod_store_verify(g, idb, &e) >= 0, "B still verifies (%s)", e.msg);
                 layer_path(&l2, "", p);
                 tap_ok(access(p, F_OK) < 0, "layer 2's tree removed");
+                (void)snprintf(p, sizeof(p), "%s/cas/blob/sha256/ab/ab%s", storedir, ZERO63 "");
+                p[strlen(p) - 1] = 0;
+                tap_ok(access(p, F_OK) == 0, "a fresh row-less blob is left to its importer");
         }
 
         if (getenv("TEST_STORE_OCI_KEEP")) /* for looking at the store by hand */
