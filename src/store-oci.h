@@ -18,7 +18,13 @@
  *                                      oci_layers (diff_id, unpacked size), oci_images (image
  *                                      ID -> config, manifest, registry digest), oci_image_layers
  *                                      (image ID, position, diff_id, blob digest), oci_tags
- *                                      (registry, repository, tag -> image ID).
+ *                                      (registry, repository, tag -> image ID), oci_digests
+ *                                      (registry, repository, registry digest -> image ID);
+ *                                      registry and repository '' for an image without a name.
+ *   cas/locks/layer-<hex>.{lock,use}   per-layer flock: import commit and gc of one layer are
+ *                                      serialised; an importer holds .use (shared) until its
+ *                                      handle's pins go, so gc keeps a layer fetched for an
+ *                                      image not committed yet.
  * An OCI image is also an ordinary row of the images table (store.h: list, resolve by ID,
  * rm, gc, provenance, pins work unchanged), with the appc manifest converted from its config
  * (oci.h) as its manifest, so prepare and stage1 see an app as for any ACI.  Its image ID is
@@ -92,8 +98,8 @@ struct pod_store_oci_image {
  * image, as docker's do) in one transaction, pins the image (store.h) and returns its ID.
  * Committing an image that exists adds the tag and the registry digest.
  * -EBADMSG diff_id mismatch or a config that does not parse, -ENOENT a layer is not stored. */
-int pod_store_oci_commit(struct pod_store *s, const struct pod_store_oci_image *img,
-                         char **ret_id, struct pod_error *reterr);
+int pod_store_oci_commit(struct pod_store *s, const struct pod_store_oci_image *img, char **ret_id,
+                         struct pod_error *reterr);
 
 /* The image registry/repository has under tag, or under the registry digest (one of tag and
  * digest is given).  -ENOENT when none. */
@@ -113,3 +119,28 @@ int pod_store_oci_lowers(struct pod_store *s, const char *id, char ***ret_paths,
  * (NULL-terminated, may be empty), the registry digest (or NULL). */
 int pod_store_oci_names(struct pod_store *s, const char *id, char ***ret_names,
                         char **ret_manifest_digest, struct pod_error *reterr);
+
+/* What is stored for OCI image id, for `image export` and `cat-manifest` (an addition to the
+ * first contract, by dk-store): config and image manifest bytes (manifest NULL when the image
+ * came without one, e.g. from `docker save`), the registry digest (or NULL), and the layers
+ * bottom first as committed (blob digest, diff_id, media type or NULL, blob size). */
+struct pod_store_oci_stored_layer {
+        char *digest, *diff_id, *media_type;
+        uint64_t size;
+};
+struct pod_store_oci_stored {
+        char *config;
+        size_t config_size;
+        char *manifest;
+        size_t manifest_size;
+        char *manifest_digest;
+        struct pod_store_oci_stored_layer *layers;
+        size_t n_layers;
+};
+void pod_store_oci_stored_done(struct pod_store_oci_stored *x);
+/* -ENOENT unknown image, -EMEDIUMTYPE an appc image. */
+int pod_store_oci_get(struct pod_store *s, const char *id, struct pod_store_oci_stored *ret,
+                      struct pod_error *reterr);
+/* Read-only fd of the stored blob named digest ("sha256:..."); -ENOENT when not stored. */
+int pod_store_oci_open_blob(struct pod_store *s, const char *digest, int *ret_fd,
+                            struct pod_error *reterr);

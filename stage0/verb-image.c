@@ -16,6 +16,7 @@
 #include "manifest.h"
 #include "podlimits.h"
 #include "provenance.h"
+#include "store-oci.h"
 #include "store.h"
 #include "unpack.h"
 #include "verbs.h"
@@ -259,6 +260,37 @@ static void format_time(uint64_t usec, char *buf, size_t size) {
                 (void)snprintf(buf, size, "-");
 }
 
+/* OCI images: their docker:// names and registry digest (store-oci.h). */
+static int load_docker_names(struct pod_store *s, struct pod_store_image **l, size_t k) {
+        for (size_t i = 0; i < k; i++) {
+                struct pod_error e = {};
+                int r;
+
+                r = pod_store_oci_is_oci(s, l[i]->id, &e);
+                if (r == 0)
+                        continue;
+                if (r > 0)
+                        r = pod_store_oci_names(s, l[i]->id, &l[i]->docker_names,
+                                                &l[i]->registry_digest, &e);
+                if (r < 0)
+                        return log_pod_error(r, &e);
+        }
+        return 0;
+}
+
+/* The NAME column of an OCI image: its docker:// names, comma-separated, with --full the
+ * registry digest after them; "" for appc images (their appc name is shown). */
+static void docker_name_column(const struct pod_store_image *i, char *buf, size_t size) {
+        size_t n = 0;
+
+        buf[0] = 0;
+        STRV_FOREACH (dn, i->docker_names)
+                if (n < size)
+                        n += (size_t)snprintf(buf + n, size - n, "%s%s", n ? "," : "", *dn);
+        if (arg_full && i->registry_digest && n < size)
+                (void)snprintf(buf + n, size - n, "%s%s", n ? "@" : "", i->registry_digest);
+}
+
 static int image_list(int n) {
         _cleanup_(pod_store_freep) struct pod_store *s = NULL;
         struct pod_store_image **l = NULL;
@@ -275,6 +307,11 @@ static int image_list(int n) {
         r = pod_store_list(s, &l, &k, &e);
         if (r < 0)
                 return log_pod_error(r, &e);
+        r = load_docker_names(s, l, k);
+        if (r < 0) {
+                pod_store_image_list_free(l, k);
+                return r;
+        }
         /* Provenance only where it is shown: a plain list stays one query. */
         for (size_t i = 0; (arg_full || !streq(arg_format, "text")) && i < k; i++) {
                 r = pod_store_image_load_provenance(s, l[i], &e);
@@ -300,7 +337,7 @@ static int image_list(int n) {
                        "ID", "NAME", "SIZE", "IMPORT TIME", "LAST USED", arg_full ? 6 : 0, "LATEST",
                        arg_full ? "  PROVENANCE" : "");
         for (size_t i = 0; i < k; i++) {
-                char size[32], it[64], lu[64], prov[POD_ESCAPE_MAX + 64] = "";
+                char size[32], it[64], lu[64], prov[POD_ESCAPE_MAX + 64] = "", name[1024];
 
                 format_size(l[i]->size, size, sizeof(size));
                 format_time(l[i]->import_time, it, sizeof(it));
@@ -309,9 +346,11 @@ static int image_list(int n) {
                         prov[0] = prov[1] = ' ';
                         (void)pod_provenance_summary(l[i]->provenance, prov + 2, sizeof(prov) - 2);
                 }
+                docker_name_column(l[i], name, sizeof(name));
                 /* The LATEST column is padded only when PROVENANCE follows it. */
                 printf("%-*.*s  %-32s  %-9s  %-19s  %-19s  %-*s%s\n", arg_full ? 135 : ID_SHORT_LEN,
-                       arg_full ? 135 : ID_SHORT_LEN, l[i]->id, POD_ESC(l[i]->name), size, it, lu,
+                       arg_full ? 135 : ID_SHORT_LEN, l[i]->id,
+                       name[0] ? POD_ESC(name) : POD_ESC(l[i]->name), size, it, lu,
                        arg_full ? 6 : 0, l[i]->latest ? "true" : "false", prov);
         }
         pod_store_image_list_free(l, k);
@@ -325,6 +364,7 @@ static int image_status(int n, char **args) {
         _cleanup_free_ char *id = NULL;
         struct pod_error e = {};
         char size[32], bsize[32], it[64], lu[64];
+        bool oci;
         int r;
 
         r = need_args("status", n, 1, 1);
@@ -341,6 +381,9 @@ static int image_status(int n, char **args) {
                 r = pod_store_image_load_provenance(s, img, &e);
         if (r < 0)
                 return log_pod_error(r, &e);
+        r = load_docker_names(s, &img, 1);
+        if (r < 0)
+                return r;
 
         if (!streq(arg_format, "text")) {
                 _cleanup_free_ char *json = NULL;
@@ -357,10 +400,15 @@ static int image_status(int n, char **args) {
         format_time(img->last_used, lu, sizeof(lu));
         printf("ID: %s\n", img->id);
         printf("Name: %s\n", POD_ESC(img->name));
+        oci = img->docker_names != NULL;
+        STRV_FOREACH (dn, img->docker_names)
+                printf("Docker name: %s\n", POD_ESC(*dn));
+        if (img->registry_digest)
+                printf("Registry digest: %s\n", POD_ESC(img->registry_digest));
         for (size_t i = 0; i < img->n_labels; i++)
                 printf("Label: %s=%s\n", POD_ESC(img->labels[i].name),
                        POD_ESC(img->labels[i].value));
-        printf("Size: %s (stored ACI %s)\n", size, bsize);
+        printf("Size: %s (stored %s %s)\n", size, oci ? "layer blobs" : "ACI", bsize);
         printf("Import time: %s\n", it);
         printf("Last used: %s\n", lu);
         printf("Latest: %s\n", img->latest ? "true" : "false");
