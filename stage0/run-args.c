@@ -52,6 +52,7 @@ static const struct opt pod_opts[] = {
         { "no_keep_unit", K_NO_KEEP_UNIT, 0 },
         POD(readonly_rootfs, K_BOOL),
         POD(pull_policy, K_STR),
+        POD(platform, K_STR),
         { "insecure_options", K_INSECURE, 0 },
         POD(quiet, K_BOOL),
 };
@@ -93,6 +94,7 @@ const char run_args_usage[] =
         "  --keep-unit, --no-keep-unit  Register in the calling service / own scope\n"
         "  --readonly-rootfs         Apps' root file systems are read-only\n"
         "  --pull-policy=new|update|never   (default new)\n"
+        "  --platform=OS/ARCH[/VARIANT]     docker:// images: the index entry to run\n"
         "  --insecure-options=LIST   As the global option\n"
         "  --quiet                   No progress output while fetching\n"
         "App flags (after IMAGE):\n"
@@ -336,6 +338,7 @@ void run_args_done(struct run_args *a) {
         strv_free(a->hosts_entry);
         strv_free(a->ports);
         free(a->pull_policy);
+        free(a->platform);
         for (size_t i = 0; i < a->n_apps; i++)
                 app_done(&a->apps[i]);
         free(a->apps);
