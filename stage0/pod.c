@@ -43,7 +43,7 @@ static const struct pod_verb verbs[] = {
           "image manifest.  Prints the new image ID." },
         { "fetch", 1, -1, verb_fetch, "Fetch images into the store and verify their signatures",
           "[--pull-policy=new|update|never] [--signature=FILE] [--quiet] [--full]\n"
-          "       [--insecure-options=LIST] [--os=OS] [--arch=ARCH]\n"
+          "       [--insecure-options=LIST] [--os=OS] [--arch=ARCH] [--platform=P]\n"
           "       [--trust-keys-from-https] IMAGE...\n\n"
           "  --pull-policy=POLICY       new: use a stored match, else fetch; update (default):\n"
           "                             discover again and revalidate (ETag, max-age);\n"
@@ -53,6 +53,7 @@ static const struct pod_verb verbs[] = {
           "  --full                     Print full image IDs (default: sha512- + 64 hex)\n"
           "  --insecure-options=LIST    As the global option (image, tls, http)\n"
           "  --os=OS, --arch=ARCH       Discover for this os/arch instead of the host's\n"
+          "  --platform=OS/ARCH[/VAR]   docker:// images: the index entry to fetch\n"
           "  --trust-keys-from-https    No key trusted for a NAME: trust the keys its\n"
           "                             discovery offers over https (shown, not asked)\n"
           "IMAGE is NAME[:VERSION][,LABEL=VALUE...], an https:// or http:// ACI URL, a\n"

@@ -53,6 +53,7 @@ static const struct opt pod_opts[] = {
         { "no_keep_unit", K_NO_KEEP_UNIT, 0 },
         POD(readonly_rootfs, K_BOOL),
         POD(pull_policy, K_STR),
+        POD(platform, K_STR),
         { "insecure_options", K_INSECURE, 0 },
         POD(quiet, K_BOOL),
         POD(mds_register, K_BOOL),
@@ -96,6 +97,7 @@ const char run_args_usage[] =
         "  --keep-unit, --no-keep-unit  Register in the calling service / own scope\n"
         "  --readonly-rootfs         Apps' root file systems are read-only (also per app)\n"
         "  --pull-policy=new|update|never   (default new)\n"
+        "  --platform=OS/ARCH[/VARIANT]     docker:// images: the index entry to run\n"
         "  --insecure-options=LIST   As the global option\n"
         "  --quiet                   No progress output while fetching\n"
         "  --mds-register[=BOOL]     Register with the metadata service (default false)\n"
@@ -344,6 +346,7 @@ void run_args_done(struct run_args *a) {
         strv_free(a->hosts_entry);
         strv_free(a->ports);
         free(a->pull_policy);
+        free(a->platform);
         for (size_t i = 0; i < a->n_apps; i++)
                 app_done(&a->apps[i]);
         free(a->apps);

@@ -55,6 +55,7 @@ struct run_args {
         int keep_unit; /* -1 auto, 0 --no-keep-unit, 1 --keep-unit */
         bool readonly_rootfs;
         char *pull_policy;
+        char *platform;    /* docker:// images: os/arch[/variant] to pick from an index */
         unsigned insecure; /* --insecure-options given after the verb, OR-ed with the global */
         bool quiet;
         bool mds_register; /* rkt's --mds-register (the metadata service: not yet) */

@@ -83,7 +83,7 @@ static void warn_insecure(unsigned insecure) {
 static int do_prepare(const char *verb, const struct run_args *a, unsigned insecure,
                       struct pod_poddir **ret) {
         _cleanup_(pod_store_freep) struct pod_store *s = NULL;
-        _cleanup_(pod_auth_freep) struct pod_auth *auth = NULL;
+        _cleanup_(pod_auth_freep) struct pod_auth *auth = NULL, *docker_auth = NULL;
         struct trust_implicit_config tc = {};
         _cleanup_free_ struct pod_prepare_app *apps = NULL;
         _cleanup_close_ int pods_fd = -EBADF;
@@ -109,6 +109,15 @@ static int do_prepare(const char *verb, const struct run_args *a, unsigned insec
         if (r < 0)
                 return log_pod_error(r, &e);
         tc.auth = o.fetch.auth = auth;
+        /* docker's and podman's credential files, for docker:// images. */
+        docker_auth = calloc(1, sizeof(*docker_auth));
+        if (!docker_auth)
+                return log_error_errno(-ENOMEM, "Out of memory");
+        r = pod_auth_load_docker_files(docker_auth, &e);
+        if (r < 0)
+                return log_pod_error(r, &e);
+        o.fetch.docker_auth = docker_auth;
+        o.fetch.platform = a->platform;
         r = pod_limits_load(arg_vendordir, arg_sysconfdir, &limits, &e);
         if (r < 0)
                 return log_pod_error(r, &e);
