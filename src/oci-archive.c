@@ -1560,7 +1560,7 @@ static int source_open(const char *path, struct source *ret, enum pod_oci_archiv
         r = tar_index(src.fd, &src.tar, reterr);
         if (r < 0) {
                 source_done(&src);
-                return pod_error_prefix(reterr, r, "'%s'", path);
+                return r;
         }
         if (tar_find(&src.tar, "manifest")) /* an ACI */
                 *ret_kind = POD_OCI_ARCHIVE_NONE;

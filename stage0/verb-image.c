@@ -280,6 +280,7 @@ static int image_import(int n, char **args) {
                 /* docker save archives and OCI layouts, by content; the rest is an ACI */
                 r = pod_oci_archive_probe(args[i], &kind, &e);
                 if (r < 0) {
+                        (void)pod_error_prefix(&e, r, "Failed to import '%s'", args[i]);
                         ret = log_pod_error(r, &e);
                         continue;
                 }
