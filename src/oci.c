@@ -973,6 +973,9 @@ static int image_name(const struct pod_oci_origin *o, char **ret) {
         }
         if (!raw)
                 return -ENOMEM;
+        for (char *p = raw; *p; p++)
+                if (*p == ':') /* of a port */
+                        *p = '_';
         name = sanitise(raw, "-._~/");
         if (!name)
                 return -ENOMEM;
