@@ -206,7 +206,7 @@ if ! "$POD" --dir="$D" --insecure-options=image,http fetch --quiet "docker://$RE
 fi
 before=$(wc -l <"$W/registry.log")
 s=$(now)
-"$POD" --dir="$D" --insecure-options=image,http fetch --quiet --pull-policy=update "docker://$REG/$REPO:$TAG" >/dev/null
+"$POD" --dir="$D" --insecure-options=image,http fetch --quiet --pull-policy=update "docker://$REG/$REPO:$TAG" >/dev/null 2>&1
 e=$(now)
 reqs=$(tail -n +"$((before + 1))" "$W/registry.log" | grep -Eo '"(GET|HEAD) /v2/[^ ]*' | sed 's/^"//' || true)
 printf 're-pull of the stored image (--pull-policy=update): %.3f s, %d registry requests (target: 1 manifest request):\n' \
