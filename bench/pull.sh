@@ -21,6 +21,11 @@
 set -euo pipefail
 
 POD=${POD:-$(dirname "$0")/../stage0/pod}
+# pod run needs stage1: from the build tree next to $POD unless given
+if [ -z "${POD_STAGE1:-}" ] && [ -x "$(dirname "$POD")/../stage1/pod-stage1" ]; then
+        POD_STAGE1=$(cd "$(dirname "$POD")/../stage1" && pwd)/pod-stage1
+        export POD_STAGE1
+fi
 SIZE_MB=${BENCH_SIZE_MB:-500}
 RUNS=${BENCH_RUNS:-3}
 SRC=${BENCH_SOURCE:-/usr/lib}
@@ -214,6 +219,12 @@ printf 're-pull of the stored image (--pull-policy=update): %.3f s, %d registry 
 sed 's/^/    /' <<<"$reqs"
 ACI_ID=$("$POD" --dir="$D" --insecure-options=image image import "$W/bench.aci")
 OCI_ID=$(cat "$W/id")
+for img in "$OCI_ID" "$ACI_ID"; do
+        if ! "$POD" --dir="$D" run --net=none "$img" >/dev/null 2>"$W/err"; then
+                echo "start time: pod run of $img failed: $(head -n 3 "$W/err")"
+                exit 0
+        fi
+done
 if command -v hyperfine >/dev/null && [ "$(id -u)" = 0 ]; then
         echo "pod run --net=none of /bin/true (start to exit):"
         hyperfine -N --warmup 2 --runs "$((RUNS * 10))" --style basic --export-json "$W/run.json" \
