@@ -156,6 +156,9 @@ struct tar {
         int fd;
         struct member *m;
         size_t n;
+        /* The first member with an unsafe path or link, left out of m: an error once the tar
+         * is known to be a Docker/OCI archive (an ACI's own importer words it for ACIs). */
+        struct pod_error unsafe;
 };
 
 static void tar_done(struct tar *t) {
@@ -380,13 +383,15 @@ static int tar_index(int fd, struct tar *ret, struct pod_error *reterr) {
                         return -ENOMEM;
                 }
                 r = member_name_normalize(raw, &norm);
-                if (r < 0 && !(r == -EBADMSG && (streq(raw, "./") || streq(raw, ".")))) {
+                if (r == -ENOMEM) {
                         tar_done(&t);
-                        return pod_error_set(reterr, -EBADMSG,
-                                             "Archive member '%s' has an unsafe path (absolute "
-                                             "or with '..')",
-                                             raw);
+                        return r;
                 }
+                if (r < 0 && !streq(raw, "./") && !streq(raw, "."))
+                        (void)pod_error_set(&t.unsafe, -EBADMSG,
+                                            "Archive member '%s' has an unsafe path (absolute "
+                                            "or with '..')",
+                                            raw);
                 if (norm) {
                         struct member mb = { .offset = off, .size = size };
 
@@ -420,13 +425,19 @@ static int tar_index(int fd, struct tar *ret, struct pod_error *reterr) {
                                         r = path_resolve_lexical(lt, &mb.link);
                                 } else
                                         r = member_name_normalize(lt, &mb.link);
+                                if (r == -ENOMEM) {
+                                        tar_done(&t);
+                                        return r;
+                                }
                                 if (r < 0 || target[0] == '/') {
                                         free(mb.link);
-                                        tar_done(&t);
-                                        return pod_error_set(reterr, -EBADMSG,
-                                                             "Archive member '%s' links outside "
-                                                             "the archive ('%s')",
-                                                             norm, target);
+                                        (void)pod_error_set(&t.unsafe, -EBADMSG,
+                                                            "Archive member '%s' links outside "
+                                                            "the archive ('%s')",
+                                                            norm, target);
+                                        off += (size + TAR_BLOCK - 1) / TAR_BLOCK * TAR_BLOCK;
+                                        has_pax_size = false;
+                                        continue;
                                 }
                                 mb.size = 0;
                         } else if (type == '5')
@@ -1570,6 +1581,11 @@ static int source_open(const char *path, struct source *ret, enum pod_oci_archiv
                 *ret_kind = POD_OCI_ARCHIVE_DOCKER_TAR;
         else
                 *ret_kind = POD_OCI_ARCHIVE_NONE;
+        if (*ret_kind != POD_OCI_ARCHIVE_NONE && src.tar.unsafe.error < 0) {
+                r = pod_error_set(reterr, src.tar.unsafe.error, "%s", src.tar.unsafe.msg);
+                source_done(&src);
+                return r;
+        }
         *ret = src;
         return 0;
 }
