@@ -20,6 +20,7 @@
 #include "fd-util.h"
 #include "json-util.h"
 #include "macro.h"
+#include "oci-archive-internal.h"
 #include "oci-archive.h"
 #include "oci.h"
 #include "path-util.h"
@@ -34,86 +35,6 @@
 #define ANN_CONTAINERD_NAME "io.containerd.image.name"
 #define BLOB_DIR            "blobs/sha256/"
 #define TAR_BLOCK           512u
-
-/* ---- member names ---------------------------------------------------------------------- */
-
-/* Normalises a member path: drops "./" components and a trailing '/', refuses absolute
- * paths, ".." and empty names (a hostile archive must not name anything outside itself). */
-static int member_name_normalize(const char *p, char **ret) {
-        _cleanup_free_ char *out = NULL;
-        size_t n = 0, len;
-
-        if (!p || p[0] == '/')
-                return -EBADMSG;
-        len = strlen(p);
-        if (len == 0 || len > PATH_MAX)
-                return -EBADMSG;
-        out = malloc(len + 1);
-        if (!out)
-                return -ENOMEM;
-        for (const char *s = p; *s;) {
-                size_t k = strcspn(s, "/");
-
-                if (k == 2 && s[0] == '.' && s[1] == '.')
-                        return -EBADMSG;
-                if (k > 0 && !(k == 1 && s[0] == '.')) {
-                        if (n > 0)
-                                out[n++] = '/';
-                        memcpy(out + n, s, k);
-                        n += k;
-                }
-                s += k;
-                while (*s == '/')
-                        s++;
-        }
-        if (n == 0)
-                return -EBADMSG;
-        out[n] = 0;
-        *ret = TAKE_PTR(out);
-        return 0;
-}
-
-/* Like member_name_normalize(), but ".." removes the component before it (a symlink target
- * joined to its directory); climbing above the top is refused. */
-static int path_resolve_lexical(const char *p, char **ret) {
-        _cleanup_free_ char *out = NULL;
-        size_t n = 0, len;
-
-        if (!p || p[0] == '/')
-                return -EBADMSG;
-        len = strlen(p);
-        if (len == 0 || len > PATH_MAX)
-                return -EBADMSG;
-        out = malloc(len + 1);
-        if (!out)
-                return -ENOMEM;
-        for (const char *s = p; *s;) {
-                size_t k = strcspn(s, "/");
-
-                if (k == 2 && s[0] == '.' && s[1] == '.') {
-                        char *slash;
-
-                        if (n == 0)
-                                return -EBADMSG;
-                        out[n] = 0;
-                        slash = strrchr(out, '/');
-                        n = slash ? (size_t)(slash - out) : 0;
-                } else if (k > 0 && !(k == 1 && s[0] == '.')) {
-                        if (n > 0)
-                                out[n++] = '/';
-                        memcpy(out + n, s, k);
-                        n += k;
-                }
-                s += k;
-                while (*s == '/')
-                        s++;
-        }
-        if (n == 0)
-                return -EBADMSG;
-        out[n] = 0;
-        *ret = TAKE_PTR(out);
-        return 0;
-}
 
 /* "blobs/sha256/<hex>" of a valid digest. */
 static char *blob_path(const char *digest) {
@@ -142,358 +63,6 @@ static char *digest_of_path(const char *path) {
         return strdup(d);
 }
 
-/* ---- the tar member table ------------------------------------------------------------- */
-
-struct member {
-        char *name; /* normalised */
-        char *link; /* normalised target of a symlink or hard link, NULL for files */
-        bool dir;
-        uint64_t offset; /* of the data */
-        uint64_t size;
-};
-
-struct tar {
-        int fd;
-        struct member *m;
-        size_t n;
-        /* The first member with an unsafe path or link, left out of m: an error once the tar
-         * is known to be a Docker/OCI archive (an ACI's own importer words it for ACIs). */
-        struct pod_error unsafe;
-};
-
-static void tar_done(struct tar *t) {
-        for (size_t i = 0; i < t->n; i++) {
-                free(t->m[i].name);
-                free(t->m[i].link);
-        }
-        free(t->m);
-        t->m = NULL;
-        t->n = 0;
-}
-
-static int octal_field(const char *f, size_t size, uint64_t *ret) {
-        uint64_t v = 0;
-        size_t i = 0;
-
-        if ((unsigned char)f[0] & 0x80) { /* GNU base-256 for large sizes */
-                if ((unsigned char)f[0] != 0x80)
-                        return -EBADMSG;
-                for (i = 1; i < size; i++) {
-                        if (v >> 55)
-                                return -EBADMSG;
-                        v = (v << 8) | (unsigned char)f[i];
-                }
-                *ret = v;
-                return 0;
-        }
-        while (i < size && f[i] == ' ')
-                i++;
-        for (; i < size && f[i] >= '0' && f[i] <= '7'; i++) {
-                if (v >> 60)
-                        return -EBADMSG;
-                v = v * 8 + (uint64_t)(f[i] - '0');
-        }
-        if (i < size && f[i] != 0 && f[i] != ' ')
-                return -EBADMSG;
-        *ret = v;
-        return 0;
-}
-
-static int header_checksum_ok(const unsigned char *h) {
-        uint64_t want;
-        unsigned long sum = 0;
-
-        if (octal_field((const char *)h + 148, 8, &want) < 0)
-                return 0;
-        for (size_t i = 0; i < TAR_BLOCK; i++)
-                sum += (i >= 148 && i < 156) ? ' ' : h[i];
-        return sum == want;
-}
-
-static int pread_full(int fd, void *buf, size_t size, uint64_t off) {
-        size_t done = 0;
-
-        while (done < size) {
-                ssize_t k = pread(fd, (char *)buf + done, size - done, (off_t)(off + done));
-
-                if (k < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return -errno;
-                }
-                if (k == 0)
-                        return -EBADMSG; /* truncated */
-                done += (size_t)k;
-        }
-        return 0;
-}
-
-/* A pax extended header's "path", "linkpath" and "size" records. */
-static int pax_parse(const char *buf, size_t size, char **path, char **linkpath, uint64_t *psize,
-                     bool *has_size) {
-        size_t pos = 0;
-
-        while (pos < size) {
-                const char *rec = buf + pos, *sp, *eq;
-                unsigned long len;
-                char *end = NULL;
-
-                errno = 0;
-                len = strtoul(rec, &end, 10);
-                if (errno != 0 || end == rec || *end != ' ' || len < 5 || len > size - pos ||
-                    rec[len - 1] != '\n')
-                        return -EBADMSG;
-                sp = end + 1;
-                eq = memchr(sp, '=', (size_t)(rec + len - sp));
-                if (!eq)
-                        return -EBADMSG;
-                if ((size_t)(eq - sp) == 4 && memcmp(sp, "path", 4) == 0) {
-                        free(*path);
-                        *path = strndup(eq + 1, (size_t)(rec + len - 1 - (eq + 1)));
-                        if (!*path)
-                                return -ENOMEM;
-                } else if ((size_t)(eq - sp) == 8 && memcmp(sp, "linkpath", 8) == 0) {
-                        free(*linkpath);
-                        *linkpath = strndup(eq + 1, (size_t)(rec + len - 1 - (eq + 1)));
-                        if (!*linkpath)
-                                return -ENOMEM;
-                } else if ((size_t)(eq - sp) == 4 && memcmp(sp, "size", 4) == 0) {
-                        _cleanup_free_ char *v =
-                                strndup(eq + 1, (size_t)(rec + len - 1 - (eq + 1)));
-                        char *e2 = NULL;
-
-                        if (!v)
-                                return -ENOMEM;
-                        errno = 0;
-                        *psize = strtoull(v, &e2, 10);
-                        if (errno != 0 || e2 == v || *e2 || v[0] == '-')
-                                return -EBADMSG;
-                        *has_size = true;
-                }
-                pos += len;
-        }
-        return 0;
-}
-
-/* The directory part of a member name ("a/b" for "a/b/c", "" for "c"). */
-static char *dir_of(const char *name) {
-        const char *s = strrchr(name, '/');
-
-        return s ? strndup(name, (size_t)(s - name)) : strdup("");
-}
-
-/* Reads the member table of the tar on fd: headers only, the data is skipped by offset. */
-static int tar_index(int fd, struct tar *ret, struct pod_error *reterr) {
-        _cleanup_free_ char *long_name = NULL, *long_link = NULL, *pax_path = NULL,
-                            *pax_link = NULL;
-        struct tar t = { .fd = fd };
-        uint64_t off = 0, pax_size = 0;
-        bool has_pax_size = false;
-        struct stat st;
-        int r;
-
-        if (fstat(fd, &st) < 0)
-                return pod_error_set(reterr, -errno, "Failed to stat the archive");
-        for (;;) {
-                unsigned char h[TAR_BLOCK];
-                _cleanup_free_ char *raw = NULL, *norm = NULL;
-                uint64_t size;
-                char type;
-
-                if (off + TAR_BLOCK > (uint64_t)st.st_size) {
-                        tar_done(&t);
-                        return pod_error_set(reterr, -EBADMSG,
-                                             "Archive is truncated (no end-of-archive block)");
-                }
-                r = pread_full(fd, h, TAR_BLOCK, off);
-                if (r < 0) {
-                        tar_done(&t);
-                        return pod_error_set(reterr, r, "Failed to read the archive");
-                }
-                if (h[0] == 0) /* end of archive (two zero blocks; one is enough here) */
-                        break;
-                if (!header_checksum_ok(h) || octal_field((const char *)h + 124, 12, &size) < 0) {
-                        tar_done(&t);
-                        return pod_error_set(reterr, -EBADMSG,
-                                             "Archive has a corrupt tar header at byte %" PRIu64,
-                                             off);
-                }
-                type = (char)h[156];
-                if (has_pax_size)
-                        size = pax_size;
-                if (size > (uint64_t)st.st_size - off - TAR_BLOCK) {
-                        tar_done(&t);
-                        return pod_error_set(reterr, -EBADMSG,
-                                             "Archive is truncated at byte %" PRIu64, off);
-                }
-                off += TAR_BLOCK;
-                if (type == 'x' || type == 'L' || type == 'K') {
-                        _cleanup_free_ char *buf = NULL;
-
-                        if (size > (1u << 20)) {
-                                tar_done(&t);
-                                return pod_error_set(reterr, -EBADMSG,
-                                                     "Archive has an oversized extended header");
-                        }
-                        buf = malloc(size + 1);
-                        if (!buf) {
-                                tar_done(&t);
-                                return -ENOMEM;
-                        }
-                        r = pread_full(fd, buf, size, off);
-                        if (r < 0) {
-                                tar_done(&t);
-                                return pod_error_set(reterr, r, "Failed to read the archive");
-                        }
-                        buf[size] = 0;
-                        if (type == 'x')
-                                r = pax_parse(buf, size, &pax_path, &pax_link, &pax_size,
-                                              &has_pax_size);
-                        else if (type == 'L') {
-                                free(long_name);
-                                long_name = TAKE_PTR(buf);
-                        } else {
-                                free(long_link);
-                                long_link = TAKE_PTR(buf);
-                        }
-                        if (r < 0) {
-                                tar_done(&t);
-                                return pod_error_set(reterr, r, "Archive has a corrupt pax header");
-                        }
-                        off += (size + TAR_BLOCK - 1) / TAR_BLOCK * TAR_BLOCK;
-                        continue;
-                }
-                if (type == 'g') { /* global pax header: nothing pod uses */
-                        off += (size + TAR_BLOCK - 1) / TAR_BLOCK * TAR_BLOCK;
-                        continue;
-                }
-
-                if (pax_path)
-                        raw = TAKE_PTR(pax_path);
-                else if (long_name)
-                        raw = TAKE_PTR(long_name);
-                else if (memcmp(h + 257, "ustar", 5) == 0 && h[345] != 0) {
-                        if (asprintf(&raw, "%.155s/%.100s", (const char *)h + 345,
-                                     (const char *)h) < 0)
-                                raw = NULL;
-                } else
-                        raw = strndup((const char *)h, 100);
-                if (!raw) {
-                        tar_done(&t);
-                        return -ENOMEM;
-                }
-                r = member_name_normalize(raw, &norm);
-                if (r == -ENOMEM) {
-                        tar_done(&t);
-                        return r;
-                }
-                if (r < 0 && !streq(raw, "./") && !streq(raw, "."))
-                        (void)pod_error_set(&t.unsafe, -EBADMSG,
-                                            "Archive member '%s' has an unsafe path (absolute "
-                                            "or with '..')",
-                                            raw);
-                if (norm) {
-                        struct member mb = { .offset = off, .size = size };
-
-                        if (t.n >= POD_OCI_ARCHIVE_MEMBERS_MAX) {
-                                tar_done(&t);
-                                return pod_error_set(reterr, -E2BIG,
-                                                     "Archive has more than %u members",
-                                                     POD_OCI_ARCHIVE_MEMBERS_MAX);
-                        }
-                        if (type == '1' || type == '2') {
-                                _cleanup_free_ char *target = NULL, *dir = NULL, *joined = NULL;
-                                const char *lt;
-
-                                target = pax_link    ? TAKE_PTR(pax_link)
-                                         : long_link ? TAKE_PTR(long_link)
-                                                     : strndup((const char *)h + 157, 100);
-                                if (!target) {
-                                        tar_done(&t);
-                                        return -ENOMEM;
-                                }
-                                lt = target;
-                                if (type == '2') { /* symlink: relative to its directory */
-                                        dir = dir_of(norm);
-                                        if (!dir || asprintf(&joined, "%s%s%s", dir,
-                                                             dir[0] ? "/" : "", target) < 0) {
-                                                tar_done(&t);
-                                                return -ENOMEM;
-                                        }
-                                        lt = joined;
-                                        /* a/../b: resolve ".." lexically, staying inside */
-                                        r = path_resolve_lexical(lt, &mb.link);
-                                } else
-                                        r = member_name_normalize(lt, &mb.link);
-                                if (r == -ENOMEM) {
-                                        tar_done(&t);
-                                        return r;
-                                }
-                                if (r < 0 || target[0] == '/') {
-                                        free(mb.link);
-                                        (void)pod_error_set(&t.unsafe, -EBADMSG,
-                                                            "Archive member '%s' links outside "
-                                                            "the archive ('%s')",
-                                                            norm, target);
-                                        off += (size + TAR_BLOCK - 1) / TAR_BLOCK * TAR_BLOCK;
-                                        has_pax_size = false;
-                                        continue;
-                                }
-                                mb.size = 0;
-                        } else if (type == '5')
-                                mb.dir = true;
-                        else if (type != '0' && type != 0 && type != '7') {
-                                /* devices, FIFOs: never an image member; ignored */
-                                off += (size + TAR_BLOCK - 1) / TAR_BLOCK * TAR_BLOCK;
-                                has_pax_size = false;
-                                continue;
-                        }
-                        if (t.n % 64 == 0) {
-                                struct member *nm = reallocarray(t.m, t.n + 64, sizeof(*nm));
-
-                                if (!nm) {
-                                        free(mb.link);
-                                        tar_done(&t);
-                                        return -ENOMEM;
-                                }
-                                t.m = nm;
-                        }
-                        mb.name = TAKE_PTR(norm);
-                        t.m[t.n++] = mb;
-                }
-                has_pax_size = false;
-                free(pax_path);
-                free(pax_link);
-                free(long_link);
-                pax_path = pax_link = long_link = NULL;
-                off += (size + TAR_BLOCK - 1) / TAR_BLOCK * TAR_BLOCK;
-        }
-        *ret = t;
-        return 0;
-}
-
-/* The regular member name resolves to (links followed, at most 8); NULL when none. */
-static const struct member *tar_find(const struct tar *t, const char *name) {
-        const char *want = name;
-
-        for (unsigned hops = 0; hops < 8; hops++) {
-                const struct member *found = NULL;
-
-                /* the last member of a name wins, as when extracting */
-                for (size_t i = t->n; i > 0; i--)
-                        if (streq(t->m[i - 1].name, want)) {
-                                found = &t->m[i - 1];
-                                break;
-                        }
-                if (!found || found->dir)
-                        return NULL;
-                if (!found->link)
-                        return found;
-                want = found->link;
-        }
-        return NULL;
-}
-
 /* ---- a source: the tar's members or the layout directory's files ---------------------- */
 
 struct source {
@@ -503,7 +72,7 @@ struct source {
 };
 
 static void source_done(struct source *src) {
-        tar_done(&src->tar);
+        oci_tar_done(&src->tar);
         if (src->fd >= 0)
                 (void)close(src->fd);
         src->fd = -EBADF;
@@ -580,7 +149,7 @@ static int source_stat(struct source *src, const char *name, uint64_t *ret_size,
         int r;
 
         if (src->is_tar) {
-                const struct member *m = tar_find(&src->tar, name);
+                const struct member *m = oci_tar_find(&src->tar, name);
 
                 if (!m)
                         return source_member_error(reterr, -ENOENT, name);
@@ -620,7 +189,7 @@ static int source_read(struct source *src, const char *name, size_t max, char **
                                      name, size, max);
         if (src->is_tar) {
                 fd = fcntl(src->fd, F_DUPFD_CLOEXEC, 3);
-                off = tar_find(&src->tar, name)->offset;
+                off = oci_tar_find(&src->tar, name)->offset;
         } else {
                 r = dir_open_member(src->fd, name, &fd);
                 if (r < 0)
@@ -631,7 +200,7 @@ static int source_read(struct source *src, const char *name, size_t max, char **
         buf = malloc(size + 1);
         if (!buf)
                 return -ENOMEM;
-        r = pread_full(fd, buf, size, off);
+        r = oci_pread_full(fd, buf, size, off);
         if (r < 0)
                 return pod_error_set(reterr, r == -EBADMSG ? -EBADMSG : r,
                                      "Failed to read archive member '%s'%s", name,
@@ -750,7 +319,7 @@ static int source_stream(struct source *src, const char *name, struct streamer *
                         return source_member_error(reterr, r, name);
                 return 0;
         }
-        m = tar_find(&src->tar, name);
+        m = oci_tar_find(&src->tar, name);
         if (!m)
                 return source_member_error(reterr, -ENOENT, name);
         if (pipe2(p, O_CLOEXEC) < 0)
@@ -790,7 +359,7 @@ static int source_hash(struct source *src, const char *name, char ret[POD_SHA256
         int r;
 
         if (src->is_tar) {
-                const struct member *m = tar_find(&src->tar, name);
+                const struct member *m = oci_tar_find(&src->tar, name);
 
                 if (!m)
                         return source_member_error(reterr, -ENOENT, name);
@@ -846,7 +415,7 @@ static int source_compression(struct source *src, const char *name, enum pod_com
         if (r < 0)
                 return r;
         if (src->is_tar) {
-                off = tar_find(&src->tar, name)->offset;
+                off = oci_tar_find(&src->tar, name)->offset;
                 fd = fcntl(src->fd, F_DUPFD_CLOEXEC, 3);
                 if (fd < 0)
                         return -errno;
@@ -855,7 +424,7 @@ static int source_compression(struct source *src, const char *name, enum pod_com
                 if (r < 0)
                         return source_member_error(reterr, r, name);
         }
-        r = pread_full(fd, head, size < sizeof(head) ? (size_t)size : sizeof(head), off);
+        r = oci_pread_full(fd, head, size < sizeof(head) ? (size_t)size : sizeof(head), off);
         if (r < 0)
                 return pod_error_set(reterr, r, "Failed to read '%s'", name);
         r = pod_compression_detect(head, sizeof(head), ret);
@@ -1166,7 +735,7 @@ static int plan_docker(struct source *src, struct plan *p, struct pod_error *ret
                 r = pod_json_get_string(e, "Config", jp, true, &cfg_raw, reterr);
                 if (r < 0)
                         return r;
-                if (member_name_normalize(cfg_raw, &cfg) < 0)
+                if (oci_member_name_normalize(cfg_raw, &cfg) < 0)
                         return pod_error_set(reterr, -EBADMSG,
                                              "manifest.json: Config '%s' is an unsafe path",
                                              cfg_raw);
@@ -1195,7 +764,7 @@ static int plan_docker(struct source *src, struct plan *p, struct pod_error *ret
                                                reterr);
                         if (r < 0)
                                 return r;
-                        if (member_name_normalize(raw, &l->member) < 0)
+                        if (oci_member_name_normalize(raw, &l->member) < 0)
                                 return pod_error_set(reterr, -EBADMSG,
                                                      "manifest.json: layer '%s' is an unsafe "
                                                      "path",
@@ -1354,7 +923,7 @@ static int plan_docker_names(struct json_object *dm, struct plan_image *im,
                 if (!json_object_is_type(e, json_type_object))
                         continue;
                 cfg = json_object_get_string(pod_json_get(e, "Config"));
-                if (!cfg || member_name_normalize(cfg, &norm) < 0)
+                if (!cfg || oci_member_name_normalize(cfg, &norm) < 0)
                         continue;
                 d = digest_of_path(norm);
                 if (!d || !streq(d, im->config_digest))
@@ -1559,7 +1128,8 @@ static int source_open(const char *path, struct source *ret, enum pod_oci_archiv
                 unsigned char head[TAR_BLOCK];
                 enum pod_compression c;
 
-                if (st.st_size < (off_t)TAR_BLOCK || pread_full(src.fd, head, TAR_BLOCK, 0) < 0 ||
+                if (st.st_size < (off_t)TAR_BLOCK ||
+                    oci_pread_full(src.fd, head, TAR_BLOCK, 0) < 0 ||
                     pod_compression_detect(head, sizeof(head), &c) < 0 ||
                     c != POD_COMPRESSION_NONE) {
                         *ret_kind = POD_OCI_ARCHIVE_NONE;
@@ -1568,16 +1138,16 @@ static int source_open(const char *path, struct source *ret, enum pod_oci_archiv
                 }
         }
         src.is_tar = true;
-        r = tar_index(src.fd, &src.tar, reterr);
+        r = oci_tar_index(src.fd, &src.tar, reterr);
         if (r < 0) {
                 source_done(&src);
                 return r;
         }
-        if (tar_find(&src.tar, "manifest")) /* an ACI */
+        if (oci_tar_find(&src.tar, "manifest")) /* an ACI */
                 *ret_kind = POD_OCI_ARCHIVE_NONE;
-        else if (tar_find(&src.tar, "index.json"))
+        else if (oci_tar_find(&src.tar, "index.json"))
                 *ret_kind = POD_OCI_ARCHIVE_OCI_TAR;
-        else if (tar_find(&src.tar, "manifest.json"))
+        else if (oci_tar_find(&src.tar, "manifest.json"))
                 *ret_kind = POD_OCI_ARCHIVE_DOCKER_TAR;
         else
                 *ret_kind = POD_OCI_ARCHIVE_NONE;
