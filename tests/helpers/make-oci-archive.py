@@ -20,6 +20,8 @@ Writes into OUTDIR:
   evil-missing.tar oci.tar without one layer blob
   evil-bigjson.tar a layout tar whose index.json is 5 MiB
   evil-symlink/   the layout dir with a layer blob replaced by a symlink to it elsewhere
+  multi.tar       a layout tar whose one entry is an index of this arch's image and an
+                  s390x one (s390x.config.digest: its config)
 """
 import gzip
 import hashlib
@@ -149,6 +151,27 @@ def main():
     oci_tar(os.path.join(out, "evil-missing.tar"), blobs=missing)
     big = b'{"schemaVersion":2,"manifests":[],"x":"' + b"a" * (5 << 20) + b'"}'
     oci_tar(os.path.join(out, "evil-bigjson.tar"), idx=big)
+
+    # a multi-platform image: an index entry naming an index of two manifests, this host's
+    # and s390x's (another config over the same layers)
+    other_cfg = config.replace(('"architecture": "%s"' % arch).encode(), b'"architecture": "s390x"')
+    other_man = manifest.replace(chex.encode(), hashlib.sha256(other_cfg).hexdigest().encode()) \
+        .replace(b'"size": %d}' % len(config), b'"size": %d}' % len(other_cfg), 1)
+    plat_index = json.dumps({"schemaVersion": 2,
+                             "mediaType": "application/vnd.oci.image.index.v1+json",
+                             "manifests": [
+        {"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": sha(other_man),
+         "size": len(other_man), "platform": {"os": "linux", "architecture": "s390x"}},
+        {"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": sha(manifest),
+         "size": len(manifest), "platform": {"os": "linux", "architecture": arch}},
+    ]}).encode()
+    multi = dict(blobs)
+    multi.update({sha(other_cfg): other_cfg, sha(other_man): other_man, sha(plat_index): plat_index})
+    open(os.path.join(out, "s390x.config.digest"), "w").write(sha(other_cfg) + "\n")
+    oci_tar(os.path.join(out, "multi.tar"), blobs=multi, idx=json.dumps({"schemaVersion": 2,
+        "manifests": [{"mediaType": "application/vnd.oci.image.index.v1+json",
+                       "digest": sha(plat_index), "size": len(plat_index),
+                       "annotations": {"io.containerd.image.name": "example.com/test/multi:1"}}]}).encode())
 
     ev = os.path.join(out, "evil-symlink")
     shutil.rmtree(ev, ignore_errors=True)

@@ -87,6 +87,22 @@ assert_status "--platform is accepted by import (single-platform archive: import
 run_pod --dir="$D3" --insecure-options=image image import --platform=bogus "$A/oci.tar"
 assert_status "a malformed --platform is refused" 254
 
+# ---- a multi-platform index: the host's entry, or --platform's --------------------------
+D7=$W/store-multi
+run_pod --dir="$D7" --insecure-options=image image import "$A/multi.tar"
+assert_status "import a multi-platform index" 0
+tap_check "the host's platform is picked" "$([ "$OUT" = "$ID" ]; echo $?)"
+run_pod --dir="$D7" --insecure-options=image image import --platform=linux/s390x "$A/multi.tar"
+assert_status "import --platform=linux/s390x" 0
+S390X=$OUT
+tap_check "--platform picks the other image" "$([ -n "$S390X" ] && [ "$S390X" != "$ID" ]; echo $?)"
+run_pod --dir="$D7" image cat-manifest --oci=config "$S390X"
+tap_check "... whose config is the s390x one" \
+        "$([ "sha256:$(printf '%s' "$OUT" | sha256sum | cut -d' ' -f1)" = "$(cat "$A/s390x.config.digest")" ]; echo $?)"
+run_pod --dir="$D7" --insecure-options=image image import --platform=linux/mips64le "$A/multi.tar"
+assert_status "a platform the index lacks is refused" 254
+assert_match "naming the platforms it has" "$ERR" "s390x"
+
 # ---- hostile archives: refused, named, nothing stored ------------------------------------
 hostile() { # hostile DESC FILE ERROR-REGEX
         local d=$W/store-hostile-$2
