@@ -216,7 +216,7 @@ e=$(now)
 reqs=$(tail -n +"$((before + 1))" "$W/registry.log" | grep -Eo '"(GET|HEAD) /v2/[^ ]*' | sed 's/^"//' || true)
 printf 're-pull of the stored image (--pull-policy=update): %.3f s, %d registry requests (target: 1 manifest request):\n' \
         "$(awk -v s="$s" -v e="$e" 'BEGIN { print e - s }')" "$(grep -c . <<<"$reqs" || true)"
-while read -r q; do [ -n "$q" ] && echo "    $q"; done <<<"$reqs"
+while read -r q; do [ -z "$q" ] || echo "    $q"; done <<<"$reqs"
 ACI_ID=$("$POD" --dir="$D" --insecure-options=image image import "$W/bench.aci")
 OCI_ID=$(cat "$W/id")
 for img in "$OCI_ID" "$ACI_ID"; do
