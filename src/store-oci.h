@@ -120,27 +120,24 @@ int pod_store_oci_lowers(struct pod_store *s, const char *id, char ***ret_paths,
 int pod_store_oci_names(struct pod_store *s, const char *id, char ***ret_names,
                         char **ret_manifest_digest, struct pod_error *reterr);
 
-/* What is stored for OCI image id, for `image export` and `cat-manifest` (an addition to the
- * first contract, by dk-store): config and image manifest bytes (manifest NULL when the image
- * came without one, e.g. from `docker save`), the registry digest (or NULL), and the layers
- * bottom first as committed (blob digest, diff_id, media type or NULL, blob size). */
-struct pod_store_oci_stored_layer {
-        char *digest, *diff_id, *media_type;
-        uint64_t size;
-};
-struct pod_store_oci_stored {
-        char *config;
+/* ---- Read side, for `image export` and `cat-manifest --oci` (oci-archive.c) ---- */
+struct pod_store_oci_info {
+        char *config; /* the config bytes (their SHA-512 is the image ID) */
         size_t config_size;
-        char *manifest;
+        char *config_digest; /* "sha256:..." of config */
+        char *manifest;      /* the image manifest bytes as imported; NULL (docker save) */
         size_t manifest_size;
-        char *manifest_digest;
-        struct pod_store_oci_stored_layer *layers;
+        char *manifest_digest; /* the registry digest; NULL when none */
+        /* bottom first; the strings belong to the info; size is the stored blob's size and
+         * media_type is NULL when none was recorded (docker save) */
+        struct pod_store_oci_layer *layers;
         size_t n_layers;
 };
-void pod_store_oci_stored_done(struct pod_store_oci_stored *x);
-/* -ENOENT unknown image, -EMEDIUMTYPE an appc image. */
-int pod_store_oci_get(struct pod_store *s, const char *id, struct pod_store_oci_stored *ret,
-                      struct pod_error *reterr);
-/* Read-only fd of the stored blob named digest ("sha256:..."); -ENOENT when not stored. */
+struct pod_store_oci_info *pod_store_oci_info_free(struct pod_store_oci_info *i);
+DEFINE_TRIVIAL_CLEANUP_FUNC(struct pod_store_oci_info *, pod_store_oci_info_free)
+/* What the store holds for OCI image id.  -ENOENT unknown, -EMEDIUMTYPE an appc image. */
+int pod_store_oci_get_info(struct pod_store *s, const char *id, struct pod_store_oci_info **ret,
+                           struct pod_error *reterr);
+/* Read-only fd of the stored layer blob digest (cas/blob/sha256/...).  -ENOENT none. */
 int pod_store_oci_open_blob(struct pod_store *s, const char *digest, int *ret_fd,
                             struct pod_error *reterr);

@@ -14,6 +14,8 @@
 #include "log.h"
 #include "macro.h"
 #include "manifest.h"
+#include "oci-archive.h"
+#include "oci.h"
 #include "podlimits.h"
 #include "provenance.h"
 #include "store-oci.h"
@@ -33,6 +35,9 @@ static bool arg_keep_privileges;
 static const char *arg_format = "text";
 static uint64_t arg_grace = 24ull * 3600 * 1000000;
 static enum pod_compression arg_compression = POD_COMPRESSION_GZIP;
+static const char *arg_platform;
+static const char *arg_name;
+static const char *arg_oci; /* cat-manifest --oci[=manifest|config] */
 static unsigned seen_flags; /* which of the ARG_ options were given */
 
 enum {
@@ -47,6 +52,9 @@ enum {
         ARG_REPRODUCIBLE,
         ARG_KEEP_PRIVILEGES,
         ARG_INSECURE,
+        ARG_PLATFORM,
+        ARG_NAME,
+        ARG_OCI,
 };
 
 /* "24h", "30m", "90s", "2d", "0": usec. */
@@ -88,6 +96,9 @@ static int parse_argv(int argc, char *argv[]) {
                 { "reproducible", no_argument, NULL, ARG_REPRODUCIBLE },
                 { "keep-privileges", no_argument, NULL, ARG_KEEP_PRIVILEGES },
                 { "insecure-options", required_argument, NULL, ARG_INSECURE },
+                { "platform", required_argument, NULL, ARG_PLATFORM },
+                { "name", required_argument, NULL, ARG_NAME },
+                { "oci", optional_argument, NULL, ARG_OCI },
                 {},
         };
         int c;
@@ -97,7 +108,7 @@ static int parse_argv(int argc, char *argv[]) {
                 const char *bad = NULL;
                 unsigned bits;
 
-                if (c >= ARG_FORMAT && c <= ARG_INSECURE)
+                if (c >= ARG_FORMAT && c <= ARG_OCI)
                         seen_flags |= 1u << (c - ARG_FORMAT);
                 switch (c) {
                 case ARG_FORMAT:
@@ -142,6 +153,20 @@ static int parse_argv(int argc, char *argv[]) {
                                 return pod_usage_error("image", "Unknown insecure option '%s'",
                                                        bad);
                         arg_insecure |= bits;
+                        break;
+                case ARG_PLATFORM:
+                        arg_platform = optarg;
+                        break;
+                case ARG_NAME:
+                        arg_name = optarg;
+                        break;
+                case ARG_OCI:
+                        if (optarg && !streq(optarg, "manifest") && !streq(optarg, "config"))
+                                return pod_usage_error("image",
+                                                       "--oci takes 'manifest' or 'config', not "
+                                                       "'%s'",
+                                                       optarg);
+                        arg_oci = optarg ?: "manifest";
                         break;
                 default:
                         return -EINVAL;
@@ -189,7 +214,34 @@ static int need_args(const char *sub, int n, int min, int max) {
         return 0;
 }
 
+/* A docker save archive or an OCI layout (oci-archive.h): unsigned, as an ACI file is, so
+ * it needs --insecure-options=image too (checked by the caller). */
+static int import_oci_archive(struct pod_store *s, const char *arg, const struct pod_limits *limits,
+                              const struct pod_oci_platform *platform) {
+        _cleanup_strv_free_ char **ids = NULL;
+        _cleanup_free_ char *path = realpath(arg, NULL);
+        struct pod_provenance prov = { .origin = path ?: (char *)arg, .insecure = (char *)"image" };
+        struct pod_oci_archive_import_options o = {
+                .platform = platform,
+                .name = arg_name,
+                .limits = limits,
+                .provenance = &prov,
+        };
+        struct pod_error e = {};
+        int r;
+
+        r = pod_oci_archive_import(s, arg, &o, &ids, &e);
+        if (r < 0) {
+                (void)pod_error_prefix(&e, r, "Failed to import '%s'", arg);
+                return log_pod_error(r, &e);
+        }
+        STRV_FOREACH (id, ids)
+                printf("%s\n", *id);
+        return 0;
+}
+
 static int image_import(int n, char **args) {
+        _cleanup_(pod_oci_platform_done) struct pod_oci_platform platform = {};
         _cleanup_(pod_store_freep) struct pod_store *s = NULL;
         struct pod_limits limits;
         struct pod_error le = {};
@@ -208,6 +260,11 @@ static int image_import(int n, char **args) {
         r = pod_limits_load(arg_vendordir, arg_sysconfdir, &limits, &le);
         if (r < 0)
                 return log_pod_error(r, &le);
+        if (arg_platform) {
+                r = pod_oci_platform_parse(arg_platform, &platform, &le);
+                if (r < 0)
+                        return log_pod_error(r, &le);
+        }
         r = open_store(&s);
         if (r < 0)
                 return r;
@@ -218,7 +275,22 @@ static int image_import(int n, char **args) {
                 /* Provenance: this file, nothing verified (--insecure-options=image). */
                 struct pod_provenance prov = { .insecure = (char *)"image" };
                 struct pod_store_import_options io = { .provenance = &prov, .limits = &limits };
+                enum pod_oci_archive_kind kind;
 
+                /* docker save archives and OCI layouts, by content; the rest is an ACI */
+                r = pod_oci_archive_probe(args[i], &kind, &e);
+                if (r < 0) {
+                        (void)pod_error_prefix(&e, r, "Failed to import '%s'", args[i]);
+                        ret = log_pod_error(r, &e);
+                        continue;
+                }
+                if (kind != POD_OCI_ARCHIVE_NONE) {
+                        r = import_oci_archive(s, args[i], &limits,
+                                               arg_platform ? &platform : NULL);
+                        if (r < 0)
+                                ret = r;
+                        continue;
+                }
                 fd = open(args[i], O_RDONLY | O_CLOEXEC | O_NOCTTY);
                 if (fd < 0) {
                         ret = log_error_errno(-errno, "Failed to open '%s': %m", args[i]);
@@ -461,7 +533,15 @@ static int image_cat_manifest(int n, char **args) {
         r = resolve(s, args[0], &id);
         if (r < 0)
                 return r;
-        r = pod_store_read_manifest(s, id, &m, &size, &e);
+        if (arg_oci)
+                /* the registry manifest or the config, as stored (cat-manifest without --oci
+                 * shows the appc manifest pod runs) */
+                r = pod_oci_archive_read_json(s, id,
+                                              streq(arg_oci, "config") ? POD_OCI_ARCHIVE_CONFIG
+                                                                       : POD_OCI_ARCHIVE_MANIFEST,
+                                              &m, &size, &e);
+        else
+                r = pod_store_read_manifest(s, id, &m, &size, &e);
         if (r < 0)
                 return log_pod_error(r, &e);
         if (arg_pretty) {
@@ -490,7 +570,11 @@ static int image_export(int n, char **args) {
         r = resolve(s, args[0], &id);
         if (r < 0)
                 return r;
-        r = pod_store_export(s, id, args[1], arg_overwrite, &e);
+        r = pod_store_oci_is_oci(s, id, &e);
+        if (r > 0) /* an OCI layout that is also a docker save archive */
+                r = pod_oci_archive_export(s, id, args[1], arg_overwrite, &e);
+        else if (r == 0)
+                r = pod_store_export(s, id, args[1], arg_overwrite, &e);
         if (r < 0)
                 return log_pod_error(r, &e);
         return 0;
@@ -663,7 +747,7 @@ static int image_validate(int n, char **args) {
 static const char *const flag_names[] = {
         "format",           "no-legend",    "full",        "pretty-print", "rootfs-only",
         "overwrite",        "grace-period", "compression", "reproducible", "keep-privileges",
-        "insecure-options",
+        "insecure-options", "platform",     "name",        "oci",
 };
 
 static int sub_import(const char *sub, int n, char **args) {
@@ -703,12 +787,12 @@ static const struct {
         unsigned flags; /* allowed options */
 } subcommands[] = {
         { "build", sub_build, FLAG(ARG_COMPRESSION) | FLAG(ARG_REPRODUCIBLE) },
-        { "cat-manifest", sub_cat_manifest, FLAG(ARG_PRETTY) },
+        { "cat-manifest", sub_cat_manifest, FLAG(ARG_PRETTY) | FLAG(ARG_OCI) },
         { "export", sub_export, FLAG(ARG_OVERWRITE) },
         { "extract", image_extract,
           FLAG(ARG_ROOTFS_ONLY) | FLAG(ARG_OVERWRITE) | FLAG(ARG_KEEP_PRIVILEGES) },
         { "gc", sub_gc, FLAG(ARG_GRACE) },
-        { "import", sub_import, 0 },
+        { "import", sub_import, FLAG(ARG_PLATFORM) | FLAG(ARG_NAME) },
         { "list", sub_list, FLAG(ARG_FORMAT) | FLAG(ARG_NO_LEGEND) | FLAG(ARG_FULL) },
         { "render", image_extract,
           FLAG(ARG_ROOTFS_ONLY) | FLAG(ARG_OVERWRITE) | FLAG(ARG_KEEP_PRIVILEGES) },

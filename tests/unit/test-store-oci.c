@@ -633,18 +633,18 @@ int main(void) {
 
         /* what export reads */
         {
-                _cleanup_(pod_store_oci_stored_done) struct pod_store_oci_stored x = {};
+                _cleanup_(pod_store_oci_info_freep) struct pod_store_oci_info *x = NULL;
                 _cleanup_close_ int fd = -EBADF;
                 char got[POD_SHA256_STRING_SIZE];
 
-                r = pod_store_oci_get(s, idb, &x, &e);
-                tap_ok(r >= 0 && x.n_layers == 2 && streq(x.layers[0].digest, l1.digest) &&
-                               streq(x.layers[1].diff_id, l3.diff_id) &&
-                               streq(x.layers[1].media_type, POD_OCI_MEDIA_LAYER) &&
-                               x.layers[1].size == l3.size,
+                r = pod_store_oci_get_info(s, idb, &x, &e);
+                tap_ok(r >= 0 && x->n_layers == 2 && streq(x->layers[0].digest, l1.digest) &&
+                               streq(x->layers[1].diff_id, l3.diff_id) &&
+                               streq(x->layers[1].media_type, POD_OCI_MEDIA_LAYER) &&
+                               x->layers[1].size == l3.size,
                        "stored layers for export");
-                tap_ok(r >= 0 && x.config && strstr(x.config, "/bin/other") && x.manifest &&
-                               !x.manifest_digest,
+                tap_ok(r >= 0 && x->config && strstr(x->config, "/bin/other") && x->manifest &&
+                               !x->manifest_digest,
                        "stored config and manifest");
                 r = pod_store_oci_open_blob(s, l3.digest, &fd, &e);
                 tap_ok(r >= 0 && pod_sha256_fd(fd, got, NULL) >= 0 && streq(got, l3.digest),
