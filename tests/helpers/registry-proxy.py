@@ -12,7 +12,8 @@ The first rule that matches (method too, when given; "times" left, when given) a
   "slow"     forward the body at "rate" bytes per second
   "body"     answer "status" (default 200) with "body" (text) and "content_type"; the
              Docker-Content-Digest header is the body's sha256
-Every request is appended to --log as "METHOD PATH STATUS" (after the answer).  Prints its port
+Every request is appended to --log as "> METHOD PATH" when it arrives and "METHOD PATH STATUS"
+after the answer ("aborted" for a body the client stopped reading).  Prints its port
 to --port-file when ready.
 """
 import argparse
@@ -99,6 +100,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def _handle(self):
         n = int(self.headers.get("Content-Length") or 0)
         reqbody = self.rfile.read(n) if n else None
+        with LOCK, open(self.server.cfg.log, "a") as f:
+            f.write("> %s %s\n" % (self.command, self.path))
         rule = self._rule()
         action = rule.get("action") if rule else None
         if action == "status":

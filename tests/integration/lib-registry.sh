@@ -79,8 +79,7 @@ reg_token_key() {
 }
 
 wait_file() { # wait_file FILE [PID]: up to 10 s
-        local i
-        for i in $(seq 100); do
+        for _ in $(seq 100); do
                 [ -s "$1" ] && return 0
                 if [ -n "${2:-}" ] && ! kill -0 "$2" 2>/dev/null; then
                         return 1
@@ -91,7 +90,7 @@ wait_file() { # wait_file FILE [PID]: up to 10 s
 }
 
 registry_start() { # registry_start VAR [tls] [basic] [token]
-        local var=$1 tls=0 basic=0 token=0 d scheme=http port pid i
+        local var=$1 tls=0 basic=0 token=0 d scheme=http port pid
         shift
         for a in "$@"; do
                 case $a in
@@ -152,7 +151,7 @@ registry_start() { # registry_start VAR [tls] [basic] [token]
         docker-registry serve "$d/config.yml" >"$d/access.log" 2>&1 &
         pid=$!
         REG_PIDS+=("$pid")
-        for i in $(seq 100); do
+        for _ in $(seq 100); do
                 port=$(sed -n 's/.*msg="listening on 127\.0\.0\.1:\([0-9]*\)[",].*/\1/p' "$d/access.log" |
                         head -n1)
                 [ -n "$port" ] && break
@@ -229,8 +228,11 @@ push() { # push VAR REPO TAG SPEC [oci-image.py flags]
         fi
         [ "$(cat "$d/scheme" 2>/dev/null)" = https ] && args+=(--cacert "$REG_CA")
         oci_image "${args[@]}" "$@" >"$REG_DIR/last" || return 1
+        # shellcheck disable=SC2034 # read by the scripts that source this file
         MANIFEST_DIGEST=$(sed -n 's/^manifest_digest=//p' "$REG_DIR/last")
+        # shellcheck disable=SC2034
         IMAGE_ID=$(sed -n 's/^image_id=//p' "$REG_DIR/last")
+        # shellcheck disable=SC2034
         CONFIG_DIGEST=$(sed -n 's/^config_digest=//p' "$REG_DIR/last")
 }
 
@@ -248,7 +250,7 @@ skopeo_flags() { # skopeo_flags VAR
 
 # Pod's store must hold no layer or temp dir of a failed pull: prints what is there.
 store_strays() { # store_strays DIR
-        find "$1/cas/tmp" -mindepth 1 -maxdepth 1 2>/dev/null
+        find "$1/cas/tmp" -mindepth 1 -maxdepth 1 2>/dev/null || true
         find "$1/cas/layer" -mindepth 1 -maxdepth 1 ! -exec test -e '{}/rendered' \; -print \
-                2>/dev/null
+                2>/dev/null || true
 }
