@@ -117,6 +117,7 @@ NOEXEC=$OUT
 podrun "$NOEXEC"
 tap_check "an image with neither Entrypoint nor Cmd and no --exec fails" \
         "$([ "$STATUS" != 0 ]; echo $?)"
+assert_match "... saying the image has no Entrypoint or Cmd" "$ERR" "Entrypoint|Cmd"
 podrun "$NOEXEC" --exec=/bin/echo -- given
 assert_match "... and runs with --exec" "$OUT" "^given$"
 
