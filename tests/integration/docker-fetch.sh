@@ -88,7 +88,7 @@ assert_match "... naming the digest alternative" "$ERR" "digest"
 tap_check "... and nothing is stored" "$([ -z "$(ids_of "$D")" ]; echo $?)"
 run_pod "${P[@]}" --insecure-options=image,http fetch "docker://$R/test/app:v1"
 assert_status "fetch by tag with --insecure-options=image,http" 0
-tap_check "prints the image ID: sha512 of the config" "$([ "$OUT" = "$APP1_ID" ]; echo $?)" \
+tap_check "prints the image ID: sha512 of the config" "$(same_id "$OUT" "$APP1_ID"; echo $?)" \
         "got '$OUT', expected $APP1_ID"
 run_pod "${P[@]}" image list --no-legend
 assert_match "image list shows docker://REGISTRY/REPOSITORY:TAG" "$OUT" \
@@ -100,7 +100,7 @@ tap_check "the layers are stored by diff_id" \
 newdir
 run_pod "${P[@]}" --insecure-options=http fetch "docker://$R/test/app@$APP1_DIGEST"
 assert_status "fetch by digest needs no --insecure-options=image" 0
-tap_check "... same image ID" "$([ "$OUT" = "$APP1_ID" ]; echo $?)" "got '$OUT'"
+tap_check "... same image ID" "$(same_id "$OUT" "$APP1_ID"; echo $?)" "got '$OUT'"
 run_pod "${P[@]}" --insecure-options=image fetch "docker://$R/test/app@$APP1_DIGEST"
 assert_fails "a plain http registry without --insecure-options=http is refused"
 assert_match "... the message says http needs --insecure-options=http" "$ERR" "http"
@@ -115,7 +115,7 @@ assert_fails "a TLS registry whose CA is not trusted is refused"
 assert_match "... a certificate error" "$ERR" "[Cc]ertificate|SSL|TLS|verif"
 SSL_CERT_FILE=$REG_CA run_pod "${P[@]}" --insecure-options=image fetch "docker://$T/test/app:v1"
 assert_status "TLS with the test CA in SSL_CERT_FILE" 0
-tap_check "... the image ID" "$([ "$OUT" = "$APP1_ID" ]; echo $?)" "got '$OUT'"
+tap_check "... the image ID" "$(same_id "$OUT" "$APP1_ID"; echo $?)" "got '$OUT'"
 newdir
 run_pod "${P[@]}" --insecure-options=image,tls fetch "docker://$T/test/app:v1"
 assert_status "--insecure-options=tls accepts the unknown CA" 0
@@ -139,7 +139,7 @@ check_clean "wrong credentials" "$D" ""
 dockerauth "$ETC/auth.d/50-reg.json" "$B" "$REG_USER" "$REG_PASSWORD"
 run_pod "${P[@]}" --insecure-options=image fetch "docker://$B/test/app:v1"
 assert_status "Basic credentials from auth.d dockerAuth" 0
-tap_check "... the image ID" "$([ "$OUT" = "$APP1_ID" ]; echo $?)" "got '$OUT'"
+tap_check "... the image ID" "$(same_id "$OUT" "$APP1_ID"; echo $?)" "got '$OUT'"
 rm "$ETC/auth.d/50-reg.json"
 b64=$(printf '%s:%s' "$REG_USER" "$REG_PASSWORD" | base64 -w0)
 newdir
@@ -198,7 +198,7 @@ tap_check "the base layer is stored once" \
 proxy_log_reset X
 run_pod "${P[@]}" "${F[@]}" fetch --pull-policy=update "docker://$X/test/app:v1"
 assert_status "re-fetch of a stored image by tag (--pull-policy=update)" 0
-tap_check "... the same ID" "$([ "$OUT" = "$APP1_ID" ]; echo $?)"
+tap_check "... the same ID" "$(same_id "$OUT" "$APP1_ID"; echo $?)"
 tap_check "... costs one manifest request" \
         "$([ "$(proxy_count X '^(GET|HEAD) /v2/test/app/manifests/')" = 1 ]; echo $?)" \
         "$(cat "$REG_DIR/X.log")"
@@ -233,7 +233,7 @@ hostile "a lying diff_id" "diff_id|diff-id|DiffID|uncompressed" '[]' test/lie:v1
 push R test/tgz v1 '{"layers":['"$BASE"',{"entries":[{"path":"t","random":65536}]}],"fault":{"layer":1,"kind":"truncated-gzip"}}'
 hostile "a truncated gzip stream (digest right)" "gzip|[Dd]ecompress|[Tt]runcat|EOF|[Cc]orrupt|unexpected end" \
         '[]' test/tgz:v1
-hostile "HTTP 401 on the manifest" "401|[Uu]nauthori[sz]ed" \
+hostile "HTTP 401 on the manifest" "401|[Uu]nauthori[sz]ed|[Aa]uthentication|[Cc]redentials" \
         '[{"match":"/manifests/","action":"status","status":401,"headers":{"WWW-Authenticate":"Basic realm=\"x\""},"body":"{\"errors\":[{\"code\":\"UNAUTHORIZED\",\"message\":\"authentication required\"}]}"}]' \
         test/app:v1
 hostile "HTTP 404 on the manifest" "404|not found|[Uu]nknown" \
@@ -269,10 +269,10 @@ for media in docker oci; do
         run_pod "${P[@]}" "${F[@]}" fetch "docker://$R/test/multi-$media:v1"
         assert_status "$media index: fetch picks the host's platform" 0
         tap_check "$media index: ... the host platform's image (not the first entry, not the attestation)" \
-                "$([ "$OUT" = "$HOST_ID" ]; echo $?)" "got '$OUT', expected $HOST_ID"
+                "$(same_id "$OUT" "$HOST_ID"; echo $?)" "got '$OUT', expected $HOST_ID"
         run_pod "${P[@]}" "${F[@]}" fetch --platform="linux/$OTHER" "docker://$R/test/multi-$media:v1"
         assert_status "$media index: --platform=linux/$OTHER" 0
-        tap_check "$media index: ... gets the $OTHER image" "$([ "$OUT" = "$OTHER_ID" ]; echo $?)" \
+        tap_check "$media index: ... gets the $OTHER image" "$(same_id "$OUT" "$OTHER_ID"; echo $?)" \
                 "got '$OUT', expected $OTHER_ID"
 done
 push R test/foreign v1 '{"media":"oci","attestation":true,"index":['"$(plat "$OTHER" other)"']}'
@@ -307,7 +307,7 @@ tap_check "after kill -9 the half-downloaded layer is not a stored layer" \
         "$([ ! -e "$D/cas/layer/$(sed -n 's/^layer\.1\.diff_id=sha256:/sha256-/p' "$REG_DIR/last")" ]; echo $?)"
 run_pod "${P[@]}" "${F[@]}" fetch "docker://$X/test/big:v1"
 assert_status "a re-pull after kill -9 succeeds" 0
-tap_check "... with the right ID" "$([ "$OUT" = "$BIG_ID" ]; echo $?)" "got '$OUT'"
+tap_check "... with the right ID" "$(same_id "$OUT" "$BIG_ID"; echo $?)" "got '$OUT'"
 run_pod "${P[@]}" image gc
 strays=$(store_strays "$D")
 tap_check "... and after gc no temp dir of the killed pull is left" "$([ -z "$strays" ]; echo $?)" \
@@ -330,9 +330,9 @@ S2=$?
 set -e
 proxy_rules X '[]'
 tap_check "concurrent pulls sharing a layer: the first succeeds" \
-        "$([ "$S1" = 0 ] && [ "$(cat "$W/c1.out")" = "$APP1_ID" ]; echo $?)" "status $S1: $(cat "$W/c1.err")"
+        "$([ "$S1" = 0 ] && same_id "$(cat "$W/c1.out")" "$APP1_ID"; echo $?)" "status $S1: $(cat "$W/c1.err")"
 tap_check "concurrent pulls sharing a layer: the second succeeds" \
-        "$([ "$S2" = 0 ] && [ "$(cat "$W/c2.out")" = "$APP2_ID" ]; echo $?)" "status $S2: $(cat "$W/c2.err")"
+        "$([ "$S2" = 0 ] && same_id "$(cat "$W/c2.out")" "$APP2_ID"; echo $?)" "status $S2: $(cat "$W/c2.err")"
 tap_check "... the shared layer is stored once, complete" \
         "$([ -e "$D/cas/layer/sha256-$L0_DIFF/rendered" ] &&
                 [ "$(find "$D/cas/layer" -mindepth 1 -maxdepth 1 | wc -l)" = 3 ]; echo $?)" \
@@ -362,7 +362,7 @@ oci_image save "$APP1" --out "$W/save.tar" --tag example.com/saved:v1 \
         --tag example.com/saved:latest >/dev/null
 run_pod "${P[@]}" --insecure-options=image image import "$W/save.tar"
 assert_status "image import of a docker save tar" 0
-tap_check "... prints the image ID once" "$([ "$OUT" = "$APP1_ID" ]; echo $?)" "got '$OUT'"
+tap_check "... prints the image ID once" "$(same_id "$OUT" "$APP1_ID"; echo $?)" "got '$OUT'"
 run_pod "${P[@]}" image list --no-legend
 assert_match "... both tags are recorded (v1)" "$OUT" "example\.com/saved:v1"
 assert_match "... both tags are recorded (latest)" "$OUT" "example\.com/saved:latest"
@@ -370,12 +370,12 @@ newdir
 oci_image layout "$APP2" --out "$W/layout" --tag v2 >/dev/null
 run_pod "${P[@]}" --insecure-options=image image import "$W/layout"
 assert_status "image import of an OCI layout directory" 0
-tap_check "... prints the image ID" "$([ "$OUT" = "$APP2_ID" ]; echo $?)" "got '$OUT'"
+tap_check "... prints the image ID" "$(same_id "$OUT" "$APP2_ID"; echo $?)" "got '$OUT'"
 newdir
 tar -C "$W/layout" -cf "$W/layout.tar" .
 run_pod "${P[@]}" --insecure-options=image image import "$W/layout.tar"
 assert_status "image import of an OCI layout tar" 0
-tap_check "... prints the image ID" "$([ "$OUT" = "$APP2_ID" ]; echo $?)" "got '$OUT'"
+tap_check "... prints the image ID" "$(same_id "$OUT" "$APP2_ID"; echo $?)" "got '$OUT'"
 for fault in bad-digest truncate lying-diff-id; do
         newdir
         spec='{"layers":['"$BASE,$(layer "$fault")"'],"fault":{"layer":1,"kind":"'$fault'"},"config":{"Cmd":["/bin/sh"]}}'

@@ -54,7 +54,7 @@ pull() {
         push R "$1" v1 "$2"
         run_pod "${P[@]}" "${F[@]}" fetch --quiet "docker://$R/$1:v1"
         ID=$OUT
-        [ "$STATUS" = 0 ] && [ "$ID" = "$IMAGE_ID" ] && return 0
+        [ "$STATUS" = 0 ] && same_id "$ID" "$IMAGE_ID" && return 0
         tap_check "fetch of $1 for the run tests" 1 "status $STATUS: $ERR"
         return 0
 }
@@ -111,15 +111,13 @@ podrun "$C"
 assert_match "Cmd without an Entrypoint runs" "$OUT" "^cmd-only$"
 podrun "$C" -- /bin/echo replaced
 assert_match "-- ARGS replace the whole Cmd" "$OUT" "^replaced$"
+# Neither Entrypoint nor Cmd: there is nothing to run (oci.h refuses to convert such a config),
+# so the fetch or the run fails, saying why.
 push R test/noexec v1 '{"layers":['"$BASE"'],"config":{}}'
 run_pod "${P[@]}" "${F[@]}" fetch --quiet "docker://$R/test/noexec:v1"
-NOEXEC=$OUT
-podrun "$NOEXEC"
-tap_check "an image with neither Entrypoint nor Cmd and no --exec fails" \
-        "$([ "$STATUS" != 0 ]; echo $?)"
+[ "$STATUS" = 0 ] && podrun "$OUT"
+tap_check "an image with neither Entrypoint nor Cmd fails" "$([ "$STATUS" != 0 ]; echo $?)"
 assert_match "... saying the image has no Entrypoint or Cmd" "$ERR" "Entrypoint|Cmd"
-podrun "$NOEXEC" --exec=/bin/echo -- given
-assert_match "... and runs with --exec" "$OUT" "^given$"
 
 # ---- Env, WorkingDir, User ---------------------------------------------------------------
 pull test/env '{"layers":['"$BASE"',{"entries":[{"path":"work/here","content":""}]}],"config":{"Env":["FOO=bar","PATH=/custom:/bin"],"WorkingDir":"/work","Cmd":["/bin/sh"]}}'
@@ -127,7 +125,7 @@ podrun "$ID" --exec=/bin/sh -- -c 'echo "FOO=$FOO"; echo "PATH=$PATH"; pwd'
 assert_match "Env: FOO" "$OUT" "^FOO=bar$"
 assert_match "Env: PATH as the image gives it" "$OUT" "^PATH=/custom:/bin$"
 assert_match "WorkingDir" "$OUT" "^/work$"
-podrun "$ID" --set-env=FOO=over --exec=/bin/sh -- -c 'echo "FOO=$FOO"'
+podrun --set-env=FOO=over "$ID" --exec=/bin/sh -- -c 'echo "FOO=$FOO"'
 assert_match "--set-env overrides the image's Env" "$OUT" "^FOO=over$"
 user_case() { # user_case USER EXPECTED-"uid gid"
         pull "test/user-${1//:/-}" '{"layers":['"$BASE"'],"config":{"User":"'"$1"'","Cmd":["/bin/sh"]}}'

@@ -248,6 +248,12 @@ skopeo_flags() { # skopeo_flags VAR
         fi
 }
 
+# same_id GOT WANT: GOT is image ID WANT as pod prints it: in full, or abbreviated (pod fetch
+# without --full prints "sha512-" and 64 hex digits, as rkt does).
+same_id() {
+        [[ $1 =~ ^sha512-[0-9a-f]{64}([0-9a-f]{64})?$ ]] && [[ $2 == "$1"* ]]
+}
+
 # Pod's store must hold no layer or temp dir of a failed pull: prints what is there.
 store_strays() { # store_strays DIR
         find "$1/cas/tmp" -mindepth 1 -maxdepth 1 2>/dev/null || true

@@ -44,10 +44,10 @@ SPEC='{"media":"oci","layers":['"$BASE"',{"compression":"none","dir":"'"$R"'",
  {"entries":[{"path":"www/index.html","content":"hello-from-docker-pod\n"}]}],
  "config":{"Entrypoint":["/usr/bin/python3","-m","http.server"],"Cmd":["8000"],
   "WorkingDir":"/www","Env":["PYTHONUNBUFFERED=1"],"ExposedPorts":{"8000/tcp":{}}}}'
+# shellcheck source=tests/integration/lib-registry.sh
+. "${top_srcdir:-$(dirname "$0")/../..}/tests/integration/lib-registry.sh"
+trap 'registry_cleanup; net_cleanup' EXIT
 if command -v docker-registry >/dev/null && command -v htpasswd >/dev/null; then
-        # shellcheck source=tests/integration/lib-registry.sh
-        . "${top_srcdir:-$(dirname "$0")/../..}/tests/integration/lib-registry.sh"
-        trap 'registry_cleanup; net_cleanup' EXIT
         registry_start REG
         push REG test/python v1 "$SPEC"
         run_pod "${P[@]}" --insecure-options=image,http fetch --quiet "docker://$REG/test/python:v1"
@@ -59,7 +59,7 @@ else
         how="imported as an OCI layout (no docker-registry in the guest)"
 fi
 tap_check "the python image is in the store ($how)" \
-        "$([ "$STATUS" = 0 ] && [ "$OUT" = "$IMAGE_ID" ]; echo $?)" "status $STATUS: $ERR"
+        "$([ "$STATUS" = 0 ] && same_id "$OUT" "$IMAGE_ID"; echo $?)" "status $STATUS: $ERR"
 I=$IMAGE_ID
 mark "image stored"
 
