@@ -6,10 +6,11 @@
 # pulled from Debian's docker-registry when the guest has it, else imported as an OCI layout
 # (the same store path after the download).  Checks: python's http.server from the image's
 # Entrypoint/Cmd in a pod-<uuid>.scope, reachable through --port on the ExposedPort's app
-# port (8000-tcp), its request log in journald under the app's name, `ps` in the pod through
-# pod enter, --memory enforced on a python memory hog (OOM-killed, 137), and capabilities: the
-# default set lets root bind port 80, --caps-remove=CAP_NET_BIND_SERVICE does not, and
-# --caps-retain narrows the bounding set.
+# port (8000-tcp), its request log on pod run's stderr, `ps` in the pod through pod enter, an
+# app's stdout and stderr in journald under its name (pod run as a systemd-run service),
+# --memory enforced on a python memory hog (OOM-killed, 137), and capabilities: the default
+# set lets root bind port 80, --caps-remove=CAP_NET_BIND_SERVICE does not, and --caps-retain
+# narrows the bounding set.
 # App scripts are for the app's shell: $ in single quotes is not ours.
 # shellcheck disable=SC2016
 : "${POD:=/bin/false}"
@@ -76,14 +77,8 @@ assert_match "python's http.server answers through --port=8000-tcp:18090" "$got"
 IPH=$(pod_ip "$UH")
 got=$(http_get "http://$IPH:8000/index.html")
 assert_match "... and on the pod's IP, port 8000" "$got" "^hello-from-docker-pod$"
-journal=""
-for _ in $(seq 60); do
-        journalctl --sync 2>/dev/null || true
-        journal=$(journalctl --no-pager -o cat -t web 2>&1)
-        grep -q 'GET /index.html' <<<"$journal" && break
-        sleep 0.5
-done
-assert_match "journalctl -t web shows the server's request log (stderr)" "$journal" \
+wait_for 30 grep -q 'GET /index.html' "$W/err.H" || true
+assert_match "the server's request log (its stderr) reaches pod run's stderr" "$(cat "$W/err.H")" \
         '"GET /index.html HTTP/1\.[01]" 200'
 run_pod "${P[@]}" enter --app=web "$UH" /bin/ps
 assert_match "ps in the pod shows python's http.server" "$OUT" "python3 -m http\.server 8000"
@@ -93,6 +88,25 @@ run_pod "${P[@]}" stop "$UH"
 wait_pod_exit H
 tap_check "pod stop ends it, the scope is gone" \
         "$(! systemctl is-active --quiet "pod-$UH.scope"; echo $?)"
+
+# ---- journald per app: pod run as a systemd service, the app's lines under its name --------
+mark "journal"
+unit=pod-docker-journal-$$-$RANDOM
+marker="docker-journal-$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')"
+# A service gets systemd's environment, not ours: POD_STAGE1 is passed explicitly.
+systemd-run --quiet --wait --unit="$unit" -p StandardOutput=journal -p StandardError=journal \
+        -E POD_STAGE1="$POD_STAGE1" "$POD" "${P[@]}" run --net=none "$I" --name=jpy \
+        --exec=/usr/bin/python3 -- -c "import sys; print('out-$marker'); print('err-$marker', file=sys.stderr)" \
+        >/dev/null 2>&1 || true
+journal=""
+for _ in $(seq 30); do
+        journalctl --sync 2>/dev/null || true
+        journal=$(journalctl --no-pager -o cat -t jpy 2>&1)
+        grep -q "err-$marker" <<<"$journal" && break
+        sleep 0.5
+done
+assert_match "journalctl -t <app> shows the python app's stdout" "$journal" "^out-$marker$"
+assert_match "journalctl -t <app> shows the python app's stderr" "$journal" "^err-$marker$"
 
 # ---- the memory limit ------------------------------------------------------------------------
 mark "memory"
