@@ -8,6 +8,9 @@ Usage:
   oci-image.py push   SPEC --registry URL --repo NAME [--tag T]... [--user U --password P]
                       [--cacert CA.pem]
   oci-image.py layout SPEC --out DIR [--tag T]...        (OCI image layout; tags annotated)
+  oci-image.py schema1 SPEC [--repo NAME] [--tag T]   prints a Docker schema 1 manifest of the
+                      image (fsLayers top first, v1Compatibility history; unsigned: a
+                      registry will not take it, tests serve it through registry-proxy.py)
   oci-image.py save   SPEC --out FILE.tar [--tag REPO:T]...   (`docker save` format: layers
                       as uncompressed tars named <diff_id hex>/layer.tar, as docker writes them)
 SPEC is a file name or inline JSON ("{...}").  Every command prints key=value lines on stdout:
@@ -364,6 +367,28 @@ class MultiImage:
         return out
 
 
+def schema1(img, repo, tag):
+    """An unsigned Docker schema 1 manifest: what old registries served (v1+prettyjws)."""
+    cfg = json.loads(img.config)
+    hist = []
+    parent = None
+    for i, l in enumerate(img.layers):
+        v1id = hashlib.sha256(("%s %s" % (parent, l["digest"])).encode()).hexdigest()
+        v1 = {"id": v1id, "created": cfg.get("created", "")}
+        if parent:
+            v1["parent"] = parent
+        if i == len(img.layers) - 1:
+            v1.update({"architecture": cfg["architecture"], "os": cfg["os"],
+                       "config": cfg.get("config", {})})
+        hist.append({"v1Compatibility": json.dumps(v1, sort_keys=True)})
+        parent = v1id
+    m = {"schemaVersion": 1, "name": repo, "tag": tag,
+         "architecture": img.platform["architecture"],
+         "fsLayers": [{"blobSum": l["digest"]} for l in reversed(img.layers)],
+         "history": list(reversed(hist))}
+    return json.dumps(m, indent=3)
+
+
 # ---- registry push ----------------------------------------------------------------------
 class Registry:
     def __init__(self, url, repo, user=None, password=None, cacert=None):
@@ -538,7 +563,7 @@ def save(obj, args):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("command", choices=["push", "layout", "save"])
+    ap.add_argument("command", choices=["push", "layout", "save", "schema1"])
     ap.add_argument("spec")
     ap.add_argument("--registry")
     ap.add_argument("--repo")
@@ -554,6 +579,11 @@ def main():
         with open(args.spec) as f:
             spec = json.load(f)
     obj = MultiImage(spec) if "index" in spec else Image(spec)
+    if args.command == "schema1":
+        if isinstance(obj, MultiImage):
+            die("schema 1 has no multi-platform form: give an image SPEC")
+        print(schema1(obj, args.repo or "test/image", (args.tag or ["latest"])[0]))
+        return
     if args.command == "push":
         if not args.registry or not args.repo:
             die("push needs --registry and --repo")

@@ -148,12 +148,13 @@ registry_start() { # registry_start VAR [tls] [basic] [token]
                         "$(cat "$d/token.port")" "pod-test-registry" "$REG_DIR/token.pem" \
                         >>"$d/config.yml"
         fi
-        docker-registry serve "$d/config.yml" >"$d/access.log" 2>&1 &
+        : >"$d/access.log"
+        docker-registry serve "$d/config.yml" >>"$d/access.log" 2>&1 &
         pid=$!
         REG_PIDS+=("$pid")
         for _ in $(seq 100); do
                 port=$(sed -n 's/.*msg="listening on 127\.0\.0\.1:\([0-9]*\)[",].*/\1/p' "$d/access.log" |
-                        head -n1)
+                        head -n1 || true)
                 [ -n "$port" ] && break
                 kill -0 "$pid" 2>/dev/null || break
                 sleep 0.1
