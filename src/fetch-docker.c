@@ -344,8 +344,12 @@ int pod_fetch_docker(struct pod_store *s, const char *ref, const struct pod_fetc
         r = pod_oci_manifest_parse(man.body, man.size, &m, reterr);
         if (r < 0)
                 return pod_error_prefix(reterr, r, "Invalid manifest of '%s'", ref);
-        r = pod_registry_get_blob(reg, m.config.digest, m.config.size, POD_OCI_JSON_MAX, &config,
-                                  &config_size, reterr);
+        /* A stored image's config is not downloaded again: a re-pull of an unchanged tag costs
+         * the manifest request only (the bytes are re-checked against the digest). */
+        r = pod_store_oci_find_config(s, m.config.digest, &config, &config_size, NULL);
+        if (r < 0)
+                r = pod_registry_get_blob(reg, m.config.digest, m.config.size, POD_OCI_JSON_MAX,
+                                          &config, &config_size, reterr);
         if (r < 0)
                 return r;
         r = pod_oci_config_parse(config, config_size, &c, reterr);

@@ -17,6 +17,7 @@
 
 #include "macro.h"
 #include "oci.h"
+#include "sha256.h"
 #include "store-internal.h"
 #include "store-oci.h"
 
@@ -63,6 +64,42 @@ struct pod_store_oci_info *pod_store_oci_info_free(struct pod_store_oci_info *i)
         free(i->layers);
         free(i);
         return NULL;
+}
+
+int pod_store_oci_find_config(struct pod_store *s, const char *config_digest, char **ret,
+                              size_t *ret_size, struct pod_error *reterr) {
+        _cleanup_(finalizep) sqlite3_stmt *st = NULL;
+        _cleanup_free_ char *config = NULL;
+        char got[POD_SHA256_STRING_SIZE];
+        size_t size = 0;
+        int rc, r;
+
+        if (sqlite3_prepare_v2(s->db,
+                               "SELECT o.config FROM oci_images o JOIN images i ON i.id = o.id "
+                               "WHERE o.config_digest = ? LIMIT 1",
+                               -1, &st, NULL) != SQLITE_OK)
+                return q_error(s, reterr);
+        (void)sqlite3_bind_text(st, 1, config_digest, -1, SQLITE_STATIC);
+        rc = sqlite3_step(st);
+        if (rc == SQLITE_DONE)
+                return pod_error_set(reterr, -ENOENT, "No stored image has config %s",
+                                     config_digest);
+        if (rc != SQLITE_ROW)
+                return q_error(s, reterr);
+        config = column_dup(st, 0, &size);
+        if (!config)
+                return -ENOMEM;
+        r = pod_sha256_buffer(config, size, got);
+        if (r < 0)
+                return r;
+        if (!streq(got, config_digest))
+                return pod_error_set(reterr, -EBADMSG,
+                                     "The stored config %s hashes to %s: the store is damaged "
+                                     "(pod image verify)",
+                                     config_digest, got);
+        *ret = TAKE_PTR(config);
+        *ret_size = size;
+        return 0;
 }
 
 int pod_store_oci_get_info(struct pod_store *s, const char *id, struct pod_store_oci_info **ret,

@@ -326,6 +326,56 @@ static int check_compression(const struct pod_store_oci_layer *l, enum pod_compr
                              pod_compression_to_string(want), pod_compression_to_string(c));
 }
 
+/* After a failed unpack: the temp blob holds every byte read so far (copy_fd); the rest of
+ * the input is read too, up to the size the manifest gave (a pipe's writer would otherwise
+ * block), and all of it hashed.  0: the digest differs (*actual set), 1: it matches (the
+ * failure is the content's own), -errno: cannot tell. */
+static int digest_after_failure(int tmp_fd, int in_fd, const struct pod_store_oci_layer *l,
+                                char actual[POD_SHA256_STRING_SIZE]) {
+        _cleanup_(pod_sha256_freep) struct pod_sha256 *h = NULL;
+        _cleanup_close_ int blob = -EBADF;
+        uint64_t total = 0;
+        char buf[65536];
+        ssize_t n;
+        int r;
+
+        r = pod_sha256_new(&h);
+        if (r < 0)
+                return r;
+        blob = openat(tmp_fd, "blob", O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+        if (blob < 0)
+                return -errno;
+        while ((n = read(blob, buf, sizeof(buf))) > 0) {
+                total += (uint64_t)n;
+                r = pod_sha256_update(h, buf, (size_t)n);
+                if (r < 0)
+                        return r;
+        }
+        if (n < 0)
+                return -errno;
+        while (l->size == 0 || total < l->size) {
+                size_t want = sizeof(buf);
+
+                if (l->size > 0 && l->size - total < want)
+                        want = (size_t)(l->size - total);
+                n = read(in_fd, buf, want);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0)
+                        return -errno;
+                if (n == 0)
+                        break;
+                total += (uint64_t)n;
+                r = pod_sha256_update(h, buf, (size_t)n);
+                if (r < 0)
+                        return r;
+        }
+        r = pod_sha256_final_string(h, actual);
+        if (r < 0)
+                return r;
+        return streq(actual, l->digest) ? 1 : 0;
+}
+
 static int check_layer_result(const struct pod_store_oci_layer *l, const char *blob_digest,
                               uint64_t input_size, const char *diff_id, struct pod_error *reterr) {
         if (l->size > 0 && input_size != l->size)
@@ -559,8 +609,24 @@ int pod_store_oci_import_layer_fd(struct pod_store *s, int fd, const struct pod_
         uo.flags = POD_UNPACK_LAYER | (unpack_flags & POD_UNPACK_ALLOW_DEVICES);
         uo.limits = limits ?: &pod_limits_default;
         r = pod_unpack(fd, rootfs, &uo, &res, reterr);
-        if (r < 0)
+        if (r < 0) {
+                /* Bytes that are not what the manifest promised are the story, not what they
+                 * made the decompressor or the tar reader say. */
+                char actual[POD_SHA256_STRING_SIZE];
+
+                if (digest_after_failure(t.fd, fd, l, actual) == 0) {
+                        char first[sizeof(reterr->msg)];
+
+                        (void)snprintf(first, sizeof(first), "%s", reterr ? reterr->msg : "");
+                        if (reterr)
+                                *reterr = (struct pod_error){};
+                        return pod_error_set(reterr, -EBADMSG,
+                                             "Layer blob digest mismatch: expected %s, the data "
+                                             "hashes to %s (it also failed to unpack: %s)",
+                                             l->digest, actual, first);
+                }
                 return pod_error_prefix(reterr, r, "Layer %s", l->digest);
+        }
         r = check_layer_result(l, res.blob_digest, res.input_size, res.diff_id, reterr);
         if (r < 0)
                 return r;

@@ -138,6 +138,11 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(struct pod_store_oci_info *, pod_store_oci_info_free
 /* What the store holds for OCI image id.  -ENOENT unknown, -EMEDIUMTYPE an appc image. */
 int pod_store_oci_get_info(struct pod_store *s, const char *id, struct pod_store_oci_info **ret,
                            struct pod_error *reterr);
+/* The config bytes of a stored OCI image whose config digest is config_digest, re-checked
+ * against it (a damaged row is -EBADMSG): a re-pull of a stored image needs no config
+ * download.  -ENOENT when no stored image has it. */
+int pod_store_oci_find_config(struct pod_store *s, const char *config_digest, char **ret,
+                              size_t *ret_size, struct pod_error *reterr);
 /* Read-only fd of the stored layer blob digest (cas/blob/sha256/...).  -ENOENT none. */
 int pod_store_oci_open_blob(struct pod_store *s, const char *digest, int *ret_fd,
                             struct pod_error *reterr);
