@@ -186,9 +186,88 @@ int pod_cni_default_conflist(bool portmap, struct json_object **ret) {
         return pod_cni_conflist_parse(text, strlen(text), POD_CNI_BUILTIN, ret, NULL);
 }
 
+int pod_cni_restricted_conflist(bool portmap, struct json_object **ret) {
+        /* rkt's 99-default-restricted.conf: ptp, no ipMasq, host-local without routes.  The
+         * subnet is not rkt's 172.17.0.0/16, which Docker's docker0 takes on most hosts. */
+        static const char base[] =
+                "{\"cniVersion\":\"0.4.0\",\"name\":\"default-restricted\",\"plugins\":["
+                "{\"type\":\"ptp\",\"ipMasq\":false,"
+                "\"ipam\":{\"type\":\"host-local\",\"ranges\":[[{\"subnet\":"
+                "\"" POD_CNI_RESTRICTED_SUBNET "\"}]],"
+                "\"dataDir\":\"/run/pod/cni/networks\"}}";
+        static const char pm[] =
+                ",{\"type\":\"portmap\",\"capabilities\":{\"portMappings\":true},\"snat\":true}";
+        _cleanup_free_ char *text = NULL;
+
+        if (asprintf(&text, "%s%s]}", base, portmap ? pm : "") < 0)
+                return -ENOMEM;
+        return pod_cni_conflist_parse(text, strlen(text), POD_CNI_BUILTIN, ret, NULL);
+}
+
 static bool has_suffix(const char *s, const char *suffix) {
         size_t a = strlen(s), b = strlen(suffix);
         return a > b && streq(s + a - b, suffix);
+}
+
+static bool conf_file_name(const char *fn) {
+        return fn[0] != '.' &&
+               (has_suffix(fn, ".conf") || has_suffix(fn, ".conflist") || has_suffix(fn, ".json"));
+}
+
+int pod_cni_network_names(const char *dir, char ***ret, struct pod_error *reterr) {
+        _cleanup_strv_free_ char **names = NULL;
+        struct dirent **ents = NULL;
+        size_t k = 0;
+        int n, r = 0;
+
+        n = scandir(dir, &ents, NULL, alphasort);
+        if (n < 0 && errno != ENOENT)
+                return pod_error_set(reterr, -errno, "Failed to read '%s': %m", dir);
+        names = calloc(n > 0 ? (size_t)n + 1 : 1, sizeof(char *));
+        if (!names)
+                r = -ENOMEM;
+        for (int i = 0; i < n; i++) {
+                _cleanup_json_ struct json_object *l = NULL;
+                _cleanup_free_ char *text = NULL, *path = NULL;
+                const char *name;
+                bool dup = false;
+                size_t size;
+
+                if (r < 0 || !conf_file_name(ents[i]->d_name))
+                        continue;
+                if (asprintf(&path, "%s/%s", dir, ents[i]->d_name) < 0) {
+                        r = -ENOMEM;
+                        continue;
+                }
+                r = read_full_file_at(AT_FDCWD, path, POD_CNI_CONF_MAX, &text, &size);
+                if (r < 0) {
+                        r = pod_error_set(reterr, r, "Failed to read network config '%s': %m",
+                                          path);
+                        continue;
+                }
+                r = pod_cni_conflist_parse(text, size, path, &l, reterr);
+                if (r < 0) {
+                        (void)pod_error_prefix(reterr, r, "Broken network config");
+                        continue;
+                }
+                name = json_object_get_string(pod_json_get(l, "name"));
+                for (size_t j = 0; j < k && !dup; j++)
+                        dup = streq(names[j], name);
+                if (dup)
+                        continue; /* pod_cni_network_load() names both files */
+                names[k] = strdup(name);
+                if (!names[k])
+                        r = -ENOMEM;
+                else
+                        k++;
+        }
+        for (int i = 0; i < n; i++)
+                free(ents[i]);
+        free(ents);
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(names);
+        return (int)k;
 }
 
 static bool takes_port_mappings(struct json_object *l) {
@@ -224,9 +303,7 @@ int pod_cni_network_load(const char *dir, const char *name, bool portmap,
                 _cleanup_free_ char *text = NULL, *path = NULL;
                 size_t size;
 
-                if (r < 0 || fn[0] == '.' ||
-                    !(has_suffix(fn, ".conf") || has_suffix(fn, ".conflist") ||
-                      has_suffix(fn, ".json")))
+                if (r < 0 || !conf_file_name(fn))
                         continue;
                 if (asprintf(&path, "%s/%s", dir, fn) < 0) {
                         r = -ENOMEM;
@@ -262,12 +339,13 @@ int pod_cni_network_load(const char *dir, const char *name, bool portmap,
                 return r;
 
         if (!found) {
-                if (!streq(name, "default"))
+                if (!streq(name, "default") && !streq(name, "default-restricted"))
                         return pod_error_set(reterr, -ENOENT,
                                              "Network '%s' is not defined in '%s' (*.conf, "
                                              "*.conflist)",
                                              name, dir);
-                r = pod_cni_default_conflist(portmap, &found);
+                r = streq(name, "default") ? pod_cni_default_conflist(portmap, &found)
+                                           : pod_cni_restricted_conflist(portmap, &found);
                 if (r < 0)
                         return r;
                 found_file = strdup(POD_CNI_BUILTIN);

@@ -78,7 +78,7 @@ static void ignored(const char *scope, const struct pod_isolator *i) {
 }
 
 static int app_isolators(struct stage1_config *c, struct stage1_app *app, uint64_t *mem,
-                         uint64_t *cpu, struct pod_error *reterr) {
+                         uint64_t *cpu, uint64_t *shares, struct pod_error *reterr) {
         for (size_t k = 0; k < app->app->n_isolators; k++) {
                 const struct pod_isolator *i = &app->app->isolators[k];
 
@@ -105,6 +105,9 @@ static int app_isolators(struct stage1_config *c, struct stage1_app *app, uint64
                 case POD_ISOLATOR_OOM_SCORE_ADJ:
                         app->has_oom_score_adj = true;
                         app->oom_score_adj = i->oom_score_adj;
+                        break;
+                case POD_ISOLATOR_CPU_SHARES:
+                        *shares = i->cpu_shares;
                         break;
                 case POD_ISOLATOR_MEMORY:
                         if (i->resource.has_limit)
@@ -268,7 +271,7 @@ int stage1_config_load(struct stage1_config *c, struct pod_error *reterr) {
                 const struct pod_runtime_app *ra = &c->manifest->apps[i];
                 struct stage1_app *app = &c->apps[i];
                 _cleanup_free_ char *p = NULL, *itext = NULL;
-                uint64_t mem = 0, cpu = 0;
+                uint64_t mem = 0, cpu = 0, shares = 0;
 
                 c->n_apps++;
                 app->log_fd = -EBADF;
@@ -306,7 +309,7 @@ int stage1_config_load(struct stage1_config *c, struct pod_error *reterr) {
                 r = setup_mounts(c->manifest, ra, app, reterr);
                 if (r < 0)
                         return r;
-                r = app_isolators(c, app, &mem, &cpu, reterr);
+                r = app_isolators(c, app, &mem, &cpu, &shares, reterr);
                 if (r < 0)
                         return r;
                 r = stage1_seccomp_check(app, reterr);
@@ -324,8 +327,11 @@ int stage1_config_load(struct stage1_config *c, struct pod_error *reterr) {
                                 c->has_cpu_quota = true;
                                 c->cpu_quota_usec = cpu * 1000;
                         }
-                } else if (mem || cpu) {
+                        c->cpu_shares = shares;
+                } else if (mem || cpu || shares) {
+                        /* cpu-shares weighs the apps against each other: only per app. */
                         c->per_app_limits = true;
+                        app->cpu_shares = shares;
                         app->has_memory_max = mem != 0;
                         app->memory_max = mem;
                         app->has_cpu_quota = cpu != 0;

@@ -12,13 +12,15 @@
  *     /sys/fs/cgroup/<controller><our cgroup>/pod-<uuid>/        the init, pod-wide limit
  *     /sys/fs/cgroup/<controller><our cgroup>/pod-<uuid>/app-<name>/  per-app limit
  *     memory.limit_in_bytes (and memory.memsw.limit_in_bytes where swap is accounted, so
- *     that the limit is not escaped into swap); cpu.cfs_period_us / cpu.cfs_quota_us.
+ *     that the limit is not escaped into swap); cpu.cfs_period_us / cpu.cfs_quota_us;
+ *     cpu.shares (os/linux/cpu-shares).
  *   cgroup v2 (the controller not bound to a v1 hierarchy): <cgroup2><our cgroup>/pod-<uuid>
  *     (devices.c's), the controller enabled in our cgroup's subtree_control, memory.max /
- *     cpu.max.  Per-app limits there would need the pod cgroup to hand the controllers down
- *     with the init in a leaf of its own: refused (they work under systemd, cgroup.c).
- * A controller that is missing, or that our cgroup cannot hand down, fails the pod with a
- * message naming the controller and the cgroup: a limit is never silently dropped.
+ *     cpu.max / cpu.weight (cpu-shares converted as systemd does).  Per-app limits there would need
+ * the pod cgroup to hand the controllers down with the init in a leaf of its own: refused (they
+ * work under systemd, cgroup.c). A controller that is missing, or that our cgroup cannot hand down,
+ * fails the pod with a message naming the controller and the cgroup: a limit is never silently
+ * dropped.
  *
  * The paths are recorded in the pod dir's `limits-cgroups` before they exist, so that
  * `pod gc` (stage1 gc) removes them whatever killed the pod, as devices.c does. */
@@ -127,12 +129,31 @@ static bool has_word(const char *list, const char *word) {
 static bool needs(const struct stage1_config *c, int ctrl) {
         if (ctrl == CTRL_MEMORY && c->has_memory_max)
                 return true;
-        if (ctrl == CTRL_CPU && c->has_cpu_quota)
+        if (ctrl == CTRL_CPU && (c->has_cpu_quota || c->cpu_shares))
                 return true;
         for (size_t i = 0; c->per_app_limits && i < c->n_apps; i++)
-                if (ctrl == CTRL_MEMORY ? c->apps[i].has_memory_max : c->apps[i].has_cpu_quota)
+                if (ctrl == CTRL_MEMORY ? c->apps[i].has_memory_max
+                                        : c->apps[i].has_cpu_quota || c->apps[i].cpu_shares)
                         return true;
         return false;
+}
+
+/* os/linux/cpu-shares: v1's cpu.shares takes the value as is; v2's cpu.weight the way
+ * systemd converts CPUShares= (cgroup.c). */
+static int write_shares(int fd, bool v2, uint64_t shares, const char *where,
+                        struct pod_error *reterr) {
+        char buf[32];
+        int r;
+
+        if (shares == 0)
+                return 0;
+        (void)snprintf(buf, sizeof(buf), "%" PRIu64,
+                       v2 ? stage1_cpu_shares_to_weight(shares) : shares);
+        r = write_at(fd, v2 ? "cpu.weight" : "cpu.shares", buf);
+        if (r < 0)
+                return pod_error_set(reterr, r, "Failed to set the CPU shares of '%s' (%s): %m",
+                                     where, v2 ? "cpu.weight" : "cpu.shares");
+        return 0;
 }
 
 static int write_limit(int fd, int ctrl, bool v2, bool has, uint64_t value, const char *where,
@@ -253,6 +274,8 @@ static int setup_v1(struct stage1_config *c, int ctrl, const char *own, struct p
                 return fd;
         r = write_limit(fd, ctrl, false, ctrl == CTRL_MEMORY ? c->has_memory_max : c->has_cpu_quota,
                         ctrl == CTRL_MEMORY ? c->memory_max : c->cpu_quota_usec, path, reterr);
+        if (r >= 0 && ctrl == CTRL_CPU)
+                r = write_shares(fd, false, c->cpu_shares, path, reterr);
         if (r < 0)
                 return r;
         c->limit_init_fds[ctrl] = openat(fd, "cgroup.procs", O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
@@ -263,7 +286,8 @@ static int setup_v1(struct stage1_config *c, int ctrl, const char *own, struct p
                 struct stage1_app *app = &c->apps[i];
                 _cleanup_free_ char *sub = NULL;
                 _cleanup_close_ int afd = -EBADF;
-                bool has = ctrl == CTRL_MEMORY ? app->has_memory_max : app->has_cpu_quota;
+                bool has = ctrl == CTRL_MEMORY ? app->has_memory_max
+                                               : app->has_cpu_quota || app->cpu_shares;
 
                 if (!has)
                         continue;
@@ -272,9 +296,12 @@ static int setup_v1(struct stage1_config *c, int ctrl, const char *own, struct p
                 afd = open_or_make(sub, reterr);
                 if (afd < 0)
                         return afd;
-                r = write_limit(afd, ctrl, false, true,
+                r = write_limit(afd, ctrl, false,
+                                ctrl == CTRL_MEMORY ? app->has_memory_max : app->has_cpu_quota,
                                 ctrl == CTRL_MEMORY ? app->memory_max : app->cpu_quota_usec, sub,
                                 reterr);
+                if (r >= 0 && ctrl == CTRL_CPU)
+                        r = write_shares(afd, false, app->cpu_shares, sub, reterr);
                 if (r < 0)
                         return r;
                 app->limit_fds[ctrl] =
@@ -341,6 +368,8 @@ static int setup_v2(struct stage1_config *c, int ctrl, struct pod_error *reterr)
                 return fd;
         r = write_limit(fd, ctrl, true, ctrl == CTRL_MEMORY ? c->has_memory_max : c->has_cpu_quota,
                         ctrl == CTRL_MEMORY ? c->memory_max : c->cpu_quota_usec, path, reterr);
+        if (r >= 0 && ctrl == CTRL_CPU)
+                r = write_shares(fd, true, c->cpu_shares, path, reterr);
         if (r < 0)
                 return r;
         c->limit_init_fds[ctrl] = openat(fd, "cgroup.procs", O_WRONLY | O_CLOEXEC | O_NOFOLLOW);

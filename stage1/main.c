@@ -78,6 +78,7 @@ static int parse_argv(struct stage1_config *c, int argc, char *argv[]) {
                 ARG_VERSION,
                 ARG_PORT,
                 ARG_HOSTS_ENTRY,
+                ARG_IPC,
         };
         static const struct option options[] = {
                 { "debug", no_argument, NULL, ARG_DEBUG },
@@ -93,6 +94,7 @@ static int parse_argv(struct stage1_config *c, int argc, char *argv[]) {
                 { "keep-unit", no_argument, NULL, ARG_KEEP_UNIT },
                 { "no-keep-unit", no_argument, NULL, ARG_NO_KEEP_UNIT },
                 { "version", no_argument, NULL, ARG_VERSION },
+                { "ipc", required_argument, NULL, ARG_IPC },
                 { "port", required_argument, NULL, ARG_PORT },
                 { "hosts-entry", required_argument, NULL, ARG_HOSTS_ENTRY },
                 { "help", no_argument, NULL, 'h' },
@@ -181,6 +183,18 @@ static int parse_argv(struct stage1_config *c, int argc, char *argv[]) {
                         break;
                 case ARG_INTERACTIVE:
                         c->interactive = true;
+                        break;
+                case ARG_IPC:
+                        /* rkt's stage1: auto is private. */
+                        if (streq(optarg, "parent"))
+                                c->ipc_parent = true;
+                        else if (streq(optarg, "private") || streq(optarg, "auto"))
+                                c->ipc_parent = false;
+                        else
+                                return log_error_errno(-EINVAL,
+                                                       "Invalid --ipc='%s': expected auto, "
+                                                       "private or parent",
+                                                       optarg);
                         break;
                 case ARG_NO_OVERLAY:
                         c->no_overlay = true;

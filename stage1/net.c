@@ -208,6 +208,69 @@ static int net_info_entry(const struct pod_cni_attachment *a, struct json_object
         return r;
 }
 
+/* --net=all (rkt's): every network of the configuration directory, in the order of the
+ * files' names, takes the place of "all"; networks also named on their own keep their
+ * position and arguments. */
+static int expand_all(struct stage1_config *c, const char *conf_dir, struct pod_error *reterr) {
+        _cleanup_strv_free_ char **names = NULL;
+        struct stage1_network *t;
+        size_t k = 0, n_all;
+        ssize_t at = -1;
+        int r;
+
+        for (size_t i = 0; i < c->n_networks; i++)
+                if (streq(c->networks[i].name, POD_CNI_NET_ALL)) {
+                        if (c->networks[i].args)
+                                return pod_error_set(reterr, -EINVAL,
+                                                     "--net=all takes no CNI_ARGS ('%s'): give "
+                                                     "them to the networks by name",
+                                                     c->networks[i].args);
+                        at = (ssize_t)i;
+                }
+        if (at < 0)
+                return 0;
+        r = pod_cni_network_names(conf_dir, &names, reterr);
+        if (r < 0)
+                return r;
+        if (r == 0)
+                return pod_error_set(reterr, -ENOENT,
+                                     "--net=all: no network is defined in '%s' (*.conf, "
+                                     "*.conflist)",
+                                     conf_dir);
+        n_all = (size_t)r;
+        t = calloc(c->n_networks + n_all, sizeof(*t));
+        if (!t)
+                return -ENOMEM;
+        for (size_t i = 0; i < c->n_networks; i++) {
+                if ((ssize_t)i != at) {
+                        t[k++] = c->networks[i];
+                        continue;
+                }
+                free(c->networks[i].name);
+                for (size_t j = 0; j < n_all; j++) {
+                        bool named = false;
+
+                        for (size_t x = 0; x < c->n_networks && !named; x++)
+                                named = (ssize_t)x != at && streq(c->networks[x].name, names[j]);
+                        if (named)
+                                continue;
+                        t[k].name = strdup(names[j]);
+                        if (!t[k++].name) {
+                                free(c->networks);
+                                c->networks = t;
+                                c->n_networks = k - 1;
+                                return -ENOMEM;
+                        }
+                }
+        }
+        free(c->networks);
+        c->networks = t;
+        c->n_networks = k;
+        for (size_t i = 0; i < k; i++)
+                log_debug("--net=all: network '%s'", t[i].name);
+        return 0;
+}
+
 int stage1_net_setup(struct stage1_config *c, struct pod_error *reterr) {
         _cleanup_json_ struct json_object *info = NULL;
         _cleanup_free_ char *text = NULL;
@@ -215,6 +278,9 @@ int stage1_net_setup(struct stage1_config *c, struct pod_error *reterr) {
         const char *cni_path = getenv("POD_CNI_PATH") ?: POD_CNI_PLUGIN_PATH;
         int r;
 
+        r = expand_all(c, conf_dir, reterr);
+        if (r < 0)
+                return r;
         if (c->n_networks > MAX_NETWORKS)
                 return pod_error_set(reterr, -E2BIG, "At most %d networks per pod", MAX_NETWORKS);
         /* net/ first: its presence tells "pod gc" to call us back, whatever happens next. */

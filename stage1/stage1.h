@@ -106,6 +106,7 @@ struct stage1_app {
         uint64_t memory_max; /* bytes */
         bool has_cpu_quota;
         uint64_t cpu_quota_usec; /* per second of wall clock */
+        uint64_t cpu_shares;     /* os/linux/cpu-shares (2..262144), 0: none */
         int cgroup_fd;           /* cgroup.procs of its sub-cgroup, open for writing, or -EBADF */
         /* limits.c (no systemd): cgroup.procs of its memory and cpu sub-cgroups, or -EBADF. */
         int limit_fds[2];
@@ -118,6 +119,7 @@ struct stage1_config {
         char *hostname;
         bool interactive;
         bool no_overlay;
+        bool ipc_parent; /* --ipc=parent: the host's IPC namespace, not a new one */
         bool disable_caps;
         bool disable_paths;
         bool disable_seccomp;
@@ -148,6 +150,7 @@ struct stage1_config {
         uint64_t memory_max; /* bytes */
         bool has_cpu_quota;
         uint64_t cpu_quota_usec;           /* per second of wall clock */
+        uint64_t cpu_shares;               /* single app's os/linux/cpu-shares, 0: none */
         const struct pod_isolator *sysctl; /* os/unix/sysctl, borrowed */
 
         /* Networking (net.c). */
@@ -197,6 +200,10 @@ int stage1_self_path(char **ret);
  * (-ENOENT: no copy). */
 int stage1_supervisor_seal(void);
 int stage1_supervisor_exec(char **argv);
+
+/* cgroup.c: os/linux/cpu-shares as cgroup v2's cpu.weight, the way systemd converts
+ * CPUShares= (shares * 100 / 1024, within 1..10000). */
+uint64_t stage1_cpu_shares_to_weight(uint64_t shares);
 
 /* ns.c: runs in the pod init (PID 1 of the new PID namespace). */
 /* Forks the pod init into a new PID namespace: returns 0 in the child, > 0 (its PID as seen
