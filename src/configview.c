@@ -119,6 +119,37 @@ static int add_auth(const struct pod_auth_entry *a, struct json_object *stage0) 
         return pod_json_add(e, "credentials", creds);
 }
 
+/* rkt's dockerAuth entry: {"rktKind":"dockerAuth","registries":[...],"credentials":
+ * {"user":...,"password":"********"}}; the password masked, as for auth. */
+static int add_docker_auth(const struct pod_auth_docker *d, struct json_object *stage0) {
+        struct json_object *e, *regs = json_object_new_array(), *creds = json_object_new_object();
+        int r;
+
+        if (!regs || !creds) {
+                json_object_put(regs);
+                json_object_put(creds);
+                return -ENOMEM;
+        }
+        r = pod_json_add_string(creds, "user", d->user ?: "");
+        if (r >= 0)
+                r = pod_json_add_string(creds, "password", POD_CONFIG_MASK);
+        if (r >= 0 && json_object_array_add(regs, json_object_new_string(d->registry)) < 0)
+                r = -ENOMEM;
+        if (r >= 0)
+                r = entry_new("dockerAuth", stage0, &e);
+        if (r < 0) {
+                json_object_put(regs);
+                json_object_put(creds);
+                return r;
+        }
+        r = pod_json_add(e, "registries", regs);
+        if (r < 0) {
+                json_object_put(creds);
+                return r;
+        }
+        return pod_json_add(e, "credentials", creds);
+}
+
 static int add_pod_view(const struct pod_config_paths *p, const struct pod_trusted_keys *keys,
                         struct json_object *root) {
         struct json_object *o = json_object_new_object(), *trust;
@@ -188,6 +219,8 @@ int pod_config_view_json(const struct pod_config_paths *p, bool pretty, char **r
         r = pod_json_add(root, "stage0", stage0 = json_object_new_array());
         for (size_t k = 0; r >= 0 && k < auth->n; k++)
                 r = add_auth(&auth->items[k], stage0);
+        for (size_t k = 0; r >= 0 && k < auth->n_docker; k++)
+                r = add_docker_auth(&auth->docker[k], stage0);
 
         /* rkt's stage1-images: the directory stage1 images are looked up in; pod's stage1 is
          * a binary, and that is its directory. */

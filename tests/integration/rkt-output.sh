@@ -141,10 +141,13 @@ JSON
 cat >"$ETC/auth.d/b.json" <<'JSON'
 {"rktKind":"auth","rktVersion":"v1","domains":["tok.example"],"type":"oauth","credentials":{"token":"t0ken"}}
 JSON
+cat >"$ETC/auth.d/c.json" <<'JSON'
+{"rktKind":"dockerAuth","rktVersion":"v1","registries":["reg.example:5000"],"credentials":{"user":"dock","password":"d0ck"}}
+JSON
 run_pod --dir="$D" --system-config="$ETC" --local-config="$TAP_TMP/vendor" config
 assert_status "config exits 0" 0
 py "config: stage0 entries are rkt's kinds, rktVersion v1" \
-        "set(e['rktKind'] for e in j['stage0']) == {'auth', 'paths', 'stage1'} and all(e['rktVersion'] == 'v1' for e in j['stage0'])"
+        "set(e['rktKind'] for e in j['stage0']) == {'auth', 'dockerAuth', 'paths', 'stage1'} and all(e['rktVersion'] == 'v1' for e in j['stage0'])"
 py "config: paths entry" \
         "[e for e in j['stage0'] if e['rktKind'] == 'paths'][0]['data'] == '$D' and type([e for e in j['stage0'] if e['rktKind'] == 'paths'][0]['stage1-images']) is str"
 py "config: stage1 entry" \
@@ -154,7 +157,9 @@ py "config: basic auth, user shown, password masked" \
 py "config: oauth token masked" \
         "[e['credentials'] for e in j['stage0'] if e['rktKind'] == 'auth' and e['type'] == 'oauth'] == [{'token': '********'}]"
 py "config: pod's view" "j['pod']['dataDir'] == '$D' and j['pod']['systemConfig'] == '$ETC' and j['pod']['trust'] == []"
-assert_no_match "config: no secret in the output" "$OUT" "s3cret|t0ken"
+py "config: dockerAuth, user shown, password masked" \
+        "[(e['registries'], e['credentials']) for e in j['stage0'] if e['rktKind'] == 'dockerAuth'] == [(['reg.example:5000'], {'user': 'dock', 'password': '********'})]"
+assert_no_match "config: no secret in the output" "$OUT" "s3cret|t0ken|d0ck"
 assert_match "config: pretty by default, tab-indented (rkt)" "$OUT" $'^\t"stage0": \\['
 run_pod --dir="$D" --system-config="$ETC" config --pretty-print=false
 tap_check "config --pretty-print=false: one line" "$([ "$(wc -l <<<"$OUT")" = 1 ]; echo $?)" "$OUT"
