@@ -12,6 +12,16 @@
  * URL's host exactly (no subdomains).  Files are read in name order; the same domain twice
  * in one directory is an error, as is any invalid file (credentials must not be dropped
  * silently).
+ *
+ * Docker registries (issue 12) have their own kind, rkt's
+ *      {"rktKind":"dockerAuth","rktVersion":"v1","registries":["host[:port]",...],
+ *       "credentials":{"user":"..","password":".."}}
+ * and the files podman and docker users already have are read too (pod_auth_load_docker_files):
+ * $XDG_RUNTIME_DIR/containers/auth.json and ~/.docker/config.json, {"auths":{KEY:{"auth":
+ * base64("user:password")}}} with KEY "host", "host:port" or a URL "https://host/v1/".  The
+ * first source naming a registry wins: pod's auth.d, then podman's file, then docker's.
+ * Docker credentials are never sent by http.c on its own: registry.c uses them for the
+ * registry's Basic challenge or its token server.
  * Owns: the format, the lookup and the Authorization header values.  Does not own: sending
  * them (http.h sends a header only to the host it was configured for, per redirect hop). */
 
@@ -29,9 +39,18 @@ struct pod_auth_entry {
         char *source; /* the file, for messages */
 };
 
+struct pod_auth_docker {
+        char *registry; /* "host" or "host:port", lower case; Docker Hub's aliases
+                         * (docker.io, index.docker.io) as "registry-1.docker.io" */
+        char *user, *password;
+        char *source; /* the file, for messages */
+};
+
 struct pod_auth {
         struct pod_auth_entry *items;
         size_t n;
+        struct pod_auth_docker *docker;
+        size_t n_docker;
 };
 
 struct pod_auth *pod_auth_free(struct pod_auth *a);
@@ -50,3 +69,22 @@ int pod_auth_load(const char *vendordir, const char *sysconfdir, struct pod_auth
 
 /* The header line for url's host, or NULL.  a may be NULL. */
 const char *pod_auth_header_for_url(const struct pod_auth *a, const char *url);
+
+/* Parses a docker/podman credentials file ({"auths":{...}}) and adds the registries that a
+ * does not have yet (entries without "auth" are skipped: credential helpers and identity
+ * tokens are not supported).  -EBADMSG malformed JSON or an "auth" that is not base64 of
+ * "user:password". */
+int pod_auth_parse_docker_config(struct pod_auth *a, const char *text, size_t size,
+                                 const char *source, struct pod_error *reterr);
+
+/* Adds $XDG_RUNTIME_DIR/containers/auth.json and then ~/.docker/config.json ($HOME, else
+ * the passwd entry), whichever exist, to a. */
+int pod_auth_load_docker_files(struct pod_auth *a, struct pod_error *reterr);
+
+/* The credentials for registry "host[:port]": an entry for "host:port" first, then one for
+ * "host".  NULL when none; a may be NULL. */
+const struct pod_auth_docker *pod_auth_docker_lookup(const struct pod_auth *a,
+                                                     const char *registry);
+
+/* "Authorization: Basic <base64(user:password)>" in a new string, NULL on ENOMEM. */
+char *pod_auth_docker_basic_header(const struct pod_auth_docker *d);

@@ -186,9 +186,88 @@ int pod_cni_default_conflist(bool portmap, struct json_object **ret) {
         return pod_cni_conflist_parse(text, strlen(text), POD_CNI_BUILTIN, ret, NULL);
 }
 
+int pod_cni_restricted_conflist(bool portmap, struct json_object **ret) {
+        /* rkt's 99-default-restricted.conf: ptp, no ipMasq, host-local without routes.  The
+         * subnet is not rkt's 172.17.0.0/16, which Docker's docker0 takes on most hosts. */
+        static const char base[] =
+                "{\"cniVersion\":\"0.4.0\",\"name\":\"default-restricted\",\"plugins\":["
+                "{\"type\":\"ptp\",\"ipMasq\":false,"
+                "\"ipam\":{\"type\":\"host-local\",\"ranges\":[[{\"subnet\":"
+                "\"" POD_CNI_RESTRICTED_SUBNET "\"}]],"
+                "\"dataDir\":\"/run/pod/cni/networks\"}}";
+        static const char pm[] =
+                ",{\"type\":\"portmap\",\"capabilities\":{\"portMappings\":true},\"snat\":true}";
+        _cleanup_free_ char *text = NULL;
+
+        if (asprintf(&text, "%s%s]}", base, portmap ? pm : "") < 0)
+                return -ENOMEM;
+        return pod_cni_conflist_parse(text, strlen(text), POD_CNI_BUILTIN, ret, NULL);
+}
+
 static bool has_suffix(const char *s, const char *suffix) {
         size_t a = strlen(s), b = strlen(suffix);
         return a > b && streq(s + a - b, suffix);
+}
+
+static bool conf_file_name(const char *fn) {
+        return fn[0] != '.' &&
+               (has_suffix(fn, ".conf") || has_suffix(fn, ".conflist") || has_suffix(fn, ".json"));
+}
+
+int pod_cni_network_names(const char *dir, char ***ret, struct pod_error *reterr) {
+        _cleanup_strv_free_ char **names = NULL;
+        struct dirent **ents = NULL;
+        size_t k = 0;
+        int n, r = 0;
+
+        n = scandir(dir, &ents, NULL, alphasort);
+        if (n < 0 && errno != ENOENT)
+                return pod_error_set(reterr, -errno, "Failed to read '%s': %m", dir);
+        names = calloc(n > 0 ? (size_t)n + 1 : 1, sizeof(char *));
+        if (!names)
+                r = -ENOMEM;
+        for (int i = 0; i < n; i++) {
+                _cleanup_json_ struct json_object *l = NULL;
+                _cleanup_free_ char *text = NULL, *path = NULL;
+                const char *name;
+                bool dup = false;
+                size_t size;
+
+                if (r < 0 || !conf_file_name(ents[i]->d_name))
+                        continue;
+                if (asprintf(&path, "%s/%s", dir, ents[i]->d_name) < 0) {
+                        r = -ENOMEM;
+                        continue;
+                }
+                r = read_full_file_at(AT_FDCWD, path, POD_CNI_CONF_MAX, &text, &size);
+                if (r < 0) {
+                        r = pod_error_set(reterr, r, "Failed to read network config '%s': %m",
+                                          path);
+                        continue;
+                }
+                r = pod_cni_conflist_parse(text, size, path, &l, reterr);
+                if (r < 0) {
+                        (void)pod_error_prefix(reterr, r, "Broken network config");
+                        continue;
+                }
+                name = json_object_get_string(pod_json_get(l, "name"));
+                for (size_t j = 0; j < k && !dup; j++)
+                        dup = streq(names[j], name);
+                if (dup)
+                        continue; /* pod_cni_network_load() names both files */
+                names[k] = strdup(name);
+                if (!names[k])
+                        r = -ENOMEM;
+                else
+                        k++;
+        }
+        for (int i = 0; i < n; i++)
+                free(ents[i]);
+        free(ents);
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(names);
+        return (int)k;
 }
 
 static bool takes_port_mappings(struct json_object *l) {
@@ -224,9 +303,7 @@ int pod_cni_network_load(const char *dir, const char *name, bool portmap,
                 _cleanup_free_ char *text = NULL, *path = NULL;
                 size_t size;
 
-                if (r < 0 || fn[0] == '.' ||
-                    !(has_suffix(fn, ".conf") || has_suffix(fn, ".conflist") ||
-                      has_suffix(fn, ".json")))
+                if (r < 0 || !conf_file_name(fn))
                         continue;
                 if (asprintf(&path, "%s/%s", dir, fn) < 0) {
                         r = -ENOMEM;
@@ -262,12 +339,13 @@ int pod_cni_network_load(const char *dir, const char *name, bool portmap,
                 return r;
 
         if (!found) {
-                if (!streq(name, "default"))
+                if (!streq(name, "default") && !streq(name, "default-restricted"))
                         return pod_error_set(reterr, -ENOENT,
                                              "Network '%s' is not defined in '%s' (*.conf, "
                                              "*.conflist)",
                                              name, dir);
-                r = pod_cni_default_conflist(portmap, &found);
+                r = streq(name, "default") ? pod_cni_default_conflist(portmap, &found)
+                                           : pod_cni_restricted_conflist(portmap, &found);
                 if (r < 0)
                         return r;
                 found_file = strdup(POD_CNI_BUILTIN);
@@ -390,6 +468,90 @@ static int ip_from(struct json_object *o, const char *addr_key, struct pod_cni_i
                 strcpy(ip.gateway, json_object_get_string(g));
         *ret = ip;
         return 0;
+}
+
+static bool resolv_word_ok(const char *s) {
+        if (!s[0] || strlen(s) > 253)
+                return false;
+        for (const char *c = s; *c; c++)
+                if (*c <= ' ' || *c == '#' || *c == ';' || *c >= 127)
+                        return false;
+        return true;
+}
+
+int pod_cni_result_resolv_conf(struct json_object *result, const char *net_name, char **ret,
+                               struct pod_error *reterr) {
+        static const struct {
+                const char *key, *line;
+        } lists[] = { { "search", "search" }, { "options", "options" } };
+        _cleanup_free_ char *text = NULL;
+        struct json_object *dns, *ns, *v;
+        size_t n = 0, count;
+        FILE *f;
+
+        dns = result && json_object_is_type(result, json_type_object) ? pod_json_get(result, "dns")
+                                                                      : NULL;
+        if (!dns || !json_object_is_type(dns, json_type_object))
+                return 0;
+        ns = pod_json_get(dns, "nameservers");
+        if (!ns || !json_object_is_type(ns, json_type_array) || json_object_array_length(ns) == 0)
+                return 0;
+        f = open_memstream(&text, &n);
+        if (!f)
+                return -ENOMEM;
+        fprintf(f, "# Generated by pod from the DNS that network '%s' returned\n", net_name);
+        count = json_object_array_length(ns);
+        for (size_t i = 0; i < count && i < 16; i++) {
+                const char *s = json_object_get_string(json_object_array_get_idx(ns, i));
+                unsigned char buf[sizeof(struct in6_addr)];
+
+                if (!s || (inet_pton(AF_INET, s, buf) != 1 && inet_pton(AF_INET6, s, buf) != 1)) {
+                        (void)fclose(f);
+                        return pod_error_set(reterr, -EBADMSG,
+                                             "Network '%s' returned DNS nameserver %zu, which is "
+                                             "not an IP address",
+                                             net_name, i);
+                }
+                fprintf(f, "nameserver %s\n", s);
+        }
+        for (size_t l = 0; l < ELEMENTSOF(lists); l++) {
+                v = pod_json_get(dns, lists[l].key);
+                if (!v || !json_object_is_type(v, json_type_array) ||
+                    json_object_array_length(v) == 0)
+                        continue;
+                fputs(lists[l].line, f);
+                count = json_object_array_length(v);
+                for (size_t i = 0; i < count && i < 32; i++) {
+                        const char *s = json_object_get_string(json_object_array_get_idx(v, i));
+
+                        if (!s || !resolv_word_ok(s)) {
+                                (void)fclose(f);
+                                return pod_error_set(reterr, -EBADMSG,
+                                                     "Network '%s' returned a DNS %s entry that is "
+                                                     "not one word",
+                                                     net_name, lists[l].key);
+                        }
+                        fprintf(f, " %s", s);
+                }
+                fputs("\n", f);
+        }
+        v = pod_json_get(dns, "domain");
+        if (v && json_object_is_type(v, json_type_string)) {
+                const char *s = json_object_get_string(v);
+
+                if (!resolv_word_ok(s)) {
+                        (void)fclose(f);
+                        return pod_error_set(reterr, -EBADMSG,
+                                             "Network '%s' returned a DNS domain that is not one "
+                                             "word",
+                                             net_name);
+                }
+                fprintf(f, "domain %s\n", s);
+        }
+        if (fclose(f) != 0)
+                return -ENOMEM;
+        *ret = TAKE_PTR(text);
+        return 1;
 }
 
 int pod_cni_result_first_ip(struct json_object *result, struct pod_cni_ip *ret) {

@@ -21,7 +21,11 @@ struct json_object;
 #define POD_CNI_NETNS_DIR      "/run/pod/netns"
 #define POD_CNI_DEFAULT_SUBNET "172.16.28.0/24"
 #define POD_CNI_DEFAULT_BRIDGE "pod0"
-#define POD_CNI_BUILTIN        "built-in"
+/* rkt's default-restricted: point-to-point links to the host, no route beyond it. */
+#define POD_CNI_RESTRICTED_SUBNET "172.16.29.0/24"
+/* --net=all: every network of the configuration directory (rkt's spelling). */
+#define POD_CNI_NET_ALL "all"
+#define POD_CNI_BUILTIN "built-in"
 
 /* Upper bounds: a config file, a plugin's stdout. */
 #define POD_CNI_CONF_MAX   (1024 * 1024)
@@ -34,8 +38,8 @@ int pod_cni_conflist_parse(const char *text, size_t size, const char *file,
                            struct json_object **ret, struct pod_error *reterr);
 
 /* The network NAME from dir (*.conf, *.conflist, *.json; every file must parse), or the
- * built-in "default" when no file defines it.  *ret_file gets the file's path or
- * POD_CNI_BUILTIN.  portmap: the network must take port mappings (the built-in one gets a
+ * built-in "default" or "default-restricted" when no file defines it.  *ret_file gets the file's
+ * path or POD_CNI_BUILTIN.  portmap: the network must take port mappings (the built-in one gets a
  * portmap plugin appended). */
 int pod_cni_network_load(const char *dir, const char *name, bool portmap,
                          struct json_object **ret_conflist, char **ret_file,
@@ -43,6 +47,13 @@ int pod_cni_network_load(const char *dir, const char *name, bool portmap,
 
 /* The built-in default network (bridge pod0, host-local 172.16.28.0/24, masquerade). */
 int pod_cni_default_conflist(bool portmap, struct json_object **ret);
+/* The built-in "default-restricted" network (rkt's): a ptp veth to the host from
+ * POD_CNI_RESTRICTED_SUBNET, no default route and no masquerading, so the pod reaches the
+ * host's end of its link and nothing beyond. */
+int pod_cni_restricted_conflist(bool portmap, struct json_object **ret);
+/* The names of the networks dir defines, in the order of their files' names (as rkt
+ * loaded --net=all), each once; every file must parse. */
+int pod_cni_network_names(const char *dir, char ***ret, struct pod_error *reterr);
 
 /* Finds plugin "type" in the ':'-separated path; -ENOENT with both named. */
 int pod_cni_find_plugin(const char *path, const char *type, char **ret, struct pod_error *reterr);
@@ -59,6 +70,13 @@ struct pod_cni_ip {
 int pod_cni_result_parse(const char *text, size_t size, struct json_object **ret,
                          struct pod_error *reterr);
 int pod_cni_result_first_ip(struct json_object *result, struct pod_cni_ip *ret);
+
+/* The resolv.conf text for the "dns" of a CNI result (nameservers, search, options, domain;
+ * spec: CNI SPEC "DNS"): 1 and *ret when it names at least one nameserver, 0 when it has none
+ * (no "dns", or an empty one: nothing to generate), -EBADMSG with reterr for an entry that is
+ * not an IP address or not one word. */
+int pod_cni_result_resolv_conf(struct json_object *result, const char *net_name, char **ret,
+                               struct pod_error *reterr);
 
 /* The addresses the result gave the container interface if_name ("ips" entries whose
  * "interface" is that sandbox interface, or that name none; "ip4"/"ip6" before 0.3.0), at

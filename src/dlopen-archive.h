@@ -27,6 +27,8 @@
         X(archive_entry_linkresolver_new)          \
         X(archive_entry_linkresolver_set_strategy) \
         X(archive_entry_mode)                      \
+        X(archive_entry_rdevmajor)                 \
+        X(archive_entry_rdevminor)                 \
         X(archive_entry_mtime)                     \
         X(archive_entry_mtime_nsec)                \
         X(archive_entry_new)                       \
@@ -92,6 +94,8 @@ int pod_dlopen_archive(struct pod_error *reterr);
 #define archive_entry_free                      sym_archive_entry_free
 #define archive_entry_gid                       sym_archive_entry_gid
 #define archive_entry_hardlink                  sym_archive_entry_hardlink
+#define archive_entry_rdevmajor                 sym_archive_entry_rdevmajor
+#define archive_entry_rdevminor                 sym_archive_entry_rdevminor
 #define archive_entry_linkify                   sym_archive_entry_linkify
 #define archive_entry_linkresolver_free         sym_archive_entry_linkresolver_free
 #define archive_entry_linkresolver_new          sym_archive_entry_linkresolver_new

@@ -13,6 +13,7 @@
 #include "aci.h"
 #include "discovery.h"
 #include "fd-util.h"
+#include "fetch-docker.h"
 #include "fetch.h"
 #include "http.h"
 #include "imageref.h"
@@ -794,6 +795,8 @@ int pod_fetch_image(struct pod_store *s, const char *ref, const struct pod_fetch
                 return r;
 
         switch (ir->kind) {
+        case POD_IMAGEREF_DOCKER:
+                return pod_fetch_docker(s, ir->url, o, ret_id, reterr);
         case POD_IMAGEREF_HASH:
                 r = pod_store_resolve(s, ir->hash, &id, reterr);
                 if (r < 0)

@@ -51,22 +51,25 @@ struct pod_fetch_options {
         void *userdata;
         /* Import and transfer limits (podlimits.h); NULL: pod_limits_default. */
         const struct pod_limits *limits;
+        /* docker:// references (fetch-docker.h): the platform to pick from an index
+         * ("os/arch[/variant]", --platform); NULL: the host's. */
+        const char *platform;
+        /* Credentials from docker's and podman's files (auth.h), looked up after auth. */
+        const struct pod_auth *docker_auth;
 };
 
 /* Fetches ref (NAME[:VERSION][,LABEL=VALUE...], https:// or http:// ACI URL, file:// URL or
- * local path, sha512- ID prefix) into store s and its dependencies too; *ret_id gets the
- * full image ID.  Unsigned images, unknown keys and bad signatures are refused unless
- * o->insecure has POD_INSECURE_IMAGE.  Errors (reterr names the image and the cause):
- *   -ENOENT   not in the store (pull policy never, ID prefix), no discovery endpoint, 404
- *   -ENOTUNIQ ambiguous ID prefix (the message lists the candidates)
- *   -ENODATA / -ENOKEY / -EBADMSG / -EKEYEXPIRED / -EKEYREVOKED / -EKEYREJECTED  signature
- *             verdicts (verify.h), also for a cached image handed out instead of a download
- *   -EPERM    an http:// image URL without POD_INSECURE_HTTP, or a discovery page naming a
- *             location that is not an allowed URL
- *   -EFBIG / -ENOSPC / -ETIMEDOUT  a limit of podlimits.h (the message names its key)
- *   -EMEDIUMTYPE  the manifest's name or labels are not the requested ones, or a dependency's
- *             image ID or size differs from what the depending manifest says
- *   -ELOOP    dependency cycle
- *   and the transport errors of http.h. */
+ * local path, sha512- ID prefix; docker:// references go to fetch-docker.h) into store s and its
+ * dependencies too; *ret_id gets the full image ID.  Unsigned images, unknown keys and bad
+ * signatures are refused unless o->insecure has POD_INSECURE_IMAGE.  Errors (reterr names the image
+ * and the cause): -ENOENT   not in the store (pull policy never, ID prefix), no discovery endpoint,
+ * 404 -ENOTUNIQ ambiguous ID prefix (the message lists the candidates) -ENODATA / -ENOKEY /
+ * -EBADMSG / -EKEYEXPIRED / -EKEYREVOKED / -EKEYREJECTED  signature verdicts (verify.h), also for a
+ * cached image handed out instead of a download -EPERM    an http:// image URL without
+ * POD_INSECURE_HTTP, or a discovery page naming a location that is not an allowed URL -EFBIG /
+ * -ENOSPC / -ETIMEDOUT  a limit of podlimits.h (the message names its key) -EMEDIUMTYPE  the
+ * manifest's name or labels are not the requested ones, or a dependency's image ID or size differs
+ * from what the depending manifest says -ELOOP    dependency cycle and the transport errors of
+ * http.h. */
 int pod_fetch_image(struct pod_store *s, const char *ref, const struct pod_fetch_options *o,
                     char **ret_id, struct pod_error *reterr);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,19 +31,26 @@ void pod_http_response_done(struct pod_http_response *r) {
                 return;
         free(r->etag);
         free(r->effective_url);
+        free(r->content_type);
+        free(r->www_authenticate);
+        free(r->docker_content_digest);
         *r = (struct pod_http_response){};
 }
 
-static int global_init(void) {
-        static bool done;
-        static CURLcode rc;
+static CURLcode global_rc;
 
-        /* pod is single-threaded; curl_global_init is not thread-safe but idempotent here. */
-        if (!done) {
-                rc = curl_global_init(CURL_GLOBAL_DEFAULT);
-                done = true;
-        }
-        return rc == CURLE_OK ? 0 : -ENOMEM;
+static void global_init_once(void) {
+        global_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
+}
+
+static int global_init(void) {
+        static pthread_once_t once = PTHREAD_ONCE_INIT;
+
+        /* curl_global_init is not thread-safe: parallel layer downloads (fetch-docker.c)
+         * call in here from several threads. */
+        if (pthread_once(&once, global_init_once) != 0)
+                return -ENOMEM;
+        return global_rc == CURLE_OK ? 0 : -ENOMEM;
 }
 
 bool pod_http_url_allowed(const char *url, bool allow_http) {
@@ -113,7 +121,10 @@ struct xfer {
         /* headers of the current response (reset on each status line) */
         char *etag;
         char *cache_control;
+        char *content_type, *www_authenticate, *docker_content_digest;
         /* progress */
+        void (*progress_fn)(void *userdata, uint64_t now, uint64_t total);
+        void *progress_userdata;
         bool progress;
         const char *label;
         uint64_t started_us, last_draw_us;
@@ -205,6 +216,29 @@ static size_t header_cb(char *line, size_t size, size_t nmemb, void *userdata) {
                 /* A new response (after a 100-continue or on a new request). */
                 x->etag = mfree_str(x->etag);
                 x->cache_control = mfree_str(x->cache_control);
+                x->content_type = mfree_str(x->content_type);
+                x->www_authenticate = mfree_str(x->www_authenticate);
+                x->docker_content_digest = mfree_str(x->docker_content_digest);
+                return n;
+        }
+        v = header_value(line, n, "content-type");
+        if (v) {
+                free(x->content_type);
+                x->content_type = v;
+                return n;
+        }
+        v = header_value(line, n, "docker-content-digest");
+        if (v) {
+                free(x->docker_content_digest);
+                x->docker_content_digest = v;
+                return n;
+        }
+        v = header_value(line, n, "www-authenticate");
+        if (v) {
+                if (x->www_authenticate) /* the first challenge is the one acted on */
+                        free(v);
+                else
+                        x->www_authenticate = v;
                 return n;
         }
         v = header_value(line, n, "etag");
@@ -281,7 +315,12 @@ static int progress_cb(void *userdata, curl_off_t dltotal, curl_off_t dlnow, cur
                        curl_off_t ulnow) {
         struct xfer *x = userdata;
 
-        if (current_status(x->curl) == 200 && dlnow > 0)
+        if (current_status(x->curl) != 200 || dlnow <= 0)
+                return 0;
+        if (x->progress_fn)
+                x->progress_fn(x->progress_userdata, (uint64_t)dlnow,
+                               dltotal > 0 ? (uint64_t)dltotal : 0);
+        else
                 draw_progress(x, dltotal, dlnow, false);
         return 0;
 }
@@ -434,7 +473,7 @@ static int setup_handle(CURL *c, const struct pod_http_options *o, struct xfer *
         SET(CURLOPT_HEADERDATA, x);
         if (headers)
                 SET(CURLOPT_HTTPHEADER, headers);
-        if (x->progress) {
+        if (x->progress || x->progress_fn) {
                 SET(CURLOPT_XFERINFOFUNCTION, progress_cb);
                 SET(CURLOPT_XFERINFODATA, x);
                 SET(CURLOPT_NOPROGRESS, 0L);
@@ -472,14 +511,39 @@ static int refuse_url(const char *url, const char *from, struct pod_error *reter
                              "Refusing to fetch '%s': only https:// URLs are supported", url);
 }
 
+/* "scheme://host[:port]" of url: its length, 0 when there is none. */
+static size_t origin_len(const char *url) {
+        const char *p = strstr(url, "://");
+
+        if (!p)
+                return 0;
+        p += 3;
+        return (size_t)(p - url) + strcspn(p, "/?#");
+}
+
+static bool same_origin(const char *a, const char *b) {
+        size_t n = origin_len(a);
+
+        return n > 0 && n == origin_len(b) && strncasecmp(a, b, n) == 0;
+}
+
 /* The request headers of one hop: the fixed ones plus the Authorization header configured
  * for this hop's host, so credentials never follow a redirect to another host, and never
  * go over plain http (even where --insecure-options=http allows the request). */
 static int hop_headers(CURL *c, const struct curl_slist *fixed, const struct pod_auth *auth,
-                       const char *url, struct curl_slist **list) {
+                       const char *const *extra, const char *url, struct curl_slist **list) {
         const char *a =
                 strncasecmp(url, "https://", 8) == 0 ? pod_auth_header_for_url(auth, url) : NULL;
         struct curl_slist *l = NULL, *t;
+
+        for (const char *const *h = extra; h && *h; h++) {
+                t = curl_slist_append(l, *h);
+                if (!t) {
+                        curl_slist_free_all(l);
+                        return -ENOMEM;
+                }
+                l = t;
+        }
 
         for (const struct curl_slist *f = fixed; f; f = f->next) {
                 t = curl_slist_append(l, f->data);
@@ -565,8 +629,15 @@ static int run(const char *url, const struct pod_http_options *opts, struct sink
                         return -ENOMEM;
         }
 
+        for (const char *const *h = o.headers; h && *h; h++)
+                if (strpbrk(*h, "\r\n"))
+                        return pod_error_set(reterr, -EINVAL, "Invalid request header for '%s'",
+                                             url);
+
         x->curl = c;
-        x->progress = o.progress && isatty(STDERR_FILENO);
+        x->progress_fn = o.progress_fn;
+        x->progress_userdata = o.progress_userdata;
+        x->progress = !o.progress_fn && o.progress && isatty(STDERR_FILENO);
         x->label = o.label ? o.label : url;
         r = setup_handle(c, &o, x, errbuf, headers);
         if (r < 0)
@@ -580,7 +651,8 @@ static int run(const char *url, const struct pod_http_options *opts, struct sink
                 unsigned delay = o.retry_delay_ms > 0 ? o.retry_delay_ms : DEFAULT_RETRY_DELAY_MS;
                 char *loc = NULL;
 
-                r = hop_headers(c, headers, o.auth, cur, &hop);
+                r = hop_headers(c, headers, o.auth, same_origin(cur, url) ? o.headers : NULL, cur,
+                                &hop);
                 if (r < 0)
                         return pod_error_set(reterr, r, "Failed to set up HTTP request for '%s'",
                                              cur);
@@ -618,6 +690,17 @@ static int run(const char *url, const struct pod_http_options *opts, struct sink
                                                              cur, strerror(-x->write_error));
                                 if (rc == CURLE_OPERATION_TIMEDOUT && now_us() >= deadline)
                                         return time_limit_error(limit, cur, reterr);
+                                if (x->written > 0 && s->fd >= 0 && !s->seekable &&
+                                    curl_retryable(rc) && attempt < tries) {
+                                        int k = map_curl(rc, cur, errbuf, NULL);
+
+                                        return pod_error_set(
+                                                reterr, k,
+                                                "Failed to fetch '%s': %s (not retried: %" PRIu64
+                                                " bytes were already streamed to a pipe)",
+                                                cur, *errbuf ? errbuf : curl_easy_strerror(rc),
+                                                x->written);
+                                }
                                 if (!curl_retryable(rc) || attempt >= tries ||
                                     (x->written > 0 && s->fd >= 0 && !s->seekable))
                                         return map_curl(rc, cur, errbuf, reterr);
@@ -649,6 +732,14 @@ static int run(const char *url, const struct pod_http_options *opts, struct sink
         }
 
         if (!((status >= 200 && status < 300) || status == 304)) {
+                if (ret && o.keep_error_response)
+                        *ret = (struct pod_http_response){
+                                .status = status,
+                                .effective_url = strdup(cur),
+                                .content_type = TAKE_PTR(x->content_type),
+                                .www_authenticate = TAKE_PTR(x->www_authenticate),
+                                .docker_content_digest = TAKE_PTR(x->docker_content_digest),
+                        };
                 if (!streq(cur, url))
                         return pod_error_set(reterr, map_http_status(status),
                                              "Failed to fetch '%s' (redirected to '%s'): HTTP %ld",
@@ -664,6 +755,9 @@ static int run(const char *url, const struct pod_http_options *opts, struct sink
                         .max_age = pod_http_parse_max_age(x->cache_control),
                         .effective_url = TAKE_PTR(cur),
                         .size = x->written,
+                        .content_type = TAKE_PTR(x->content_type),
+                        .www_authenticate = TAKE_PTR(x->www_authenticate),
+                        .docker_content_digest = TAKE_PTR(x->docker_content_digest),
                 };
         }
         return (int)status;
@@ -673,6 +767,9 @@ static void xfer_done(struct xfer *x) {
         free(x->mem);
         free(x->etag);
         free(x->cache_control);
+        free(x->content_type);
+        free(x->www_authenticate);
+        free(x->docker_content_digest);
 }
 
 int pod_http_download(const char *url, int fd, const struct pod_http_options *opts,

@@ -10,6 +10,9 @@
  * Proxies come from the standard environment variables (libcurl's default).  Credentials
  * (auth.h) are sent only to the host they are configured for: redirects are followed hop by
  * hop and each hop gets the header of its own host, or none; plain http hops get none.
+ * Caller-given headers (opts->headers: a registry's Accept and Bearer token) go only to the
+ * origin (scheme, host, port) of the URL the caller asked for: a redirect to blob storage on
+ * another host gets none of them.
  * Does not own: what the bytes are (discovery, verify, store) or the per-URL cache record
  * (spec section 6.4: the store keeps it; this module only reports ETag and max-age).
  *
@@ -54,6 +57,17 @@ struct pod_http_options {
          * long; 0: POD_HTTP_DEFAULT_TIMEOUT_SEC.  A server trickling bytes holds pod no
          * longer than this. */
         long timeout_sec;
+        /* Extra request header lines ("Accept: ...", "Authorization: Bearer ..."),
+         * NULL-terminated, sent only to the requested URL's origin (see above).  Lines with
+         * CR or LF are refused (-EINVAL). */
+        const char *const *headers;
+        /* Fill *ret (status and captured headers, no body) for an HTTP error status too, so
+         * the caller can read e.g. WWW-Authenticate of a 401; the call still fails. */
+        bool keep_error_response;
+        /* Called with the bytes of the 200 body so far and the total (0: unknown) instead of
+         * drawing the built-in bar; from the calling thread.  NULL: the built-in bar. */
+        void (*progress_fn)(void *userdata, uint64_t now, uint64_t total);
+        void *progress_userdata;
 };
 #define POD_HTTP_DEFAULT_TIMEOUT_SEC 3600L
 
@@ -63,6 +77,10 @@ struct pod_http_response {
         uint64_t max_age;    /* Cache-Control max-age; no-cache/no-store/absent/invalid: 0 */
         char *effective_url; /* URL after redirects */
         uint64_t size;       /* body bytes delivered */
+        /* Headers of the final response, NULL when absent: */
+        char *content_type;
+        char *www_authenticate; /* the first challenge line */
+        char *docker_content_digest;
 };
 
 void pod_http_response_done(struct pod_http_response *r); /* frees members, not r */
@@ -70,7 +88,9 @@ void pod_http_response_done(struct pod_http_response *r); /* frees members, not 
 /* Downloads url into fd (written from its current offset).  Only a 200 body is written;
  * other 2xx (e.g. 202 "signature not ready") and 304 return their status with nothing
  * written.  On a retry after a partial body the fd is truncated back to where it started
- * (fd must then be seekable, otherwise no retry).  Returns the HTTP status (>= 200) or
+ * (fd must then be seekable: into a pipe or socket a transfer that already wrote bytes is not
+ * retried, and the error says so).  Safe to call from several threads at once, each with its
+ * own fd.  Returns the HTTP status (>= 200) or
  * -errno as listed above.  ret may be NULL. */
 int pod_http_download(const char *url, int fd, const struct pod_http_options *opts,
                       struct pod_http_response *ret, struct pod_error *reterr);

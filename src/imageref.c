@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <sys/utsname.h>
 
+#include "dockerref.h"
 #include "imageref.h"
 #include "manifest.h"
 #include "path-util.h"
@@ -13,8 +14,9 @@
 #define IMAGEREF_MAX 4096
 
 static const char *const kind_names[_POD_IMAGEREF_KIND_MAX] = {
-        [POD_IMAGEREF_NAME] = "name", [POD_IMAGEREF_HASH] = "hash", [POD_IMAGEREF_HTTPS] = "https",
-        [POD_IMAGEREF_HTTP] = "http", [POD_IMAGEREF_FILE] = "file",
+        [POD_IMAGEREF_NAME] = "name",   [POD_IMAGEREF_HASH] = "hash",
+        [POD_IMAGEREF_HTTPS] = "https", [POD_IMAGEREF_HTTP] = "http",
+        [POD_IMAGEREF_FILE] = "file",   [POD_IMAGEREF_DOCKER] = "docker",
 };
 
 const char *pod_imageref_kind_to_string(enum pod_imageref_kind k) {
@@ -325,12 +327,19 @@ int pod_imageref_parse(const char *s, struct pod_imageref **ret, struct pod_erro
                 for (char *c = ref->hash; *c; c++)
                         *c = (char)tolower((unsigned char)*c);
         } else if ((scheme = scheme_length(s)) > 0) {
-                if (has_prefix_nocase(s, "docker://"))
-                        return pod_error_set(reterr, -EPROTONOSUPPORT,
-                                             "Image reference '%s': docker:// images are not "
-                                             "supported; convert the image to an ACI first",
-                                             s);
-                if (has_prefix_nocase(s, "https://"))
+                if (has_prefix_nocase(s, "docker://")) {
+                        struct pod_dockerref d = {};
+
+                        /* Checked here so a bad reference fails before any store work. */
+                        r = pod_dockerref_parse(s, NULL, &d, reterr);
+                        pod_dockerref_done(&d);
+                        if (r < 0)
+                                return r;
+                        ref->kind = POD_IMAGEREF_DOCKER;
+                        ref->url = strdup(s);
+                        if (!ref->url)
+                                return -ENOMEM;
+                } else if (has_prefix_nocase(s, "https://"))
                         r = parse_http_url(s, scheme, ref, reterr);
                 else if (has_prefix_nocase(s, "http://"))
                         r = parse_http_url(s, scheme, ref, reterr);
@@ -339,7 +348,7 @@ int pod_imageref_parse(const char *s, struct pod_imageref **ret, struct pod_erro
                 else
                         return pod_error_set(reterr, -EPROTONOSUPPORT,
                                              "Image reference '%s': unsupported URL scheme '%.*s' "
-                                             "(https, http, file)",
+                                             "(https, http, file, docker)",
                                              s, (int)scheme, s);
                 if (r < 0)
                         return r;
@@ -369,6 +378,7 @@ int pod_imageref_to_string(const struct pod_imageref *r, char **ret) {
                 break;
         case POD_IMAGEREF_HTTPS:
         case POD_IMAGEREF_HTTP:
+        case POD_IMAGEREF_DOCKER:
                 s = strdup(r->url);
                 break;
         case POD_IMAGEREF_FILE:

@@ -15,11 +15,12 @@
 struct pod_kv;
 
 enum pod_imageref_kind {
-        POD_IMAGEREF_NAME,  /* AC name with labels: resolved by store/discovery */
-        POD_IMAGEREF_HASH,  /* "sha512-<hex prefix>": store only */
-        POD_IMAGEREF_HTTPS, /* https:// URL of an ACI */
-        POD_IMAGEREF_HTTP,  /* http:// URL: only with insecure fetching allowed */
-        POD_IMAGEREF_FILE,  /* file:///... URL or a local path */
+        POD_IMAGEREF_NAME,   /* AC name with labels: resolved by store/discovery */
+        POD_IMAGEREF_HASH,   /* "sha512-<hex prefix>": store only */
+        POD_IMAGEREF_HTTPS,  /* https:// URL of an ACI */
+        POD_IMAGEREF_HTTP,   /* http:// URL: only with insecure fetching allowed */
+        POD_IMAGEREF_FILE,   /* file:///... URL or a local path */
+        POD_IMAGEREF_DOCKER, /* docker://...: url holds it as given (dockerref.h parses it) */
         _POD_IMAGEREF_KIND_MAX,
         _POD_IMAGEREF_KIND_INVALID = -EINVAL,
 };
@@ -31,14 +32,14 @@ struct pod_imageref {
         struct pod_kv *labels; /* NAME: "version" (from ':'), given labels, then os/arch */
         size_t n_labels;
         char *hash; /* HASH: lower-cased "sha512-..." */
-        char *url;  /* HTTPS, HTTP: the URL */
+        char *url;  /* HTTPS, HTTP: the URL; DOCKER: the reference */
         char *path; /* FILE: local path (file:// decoded, relative kept relative) */
 };
 
 const char *pod_imageref_kind_to_string(enum pod_imageref_kind k);
 
 /* Parses and classifies s.  Labels get os/arch defaults from the host when missing
- * (pod_host_os_arch()).  -EPROTONOSUPPORT for docker:// and other unknown schemes,
+ * (pod_host_os_arch()).  -EPROTONOSUPPORT for unknown schemes,
  * -EINVAL for malformed references; reterr says which part is wrong. */
 int pod_imageref_parse(const char *s, struct pod_imageref **ret, struct pod_error *reterr);
 struct pod_imageref *pod_imageref_free(struct pod_imageref *r);

@@ -99,12 +99,12 @@ struct pod_oci_config {
         char *os, *architecture, *variant;
         char **diff_ids; /* "sha256:..." bottom first, rootfs.type must be "layers" */
         size_t n_diff_ids;
-        char **entrypoint, **cmd, **env; /* NULL-terminated, NULL when absent */
+        char **entrypoint, **cmd, **env;        /* NULL-terminated, NULL when absent */
         char *working_dir, *user, *stop_signal; /* NULL when absent or empty */
-        char **exposed_ports;                    /* "80/tcp", NULL-terminated */
-        char **volumes;                          /* "/data", NULL-terminated */
-        char **label_keys, **label_values;       /* parallel, NULL-terminated */
-        char *created;                           /* RFC 3339 or NULL */
+        char **exposed_ports;                   /* "80/tcp", NULL-terminated */
+        char **volumes;                         /* "/data", NULL-terminated */
+        char **label_keys, **label_values;      /* parallel, NULL-terminated */
+        char *created;                          /* RFC 3339 or NULL */
 };
 void pod_oci_config_done(struct pod_oci_config *c);
 /* Parses config (the "config" member's fields; a missing "config" is an empty one).
@@ -114,10 +114,10 @@ int pod_oci_config_parse(const char *body, size_t size, struct pod_oci_config *r
 
 /* Where the image came from, for the converted manifest's name and annotations. */
 struct pod_oci_origin {
-        const char *registry;   /* "registry-1.docker.io", "127.0.0.1:5000"; NULL: none known
-                                 * (an archive without a name) */
-        const char *repository; /* "library/busybox" */
-        const char *tag;        /* may be NULL */
+        const char *registry;        /* "registry-1.docker.io", "127.0.0.1:5000"; NULL: none known
+                                      * (an archive without a name) */
+        const char *repository;      /* "library/busybox" */
+        const char *tag;             /* may be NULL */
         const char *manifest_digest; /* registry digest "sha256:..." or NULL */
         const char *config_digest;   /* "sha256:..." of the config bytes */
 };

@@ -150,16 +150,18 @@ static bool scope_cgroup_exists(const char *uuid) {
 }
 
 /* "pod-stage1 gc UUID" with cwd = the pod dir, for pods whose stage1 left "net" behind,
- * registered a scope, or made a device cgroup ("devices-cgroup", without systemd) (ABI.md
+ * registered a scope, or made a device or limit cgroup ("devices-cgroup", "limits-cgroups",
+ * without systemd) (ABI.md
  * "gc"): CNI DEL and the netns file, before the directory with the persisted attachments
  * goes; the scope, if systemd still has it; the device cgroup. */
-static int stage1_gc(int fd, const char *uuid, struct pod_error *reterr) {
+static int stage1_gc(int fd, const char *uuid, bool force, struct pod_error *reterr) {
         struct stat st;
         pid_t pid;
         int ws;
 
         if (!gc_stage1 || (fstatat(fd, "net", &st, AT_SYMLINK_NOFOLLOW) < 0 &&
                            fstatat(fd, "devices-cgroup", &st, AT_SYMLINK_NOFOLLOW) < 0 &&
+                           fstatat(fd, "limits-cgroups", &st, AT_SYMLINK_NOFOLLOW) < 0 &&
                            !scope_cgroup_exists(uuid)))
                 return 0;
         pid = fork();
@@ -168,10 +170,18 @@ static int stage1_gc(int fd, const char *uuid, struct pod_error *reterr) {
         if (pid == 0) {
                 if (fchdir(fd) < 0 || setenv(POD_STAGE1_ABI_ENV, POD_STAGE1_ABI_STR, 1) < 0)
                         _exit(127);
+                const char *argv[6];
+                size_t n = 0;
+
+                argv[n++] = "pod-stage1";
+                argv[n++] = "gc";
                 if (log_get_max_level() >= LOG_DEBUG)
-                        execl(gc_stage1, "pod-stage1", "gc", "--debug", uuid, (char *)NULL);
-                else
-                        execl(gc_stage1, "pod-stage1", "gc", uuid, (char *)NULL);
+                        argv[n++] = "--debug";
+                if (force)
+                        argv[n++] = "--force";
+                argv[n++] = uuid;
+                argv[n] = NULL;
+                execv(gc_stage1, (char *const *)argv);
                 _exit(127);
         }
         while (waitpid(pid, &ws, 0) < 0)
@@ -190,13 +200,57 @@ static void phase_path(char *buf, enum pod_phase phase, const char *uuid) {
         (void)snprintf(buf, PATH_MAX, "%s/%s", pod_phase_to_string(phase), uuid);
 }
 
-/* The pod directory fd is locked exclusively by us and is pods/<phase>/<uuid>. */
-static int delete_locked(int pods_fd, int fd, enum pod_phase phase, const char *uuid,
+/* Failed stage1 gc runs so far, from GC_FAILURES_FILE (0 when absent or unreadable). */
+static unsigned gc_failures(int fd) {
+        _cleanup_free_ char *text = NULL;
+        unsigned long n;
+        char *end;
+
+        if (read_full_file_at(fd, GC_FAILURES_FILE, 64, &text, NULL) < 0)
+                return 0;
+        errno = 0;
+        n = strtoul(text, &end, 10);
+        return errno == 0 && end != text && n < 1000 ? (unsigned)n : 0;
+}
+
+static void gc_failures_set(int fd, unsigned n) {
+        char buf[16];
+        _cleanup_close_ int f = -EBADF;
+
+        (void)snprintf(buf, sizeof(buf), "%u", n);
+        f = openat(fd, GC_FAILURES_FILE, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
+                   0600);
+        if (f >= 0)
+                (void)!write(f, buf, strlen(buf));
+}
+
+/* The pod directory fd is locked exclusively by us and is pods/<phase>/<uuid>.  stage1's gc
+ * (CNI DEL above all) is retried by later gc runs; the POD_GC_STAGE1_TRIES-th failure, or
+ * force, removes the pod anyway with `gc --force`, which names what stays behind. */
+static int delete_locked(int pods_fd, int fd, enum pod_phase phase, const char *uuid, bool force,
                          struct pod_error *reterr) {
         char path[PATH_MAX];
         int r;
 
-        r = stage1_gc(fd, uuid, reterr);
+        r = stage1_gc(fd, uuid, force, reterr);
+        if (r < 0 && !force) {
+                unsigned n = gc_failures(fd) + 1;
+
+                if (n < POD_GC_STAGE1_TRIES) {
+                        char first[sizeof(reterr->msg)];
+
+                        gc_failures_set(fd, n);
+                        (void)snprintf(first, sizeof(first), "%s",
+                                       reterr ? reterr->msg : "stage1 gc failed");
+                        if (reterr)
+                                *reterr = (struct pod_error){}; /* the first message wins */
+                        return pod_error_set(reterr, r,
+                                             "%s (attempt %u of %u; the pod is removed anyway "
+                                             "after the last one, or now with 'pod rm --force')",
+                                             first, n, POD_GC_STAGE1_TRIES);
+                }
+                r = stage1_gc(fd, uuid, true, reterr);
+        }
         if (r < 0)
                 return r;
         r = pod_gc_unmount_below(fd, reterr);
@@ -338,7 +392,7 @@ static int sweep_one(int pods_fd, int phase_fd, const char *uuid, void *userdata
             st.st_dev != mine.st_dev)
                 return 0;
 
-        r = delete_locked(pods_fd, fd, c->phase, uuid, &e);
+        r = delete_locked(pods_fd, fd, c->phase, uuid, false, &e);
         if (r < 0) {
                 c->stats->failed++;
                 if (c->cb)
@@ -416,7 +470,7 @@ int pod_gc(int pods_fd, uint64_t grace_usec, uint64_t expire_prepared_usec, bool
         return 0;
 }
 
-int pod_gc_remove(struct pod_poddir *p, struct pod_error *reterr) {
+int pod_gc_remove(struct pod_poddir *p, bool force, struct pod_error *reterr) {
         enum pod_state state;
         enum pod_phase to;
         int r;
@@ -468,5 +522,5 @@ int pod_gc_remove(struct pod_poddir *p, struct pod_error *reterr) {
                                              strerror(errno));
                 p->phase = to;
         }
-        return delete_locked(p->pods_fd, p->fd, p->phase, p->uuid, reterr);
+        return delete_locked(p->pods_fd, p->fd, p->phase, p->uuid, force, reterr);
 }

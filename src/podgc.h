@@ -34,7 +34,12 @@ struct pod_gc_stats {
 
 /* Before deleting a pod whose directory has "net" (stage1 attached CNI networks), sweep
  * and remove run "PATH gc UUID" with cwd = the pod dir (stage1/ABI.md); a failure keeps
- * the pod.  NULL (the default): never. */
+ * the pod, counted in its GC_FAILURES_FILE, until the POD_GC_STAGE1_TRIES-th failure: then
+ * "PATH gc --force UUID" gives up on what cannot be released, names it, and the pod goes
+ * (rkt's gc reported stage1's failure and went on; a pod that can never be removed helps
+ * nobody).  NULL (the default): never. */
+#define POD_GC_STAGE1_TRIES 3
+#define GC_FAILURES_FILE    "stage0-gc-failures"
 void pod_gc_set_stage1(const char *path);
 
 /* Called for each pod that could not be deleted (not for skipped ones). */
@@ -45,8 +50,9 @@ int pod_gc(int pods_fd, uint64_t grace_usec, uint64_t expire_prepared_usec, bool
 
 /* Removes one pod now: exited, exited garbage, garbage, prepared and aborted-prepare pods
  * are marked, locked and swept at once; running, preparing and deleting ones are refused
- * with -EBUSY and a message naming the state. */
-int pod_gc_remove(struct pod_poddir *p, struct pod_error *reterr);
+ * with -EBUSY and a message naming the state.  force: stage1's gc is told to give up on
+ * what it cannot release (a CNI DEL that fails for good) and to say what stays behind. */
+int pod_gc_remove(struct pod_poddir *p, bool force, struct pod_error *reterr);
 
 /* Unmounts everything mounted at or below the directory open as fd (per
  * /proc/self/mountinfo), deepest first, with MNT_DETACH. */

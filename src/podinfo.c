@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -121,9 +122,15 @@ struct pod_info *pod_info_free(struct pod_info *i) {
                 free(i->nets[k].name);
                 free(i->nets[k].ip);
                 free(i->nets[k].ifname);
+                free(i->nets[k].conf);
+                free(i->nets[k].plugin);
+                free(i->nets[k].args);
+                free(i->nets[k].mask);
+                free(i->nets[k].host_ip);
         }
         free(i->nets);
         free(i->unit);
+        (void)pod_pod_manifest_free(i->manifest);
         free(i);
         return NULL;
 }
@@ -547,8 +554,9 @@ int pod_info_parse_apps(const char *text, size_t size, struct pod_info_app **ret
 }
 
 /* The apps of the pod manifest: name and image name.  A manifest that does not scan shows
- * no apps (manifest_missing). */
-static int load_apps(int fd, struct pod_info *i) {
+ * no apps (manifest_missing).  With POD_INFO_MANIFEST the whole manifest is parsed as well
+ * (for JSON output); one that does not parse leaves i->manifest NULL. */
+static int load_apps(int fd, unsigned flags, struct pod_info *i) {
         _cleanup_free_ char *text = NULL;
         size_t size = 0;
         int r;
@@ -556,7 +564,15 @@ static int load_apps(int fd, struct pod_info *i) {
         r = read_whole(fd, "pod", POD_PODDIR_MANIFEST_MAX, &text, &size);
         if (r < 0)
                 return r;
-        return pod_info_parse_apps(text, size, &i->apps, &i->n_apps);
+        r = pod_info_parse_apps(text, size, &i->apps, &i->n_apps);
+        if (r < 0)
+                return r;
+        if (flags & POD_INFO_MANIFEST) {
+                r = pod_pod_manifest_parse(text, size, &i->manifest, NULL);
+                if (r == -ENOMEM)
+                        return r;
+        }
+        return 0;
 }
 
 static int load_nets(int fd, struct pod_info *i) {
@@ -596,6 +612,16 @@ static int load_nets(int fd, struct pod_info *i) {
                 if (r < 0)
                         return r;
                 r = strdup_or_null(json_get_string(o, "ifName"), &net->ifname);
+                if (r >= 0)
+                        r = strdup_or_null(json_get_string(o, "netConf"), &net->conf);
+                if (r >= 0)
+                        r = strdup_or_null(json_get_string(o, "pluginPath"), &net->plugin);
+                if (r >= 0)
+                        r = strdup_or_null(json_get_string(o, "args"), &net->args);
+                if (r >= 0)
+                        r = strdup_or_null(json_get_string(o, "mask"), &net->mask);
+                if (r >= 0)
+                        r = strdup_or_null(json_get_string(o, "hostIP"), &net->host_ip);
                 if (r < 0)
                         return r;
         }
@@ -658,7 +684,7 @@ int pod_info_load_fd(int fd, const char *uuid, enum pod_phase phase, bool locked
                 return r;
 
         /* A missing or damaged manifest or network file hides that column, not the pod. */
-        r = load_apps(fd, i);
+        r = load_apps(fd, flags, i);
         if (r == -ENOMEM)
                 return r;
         if (r < 0)
@@ -670,10 +696,17 @@ int pod_info_load_fd(int fd, const char *uuid, enum pod_phase phase, bool locked
 
         if ((flags & POD_INFO_EXIT_CODES) && !(phase == POD_PHASE_RUN && locked))
                 for (size_t k = 0; k < i->n_apps; k++) {
+                        char path[PATH_MAX];
+                        struct stat st;
+
                         r = pod_poddir_read_app_status(fd, i->apps[k].name, &i->apps[k].exit_code);
-                        if (r >= 0)
+                        if (r >= 0) {
                                 i->apps[k].has_exit_code = true;
-                        else if (r != -ENOENT && r != -ENODATA && r != -EBADMSG && r != -EINVAL)
+                                /* when the app exited: the status file's mtime, as rkt's */
+                                (void)snprintf(path, sizeof(path), "status/%s", i->apps[k].name);
+                                if (fstatat(fd, path, &st, AT_SYMLINK_NOFOLLOW) >= 0)
+                                        i->apps[k].finished = st.st_mtim;
+                        } else if (r != -ENOENT && r != -ENODATA && r != -EBADMSG && r != -EINVAL)
                                 return r;
                 }
 
@@ -836,58 +869,178 @@ static int add_string_or_null(struct json_object *o, const char *key, const char
         return add(o, key, json_object_new_string(s));
 }
 
+/* rkt's App.state for a pod whose apps all start and stop with it (lib/app.go in rkt). */
+static const char *app_state(const struct pod_info *i, const struct pod_info_app *a) {
+        if (a->has_exit_code)
+                return "exited";
+        switch (i->state) {
+        case POD_STATE_PREPARED:
+                return "created";
+        case POD_STATE_RUNNING:
+                return "running";
+        case POD_STATE_EXITED:
+        case POD_STATE_EXITED_GARBAGE:
+        case POD_STATE_DELETING:
+        case POD_STATE_GARBAGE:
+                return "exited";
+        default:
+                return "unknown";
+        }
+}
+
+/* A string map, left out when empty (rkt's omitempty). */
+static int add_map(struct json_object *o, const char *key, const struct pod_kv *kv, size_t n) {
+        struct json_object *m;
+        int r;
+
+        if (n == 0)
+                return 0;
+        r = add(o, key, m = json_object_new_object());
+        for (size_t k = 0; r >= 0 && k < n; k++)
+                r = add(m, kv[k].name, json_object_new_string(kv[k].value ?: ""));
+        return r;
+}
+
+static const struct pod_runtime_app *manifest_app(const struct pod_pod_manifest *m,
+                                                  const char *name) {
+        if (!m)
+                return NULL;
+        for (size_t k = 0; k < m->n_apps; k++)
+                if (streq(m->apps[k].name, name))
+                        return &m->apps[k];
+        return NULL;
+}
+
+/* rkt's App.mounts: each mount with its host path and read-only flag taken from the inline
+ * app volume, else from the pod volume it names. */
+static int add_mounts(struct json_object *a, const struct pod_pod_manifest *m,
+                      const struct pod_runtime_app *ra) {
+        struct json_object *l = NULL;
+        int r;
+
+        if (!ra || ra->n_mounts == 0)
+                return 0;
+        r = add(a, "mounts", l = json_object_new_array());
+        for (size_t k = 0; r >= 0 && k < ra->n_mounts; k++) {
+                const struct pod_mount *mt = &ra->mounts[k];
+                const struct pod_volume *v = mt->app_volume;
+                struct json_object *o = json_object_new_object();
+
+                for (size_t j = 0; !v && j < m->n_volumes; j++)
+                        if (streq(m->volumes[j].name, mt->volume))
+                                v = &m->volumes[j];
+                r = append(l, o);
+                if (r >= 0)
+                        r = add(o, "name", json_object_new_string(mt->volume));
+                if (r >= 0)
+                        r = add(o, "container_path", json_object_new_string(mt->path));
+                if (r >= 0)
+                        r = add(o, "host_path",
+                                json_object_new_string(v && v->source ? v->source : ""));
+                if (r >= 0)
+                        r = add(o, "read_only", json_object_new_boolean(v && v->read_only));
+        }
+        return r;
+}
+
+static int app_to_object(const struct pod_info *i, const struct pod_info_app *ia,
+                         struct json_object *a) {
+        const struct pod_runtime_app *ra = manifest_app(i->manifest, ia->name);
+        int r;
+
+        r = add(a, "name", json_object_new_string(ia->name));
+        if (r >= 0)
+                r = add(a, "state", json_object_new_string(app_state(i, ia)));
+        if (r >= 0 && i->created.tv_sec != 0)
+                r = add(a, "created_at", json_object_new_int64(timespec_ns(i->created)));
+        if (r >= 0 && i->started.tv_sec != 0)
+                r = add(a, "started_at", json_object_new_int64(timespec_ns(i->started)));
+        if (r >= 0 && ia->finished.tv_sec != 0)
+                r = add(a, "finished_at", json_object_new_int64(timespec_ns(ia->finished)));
+        if (r >= 0 && ia->has_exit_code)
+                r = add(a, "exit_code", json_object_new_int(ia->exit_code));
+        if (r >= 0)
+                r = add(a, "image_id", json_object_new_string(ia->image_id ?: ""));
+        if (r >= 0)
+                r = add_mounts(a, i->manifest, ra);
+        if (r >= 0 && ra && ra->app)
+                r = add_map(a, "user_annotations", ra->app->user_annotations,
+                            ra->app->n_user_annotations);
+        if (r >= 0 && ra && ra->app)
+                r = add_map(a, "user_labels", ra->app->user_labels, ra->app->n_user_labels);
+        /* pod's own */
+        if (r >= 0)
+                r = add_string_or_null(a, "image_name", ia->image_name);
+        if (r >= 0 && ia->provenance)
+                r = add(a, "provenance", pod_provenance_to_json(ia->provenance));
+        return r;
+}
+
+/* rkt's NetInfo: every field a string, always present ("" when unknown). */
+static int net_to_object(const struct pod_info_net *n, struct json_object *o) {
+        const char *fields[][2] = {
+                { "netName", n->name },  { "netConf", n->conf }, { "pluginPath", n->plugin },
+                { "ifName", n->ifname }, { "ip", n->ip },        { "args", n->args },
+                { "mask", n->mask },
+        };
+        int r = 0;
+
+        for (size_t k = 0; r >= 0 && k < ELEMENTSOF(fields); k++)
+                r = add(o, fields[k][0], json_object_new_string(fields[k][1] ?: ""));
+        /* pod's own: rkt kept the gateway but never printed it */
+        if (r >= 0 && n->host_ip)
+                r = add(o, "hostIP", json_object_new_string(n->host_ip));
+        return r;
+}
+
 static int info_to_object(const struct pod_info *i, struct json_object **ret) {
         _cleanup_json_ struct json_object *o = json_object_new_object();
-        struct json_object *names, *apps, *nets;
+        struct json_object *l = NULL;
         bool exited = (i->phase == POD_PHASE_RUN && i->state == POD_STATE_EXITED) ||
                       i->phase == POD_PHASE_EXITED_GARBAGE;
         int r;
 
         if (!o)
                 return -ENOMEM;
+        /* rkt's fields first, in rkt's order (api/v1/json.go in rkt) */
         r = add(o, "name", json_object_new_string(i->uuid));
         if (r >= 0)
                 r = add(o, "state", json_object_new_string(pod_state_to_string(i->state)));
-        if (r >= 0)
-                r = add(o, "phase", json_object_new_string(pod_phase_to_string(i->phase)));
-        if (r < 0)
-                return r;
-
-        r = add(o, "networks", nets = json_object_new_array());
+        if (r >= 0 && i->n_nets > 0)
+                r = add(o, "networks", l = json_object_new_array());
         for (size_t k = 0; r >= 0 && k < i->n_nets; k++) {
                 struct json_object *n = json_object_new_object();
-                r = append(nets, n);
+
+                r = append(l, n);
                 if (r >= 0)
-                        r = add(n, "netName", json_object_new_string(i->nets[k].name));
-                if (r >= 0)
-                        r = add_string_or_null(n, "ip", i->nets[k].ip);
-                if (r >= 0 && i->nets[k].ifname)
-                        r = add(n, "ifName", json_object_new_string(i->nets[k].ifname));
+                        r = net_to_object(&i->nets[k], n);
         }
-        if (r >= 0)
-                r = add(o, "app_names", names = json_object_new_array());
+        if (r >= 0 && i->n_apps > 0)
+                r = add(o, "app_names", l = json_object_new_array());
         for (size_t k = 0; r >= 0 && k < i->n_apps; k++)
-                r = append(names, json_object_new_string(i->apps[k].name));
-        if (r >= 0)
-                r = add(o, "apps", apps = json_object_new_array());
+                r = append(l, json_object_new_string(i->apps[k].name));
+        if (r >= 0 && i->n_apps > 0)
+                r = add(o, "apps", l = json_object_new_array());
         for (size_t k = 0; r >= 0 && k < i->n_apps; k++) {
                 struct json_object *a = json_object_new_object();
-                r = append(apps, a);
+
+                r = append(l, a);
                 if (r >= 0)
-                        r = add(a, "name", json_object_new_string(i->apps[k].name));
-                if (r >= 0)
-                        r = add_string_or_null(a, "image_name", i->apps[k].image_name);
-                if (r >= 0 && i->apps[k].image_id)
-                        r = add(a, "image_id", json_object_new_string(i->apps[k].image_id));
-                if (r >= 0 && i->apps[k].provenance)
-                        r = add(a, "provenance", pod_provenance_to_json(i->apps[k].provenance));
-                if (r >= 0 && i->apps[k].has_exit_code)
-                        r = add(a, "exit_code", json_object_new_int(i->apps[k].exit_code));
+                        r = app_to_object(i, &i->apps[k], a);
         }
+        /* the pod's times in seconds: rkt's lib/pod.go used Unix(), its apps UnixNano() */
         if (r >= 0 && i->created.tv_sec != 0)
-                r = add(o, "created_at", json_object_new_int64(timespec_ns(i->created)));
+                r = add(o, "created_at", json_object_new_int64((int64_t)i->created.tv_sec));
         if (r >= 0 && i->started.tv_sec != 0)
-                r = add(o, "started_at", json_object_new_int64(timespec_ns(i->started)));
+                r = add(o, "started_at", json_object_new_int64((int64_t)i->started.tv_sec));
+        if (r >= 0 && i->manifest)
+                r = add_map(o, "user_annotations", i->manifest->user_annotations,
+                            i->manifest->n_user_annotations);
+        if (r >= 0 && i->manifest)
+                r = add_map(o, "user_labels", i->manifest->user_labels, i->manifest->n_user_labels);
+        /* pod's own */
+        if (r >= 0)
+                r = add(o, "phase", json_object_new_string(pod_phase_to_string(i->phase)));
         if (r >= 0 && i->pid > 0)
                 r = add(o, "pid", json_object_new_int(i->pid));
         if (r >= 0)
@@ -904,7 +1057,10 @@ static int to_text(struct json_object *o, bool pretty, char **ret) {
         const char *s;
         int fl = JSON_C_TO_STRING_NOSLASHESCAPE;
 
-        fl |= pretty ? JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED : JSON_C_TO_STRING_PLAIN;
+        /* rkt indented with tabs (Go's json.MarshalIndent(v, "", "\t")) */
+        fl |= pretty ? JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_PRETTY_TAB |
+                               JSON_C_TO_STRING_SPACED
+                     : JSON_C_TO_STRING_PLAIN;
         s = json_object_to_json_string_ext(o, fl);
         if (!s)
                 return -ENOMEM;

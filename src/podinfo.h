@@ -21,6 +21,7 @@
 #include "macro.h"
 #include "poddir.h"
 
+struct pod_pod_manifest;
 struct pod_provenance;
 
 struct pod_info_app {
@@ -30,13 +31,20 @@ struct pod_info_app {
         /* NULL unless the caller loaded it from the store (pod status); shown in JSON. */
         struct pod_provenance *provenance;
         int exit_code;
-        bool has_exit_code; /* status/<app> was there (POD_INFO_EXIT_CODES) */
+        bool has_exit_code;       /* status/<app> was there (POD_INFO_EXIT_CODES) */
+        struct timespec finished; /* mtime of status/<app> (POD_INFO_EXIT_CODES); 0: unknown */
 };
 
+/* One entry of net-info.json; everything but name may be NULL. */
 struct pod_info_net {
         char *name;
-        char *ip;     /* may be NULL */
-        char *ifname; /* may be NULL */
+        char *ip;
+        char *ifname;
+        char *conf;   /* "netConf": the configuration file */
+        char *plugin; /* "pluginPath" */
+        char *args;   /* "args": CNI_ARGS */
+        char *mask;
+        char *host_ip; /* "hostIP": the gateway */
 };
 
 struct pod_info {
@@ -51,11 +59,15 @@ struct pod_info {
         bool manifest_missing; /* no readable "pod" file (preparing, or damaged) */
         struct pod_info_net *nets;
         size_t n_nets;
+        /* The parsed manifest (POD_INFO_MANIFEST), NULL if not asked for or unreadable: user
+         * annotations and labels, mounts. */
+        struct pod_pod_manifest *manifest;
 };
 
 enum {
         POD_INFO_EXIT_CODES = 1 << 0, /* read status/<app> of pods that are not running */
         POD_INFO_PID = 1 << 1,        /* read the pid value (its mtime, "started", always) */
+        POD_INFO_MANIFEST = 1 << 2,   /* also parse the whole manifest (what JSON shows) */
 };
 
 /* Frees n apps (as pod_info_parse_apps() returns them) and the array. */
@@ -81,7 +93,14 @@ int pod_info_load(struct pod_poddir *p, unsigned flags, struct pod_info **ret);
 int pod_info_list(int pods_fd, unsigned flags, struct pod_info ***ret, size_t *ret_n);
 void pod_info_list_free(struct pod_info **l, size_t n);
 
-/* JSON: one pod, or an array of pods.  *ret is malloc'ed text. */
+/* JSON: one pod, or an array of pods, as rkt's api/v1 "Pod" (rkt list/status
+ * --format=json): "name", "state", "networks" (netName, netConf, pluginPath, ifName, ip, args,
+ * mask: strings), "app_names", "apps" (name, state, created_at/started_at/finished_at in
+ * nanoseconds, exit_code, image_id, mounts, user_annotations, user_labels), "created_at" and
+ * "started_at" in seconds (rkt's Unix()), "user_annotations", "user_labels"; empty ones left
+ * out as rkt's omitempty does.  pod's own additions use names rkt never had: "phase", "pid",
+ * "unit", "exited", per app "image_name" and "provenance", per network "hostIP".  Pretty
+ * output is indented with tabs, as rkt's.  *ret is malloc'ed text. */
 int pod_info_to_json(const struct pod_info *i, bool pretty, char **ret);
 int pod_info_list_to_json(struct pod_info *const *l, size_t n, bool pretty, char **ret);
 

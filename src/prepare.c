@@ -530,6 +530,61 @@ static int apply_exec(struct pod_app *app, const struct pod_prepare_app *a) {
         return 0;
 }
 
+/* "K=V" arguments into a name/value list: K must be an AC Identifier (the pod manifest's
+ * rule for annotation names, applied to user annotations and labels as well, so that they
+ * stay valid names everywhere they are shown); a later K replaces an earlier one, as rkt's
+ * flag maps did. */
+static int add_kv_args(struct pod_kv **list, size_t *n, char **args, const char *flag,
+                       struct pod_error *reterr) {
+        STRV_FOREACH (kv, args) {
+                _cleanup_free_ char *key = NULL;
+                const char *eq = strchr(*kv, '=');
+                size_t k = 0;
+
+                if (!eq)
+                        return pod_error_set(reterr, -EINVAL, "%s='%s': expected NAME=VALUE", flag,
+                                             *kv);
+                key = strndup(*kv, (size_t)(eq - *kv));
+                if (!key)
+                        return -ENOMEM;
+                if (!ac_identifier_valid(key))
+                        return pod_error_set(reterr, -EINVAL,
+                                             "%s='%s': '%s' is not a valid name (an AC "
+                                             "Identifier: lower-case letters, digits and "
+                                             "'-._~/' between them)",
+                                             flag, *kv, key);
+                for (size_t i = 0; i < *n; i++) {
+                        if (streq((*list)[i].name, key)) {
+                                free((*list)[i].name);
+                                free((*list)[i].value);
+                                continue;
+                        }
+                        (*list)[k++] = (*list)[i];
+                }
+                *n = k;
+                if (pod_kv_add(list, n, key, eq + 1) < 0)
+                        return -ENOMEM;
+        }
+        return 0;
+}
+
+/* --oom-score-adj, --cpu-shares: an integer isolator; the range is the isolator's own. */
+static int set_int_isolator(struct pod_app *app, const char *name, enum pod_isolator_type t,
+                            const char *value, const char *flag, struct pod_error *reterr) {
+        _cleanup_json_ struct json_object *v = NULL;
+        char *end = NULL;
+        long long x;
+
+        errno = 0;
+        x = strtoll(value, &end, 10);
+        if (errno != 0 || !end || end == value || *end)
+                return pod_error_set(reterr, -EINVAL, "%s='%s': not an integer", flag, value);
+        v = json_object_new_int64(x);
+        if (!v)
+                return -ENOMEM;
+        return set_isolator(app, name, t, t, v, flag, reterr);
+}
+
 static int apply_overrides(const struct pod_prepare_options *o, const struct pod_prepare_app *a,
                            const struct pod_image_manifest *im, bool oci, const char *app_name,
                            struct pod_app *app, struct pod_error *reterr) {
@@ -606,6 +661,26 @@ static int apply_overrides(const struct pod_prepare_options *o, const struct pod
                 if (r < 0)
                         return r;
         }
+        if (a->oom_score_adj) {
+                r = set_int_isolator(app, "os/linux/oom-score-adj", POD_ISOLATOR_OOM_SCORE_ADJ,
+                                     a->oom_score_adj, "--oom-score-adj", reterr);
+                if (r < 0)
+                        return r;
+        }
+        if (a->cpu_shares) {
+                r = set_int_isolator(app, "os/linux/cpu-shares", POD_ISOLATOR_CPU_SHARES,
+                                     a->cpu_shares, "--cpu-shares", reterr);
+                if (r < 0)
+                        return r;
+        }
+        /* rkt run's app flags: the app object's userAnnotations and userLabels. */
+        r = add_kv_args(&app->user_annotations, &app->n_user_annotations, a->user_annotations,
+                        "--user-annotation", reterr);
+        if (r >= 0)
+                r = add_kv_args(&app->user_labels, &app->n_user_labels, a->user_labels,
+                                "--user-label", reterr);
+        if (r < 0)
+                return r;
         r = build_environment(o, a, app, reterr);
         if (r < 0)
                 return r;
@@ -763,6 +838,131 @@ static int add_ports(struct pod_pod_manifest *m, char **ports, struct pod_error 
         return 0;
 }
 
+/* ---- --pod-manifest --------------------------------------------------------------------- */
+
+/* The reference pod fetch takes for a pod manifest app's image: its id (a stored image; any
+ * unique prefix), else name[,label=value...]. */
+static int image_ref(struct json_object *img, size_t i, char **ret, struct pod_error *reterr) {
+        struct json_object *id = pod_json_get(img, "id"), *name = pod_json_get(img, "name"),
+                           *labels = pod_json_get(img, "labels");
+        _cleanup_free_ char *ref = NULL;
+
+        if (id && json_object_is_type(id, json_type_string) && json_object_get_string_len(id) > 0) {
+                ref = strdup(json_object_get_string(id));
+                if (!ref)
+                        return -ENOMEM;
+                *ret = TAKE_PTR(ref);
+                return 0;
+        }
+        if (!name || !json_object_is_type(name, json_type_string) ||
+            !ac_identifier_valid(json_object_get_string(name)))
+                return pod_error_set(reterr, -EINVAL,
+                                     "apps[%zu].image: needs an \"id\" or a valid \"name\"", i);
+        ref = strdup(json_object_get_string(name));
+        if (!ref)
+                return -ENOMEM;
+        for (size_t k = 0; labels && json_object_is_type(labels, json_type_array) &&
+                           k < json_object_array_length(labels);
+             k++) {
+                struct json_object *l = json_object_array_get_idx(labels, k);
+                const char *ln = json_object_get_string(pod_json_get(l, "name")),
+                           *lv = json_object_get_string(pod_json_get(l, "value"));
+                char *t;
+
+                if (!ln || !lv || !ac_identifier_valid(ln) || strpbrk(lv, ",="))
+                        return pod_error_set(reterr, -EINVAL,
+                                             "apps[%zu].image.labels[%zu]: needs a valid "
+                                             "\"name\" and a \"value\" without ',' or '='",
+                                             i, k);
+                if (asprintf(&t, "%s,%s=%s", ref, ln, lv) < 0)
+                        return -ENOMEM;
+                free(ref);
+                ref = t;
+        }
+        *ret = TAKE_PTR(ref);
+        return 0;
+}
+
+/* rkt's --pod-manifest: the file is the pod (rkt's validatePodManifest()), with each app's
+ * image resolved first and its full ID written into the manifest. */
+static int given_manifest(struct pod_store *s, const struct pod_prepare_options *o,
+                          struct pod_pod_manifest **ret, char ***ret_image_ids,
+                          struct pod_error *reterr) {
+        _cleanup_(pod_pod_manifest_freep) struct pod_pod_manifest *m = NULL;
+        _cleanup_json_ struct json_object *root = NULL;
+        _cleanup_free_ char *text = NULL, *resolved = NULL;
+        _cleanup_strv_free_ char **ids = NULL;
+        struct json_object *apps;
+        size_t size = 0, n;
+        int r;
+
+        r = read_full_file_at(AT_FDCWD, o->pod_manifest, POD_MANIFEST_MAX, &text, &size);
+        if (r < 0)
+                return pod_error_set(reterr, r, "Failed to read pod manifest '%s': %m",
+                                     o->pod_manifest);
+        r = pod_json_parse(text, size, POD_MANIFEST_MAX, &root, reterr);
+        if (r < 0)
+                return pod_error_prefix(reterr, r, "Pod manifest '%s'", o->pod_manifest);
+        apps = json_object_is_type(root, json_type_object) ? pod_json_get(root, "apps") : NULL;
+        if (!apps || !json_object_is_type(apps, json_type_array) ||
+            json_object_array_length(apps) == 0)
+                return pod_error_set(reterr, -EINVAL, "Pod manifest '%s': \"apps\" lists no app",
+                                     o->pod_manifest);
+        n = json_object_array_length(apps);
+        ids = calloc(n + 1, sizeof(char *));
+        if (!ids)
+                return -ENOMEM;
+        for (size_t i = 0; i < n; i++) {
+                struct json_object *img = pod_json_get(json_object_array_get_idx(apps, i), "image");
+                _cleanup_free_ char *ref = NULL;
+
+                if (!img || !json_object_is_type(img, json_type_object))
+                        return pod_error_set(reterr, -EINVAL,
+                                             "Pod manifest '%s': apps[%zu].image is required",
+                                             o->pod_manifest, i);
+                r = image_ref(img, i, &ref, reterr);
+                if (r < 0)
+                        return pod_error_prefix(reterr, r, "Pod manifest '%s'", o->pod_manifest);
+                r = pod_fetch_image(s, ref, &o->fetch, &ids[i], reterr);
+                if (r < 0)
+                        return pod_error_prefix(reterr, r, "Pod manifest '%s': image '%s'",
+                                                o->pod_manifest, ref);
+                r = pod_json_add_string(img, "id", ids[i]);
+                if (r < 0)
+                        return r;
+        }
+        r = pod_json_to_string(root, false, &resolved);
+        if (r < 0)
+                return r;
+        r = pod_pod_manifest_parse(resolved, strlen(resolved), &m, reterr);
+        if (r < 0)
+                return pod_error_prefix(reterr, r, "Pod manifest '%s'", o->pod_manifest);
+        for (size_t i = 0; i < m->n_apps; i++) {
+                _cleanup_(pod_image_manifest_freep) struct pod_image_manifest *im = NULL;
+
+                r = load_image_manifest(s, ids[i], &im, reterr);
+                if (r < 0)
+                        return pod_error_prefix(reterr, r, "App '%s'", m->apps[i].name);
+                if (!m->apps[i].app && (!im->app || !im->app->exec))
+                        return pod_error_set(reterr, -EINVAL,
+                                             "App '%s': neither the pod manifest nor the image "
+                                             "'%s' has an app to run",
+                                             m->apps[i].name, im->name);
+                if (!m->apps[i].image.name) {
+                        m->apps[i].image.name = strdup(im->name);
+                        if (!m->apps[i].image.name)
+                                return -ENOMEM;
+                }
+        }
+        r = pod_pod_manifest_validate(m, reterr);
+        if (r < 0)
+                return pod_error_prefix(reterr, r, "Pod manifest '%s'", o->pod_manifest);
+        *ret = TAKE_PTR(m);
+        if (ret_image_ids)
+                *ret_image_ids = TAKE_PTR(ids);
+        return 0;
+}
+
 int pod_prepare_manifest(struct pod_store *s, const struct pod_prepare_options *o,
                          struct pod_pod_manifest **ret, char ***ret_image_ids,
                          struct pod_error *reterr) {
@@ -770,6 +970,8 @@ int pod_prepare_manifest(struct pod_store *s, const struct pod_prepare_options *
         _cleanup_strv_free_ char **ids = NULL;
         int r;
 
+        if (o->pod_manifest)
+                return given_manifest(s, o, ret, ret_image_ids, reterr);
         if (o->n_apps == 0)
                 return pod_error_set(reterr, -EINVAL, "No image given");
         m = calloc(1, sizeof(*m));
@@ -857,7 +1059,11 @@ int pod_prepare_manifest(struct pod_store *s, const struct pod_prepare_options *
                                        "true");
                 if (r < 0)
                         return r;
-                ra->read_only_root_fs = o->readonly_rootfs;
+                ra->read_only_root_fs = o->readonly_rootfs || a->readonly_rootfs;
+                r = add_kv_args(&ra->annotations, &ra->n_annotations, a->annotations,
+                                "--annotation", reterr);
+                if (r < 0)
+                        return pod_error_prefix(reterr, r, "App '%s'", ra->name);
 
                 STRV_FOREACH (spec, o->mounts) {
                         r = add_mount(ra, *spec, reterr);
@@ -881,6 +1087,16 @@ int pod_prepare_manifest(struct pod_store *s, const struct pod_prepare_options *
         }
 
         r = add_ports(m, o->ports, reterr);
+        if (r < 0)
+                return r;
+        /* Before the first image (rkt app sandbox's pod flags): the pod's own. */
+        r = add_kv_args(&m->annotations, &m->n_annotations, o->annotations, "--annotation", reterr);
+        if (r >= 0)
+                r = add_kv_args(&m->user_annotations, &m->n_user_annotations, o->user_annotations,
+                                "--user-annotation", reterr);
+        if (r >= 0)
+                r = add_kv_args(&m->user_labels, &m->n_user_labels, o->user_labels, "--user-label",
+                                reterr);
         if (r < 0)
                 return r;
         r = pod_pod_manifest_validate(m, reterr);
@@ -1055,12 +1271,16 @@ static int dns_build(char **dns_args, char **search, char **opt, const char *dom
                 return pod_error_set(reterr, -EINVAL,
                                      "--dns=host and --dns=none cannot be combined with other "
                                      "--dns values");
-        if (!addresses) {
-                if (search || opt || domain)
-                        return pod_error_set(reterr, -EINVAL,
-                                             "--dns-search, --dns-opt and --dns-domain need "
-                                             "--dns=IP");
-                *ret_mode = dns && streq(dns[0], "none") ? "none" : "host";
+        if (special && (search || opt || domain))
+                return pod_error_set(reterr, -EINVAL,
+                                     "--dns-search, --dns-opt and --dns-domain cannot be combined "
+                                     "with --dns=%s",
+                                     dns[0]);
+        /* rkt's precedence: --dns=host|none as said; addresses or any of --dns-search,
+         * --dns-opt, --dns-domain generate the file; nothing: "auto" (stage1: the DNS a CNI
+         * network returned, else the host's with --net=host, else the image's own). */
+        if (!addresses && !search && !opt && !domain) {
+                *ret_mode = !special ? "auto" : streq(dns[0], "none") ? "none" : "host";
                 if (ret_text)
                         *ret_text = NULL;
                 return 0;
@@ -1230,12 +1450,16 @@ int pod_stage1_exec(struct pod_poddir *p, const struct pod_stage1_options *o,
                 argv[n++] = "--disable-seccomp";
         if (o->insecure & POD_INSECURE_DEVICES)
                 argv[n++] = "--disable-device-policy";
+        /* Only when asked: the default (a private IPC namespace) needs no argument, so an
+         * older stage1 still runs every pod that does not ask for the host's. */
+        if (o->ipc_parent)
+                argv[n++] = "--ipc=parent";
         if (o->keep_unit == 1)
                 argv[n++] = "--keep-unit";
         else if (o->keep_unit == 0)
                 argv[n++] = "--no-keep-unit";
         /* host is stage1's default. */
-        if (o->resolv_conf && !streq(o->resolv_conf, "host")) {
+        if (o->resolv_conf && !streq(o->resolv_conf, "auto")) {
                 if (asprintf(&resolv, "--resolv-conf=%s", o->resolv_conf) < 0)
                         return -ENOMEM;
                 argv[n++] = resolv;

@@ -49,8 +49,14 @@ struct pod_prepare_app {
         const char *cpu;    /* k8s quantity (cores) */
         const char *caps_retain;
         const char *caps_remove;
-        const char *seccomp; /* mode=retain|remove[,errno=E],SYSCALL|@GROUP,... */
-        char **mounts;       /* volume=NAME,target=PATH */
+        const char *seccomp;       /* mode=retain|remove[,errno=E],SYSCALL|@GROUP,... */
+        char **mounts;             /* volume=NAME,target=PATH */
+        bool readonly_rootfs;      /* this app's root is read-only (as with the pod-wide flag) */
+        const char *oom_score_adj; /* "-1000".."1000": isolator os/linux/oom-score-adj */
+        const char *cpu_shares;    /* "2".."262144": isolator os/linux/cpu-shares */
+        char **annotations;        /* K=V (K an AC Identifier): apps[].annotations */
+        char **user_annotations;   /* K=V: apps[].app.userAnnotations */
+        char **user_labels;        /* K=V: apps[].app.userLabels */
 };
 
 struct pod_prepare_options {
@@ -68,6 +74,14 @@ struct pod_prepare_options {
         bool no_overlay;
         const char *uuid_file_save;
         bool no_sync; /* the pod runs right away (pod run): no fsync of its files (poddir.h) */
+        char **annotations;      /* K=V: the pod manifest's "annotations" */
+        char **user_annotations; /* K=V: its "userAnnotations" */
+        char **user_labels;      /* K=V: its "userLabels" */
+        /* --pod-manifest: a pod manifest file used as given (apps, volumes, ...), instead of
+         * apps and the options above.  Every app's image is resolved as pod fetch would:
+         * image.id (a stored image, any unique prefix) or else image.name with
+         * image.labels; the written manifest then carries the full ID. */
+        const char *pod_manifest;
 };
 
 /* Fetches the images and builds the reified, validated pod manifest.  *ret_image_ids gets
@@ -111,7 +125,8 @@ struct pod_stage1_options {
         bool no_overlay;
         unsigned insecure;       /* POD_INSECURE_CAPABILITIES|PATHS|SECCOMP become --disable-* */
         int keep_unit;           /* -1 detect, 0 --no-keep-unit, 1 --keep-unit */
-        const char *resolv_conf; /* "host" (or NULL), "none", "pod" */
+        const char *resolv_conf; /* "auto" (or NULL), "host", "none", "pod" */
+        bool ipc_parent;         /* --ipc=parent: the pod stays in our IPC namespace */
 };
 
 /* The stage1 ABI we speak (stage1/ABI.md): passed to stage1 as $POD_STAGE1_ABI, which it

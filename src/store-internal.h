@@ -57,3 +57,16 @@ struct pod_provenance;
 int store_provenance_init(struct pod_store *s, struct pod_error *reterr);
 int store_provenance_put(struct pod_store *s, const char *id, const struct pod_provenance *p,
                          struct pod_error *reterr);
+
+/* store-oci.c: the OCI tables (created on open) and what remove, verify, extract and gc do
+ * for OCI images and their layers (store-oci.h). */
+int store_oci_init(struct pod_store *s, struct pod_error *reterr);
+/* Deletes id's OCI rows, inside the caller's transaction. */
+int store_oci_forget(struct pod_store *s, const char *id, struct pod_error *reterr);
+int store_oci_verify(struct pod_store *s, const char *id, struct pod_error *reterr);
+int store_oci_extract(struct pod_store *s, const char *id, const char *dir, unsigned flags,
+                      struct pod_error *reterr);
+/* Layers and blobs no image lists (and no importer pins): removed, reported as "layer" and
+ * "blob". */
+int store_oci_gc(struct pod_store *s, void (*removed)(const char *, const char *, void *),
+                 void *userdata, struct pod_error *reterr);

@@ -54,6 +54,18 @@ static int images_array(struct pod_store_image *const *l, size_t n, json_object 
                 (void)json_object_object_add(o, "importTime", json_object_new_string(it));
                 (void)json_object_object_add(o, "lastUsed", json_object_new_string(lu));
                 (void)json_object_object_add(o, "latest", json_object_new_boolean(l[i]->latest));
+                if (l[i]->docker_names) {
+                        json_object *names = json_object_new_array();
+
+                        if (!names)
+                                return -ENOMEM;
+                        (void)json_object_object_add(o, "dockerNames", names);
+                        STRV_FOREACH (dn, l[i]->docker_names)
+                                (void)json_object_array_add(names, json_object_new_string(*dn));
+                }
+                if (l[i]->registry_digest)
+                        (void)json_object_object_add(o, "registryDigest",
+                                                     json_object_new_string(l[i]->registry_digest));
                 if (l[i]->provenance) {
                         json_object *p = pod_provenance_to_json(l[i]->provenance);
 

@@ -18,7 +18,13 @@
  *                                      oci_layers (diff_id, unpacked size), oci_images (image
  *                                      ID -> config, manifest, registry digest), oci_image_layers
  *                                      (image ID, position, diff_id, blob digest), oci_tags
- *                                      (registry, repository, tag -> image ID).
+ *                                      (registry, repository, tag -> image ID), oci_digests
+ *                                      (registry, repository, registry digest -> image ID);
+ *                                      registry and repository '' for an image without a name.
+ *   cas/locks/layer-<hex>.{lock,use}   per-layer flock: import commit and gc of one layer are
+ *                                      serialised; an importer holds .use (shared) until its
+ *                                      handle's pins go, so gc keeps a layer fetched for an
+ *                                      image not committed yet.
  * An OCI image is also an ordinary row of the images table (store.h: list, resolve by ID,
  * rm, gc, provenance, pins work unchanged), with the appc manifest converted from its config
  * (oci.h) as its manifest, so prepare and stage1 see an app as for any ACI.  Its image ID is
@@ -92,8 +98,8 @@ struct pod_store_oci_image {
  * image, as docker's do) in one transaction, pins the image (store.h) and returns its ID.
  * Committing an image that exists adds the tag and the registry digest.
  * -EBADMSG diff_id mismatch or a config that does not parse, -ENOENT a layer is not stored. */
-int pod_store_oci_commit(struct pod_store *s, const struct pod_store_oci_image *img,
-                         char **ret_id, struct pod_error *reterr);
+int pod_store_oci_commit(struct pod_store *s, const struct pod_store_oci_image *img, char **ret_id,
+                         struct pod_error *reterr);
 
 /* The image registry/repository has under tag, or under the registry digest (one of tag and
  * digest is given).  -ENOENT when none. */
@@ -113,3 +119,30 @@ int pod_store_oci_lowers(struct pod_store *s, const char *id, char ***ret_paths,
  * (NULL-terminated, may be empty), the registry digest (or NULL). */
 int pod_store_oci_names(struct pod_store *s, const char *id, char ***ret_names,
                         char **ret_manifest_digest, struct pod_error *reterr);
+
+/* ---- Read side, for `image export` and `cat-manifest --oci` (oci-archive.c) ---- */
+struct pod_store_oci_info {
+        char *config; /* the config bytes (their SHA-512 is the image ID) */
+        size_t config_size;
+        char *config_digest; /* "sha256:..." of config */
+        char *manifest;      /* the image manifest bytes as imported; NULL (docker save) */
+        size_t manifest_size;
+        char *manifest_digest; /* the registry digest; NULL when none */
+        /* bottom first; the strings belong to the info; size is the stored blob's size and
+         * media_type is NULL when none was recorded (docker save) */
+        struct pod_store_oci_layer *layers;
+        size_t n_layers;
+};
+struct pod_store_oci_info *pod_store_oci_info_free(struct pod_store_oci_info *i);
+DEFINE_TRIVIAL_CLEANUP_FUNC(struct pod_store_oci_info *, pod_store_oci_info_free)
+/* What the store holds for OCI image id.  -ENOENT unknown, -EMEDIUMTYPE an appc image. */
+int pod_store_oci_get_info(struct pod_store *s, const char *id, struct pod_store_oci_info **ret,
+                           struct pod_error *reterr);
+/* The config bytes of a stored OCI image whose config digest is config_digest, re-checked
+ * against it (a damaged row is -EBADMSG): a re-pull of a stored image needs no config
+ * download.  -ENOENT when no stored image has it. */
+int pod_store_oci_find_config(struct pod_store *s, const char *config_digest, char **ret,
+                              size_t *ret_size, struct pod_error *reterr);
+/* Read-only fd of the stored layer blob digest (cas/blob/sha256/...).  -ENOENT none. */
+int pod_store_oci_open_blob(struct pod_store *s, const char *digest, int *ret_fd,
+                            struct pod_error *reterr);

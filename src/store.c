@@ -25,6 +25,7 @@
 #include "sha512.h"
 #include "statedir.h"
 #include "store-internal.h"
+#include "store-oci.h"
 #include "store.h"
 #include "unpack.h"
 
@@ -289,6 +290,9 @@ static int store_init_db(struct pod_store *s, struct pod_error *reterr) {
         r = store_provenance_init(s, reterr); /* store-provenance.c */
         if (r < 0)
                 return r;
+        r = store_oci_init(s, reterr); /* store-oci.c */
+        if (r < 0)
+                return r;
         /* v1 stores: the blob's own hash is new in v2 (their images keep NULL: verify then
          * checks that decompression consumes the whole blob). */
         if (sqlite3_prepare_v2(s->db, "SELECT blob_sha512 FROM images LIMIT 0", -1, &st, NULL) !=
@@ -363,6 +367,8 @@ struct pod_store_image *pod_store_image_free(struct pod_store_image *i) {
         (void)pod_kv_free(i->labels, i->n_labels);
         pod_provenance_done(i->provenance);
         free(i->provenance);
+        strv_free(i->docker_names);
+        free(i->registry_digest);
         free(i);
         return NULL;
 }
@@ -1142,6 +1148,9 @@ int pod_store_remove(struct pod_store *s, const char *id, struct pod_error *rete
         if (sqlite3_changes(s->db) == 0)
                 return pod_error_set(reterr, -ENOENT, "Image '%s' is not in the store", id);
         st = (sqlite3_finalize(st), NULL);
+        r = store_oci_forget(s, id, reterr); /* its layers stay until gc */
+        if (r < 0)
+                return r;
         /* A cache record pointing at a removed image would make fetch reuse nothing. */
         r = sql_prepare(s, "DELETE FROM remotes WHERE image_id = ?", &st, reterr);
         if (r < 0)
@@ -1273,6 +1282,12 @@ int pod_store_extract(struct pod_store *s, const char *id, const char *dir, unsi
         bool exists;
         struct stat st;
         int r;
+
+        r = pod_store_oci_is_oci(s, id, reterr);
+        if (r < 0)
+                return r;
+        if (r > 0)
+                return store_oci_extract(s, id, dir, flags, reterr);
 
         exists = lstat(dir, &st) >= 0;
         if (exists && !(flags & POD_STORE_EXTRACT_OVERWRITE))
@@ -1488,6 +1503,11 @@ int pod_store_verify(struct pod_store *s, const char *id, struct pod_error *rete
         size_t n = 0, tn = 0;
         int r;
 
+        r = pod_store_oci_is_oci(s, id, reterr);
+        if (r < 0)
+                return r;
+        if (r > 0)
+                return store_oci_verify(s, id, reterr);
         r = pod_store_read_manifest(s, id, &m, &n, reterr);
         if (r < 0)
                 return r;
@@ -1661,6 +1681,9 @@ int pod_store_gc(struct pod_store *s, uint64_t grace_usec,
         STRV_FOREACH (t, trees)
                 gc_orphan(s, *t, "tree", removed, userdata);
         store_gc_render_trees(s, removed, userdata);
+        r = store_oci_gc(s, removed, userdata, reterr); /* layers and blobs no image lists */
+        if (r < 0)
+                return r;
 
         r = list_dir(s->blob_fd, ".", &subs);
         if (r < 0)

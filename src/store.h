@@ -77,6 +77,10 @@ struct pod_store_image {
         uint64_t last_used;                /* usec since the epoch */
         bool latest;                       /* fetched as "latest" (no version given) */
         struct pod_provenance *provenance; /* NULL unless pod_store_image_load_provenance() */
+        /* OCI images (store-oci.h), set by callers from pod_store_oci_names(): the
+         * "docker://registry/repository:tag" names and the registry digest; NULL otherwise. */
+        char **docker_names;
+        char *registry_digest;
 };
 
 struct pod_store_image *pod_store_image_free(struct pod_store_image *i);

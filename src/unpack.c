@@ -9,6 +9,8 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
+#include <sys/sysmacros.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include "dlopen-archive.h"
@@ -86,6 +88,7 @@ enum {
         SEEN_FILE, /* regular file: a valid hard-link target */
         SEEN_SYMLINK,
         SEEN_OTHER,
+        SEEN_WHITEOUT, /* layer mode: DIR/.wh.NAME made DIR/NAME a whiteout */
 };
 
 struct seen_slot {
@@ -203,9 +206,13 @@ struct unpack_ctx {
         int in_error;      /* producer failure, < 0 */
         bool tar_done;     /* tar side finished: only the hash thread reads from now on */
 
-        /* hash thread */
+        /* hash thread: the tar's SHA-512 (ACI) or SHA-256 (layer mode, the diff_id) */
         struct pod_sha512 *hash;
+        struct pod_sha256 *hash256;
         int hash_error;
+        /* layer mode: SHA-256 of the input bytes (the blob digest), on the calling thread */
+        struct pod_sha256 *input_hash;
+        bool layer;
 
         /* tar side (worker thread) */
         int target_fd;
@@ -263,7 +270,12 @@ static void *hash_thread(void *p) {
                 k = c->hash_pos;
                 (void)pthread_mutex_unlock(&c->lock);
                 /* The chunk cannot be reused before hash_pos moves past it. */
-                r = pod_sha512_update(c->hash, c->bufs[k % N_CHUNKS], c->lens[k % N_CHUNKS]);
+                if (c->hash)
+                        r = pod_sha512_update(c->hash, c->bufs[k % N_CHUNKS],
+                                              c->lens[k % N_CHUNKS]);
+                else
+                        r = pod_sha256_update(c->hash256, c->bufs[k % N_CHUNKS],
+                                              c->lens[k % N_CHUNKS]);
                 (void)pthread_mutex_lock(&c->lock);
                 if (r < 0 && c->hash_error == 0)
                         c->hash_error = r;
@@ -337,6 +349,24 @@ static ssize_t input_read_cb(struct archive *a, void *userdata, const void **ret
                                             strerror(-r));
                         if (a)
                                 archive_set_error(a, -r, "copy failed");
+                        return -1;
+                }
+        }
+        if (c->opts->max_input_size > 0 && c->input_size + (uint64_t)n > c->opts->max_input_size) {
+                (void)pod_error_set(&c->in_err, -EBADMSG,
+                                    "The input is longer than the %" PRIu64 " bytes expected",
+                                    c->opts->max_input_size);
+                if (a)
+                        archive_set_error(a, EBADMSG, "input too long");
+                return -1;
+        }
+        if (n > 0 && c->input_hash) {
+                r = pod_sha256_update(c->input_hash, c->inbuf, (size_t)n);
+                if (r < 0) {
+                        (void)pod_error_set(&c->in_err, r, "Failed to hash the input: %s",
+                                            strerror(-r));
+                        if (a)
+                                archive_set_error(a, -r, "hash failed");
                         return -1;
                 }
         }
@@ -608,7 +638,7 @@ static int normalize_name(struct unpack_ctx *c, const char *name, char **ret) {
                 s = e + 1;
         }
 
-        if (!streq(p, "manifest") && !streq(p, "rootfs") && !strneq(p, "rootfs/", 7))
+        if (!c->layer && !streq(p, "manifest") && !streq(p, "rootfs") && !strneq(p, "rootfs/", 7))
                 return refuse(c, -EPERM, name, "outside 'manifest' and 'rootfs/'");
 
         *ret = TAKE_PTR(p);
@@ -733,9 +763,17 @@ static int check_and_record(struct unpack_ctx *c, const char *path, int kind) {
                 return refuse(c, -EPERM, path,
                               "a non-directory where earlier entries need a "
                               "directory");
-        else if (slot->kind != 0)
+        else if (slot->kind != 0 && !c->layer)
                 return refuse(c, -EPERM, path, "duplicate entry");
-        else
+        else if (slot->kind != 0) {
+                /* docker's applier lets a later entry replace an earlier one; a change
+                 * between directory and non-directory (or a whiteout) is refused. */
+                if (slot->kind == SEEN_WHITEOUT || kind == SEEN_WHITEOUT ||
+                    (slot->kind == SEEN_DIR) != (kind == SEEN_DIR))
+                        return refuse(c, -EPERM, path,
+                                      "duplicate entry of another type (or a whiteout)");
+                slot->kind = kind;
+        } else
                 slot->kind = kind;
         if (c->seen.n_used > MAX_ENTRIES)
                 return refuse(c, -E2BIG, path, "too many entries");
@@ -953,6 +991,246 @@ static int process_entry(struct unpack_ctx *c, struct archive *tar, struct archi
         return 0;
 }
 
+/* ---- layer mode (Docker/OCI layers, issue 12) ---- */
+
+#define WH_PREFIX   ".wh."
+#define WH_META     ".wh..wh."
+#define WH_OPAQUE   ".wh..wh..opq"
+#define OPAQUE_NAME "trusted.overlay.opaque"
+
+/* Opens (creating as needed, 0755) the directory dir below the target, one component at a
+ * time, never following a symlink: what a whiteout or an opaque marker needs to exist.  The
+ * seen set already refused any path below a symlink or a non-directory. */
+static int open_layer_dir(struct unpack_ctx *c, const char *dir, int *ret_fd) {
+        _cleanup_close_ int fd = -EBADF;
+        _cleanup_free_ char *copy = NULL;
+        char *state = NULL;
+
+        fd = fcntl(c->target_fd, F_DUPFD_CLOEXEC, 3);
+        if (fd < 0)
+                return pod_error_set(&c->x_err, -errno, "Failed to open the target: %s",
+                                     strerror(errno));
+        copy = strdup(dir);
+        if (!copy)
+                return -ENOMEM;
+        for (char *p = strtok_r(copy, "/", &state); p; p = strtok_r(NULL, "/", &state)) {
+                int n;
+
+                if (mkdirat(fd, p, 0755) < 0 && errno != EEXIST)
+                        return pod_error_set(&c->x_err, -errno, "Failed to create '%s': %s",
+                                             POD_ESC(dir), strerror(errno));
+                n = openat(fd, p, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+                if (n < 0)
+                        return pod_error_set(&c->x_err, -errno, "Failed to open '%s': %s",
+                                             POD_ESC(dir), strerror(errno));
+                safe_close(fd);
+                fd = n;
+        }
+        *ret_fd = TAKE_FD(fd);
+        return 0;
+}
+
+static int skip_entry_data(struct unpack_ctx *c, struct archive *tar, const char *name) {
+        if (archive_read_data_skip(tar) < ARCHIVE_WARN)
+                return pod_error_set(&c->x_err, -EBADMSG, "Failed to read archive entry '%s': %s",
+                                     POD_ESC(name), strna(archive_error_string(tar)));
+        return 0;
+}
+
+/* DIR/.wh.NAME: DIR/NAME becomes a character device 0/0 (overlayfs's whiteout). */
+static int layer_whiteout(struct unpack_ctx *c, struct archive *tar, const char *name,
+                          const char *dir, const char *wname) {
+        _cleanup_free_ char *wpath = NULL;
+        _cleanup_close_ int dfd = -EBADF;
+        int r;
+
+        if (!*wname || streq(wname, ".") || streq(wname, ".."))
+                return refuse(c, -EPERM, name, "whiteout without a valid name");
+        if (asprintf(&wpath, "%s%s%s", dir, *dir ? "/" : "", wname) < 0)
+                return -ENOMEM;
+        r = check_and_record(c, wpath, SEEN_WHITEOUT);
+        if (r < 0)
+                return r;
+        if (c->opts->entry_cb) {
+                struct pod_unpack_entry pe = { .path = wpath, .mode = S_IFCHR };
+
+                r = c->opts->entry_cb(&pe, c->opts->userdata, &c->x_err);
+                if (r < 0)
+                        return r;
+        }
+        r = skip_entry_data(c, tar, name);
+        if (r < 0 || c->target_fd < 0)
+                return r;
+        r = open_layer_dir(c, dir, &dfd);
+        if (r < 0)
+                return r;
+        if (mknodat(dfd, wname, S_IFCHR | 0, makedev(0, 0)) < 0)
+                return pod_error_set(&c->x_err, -errno, "Failed to create the whiteout '%s': %s",
+                                     POD_ESC(wpath), strerror(errno));
+        return 0;
+}
+
+/* DIR/.wh..wh..opq: DIR hides the same directory of the layers below. */
+static int layer_opaque(struct unpack_ctx *c, struct archive *tar, const char *name,
+                        const char *dir) {
+        _cleanup_close_ int dfd = -EBADF;
+        int r;
+
+        if (*dir) {
+                r = check_and_record(c, dir, SEEN_DIR);
+                if (r < 0)
+                        return r;
+        }
+        r = skip_entry_data(c, tar, name);
+        if (r < 0 || c->target_fd < 0)
+                return r;
+        r = open_layer_dir(c, dir, &dfd);
+        if (r < 0)
+                return r;
+        if (fsetxattr(dfd, OPAQUE_NAME, "y", 1, 0) < 0)
+                return pod_error_set(&c->x_err, -errno,
+                                     "Failed to mark '%s' opaque (" OPAQUE_NAME "): %s",
+                                     *dir ? POD_ESC(dir) : ".", strerror(errno));
+        return 0;
+}
+
+/* Whiteout names: 1 when the entry was a whiteout or an opaque marker (handled) or aufs
+ * metadata (skipped), 0 for an ordinary entry. */
+static int layer_special(struct unpack_ctx *c, struct archive *tar, const char *name, char *path) {
+        char *last = strrchr(path, '/'), *base = last ? last + 1 : path;
+        int r;
+
+        for (const char *s = path; s < base;) {
+                const char *e = strchr(s, '/');
+
+                if (strneq(s, WH_META, strlen(WH_META))) /* aufs' .wh..wh.plnk/... */
+                        return skip_entry_data(c, tar, name) < 0 ? -EBADMSG : 1;
+                if (strneq(s, WH_PREFIX, strlen(WH_PREFIX)))
+                        return refuse(c, -EPERM, name, "whiteout name used as a directory");
+                s = e + 1;
+        }
+        if (!strneq(base, WH_PREFIX, strlen(WH_PREFIX)))
+                return 0;
+        if (last)
+                *last = 0; /* path is now the directory */
+        if (streq(base, WH_OPAQUE))
+                r = layer_opaque(c, tar, name, last ? path : "");
+        else if (strneq(base, WH_META, strlen(WH_META)))
+                r = skip_entry_data(c, tar, name);
+        else
+                r = layer_whiteout(c, tar, name, last ? path : "", base + strlen(WH_PREFIX));
+        return r < 0 ? r : 1;
+}
+
+static int process_layer_entry(struct unpack_ctx *c, struct archive *tar, struct archive *disk,
+                               struct archive_entry *e) {
+        _cleanup_free_ char *path = NULL, *hard = NULL;
+        const char *name = archive_entry_pathname(e), *sym = NULL;
+        mode_t type = archive_entry_filetype(e);
+        int kind, r;
+
+        r = normalize_name(c, name, &path);
+        if (r < 0)
+                return r;
+        if (!path) /* "./": the layer's root */
+                return skip_entry_data(c, tar, name);
+        r = layer_special(c, tar, name, path);
+        if (r != 0)
+                return r < 0 ? r : 0;
+
+        if (archive_entry_hardlink(e) && type == 0)
+                type = AE_IFREG;
+        switch (type) {
+        case AE_IFDIR:
+                kind = SEEN_DIR;
+                break;
+        case AE_IFREG:
+                kind = SEEN_FILE;
+                break;
+        case AE_IFLNK:
+                kind = SEEN_SYMLINK;
+                break;
+        case AE_IFIFO:
+                kind = SEEN_OTHER;
+                break;
+        case AE_IFCHR:
+        case AE_IFBLK:
+                /* 0/0 is overlayfs's whiteout: only a .wh. name makes one. */
+                if (type == AE_IFCHR && archive_entry_rdevmajor(e) == 0 &&
+                    archive_entry_rdevminor(e) == 0)
+                        return refuse(c, -EPERM, name,
+                                      "character device 0/0 (an overlayfs whiteout; layers "
+                                      "spell whiteouts as .wh. names)");
+                if (!(c->opts->flags & POD_UNPACK_ALLOW_DEVICES))
+                        return refuse(c, -EPERM, name, "device node (not allowed)");
+                kind = SEEN_OTHER;
+                break;
+        default:
+                return refuse(c, -EPERM, name, "unsupported file type");
+        }
+
+        if (archive_entry_hardlink(e)) {
+                struct seen_slot *slot;
+
+                r = normalize_name(c, archive_entry_hardlink(e), &hard);
+                if (r < 0)
+                        return pod_error_prefix(&c->x_err, r, "Hard link '%s'", POD_ESC(name));
+                slot = hard ? seen_find(&c->seen, hard, strlen(hard)) : NULL;
+                if (!slot || !slot->path || slot->kind != SEEN_FILE)
+                        return pod_error_set(&c->x_err, -EPERM,
+                                             "Refusing archive entry '%s': hard link to '%s', "
+                                             "which is not an earlier regular file of the layer",
+                                             POD_ESC(name), POD_ESC(archive_entry_hardlink(e)));
+                if (streq(hard, path))
+                        return refuse(c, -EPERM, name, "hard link to itself");
+                kind = SEEN_FILE;
+        }
+        if (type == AE_IFLNK) {
+                sym = archive_entry_symlink(e);
+                if (!sym || !*sym)
+                        return refuse(c, -EPERM, name, "symlink without a target");
+        }
+
+        r = check_and_record(c, path, kind);
+        if (r < 0)
+                return r;
+        if (c->opts->entry_cb) {
+                struct pod_unpack_entry pe = {
+                        .path = path,
+                        .mode = archive_entry_mode(e),
+                        .size = archive_entry_size_is_set(e) ? (uint64_t)archive_entry_size(e) : 0,
+                        .symlink = sym,
+                        .hardlink = hard,
+                };
+                r = c->opts->entry_cb(&pe, c->opts->userdata, &c->x_err);
+                if (r < 0)
+                        return r;
+        }
+        if (!disk && c->opts->data_cb && type == AE_IFREG && !hard && archive_entry_size(e) > 0)
+                return pass_data(c, tar, path);
+        if (!disk)
+                return skip_entry_data(c, tar, name);
+
+        r = filter_entry(e, type, c->opts->flags);
+        if (r < 0)
+                return r;
+        archive_entry_copy_pathname(e, path);
+        if (hard)
+                archive_entry_copy_hardlink(e, hard);
+        r = archive_write_header(disk, e);
+        if (disk_failed(disk, r, false))
+                return disk_error(c, disk, "create", name);
+        if (archive_entry_size(e) > 0 && type == AE_IFREG) {
+                r = copy_data(c, tar, disk, name);
+                if (r < 0)
+                        return r;
+        }
+        r = archive_write_finish_entry(disk);
+        if (disk_failed(disk, r, false))
+                return disk_error(c, disk, "finish", name);
+        return 0;
+}
+
 static int extract_run(struct unpack_ctx *c) {
         struct archive *tar = NULL, *disk = NULL;
         struct archive_entry *e;
@@ -1013,7 +1291,8 @@ static int extract_run(struct unpack_ctx *c) {
                         break;
                 }
                 n++;
-                r = process_entry(c, tar, disk, e);
+                r = c->layer ? process_layer_entry(c, tar, disk, e)
+                             : process_entry(c, tar, disk, e);
         }
 
         if (disk) {
@@ -1028,6 +1307,8 @@ static int extract_run(struct unpack_ctx *c) {
         if (r < 0)
                 return r;
 
+        if (c->layer)
+                return 0;
         if (!c->manifest)
                 return pod_error_set(&c->x_err, -ENOENT, "Archive has no 'manifest' entry");
         if (c->target_fd >= 0 && !(c->opts->flags & POD_UNPACK_ROOTFS_ONLY) &&
@@ -1057,6 +1338,8 @@ static void unpack_ctx_done(struct unpack_ctx *c) {
                 free(c->bufs[i]);
         free(c->inbuf);
         (void)pod_sha512_free(c->hash);
+        (void)pod_sha256_free(c->hash256);
+        (void)pod_sha256_free(c->input_hash);
 }
 
 static int copy_error(struct pod_error *reterr, int r, const struct pod_error *e) {
@@ -1083,9 +1366,15 @@ int pod_unpack(int fd, int target_fd, const struct pod_unpack_options *opts,
         if (r < 0)
                 return r;
         c.copy_fd = c.opts->copy_fd;
-        r = pod_sha512_new(&c.hash);
+        c.layer = c.opts->flags & POD_UNPACK_LAYER;
+        if (c.layer) {
+                r = pod_sha256_new(&c.hash256);
+                if (r >= 0)
+                        r = pod_sha256_new(&c.input_hash);
+        } else
+                r = pod_sha512_new(&c.hash);
         if (r < 0)
-                return r;
+                return pod_error_set(reterr, r, "Failed to set up hashing: %s", strerror(-r));
         c.inbuf = malloc(INPUT_SIZE);
         if (!c.inbuf)
                 return -ENOMEM;
@@ -1106,10 +1395,11 @@ int pod_unpack(int fd, int target_fd, const struct pod_unpack_options *opts,
         r = pod_compression_detect(c.inbuf, c.sniff_size, &c.compression);
         if (r < 0)
                 return pod_error_set(reterr, r,
-                                     "Not an ACI: neither a tar archive nor gzip, bzip2, xz or "
+                                     "Not %s: neither a tar archive nor gzip, bzip2, xz or "
                                      "zstd compressed (encrypted or unknown format; first bytes "
                                      "%02x %02x %02x %02x)",
-                                     c.inbuf[0], k > 1 ? c.inbuf[1] : 0, k > 2 ? c.inbuf[2] : 0,
+                                     c.layer ? "a layer" : "an ACI", c.inbuf[0],
+                                     k > 1 ? c.inbuf[1] : 0, k > 2 ? c.inbuf[2] : 0,
                                      k > 3 ? c.inbuf[3] : 0);
 
         r = check_space_up_front(&c);
@@ -1148,7 +1438,13 @@ int pod_unpack(int fd, int target_fd, const struct pod_unpack_options *opts,
 
         if (c.hash_error < 0)
                 return pod_error_set(reterr, c.hash_error, "Failed to hash the archive");
-        r = pod_sha512_final_id(c.hash, ret->id);
+        *ret = (struct pod_unpack_result){};
+        if (c.layer) {
+                r = pod_sha256_final_string(c.hash256, ret->diff_id);
+                if (r >= 0)
+                        r = pod_sha256_final_string(c.input_hash, ret->blob_digest);
+        } else
+                r = pod_sha512_final_id(c.hash, ret->id);
         if (r < 0)
                 return r;
         ret->compression = c.compression;

@@ -23,6 +23,23 @@
  * bits exactly as in the tar unless POD_UNPACK_DROP_PRIVILEGES), mtimes, ACLs and the xattrs
  * xattr-util.h allows are restored, numeric uid/gid when running as root (never the tar's
  * user names).  Holes of sparse entries and zero blocks of plain ones become holes.
+ *
+ * Layer mode (POD_UNPACK_LAYER): the tar is one Docker/OCI layer.  Entries sit at the top (an
+ * optional "./"), there is no manifest and no rootfs/ prefix, and the hashes are SHA-256 of
+ * the input (blob digest) and of the uncompressed tar (diff_id), still in the one pass.  The
+ * entry rules above hold, with these differences: hard links point to an earlier regular file
+ * of the same layer; a later entry for a path replaces the earlier one (as docker's applier
+ * does) when both are directories or both are not, and is refused when it changes a
+ * directory into a non-directory or back; relative symlink targets may climb above the layer
+ * root (nothing here or in the overlay follows them; at run time the kernel stops ".." at the
+ * container's root).  Whiteouts (the overlayfs format pods mount, see store-oci.h):
+ * `DIR/.wh.NAME` becomes a character device 0/0 DIR/NAME (mknodat; the one device always
+ * allowed, and only from a whiteout), `DIR/.wh..wh..opq` sets trusted.overlay.opaque="y" on
+ * DIR (created if the layer has no entry for it), other `.wh..wh.*` names (aufs hard-link
+ * dirs) are skipped with everything below them; a whiteout and a real entry for the same
+ * path, and a `.wh.` name used as a directory, are refused.  A real character device 0/0 in
+ * the tar is refused even with POD_UNPACK_ALLOW_DEVICES (it would act as a whiteout), and
+ * trusted.* attributes in the tar are dropped as everywhere (xattr-util.h).
  * Owns: the archive format side.  Does not own: manifest parsing (manifest.h), where
  * trees live or temp-dir cleanup on failure (store.h; the caller removes a failed target). */
 
@@ -31,6 +48,7 @@
 #include <sys/types.h>
 
 #include "error.h"
+#include "sha256.h"
 #include "sha512.h"
 
 struct pod_limits;
@@ -60,6 +78,8 @@ enum {
         POD_UNPACK_NO_OWNER = 1 << 2,      /* do not restore uid/gid even as root */
         /* no set-uid/set-gid bits on non-directories, no security.capability */
         POD_UNPACK_DROP_PRIVILEGES = 1 << 3,
+        /* A Docker/OCI layer (issue 12), not an ACI: see "Layer mode" above. */
+        POD_UNPACK_LAYER = 1 << 4,
 };
 
 /* One checked entry, as passed to the entry callback.  path is normalised ("rootfs/usr/bin",
@@ -84,12 +104,20 @@ struct pod_unpack_options {
         void *userdata;
         /* Unpacked size, expansion ratio and free space (podlimits.h); NULL: none. */
         const struct pod_limits *limits;
+        /* > 0: more input bytes than this fail at once (-EBADMSG), e.g. a layer whose size the
+         * manifest gave; 0: none. */
+        uint64_t max_input_size;
 };
 #define POD_UNPACK_OPTIONS_INIT \
         { .copy_fd = -EBADF }
 
 struct pod_unpack_result {
-        char id[POD_IMAGE_ID_SIZE]; /* sha512-<128 hex> of the uncompressed stream */
+        char id[POD_IMAGE_ID_SIZE]; /* sha512-<128 hex> of the uncompressed stream; "" in
+                                     * layer mode */
+        /* Layer mode only ("" otherwise): "sha256:<hex>" of the input bytes (the blob
+         * digest) and of the uncompressed tar (the diff_id). */
+        char blob_digest[POD_SHA256_STRING_SIZE];
+        char diff_id[POD_SHA256_STRING_SIZE];
         enum pod_compression compression;
         uint64_t tar_size;   /* uncompressed bytes (all of them, trailing padding included) */
         uint64_t input_size; /* bytes read from the fd */

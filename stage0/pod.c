@@ -9,6 +9,7 @@
 #include "insecure.h"
 #include "log.h"
 #include "macro.h"
+#include "parse-util.h"
 #include "run-args.h"
 #include "verbs.h"
 
@@ -23,8 +24,9 @@ bool arg_debug;
  * pre-check would count their flags) and check positionals themselves. */
 static const struct pod_verb verbs[] = {
         { "cat-manifest", 0, 1, verb_cat_manifest, "Show the manifest of a pod",
-          "[--pretty-print] UUID|--uuid-file=PATH" },
-        { "config", 0, 0, verb_config, "Show the effective configuration paths", "" },
+          "[--pretty-print[=true|false]] UUID|--uuid-file=PATH" },
+        { "config", 0, -1, verb_config, "Show the configuration (rkt's JSON view)",
+          "[--pretty-print[=true|false]] [--format=json|paths]" },
         { "enter", 0, -1, verb_enter, "Run a command inside a running pod, as one of its apps",
           "[--app=NAME] UUID|--uuid-file=PATH [[--] CMD [ARGS...]]\n\n"
           "  --app=NAME                 The app to enter (needed when the pod has several)\n"
@@ -41,7 +43,7 @@ static const struct pod_verb verbs[] = {
           "image manifest.  Prints the new image ID." },
         { "fetch", 1, -1, verb_fetch, "Fetch images into the store and verify their signatures",
           "[--pull-policy=new|update|never] [--signature=FILE] [--quiet] [--full]\n"
-          "       [--insecure-options=LIST] [--os=OS] [--arch=ARCH]\n"
+          "       [--insecure-options=LIST] [--os=OS] [--arch=ARCH] [--platform=P]\n"
           "       [--trust-keys-from-https] IMAGE...\n\n"
           "  --pull-policy=POLICY       new: use a stored match, else fetch; update (default):\n"
           "                             discover again and revalidate (ETag, max-age);\n"
@@ -51,6 +53,7 @@ static const struct pod_verb verbs[] = {
           "  --full                     Print full image IDs (default: sha512- + 64 hex)\n"
           "  --insecure-options=LIST    As the global option (image, tls, http)\n"
           "  --os=OS, --arch=ARCH       Discover for this os/arch instead of the host's\n"
+          "  --platform=OS/ARCH[/VAR]   docker:// images: the index entry to fetch\n"
           "  --trust-keys-from-https    No key trusted for a NAME: trust the keys its\n"
           "                             discovery offers over https (shown, not asked)\n"
           "IMAGE is NAME[:VERSION][,LABEL=VALUE...], an https:// or http:// ACI URL, a\n"
@@ -64,15 +67,20 @@ static const struct pod_verb verbs[] = {
           "Subcommands:\n"
           "  import FILE.aci...             Import local ACIs (needs --insecure-options=image:\n"
           "                                 no signature check; 'pod fetch' verifies)\n"
+          "  import [--platform=OS/ARCH] [--name=NAME] ARCHIVE...\n"
+          "                                 Import docker save archives and OCI layouts\n"
+          "                                 (dir or tar), every image and tag in them\n"
           "  list [--format=text|json|json-pretty] [--no-legend] [--full]\n"
           "                                 List stored images (--full: with provenance)\n"
           "  status [--format=text|json|json-pretty] ID|NAME\n"
           "                                 Show an image and where it came from: origin,\n"
           "                                 signer key, the trust that matched\n"
           "  rm ID|NAME...                  Remove images\n"
-          "  cat-manifest [--pretty-print] ID|NAME\n"
-          "                                 Print an image manifest\n"
-          "  export ID|NAME OUT.aci         Write the stored ACI (same bytes, same ID)\n"
+          "  cat-manifest [--pretty-print] [--oci[=manifest|config]] ID|NAME\n"
+          "                                 Print an image manifest (--oci: the stored\n"
+          "                                 registry manifest or config of an OCI image)\n"
+          "  export ID|NAME OUT.aci         Write the stored ACI (same bytes, same ID); an\n"
+          "                                 OCI image as an OCI layout + docker save tar\n"
           "  extract [--rootfs-only] [--overwrite] [--keep-privileges] ID|NAME DIR\n"
           "                                 Unpack an image (re-checked against its ID)\n"
           "  render [--rootfs-only] [--overwrite] [--keep-privileges] ID|NAME DIR\n"
@@ -88,7 +96,7 @@ static const struct pod_verb verbs[] = {
           "ID is a full image ID, a unique prefix (sha512- and at least 2 hex digits) or\n"
           "NAME[:VERSION][,LABEL=VALUE...]." },
         { "list", 0, -1, verb_list, "List pods and their state",
-          "[--full] [--no-legend] [--format=text|json|json-pretty]" },
+          "[--full[=true|false]] [--no-legend[=true|false]] [--format=text|json|json-pretty]" },
         { "prepare", 1, -1, verb_prepare,
           "Prepare a pod from images (run it later with run-prepared); prints its UUID",
           run_args_usage },
@@ -112,17 +120,21 @@ static const struct pod_verb verbs[] = {
           "                             pod-<uuid>.scope (default: detect)\n"
           "  --insecure-options=LIST    capabilities, paths, seccomp: disable each" },
         { "status", 0, 1, verb_status, "Show the status of a pod",
-          "[--wait[=DURATION]] [--wait-ready[=DURATION]] [--format=text|json|json-pretty] "
+          "[--wait[=true|false|DURATION]] [--wait-ready[=true|false|DURATION]]\n"
+          "       [--format=text|json|json-pretty] "
           "UUID|--uuid-file=PATH" },
         { "stop", 0, -1, verb_stop, "Stop running pods (SIGTERM, or SIGKILL with --force)",
           "[--force] UUID...|--uuid-file=PATH" },
         { "trust", 0, -1, verb_trust, "Trust a signing key for an image name prefix or all images",
-          "[--prefix=PREFIX | --root] [--skip-fingerprint-review] [KEYFILE|URL...]\n"
+          "[--prefix=PREFIX | --root] [--skip-fingerprint-review] [--insecure-allow-http]\n"
+          "       [KEYFILE|URL...]\n"
           "       pod trust --list\n\n"
           "  --prefix=PREFIX            Trust the key for image names under PREFIX; without\n"
           "                             KEYFILE|URL, discover it (ac-discovery-pubkeys)\n"
           "  --root                     Trust the key for every image (needs KEYFILE|URL)\n"
           "  --skip-fingerprint-review  Do not ask for confirmation (for scripts)\n"
+          "  --insecure-allow-http      Keys and discovery over plain http (rkt's flag; as\n"
+          "                             --insecure-options=http,pubkey)\n"
           "  --list                     List trusted keys (vendor and admin)\n"
           "Key URLs must be https:// unless --insecure-options=pubkey is given" },
         { "version", 0, 0, verb_version, "Show versions, libraries and usable kernel features",
@@ -148,6 +160,17 @@ int pod_usage_error(const char *verb, const char *fmt, ...) {
         else
                 log_error("%s. Try 'pod --help'.", buf);
         return -EINVAL;
+}
+
+int pod_bool_arg(const char *verb, const char *flag, const char *value, bool *ret) {
+        if (!value) {
+                *ret = true;
+                return 0;
+        }
+        if (pod_parse_bool(value, ret) >= 0)
+                return 0;
+        return pod_usage_error(verb, "Invalid value '%s' for --%s: expected true or false", value,
+                               flag);
 }
 
 static void print_global_help(void) {
@@ -198,7 +221,7 @@ static int parse_global(int argc, char *argv[]) {
                 { "system-config", required_argument, NULL, ARG_SYSCONF },
                 { "local-config", required_argument, NULL, ARG_LOCALCONF },
                 { "insecure-options", required_argument, NULL, ARG_INSECURE },
-                { "debug", no_argument, NULL, ARG_DEBUG },
+                { "debug", optional_argument, NULL, ARG_DEBUG },
                 { "help", no_argument, NULL, 'h' },
                 { "version", no_argument, NULL, ARG_VERSION },
                 {},
@@ -227,8 +250,10 @@ static int parse_global(int argc, char *argv[]) {
                         arg_insecure |= bits;
                         break;
                 case ARG_DEBUG:
-                        arg_debug = true;
-                        log_set_max_level(LOG_DEBUG);
+                        if (pod_bool_arg(NULL, "debug", optarg, &arg_debug) < 0)
+                                return -EINVAL;
+                        if (arg_debug)
+                                log_set_max_level(LOG_DEBUG);
                         break;
                 case 'h':
                         return 1;

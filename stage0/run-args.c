@@ -7,6 +7,7 @@
 #include "cni.h"
 #include "insecure.h"
 #include "macro.h"
+#include "parse-util.h"
 #include "run-args.h"
 
 enum kind {
@@ -52,8 +53,16 @@ static const struct opt pod_opts[] = {
         { "no_keep_unit", K_NO_KEEP_UNIT, 0 },
         POD(readonly_rootfs, K_BOOL),
         POD(pull_policy, K_STR),
+        POD(platform, K_STR),
         { "insecure_options", K_INSECURE, 0 },
         POD(quiet, K_BOOL),
+        POD(mds_register, K_BOOL),
+        POD(ipc, K_STR),
+        POD(pod_manifest, K_STR),
+        { "annotation", K_LIST, offsetof(struct run_args, annotations) },
+        { "user_annotation", K_LIST, offsetof(struct run_args, user_annotations) },
+        { "user_label", K_LIST, offsetof(struct run_args, user_labels) },
+        { "label", K_LIST, offsetof(struct run_args, user_labels) },
 };
 
 static const struct opt app_opts[] = {
@@ -71,6 +80,13 @@ static const struct opt app_opts[] = {
         APP(seccomp, K_STR),
         { "mount", K_LIST, offsetof(struct run_app_args, mounts) },
         APP(signature, K_STR),
+        APP(readonly_rootfs, K_BOOL),
+        APP(oom_score_adj, K_STR),
+        APP(cpu_shares, K_STR),
+        { "annotation", K_LIST, offsetof(struct run_app_args, annotations) },
+        { "user_annotation", K_LIST, offsetof(struct run_app_args, user_annotations) },
+        { "user_label", K_LIST, offsetof(struct run_app_args, user_labels) },
+        { "label", K_LIST, offsetof(struct run_app_args, user_labels) },
 };
 
 const char run_args_usage[] =
@@ -91,16 +107,24 @@ const char run_args_usage[] =
         "  --hosts-entry=IP=NAME[,NAME]|host\n"
         "  --port=NAME:[HOSTIP:]HOSTPORT\n"
         "  --keep-unit, --no-keep-unit  Register in the calling service / own scope\n"
-        "  --readonly-rootfs         Apps' root file systems are read-only\n"
+        "  --readonly-rootfs         Apps' root file systems are read-only (also per app)\n"
         "  --pull-policy=new|update|never   (default new)\n"
+        "  --platform=OS/ARCH[/VARIANT]     docker:// images: the index entry to run\n"
         "  --insecure-options=LIST   As the global option\n"
         "  --quiet                   No progress output while fetching\n"
+        "  --mds-register[=BOOL]     Register with the metadata service (default false)\n"
+        "  --ipc=auto|private|parent The pod's own IPC namespace (auto, private) or the host's\n"
+        "  --pod-manifest=FILE       Run this pod manifest (no IMAGE, no app flags)\n"
+        "  --annotation=K=V  --user-annotation=K=V  --user-label=K=V (--label=K=V)\n"
+        "                            Before any image: the pod's; after an image: the app's\n"
         "App flags (after IMAGE):\n"
         "  --exec=PATH  --name=NAME  --user=USER  --group=GROUP\n"
         "  --supplementary-gids=GID[,GID...]  --working-dir=PATH  --environment=K=V\n"
         "  --memory=QTY  --cpu=QTY  --caps-retain=CAP,...  --caps-remove=CAP,...\n"
         "  --seccomp=mode=retain|remove[,errno=E],SYSCALL|@GROUP,...\n"
-        "  --mount=volume=NAME,target=/PATH  --signature=FILE";
+        "  --mount=volume=NAME,target=/PATH  --signature=FILE  --readonly-rootfs[=BOOL]\n"
+        "  --oom-score-adj=-1000..1000  --cpu-shares=2..262144\n"
+        "  --annotation=K=V  --user-annotation=K=V  --user-label=K=V  --label=K=V";
 
 static bool opt_name_eq(const char *arg, size_t n, const char *field) {
         if (strlen(field) != n)
@@ -148,9 +172,13 @@ static int apply(const struct opt *o, void *base, struct run_args *a, const char
 
         switch (o->kind) {
         case K_BOOL:
-                if (value)
-                        return pod_error_set(reterr, -EINVAL, "Option '--%s' takes no value", flag);
-                *(bool *)((char *)base + o->offset) = true;
+                /* pflag style, as rkt: --flag, --flag=true, --flag=false */
+                if (value && pod_parse_bool(value, (bool *)((char *)base + o->offset)) < 0)
+                        return pod_error_set(reterr, -EINVAL,
+                                             "Invalid value '%s' for --%s: expected true or false",
+                                             value, flag);
+                if (!value)
+                        *(bool *)((char *)base + o->offset) = true;
                 return 0;
         case K_KEEP_UNIT:
         case K_NO_KEEP_UNIT:
@@ -280,7 +308,12 @@ static int parse(int argc, char *argv[], struct run_args *a, struct pod_error *r
                 app = &a->apps[a->n_apps - 1];
         }
 
-        if (a->n_apps == 0)
+        if (a->pod_manifest && a->n_apps > 0)
+                return pod_error_set(reterr, -EINVAL,
+                                     "--pod-manifest names the pod's images: no IMAGE arguments "
+                                     "(and so no app flags) with it, got '%s'",
+                                     a->apps[0].image);
+        if (a->n_apps == 0 && !a->pod_manifest)
                 return pod_error_set(reterr, -EINVAL, "No image given");
         if (a->interactive && a->n_apps > 1)
                 return pod_error_set(reterr, -EINVAL,
@@ -318,6 +351,11 @@ static void app_done(struct run_app_args *p) {
         free(p->seccomp);
         strv_free(p->mounts);
         free(p->signature);
+        free(p->oom_score_adj);
+        free(p->cpu_shares);
+        strv_free(p->annotations);
+        strv_free(p->user_annotations);
+        strv_free(p->user_labels);
         strv_free(p->args);
 }
 
@@ -336,6 +374,12 @@ void run_args_done(struct run_args *a) {
         strv_free(a->hosts_entry);
         strv_free(a->ports);
         free(a->pull_policy);
+        free(a->platform);
+        free(a->ipc);
+        free(a->pod_manifest);
+        strv_free(a->annotations);
+        strv_free(a->user_annotations);
+        strv_free(a->user_labels);
         for (size_t i = 0; i < a->n_apps; i++)
                 app_done(&a->apps[i]);
         free(a->apps);

@@ -30,8 +30,14 @@ struct run_app_args {
         char *seccomp;
         char **mounts; /* volume=NAME,target=PATH */
         char *signature;
-        char **args;    /* after "--" */
-        bool have_args; /* "--" was given (possibly with no args: replaces exec's args) */
+        char *oom_score_adj;     /* os/linux/oom-score-adj, -1000..1000 */
+        char *cpu_shares;        /* os/linux/cpu-shares, 2..262144 */
+        char **annotations;      /* K=V: the pod manifest app's "annotations" */
+        char **user_annotations; /* K=V: the app's "userAnnotations" (rkt run's) */
+        char **user_labels;      /* K=V: the app's "userLabels" (--user-label, --label) */
+        bool readonly_rootfs;    /* this app's --readonly-rootfs (or the pod's) */
+        char **args;             /* after "--" */
+        bool have_args;          /* "--" was given (possibly with no args: replaces exec's args) */
 };
 
 struct run_args {
@@ -54,8 +60,17 @@ struct run_args {
         int keep_unit; /* -1 auto, 0 --no-keep-unit, 1 --keep-unit */
         bool readonly_rootfs;
         char *pull_policy;
+        char *platform;    /* docker:// images: os/arch[/variant] to pick from an index */
         unsigned insecure; /* --insecure-options given after the verb, OR-ed with the global */
         bool quiet;
+        bool mds_register;  /* rkt's --mds-register (the metadata service: not yet) */
+        char *ipc;          /* --ipc=auto|private|parent, NULL: auto */
+        char *pod_manifest; /* --pod-manifest=FILE: no IMAGE, no app flags */
+        /* Before the first image (rkt app sandbox's pod-level flags): the pod manifest's
+         * "annotations", "userAnnotations" and "userLabels", K=V each. */
+        char **annotations;
+        char **user_annotations;
+        char **user_labels;
 
         struct run_app_args *apps;
         size_t n_apps;

@@ -15,18 +15,20 @@ static const char *arg_uuid_file;
 static int parse_argv(int argc, char *argv[]) {
         enum { ARG_PRETTY = 0x100, ARG_UUID_FILE };
         static const struct option options[] = {
-                { "pretty-print", no_argument, NULL, ARG_PRETTY },
+                { "pretty-print", optional_argument, NULL, ARG_PRETTY },
                 { "uuid-file", required_argument, NULL, ARG_UUID_FILE },
                 {},
         };
-        int c;
+        int c, r;
 
-        arg_pretty = false;
+        arg_pretty = true; /* rkt's default */
         arg_uuid_file = NULL;
         while ((c = getopt_long(argc, argv, "", options, NULL)) >= 0)
                 switch (c) {
                 case ARG_PRETTY:
-                        arg_pretty = true;
+                        r = pod_bool_arg("cat-manifest", "pretty-print", optarg, &arg_pretty);
+                        if (r < 0)
+                                return r;
                         break;
                 case ARG_UUID_FILE:
                         arg_uuid_file = optarg;

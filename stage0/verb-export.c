@@ -20,7 +20,7 @@ static const char *arg_uuid_file;
 static int parse_argv(int argc, char *argv[]) {
         enum { ARG_OVERWRITE = 0x100, ARG_UUID_FILE };
         static const struct option options[] = {
-                { "overwrite", no_argument, NULL, ARG_OVERWRITE },
+                { "overwrite", optional_argument, NULL, ARG_OVERWRITE },
                 { "uuid-file", required_argument, NULL, ARG_UUID_FILE },
                 {},
         };
@@ -31,7 +31,8 @@ static int parse_argv(int argc, char *argv[]) {
         while ((c = getopt_long(argc, argv, "", options, NULL)) >= 0)
                 switch (c) {
                 case ARG_OVERWRITE:
-                        arg_overwrite = true;
+                        if (pod_bool_arg("export", "overwrite", optarg, &arg_overwrite) < 0)
+                                return -EINVAL;
                         break;
                 case ARG_UUID_FILE:
                         arg_uuid_file = optarg;

@@ -27,6 +27,7 @@ static bool arg_full;
 static const char *arg_os;
 static const char *arg_arch;
 static bool arg_trust_keys_from_https;
+static const char *arg_platform;
 
 enum {
         ARG_PULL_POLICY = 0x100,
@@ -37,6 +38,7 @@ enum {
         ARG_OS,
         ARG_ARCH,
         ARG_TRUST_KEYS_FROM_HTTPS,
+        ARG_PLATFORM,
 };
 
 static int parse_argv(int argc, char *argv[]) {
@@ -49,12 +51,13 @@ static int parse_argv(int argc, char *argv[]) {
                 { "os", required_argument, NULL, ARG_OS },
                 { "arch", required_argument, NULL, ARG_ARCH },
                 { "trust-keys-from-https", no_argument, NULL, ARG_TRUST_KEYS_FROM_HTTPS },
+                { "platform", required_argument, NULL, ARG_PLATFORM },
                 {},
         };
         int c;
 
         arg_pull_policy = POD_PULL_UPDATE;
-        arg_signature = arg_os = arg_arch = NULL;
+        arg_signature = arg_os = arg_arch = arg_platform = NULL;
         arg_quiet = arg_full = arg_trust_keys_from_https = false;
         while ((c = getopt_long(argc, argv, "q", options, NULL)) >= 0) {
                 const char *bad = NULL;
@@ -95,6 +98,9 @@ static int parse_argv(int argc, char *argv[]) {
                 case ARG_TRUST_KEYS_FROM_HTTPS:
                         arg_trust_keys_from_https = true;
                         break;
+                case ARG_PLATFORM:
+                        arg_platform = optarg;
+                        break;
                 default:
                         return pod_usage_error("fetch", "Invalid option");
                 }
@@ -108,7 +114,7 @@ static int parse_argv(int argc, char *argv[]) {
 
 int verb_fetch(int argc, char *argv[]) {
         _cleanup_(pod_store_freep) struct pod_store *s = NULL;
-        _cleanup_(pod_auth_freep) struct pod_auth *auth = NULL;
+        _cleanup_(pod_auth_freep) struct pod_auth *auth = NULL, *docker_auth = NULL;
         struct trust_implicit_config tc = {};
         struct pod_fetch_options o = {};
         struct pod_limits limits;
@@ -128,6 +134,13 @@ int verb_fetch(int argc, char *argv[]) {
         r = pod_limits_load(arg_vendordir, arg_sysconfdir, &limits, &e);
         if (r < 0)
                 return log_pod_error(r, &e);
+        /* docker's and podman's credential files, for docker:// images. */
+        docker_auth = calloc(1, sizeof(*docker_auth));
+        if (!docker_auth)
+                return log_error_errno(-ENOMEM, "Out of memory");
+        r = pod_auth_load_docker_files(docker_auth, &e);
+        if (r < 0)
+                return log_pod_error(r, &e);
         tc = (struct trust_implicit_config){ .from_https = arg_trust_keys_from_https,
                                              .auth = auth };
 
@@ -143,6 +156,8 @@ int verb_fetch(int argc, char *argv[]) {
                 .no_trusted_key = trust_implicit,
                 .userdata = &tc,
                 .limits = &limits,
+                .platform = arg_platform,
+                .docker_auth = docker_auth,
         };
         if (arg_insecure & POD_INSECURE_IMAGE)
                 log_warning("Image signature verification is off (--insecure-options=image)");

@@ -19,7 +19,7 @@ static int parse_argv(int argc, char *argv[]) {
         static const struct option options[] = {
                 { "grace-period", required_argument, NULL, ARG_GRACE },
                 { "expire-prepared", required_argument, NULL, ARG_EXPIRE_PREPARED },
-                { "mark-only", no_argument, NULL, ARG_MARK_ONLY },
+                { "mark-only", optional_argument, NULL, ARG_MARK_ONLY },
                 {},
         };
         int c;
@@ -44,7 +44,8 @@ static int parse_argv(int argc, char *argv[]) {
                                                        optarg);
                         break;
                 case ARG_MARK_ONLY:
-                        arg_mark_only = true;
+                        if (pod_bool_arg("gc", "mark-only", optarg, &arg_mark_only) < 0)
+                                return -EINVAL;
                         break;
                 default:
                         return pod_usage_error("gc", "Invalid option");

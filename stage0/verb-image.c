@@ -14,10 +14,13 @@
 #include "log.h"
 #include "macro.h"
 #include "manifest.h"
+#include "oci-archive.h"
+#include "oci.h"
 #include "podlimits.h"
 #include "podref.h"
 #include "podusers.h"
 #include "provenance.h"
+#include "store-oci.h"
 #include "store.h"
 #include "unpack.h"
 #include "verbs.h"
@@ -34,6 +37,9 @@ static bool arg_keep_privileges;
 static const char *arg_format = "text";
 static uint64_t arg_grace = 24ull * 3600 * 1000000;
 static enum pod_compression arg_compression = POD_COMPRESSION_GZIP;
+static const char *arg_platform;
+static const char *arg_name;
+static const char *arg_oci; /* cat-manifest --oci[=manifest|config] */
 static unsigned seen_flags; /* which of the ARG_ options were given */
 
 enum {
@@ -48,6 +54,9 @@ enum {
         ARG_REPRODUCIBLE,
         ARG_KEEP_PRIVILEGES,
         ARG_INSECURE,
+        ARG_PLATFORM,
+        ARG_NAME,
+        ARG_OCI,
 };
 
 /* "24h", "30m", "90s", "2d", "0": usec. */
@@ -89,6 +98,9 @@ static int parse_argv(int argc, char *argv[]) {
                 { "reproducible", no_argument, NULL, ARG_REPRODUCIBLE },
                 { "keep-privileges", no_argument, NULL, ARG_KEEP_PRIVILEGES },
                 { "insecure-options", required_argument, NULL, ARG_INSECURE },
+                { "platform", required_argument, NULL, ARG_PLATFORM },
+                { "name", required_argument, NULL, ARG_NAME },
+                { "oci", optional_argument, NULL, ARG_OCI },
                 {},
         };
         int c;
@@ -98,7 +110,7 @@ static int parse_argv(int argc, char *argv[]) {
                 const char *bad = NULL;
                 unsigned bits;
 
-                if (c >= ARG_FORMAT && c <= ARG_INSECURE)
+                if (c >= ARG_FORMAT && c <= ARG_OCI)
                         seen_flags |= 1u << (c - ARG_FORMAT);
                 switch (c) {
                 case ARG_FORMAT:
@@ -143,6 +155,20 @@ static int parse_argv(int argc, char *argv[]) {
                                 return pod_usage_error("image", "Unknown insecure option '%s'",
                                                        bad);
                         arg_insecure |= bits;
+                        break;
+                case ARG_PLATFORM:
+                        arg_platform = optarg;
+                        break;
+                case ARG_NAME:
+                        arg_name = optarg;
+                        break;
+                case ARG_OCI:
+                        if (optarg && !streq(optarg, "manifest") && !streq(optarg, "config"))
+                                return pod_usage_error("image",
+                                                       "--oci takes 'manifest' or 'config', not "
+                                                       "'%s'",
+                                                       optarg);
+                        arg_oci = optarg ?: "manifest";
                         break;
                 default:
                         return -EINVAL;
@@ -201,7 +227,34 @@ static int need_args(const char *sub, int n, int min, int max) {
         return 0;
 }
 
+/* A docker save archive or an OCI layout (oci-archive.h): unsigned, as an ACI file is, so
+ * it needs --insecure-options=image too (checked by the caller). */
+static int import_oci_archive(struct pod_store *s, const char *arg, const struct pod_limits *limits,
+                              const struct pod_oci_platform *platform) {
+        _cleanup_strv_free_ char **ids = NULL;
+        _cleanup_free_ char *path = realpath(arg, NULL);
+        struct pod_provenance prov = { .origin = path ?: (char *)arg, .insecure = (char *)"image" };
+        struct pod_oci_archive_import_options o = {
+                .platform = platform,
+                .name = arg_name,
+                .limits = limits,
+                .provenance = &prov,
+        };
+        struct pod_error e = {};
+        int r;
+
+        r = pod_oci_archive_import(s, arg, &o, &ids, &e);
+        if (r < 0) {
+                (void)pod_error_prefix(&e, r, "Failed to import '%s'", arg);
+                return log_pod_error(r, &e);
+        }
+        STRV_FOREACH (id, ids)
+                printf("%s\n", *id);
+        return 0;
+}
+
 static int image_import(int n, char **args) {
+        _cleanup_(pod_oci_platform_done) struct pod_oci_platform platform = {};
         _cleanup_(pod_store_freep) struct pod_store *s = NULL;
         struct pod_limits limits;
         struct pod_error le = {};
@@ -220,6 +273,11 @@ static int image_import(int n, char **args) {
         r = pod_limits_load(arg_vendordir, arg_sysconfdir, &limits, &le);
         if (r < 0)
                 return log_pod_error(r, &le);
+        if (arg_platform) {
+                r = pod_oci_platform_parse(arg_platform, &platform, &le);
+                if (r < 0)
+                        return log_pod_error(r, &le);
+        }
         r = open_store(&s);
         if (r < 0)
                 return r;
@@ -230,7 +288,22 @@ static int image_import(int n, char **args) {
                 /* Provenance: this file, nothing verified (--insecure-options=image). */
                 struct pod_provenance prov = { .insecure = (char *)"image" };
                 struct pod_store_import_options io = { .provenance = &prov, .limits = &limits };
+                enum pod_oci_archive_kind kind;
 
+                /* docker save archives and OCI layouts, by content; the rest is an ACI */
+                r = pod_oci_archive_probe(args[i], &kind, &e);
+                if (r < 0) {
+                        (void)pod_error_prefix(&e, r, "Failed to import '%s'", args[i]);
+                        ret = log_pod_error(r, &e);
+                        continue;
+                }
+                if (kind != POD_OCI_ARCHIVE_NONE) {
+                        r = import_oci_archive(s, args[i], &limits,
+                                               arg_platform ? &platform : NULL);
+                        if (r < 0)
+                                ret = r;
+                        continue;
+                }
                 fd = open(args[i], O_RDONLY | O_CLOEXEC | O_NOCTTY);
                 if (fd < 0) {
                         ret = log_error_errno(-errno, "Failed to open '%s': %m", args[i]);
@@ -272,6 +345,37 @@ static void format_time(uint64_t usec, char *buf, size_t size) {
                 (void)snprintf(buf, size, "-");
 }
 
+/* OCI images: their docker:// names and registry digest (store-oci.h). */
+static int load_docker_names(struct pod_store *s, struct pod_store_image **l, size_t k) {
+        for (size_t i = 0; i < k; i++) {
+                struct pod_error e = {};
+                int r;
+
+                r = pod_store_oci_is_oci(s, l[i]->id, &e);
+                if (r == 0)
+                        continue;
+                if (r > 0)
+                        r = pod_store_oci_names(s, l[i]->id, &l[i]->docker_names,
+                                                &l[i]->registry_digest, &e);
+                if (r < 0)
+                        return log_pod_error(r, &e);
+        }
+        return 0;
+}
+
+/* The NAME column of an OCI image: its docker:// names, comma-separated, with --full the
+ * registry digest after them; "" for appc images (their appc name is shown). */
+static void docker_name_column(const struct pod_store_image *i, char *buf, size_t size) {
+        size_t n = 0;
+
+        buf[0] = 0;
+        STRV_FOREACH (dn, i->docker_names)
+                if (n < size)
+                        n += (size_t)snprintf(buf + n, size - n, "%s%s", n ? "," : "", *dn);
+        if (arg_full && i->registry_digest && n < size)
+                (void)snprintf(buf + n, size - n, "%s%s", n ? "@" : "", i->registry_digest);
+}
+
 static int image_list(int n) {
         _cleanup_(pod_store_freep) struct pod_store *s = NULL;
         struct pod_store_image **l = NULL;
@@ -288,6 +392,11 @@ static int image_list(int n) {
         r = pod_store_list(s, &l, &k, &e);
         if (r < 0)
                 return log_pod_error(r, &e);
+        r = load_docker_names(s, l, k);
+        if (r < 0) {
+                pod_store_image_list_free(l, k);
+                return r;
+        }
         /* Provenance only where it is shown: a plain list stays one query. */
         for (size_t i = 0; (arg_full || !streq(arg_format, "text")) && i < k; i++) {
                 r = pod_store_image_load_provenance(s, l[i], &e);
@@ -313,7 +422,7 @@ static int image_list(int n) {
                        "ID", "NAME", "SIZE", "IMPORT TIME", "LAST USED", arg_full ? 6 : 0, "LATEST",
                        arg_full ? "  PROVENANCE" : "");
         for (size_t i = 0; i < k; i++) {
-                char size[32], it[64], lu[64], prov[POD_ESCAPE_MAX + 64] = "";
+                char size[32], it[64], lu[64], prov[POD_ESCAPE_MAX + 64] = "", name[1024];
 
                 format_size(l[i]->size, size, sizeof(size));
                 format_time(l[i]->import_time, it, sizeof(it));
@@ -322,9 +431,11 @@ static int image_list(int n) {
                         prov[0] = prov[1] = ' ';
                         (void)pod_provenance_summary(l[i]->provenance, prov + 2, sizeof(prov) - 2);
                 }
+                docker_name_column(l[i], name, sizeof(name));
                 /* The LATEST column is padded only when PROVENANCE follows it. */
                 printf("%-*.*s  %-32s  %-9s  %-19s  %-19s  %-*s%s\n", arg_full ? 135 : ID_SHORT_LEN,
-                       arg_full ? 135 : ID_SHORT_LEN, l[i]->id, POD_ESC(l[i]->name), size, it, lu,
+                       arg_full ? 135 : ID_SHORT_LEN, l[i]->id,
+                       name[0] ? POD_ESC(name) : POD_ESC(l[i]->name), size, it, lu,
                        arg_full ? 6 : 0, l[i]->latest ? "true" : "false", prov);
         }
         pod_store_image_list_free(l, k);
@@ -338,6 +449,7 @@ static int image_status(int n, char **args) {
         _cleanup_free_ char *id = NULL;
         struct pod_error e = {};
         char size[32], bsize[32], it[64], lu[64];
+        bool oci;
         int r;
 
         r = need_args("status", n, 1, 1);
@@ -354,6 +466,9 @@ static int image_status(int n, char **args) {
                 r = pod_store_image_load_provenance(s, img, &e);
         if (r < 0)
                 return log_pod_error(r, &e);
+        r = load_docker_names(s, &img, 1);
+        if (r < 0)
+                return r;
 
         if (!streq(arg_format, "text")) {
                 _cleanup_free_ char *json = NULL;
@@ -370,10 +485,15 @@ static int image_status(int n, char **args) {
         format_time(img->last_used, lu, sizeof(lu));
         printf("ID: %s\n", img->id);
         printf("Name: %s\n", POD_ESC(img->name));
+        oci = img->docker_names != NULL;
+        STRV_FOREACH (dn, img->docker_names)
+                printf("Docker name: %s\n", POD_ESC(*dn));
+        if (img->registry_digest)
+                printf("Registry digest: %s\n", POD_ESC(img->registry_digest));
         for (size_t i = 0; i < img->n_labels; i++)
                 printf("Label: %s=%s\n", POD_ESC(img->labels[i].name),
                        POD_ESC(img->labels[i].value));
-        printf("Size: %s (stored ACI %s)\n", size, bsize);
+        printf("Size: %s (stored %s %s)\n", size, oci ? "layer blobs" : "ACI", bsize);
         printf("Import time: %s\n", it);
         printf("Last used: %s\n", lu);
         printf("Latest: %s\n", img->latest ? "true" : "false");
@@ -430,7 +550,15 @@ static int image_cat_manifest(int n, char **args) {
         r = resolve(s, args[0], &id);
         if (r < 0)
                 return r;
-        r = pod_store_read_manifest(s, id, &m, &size, &e);
+        if (arg_oci)
+                /* the registry manifest or the config, as stored (cat-manifest without --oci
+                 * shows the appc manifest pod runs) */
+                r = pod_oci_archive_read_json(s, id,
+                                              streq(arg_oci, "config") ? POD_OCI_ARCHIVE_CONFIG
+                                                                       : POD_OCI_ARCHIVE_MANIFEST,
+                                              &m, &size, &e);
+        else
+                r = pod_store_read_manifest(s, id, &m, &size, &e);
         if (r < 0)
                 return log_pod_error(r, &e);
         if (arg_pretty) {
@@ -459,7 +587,11 @@ static int image_export(int n, char **args) {
         r = resolve(s, args[0], &id);
         if (r < 0)
                 return r;
-        r = pod_store_export(s, id, args[1], arg_overwrite, &e);
+        r = pod_store_oci_is_oci(s, id, &e);
+        if (r > 0) /* an OCI layout that is also a docker save archive */
+                r = pod_oci_archive_export(s, id, args[1], arg_overwrite, &e);
+        else if (r == 0)
+                r = pod_store_export(s, id, args[1], arg_overwrite, &e);
         if (r < 0)
                 return log_pod_error(r, &e);
         return 0;
@@ -635,7 +767,7 @@ static int image_validate(int n, char **args) {
 static const char *const flag_names[] = {
         "format",           "no-legend",    "full",        "pretty-print", "rootfs-only",
         "overwrite",        "grace-period", "compression", "reproducible", "keep-privileges",
-        "insecure-options",
+        "insecure-options", "platform",     "name",        "oci",
 };
 
 static int sub_import(const char *sub, int n, char **args) {
@@ -675,12 +807,12 @@ static const struct {
         unsigned flags; /* allowed options */
 } subcommands[] = {
         { "build", sub_build, FLAG(ARG_COMPRESSION) | FLAG(ARG_REPRODUCIBLE) },
-        { "cat-manifest", sub_cat_manifest, FLAG(ARG_PRETTY) },
+        { "cat-manifest", sub_cat_manifest, FLAG(ARG_PRETTY) | FLAG(ARG_OCI) },
         { "export", sub_export, FLAG(ARG_OVERWRITE) },
         { "extract", image_extract,
           FLAG(ARG_ROOTFS_ONLY) | FLAG(ARG_OVERWRITE) | FLAG(ARG_KEEP_PRIVILEGES) },
         { "gc", sub_gc, FLAG(ARG_GRACE) },
-        { "import", sub_import, 0 },
+        { "import", sub_import, FLAG(ARG_PLATFORM) | FLAG(ARG_NAME) },
         { "list", sub_list, FLAG(ARG_FORMAT) | FLAG(ARG_NO_LEGEND) | FLAG(ARG_FULL) },
         { "render", image_extract,
           FLAG(ARG_ROOTFS_ONLY) | FLAG(ARG_OVERWRITE) | FLAG(ARG_KEEP_PRIVILEGES) },

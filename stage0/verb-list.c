@@ -17,41 +17,53 @@ static bool arg_full;
 static bool arg_legend;
 static enum output_format arg_format;
 
+/* rkt's columns in rkt's order (IMAGE ID with --full only), then pod's own (UNIT), so that a
+ * script cutting rkt's columns by position finds them where rkt had them. */
 enum {
         COL_UUID,
         COL_APP,
         COL_IMAGE,
+        COL_IMAGE_ID,
         COL_STATE,
         COL_CREATED,
         COL_STARTED,
-        COL_UNIT,
         COL_NETS,
+        COL_UNIT,
         _COL_MAX
 };
 
-static const char *const headers[_COL_MAX] = { "UUID",    "APP",     "IMAGE NAME", "STATE",
-                                               "CREATED", "STARTED", "UNIT",       "NETWORKS" };
+static const char *const headers[_COL_MAX] = { "UUID",     "APP",      "IMAGE NAME",
+                                               "IMAGE ID", "STATE",    "CREATED",
+                                               "STARTED",  "NETWORKS", "UNIT" };
+
+static bool column_shown(int c) {
+        return c != COL_IMAGE_ID || arg_full;
+}
 
 static int parse_argv(int argc, char *argv[]) {
         enum { ARG_FULL = 0x100, ARG_NO_LEGEND, ARG_FORMAT };
         static const struct option options[] = {
-                { "full", no_argument, NULL, ARG_FULL },
-                { "no-legend", no_argument, NULL, ARG_NO_LEGEND },
+                { "full", optional_argument, NULL, ARG_FULL },
+                { "no-legend", optional_argument, NULL, ARG_NO_LEGEND },
                 { "format", required_argument, NULL, ARG_FORMAT },
                 {},
         };
-        int c;
+        bool no_legend = false;
+        int c, r;
 
         arg_full = false;
-        arg_legend = true;
         arg_format = FORMAT_TEXT;
         while ((c = getopt_long(argc, argv, "", options, NULL)) >= 0)
                 switch (c) {
                 case ARG_FULL:
-                        arg_full = true;
+                        r = pod_bool_arg("list", "full", optarg, &arg_full);
+                        if (r < 0)
+                                return r;
                         break;
                 case ARG_NO_LEGEND:
-                        arg_legend = false;
+                        r = pod_bool_arg("list", "no-legend", optarg, &no_legend);
+                        if (r < 0)
+                                return r;
                         break;
                 case ARG_FORMAT:
                         if (streq(optarg, "json"))
@@ -67,12 +79,13 @@ static int parse_argv(int argc, char *argv[]) {
                 default:
                         return pod_usage_error("list", "Invalid option");
                 }
+        arg_legend = !no_legend;
         return podref_check_positional("list", argc - optind, 0, 0);
 }
 
 /* Joins the strings get(i, k, buf) for k < n with ','; "-" for an empty result.  get()
  * returns the string to show, using buf (POD_LIST_CELL_MAX bytes) if it must build one.
- * Sizes first, then one allocation: this runs three times per pod. */
+ * Sizes first, then one allocation. */
 #define POD_LIST_CELL_MAX 512
 static char *join(const struct pod_info *i, size_t n,
                   const char *(*get)(const struct pod_info *, size_t, char *)) {
@@ -100,14 +113,6 @@ static char *join(const struct pod_info *i, size_t n,
         return s;
 }
 
-static const char *get_app(const struct pod_info *i, size_t k, char *buf) {
-        return i->apps[k].name;
-}
-
-static const char *get_image(const struct pod_info *i, size_t k, char *buf) {
-        return i->apps[k].image_name ? i->apps[k].image_name : "-";
-}
-
 static const char *get_net(const struct pod_info *i, size_t k, char *buf) {
         const struct pod_info_net *n = &i->nets[k];
 
@@ -129,8 +134,8 @@ static char *time_cell(const struct timespec *t) {
 }
 
 struct table {
-        char **cells;
-        size_t n;
+        char **cells; /* n rows of _COL_MAX cells, already escaped for the terminal */
+        size_t n, alloc;
 };
 
 static void table_done(struct table *t) {
@@ -141,48 +146,97 @@ static void table_done(struct table *t) {
         free(t->cells);
 }
 
-static void print_row(const char *const *row, const size_t *width) {
+static char **table_add_row(struct table *t) {
+        char **row;
+
+        if (t->n >= t->alloc) {
+                size_t na = t->alloc ? t->alloc * 2 : 16;
+                char **c = reallocarray(t->cells, na * _COL_MAX, sizeof(char *));
+
+                if (!c)
+                        return NULL;
+                t->cells = c;
+                t->alloc = na;
+        }
+        row = t->cells + t->n++ * _COL_MAX;
         for (int c = 0; c < _COL_MAX; c++)
-                if (c + 1 < _COL_MAX)
-                        printf("%-*s  ", (int)width[c], POD_ESC(row[c]));
-                else
-                        printf("%s\n", POD_ESC(row[c]));
+                row[c] = NULL;
+        return row;
+}
+
+static char *esc_dup(const char *s) {
+        return strdup(POD_ESC(s));
+}
+
+/* Cells padded to the column width with spaces, two between columns; the empty cells that
+ * end a line (an app after a pod's first) leave no trailing blanks. */
+static void print_row(char *const *row, const size_t *width) {
+        int last = _COL_MAX - 1;
+
+        while (last > 0 && (!column_shown(last) || !row[last][0]))
+                last--;
+        for (int c = 0; c < last; c++)
+                if (column_shown(c))
+                        printf("%-*s  ", (int)width[c], row[c]);
+        printf("%s\n", row[last]);
+}
+
+/* One line per app, as rkt: the pod's first app carries the pod's columns (UUID, STATE,
+ * CREATED, STARTED, NETWORKS, UNIT), its other apps only APP, IMAGE NAME and IMAGE ID.  A pod
+ * without apps (no manifest yet) is one line with "-" for them. */
+static int add_pod_rows(struct table *t, const struct pod_info *i) {
+        size_t n = i->n_apps > 0 ? i->n_apps : 1;
+
+        for (size_t k = 0; k < n; k++) {
+                const struct pod_info_app *a = i->n_apps > 0 ? &i->apps[k] : NULL;
+                char **row = table_add_row(t);
+
+                if (!row)
+                        return -ENOMEM;
+                row[COL_APP] = esc_dup(a ? a->name : "-");
+                row[COL_IMAGE] = esc_dup(a && a->image_name ? a->image_name : "-");
+                row[COL_IMAGE_ID] = esc_dup(a && a->image_id ? a->image_id : "-");
+                if (k == 0) {
+                        _cleanup_free_ char *nets = join(i, i->n_nets, get_net);
+
+                        row[COL_UUID] = arg_full ? strdup(i->uuid) : strndup(i->uuid, 8);
+                        row[COL_STATE] = strdup(pod_state_to_string(i->state));
+                        row[COL_CREATED] = time_cell(&i->created);
+                        row[COL_STARTED] = time_cell(&i->started);
+                        row[COL_NETS] = nets ? esc_dup(nets) : NULL;
+                        row[COL_UNIT] = esc_dup(i->unit ? i->unit : "-");
+                } else
+                        for (int c = 0; c < _COL_MAX; c++)
+                                if (!row[c])
+                                        row[c] = strdup("");
+                for (int c = 0; c < _COL_MAX; c++)
+                        if (!row[c])
+                                return -ENOMEM;
+        }
+        return 0;
 }
 
 static int print_table(struct pod_info **l, size_t n) {
-        _cleanup_(table_done) struct table t = { .n = n };
+        _cleanup_(table_done) struct table t = {};
         size_t width[_COL_MAX];
+        int r;
 
-        t.cells = calloc(n * _COL_MAX + 1, sizeof(char *));
-        if (!t.cells)
-                return log_error_errno(-ENOMEM, "Out of memory");
         for (int c = 0; c < _COL_MAX; c++)
                 width[c] = arg_legend ? strlen(headers[c]) : 0;
-
         for (size_t k = 0; k < n; k++) {
-                const struct pod_info *i = l[k];
-                char **row = t.cells + k * _COL_MAX;
-
-                row[COL_UUID] = arg_full ? strdup(i->uuid) : strndup(i->uuid, 8);
-                row[COL_APP] = join(i, i->n_apps, get_app);
-                row[COL_IMAGE] = join(i, i->n_apps, get_image);
-                row[COL_STATE] = strdup(pod_state_to_string(i->state));
-                row[COL_CREATED] = time_cell(&i->created);
-                row[COL_STARTED] = time_cell(&i->started);
-                row[COL_UNIT] = strdup(i->unit ? i->unit : "-");
-                row[COL_NETS] = join(i, i->n_nets, get_net);
-                for (int c = 0; c < _COL_MAX; c++) {
-                        if (!row[c])
-                                return log_error_errno(-ENOMEM, "Out of memory");
-                        if (strlen(row[c]) > width[c])
-                                width[c] = strlen(row[c]);
-                }
+                r = add_pod_rows(&t, l[k]);
+                if (r < 0)
+                        return log_error_errno(r, "Out of memory");
         }
+        for (size_t k = 0; k < t.n; k++)
+                for (int c = 0; c < _COL_MAX; c++)
+                        if (strlen(t.cells[k * _COL_MAX + c]) > width[c])
+                                width[c] = strlen(t.cells[k * _COL_MAX + c]);
 
         if (arg_legend)
-                print_row(headers, width);
-        for (size_t k = 0; k < n; k++)
-                print_row((const char *const *)t.cells + k * _COL_MAX, width);
+                print_row((char *const *)headers, width);
+        for (size_t k = 0; k < t.n; k++)
+                print_row(t.cells + k * _COL_MAX, width);
         return 0;
 }
 
@@ -207,8 +261,13 @@ int verb_list(int argc, char *argv[]) {
         if (r < 0)
                 return r;
         if (pods_fd >= 0) {
-                r = pod_info_list(pods_fd, arg_format != FORMAT_TEXT ? POD_INFO_PID : 0, &list.l,
-                                  &list.n);
+                /* JSON: rkt's api/v1 Pod, apps with their exit codes and the manifest's
+                 * annotations, labels and mounts */
+                r = pod_info_list(pods_fd,
+                                  arg_format != FORMAT_TEXT
+                                          ? POD_INFO_PID | POD_INFO_EXIT_CODES | POD_INFO_MANIFEST
+                                          : 0,
+                                  &list.l, &list.n);
                 if (r < 0)
                         return log_error_errno(r, "Failed to list the pods in '%s/pods': %m",
                                                arg_dir);

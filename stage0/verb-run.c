@@ -83,7 +83,7 @@ static void warn_insecure(unsigned insecure) {
 static int do_prepare(const char *verb, const struct run_args *a, unsigned insecure,
                       struct pod_poddir **ret) {
         _cleanup_(pod_store_freep) struct pod_store *s = NULL;
-        _cleanup_(pod_auth_freep) struct pod_auth *auth = NULL;
+        _cleanup_(pod_auth_freep) struct pod_auth *auth = NULL, *docker_auth = NULL;
         struct trust_implicit_config tc = {};
         _cleanup_free_ struct pod_prepare_app *apps = NULL;
         _cleanup_close_ int pods_fd = -EBADF;
@@ -109,6 +109,15 @@ static int do_prepare(const char *verb, const struct run_args *a, unsigned insec
         if (r < 0)
                 return log_pod_error(r, &e);
         tc.auth = o.fetch.auth = auth;
+        /* docker's and podman's credential files, for docker:// images. */
+        docker_auth = calloc(1, sizeof(*docker_auth));
+        if (!docker_auth)
+                return log_error_errno(-ENOMEM, "Out of memory");
+        r = pod_auth_load_docker_files(docker_auth, &e);
+        if (r < 0)
+                return log_pod_error(r, &e);
+        o.fetch.docker_auth = docker_auth;
+        o.fetch.platform = a->platform;
         r = pod_limits_load(arg_vendordir, arg_sysconfdir, &limits, &e);
         if (r < 0)
                 return log_pod_error(r, &e);
@@ -116,7 +125,7 @@ static int do_prepare(const char *verb, const struct run_args *a, unsigned insec
         o.fetch.no_trusted_key = trust_implicit;
         o.fetch.userdata = &tc;
 
-        apps = calloc(a->n_apps, sizeof(*apps));
+        apps = calloc(a->n_apps ?: 1, sizeof(*apps)); /* none with --pod-manifest */
         if (!apps)
                 return log_error_errno(-ENOMEM, "Out of memory");
         for (size_t i = 0; i < a->n_apps; i++) {
@@ -140,6 +149,12 @@ static int do_prepare(const char *verb, const struct run_args *a, unsigned insec
                         .caps_remove = x->caps_remove,
                         .seccomp = x->seccomp,
                         .mounts = x->mounts,
+                        .readonly_rootfs = x->readonly_rootfs,
+                        .oom_score_adj = x->oom_score_adj,
+                        .cpu_shares = x->cpu_shares,
+                        .annotations = x->annotations,
+                        .user_annotations = x->user_annotations,
+                        .user_labels = x->user_labels,
                 };
         }
         o.apps = apps;
@@ -153,6 +168,10 @@ static int do_prepare(const char *verb, const struct run_args *a, unsigned insec
         o.readonly_rootfs = a->readonly_rootfs;
         o.no_overlay = a->no_overlay;
         o.uuid_file_save = a->uuid_file_save;
+        o.annotations = a->annotations;
+        o.user_annotations = a->user_annotations;
+        o.user_labels = a->user_labels;
+        o.pod_manifest = a->pod_manifest;
         /* A pod that runs now is garbage after a power loss: fsync only for `pod prepare`. */
         o.no_sync = streq(verb, "run");
 
@@ -178,7 +197,7 @@ struct dns_args {
 
 static int exec_stage1(struct pod_poddir *p, const char *net, const char *hostname,
                        bool interactive, bool no_overlay, unsigned insecure, int keep_unit,
-                       const struct dns_args *dns) {
+                       bool ipc_parent, const struct dns_args *dns) {
         struct pod_stage1_options so = {
                 .path = stage1_path(),
                 .debug = arg_debug,
@@ -190,6 +209,7 @@ static int exec_stage1(struct pod_poddir *p, const char *net, const char *hostna
                 .no_overlay = no_overlay,
                 .insecure = insecure,
                 .keep_unit = keep_unit,
+                .ipc_parent = ipc_parent,
         };
         struct pod_error e = {};
         int r;
@@ -226,18 +246,68 @@ static int parse_run_args(const char *verb, int argc, char *argv[], struct run_a
         return 0;
 }
 
+/* rkt's --ipc: "auto" (rkt's default, which is "private" in rkt's stage1 too), "private"
+ * (the pod's own IPC namespace) or "parent" (ours).  1 for parent. */
+static int parse_ipc(const char *verb, const char *ipc) {
+        if (!ipc || streq(ipc, "auto") || streq(ipc, "private"))
+                return 0;
+        if (streq(ipc, "parent"))
+                return 1;
+        return pod_usage_error(verb, "Invalid --ipc='%s': expected auto, private or parent", ipc);
+}
+
+/* --pod-manifest: the manifest is the pod; what would change it is refused (as rkt's
+ * "conflicting flags set with --pod-manifest"). */
+static int check_pod_manifest(const char *verb, const struct run_args *a) {
+        const char *bad = a->volumes            ? "--volume"
+                          : a->mounts           ? "--mount"
+                          : a->set_env          ? "--set-env"
+                          : a->set_env_file     ? "--set-env-file"
+                          : a->inherit_env      ? "--inherit-env"
+                          : a->readonly_rootfs  ? "--readonly-rootfs"
+                          : a->ports            ? "--port"
+                          : a->annotations      ? "--annotation"
+                          : a->user_annotations ? "--user-annotation"
+                          : a->user_labels      ? "--user-label"
+                                                : NULL;
+
+        if (a->pod_manifest && bad)
+                return pod_usage_error(verb,
+                                       "%s cannot be combined with --pod-manifest: the pod "
+                                       "manifest says everything about the pod (edit it instead)",
+                                       bad);
+        return 0;
+}
+
+/* rkt's --mds-register: accepted (default false, as rkt's); true fails until pod serves the
+ * appc metadata service, rather than running a pod that cannot reach it. */
+static int check_mds(const char *verb, bool mds_register) {
+        if (mds_register)
+                return pod_usage_error(verb,
+                                       "--mds-register=true: pod has no appc metadata service "
+                                       "yet, so a pod cannot be registered with one; run without "
+                                       "it (--mds-register=false, the default)");
+        return 0;
+}
+
 int verb_run(int argc, char *argv[]) {
         _cleanup_(pod_poddir_freep) struct pod_poddir *p = NULL;
         struct run_args a = {};
         struct pod_error e = {};
         unsigned insecure;
-        int r;
+        int r, ipc_parent = 0;
 
         r = parse_run_args("run", argc, argv, &a);
         if (r < 0)
                 return r;
         insecure = arg_insecure | a.insecure;
-        r = check_net("run", a.net, a.ports, a.hosts_entry);
+        r = check_mds("run", a.mds_register);
+        if (r >= 0)
+                r = check_pod_manifest("run", &a);
+        if (r >= 0)
+                r = ipc_parent = parse_ipc("run", a.ipc);
+        if (r >= 0)
+                r = check_net("run", a.net, a.ports, a.hosts_entry);
         if (r >= 0)
                 r = check_dns(a.dns, a.dns_search, a.dns_opt, a.dns_domain);
         if (r >= 0)
@@ -251,7 +321,7 @@ int verb_run(int argc, char *argv[]) {
         }
         if (r >= 0)
                 r = exec_stage1(p, a.net, a.hostname, a.interactive, a.no_overlay, insecure,
-                                a.keep_unit,
+                                a.keep_unit, ipc_parent > 0,
                                 &(struct dns_args){ a.dns, a.dns_search, a.dns_opt, a.dns_domain,
                                                     NULL, a.hosts_entry });
         run_args_done(&a);
@@ -268,13 +338,15 @@ int verb_prepare(int argc, char *argv[]) {
         if (r < 0)
                 return r;
         if (a.net || a.hostname || a.interactive || a.dns || a.dns_search || a.dns_opt ||
-            a.dns_domain || a.keep_unit >= 0 || a.hosts_entry)
+            a.dns_domain || a.keep_unit >= 0 || a.hosts_entry || a.ipc)
                 r = pod_usage_error("prepare",
-                                    "--net, --hosts-entry, --hostname, --interactive, --dns* and "
-                                    "--keep-unit are given to 'pod run-prepared'%s",
+                                    "--net, --hosts-entry, --hostname, --interactive, --dns*, "
+                                    "--ipc and --keep-unit are given to 'pod run-prepared'%s",
                                     a.net && a.ports ? " (--port is recorded in the pod, and "
                                                        "needs a CNI network there)"
                                                      : "");
+        if (r >= 0)
+                r = check_pod_manifest("prepare", &a);
         if (r >= 0)
                 r = check_net("prepare", NULL, a.ports, NULL);
         if (r >= 0 && ((arg_insecure | a.insecure) & POD_INSECURE_ALL_RUN))
@@ -304,6 +376,7 @@ static int arg_keep_unit;
 static char **arg_dns, **arg_dns_search, **arg_dns_opt, **arg_ports, **arg_hosts;
 static const char *arg_dns_domain;
 static unsigned arg_rp_insecure;
+static bool arg_ipc_parent;
 
 static int strv_append(char ***l, const char *s) {
         size_t n = 0;
@@ -334,11 +407,13 @@ static int parse_run_prepared(int argc, char *argv[]) {
                 ARG_INSECURE,
                 ARG_PORT,
                 ARG_HOSTS_ENTRY,
+                ARG_MDS_REGISTER,
+                ARG_IPC,
         };
         static const struct option options[] = {
                 { "net", optional_argument, NULL, ARG_NET },
                 { "hostname", required_argument, NULL, ARG_HOSTNAME },
-                { "interactive", no_argument, NULL, ARG_INTERACTIVE },
+                { "interactive", optional_argument, NULL, ARG_INTERACTIVE },
                 { "dns", required_argument, NULL, ARG_DNS },
                 { "dns-search", required_argument, NULL, ARG_DNS_SEARCH },
                 { "dns-opt", required_argument, NULL, ARG_DNS_OPT },
@@ -348,6 +423,8 @@ static int parse_run_prepared(int argc, char *argv[]) {
                 { "insecure-options", required_argument, NULL, ARG_INSECURE },
                 { "port", required_argument, NULL, ARG_PORT },
                 { "hosts-entry", required_argument, NULL, ARG_HOSTS_ENTRY },
+                { "mds-register", optional_argument, NULL, ARG_MDS_REGISTER },
+                { "ipc", required_argument, NULL, ARG_IPC },
                 {},
         };
         int c;
@@ -365,6 +442,7 @@ static int parse_run_prepared(int argc, char *argv[]) {
         arg_dns = arg_dns_search = arg_dns_opt = arg_ports = arg_hosts = NULL;
         arg_dns_domain = NULL;
         arg_rp_insecure = 0;
+        arg_ipc_parent = false;
         while ((c = getopt_long(argc, argv, "", options, NULL)) >= 0) {
                 const char *bad = NULL;
                 unsigned bits;
@@ -378,7 +456,9 @@ static int parse_run_prepared(int argc, char *argv[]) {
                         arg_hostname = optarg;
                         break;
                 case ARG_INTERACTIVE:
-                        arg_interactive = true;
+                        if (pod_bool_arg("run-prepared", "interactive", optarg, &arg_interactive) <
+                            0)
+                                return -EINVAL;
                         break;
                 case ARG_DNS:
                 case ARG_DNS_SEARCH:
@@ -408,6 +488,22 @@ static int parse_run_prepared(int argc, char *argv[]) {
                                                        "Unknown insecure option '%s'", bad);
                         arg_rp_insecure |= bits;
                         break;
+                case ARG_IPC: {
+                        int r = parse_ipc("run-prepared", optarg);
+
+                        if (r < 0)
+                                return r;
+                        arg_ipc_parent = r > 0;
+                        break;
+                }
+                case ARG_MDS_REGISTER: {
+                        bool mds;
+
+                        if (pod_bool_arg("run-prepared", "mds-register", optarg, &mds) < 0 ||
+                            check_mds("run-prepared", mds) < 0)
+                                return -EINVAL;
+                        break;
+                }
                 default:
                         return pod_usage_error("run-prepared", "Invalid option");
                 }
@@ -464,6 +560,7 @@ int verb_run_prepared(int argc, char *argv[]) {
                 return log_pod_error(r, &e);
         return exec_stage1(p, arg_net, arg_hostname, arg_interactive,
                            pod_prepare_is_no_overlay(p->fd), insecure, arg_keep_unit,
+                           arg_ipc_parent,
                            &(struct dns_args){ arg_dns, arg_dns_search, arg_dns_opt, arg_dns_domain,
                                                arg_ports, arg_hosts });
 }

@@ -19,13 +19,36 @@ static const char *arg_uuid_file;
 static bool arg_wait, arg_wait_ready, arg_json, arg_json_pretty;
 static uint64_t arg_wait_usec, arg_wait_ready_usec;
 
-static int parse_duration_arg(const char *opt, const char *s, uint64_t *ret) {
-        if (!s) {
+/* rkt's --wait=bool|timeout: absent value or a true spelling waits without a limit, a false
+ * one not at all (*ret_wait false), a duration that long; a negative duration (rkt: "less
+ * than zero") waits without a limit.  A zero duration checks once (pod's rule so far: times
+ * out at once unless the condition holds). */
+static int parse_wait_arg(const char *opt, const char *s, bool *ret_wait, uint64_t *ret) {
+        /* strconv.ParseBool's spellings, as pod_bool_arg() */
+        static const char *const yes[] = { "1", "t", "T", "true", "TRUE", "True" };
+        static const char *const no[] = { "0", "f", "F", "false", "FALSE", "False" };
+
+        for (size_t k = 0; s && k < ELEMENTSOF(no); k++)
+                if (streq(s, no[k])) {
+                        *ret_wait = false;
+                        return 0;
+                }
+        *ret_wait = true;
+        *ret = POD_USEC_INFINITY;
+        if (!s)
+                return 0;
+        for (size_t k = 0; k < ELEMENTSOF(yes); k++)
+                if (streq(s, yes[k]))
+                        return 0;
+        if (s[0] == '-' && pod_duration_parse(s + 1, ret) >= 0) {
                 *ret = POD_USEC_INFINITY;
                 return 0;
         }
         if (pod_duration_parse(s, ret) < 0)
-                return pod_usage_error("status", "Invalid duration '%s' for %s", s, opt);
+                return pod_usage_error("status",
+                                       "Invalid value '%s' for --%s: expected true, false or a "
+                                       "duration",
+                                       s, opt);
         return 0;
 }
 
@@ -45,14 +68,13 @@ static int parse_argv(int argc, char *argv[]) {
         while ((c = getopt_long(argc, argv, "", options, NULL)) >= 0)
                 switch (c) {
                 case ARG_WAIT:
-                        arg_wait = true;
-                        r = parse_duration_arg("--wait", optarg, &arg_wait_usec);
+                        r = parse_wait_arg("wait", optarg, &arg_wait, &arg_wait_usec);
                         if (r < 0)
                                 return r;
                         break;
                 case ARG_WAIT_READY:
-                        arg_wait_ready = true;
-                        r = parse_duration_arg("--wait-ready", optarg, &arg_wait_ready_usec);
+                        r = parse_wait_arg("wait-ready", optarg, &arg_wait_ready,
+                                           &arg_wait_ready_usec);
                         if (r < 0)
                                 return r;
                         break;
@@ -206,7 +228,8 @@ int verb_status(int argc, char *argv[]) {
         if (r < 0)
                 return log_error_errno(r, "Pod '%s' disappeared (removed by another process)",
                                        p->uuid);
-        r = pod_info_load(p, POD_INFO_EXIT_CODES | POD_INFO_PID, &i);
+        r = pod_info_load(
+                p, POD_INFO_EXIT_CODES | POD_INFO_PID | (arg_json ? POD_INFO_MANIFEST : 0), &i);
         if (r < 0)
                 return log_error_errno(r, "Failed to read the status of pod '%s': %m", p->uuid);
 

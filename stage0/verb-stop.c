@@ -13,7 +13,7 @@ static const char *arg_uuid_file;
 static int parse_argv(int argc, char *argv[]) {
         enum { ARG_FORCE = 0x100, ARG_UUID_FILE };
         static const struct option options[] = {
-                { "force", no_argument, NULL, ARG_FORCE },
+                { "force", optional_argument, NULL, ARG_FORCE },
                 { "uuid-file", required_argument, NULL, ARG_UUID_FILE },
                 {},
         };
@@ -24,7 +24,8 @@ static int parse_argv(int argc, char *argv[]) {
         while ((c = getopt_long(argc, argv, "", options, NULL)) >= 0)
                 switch (c) {
                 case ARG_FORCE:
-                        arg_force = true;
+                        if (pod_bool_arg("stop", "force", optarg, &arg_force) < 0)
+                                return -EINVAL;
                         break;
                 case ARG_UUID_FILE:
                         arg_uuid_file = optarg;

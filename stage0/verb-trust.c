@@ -41,7 +41,7 @@ static FILE *out(void) {
         return implicit ? stderr : stdout;
 }
 
-enum { ARG_PREFIX = 0x100, ARG_ROOT, ARG_SKIP_REVIEW, ARG_LIST };
+enum { ARG_PREFIX = 0x100, ARG_ROOT, ARG_SKIP_REVIEW, ARG_LIST, ARG_INSECURE_ALLOW_HTTP };
 
 static int parse_argv(int argc, char *argv[]) {
         static const struct option options[] = {
@@ -49,8 +49,11 @@ static int parse_argv(int argc, char *argv[]) {
                 { "root", no_argument, NULL, ARG_ROOT },
                 { "skip-fingerprint-review", no_argument, NULL, ARG_SKIP_REVIEW },
                 { "list", no_argument, NULL, ARG_LIST },
+                /* rkt's flag: keys and discovery pages over plain http */
+                { "insecure-allow-http", optional_argument, NULL, ARG_INSECURE_ALLOW_HTTP },
                 {},
         };
+        bool allow_http;
         int c;
 
         arg_prefix = NULL;
@@ -68,6 +71,12 @@ static int parse_argv(int argc, char *argv[]) {
                         break;
                 case ARG_LIST:
                         arg_list = true;
+                        break;
+                case ARG_INSECURE_ALLOW_HTTP:
+                        if (pod_bool_arg("trust", "insecure-allow-http", optarg, &allow_http) < 0)
+                                return -EINVAL;
+                        if (allow_http)
+                                arg_insecure |= POD_INSECURE_HTTP | POD_INSECURE_PUBKEY;
                         break;
                 default:
                         return pod_usage_error("trust", "Invalid option");

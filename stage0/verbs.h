@@ -29,6 +29,10 @@ struct pod_verb {
 const struct pod_verb *pod_verb_find(const char *name);
 /* Prints "Try 'pod help VERB'." style hint and returns -EINVAL. */
 int pod_usage_error(const char *verb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* A boolean flag's value, pflag style (rkt's flags): absent (--flag) is true; --flag=VALUE
+ * takes 1, t, T, true, TRUE, True and 0, f, F, false, FALSE, False.  Declare such flags
+ * optional_argument.  Anything else: a usage error naming the flag (-EINVAL). */
+int pod_bool_arg(const char *verb, const char *flag, const char *value, bool *ret);
 
 int verb_version(int argc, char *argv[]);
 int verb_help(int argc, char *argv[]);

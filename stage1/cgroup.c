@@ -1,13 +1,13 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Per-app sub-cgroups (stage1/ABI.md "systemd"): a pod of several apps where some app has
- * its own resource/memory or resource/cpu isolator.  systemd owns the pod's unit; with
- * Delegate=yes (our scopes always, a kept service only when its unit file says so) the
+ * its own resource/memory, resource/cpu or os/linux/cpu-shares isolator.  systemd owns the pod's
+ * unit; with Delegate=yes (our scopes always, a kept service only when its unit file says so) the
  * subtree below the unit's cgroup is ours (systemd.io/CGROUP_DELEGATION), cgroup v2 only:
  *
  *   <unit cgroup>/            subtree_control: +memory and/or +cpu, no process of its own
  *   <unit cgroup>/pod/        stage1 and the pod init (cgroup v2's "no internal processes"
  *                             rule: a cgroup that hands controllers down holds no process)
- *   <unit cgroup>/app-<name>/ every process of app <name>; memory.max, cpu.max
+ *   <unit cgroup>/app-<name>/ every process of app <name>; memory.max, cpu.max, cpu.weight
  *
  * Every app gets its sub-cgroup (those without a limit have "max").  Where this cannot be
  * enforced (no cgroup v2, no delegation, a controller not available to the unit) the pod
@@ -31,6 +31,14 @@
 
 #define CGROUP_ROOT   "/sys/fs/cgroup"
 #define CPU_PERIOD_US 100000ULL
+
+uint64_t stage1_cpu_shares_to_weight(uint64_t shares) {
+        /* systemd's cgroup_cpu_shares_to_weight(): the defaults (1024 shares, weight 100)
+         * map onto each other, then clamp to cpu.weight's range. */
+        uint64_t w = shares * 100 / 1024;
+
+        return w < 1 ? 1 : w > 10000 ? 10000 : w;
+}
 
 static int write_at(int dir_fd, const char *name, const char *text) {
         _cleanup_close_ int fd = -EBADF;
@@ -110,7 +118,7 @@ int stage1_cgroup_setup(struct stage1_config *c, struct pod_error *reterr) {
                 return 0;
         for (size_t i = 0; i < c->n_apps; i++) {
                 memory = memory || c->apps[i].has_memory_max;
-                cpu = cpu || c->apps[i].has_cpu_quota;
+                cpu = cpu || c->apps[i].has_cpu_quota || c->apps[i].cpu_shares > 0;
         }
 
         if (statfs(CGROUP_ROOT, &sfs) < 0 || sfs.f_type != CGROUP2_SUPER_MAGIC)
@@ -187,6 +195,16 @@ int stage1_cgroup_setup(struct stage1_config *c, struct pod_error *reterr) {
                                 return pod_error_set(reterr, r,
                                                      "Failed to write cpu.max of app '%s': %m",
                                                      app->name);
+                }
+                if (app->cpu_shares > 0) {
+                        (void)snprintf(buf, sizeof(buf), "%" PRIu64,
+                                       stage1_cpu_shares_to_weight(app->cpu_shares));
+                        r = write_at(fd, "cpu.weight", buf);
+                        if (r < 0)
+                                return pod_error_set(reterr, r,
+                                                     "Failed to write cpu.weight of app '%s' "
+                                                     "(--cpu-shares=%" PRIu64 "): %m",
+                                                     app->name, app->cpu_shares);
                 }
                 app->cgroup_fd = openat(fd, "cgroup.procs", O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
                 if (app->cgroup_fd < 0)

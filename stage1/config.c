@@ -159,7 +159,7 @@ static int load_lowers(const struct stage1_config *c, struct stage1_app *app,
 }
 
 static int app_isolators(struct stage1_config *c, struct stage1_app *app, uint64_t *mem,
-                         uint64_t *cpu, struct pod_error *reterr) {
+                         uint64_t *cpu, uint64_t *shares, struct pod_error *reterr) {
         for (size_t k = 0; k < app->app->n_isolators; k++) {
                 const struct pod_isolator *i = &app->app->isolators[k];
 
@@ -186,6 +186,9 @@ static int app_isolators(struct stage1_config *c, struct stage1_app *app, uint64
                 case POD_ISOLATOR_OOM_SCORE_ADJ:
                         app->has_oom_score_adj = true;
                         app->oom_score_adj = i->oom_score_adj;
+                        break;
+                case POD_ISOLATOR_CPU_SHARES:
+                        *shares = i->cpu_shares;
                         break;
                 case POD_ISOLATOR_MEMORY:
                         if (i->resource.has_limit)
@@ -349,13 +352,14 @@ int stage1_config_load(struct stage1_config *c, struct pod_error *reterr) {
                 const struct pod_runtime_app *ra = &c->manifest->apps[i];
                 struct stage1_app *app = &c->apps[i];
                 _cleanup_free_ char *p = NULL, *itext = NULL;
-                uint64_t mem = 0, cpu = 0;
+                uint64_t mem = 0, cpu = 0, shares = 0;
 
                 c->n_apps++;
                 app->log_fd = -EBADF;
                 app->mntns_fd = -EBADF;
                 app->notify_fd = -EBADF;
                 app->cgroup_fd = -EBADF;
+                app->limit_fds[0] = app->limit_fds[1] = -EBADF;
                 app->no_new_privs = true; /* ABI.md: on unless the isolator says false */
                 app->name = ra->name;
                 if (asprintf(&app->rootfs, "stage1/rootfs/opt/stage2/%s/rootfs", ra->name) < 0)
@@ -402,7 +406,7 @@ int stage1_config_load(struct stage1_config *c, struct pod_error *reterr) {
                 r = setup_mounts(c->manifest, ra, app, reterr);
                 if (r < 0)
                         return r;
-                r = app_isolators(c, app, &mem, &cpu, reterr);
+                r = app_isolators(c, app, &mem, &cpu, &shares, reterr);
                 if (r < 0)
                         return r;
                 r = stage1_seccomp_check(app, reterr);
@@ -420,8 +424,11 @@ int stage1_config_load(struct stage1_config *c, struct pod_error *reterr) {
                                 c->has_cpu_quota = true;
                                 c->cpu_quota_usec = cpu * 1000;
                         }
-                } else if (mem || cpu) {
+                        c->cpu_shares = shares;
+                } else if (mem || cpu || shares) {
+                        /* cpu-shares weighs the apps against each other: only per app. */
                         c->per_app_limits = true;
+                        app->cpu_shares = shares;
                         app->has_memory_max = mem != 0;
                         app->memory_max = mem;
                         app->has_cpu_quota = cpu != 0;
@@ -432,6 +439,13 @@ int stage1_config_load(struct stage1_config *c, struct pod_error *reterr) {
 }
 
 void stage1_config_done(struct stage1_config *c) {
+        for (size_t i = 0; i < c->n_limit_cgroups; i++)
+                free(c->limit_cgroups[i]);
+        free(c->limit_cgroups);
+        c->limit_cgroups = NULL;
+        c->n_limit_cgroups = 0;
+        for (size_t i = 0; i < 2; i++)
+                c->limit_init_fds[i] = safe_close(c->limit_init_fds[i]);
         for (size_t i = 0; i < c->n_apps; i++) {
                 struct stage1_app *a = &c->apps[i];
                 free(a->mounts);
@@ -443,6 +457,8 @@ void stage1_config_done(struct stage1_config *c) {
                 safe_close(a->mntns_fd);
                 safe_close(a->notify_fd);
                 safe_close(a->cgroup_fd);
+                safe_close(a->limit_fds[0]);
+                safe_close(a->limit_fds[1]);
                 free(a->listen_idx);
         }
         for (size_t j = 0; j < c->n_listen_fds; j++) {
@@ -474,6 +490,7 @@ void stage1_config_done(struct stage1_config *c) {
         strv_free(c->hosts_entries);
         free(c->netns);
         free(c->net_ip);
+        free(c->net_dns);
         c->networks = NULL;
         c->n_networks = 0;
         c->ports = NULL;

@@ -410,7 +410,10 @@ int stage1_enter_main(int argc, char *argv[]) {
         };
         _cleanup_(stage1_enter_target_freep) struct stage1_enter_target *t = NULL;
         _cleanup_free_ char *term = NULL;
-        struct stage1_config c = { .pod_dir_fd = -EBADF, .lock_fd = -EBADF, .ready_fd = -EBADF };
+        struct stage1_config c = { .pod_dir_fd = -EBADF,
+                                   .lock_fd = -EBADF,
+                                   .ready_fd = -EBADF,
+                                   .limit_init_fds = { -EBADF, -EBADF } };
         char *default_argv[] = { (char *)"/bin/sh", NULL };
         const char *app_name = NULL, *uuid;
         struct stage1_app *app = NULL;

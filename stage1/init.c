@@ -340,6 +340,11 @@ _noreturn_ static void exec_in_app(const struct stage1_config *c, const struct s
                 log_error_errno(-errno, "App '%s': failed to enter its cgroup: %m", app->name);
                 _exit(EXIT_POD_FAILURE);
         }
+        r = stage1_limits_enter_app(app);
+        if (r < 0) {
+                log_error_errno(r, "App '%s': failed to enter its limit cgroups: %m", app->name);
+                _exit(EXIT_POD_FAILURE);
+        }
 
         /* Also resets root and cwd to the app's root. */
         if (setns(app->mntns_fd, CLONE_NEWNS) < 0) {

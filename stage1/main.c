@@ -46,8 +46,10 @@ static void help(void) {
                "  --disable-paths                    No masked or read-only /proc, /sys paths\n"
                "  --disable-seccomp                  No syscall filter\n"
                "  --disable-device-policy            No device allow-list (nodev stays)\n"
-               "  --resolv-conf=host|none|pod        /etc/resolv.conf: the host's (default),\n"
-               "                                     the image's, or the pod dir's\n"
+               "  --resolv-conf=auto|host|none|pod   /etc/resolv.conf: CNI's DNS, else the\n"
+               "                                     host's with --net=host, else the image's\n"
+               "                                     (auto, default); the host's; the image's;\n"
+               "                                     or the pod dir's\n"
                "  --keep-unit | --no-keep-unit       Use (never use) the service we run in as\n"
                "                                     the pod's unit (default: detect)\n"
                "  --version                          Print the version and ABI version\n"
@@ -76,6 +78,7 @@ static int parse_argv(struct stage1_config *c, int argc, char *argv[]) {
                 ARG_VERSION,
                 ARG_PORT,
                 ARG_HOSTS_ENTRY,
+                ARG_IPC,
         };
         static const struct option options[] = {
                 { "debug", no_argument, NULL, ARG_DEBUG },
@@ -91,6 +94,7 @@ static int parse_argv(struct stage1_config *c, int argc, char *argv[]) {
                 { "keep-unit", no_argument, NULL, ARG_KEEP_UNIT },
                 { "no-keep-unit", no_argument, NULL, ARG_NO_KEEP_UNIT },
                 { "version", no_argument, NULL, ARG_VERSION },
+                { "ipc", required_argument, NULL, ARG_IPC },
                 { "port", required_argument, NULL, ARG_PORT },
                 { "hosts-entry", required_argument, NULL, ARG_HOSTS_ENTRY },
                 { "help", no_argument, NULL, 'h' },
@@ -180,6 +184,18 @@ static int parse_argv(struct stage1_config *c, int argc, char *argv[]) {
                 case ARG_INTERACTIVE:
                         c->interactive = true;
                         break;
+                case ARG_IPC:
+                        /* rkt's stage1: auto is private. */
+                        if (streq(optarg, "parent"))
+                                c->ipc_parent = true;
+                        else if (streq(optarg, "private") || streq(optarg, "auto"))
+                                c->ipc_parent = false;
+                        else
+                                return log_error_errno(-EINVAL,
+                                                       "Invalid --ipc='%s': expected auto, "
+                                                       "private or parent",
+                                                       optarg);
+                        break;
                 case ARG_NO_OVERLAY:
                         c->no_overlay = true;
                         break;
@@ -196,17 +212,20 @@ static int parse_argv(struct stage1_config *c, int argc, char *argv[]) {
                         c->disable_device_policy = true;
                         break;
                 case ARG_RESOLV_CONF:
-                        if (streq(optarg, "host"))
+                        if (streq(optarg, "auto"))
+                                c->resolv_conf = STAGE1_RESOLV_AUTO;
+                        else if (streq(optarg, "host"))
                                 c->resolv_conf = STAGE1_RESOLV_HOST;
                         else if (streq(optarg, "none"))
                                 c->resolv_conf = STAGE1_RESOLV_NONE;
                         else if (streq(optarg, "pod"))
                                 c->resolv_conf = STAGE1_RESOLV_POD;
                         else
-                                return log_error_errno(-EINVAL,
-                                                       "Unsupported --resolv-conf='%s' (host, none "
-                                                       "or pod)",
-                                                       optarg);
+                                return log_error_errno(
+                                        -EINVAL,
+                                        "Unsupported --resolv-conf='%s' (auto, host, "
+                                        "none or pod)",
+                                        optarg);
                         break;
                 case ARG_KEEP_UNIT:
                         c->keep_unit = 1;
@@ -381,9 +400,12 @@ static int run(struct stage1_config *c) {
                         return log_error_errno(r, "Failed to write 'unit': %m");
         }
         /* Before the init is forked: it and its apps are born in their sub-cgroups. */
-        r = stage1_cgroup_setup(c, &e);
+        /* Per-app sub-cgroups of a delegated unit; without systemd, limits.c's. */
+        r = stage1_scope_unit(scope) ? stage1_cgroup_setup(c, &e) : 0;
         if (r >= 0)
                 r = stage1_devices_setup(c, stage1_scope_unit(scope), &e);
+        if (r >= 0)
+                r = stage1_limits_setup(c, stage1_scope_unit(scope), &e);
         if (r < 0)
                 return log_pod_error(r, &e);
 
@@ -435,6 +457,8 @@ static int run(struct stage1_config *c) {
         /* The init waits for "go" before it does anything: it enters the device cgroup (if
          * stage1 made one) with nothing opened yet. */
         r = stage1_devices_enter(c, init, &e);
+        if (r >= 0)
+                r = stage1_limits_enter(c, init, &e);
         if (r < 0) {
                 (void)kill(init, SIGKILL);
                 return log_pod_error(r, &e);
@@ -468,13 +492,15 @@ static int run(struct stage1_config *c) {
         return stage1_host_wait(init, sfd, ready_fd, socks, n_socks);
 }
 
-/* pod-stage1 gc [--debug] [--exit-status=N] UUID, cwd = the pod dir (ABI.md). */
+/* pod-stage1 gc [--debug] [--force] [--exit-status=N] UUID, cwd = the pod dir (ABI.md). */
 static int gc_main(int argc, char *argv[]) {
         static const struct option options[] = {
                 { "debug", no_argument, NULL, 'd' },
                 { "exit-status", required_argument, NULL, 'x' },
+                { "force", no_argument, NULL, 'f' },
                 {},
         };
+        bool force = false;
         _cleanup_close_ int dir_fd = -EBADF;
         struct pod_error e = {};
         int o, r, exit_status = -1;
@@ -484,6 +510,9 @@ static int gc_main(int argc, char *argv[]) {
                 switch (o) {
                 case 'd':
                         log_set_max_level(LOG_DEBUG);
+                        break;
+                case 'f':
+                        force = true;
                         break;
                 case 'x': {
                         char *end;
@@ -515,10 +544,17 @@ static int gc_main(int argc, char *argv[]) {
                 struct pod_error e2 = {};
                 int k;
 
-                r = stage1_net_teardown(dir_fd, argv[optind], &e);
+                r = stage1_net_teardown(dir_fd, argv[optind], force, &e);
                 if (r < 0)
                         (void)log_pod_error(r, &e);
                 k = stage1_devices_release(dir_fd, argv[optind], &e2);
+                if (k < 0) {
+                        (void)log_pod_error(k, &e2);
+                        if (r >= 0)
+                                r = k;
+                }
+                e2 = (struct pod_error){};
+                k = stage1_limits_release(dir_fd, argv[optind], &e2);
                 if (k < 0) {
                         (void)log_pod_error(k, &e2);
                         if (r >= 0)
@@ -563,6 +599,7 @@ int main(int argc, char *argv[]) {
                 .lock_fd = -EBADF,
                 .pod_dir_fd = -EBADF,
                 .ready_fd = -EBADF,
+                .limit_init_fds = { -EBADF, -EBADF },
         };
         _cleanup_free_ char **argv_copy = NULL;
         int r;
@@ -611,7 +648,7 @@ int main(int argc, char *argv[]) {
         /* Here only when setup failed or we supervised in place: release the networks. */
         if (c.net_created) {
                 struct pod_error e = {};
-                int k = stage1_net_teardown(c.pod_dir_fd, c.uuid, &e);
+                int k = stage1_net_teardown(c.pod_dir_fd, c.uuid, false, &e);
                 if (k < 0)
                         (void)log_pod_error(k, &e);
         }
@@ -621,6 +658,17 @@ int main(int argc, char *argv[]) {
                 if (k < 0)
                         (void)log_pod_error(k, &e);
                 free(c.devices_cgroup);
+        }
+        if (c.n_limit_cgroups > 0) {
+                struct pod_error e = {};
+                int k;
+
+                /* The init must not hold them open (it is gone by now). */
+                for (size_t i = 0; i < 2; i++)
+                        c.limit_init_fds[i] = safe_close(c.limit_init_fds[i]);
+                k = stage1_limits_release(c.pod_dir_fd, c.uuid, &e);
+                if (k < 0)
+                        (void)log_pod_error(k, &e);
         }
         stage1_config_done(&c);
         free(c.hostname);

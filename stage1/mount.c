@@ -608,6 +608,12 @@ int stage1_mount_app(const struct stage1_config *c, struct stage1_app *app, cons
         if (r < 0)
                 return r;
         switch (c->resolv_conf) {
+        case STAGE1_RESOLV_AUTO:
+                if (c->net_dns)
+                        return write_etc(root_fd, "resolv.conf", c->net_dns, false, reterr);
+                if (c->net == STAGE1_NET_HOST)
+                        break;
+                return 0;
         case STAGE1_RESOLV_NONE:
                 return 0;
         case STAGE1_RESOLV_POD:

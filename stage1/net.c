@@ -208,6 +208,69 @@ static int net_info_entry(const struct pod_cni_attachment *a, struct json_object
         return r;
 }
 
+/* --net=all (rkt's): every network of the configuration directory, in the order of the
+ * files' names, takes the place of "all"; networks also named on their own keep their
+ * position and arguments. */
+static int expand_all(struct stage1_config *c, const char *conf_dir, struct pod_error *reterr) {
+        _cleanup_strv_free_ char **names = NULL;
+        struct stage1_network *t;
+        size_t k = 0, n_all;
+        ssize_t at = -1;
+        int r;
+
+        for (size_t i = 0; i < c->n_networks; i++)
+                if (streq(c->networks[i].name, POD_CNI_NET_ALL)) {
+                        if (c->networks[i].args)
+                                return pod_error_set(reterr, -EINVAL,
+                                                     "--net=all takes no CNI_ARGS ('%s'): give "
+                                                     "them to the networks by name",
+                                                     c->networks[i].args);
+                        at = (ssize_t)i;
+                }
+        if (at < 0)
+                return 0;
+        r = pod_cni_network_names(conf_dir, &names, reterr);
+        if (r < 0)
+                return r;
+        if (r == 0)
+                return pod_error_set(reterr, -ENOENT,
+                                     "--net=all: no network is defined in '%s' (*.conf, "
+                                     "*.conflist)",
+                                     conf_dir);
+        n_all = (size_t)r;
+        t = calloc(c->n_networks + n_all, sizeof(*t));
+        if (!t)
+                return -ENOMEM;
+        for (size_t i = 0; i < c->n_networks; i++) {
+                if ((ssize_t)i != at) {
+                        t[k++] = c->networks[i];
+                        continue;
+                }
+                free(c->networks[i].name);
+                for (size_t j = 0; j < n_all; j++) {
+                        bool named = false;
+
+                        for (size_t x = 0; x < c->n_networks && !named; x++)
+                                named = (ssize_t)x != at && streq(c->networks[x].name, names[j]);
+                        if (named)
+                                continue;
+                        t[k].name = strdup(names[j]);
+                        if (!t[k++].name) {
+                                free(c->networks);
+                                c->networks = t;
+                                c->n_networks = k - 1;
+                                return -ENOMEM;
+                        }
+                }
+        }
+        free(c->networks);
+        c->networks = t;
+        c->n_networks = k;
+        for (size_t i = 0; i < k; i++)
+                log_debug("--net=all: network '%s'", t[i].name);
+        return 0;
+}
+
 int stage1_net_setup(struct stage1_config *c, struct pod_error *reterr) {
         _cleanup_json_ struct json_object *info = NULL;
         _cleanup_free_ char *text = NULL;
@@ -215,6 +278,9 @@ int stage1_net_setup(struct stage1_config *c, struct pod_error *reterr) {
         const char *cni_path = getenv("POD_CNI_PATH") ?: POD_CNI_PLUGIN_PATH;
         int r;
 
+        r = expand_all(c, conf_dir, reterr);
+        if (r < 0)
+                return r;
         if (c->n_networks > MAX_NETWORKS)
                 return pod_error_set(reterr, -E2BIG, "At most %d networks per pod", MAX_NETWORKS);
         /* net/ first: its presence tells "pod gc" to call us back, whatever happens next. */
@@ -275,6 +341,11 @@ int stage1_net_setup(struct stage1_config *c, struct pod_error *reterr) {
                 if (r < 0)
                         return pod_error_set(reterr, r, "Failed to write 'net/%s.json': %m",
                                              a->if_name);
+                if (!c->net_dns) {
+                        r = pod_cni_result_resolv_conf(a->result, a->net_name, &c->net_dns, reterr);
+                        if (r < 0)
+                                return r;
+                }
                 if (!c->net_ip && pod_cni_result_first_ip(a->result, &ip) >= 0) {
                         c->net_ip = strdup(ip.address);
                         if (!c->net_ip)
@@ -305,7 +376,9 @@ int stage1_net_join(const struct stage1_config *c, struct pod_error *reterr) {
 }
 
 /* DEL of one persisted attachment; its state file goes once DEL succeeded. */
-static int teardown_one(int net_fd, const char *name, struct pod_error *reterr) {
+/* With force (pod rm --force, gc giving up), an attachment whose state cannot be read or
+ * whose DEL fails is reported as left behind and forgotten: 1. */
+static int teardown_one(int net_fd, const char *name, bool force, struct pod_error *reterr) {
         _cleanup_(pod_cni_attachment_freep) struct pod_cni_attachment *a = NULL;
         _cleanup_free_ char *text = NULL;
         struct pod_error e = {};
@@ -318,6 +391,12 @@ static int teardown_one(int net_fd, const char *name, struct pod_error *reterr) 
         if (r < 0)
                 return pod_error_set(reterr, r, "Failed to read 'net/%s': %m", name);
         r = pod_cni_attachment_from_json(text, size, &a, reterr);
+        if (r < 0 && force) {
+                log_warning("Left behind: the attachment in 'net/%s', which does not parse (%s); "
+                            "whatever its plugins set up stays",
+                            name, reterr ? reterr->msg : strerror(-r));
+                return unlinkat(net_fd, name, 0) < 0 && errno != ENOENT ? -errno : 1;
+        }
         if (r < 0)
                 return pod_error_prefix(reterr, r, "Failed to parse 'net/%s'", name);
         log_debug("Network '%s' (%s): DEL %s", a->net_name, a->net_conf, a->if_name);
@@ -326,11 +405,25 @@ static int teardown_one(int net_fd, const char *name, struct pod_error *reterr) 
                 log_warning("Network '%s': %s; what the plugins keyed on it may stay behind",
                             a->net_name, e.msg);
         r = pod_cni_del(a, reterr);
-        if (r < 0)
+        if (r < 0 && force) {
+                struct pod_cni_ip ips[4];
+                char addrs[300] = "";
+                int n = a->result ? pod_cni_result_if_ips(a->result, a->if_name, ips, 4) : 0;
+
+                for (int i = 0; i < n; i++)
+                        (void)snprintf(addrs + strlen(addrs), sizeof(addrs) - strlen(addrs),
+                                       "%s%s/%u", i ? ", " : "", ips[i].address, ips[i].prefix);
+                log_warning("Left behind: network '%s' (%s), interface %s%s%s: CNI DEL failed "
+                            "(%s); what its plugins keep for it (address leases, routes, "
+                            "firewall rules) stays until removed by hand",
+                            a->net_name, a->net_conf, a->if_name, n > 0 ? ", address " : "", addrs,
+                            reterr ? reterr->msg : strerror(-r));
+                r = 1;
+        } else if (r < 0)
                 return r;
         if (unlinkat(net_fd, name, 0) < 0 && errno != ENOENT)
                 return pod_error_set(reterr, -errno, "Failed to remove 'net/%s': %m", name);
-        return 0;
+        return r;
 }
 
 static int remove_write_temps(int net_fd) {
@@ -353,7 +446,7 @@ static int remove_write_temps(int net_fd) {
         return 0;
 }
 
-int stage1_net_teardown(int pod_dir_fd, const char *uuid, struct pod_error *reterr) {
+int stage1_net_teardown(int pod_dir_fd, const char *uuid, bool force, struct pod_error *reterr) {
         _cleanup_free_ char *ns = NULL;
         _cleanup_close_ int net_fd = -EBADF;
         int r, ret = 0;
@@ -369,9 +462,11 @@ int stage1_net_teardown(int pod_dir_fd, const char *uuid, struct pod_error *rete
                 char name[32];
 
                 (void)snprintf(name, sizeof(name), "eth%d.json", i);
-                r = teardown_one(net_fd, name, reterr);
+                r = teardown_one(net_fd, name, force, reterr);
                 if (r < 0 && ret == 0)
                         ret = r;
+                if (r > 0 && ret == 0 && reterr)
+                        *reterr = (struct pod_error){};
         }
         /* A failed DEL keeps the namespace: the next gc's DEL (and the stand-in for an
          * interface a killed DEL removed) needs it to find what the plugins keyed on the

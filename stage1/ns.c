@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* Step 1: namespaces.  The pod shares one PID, UTS, IPC and (unless --net=host) network
- * namespace between all its apps; every app later gets its own mount namespace (init.c)
- * cloned from the pod's, so the pod-level mount namespace created here is the template. */
+/* Step 1: namespaces.  The pod shares one PID, UTS, IPC (unless --ipc=parent) and (unless
+ * --net=host) network namespace between all its apps; every app later gets its own mount namespace
+ * (init.c) cloned from the pod's, so the pod-level mount namespace created here is the template. */
 #include <fcntl.h>
 #include <net/if.h>
 #include <poll.h>
@@ -85,6 +85,10 @@ int stage1_ns_setup_init(const struct stage1_config *c, struct pod_error *reterr
         int flags = CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC;
         int r;
 
+        /* --ipc=parent (rkt's): System V IPC and POSIX message queues shared with the host,
+         * as rkt's stage1 asked systemd-nspawn (SYSTEMD_NSPAWN_SHARE_NS_IPC). */
+        if (c->ipc_parent)
+                flags &= ~CLONE_NEWIPC;
         if (c->net == STAGE1_NET_NONE)
                 flags |= CLONE_NEWNET;
         /* CNI: the namespace stage1 made and the plugins configured (net.c). */

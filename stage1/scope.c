@@ -14,8 +14,8 @@
  *  - Devices: DevicePolicy=closed and DeviceAllow= from devices.c's list, on the scope or
  *    the kept unit (devices.c then checks that systemd really enforces them).
  *  - Journal: each app gets its own stream, identifier = app name.
- * Without systemd nothing is registered; a requested resource limit is then an error: it
- * cannot be enforced, and stage1 never touches cgroup v1 hierarchies itself. */
+ * Without systemd nothing is registered; resource limits then go through the cgroup file
+ * system (limits.c). */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -85,7 +85,7 @@ int stage1_scope_open_log_streams(struct stage1_config *c) {
 }
 
 static bool needs_limits(const struct stage1_config *c) {
-        return c->has_memory_max || c->has_cpu_quota || c->per_app_limits;
+        return c->has_memory_max || c->has_cpu_quota || c->cpu_shares || c->per_app_limits;
 }
 
 /* Per-app sub-cgroups below a kept unit need it to be delegated (cgroup.c). */
@@ -121,6 +121,11 @@ static int append_limits(const struct stage1_config *c, sd_bus_message *m) {
                 r = sd_bus_message_append(m, "(sv)", "MemoryMax", "t", c->memory_max);
         if (r >= 0 && c->has_cpu_quota)
                 r = sd_bus_message_append(m, "(sv)", "CPUQuotaPerSecUSec", "t", c->cpu_quota_usec);
+        /* os/linux/cpu-shares: CPUShares= is gone from current systemd (cgroup v1 only);
+         * CPUWeight= with systemd's own conversion of shares to a weight. */
+        if (r >= 0 && c->cpu_shares)
+                r = sd_bus_message_append(m, "(sv)", "CPUWeight", "t",
+                                          stage1_cpu_shares_to_weight(c->cpu_shares));
         return r;
 }
 
@@ -307,15 +312,7 @@ int stage1_scope_register(const struct stage1_config *c, struct stage1_scope **r
         /* sd_booted(): systemd is PID 1 (/run/systemd/system exists).  A system bus without
          * systemd behind it cannot start units. */
         if (sd_booted() <= 0) {
-                if (needs_limits(c))
-                        return pod_error_set(reterr, -EOPNOTSUPP,
-                                             "The pod requests resource limits (resource/memory "
-                                             "or resource/cpu), but systemd is not running: they "
-                                             "cannot be enforced%s",
-                                             c->per_app_limits ? " (per-app limits need a "
-                                                                 "delegated systemd unit and "
-                                                                 "cgroup v2)"
-                                                               : "");
+                /* Resource limits: limits.c enforces them through the cgroup fs. */
                 if (c->keep_unit == 1)
                         return pod_error_set(reterr, -EOPNOTSUPP,
                                              "--keep-unit given, but systemd is not running");
@@ -357,7 +354,8 @@ int stage1_scope_register(const struct stage1_config *c, struct stage1_scope **r
                         if (r < 0)
                                 return r;
                 }
-                if (c->has_memory_max || c->has_cpu_quota || !c->disable_device_policy) {
+                if (c->has_memory_max || c->has_cpu_quota || c->cpu_shares ||
+                    !c->disable_device_policy) {
                         r = set_unit_properties(c, s, reterr);
                         if (r < 0)
                                 return r;

@@ -7,10 +7,34 @@
  * entry point; linked, it has nothing to do. */
 
 #include <seccomp.h>
+#include <stdbool.h>
 
 #include "error.h"
+
+struct stage1_app;
 
 static inline int pod_dlopen_seccomp(struct pod_error *reterr) {
         (void)reterr;
         return 0;
 }
+
+/* seccomp-groups.c: rkt's named syscall groups ("@rkt/default-whitelist", "@systemd/mount",
+ * ...; not the appc ones, which seccomp.c handles itself).  A group is the union of up to
+ * three NULL-terminated lists of syscall names, some of them unknown on a given
+ * architecture. */
+struct stage1_seccomp_group {
+        const char *name;
+        const char *const *lists[3];
+        bool clone3_enosys; /* an allowlist group: clone3 fails with ENOSYS (libc falls back) */
+};
+
+/* Ends with an entry whose name is NULL. */
+extern const struct stage1_seccomp_group stage1_seccomp_groups[];
+
+/* NULL when 'name' is no such group. */
+const struct stage1_seccomp_group *stage1_seccomp_group_find(const char *name);
+
+/* seccomp.c: the app's filter, built but not loaded (stage1_seccomp_apply() loads it; the
+ * unit test inspects it). */
+int stage1_seccomp_build(const struct stage1_app *app, scmp_filter_ctx *ret,
+                         struct pod_error *reterr);

@@ -24,9 +24,11 @@
  * How this differs from Docker's default profile and systemd's @system-service, and why:
  * ABI.md "Seccomp" and pod-run(1), CONFINEMENT.
  * os/linux/seccomp-remove-set adds its set to the denylist with its own errno ("" = kill
- * the process with SIGSYS); "@appc.io/empty" adds nothing.  os/linux/seccomp-retain-set
- * is an allowlist: the set, plus execve and execveat (to start the app) and, when
- * no_new_privs is off (the filter is then loaded before capabilities are dropped), the
+ * the process with SIGSYS); "@appc.io/empty" adds nothing.  Either set may name rkt's groups
+ * (seccomp-groups.c), mixed with syscall names: a group stands for its members, minus those
+ * libseccomp does not know on this architecture (a name the user wrote himself must exist).
+ * os/linux/seccomp-retain-set is an allowlist: the set, plus execve and execveat (to start the app)
+ * and, when no_new_privs is off (the filter is then loaded before capabilities are dropped), the
  * calls that drop them and the checks before the exec (prctl, getcwd);
  * "@appc.io/all" allows everything.  Every native ABI is covered: on x86-64 the i386 and
  * x32 ABIs are added too, so a 32-bit binary cannot step around a denylist; calls from any
@@ -131,7 +133,8 @@ int stage1_seccomp_check(const struct stage1_app *app, struct pod_error *reterr)
                         if ((app->seccomp_mode == STAGE1_SECCOMP_RETAIN &&
                              streq(*s, "@appc.io/all")) ||
                             (app->seccomp_mode == STAGE1_SECCOMP_REMOVE &&
-                             streq(*s, "@appc.io/empty")))
+                             streq(*s, "@appc.io/empty")) ||
+                            stage1_seccomp_group_find(*s))
                                 continue;
                         return pod_error_set(reterr, -EINVAL,
                                              "App '%s': unknown seccomp group '%s'", app->name, *s);
@@ -174,6 +177,26 @@ static int deny(scmp_filter_ctx ctx, const char *name, uint32_t action) {
         return r == -EDOM || r == -EEXIST ? 0 : r;
 }
 
+/* One entry of a set: a syscall, or every member of a group ("@appc.io/..." are the
+ * caller's: nothing to add for them here). */
+static int add_entry(scmp_filter_ctx ctx, const char *s, uint32_t action) {
+        const struct stage1_seccomp_group *g;
+        int r;
+
+        if (!is_group(s))
+                return deny(ctx, s, action);
+        g = stage1_seccomp_group_find(s);
+        if (!g)
+                return 0;
+        for (size_t i = 0; i < ELEMENTSOF(g->lists) && g->lists[i]; i++)
+                for (const char *const *n = g->lists[i]; *n; n++) {
+                        r = deny(ctx, *n, action);
+                        if (r < 0)
+                                return r;
+                }
+        return 0;
+}
+
 static int add_denylist(scmp_filter_ctx ctx) {
         int r;
 
@@ -209,22 +232,25 @@ static int add_denylist(scmp_filter_ctx ctx) {
         return deny(ctx, "clone3", SCMP_ACT_ERRNO(ENOSYS));
 }
 
-int stage1_seccomp_apply(const struct stage1_config *c, const struct stage1_app *app,
+int stage1_seccomp_build(const struct stage1_app *app, scmp_filter_ctx *ret,
                          struct pod_error *reterr) {
         _cleanup_(seccomp_releasep) scmp_filter_ctx ctx = NULL;
         uint32_t set_action = app->seccomp_errno > 0 ? SCMP_ACT_ERRNO((uint32_t)app->seccomp_errno)
                                                      : SCMP_ACT_KILL_PROCESS;
         bool retain = app->seccomp_mode == STAGE1_SECCOMP_RETAIN, allow_all = false;
+        bool clone3_enosys = false;
         int r;
 
-        if (c->disable_seccomp)
-                return 0;
         r = pod_dlopen_seccomp(reterr);
         if (r < 0)
                 return r;
         if (retain)
-                STRV_FOREACH (s, app->seccomp_set)
+                STRV_FOREACH (s, app->seccomp_set) {
+                        const struct stage1_seccomp_group *g = stage1_seccomp_group_find(*s);
+
                         allow_all = allow_all || streq(*s, "@appc.io/all");
+                        clone3_enosys = clone3_enosys || (g && g->clone3_enosys);
+                }
 
         ctx = seccomp_init(retain && !allow_all ? set_action : SCMP_ACT_ALLOW);
         if (!ctx)
@@ -242,27 +268,35 @@ int stage1_seccomp_apply(const struct stage1_config *c, const struct stage1_app 
                 log_debug("App '%s': seccomp retain set allows every syscall", app->name);
         else if (retain) {
                 STRV_FOREACH (s, app->seccomp_set) {
-                        r = deny(ctx, *s, SCMP_ACT_ALLOW);
-                        if (r < 0 && r != -EEXIST)
+                        r = add_entry(ctx, *s, SCMP_ACT_ALLOW);
+                        if (r < 0)
                                 return pod_error_set(reterr, r, "Failed to allow '%s': %m", *s);
                 }
                 for (size_t i = 0; i < ELEMENTSOF(retain_always); i++) {
                         if (i >= RETAIN_ALWAYS_EXEC && app->no_new_privs)
                                 break;
                         r = deny(ctx, retain_always[i], SCMP_ACT_ALLOW);
-                        if (r < 0 && r != -EEXIST)
+                        if (r < 0)
                                 return pod_error_set(reterr, r, "Failed to allow '%s': %m",
                                                      retain_always[i]);
+                }
+                /* Docker's allowlist answers clone3 with ENOSYS (its flags cannot be
+                 * inspected), and glibc then falls back to clone; failing it with the set's
+                 * errno or SIGSYS would break every thread a libc >= 2.34 creates.  A set
+                 * that names clone3 itself keeps it allowed (-EEXIST); with errno=ENOSYS the
+                 * default action says it already (libseccomp refuses a rule that repeats it). */
+                if (clone3_enosys && set_action != SCMP_ACT_ERRNO(ENOSYS)) {
+                        r = deny(ctx, "clone3", SCMP_ACT_ERRNO(ENOSYS));
+                        if (r < 0)
+                                return pod_error_set(reterr, r, "Failed to add clone3: %m");
                 }
         } else {
                 /* The remove set first, so that its errno wins over the denylist's EPERM
                  * for calls on both lists. */
                 if (app->seccomp_mode == STAGE1_SECCOMP_REMOVE)
                         STRV_FOREACH (s, app->seccomp_set) {
-                                if (is_group(*s))
-                                        continue;
-                                r = deny(ctx, *s, set_action);
-                                if (r < 0 && r != -EEXIST)
+                                r = add_entry(ctx, *s, set_action);
+                                if (r < 0)
                                         return pod_error_set(reterr, r, "Failed to deny '%s': %m",
                                                              *s);
                         }
@@ -271,6 +305,20 @@ int stage1_seccomp_apply(const struct stage1_config *c, const struct stage1_app 
                         return pod_error_set(reterr, r, "Failed to build the seccomp denylist: %m");
         }
 
+        *ret = TAKE_PTR(ctx);
+        return 0;
+}
+
+int stage1_seccomp_apply(const struct stage1_config *c, const struct stage1_app *app,
+                         struct pod_error *reterr) {
+        _cleanup_(seccomp_releasep) scmp_filter_ctx ctx = NULL;
+        int r;
+
+        if (c->disable_seccomp)
+                return 0;
+        r = stage1_seccomp_build(app, &ctx, reterr);
+        if (r < 0)
+                return r;
         /* The filter is inherited by every child and survives execve(). */
         r = seccomp_load(ctx);
         if (r < 0)

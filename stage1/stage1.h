@@ -57,6 +57,9 @@ struct stage1_mount {
 };
 
 enum stage1_resolv_conf {
+        /* rkt's precedence without --dns: what the first CNI network that returned DNS said,
+         * else (--net=host) the host's, else the image's own untouched.  The default. */
+        STAGE1_RESOLV_AUTO,
         STAGE1_RESOLV_HOST, /* a copy of the host's /etc/resolv.conf */
         STAGE1_RESOLV_NONE, /* the image's, untouched */
         STAGE1_RESOLV_POD,  /* a copy of the pod dir's "resolv.conf" (written by stage0) */
@@ -112,7 +115,10 @@ struct stage1_app {
         uint64_t memory_max; /* bytes */
         bool has_cpu_quota;
         uint64_t cpu_quota_usec; /* per second of wall clock */
+        uint64_t cpu_shares;     /* os/linux/cpu-shares (2..262144), 0: none */
         int cgroup_fd;           /* cgroup.procs of its sub-cgroup, open for writing, or -EBADF */
+        /* limits.c (no systemd): cgroup.procs of its memory and cpu sub-cgroups, or -EBADF. */
+        int limit_fds[2];
 };
 
 struct stage1_config {
@@ -122,6 +128,7 @@ struct stage1_config {
         char *hostname;
         bool interactive;
         bool no_overlay;
+        bool ipc_parent; /* --ipc=parent: the host's IPC namespace, not a new one */
         bool disable_caps;
         bool disable_paths;
         bool disable_seccomp;
@@ -152,17 +159,25 @@ struct stage1_config {
         uint64_t memory_max; /* bytes */
         bool has_cpu_quota;
         uint64_t cpu_quota_usec;           /* per second of wall clock */
+        uint64_t cpu_shares;               /* single app's os/linux/cpu-shares, 0: none */
         const struct pod_isolator *sysctl; /* os/unix/sysctl, borrowed */
 
         /* Networking (net.c). */
         bool net_created; /* net/ exists: tear down on failure */
         char *netns;      /* /run/pod/netns/<uuid> */
         char *net_ip;     /* the pod's first IP, for /etc/hosts */
+        char *net_dns;    /* resolv.conf from the first network that returned DNS, or NULL */
 
         bool per_app_limits; /* several apps, some with resource isolators: cgroup.c */
 
         /* devices.c: the cgroup stage1 made for the device allow-list (no systemd unit). */
         char *devices_cgroup;
+        /* limits.c: the cgroups stage1 made for resource limits (no systemd), and
+         * cgroup.procs of each (memory, cpu) for the init, or -EBADF (set by
+         * stage1_config_load). */
+        char **limit_cgroups;
+        size_t n_limit_cgroups;
+        int limit_init_fds[2];
 
         /* sd_notify (notify.c): $NOTIFY_SOCKET is set; notify_apps: every app's image
          * supports it, so each gets a socket.  ready_fd: the init's end of the pipe that
@@ -195,6 +210,10 @@ int stage1_self_path(char **ret);
 int stage1_supervisor_seal(void);
 int stage1_supervisor_exec(char **argv);
 
+/* cgroup.c: os/linux/cpu-shares as cgroup v2's cpu.weight, the way systemd converts
+ * CPUShares= (shares * 100 / 1024, within 1..10000). */
+uint64_t stage1_cpu_shares_to_weight(uint64_t shares);
+
 /* ns.c: runs in the pod init (PID 1 of the new PID namespace). */
 /* Forks the pod init into a new PID namespace: returns 0 in the child, > 0 (its PID as seen
  * from the host) in the parent. */
@@ -212,7 +231,9 @@ int stage1_ns_apply_sysctl(const struct stage1_config *c, struct pod_error *rete
  * exit): DEL of every persisted attachment, then the netns file goes; idempotent. */
 int stage1_net_setup(struct stage1_config *c, struct pod_error *reterr);
 int stage1_net_join(const struct stage1_config *c, struct pod_error *reterr);
-int stage1_net_teardown(int pod_dir_fd, const char *uuid, struct pod_error *reterr);
+/* force: an attachment whose DEL fails is reported (log_warning, "Left behind: ...") and
+ * forgotten, and the namespace goes anyway (pod rm --force, gc giving up). */
+int stage1_net_teardown(int pod_dir_fd, const char *uuid, bool force, struct pod_error *reterr);
 /* net-standin.c: before a repeated DEL, re-creates (as a veth inside the pod's namespace,
  * with the addresses of the ADD result) a container interface that an interrupted DEL
  * already deleted, so that the plugin finds what it keys its host-side cleanup on. */
@@ -296,6 +317,15 @@ int stage1_devices_list(const struct stage1_config *c,
 int stage1_devices_setup(struct stage1_config *c, bool have_unit, struct pod_error *reterr);
 int stage1_devices_enter(const struct stage1_config *c, pid_t pid, struct pod_error *reterr);
 int stage1_devices_release(int pod_dir_fd, const char *uuid, struct pod_error *reterr);
+
+/* limits.c: resource limits through cgroupfs when systemd is not PID 1 (no-op otherwise or
+ * with have_unit).  Before the init is forked; then stage1_limits_enter() moves the init,
+ * each app's child calls stage1_limits_enter_app() (-errno), and release removes them
+ * (pod exit and gc). */
+int stage1_limits_setup(struct stage1_config *c, bool have_unit, struct pod_error *reterr);
+int stage1_limits_enter(const struct stage1_config *c, pid_t pid, struct pod_error *reterr);
+int stage1_limits_enter_app(const struct stage1_app *app);
+int stage1_limits_release(int pod_dir_fd, const char *uuid, struct pod_error *reterr);
 
 /* scope.c */
 struct stage1_scope;

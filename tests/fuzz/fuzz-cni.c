@@ -53,6 +53,24 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                 assert(n_ips >= 0 && n_ips <= (int)ELEMENTSOF(ips));
                 for (int i = 0; i < n_ips; i++)
                         assert(ips[i].address[0] && ips[i].prefix <= (ips[i].ipv6 ? 128u : 32u));
+                /* A generated resolv.conf: one directive per line, nothing a plugin could use to
+                 * add a line of its own. */
+                {
+                        _cleanup_free_ char *rc = NULL;
+                        int k = pod_cni_result_resolv_conf(res, "n", &rc, NULL);
+
+                        assert(k <= 1);
+                        if (k == 1)
+                                for (char *ln = rc, *nl; ln && *ln; ln = nl ? nl + 1 : NULL) {
+                                        nl = strchr(ln, '\n');
+                                        assert(nl);
+                                        assert(strncmp(ln, "# ", 2) == 0 ||
+                                               strncmp(ln, "nameserver ", 11) == 0 ||
+                                               strncmp(ln, "search ", 7) == 0 ||
+                                               strncmp(ln, "options ", 8) == 0 ||
+                                               strncmp(ln, "domain ", 7) == 0);
+                                }
+                }
         }
         if (pod_cni_attachment_from_json((const char *)data, size, &a, &e) >= 0) {
                 assert(pod_cni_attachment_to_json(a, &t1) >= 0);

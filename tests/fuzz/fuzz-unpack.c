@@ -3,7 +3,8 @@
  * outcome, nothing may appear in base/a or base besides the target.  The manifest peek that
  * runs before signature verification (aci-peek.c) reads the same bytes: whenever the unpack
  * succeeds it must find the very manifest the unpack returned (the name verified is the
- * name imported). */
+ * name imported).  The same bytes then go through layer mode (POD_UNPACK_LAYER), under the
+ * same rule. */
 #include <assert.h>
 #include <dirent.h>
 #include <fcntl.h>
@@ -46,12 +47,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         struct pod_error e = {}, pe = {};
         _cleanup_close_ int in = -EBADF, t = -EBADF;
         _cleanup_free_ char *peeked = NULL;
+        struct pod_unpack_options lo = POD_UNPACK_OPTIONS_INIT;
         size_t peeked_size = 0;
         char a[64], target[80];
         int r, q;
 
         if (size > (1u << 20))
                 return 0;
+        lo.flags = POD_UNPACK_LAYER;
         if (!made) {
                 assert(mkdtemp(base));
                 made = true;
@@ -78,6 +81,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         pod_unpack_result_done(&res);
 
         /* Nothing outside the target, whatever happened. */
+        assert(count_entries(base) == 1);
+        assert(count_entries(a) == 1);
+        assert(rm_rf_at(AT_FDCWD, a) == 0);
+
+        /* The same bytes as a Docker/OCI layer (whiteouts, no manifest): the same rule. */
+        assert(mkdir(a, 0755) == 0);
+        assert(mkdir(target, 0755) == 0);
+        t = safe_close(t);
+        t = open(target, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        assert(t >= 0 && lseek(in, 0, SEEK_SET) == 0);
+        pod_error_clear(&e);
+        r = pod_unpack(in, t, &lo, &res, &e);
+        assert(r < 0 ? e.msg[0] != 0 || r == -ENOMEM
+                     : strlen(res.diff_id) == 71 && strlen(res.blob_digest) == 71 && !res.id[0]);
+        pod_unpack_result_done(&res);
         assert(count_entries(base) == 1);
         assert(count_entries(a) == 1);
         assert(rm_rf_at(AT_FDCWD, a) == 0);

@@ -56,4 +56,20 @@ assert_status "help for unknown verb exits 254" 254
 run_pod
 assert_status "no verb exits 254" 254
 
+# rkt's pflag booleans: --flag, --flag=true, --flag=false; anything else names the flag.
+run_pod --debug=false version
+assert_status "--debug=false" 0
+assert_no_match "--debug=false logs nothing at debug level" "$ERR" "."
+run_pod --debug=bogus version
+assert_status "--debug=bogus exits 254" 254
+assert_match "naming the flag and the value" "$ERR" "Invalid value 'bogus' for --debug"
+D=$(mktemp -d "$TAP_TMP/d.XXXXXX")
+run_pod --dir="$D" gc --mark-only=true
+assert_status "gc --mark-only=true" 0
+run_pod --dir="$D" gc --mark-only=nope
+assert_status "gc --mark-only=nope exits 254" 254
+run_pod --dir="$D" stop --force=false 00000000
+tap_check "stop --force=false parses (then fails on the unknown pod)" \
+        "$([ "$STATUS" = 254 ] && [[ $ERR != *"Invalid value"* ]]; echo $?)" "$ERR"
+
 tap_done

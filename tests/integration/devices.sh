@@ -212,7 +212,7 @@ run_pod "${P[@]}" run --net=none --volume=h,kind=host,source="$HOSTVOL",suid=tru
         --group=33 --exec=/vol/suid-probe -- euid
 assert_match "pod run --volume ...,suid=true honours it" "$OUT" "^euid=0 "
 run_pod "${P[@]}" cat-manifest "$(cat "$TAP_TMP/suid-uuid")"
-assert_match "  recorded as the volume's \"suid\": true" "$(tr -d ' \n' <<<"$OUT")" \
+assert_match "  recorded as the volume's \"suid\": true" "$(tr -d ' \t\n' <<<"$OUT")" \
         '"kind":"host","source":"[^"]*","readOnly":false,"recursive":true,"suid":true'
 if [ -n "$CG2" ] && [ ! -e /run/systemd/system ]; then
         run_pod "${P[@]}" --insecure-options=capabilities,seccomp run --net=none "$ACI" -- -c "$escape"

@@ -52,7 +52,7 @@ wait_for() {
 # "UUID STATE" per pod, from the JSON list (state may contain a space).
 pod_states() {
         "$POD" "${P[@]}" list --format=json |
-                grep -o '"name":"[^"]*","state":"[^"]*"' |
+                grep -oE '"name":"[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}","state":"[^"]*"' |
                 sed 's/^"name":"\([^"]*\)","state":"\([^"]*\)"$/\1 \2/'
 }
 # No pod is held by a live process any more (the pod init dies with its killed parent).

@@ -202,6 +202,13 @@ run_pod "${P[@]}" --insecure-options=pubkey trust --prefix example.com --skip-fi
         http://keys.example.com/team.asc
 assert_status "http key URL accepted with --insecure-options=pubkey" 0
 tap_check "http key stored" "$([ -s "$(keyfile example.com "$TEAM_FPR")" ] && echo 0 || echo 1)"
+run_pod "${P[@]}" trust --insecure-allow-http=false --prefix example.com/rkt-flag \
+        --skip-fingerprint-review http://keys.example.com/team.asc
+assert_status "trust --insecure-allow-http=false: http still refused" 254
+run_pod "${P[@]}" trust --insecure-allow-http --prefix example.com/rkt-flag \
+        --skip-fingerprint-review http://keys.example.com/team.asc
+assert_status "rkt's trust --insecure-allow-http accepts an http key URL" 0
+tap_check "and stores it" "$([ -s "$(keyfile example.com/rkt-flag "$TEAM_FPR")" ] && echo 0 || echo 1)"
 
 # ---- TLS ----
 run_pod "${P[@]}" trust --prefix rogue.example.com --skip-fingerprint-review

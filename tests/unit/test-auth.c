@@ -160,5 +160,84 @@ int main(void) {
                 tap_ok(r == 0 && a && a->n == 0, "missing directories are no credentials");
         }
         (void)rm_rf_at(AT_FDCWD, base);
+
+        /* dockerAuth (rkt's kind for registries) and docker's/podman's config files. */
+        {
+                _cleanup_(pod_auth_freep) struct pod_auth *a = calloc(1, sizeof(*a));
+                const struct pod_auth_docker *d;
+                _cleanup_free_ char *h = NULL;
+
+                r = parse(a,
+                          "{\"rktKind\":\"dockerAuth\",\"rktVersion\":\"v1\",\"registries\":"
+                          "[\"Reg.Example:5000\",\"docker.io\"],\"credentials\":{\"user\":"
+                          "\"Aladdin\",\"password\":\"open sesame\"}}",
+                          &e);
+                tap_ok(r == 0 && a->n_docker == 2 && a->n == 0, "dockerAuth parsed %s", e.msg);
+                d = pod_auth_docker_lookup(a, "reg.example:5000");
+                tap_ok(d && streq(d->user, "Aladdin") && streq(d->password, "open sesame"),
+                       "dockerAuth by host:port");
+                tap_ok(!pod_auth_docker_lookup(a, "reg.example:5001") &&
+                               !pod_auth_docker_lookup(a, "reg.example"),
+                       "host:port entries match that port only");
+                tap_ok(pod_auth_docker_lookup(a, "registry-1.docker.io") != NULL,
+                       "docker.io means Docker Hub");
+                tap_ok(pod_auth_header_for_url(a, "https://reg.example:5000/v2/") == NULL,
+                       "docker credentials are not sent by http.c on their own");
+                h = pod_auth_docker_basic_header(d);
+                tap_is_str(h, "Authorization: Basic QWxhZGRpbjpvcGVuIHNlc2FtZQ==",
+                           "RFC 7617 Basic header");
+                r = parse(a,
+                          "{\"rktKind\":\"dockerAuth\",\"rktVersion\":\"v1\",\"registries\":"
+                          "[\"reg.example:5000\"],\"credentials\":{\"user\":\"x\",\"password\":"
+                          "\"y\"}}",
+                          &e);
+                tap_ok(r == -EEXIST, "a registry twice: %s", e.msg);
+                r = parse(a,
+                          "{\"rktKind\":\"dockerAuth\",\"rktVersion\":\"v1\",\"registries\":"
+                          "[\"a/b c\"],\"credentials\":{\"user\":\"x\",\"password\":\"y\"}}",
+                          &e);
+                tap_ok(r == -EBADMSG && strstr(e.msg, "registry"), "bad registry: %s", e.msg);
+                r = parse(a,
+                          "{\"rktKind\":\"dockerAuth\",\"rktVersion\":\"v1\",\"registries\":"
+                          "[\"z.example\"],\"credentials\":{\"user\":\"x:y\",\"password\":"
+                          "\"y\"}}",
+                          &e);
+                tap_ok(r == -EBADMSG, "a user with ':' refused: %s", e.msg);
+        }
+        {
+                _cleanup_(pod_auth_freep) struct pod_auth *a = calloc(1, sizeof(*a));
+                const struct pod_auth_docker *d;
+                /* "u:p" "me:pw" "hub:x" */
+                const char *cfg = "{\"auths\":{\"127.0.0.1:5000\":{\"auth\":\"dTpw\"},"
+                                  "\"https://index.docker.io/v1/\":{\"auth\":\"aHViOng=\"},"
+                                  "\"helper.example\":{\"identitytoken\":\"t\"},"
+                                  "\"other.example\":{\"auth\":\"bWU6cHc\"}},"
+                                  "\"credsStore\":\"desktop\"}";
+
+                r = pod_auth_parse_docker_config(a, cfg, strlen(cfg), "config.json", &e);
+                tap_ok(r == 0 && a->n_docker == 3, "config.json parsed %s", e.msg);
+                d = pod_auth_docker_lookup(a, "127.0.0.1:5000");
+                tap_ok(d && streq(d->user, "u") && streq(d->password, "p"), "host:port key");
+                d = pod_auth_docker_lookup(a, "registry-1.docker.io");
+                tap_ok(d && streq(d->user, "hub"), "https://index.docker.io/v1/ key is Docker Hub");
+                d = pod_auth_docker_lookup(a, "other.example:443");
+                tap_ok(d && streq(d->password, "pw"), "a host key matches any port, unpadded b64");
+                tap_ok(!pod_auth_docker_lookup(a, "helper.example"), "no auth: skipped");
+                cfg = "{\"auths\":{\"127.0.0.1:5000\":{\"auth\":\"eDp5\"}}}";
+                r = pod_auth_parse_docker_config(a, cfg, strlen(cfg), "later.json", &e);
+                d = pod_auth_docker_lookup(a, "127.0.0.1:5000");
+                tap_ok(r == 0 && d && streq(d->user, "u"), "the first source wins");
+                cfg = "{\"auths\":{\"x.example\":{\"auth\":\"bm9jb2xvbg==\"}}}";
+                pod_error_clear(&e);
+                r = pod_auth_parse_docker_config(a, cfg, strlen(cfg), "bad.json", &e);
+                tap_ok(r == -EBADMSG && strstr(e.msg, "user:password"), "no colon: %s", e.msg);
+                cfg = "{\"auths\":{\"x.example\":{\"auth\":\"!!!\"}}}";
+                pod_error_clear(&e);
+                r = pod_auth_parse_docker_config(a, cfg, strlen(cfg), "bad.json", &e);
+                tap_ok(r == -EBADMSG, "not base64: %s", e.msg);
+                pod_error_clear(&e);
+                r = pod_auth_parse_docker_config(a, "{", 1, "bad.json", &e);
+                tap_ok(r == -EBADMSG && strstr(e.msg, "bad.json"), "bad JSON: %s", e.msg);
+        }
         return tap_done();
 }

@@ -179,6 +179,38 @@ static void test_result_if_ips(void) {
         tap_is_int(pod_cni_result_if_ips(NULL, "eth0", ips, 4), 0, "no result: none");
 }
 
+static void test_result_dns(void) {
+        _cleanup_json_ struct json_object *r1 = NULL, *r2 = NULL, *r3 = NULL, *r4 = NULL;
+        _cleanup_free_ char *t = NULL;
+        struct pod_error e = {};
+        const char *full =
+                "{\"cniVersion\":\"1.0.0\",\"dns\":{\"nameservers\":[\"192.0.2.1\","
+                "\"2001:db8::1\"],\"domain\":\"ex.test\",\"search\":[\"a.test\",\"b.test\"],"
+                "\"options\":[\"ndots:2\"]}}";
+        const char *empty = "{\"cniVersion\":\"1.0.0\",\"dns\":{}}";
+        const char *bad_ns =
+                "{\"cniVersion\":\"1.0.0\",\"dns\":{\"nameservers\":[\"x\\nnameserver 1.2.3.4\"]}}";
+        const char *bad_search =
+                "{\"cniVersion\":\"1.0.0\",\"dns\":{\"nameservers\":[\"192.0.2.1\"],"
+                "\"search\":[\"a b\"]}}";
+
+        tap_is_int(pod_cni_result_parse(full, strlen(full), &r1, &e), 0, "a result with DNS");
+        tap_is_int(pod_cni_result_resolv_conf(r1, "n", &t, &e), 1, "generates a resolv.conf");
+        tap_ok(t && strstr(t,
+                           "\nnameserver 192.0.2.1\nnameserver 2001:db8::1\nsearch a.test b.test\n"
+                           "options ndots:2\ndomain ex.test\n"),
+               "with every field, one directive per line");
+        tap_is_int(pod_cni_result_parse(empty, strlen(empty), &r2, &e), 0, "empty DNS");
+        tap_is_int(pod_cni_result_resolv_conf(r2, "n", &t, &e), 0, "generates nothing");
+        tap_is_int(pod_cni_result_parse(bad_ns, strlen(bad_ns), &r3, &e), 0,
+                   "a hostile nameserver");
+        tap_is_int(pod_cni_result_resolv_conf(r3, "n", &t, &e), -EBADMSG, "is refused");
+        tap_is_int(pod_cni_result_parse(bad_search, strlen(bad_search), &r4, &e), 0,
+                   "a search entry of two words");
+        e = (struct pod_error){};
+        tap_is_int(pod_cni_result_resolv_conf(r4, "n", &t, &e), -EBADMSG, "is refused");
+}
+
 static void test_attachment(void) {
         _cleanup_(pod_cni_attachment_freep) struct pod_cni_attachment *a = NULL, *b = NULL;
         _cleanup_free_ char *t1 = NULL, *t2 = NULL;
@@ -371,6 +403,7 @@ int main(void) {
         test_network_load();
         test_result();
         test_result_if_ips();
+        test_result_dns();
         test_attachment();
         test_find_plugin();
         test_syntax();

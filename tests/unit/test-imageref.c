@@ -142,12 +142,23 @@ static void test_other_kinds(void) {
 static void test_rejections(void) {
         char msg[256];
 
-        expect_error("docker://busybox", -EPROTONOSUPPORT,
-                     "Image reference 'docker://busybox': docker:// images are not supported; "
-                     "convert the image to an ACI first");
+        {
+                _cleanup_(pod_imageref_freep) struct pod_imageref *r = NULL;
+                _cleanup_free_ char *c = NULL;
+
+                tap_ok(pod_imageref_parse("docker://busybox", &r, NULL) == 0 &&
+                               r->kind == POD_IMAGEREF_DOCKER &&
+                               streq(r->url, "docker://busybox") &&
+                               streq(pod_imageref_kind_to_string(r->kind), "docker") &&
+                               pod_imageref_to_string(r, &c) == 0 && streq(c, "docker://busybox"),
+                       "docker:// is a docker reference, kept as given");
+        }
+        expect_error("docker://Busybox", -EINVAL,
+                     "Invalid docker reference 'Busybox': repository name 'library/Busybox' "
+                     "must be lower case");
         expect_error("ftp://example.com/x.aci", -EPROTONOSUPPORT,
                      "Image reference 'ftp://example.com/x.aci': unsupported URL scheme 'ftp' "
-                     "(https, http, file)");
+                     "(https, http, file, docker)");
         expect_error("", -EINVAL, "Image reference is empty");
         expect_error("https:///x.aci", -EINVAL,
                      "Invalid image reference 'https:///x.aci': URL has no host");

@@ -220,7 +220,7 @@ static void test_lifecycle(void) {
 
         /* rm of the exited pod */
         e = (struct pod_error){};
-        tap_is_int(pod_gc_remove(q, &e), 0, "rm exited pod");
+        tap_is_int(pod_gc_remove(q, false, &e), 0, "rm exited pod");
         tap_ok(!exists("run", uuid) && !exists("exited-garbage", uuid), "rm: gone");
 
         /* never-ran pod: prepare -> prepared -> stop refuses */
@@ -233,7 +233,7 @@ static void test_lifecycle(void) {
 
                 e = (struct pod_error){};
                 tap_is_int(pod_poddir_open(pods_fd, r2->uuid, &o), 0, "open running");
-                tap_is_int(pod_gc_remove(o, &e), -EBUSY, "rm refuses a running pod");
+                tap_is_int(pod_gc_remove(o, false, &e), -EBUSY, "rm refuses a running pod");
                 tap_ok(strstr(e.msg, "running") != NULL, "rm message: %s", e.msg);
                 e = (struct pod_error){};
                 tap_is_int(pod_poddir_stop(o, false, &e), -ESRCH, "stop: no pid yet -> ESRCH");

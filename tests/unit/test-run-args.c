@@ -92,5 +92,37 @@ int main(void) {
         tap_is_int(PARSE(&a, &e, "--insecure-options=bogus", "img"), -EINVAL,
                    "bad insecure option refused");
         tap_is_str(e.msg, "Unknown insecure option 'bogus'", "bad insecure option named");
+        pod_error_clear(&e);
+
+        /* rkt's annotations and labels: pod-level before the first image, the app's after. */
+        tap_is_int(PARSE(&a, &e, "--user-annotation=a=1", "--user-label=l=2", "--annotation=p=3",
+                         "--ipc=parent", "img", "--annotation=x=1", "--user-annotation=y=2",
+                         "--user-label=z=3", "--label=w=4", "--oom-score-adj=-5",
+                         "--cpu-shares=512"),
+                   0, "annotation, label, ipc and isolator flags parse");
+        tap_is_str(a.user_annotations ? a.user_annotations[0] : NULL, "a=1",
+                   "pod --user-annotation");
+        tap_is_str(a.user_labels ? a.user_labels[0] : NULL, "l=2", "pod --user-label");
+        tap_is_str(a.annotations ? a.annotations[0] : NULL, "p=3", "pod --annotation");
+        tap_is_str(a.ipc, "parent", "pod --ipc");
+        tap_is_str(a.apps[0].annotations ? a.apps[0].annotations[0] : NULL, "x=1",
+                   "app --annotation");
+        tap_is_str(a.apps[0].user_annotations ? a.apps[0].user_annotations[0] : NULL, "y=2",
+                   "app --user-annotation");
+        tap_is_str(a.apps[0].user_labels ? a.apps[0].user_labels[1] : NULL, "w=4",
+                   "app --label is --user-label");
+        tap_is_str(a.apps[0].oom_score_adj, "-5", "app --oom-score-adj");
+        tap_is_str(a.apps[0].cpu_shares, "512", "app --cpu-shares");
+        run_args_done(&a);
+        tap_is_int(PARSE(&a, &e, "--oom-score-adj=1", "img"), -EINVAL,
+                   "--oom-score-adj before the image refused");
+        pod_error_clear(&e);
+        tap_is_int(PARSE(&a, &e, "--pod-manifest=/p.json", "--net=host"), 0,
+                   "--pod-manifest needs no image");
+        tap_is_str(a.pod_manifest, "/p.json", "--pod-manifest value");
+        run_args_done(&a);
+        tap_is_int(PARSE(&a, &e, "--pod-manifest=/p.json", "img"), -EINVAL,
+                   "--pod-manifest with an image refused");
+        pod_error_clear(&e);
         return tap_done();
 }

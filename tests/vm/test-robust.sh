@@ -55,13 +55,17 @@ read_file() { { IFS= read -r "$1" <"$2"; } 2>/dev/null || [ -n "${!1}" ]; }
 # alive PID: the process exists and is not a zombie (bash builtins only: no fork).
 alive() {
         local rest
-        [ -r "/proc/$1/stat" ] && read -r rest <"/proc/$1/stat" 2>/dev/null || return 1
+        # The group's 2>/dev/null also covers the input redirection, which fails first when
+        # the process ends between the test and the read (a plain "<f 2>/dev/null" is applied
+        # left to right, so its error reached the loop's error log).
+        [ -r "/proc/$1/stat" ] && { read -r rest <"/proc/$1/stat"; } 2>/dev/null || return 1
         rest=${rest##*) }
         [ "${rest%% *}" != Z ]
 }
-pod_states() { # "UUID STATE" per pod, from the JSON list (STATE may contain a space)
+pod_states() { # "UUID STATE" per pod, from the JSON list (STATE may contain a space; the
+        # UUID-shaped name skips the apps, which have "name" and "state" too)
         "$POD" "${P[@]}" list --format=json |
-                grep -o '"name":"[^"]*","state":"[^"]*"' |
+                grep -oE '"name":"[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}","state":"[^"]*"' |
                 sed 's/^"name":"\([^"]*\)","state":"\([^"]*\)"$/\1 \2/'
 }
 pod_is_exited() { pod_states | grep -q "^$1 exited$"; }

@@ -125,7 +125,7 @@ tap_check "the pod's UUID is saved in /run/pod/units" "$([ -n "$U" ]; echo $?)" 
 wait_for 120 test -e "$D/pods/run/$U/pid" || true
 tap_check "the service is active" "$(systemctl is-active --quiet "$INST"; echo $?)"
 run_pod --dir="$D" list --full --no-legend
-assert_match "pod list shows the pod running" "$OUT" "^$U +sleeper +example\.com/sleeper +running "
+assert_match "pod list shows the pod running" "$OUT" "^$U +sleeper +example\.com/sleeper +sha512-[0-9a-f]+ +running "
 tap_check "the service is the pod's unit (kept)" \
         "$([ "$(cat "$D/pods/run/$U/unit" 2>/dev/null)" = "$INST" ]; echo $?)" \
         "unit: $(cat "$D/pods/run/$U/unit" 2>/dev/null)"
