@@ -12,6 +12,9 @@
 #   - the in-use rule: `pod image rm` refuses an image a prepared, a running or an exited pod
 #     was made from (naming the pod), `pod image gc` keeps it, a running pod keeps working
 #     meanwhile, and `pod rm` of the last such pod frees it.
+# A Docker/OCI image (an OCI layout imported): its layers are the pod's lower dirs, merged
+# by overlayfs (opaque dirs, whiteouts), flattened by layer-merge.h for --no-overlay, merged
+# again by pod export, kept while pods use them and collected by gc after.
 # Also stage1's Docker rules: the image's stop signal annotation (Docker's StopSignal) is
 # what `pod stop` sends; the primary-group annotation gives a user its /etc/passwd group.
 # shellcheck source=tests/integration/lib.sh
@@ -189,6 +192,61 @@ set -e
 tap_check "pod stop sends the image's stop signal (SIGUSR1), not SIGTERM" \
         "$([ "$(cat "$W/vol/sig" 2>/dev/null)" = usr1 ] && [ "$RC" = 7 ]; echo $?)" \
         "status $RC, signal file: $(cat "$W/vol/sig" 2>/dev/null); $(cat "$W/stop.out")"
+
+# ---- a Docker/OCI image: its layers are the lower dirs ------------------------------------
+HELPERS=$(dirname "$0")/../helpers
+cat >"$W/oci.json" <<'JSON'
+{"media": "oci",
+ "layers": [{"busybox": ["sh", "cat", "ls"],
+             "entries": [{"path": "opt/old", "type": "file", "content": "old"},
+                         {"path": "gone", "type": "file", "content": "gone"},
+                         {"path": "f", "type": "file", "content": "f0"}]},
+            {"entries": [{"path": "opt", "type": "opaque"},
+                         {"path": "opt/new", "type": "file", "content": "new"},
+                         {"path": "gone", "type": "whiteout"},
+                         {"path": "f", "type": "dir"}, {"path": "f/z", "type": "file", "content": "z"}]},
+            {"entries": [{"path": "f", "type": "whiteout"},
+                         {"path": "top", "type": "file", "content": "top"}]}],
+ "config": {"Entrypoint": ["/bin/sh", "-c"], "Cmd": ["busybox ls /opt; busybox cat /top"]}}
+JSON
+python3 "$HELPERS/oci-image.py" layout "$W/oci.json" --out "$W/layout" --tag 1 >/dev/null
+OCI=$("$POD" "${P[@]}" image import "$W/layout" 2>/dev/null | tail -n1)
+run_pod "${P[@]}" prepare --pull-policy=never "$OCI"
+assert_status "prepare a pod of an OCI image" 0
+OPD=$(pod_dir "$(tail -n1 <<<"$OUT")")
+OAPP=$(basename "$(dirname "$(find "$OPD/stage1/rootfs/opt/stage2" -name lowers | head -n1)")")
+tap_check "its lowers are the image's 3 layers in the store, top first" \
+        "$([ "$(grep -c "^$(realpath "$D")/cas/layer/sha256-[0-9a-f]\{64\}/rootfs\$" \
+                "$OPD/stage1/rootfs/opt/stage2/$OAPP/lowers")" = 3 ] &&
+                [ -e "$(sed -n 1p "$OPD/stage1/rootfs/opt/stage2/$OAPP/lowers")/top" ]; echo $?)" \
+        "$(cat "$OPD/stage1/rootfs/opt/stage2/$OAPP/lowers")"
+run_pod "${P[@]}" run-prepared --net=none "$(basename "$OPD")"
+assert_status "the OCI pod runs" 0
+tap_check "... seeing the layers merged (opaque /opt, whiteouts)" \
+        "$([ "$(tr '\n' ' ' <<<"$OUT")" = "new top " ]; echo $?)" "$OUT"
+run_pod "${P[@]}" run --pull-policy=never --net=none --no-overlay "$OCI" -- \
+        'busybox ls /opt; busybox cat /top; [ -e /gone ] || [ -e /f ] || echo clean; echo w >/top; busybox cat /top'
+tap_check "--no-overlay: the layers flattened into a private copy, written to" \
+        "$([ "$(tr '\n' ' ' <<<"$OUT")" = "new topclean w " ]; echo $?)" "$OUT $ERR"
+"$POD" "${P[@]}" run --pull-policy=never --net=none --uuid-file-save="$W/oci.uuid" "$OCI" -- \
+        'echo added >/added; busybox rm /top' >/dev/null 2>&1
+run_pod "${P[@]}" export "$(cat "$W/oci.uuid")" "$W/oci-pod.aci"
+assert_status "pod export of an OCI pod" 0
+tap_check "the export is the merged root with the pod's changes" \
+        "$(tar -tzf "$W/oci-pod.aci" >"$W/oci-pod.list" 2>/dev/null || tar -tf "$W/oci-pod.aci" >"$W/oci-pod.list";
+           grep -qx 'rootfs/added' "$W/oci-pod.list" && grep -qx 'rootfs/opt/new' "$W/oci-pod.list" &&
+           ! grep -Eq '^rootfs/(top|gone|f|opt/old)$|\.wh\.' "$W/oci-pod.list"; echo $?)" \
+        "$(grep -v bin/ "$W/oci-pod.list" | head -20)"
+run_pod "${P[@]}" image rm "$OCI"
+assert_status "image rm of an OCI image pods use is refused" 254
+for u in "$D"/pods/*/*; do
+        if grep -qx "$OCI" "$u/images" 2>/dev/null; then "$POD" "${P[@]}" rm "$(basename "$u")" >/dev/null; fi
+done
+run_pod "${P[@]}" image rm "$OCI"
+assert_status "image rm of the OCI image once its pods are gone" 0
+run_pod "${P[@]}" image gc --grace-period=0s
+tap_check "image gc then removes its layers" \
+        "$([ -z "$(ls "$D/cas/layer" 2>/dev/null)" ]; echo $?)" "$(ls "$D/cas/layer")"
 
 # ---- stage1 opens the lower dirs without following symlinks, in root's directories --------
 lowers_run() { # PATH: run-prepared a pod whose lowers file names PATH
