@@ -76,6 +76,104 @@ static int open_lowers(int pod_fd, const char *app, int fds[static POD_PREPARE_L
 }
 
 /* In the child: a private mount namespace, the merged tree at dir/rootfs, the writer. */
+static int copy_fd_data(int in, int out) {
+        char buf[16384];
+        ssize_t n;
+
+        while ((n = loop_read(in, buf, sizeof(buf))) > 0)
+                if (loop_write(out, buf, (size_t)n) < 0)
+                        return -errno;
+        return n < 0 ? -errno : 0;
+}
+
+static int open_in_root(int root_fd, const char *path, int flags) {
+        struct open_how how = {
+                .flags = (uint64_t)flags | O_NOFOLLOW | O_CLOEXEC,
+                .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
+        };
+        int fd = sys_openat2(root_fd, path, &how, sizeof(how));
+
+        return fd < 0 ? -errno : fd;
+}
+
+/* Files stage1 generated in the app's /etc (stage1/ABI.md: appsinfo/<app>/generated-NAME)
+ * are not the app's: where the file in the merged tree is still what stage1 wrote, it is
+ * replaced by the image's own (image_fd: the lower dirs merged) or removed when the image
+ * had none.  A file the app changed afterwards is the app's and stays (issue 13 bug 2: an
+ * exported pod otherwise carried the old pod's hostname in /etc/hosts). */
+static int restore_generated(int pod_fd, const char *app, int root_fd, int image_fd,
+                             struct pod_error *reterr) {
+        static const char *const names[] = { "hosts", "resolv.conf" };
+
+        for (size_t k = 0; k < ELEMENTSOF(names); k++) {
+                _cleanup_free_ char *record = NULL, *gen = NULL, *cur = NULL, *path = NULL;
+                _cleanup_close_ int cur_fd = -EBADF, etc = -EBADF, img_etc = -EBADF;
+                size_t gen_size = 0;
+                struct stat st;
+                ssize_t n;
+                int r;
+
+                if (asprintf(&record, "appsinfo/%s/generated-%s", app, names[k]) < 0 ||
+                    asprintf(&path, "etc/%s", names[k]) < 0)
+                        return -ENOMEM;
+                r = read_full_file_at(pod_fd, record, 1u << 20, &gen, &gen_size);
+                if (r == -ENOENT)
+                        continue;
+                if (r < 0)
+                        return pod_error_set(reterr, r, "Failed to read '%s': %m", record);
+                cur_fd = open_in_root(root_fd, path, O_RDONLY);
+                if (cur_fd < 0)
+                        continue; /* gone, a symlink now, or not a file: the app's doing */
+                if (fstat(cur_fd, &st) < 0 || !S_ISREG(st.st_mode))
+                        continue;
+                if (st.st_size != (off_t)gen_size)
+                        continue;
+                cur = malloc(gen_size + 1);
+                if (!cur)
+                        return -ENOMEM;
+                n = loop_read(cur_fd, cur, gen_size + 1);
+                if (n < 0 || (size_t)n != gen_size || memcmp(cur, gen, gen_size) != 0)
+                        continue;
+                etc = open_in_root(root_fd, "etc", O_RDONLY | O_DIRECTORY);
+                if (etc < 0)
+                        return pod_error_set(reterr, etc, "Failed to open the app's /etc: %m");
+                if (unlinkat(etc, names[k], 0) < 0)
+                        return pod_error_set(reterr, -errno, "Failed to leave out /etc/%s: %m",
+                                             names[k]);
+                img_etc = open_in_root(image_fd, "etc", O_RDONLY | O_DIRECTORY);
+                if (img_etc < 0 || fstatat(img_etc, names[k], &st, AT_SYMLINK_NOFOLLOW) < 0)
+                        continue; /* the image had none: neither has the export */
+                if (S_ISLNK(st.st_mode)) {
+                        char target[PATH_MAX];
+                        ssize_t m = readlinkat(img_etc, names[k], target, sizeof(target) - 1);
+
+                        if (m < 0)
+                                return pod_error_set(reterr, -errno,
+                                                     "Failed to read the image's /etc/%s: %m",
+                                                     names[k]);
+                        target[m] = 0;
+                        if (symlinkat(target, etc, names[k]) < 0)
+                                return pod_error_set(reterr, -errno,
+                                                     "Failed to restore the image's /etc/%s: %m",
+                                                     names[k]);
+                } else if (S_ISREG(st.st_mode)) {
+                        _cleanup_close_ int in = -EBADF, out = -EBADF;
+
+                        in = openat(img_etc, names[k], O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+                        out = openat(etc, names[k],
+                                     O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+                                     st.st_mode & 07777);
+                        if (in < 0 || out < 0 || copy_fd_data(in, out) < 0 ||
+                            fchown(out, st.st_uid, st.st_gid) < 0 ||
+                            fchmod(out, st.st_mode & 07777) < 0)
+                                return pod_error_set(reterr, -errno,
+                                                     "Failed to restore the image's /etc/%s: %m",
+                                                     names[k]);
+                }
+        }
+        return 0;
+}
+
 static int build_in_child(int pod_fd, const char *dir, const char *app, const char *rootfs_lower,
                           const char *upper, const char *out, const struct pod_aci_build_options *o,
                           struct result *res) {
@@ -108,10 +206,48 @@ static int build_in_child(int pod_fd, const char *dir, const char *app, const ch
         r = open_lowers(pod_fd, app, lower_fds, &lower, &res->error);
         if (r < 0)
                 return r;
-        if (upper || strchr(lower, ':')) {
-                /* Lower layers and no upper: a read-only merge, whiteouts (of the upper dir
-                 * and of OCI layers) and opaque dirs honoured by overlayfs itself. */
-                if (asprintf(&opts, "lowerdir=%s%s%s", upper ?: "", upper ? ":" : "", lower) < 0)
+        if (upper) {
+                /* The pod's upper dir over its lower dirs, whiteouts (of the upper dir and of
+                 * OCI layers) and opaque dirs honoured by overlayfs itself; writable through
+                 * a scratch upper dir of our own (the pod's stays untouched), so that files
+                 * stage1 generated can be left out (restore_generated()). */
+                _cleanup_free_ char *image = NULL, *iopts = NULL, *up = NULL, *work = NULL;
+                _cleanup_close_ int root_fd = -EBADF, image_fd = -EBADF;
+
+                image = path_join(dir, "image");
+                up = path_join(dir, "scratch-up");
+                work = path_join(dir, "scratch-work");
+                if (!image || !up || !work)
+                        return -ENOMEM;
+                if (mkdir(image, 0700) < 0 || mkdir(up, 0700) < 0 || mkdir(work, 0700) < 0)
+                        return pod_error_set(&res->error, -errno,
+                                             "Failed to create the export's scratch dirs: %m");
+                if (asprintf(&opts, "lowerdir=%s:%s,upperdir=%s,workdir=%s", upper, lower, up,
+                             work) < 0)
+                        return -ENOMEM;
+                if (mount("overlay", rootfs, "overlay", MS_NODEV | MS_NOSUID, opts) < 0)
+                        return pod_error_set(&res->error, -errno,
+                                             "Failed to mount the app's overlay: %m");
+                if (strchr(lower, ':')) {
+                        if (asprintf(&iopts, "lowerdir=%s", lower) < 0)
+                                return -ENOMEM;
+                        r = mount("overlay", image, "overlay", MS_RDONLY | MS_NODEV | MS_NOSUID,
+                                  iopts);
+                } else
+                        r = mount(lower, image, NULL, MS_BIND, NULL);
+                if (r < 0)
+                        return pod_error_set(&res->error, -errno,
+                                             "Failed to mount the image's tree: %m");
+                root_fd = open(rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+                image_fd = open(image, O_PATH | O_DIRECTORY | O_CLOEXEC);
+                if (root_fd < 0 || image_fd < 0)
+                        return pod_error_set(&res->error, -errno, "Failed to open the trees: %m");
+                r = restore_generated(pod_fd, app, root_fd, image_fd, &res->error);
+                if (r < 0)
+                        return r;
+        } else if (strchr(lower, ':')) {
+                /* Lower layers and no upper (--no-overlay pods have none): a read-only merge. */
+                if (asprintf(&opts, "lowerdir=%s", lower) < 0)
                         return -ENOMEM;
                 if (mount("overlay", rootfs, "overlay", MS_RDONLY | MS_NODEV | MS_NOSUID, opts) < 0)
                         return pod_error_set(&res->error, -errno,
@@ -142,6 +278,9 @@ static void tmpdir_removep(char **dir) {
         if (fd >= 0) {
                 (void)unlinkat(fd, "manifest", 0);
                 (void)unlinkat(fd, "rootfs", AT_REMOVEDIR);
+                (void)unlinkat(fd, "image", AT_REMOVEDIR);
+                (void)rm_rf_at(fd, "scratch-up");
+                (void)rm_rf_at(fd, "scratch-work");
         }
         (void)rmdir(*dir);
         free(*dir);
@@ -193,7 +332,7 @@ static int run_child(int pod_fd, const char *tmpdir, const char *app, const char
         return 0;
 }
 
-int pod_export_rootfs(int pod_fd, const char *out, bool overwrite,
+int pod_export_rootfs(int pod_fd, const char *app_name, const char *out, bool overwrite,
                       const struct pod_aci_build_options *o, char **ret_id,
                       struct pod_error *reterr) {
         _cleanup_(pod_pod_manifest_freep) struct pod_pod_manifest *pm = NULL;
@@ -212,11 +351,18 @@ int pod_export_rootfs(int pod_fd, const char *out, bool overwrite,
         r = pod_pod_manifest_parse(text, size, &pm, reterr);
         if (r < 0)
                 return pod_error_prefix(reterr, r, "Pod manifest");
-        if (pm->n_apps != 1)
+        app = NULL;
+        for (size_t k = 0; app_name && k < pm->n_apps; k++)
+                if (streq(pm->apps[k].name, app_name))
+                        app = pm->apps[k].name;
+        if (app_name && !app)
+                return pod_error_set(reterr, -ENOENT, "The pod has no app '%s'", app_name);
+        if (!app && pm->n_apps != 1)
                 return pod_error_set(reterr, -EOPNOTSUPP,
-                                     "The pod has %zu apps; only a single-app pod can be exported",
+                                     "The pod has %zu apps; name the one to export with --app=NAME",
                                      pm->n_apps);
-        app = pm->apps[0].name;
+        if (!app)
+                app = pm->apps[0].name;
 
         if (!overwrite && faccessat(AT_FDCWD, out, F_OK, AT_SYMLINK_NOFOLLOW) >= 0)
                 return pod_error_set(reterr, -EEXIST, "'%s' exists (use --overwrite)", out);

@@ -6,8 +6,9 @@
  * The tree is what the app saw last: the overlay upper dir (its writes, whiteouts and
  * opaque dirs) over the image tree.  Rather than reimplementing overlayfs' merge rules,
  * the kernel does the merge: in a forked child with a private mount namespace both dirs
- * are mounted as a read-only overlay (upper as the top lower layer, no upper dir: nothing
- * is written), and the ACI writer (aci.h) walks that.  A pod run with --no-overlay has no
+ * are mounted as an overlay (the pod's upper dir as the top lower layer, a scratch upper dir
+ * of the export's own on top: the pod's dirs are never written), and the ACI writer (aci.h)
+ * walks that.  A pod run with --no-overlay has no
  * upper dir: its private copy is the tree, bind-mounted read-only.  The manifest is the
  * app's image manifest (appsinfo/<app>/manifest).
  *
@@ -20,8 +21,11 @@
 #include "aci.h"
 #include "error.h"
 
-/* pod_fd: the pod directory.  Refuses pods with more than one app (-EOPNOTSUPP) and an
- * existing out without overwrite (-EEXIST).  *ret_id (may be NULL) gets the new image ID. */
-int pod_export_rootfs(int pod_fd, const char *out, bool overwrite,
+/* pod_fd: the pod directory; app: the app to export (rkt's --app), NULL for the pod's only
+ * app (a pod of several apps is then -EOPNOTSUPP; an unknown app -ENOENT).  Files stage1
+ * generated in the app's /etc (hosts, resolv.conf) are left out, or the image's own restored,
+ * unless the app changed them.  An existing out without overwrite is -EEXIST.  *ret_id (may
+ * be NULL) gets the new image ID. */
+int pod_export_rootfs(int pod_fd, const char *app, const char *out, bool overwrite,
                       const struct pod_aci_build_options *o, char **ret_id,
                       struct pod_error *reterr);

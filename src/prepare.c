@@ -502,29 +502,43 @@ static int strv_copy(char *const *l, size_t skip, char ***ret) {
 }
 
 /* exec: --exec replaces exec[0], arguments after "--" replace exec[1..]. */
+/* rkt's rule for appc images: --exec replaces the whole exec (the image's arguments go too);
+ * -- ARGS are appended, to --exec's command or else to the image's exec. */
 static int apply_exec(struct pod_app *app, const struct pod_prepare_app *a) {
-        _cleanup_strv_free_ char **tail = NULL, **argv = NULL;
-        const char *argv0 = a->exec ?: (app->exec ? app->exec[0] : NULL);
-        size_t n = 0;
+        _cleanup_strv_free_ char **head = NULL, **argv = NULL;
+        size_t n = 0, m = 0;
         int r;
 
         if (!a->exec && !a->have_args)
                 return 0;
-        if (!argv0)
+        if (a->exec) {
+                head = calloc(2, sizeof(char *));
+                if (!head)
+                        return -ENOMEM;
+                head[0] = strdup(a->exec);
+                if (!head[0])
+                        return -ENOMEM;
+        } else if (!app->exec)
                 return 0; /* reported as "no exec" by the caller */
-        r = strv_copy(a->have_args ? a->args : app->exec, a->have_args ? 0 : 1, &tail);
-        if (r < 0)
-                return r;
-        while (tail[n])
+        else {
+                r = strv_copy(app->exec, 0, &head);
+                if (r < 0)
+                        return r;
+        }
+        while (head[n])
                 n++;
-        argv = calloc(n + 2, sizeof(char *));
+        while (a->have_args && a->args && a->args[m])
+                m++;
+        argv = calloc(n + m + 1, sizeof(char *));
         if (!argv)
                 return -ENOMEM;
-        argv[0] = strdup(argv0);
-        if (!argv[0])
-                return -ENOMEM;
         for (size_t i = 0; i < n; i++)
-                argv[i + 1] = TAKE_PTR(tail[i]);
+                argv[i] = TAKE_PTR(head[i]);
+        for (size_t i = 0; i < m; i++) {
+                argv[n + i] = strdup(a->args[i]);
+                if (!argv[n + i])
+                        return -ENOMEM;
+        }
         strv_free(app->exec);
         app->exec = TAKE_PTR(argv);
         return 0;

@@ -35,9 +35,10 @@ static const struct pod_verb verbs[] = {
           "with its user, groups, capabilities, no_new_privs, seccomp filter and environment;\n"
           "it inherits stdin, stdout and stderr.  Exit status: CMD's." },
         { "export", 0, -1, verb_export,
-          "Write an exited single-app pod's root file system as an ACI",
-          "[--overwrite] UUID|--uuid-file=PATH OUT.aci\n\n"
+          "Write an exited pod's app's root file system as an ACI",
+          "[--overwrite] [--app=NAME] UUID|--uuid-file=PATH OUT.aci\n\n"
           "  --overwrite                Replace OUT.aci if it exists\n"
+          "  --app=NAME                 The app to export (needed for a pod of several apps)\n"
           "  --uuid-file=PATH           Read the pod's UUID from PATH (then no UUID argument)\n"
           "The image is the app's image with the pod's changes; its manifest is the app's\n"
           "image manifest.  Prints the new image ID." },

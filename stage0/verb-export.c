@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* pod export [--overwrite] UUID|--uuid-file=PATH OUT.aci: an exited single-app pod's root
+/* pod export [--overwrite] [--app=NAME] UUID|--uuid-file=PATH OUT.aci: an exited pod's app's root
  * file system as an image (src/podexport.h).  The pod is share-locked while it is read:
  * a running pod holds the lock exclusively (refused), and gc's sweep needs it exclusively
  * (it skips the pod until we are done). */
@@ -16,18 +16,21 @@
 
 static bool arg_overwrite;
 static const char *arg_uuid_file;
+static const char *arg_app;
 
 static int parse_argv(int argc, char *argv[]) {
-        enum { ARG_OVERWRITE = 0x100, ARG_UUID_FILE };
+        enum { ARG_OVERWRITE = 0x100, ARG_UUID_FILE, ARG_APP };
         static const struct option options[] = {
                 { "overwrite", optional_argument, NULL, ARG_OVERWRITE },
                 { "uuid-file", required_argument, NULL, ARG_UUID_FILE },
+                { "app", required_argument, NULL, ARG_APP },
                 {},
         };
         int c;
 
         arg_overwrite = false;
         arg_uuid_file = NULL;
+        arg_app = NULL;
         while ((c = getopt_long(argc, argv, "", options, NULL)) >= 0)
                 switch (c) {
                 case ARG_OVERWRITE:
@@ -36,6 +39,9 @@ static int parse_argv(int argc, char *argv[]) {
                         break;
                 case ARG_UUID_FILE:
                         arg_uuid_file = optarg;
+                        break;
+                case ARG_APP:
+                        arg_app = optarg;
                         break;
                 default:
                         return pod_usage_error("export", "Invalid option");
@@ -93,7 +99,7 @@ int verb_export(int argc, char *argv[]) {
         if (r < 0)
                 return log_error_errno(r, "Pod '%s' disappeared: %m", p->uuid);
 
-        r = pod_export_rootfs(p->fd, out, arg_overwrite, &o, &id, &e);
+        r = pod_export_rootfs(p->fd, arg_app, out, arg_overwrite, &o, &id, &e);
         if (r < 0) {
                 (void)pod_error_prefix(&e, r, "Pod '%s'", p->uuid);
                 return log_pod_error(r, &e);

@@ -484,9 +484,13 @@ static int cmp_depth(const void *a, const void *b) {
 }
 
 /* Writes name under the image's /etc unless keep_existing and the image ships one.  The
- * write lands in the overlay's upper dir (or the private copy), never in the image. */
-static int write_etc(int root_fd, const char *name, const char *text, bool keep_existing,
+ * write lands in the overlay's upper dir (or the private copy), never in the image.  What was
+ * written is kept as appsinfo/<app>/generated-<name> (ABI.md), so that `pod export` leaves a
+ * file pod generated out of the image unless the app changed it. */
+static int write_etc(const struct stage1_config *c, const struct stage1_app *app, int root_fd,
+                     const char *name, const char *text, bool keep_existing,
                      struct pod_error *reterr) {
+        _cleanup_free_ char *record = NULL;
         _cleanup_close_ int etc = -EBADF, fd = -EBADF;
         struct stat st;
         int r;
@@ -513,6 +517,11 @@ static int write_etc(int root_fd, const char *name, const char *text, bool keep_
         r = loop_write(fd, text, strlen(text));
         if (r < 0)
                 return pod_error_set(reterr, r, "Failed to write /etc/%s: %m", name);
+        if (asprintf(&record, "appsinfo/%s/generated-%s", app->name, name) < 0)
+                return -ENOMEM;
+        r = stage1_write_file(c->pod_dir_fd, record, text);
+        if (r < 0)
+                return pod_error_set(reterr, r, "Failed to write '%s': %m", record);
         return 0;
 }
 
@@ -604,13 +613,13 @@ int stage1_mount_app(const struct stage1_config *c, struct stage1_app *app, cons
                 return r;
         /* ACE: provide /etc/hosts with localhost, but leave one the image ships alone
          * unless --hosts-entry asks for entries. */
-        r = write_etc(root_fd, "hosts", hosts, !c->hosts_entries, reterr);
+        r = write_etc(c, app, root_fd, "hosts", hosts, !c->hosts_entries, reterr);
         if (r < 0)
                 return r;
         switch (c->resolv_conf) {
         case STAGE1_RESOLV_AUTO:
                 if (c->net_dns)
-                        return write_etc(root_fd, "resolv.conf", c->net_dns, false, reterr);
+                        return write_etc(c, app, root_fd, "resolv.conf", c->net_dns, false, reterr);
                 if (c->net == STAGE1_NET_HOST)
                         break;
                 return 0;
@@ -622,13 +631,13 @@ int stage1_mount_app(const struct stage1_config *c, struct stage1_app *app, cons
                 if (r < 0)
                         return pod_error_set(reterr, r,
                                              "Failed to read 'resolv.conf' in the pod dir: %m");
-                return write_etc(root_fd, "resolv.conf", resolv, false, reterr);
+                return write_etc(c, app, root_fd, "resolv.conf", resolv, false, reterr);
         case STAGE1_RESOLV_HOST:
                 break;
         }
         r = read_full_file_at(AT_FDCWD, "/etc/resolv.conf", 1 << 16, &resolv, NULL);
         if (r >= 0) {
-                r = write_etc(root_fd, "resolv.conf", resolv, false, reterr);
+                r = write_etc(c, app, root_fd, "resolv.conf", resolv, false, reterr);
                 if (r < 0)
                         return r;
         } else

@@ -224,6 +224,10 @@ tap_check "export: the manifest is the app's image manifest" \
         "$(tar -xzOf "$OUTACI" manifest | grep -q '"name":"example.com/a"'; echo $?)"
 tap_check "export: the pod's upper dir is untouched" \
         "$([ -e "$PODDIR/overlay/a/upper/new-file" ]; echo $?)"
+# issue 13 bug 2: the /etc/hosts stage1 generated (the image has none) is not the app's.
+tap_check "export: the pod had a generated /etc/hosts" \
+        "$([ -e "$PODDIR/overlay/a/upper/etc/hosts" ] && [ -e "$PODDIR/appsinfo/a/generated-hosts" ]; echo $?)"
+assert_no_match "export: ... which the image does not get" "$LIST" "^rootfs/etc/hosts$"
 pod export "$X1" "$OUTACI"
 assert_status "export: refuses to overwrite" 254
 assert_match "export: says how" "$ERR" "--overwrite"
@@ -235,13 +239,26 @@ assert_match "export: saying it runs" "$ERR" "is running"
 tap_check "export: nothing written for a running pod" "$([ ! -e "$TAP_TMP/running.aci" ]; echo $?)"
 
 new_pod a b
-write_pod "$(sh_app a 'exit 0'),$(sh_app b 'exit 0')"
+write_pod "$(sh_app a 'exit 0'),$(sh_app b 'echo 192.0.2.1 changed-by-b >>/etc/hosts; exit 0')"
 mv "$PODDIR" "$D/pods/run/$X2"
 PODDIR=$D/pods/run/$X2
 run_stage1
 TMPDIR=$TAP_TMP pod export "$X2" "$TAP_TMP/multi.aci"
-assert_status "export: a multi-app pod is refused" 254
-assert_match "export: saying why" "$ERR" "2 apps; only a single-app pod"
+assert_status "export: a multi-app pod without --app is refused" 254
+assert_match "export: saying how" "$ERR" "2 apps; name the one to export with --app=NAME"
+TMPDIR=$TAP_TMP pod export --app=nope "$X2" "$TAP_TMP/multi.aci"
+assert_status "export --app=NAME of no app" 254
+assert_match "export: naming it" "$ERR" "no app 'nope'"
+TMPDIR=$TAP_TMP pod export --app=b "$X2" "$TAP_TMP/multi-b.aci"
+assert_status "export --app=b (rkt's flag)" 0
+tap_check "export --app=b: an /etc/hosts the app changed is the app's, exported" \
+        "$(tar -xzOf "$TAP_TMP/multi-b.aci" rootfs/etc/hosts 2>/dev/null | grep -q changed-by-b; echo $?)"
+TMPDIR=$TAP_TMP pod export --app=a "$X2" "$TAP_TMP/multi-a.aci"
+assert_status "export --app=a" 0
+assert_no_match "export --app=a: its generated /etc/hosts is left out" \
+        "$(tar -tzf "$TAP_TMP/multi-a.aci")" "^rootfs/etc/hosts$"
+tap_check "export: no scratch dir left behind" \
+        "$(find "$TAP_TMP" -maxdepth 1 -name 'pod-export-*' | grep -q .; [ $? = 1 ]; echo $?)"
 # Our own TMPDIR: another test's export elsewhere on the host must not count.
 tap_check "export: no mount left behind" \
         "$(grep -qF "$TAP_TMP/pod-export" /proc/self/mountinfo; [ $? = 1 ]; echo $?)"

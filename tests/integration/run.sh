@@ -85,11 +85,17 @@ pod_sh 'exit 7'
 assert_status "the app's exit status is pod run's" 7
 pod_sh 'kill -9 $$'
 assert_status "an app killed by SIGKILL gives 137" 137
+# rkt's rule for appc images: --exec replaces the whole exec, -- ARGS are appended.
 run_pod "${P[@]}" run --net=none "$B" --exec=/bin/echo
 assert_status "--exec alone" 0
-assert_match "--exec replaces exec[0], keeps the image's arguments" "$OUT" "^-c echo image-exec$"
-run_pod "${P[@]}" run --net=none "$B" -- -c 'echo args-replaced'
-assert_match "-- ARGS replace the image's arguments" "$OUT" "^args-replaced$"
+tap_check "--exec replaces the whole exec: the image's arguments are dropped" \
+        "$([ -z "$OUT" ]; echo $?)" "$OUT"
+run_pod "${P[@]}" run --net=none "$B" --exec=/bin/echo -- one two
+assert_match "--exec with -- ARGS: the command with these arguments" "$OUT" "^one two$"
+run_pod "${P[@]}" run --net=none "$B" -- extra-arg
+assert_match "-- ARGS are appended to the image's exec (sh -c SCRIPT \$0)" "$OUT" "^image-exec$"
+run_pod "${P[@]}" run --net=none "$B" --exec=/bin/sh -- -c 'echo "$0"' appended
+assert_match "... and reach it as arguments" "$OUT" "^appended$"
 
 # ---- environment -------------------------------------------------------------------------
 printf '# comment\n; also a comment (rkt)\nFROM_FILE=file\nLEVEL=file\n\n' >"$W/env"
@@ -278,6 +284,14 @@ assert_match "--dns=none leaves the image's" "$OUT" "^nameserver 192\.0\.2\.99$"
 pod_sh --dns=8.8.8.8,1.1.1.1 --dns=192.0.2.9 'grep ^nameserver /etc/resolv.conf | tr "\n" " "'
 assert_match "--dns=IP1,IP2 splits on commas (rkt)" "$OUT" \
         "^nameserver 8\.8\.8\.8 nameserver 1\.1\.1\.1 nameserver 192\.0\.2\.9 $"
+# issue 13 bug 2: pod export puts the image's own resolv.conf back over the generated one.
+pod_sh --dns=192.0.2.7 --uuid-file-save="$W/dns-uuid" 'true'
+run_pod "${P[@]}" export "$(cat "$W/dns-uuid")" "$W/dns-export.aci"
+assert_status "export of a pod whose resolv.conf pod generated" 0
+tap_check "the export has the image's own resolv.conf, not the generated one" \
+        "$(tar -xzOf "$W/dns-export.aci" rootfs/etc/resolv.conf | grep -qx 'nameserver 192.0.2.99'; echo $?)" \
+        "$(tar -xzOf "$W/dns-export.aci" rootfs/etc/resolv.conf 2>&1)"
+run_pod "${P[@]}" rm "$(cat "$W/dns-uuid")"
 pod_sh --dns=8.8.8.8, 'true'
 assert_status "--dns with an empty item is refused" 254
 pod_sh --dns=not-an-ip 'true'
