@@ -512,6 +512,10 @@ int pod_auth_load(const char *vendordir, const char *sysconfdir, struct pod_auth
         return 0;
 }
 
+int pod_auth_load_user(struct pod_auth *a, const char *userdir, struct pod_error *reterr) {
+        return userdir ? load_dir(a, userdir, reterr) : 0;
+}
+
 const char *pod_auth_header_for_url(const struct pod_auth *a, const char *url) {
         const char *p, *end, *at, *host, *port = NULL;
         size_t hlen, full;

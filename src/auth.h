@@ -67,6 +67,10 @@ int pod_auth_parse(struct pod_auth *a, const char *text, size_t size, const char
 int pod_auth_load(const char *vendordir, const char *sysconfdir, struct pod_auth **ret,
                   struct pod_error *reterr);
 
+/* Adds the user's auth.d (--user-config; NULL or missing: nothing), read after the vendor and
+ * admin ones: a user's entry for a domain replaces theirs (as the admin's does the vendor's). */
+int pod_auth_load_user(struct pod_auth *a, const char *userdir, struct pod_error *reterr);
+
 /* The header line for url's host, or NULL.  a may be NULL. */
 const char *pod_auth_header_for_url(const struct pod_auth *a, const char *url);
 

@@ -166,9 +166,12 @@ static int add_pod_view(const struct pod_config_paths *p, const struct pod_trust
         if (r >= 0)
                 r = pod_json_add_string(o, "podsDir", pods);
         if (r >= 0)
-                r = pod_json_add_string(o, "systemConfig", p->sysconfdir);
+                r = pod_json_add_string(o, "localConfig", p->sysconfdir);
         if (r >= 0)
-                r = pod_json_add_string(o, "vendorConfig", p->vendordir);
+                r = pod_json_add_string(o, "systemConfig", p->vendordir);
+        if (r >= 0)
+                r = p->userdir ? pod_json_add_string(o, "userConfig", p->userdir)
+                               : (json_object_object_add(o, "userConfig", NULL) < 0 ? -ENOMEM : 0);
         if (r >= 0)
                 r = pod_json_add_string(o, "stage1", p->stage1);
         if (r >= 0)
@@ -187,7 +190,10 @@ static int add_pod_view(const struct pod_config_paths *p, const struct pod_trust
                 if (r >= 0)
                         r = pod_json_add_string(t, "fingerprint", key->fingerprint);
                 if (r >= 0)
-                        r = pod_json_add_string(t, "source", key->admin ? "system" : "vendor");
+                        r = pod_json_add_string(t, "source",
+                                                key->user    ? "user"
+                                                : key->admin ? "local"
+                                                             : "system");
                 if (r >= 0)
                         r = pod_json_add_bool(t, "masked", key->mask);
                 if (r >= 0)
@@ -201,7 +207,9 @@ int pod_config_view_json(const struct pod_config_paths *p, bool pretty, char **r
         _cleanup_(pod_auth_freep) struct pod_auth *auth = NULL;
         _cleanup_(pod_trusted_keys_freep) struct pod_trusted_keys *keys = NULL;
         _cleanup_json_ struct json_object *root = json_object_new_object();
-        const struct pod_keystore ks = { .vendordir = p->vendordir, .sysconfdir = p->sysconfdir };
+        const struct pod_keystore ks = { .vendordir = p->vendordir,
+                                         .sysconfdir = p->sysconfdir,
+                                         .userdir = p->userdir };
         struct json_object *stage0, *e;
         _cleanup_free_ char *images = NULL, *text = NULL;
         const char *slash;
@@ -210,6 +218,8 @@ int pod_config_view_json(const struct pod_config_paths *p, bool pretty, char **r
         if (!root)
                 return pod_error_set(reterr, -ENOMEM, "Out of memory");
         r = pod_auth_load(p->vendordir, p->sysconfdir, &auth, reterr);
+        if (r >= 0)
+                r = pod_auth_load_user(auth, p->userdir, reterr);
         if (r < 0)
                 return r;
         r = pod_keystore_list(&ks, &keys, reterr);

@@ -16,8 +16,9 @@
 
 struct pod_config_paths {
         const char *data_dir;   /* --dir */
-        const char *sysconfdir; /* --system-config (admin) */
-        const char *vendordir;  /* --local-config (vendor) */
+        const char *sysconfdir; /* --local-config (admin) */
+        const char *vendordir;  /* --system-config (vendor) */
+        const char *userdir;    /* --user-config (the user's trust and auth), or NULL */
         const char *stage1;     /* the stage1 binary */
         const char *version;    /* pod's version: the stage1 entry's */
 };

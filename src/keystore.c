@@ -92,12 +92,15 @@ static void remove_fingerprint(struct pod_trusted_keys *k, const char *fpr) {
         }
 }
 
+/* Where a key file is: read in this order, a later one replacing an earlier one. */
+enum { ORIGIN_VENDOR, ORIGIN_ADMIN, ORIGIN_USER };
+
 static int fingerprint_filter(const struct dirent *de) {
         return pod_fingerprint_valid(de->d_name);
 }
 
 static int read_entry(struct pod_trusted_keys *k, int fd, const char *dirpath, const char *name,
-                      bool admin, const char *prefix, bool apply, bool load,
+                      int origin, const char *prefix, bool apply, bool load,
                       struct pod_error *reterr) {
         struct pod_trusted_key key = {};
         struct stat st;
@@ -115,7 +118,8 @@ static int read_entry(struct pod_trusted_keys *k, int fd, const char *dirpath, c
         key.fingerprint = strdup(name);
         key.prefix = prefix ? strdup(prefix) : NULL;
         key.path = path_join(dirpath, name);
-        key.admin = admin;
+        key.admin = origin == ORIGIN_ADMIN;
+        key.user = origin == ORIGIN_USER;
         key.mask = st.st_size == 0;
         if (!key.fingerprint || (prefix && !key.prefix) || !key.path) {
                 key_done(&key);
@@ -146,7 +150,7 @@ static int read_entry(struct pod_trusted_keys *k, int fd, const char *dirpath, c
 
 /* Reads one source directory (root.d or prefix.d/<p>) of one tree.  apply: merge into k
  * with masking (keyring); otherwise append everything, masks flagged (listing). */
-static int read_source(struct pod_trusted_keys *k, const char *base, bool admin, const char *prefix,
+static int read_source(struct pod_trusted_keys *k, const char *base, int origin, const char *prefix,
                        bool apply, bool load, struct pod_error *reterr) {
         _cleanup_free_ char *sub = NULL, *dirpath = NULL;
         _cleanup_close_ int fd = -EBADF;
@@ -173,7 +177,7 @@ static int read_source(struct pod_trusted_keys *k, const char *base, bool admin,
 
         for (int i = 0; i < n; i++) {
                 if (r >= 0)
-                        r = read_entry(k, fd, dirpath, list[i]->d_name, admin, prefix, apply, load,
+                        r = read_entry(k, fd, dirpath, list[i]->d_name, origin, prefix, apply, load,
                                        reterr);
                 free(list[i]);
         }
@@ -195,10 +199,11 @@ int pod_keystore_keys_for_name(const struct pod_keystore *ks, const char *name,
         if (!k || !anc)
                 return -ENOMEM;
 
-        r = read_source(k, ks->vendordir, false, NULL, true, true, reterr);
-        if (r < 0)
-                return r;
-        r = read_source(k, ks->sysconfdir, true, NULL, true, true, reterr);
+        r = read_source(k, ks->vendordir, ORIGIN_VENDOR, NULL, true, true, reterr);
+        if (r >= 0)
+                r = read_source(k, ks->sysconfdir, ORIGIN_ADMIN, NULL, true, true, reterr);
+        if (r >= 0)
+                r = read_source(k, ks->userdir, ORIGIN_USER, NULL, true, true, reterr);
         if (r < 0)
                 return r;
 
@@ -210,9 +215,11 @@ int pod_keystore_keys_for_name(const struct pod_keystore *ks, const char *name,
                 slash = strchrnul(slash, '/');
                 saved = *slash;
                 *slash = 0;
-                r = read_source(k, ks->vendordir, false, anc, true, true, reterr);
+                r = read_source(k, ks->vendordir, ORIGIN_VENDOR, anc, true, true, reterr);
                 if (r >= 0)
-                        r = read_source(k, ks->sysconfdir, true, anc, true, true, reterr);
+                        r = read_source(k, ks->sysconfdir, ORIGIN_ADMIN, anc, true, true, reterr);
+                if (r >= 0)
+                        r = read_source(k, ks->userdir, ORIGIN_USER, anc, true, true, reterr);
                 *slash = saved;
                 if (r < 0)
                         return r;
@@ -225,7 +232,7 @@ int pod_keystore_keys_for_name(const struct pod_keystore *ks, const char *name,
 }
 
 /* Recursively lists prefix.d/<prefix>/... of one tree. */
-static int list_prefixes(struct pod_trusted_keys *k, const char *base, bool admin,
+static int list_prefixes(struct pod_trusted_keys *k, const char *base, int origin,
                          const char *prefix, unsigned depth, struct pod_error *reterr) {
         _cleanup_free_ char *sub = NULL;
         _cleanup_close_ int fd = -EBADF;
@@ -236,7 +243,7 @@ static int list_prefixes(struct pod_trusted_keys *k, const char *base, bool admi
         if (depth > 64)
                 return 0;
         if (prefix) {
-                r = read_source(k, base, admin, prefix, false, false, reterr);
+                r = read_source(k, base, origin, prefix, false, false, reterr);
                 if (r < 0)
                         return r;
         }
@@ -269,19 +276,23 @@ static int list_prefixes(struct pod_trusted_keys *k, const char *base, bool admi
                         return -ENOMEM;
                 if (!ac_identifier_valid(child))
                         continue;
-                r = list_prefixes(k, base, admin, child, depth + 1, reterr);
+                r = list_prefixes(k, base, origin, child, depth + 1, reterr);
                 if (r < 0)
                         return r;
         }
         return 0;
 }
 
+static int key_origin(const struct pod_trusted_key *k) {
+        return k->user ? ORIGIN_USER : k->admin ? ORIGIN_ADMIN : ORIGIN_VENDOR;
+}
+
 static int key_cmp(const void *a, const void *b) {
         const struct pod_trusted_key *x = a, *y = b;
         int c;
 
-        if (x->admin != y->admin)
-                return x->admin ? 1 : -1;
+        if (key_origin(x) != key_origin(y))
+                return key_origin(x) - key_origin(y);
         if (!x->prefix != !y->prefix)
                 return x->prefix ? 1 : -1;
         if (x->prefix && (c = strcmp(x->prefix, y->prefix)) != 0)
@@ -297,13 +308,15 @@ int pod_keystore_list(const struct pod_keystore *ks, struct pod_trusted_keys **r
         k = calloc(1, sizeof(*k));
         if (!k)
                 return -ENOMEM;
-        for (int admin = 0; admin < 2; admin++) {
-                const char *base = admin ? ks->sysconfdir : ks->vendordir;
+        for (int origin = ORIGIN_VENDOR; origin <= ORIGIN_USER; origin++) {
+                const char *base = origin == ORIGIN_USER    ? ks->userdir
+                                   : origin == ORIGIN_ADMIN ? ks->sysconfdir
+                                                            : ks->vendordir;
 
-                r = read_source(k, base, admin, NULL, false, false, reterr);
+                r = read_source(k, base, origin, NULL, false, false, reterr);
                 if (r < 0)
                         return r;
-                r = list_prefixes(k, base, admin, NULL, 0, reterr);
+                r = list_prefixes(k, base, origin, NULL, 0, reterr);
                 if (r < 0)
                         return r;
         }

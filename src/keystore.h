@@ -5,6 +5,7 @@
  *      {vendordir}/trustedkeys/root.d/<fpr>             vendor, every image
  *      {vendordir}/trustedkeys/prefix.d/<prefix>/<fpr>  vendor, names under <prefix>
  *      {sysconfdir}/trustedkeys/...                     admin, same layout (`pod trust`)
+ *      {userdir}/trustedkeys/...                        user (--user-config), same layout
  * <fpr> is the key's lower-case 40-hex v4 fingerprint; <prefix> is an AC Identifier used as
  * nested directories (validation is the escaping); a zero-length file masks that
  * fingerprint from every earlier source.
@@ -21,13 +22,15 @@
 struct pod_keystore {
         const char *vendordir;  /* e.g. /usr/lib/pod; NULL: none */
         const char *sysconfdir; /* e.g. /etc/pod; NULL: none */
+        const char *userdir;    /* e.g. ~/.config/pod (--user-config); NULL: none */
 };
 
 struct pod_trusted_key {
         char *fingerprint; /* lower-case 40 hex: the file name */
         char *prefix;      /* NULL for root.d */
         char *path;        /* the file, for messages */
-        bool admin;        /* from sysconfdir (else vendordir) */
+        bool admin;        /* from sysconfdir */
+        bool user;         /* from userdir (neither: vendordir) */
         bool mask;         /* zero-length file (only reported by pod_keystore_list) */
         char *data;        /* file content (pod_keystore_keys_for_name only) */
         size_t size;
@@ -44,8 +47,8 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(struct pod_trusted_keys *, pod_trusted_keys_free)
 /* True for exactly 40 lower-case hex digits. */
 bool pod_fingerprint_valid(const char *s);
 
-/* The keyring for image name: vendor root.d, admin root.d, then for each ancestor prefix
- * of name by path component ("a.org", "a.org/x", "a.org/x/y"), vendor then admin
+/* The keyring for image name: vendor, admin, user root.d, then for each ancestor prefix
+ * of name by path component ("a.org", "a.org/x", "a.org/x/y"), vendor, admin, then user
  * prefix.d/<ancestor>/; a later file with the same fingerprint replaces an earlier one, an
  * empty file removes it.  Files whose name is not a fingerprint (e.g. editor backups) are
  * ignored; a fingerprint-named entry that is not a regular file is an error.  Missing

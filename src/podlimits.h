@@ -3,8 +3,8 @@
 
 /* Resource limits on what a remote server or an image file can make pod do: how large an
  * image may unpack, its expansion ratio, the free space an import leaves, how large and how
- * long one download may be.  Read from limits.conf in the vendor (--local-config) and then
- * the admin (--system-config) configuration directory, the admin's value winning; a missing
+ * long one download may be.  Read from limits.conf in the vendor (--system-config) and then
+ * the admin (--local-config) configuration directory, the admin's value winning; a missing
  * file or key keeps the built-in default.  See pod-config(1).
  * Owns: the keys, their defaults and parsing.  Does not own: enforcing them (unpack.c
  * counts bytes, store.c checks free space, http.c bounds transfers). */

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +17,7 @@
 const char *arg_dir = POD_LOCALSTATEDIR "/lib/pod";
 const char *arg_sysconfdir = POD_SYSCONFDIR "/pod";
 const char *arg_vendordir = POD_VENDORDIR;
+const char *arg_userdir;
 unsigned arg_insecure;
 bool arg_debug;
 
@@ -34,8 +36,7 @@ static const struct pod_verb verbs[] = {
           "CMD (default /bin/sh) runs in the pod's namespaces and cgroup, in the app's root,\n"
           "with its user, groups, capabilities, no_new_privs, seccomp filter and environment;\n"
           "it inherits stdin, stdout and stderr.  Exit status: CMD's." },
-        { "export", 0, -1, verb_export,
-          "Write an exited pod's app's root file system as an ACI",
+        { "export", 0, -1, verb_export, "Write an exited pod's app's root file system as an ACI",
           "[--overwrite] [--app=NAME] UUID|--uuid-file=PATH OUT.aci\n\n"
           "  --overwrite                Replace OUT.aci if it exists\n"
           "  --app=NAME                 The app to export (needed for a pod of several apps)\n"
@@ -182,8 +183,10 @@ static void print_global_help(void) {
                 printf("  %-16s %s\n", verbs[i].name, verbs[i].summary);
         printf("\nGlobal options:\n"
                "  --dir=DIR                 State directory (default %s)\n"
-               "  --system-config=DIR       Admin configuration (default %s)\n"
-               "  --local-config=DIR        Vendor configuration (default %s)\n"
+               "  --local-config=DIR        Admin configuration (default %s)\n"
+               "  --system-config=DIR       Vendor configuration (default %s)\n"
+               "  --user-config=DIR         The user's trust and auth (default\n"
+               "                            $XDG_CONFIG_HOME/pod or ~/.config/pod)\n"
                "  --insecure-options=LIST   Disable checks: none,image,tls,http,pubkey,\n"
                "                            capabilities,paths,seccomp,devices,all-fetch,\n"
                "                            all-run,all\n"
@@ -214,13 +217,24 @@ int verb_help(int argc, char *argv[]) {
         return 0;
 }
 
-enum { ARG_DIR = 0x100, ARG_SYSCONF, ARG_LOCALCONF, ARG_INSECURE, ARG_DEBUG, ARG_VERSION };
+/* rkt's names: --local-config is the admin's directory (/etc/pod), --system-config the
+ * vendor's (/usr/lib/pod); --user-config the user's own trust and auth. */
+enum {
+        ARG_DIR = 0x100,
+        ARG_SYSCONF,
+        ARG_LOCALCONF,
+        ARG_USERCONF,
+        ARG_INSECURE,
+        ARG_DEBUG,
+        ARG_VERSION
+};
 
 static int parse_global(int argc, char *argv[]) {
         static const struct option options[] = {
                 { "dir", required_argument, NULL, ARG_DIR },
                 { "system-config", required_argument, NULL, ARG_SYSCONF },
                 { "local-config", required_argument, NULL, ARG_LOCALCONF },
+                { "user-config", required_argument, NULL, ARG_USERCONF },
                 { "insecure-options", required_argument, NULL, ARG_INSECURE },
                 { "debug", optional_argument, NULL, ARG_DEBUG },
                 { "help", no_argument, NULL, 'h' },
@@ -240,10 +254,13 @@ static int parse_global(int argc, char *argv[]) {
                         arg_dir = optarg;
                         break;
                 case ARG_SYSCONF:
-                        arg_sysconfdir = optarg;
+                        arg_vendordir = optarg;
                         break;
                 case ARG_LOCALCONF:
-                        arg_vendordir = optarg;
+                        arg_sysconfdir = optarg;
+                        break;
+                case ARG_USERCONF:
+                        arg_userdir = optarg;
                         break;
                 case ARG_INSECURE:
                         if (pod_insecure_parse(optarg, &bits, &bad) < 0)
@@ -268,6 +285,21 @@ static int parse_global(int argc, char *argv[]) {
         return 0;
 }
 
+/* $XDG_CONFIG_HOME/pod, else $HOME/.config/pod (rkt's user config, under pod's name); NULL
+ * without either.  Kept for the process: it is one of pod's global options. */
+static const char *default_userdir(void) {
+        static char path[PATH_MAX];
+        const char *x = getenv("XDG_CONFIG_HOME"), *h = getenv("HOME");
+
+        if (x && x[0] == '/')
+                (void)snprintf(path, sizeof(path), "%s/pod", x);
+        else if (h && h[0] == '/')
+                (void)snprintf(path, sizeof(path), "%s/.config/pod", h);
+        else
+                return NULL;
+        return path;
+}
+
 int main(int argc, char *argv[]) {
         const struct pod_verb *v;
         int r, nargs;
@@ -277,6 +309,8 @@ int main(int argc, char *argv[]) {
         r = parse_global(argc, argv);
         if (r < 0)
                 return POD_EXIT_FAILURE;
+        if (!arg_userdir)
+                arg_userdir = default_userdir();
         if (r == 1) {
                 print_global_help();
                 return 0;

@@ -45,12 +45,13 @@ static int parse_argv(int argc, char *argv[]) {
 }
 
 /* rkt's `rkt config` JSON (configview.h), or with --format=paths pod's key=value lines of
- * the effective paths after --dir, --system-config and --local-config. */
+ * the effective paths after --dir, --local-config and --system-config. */
 int verb_config(int argc, char *argv[]) {
         const struct pod_config_paths paths = {
                 .data_dir = arg_dir,
                 .sysconfdir = arg_sysconfdir,
                 .vendordir = arg_vendordir,
+                .userdir = arg_userdir,
                 .stage1 = POD_STAGE1_PATH,
                 .version = PACKAGE_VERSION,
         };
@@ -64,8 +65,9 @@ int verb_config(int argc, char *argv[]) {
         if (arg_paths) {
                 printf("data-dir=%s\n", arg_dir);
                 printf("pods-dir=%s/pods\n", arg_dir);
-                printf("system-config=%s\n", arg_sysconfdir);
-                printf("vendor-config=%s\n", arg_vendordir);
+                printf("local-config=%s\n", arg_sysconfdir);
+                printf("system-config=%s\n", arg_vendordir);
+                printf("user-config=%s\n", arg_userdir ?: "");
                 printf("stage1=%s\n", POD_STAGE1_PATH);
                 return 0;
         }

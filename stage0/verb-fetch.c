@@ -129,6 +129,8 @@ int verb_fetch(int argc, char *argv[]) {
         if (r < 0)
                 return log_pod_error(r, &e);
         r = pod_auth_load(arg_vendordir, arg_sysconfdir, &auth, &e);
+        if (r >= 0)
+                r = pod_auth_load_user(auth, arg_userdir, &e);
         if (r < 0)
                 return log_pod_error(r, &e);
         r = pod_limits_load(arg_vendordir, arg_sysconfdir, &limits, &e);
@@ -147,7 +149,9 @@ int verb_fetch(int argc, char *argv[]) {
         o = (struct pod_fetch_options){
                 .insecure = arg_insecure,
                 .pull_policy = arg_pull_policy,
-                .keystore = { .vendordir = arg_vendordir, .sysconfdir = arg_sysconfdir },
+                .keystore = { .vendordir = arg_vendordir,
+                              .sysconfdir = arg_sysconfdir,
+                              .userdir = arg_userdir },
                 .signature = arg_signature,
                 .progress = !arg_quiet,
                 .os = arg_os,

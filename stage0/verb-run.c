@@ -101,11 +101,14 @@ static int do_prepare(const char *verb, const struct run_args *a, unsigned insec
         } else
                 o.fetch.pull_policy = POD_PULL_NEW;
         o.fetch.insecure = insecure;
-        o.fetch.keystore =
-                (struct pod_keystore){ .vendordir = arg_vendordir, .sysconfdir = arg_sysconfdir };
+        o.fetch.keystore = (struct pod_keystore){ .vendordir = arg_vendordir,
+                                                  .sysconfdir = arg_sysconfdir,
+                                                  .userdir = arg_userdir };
         o.fetch.progress = !a->quiet;
         /* Per-host credentials, and on a terminal the key review of implicit trust. */
         r = pod_auth_load(arg_vendordir, arg_sysconfdir, &auth, &e);
+        if (r >= 0)
+                r = pod_auth_load_user(auth, arg_userdir, &e);
         if (r < 0)
                 return log_pod_error(r, &e);
         tc.auth = o.fetch.auth = auth;

@@ -263,7 +263,7 @@ static void review_command(char *buf, size_t n, char **sources) {
         (void)snprintf(buf, n, "pod");
         if (!streq(arg_sysconfdir, POD_SYSCONFDIR "/pod")) {
                 char o[4200];
-                (void)snprintf(o, sizeof(o), "--system-config=%s", arg_sysconfdir);
+                (void)snprintf(o, sizeof(o), "--local-config=%s", arg_sysconfdir);
                 append_quoted(buf, n, o);
         }
         for (size_t i = 0; i < ELEMENTSOF(fetch_bits); i++)
@@ -440,7 +440,9 @@ static int trust_source(const struct pod_keystore *ks, const char *src, char **s
 }
 
 int verb_trust(int argc, char *argv[]) {
-        const struct pod_keystore ks = { .vendordir = arg_vendordir, .sysconfdir = arg_sysconfdir };
+        const struct pod_keystore ks = { .vendordir = arg_vendordir,
+                                         .sysconfdir = arg_sysconfdir,
+                                         .userdir = arg_userdir };
         _cleanup_(pod_discovery_result_freep) struct pod_discovery_result *d = NULL;
         _cleanup_(pod_auth_freep) struct pod_auth *auth = NULL;
         struct pod_error ae = {};
@@ -454,6 +456,8 @@ int verb_trust(int argc, char *argv[]) {
         if (arg_list)
                 return list_keys(&ks);
         r = pod_auth_load(arg_vendordir, arg_sysconfdir, &auth, &ae);
+        if (r >= 0)
+                r = pod_auth_load_user(auth, arg_userdir, &ae);
         if (r < 0)
                 return log_pod_error(r, &ae);
         auth_config = auth;
@@ -495,7 +499,9 @@ int verb_trust(int argc, char *argv[]) {
  * naming the `pod trust` command. */
 int trust_implicit(const char *name, void *userdata, struct pod_error *reterr) {
         const struct trust_implicit_config *c = userdata;
-        const struct pod_keystore ks = { .vendordir = arg_vendordir, .sysconfdir = arg_sysconfdir };
+        const struct pod_keystore ks = { .vendordir = arg_vendordir,
+                                         .sysconfdir = arg_sysconfdir,
+                                         .userdir = arg_userdir };
         _cleanup_(pod_discovery_result_freep) struct pod_discovery_result *d = NULL;
         struct pod_http_options o;
         struct pod_error e = {};

@@ -10,8 +10,10 @@
 
 /* Global options, parsed by pod.c before the verb. */
 extern const char *arg_dir;        /* --dir, default /var/lib/pod */
-extern const char *arg_sysconfdir; /* --system-config, default /etc/pod */
-extern const char *arg_vendordir;  /* --local-config for vendor files, default /usr/lib/pod */
+extern const char *arg_sysconfdir; /* --local-config, default /etc/pod */
+extern const char *arg_vendordir;  /* --system-config for vendor files, default /usr/lib/pod */
+extern const char *arg_userdir;    /* --user-config: the user's trust and auth, default
+                                    * $XDG_CONFIG_HOME/pod or ~/.config/pod; "" none */
 extern unsigned arg_insecure;      /* --insecure-options bits (insecure.h) */
 extern bool arg_debug;
 

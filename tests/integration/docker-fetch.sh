@@ -28,7 +28,7 @@ N=0
 newdir() { # a fresh store: $D and the pod flags $P
         N=$((N + 1))
         D=$W/data$N
-        P=(--dir="$D" --system-config="$ETC" --local-config="$W/vendor")
+        P=(--dir="$D" --local-config="$ETC" --system-config="$W/vendor")
 }
 newdir
 

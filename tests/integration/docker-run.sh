@@ -29,7 +29,7 @@ unset SSL_CERT_FILE SSL_CERT_DIR http_proxy https_proxy HTTP_PROXY HTTPS_PROXY a
 
 W=$TAP_TMP
 D=$W/data
-P=(--dir="$D" --system-config="$W/etc" --local-config="$W/vendor")
+P=(--dir="$D" --local-config="$W/etc" --system-config="$W/vendor")
 F=("--insecure-options=image,http")
 PIDS=()
 run_cleanup() {

@@ -118,7 +118,7 @@ done
 
 LOG=$WWW/requests.log
 ETC=$W/etc
-P=("--dir=$W/store" "--system-config=$ETC" "--local-config=$W/vendor")
+P=("--dir=$W/store" "--local-config=$ETC" "--system-config=$W/vendor")
 since() { # since N: request log lines after line N
         tail -n +"$(($1 + 1))" "$LOG"
 }

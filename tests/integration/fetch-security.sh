@@ -118,7 +118,7 @@ start_server() { # start_server PORT [CERT KEY]
 
 ETC=$W/etc
 STORE=$W/store
-P=("--dir=$STORE" "--system-config=$ETC" "--local-config=$W/vendor")
+P=("--dir=$STORE" "--local-config=$ETC" "--system-config=$W/vendor")
 listed() { # listed NAME: how many stored images have that name
         "$POD" "${P[@]}" image list --no-legend 2>/dev/null | awk -v n="$1" '$2 == n' | wc -l
 }

@@ -215,7 +215,7 @@ start_server 127.0.0.1 80
 
 LOG=$WWW/requests.log
 STORE=$W/store
-P=("--dir=$STORE" "--system-config=$W/etc" "--local-config=$W/vendor")
+P=("--dir=$STORE" "--local-config=$W/etc" "--system-config=$W/vendor")
 nreq() { # nreq REGEX: requests so far whose line matches
         grep -Ec -- "$1" "$LOG" 2>/dev/null || true
 }
@@ -230,6 +230,20 @@ assert_match "names the image" "$ERR" "'example.com/hello"
 assert_match "names the key and the pod trust command" "$ERR" \
         "key [0-9A-F]{16,40}.*pod trust --prefix example.com/hello"
 tap_check "nothing stored" "$([ "$(listed example.com/hello)" = 0 ] && echo 0 || echo 1)"
+
+# --user-config (issue 13): a key the user trusts in their own directory (same layout; made
+# here with pod trust pointed at it) verifies the image; without it, the same fetch fails.
+UP=("--dir=$W/ustore" "--local-config=$W/uetc" "--system-config=$W/uvendor")
+run_pod --dir="$W/ustore" --local-config="$W/userconf" trust --prefix example.com \
+        --skip-fingerprint-review "$W/signer.asc"
+run_pod "${UP[@]}" --user-config="$W/userconf" fetch example.com/hello:1.0
+assert_status "a key under --user-config verifies the image" 0
+run_pod "${UP[@]}" --user-config="$W/userconf" config
+assert_match "pod config names the user's directory and its key" "$OUT" \
+        "\"userConfig\": \"$W/userconf\""
+assert_match "... as a user key" "$OUT" "\"source\": \"user\""
+run_pod "${UP[@]}" --user-config="$W/nowhere" fetch --pull-policy=update example.com/hello:1.0
+assert_status "without it the image is not trusted" 254
 
 run_pod "${P[@]}" trust --prefix example.com --skip-fingerprint-review "$W/signer.asc"
 assert_status "trust the signer for example.com" 0

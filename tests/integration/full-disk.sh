@@ -22,7 +22,7 @@ D=$DISK/data
 # the full disk itself rather than being refused up front.
 mkdir -p "$W/conf"
 echo "image-min-free-space = 0" >"$W/conf/limits.conf"
-P=(--dir="$D" --insecure-options=image --system-config="$W/conf" --local-config="$W/conf")
+P=(--dir="$D" --insecure-options=image --local-config="$W/conf" --system-config="$W/conf")
 
 IMG=$W/img
 mkdir -p "$IMG/rootfs"

@@ -12,7 +12,7 @@
 
 MK=$HELPERS/make-hostile-aci.py
 STORE=$W/store
-P=("--dir=$STORE" "--system-config=$W/etc" "--local-config=$W/vendor")
+P=("--dir=$STORE" "--local-config=$W/etc" "--system-config=$W/vendor")
 
 # safe FILE...: no C0 control but newline, no DEL, valid UTF-8, no C1 control.
 safe() {

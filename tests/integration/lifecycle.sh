@@ -82,8 +82,9 @@ pod config --format=paths
 assert_status "config --format=paths exits 0" 0
 assert_match "config: data dir" "$OUT" "^data-dir=$D$"
 assert_match "config: pods dir" "$OUT" "^pods-dir=$D/pods$"
-assert_match "config: system config" "$OUT" "^system-config=/"
-assert_match "config: vendor config" "$OUT" "^vendor-config=/"
+assert_match "config: local (admin) config" "$OUT" "^local-config=/"
+assert_match "config: system (vendor) config" "$OUT" "^system-config=/"
+assert_match "config: user config" "$OUT" "^user-config="
 assert_match "config: stage1" "$OUT" "^stage1=/.*pod-stage1$"
 
 mkdir -p "$PODS"/{embryo,prepare,prepared,run,exited-garbage,garbage}

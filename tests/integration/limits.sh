@@ -24,7 +24,7 @@ unshare --mount --pid --fork true 2>/dev/null || tap_skip_all "cannot create nam
 
 W=$TAP_TMP
 D=$W/data
-P=(--dir="$D" --system-config="$W/etc" --local-config="$W/vendor")
+P=(--dir="$D" --local-config="$W/etc" --system-config="$W/vendor")
 case $(uname -m) in
 x86_64) ARCH=amd64 ;;
 aarch64) ARCH=arm64 ;;

@@ -12,7 +12,7 @@
 . "$(dirname "$0")/lib-https.sh"
 
 STORE=$W/store
-P=("--dir=$STORE" "--system-config=$W/etc" "--local-config=$W/vendor")
+P=("--dir=$STORE" "--local-config=$W/etc" "--system-config=$W/vendor")
 FPR=$(tr 'A-F' 'a-f' <<<"$SIGNER_FPR")
 
 mkimage() { # mkimage NAME VERSION OUT
@@ -103,7 +103,7 @@ assert_match "import: origin is the absolute path" "$OUT" "^Origin: $W/local.aci
 assert_match "import: insecure image" "$OUT" "^Insecure options: image$"
 
 # ---- a root key ----
-S2=("--dir=$W/store2" "--system-config=$W/etc2" "--local-config=$W/vendor")
+S2=("--dir=$W/store2" "--local-config=$W/etc2" "--system-config=$W/vendor")
 run_pod "${S2[@]}" trust --root --skip-fingerprint-review "$W/signer.asc"
 assert_status "trust the signer as a root key" 0
 run_pod "${S2[@]}" fetch "$HELLO_URL"
@@ -140,7 +140,7 @@ assert_match "no store: provenance unknown" "$OUT" "^image-hello-provenance=unkn
 tap_check "no store: status created none" "$([ ! -e "$W/nostore/cas" ] && echo 0 || echo 1)"
 
 # ---- a store from before provenance: lists, shows unknown, records new imports ----
-OLD=("--dir=$W/old" "--system-config=$W/etc" "--local-config=$W/vendor")
+OLD=("--dir=$W/old" "--local-config=$W/etc" "--system-config=$W/vendor")
 run_pod "${OLD[@]}" image import --insecure-options=image "$W/local.aci"
 python3 - "$W/old/cas/db/index.sqlite" <<'PY'
 import sqlite3, sys

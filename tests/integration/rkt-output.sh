@@ -144,7 +144,7 @@ JSON
 cat >"$ETC/auth.d/c.json" <<'JSON'
 {"rktKind":"dockerAuth","rktVersion":"v1","registries":["reg.example:5000"],"credentials":{"user":"dock","password":"d0ck"}}
 JSON
-run_pod --dir="$D" --system-config="$ETC" --local-config="$TAP_TMP/vendor" config
+run_pod --dir="$D" --local-config="$ETC" --system-config="$TAP_TMP/vendor" config
 assert_status "config exits 0" 0
 py "config: stage0 entries are rkt's kinds, rktVersion v1" \
         "set(e['rktKind'] for e in j['stage0']) == {'auth', 'dockerAuth', 'paths', 'stage1'} and all(e['rktVersion'] == 'v1' for e in j['stage0'])"
@@ -156,12 +156,12 @@ py "config: basic auth, user shown, password masked" \
         "[(e['domains'], e['type'], e['credentials']) for e in j['stage0'] if e['rktKind'] == 'auth' and e['type'] == 'basic'] == [(['example.com'], 'basic', {'user': 'bob', 'password': '********'})]"
 py "config: oauth token masked" \
         "[e['credentials'] for e in j['stage0'] if e['rktKind'] == 'auth' and e['type'] == 'oauth'] == [{'token': '********'}]"
-py "config: pod's view" "j['pod']['dataDir'] == '$D' and j['pod']['systemConfig'] == '$ETC' and j['pod']['trust'] == []"
+py "config: pod's view" "j['pod']['dataDir'] == '$D' and j['pod']['localConfig'] == '$ETC' and j['pod']['trust'] == []"
 py "config: dockerAuth, user shown, password masked" \
         "[(e['registries'], e['credentials']) for e in j['stage0'] if e['rktKind'] == 'dockerAuth'] == [(['reg.example:5000'], {'user': 'dock', 'password': '********'})]"
 assert_no_match "config: no secret in the output" "$OUT" "s3cret|t0ken|d0ck"
 assert_match "config: pretty by default, tab-indented (rkt)" "$OUT" $'^\t"stage0": \\['
-run_pod --dir="$D" --system-config="$ETC" config --pretty-print=false
+run_pod --dir="$D" --local-config="$ETC" config --pretty-print=false
 tap_check "config --pretty-print=false: one line" "$([ "$(wc -l <<<"$OUT")" = 1 ]; echo $?)" "$OUT"
 pod config --format=paths
 assert_match "config --format=paths: pod's key=value view" "$OUT" "^data-dir=$D$"

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 # pod run / prepare / run-prepared end to end on this host (root, no systemd needed): a
 # busybox-static image built with `pod image build`, signed with a throwaway GnuPG key that
-# a private --system-config trusts, fetched as a local file, then run with the real
+# a private --local-config trusts, fetched as a local file, then run with the real
 # pod-stage1 in a private --dir.  Tests that need systemd are in tests/vm/test-run-systemd.sh.
 # App scripts are for the app's shell: $ in single quotes is not ours.
 # shellcheck disable=SC2016
@@ -23,7 +23,7 @@ unshare --mount --pid --fork true 2>/dev/null || tap_skip_all "cannot create nam
 
 W=$TAP_TMP
 D=$W/data
-P=(--dir="$D" --system-config="$W/etc" --local-config="$W/vendor")
+P=(--dir="$D" --local-config="$W/etc" --system-config="$W/vendor")
 # Mount points below the test dir (the store and the pod dirs are there): other programs on a
 # shared machine mount and unmount elsewhere while this runs.
 pod_mounts() { awk -v w="$W/" 'index($5, w) == 1 { print $5 }' /proc/self/mountinfo | sort; }

@@ -280,7 +280,7 @@ EOF
 # 1000 times expansion: a compression bomb by the default limits; allowed here on purpose.
 mkdir -p "$W/noratio"
 echo "image-max-expansion-ratio = 0" >"$W/noratio/limits.conf"
-pod --system-config="$W/noratio" image import "$W/zeros.aci"
+pod --local-config="$W/noratio" image import "$W/zeros.aci"
 assert_status "import an ACI with zeros stored as data" 0
 Z=$D/cas/tree/$OUT/rootfs/zeros
 tap_check "the store makes holes of them" \

@@ -131,7 +131,7 @@ start_server 127.0.0.1 80
 
 ETC=$W/etc
 VENDOR=$W/vendor
-P=("--system-config=$ETC" "--local-config=$VENDOR")
+P=("--local-config=$ETC" "--system-config=$VENDOR")
 keyfile() { # keyfile PREFIX FPR
         echo "$ETC/trustedkeys/prefix.d/$1/$2"
 }
@@ -145,7 +145,7 @@ run_pod "${P[@]}" trust --prefix example.com </dev/null
 assert_status "no TTY and no --skip-fingerprint-review: refused" 254
 assert_match "refusal explains why" "$ERR" "standard input is not a terminal"
 assert_match "refusal prints the exact command" "$ERR" \
-        "run: pod --system-config=$ETC trust --skip-fingerprint-review --prefix=example.com https://keys.example.com/example.asc"
+        "run: pod --local-config=$ETC trust --skip-fingerprint-review --prefix=example.com https://keys.example.com/example.asc"
 assert_match "fingerprint shown as ten groups" "$OUT" \
         "Key fingerprint: ([0-9A-F]{4} ){9}[0-9A-F]{4}$"
 assert_match "uid shown" "$OUT" "uid: Example Signer <signer@example.com>"

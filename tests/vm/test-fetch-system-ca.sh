@@ -87,7 +87,7 @@ for _ in $(seq 100); do
 done
 tap_check "test server listens on 127.0.0.1:443" "$([ -f "$W/port" ] && echo 0 || echo 1)"
 
-P=("--dir=$W/store" "--system-config=$W/etc" "--local-config=$W/vendor")
+P=("--dir=$W/store" "--local-config=$W/etc" "--system-config=$W/vendor")
 run_pod "${P[@]}" trust --prefix "$HOST" --skip-fingerprint-review "$W/key.asc"
 assert_status "trust the test key" 0
 

@@ -52,7 +52,7 @@ wait_for() { # wait_for SECONDS COMMAND...: polls every 0.1 s
 mkdir -p "$W/bin"
 cat >"$W/bin/pod" <<EOF
 #!/bin/sh
-POD_STAGE1='$POD_STAGE1' exec '$POD' --dir='$D' --system-config='$W/etc' "\$@"
+POD_STAGE1='$POD_STAGE1' exec '$POD' --dir='$D' --local-config='$W/etc' "\$@"
 EOF
 chmod 755 "$W/bin/pod"
 
@@ -110,9 +110,9 @@ gpg --batch --passphrase '' --quick-gen-key 'Test <test@example.com>' ed25519 si
 gpg --batch --armor --export test@example.com >"$W/key.asc" 2>/dev/null
 gpg --batch --yes --armor --local-user test@example.com --detach-sign -o "$W/sleeper.aci.asc" \
         "$W/sleeper.aci" 2>/dev/null
-run_pod --dir="$D" --system-config="$W/etc" trust --root --skip-fingerprint-review "$W/key.asc"
+run_pod --dir="$D" --local-config="$W/etc" trust --root --skip-fingerprint-review "$W/key.asc"
 assert_status "trust the test key" 0
-run_pod --dir="$D" --system-config="$W/etc" fetch --quiet "$W/sleeper.aci"
+run_pod --dir="$D" --local-config="$W/etc" fetch --quiet "$W/sleeper.aci"
 assert_status "the test image is in the store" 0
 
 assert_match "the instance name is the escaped image" "$INST" '^pod@example\.com-sleeper:1\.0\.service$'
