@@ -29,6 +29,7 @@
 #include "prepare-oci.h"
 #include "prepare-tree.h"
 #include "prepare.h"
+#include "stage1sel.h"
 #include "store-oci.h"
 #include "store.h"
 #include "xattr-util.h"
@@ -1128,7 +1129,8 @@ bool pod_prepare_is_no_overlay(int pod_fd) {
 
 /* The apps' image manifests and trees, into the pod dir. */
 static int write_apps(struct pod_store *s, struct pod_poddir *p, const struct pod_pod_manifest *m,
-                      char **ids, bool no_overlay, struct pod_error *reterr) {
+                      char **ids, bool no_overlay, const char *stage1_image,
+                      struct pod_error *reterr) {
         int r;
 
         for (size_t i = 0; i < m->n_apps; i++) {
@@ -1160,6 +1162,12 @@ static int write_apps(struct pod_store *s, struct pod_poddir *p, const struct po
                 if (r < 0)
                         return r;
                 r = pod_store_touch(s, ids[i], reterr);
+                if (r < 0)
+                        return r;
+        }
+        /* A stage1 image runs the pod: kept as long as the pod, like the apps' images. */
+        if (stage1_image) {
+                r = pod_store_pin(s, stage1_image, reterr);
                 if (r < 0)
                         return r;
         }
@@ -1210,10 +1218,16 @@ int pod_prepare(struct pod_store *s, int pods_fd, const struct pod_prepare_optio
         /* Every image read from here on is pinned (store.h) until the pod's trees are
          * rendered: image rm and gc keep it meanwhile, and one removed before is an error. */
         pod_store_pin_renders(s);
-        r = write_apps(s, p, m, ids, o->no_overlay, reterr);
+        r = write_apps(s, p, m, ids, o->no_overlay, o->stage1_image ? o->stage1 : NULL, reterr);
         pod_store_unpin_all(s);
         if (r < 0)
                 return r;
+        if (o->stage1) {
+                r = pod_stage1_record_write(p->fd, o->stage1_image, o->stage1, p->sync);
+                if (r < 0)
+                        return pod_error_set(reterr, r, "Failed to write '%s' in the pod dir: %m",
+                                             POD_STAGE1_RECORD);
+        }
         *ret = TAKE_PTR(p);
         return 0;
 }

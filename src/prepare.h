@@ -82,6 +82,11 @@ struct pod_prepare_options {
          * image.id (a stored image, any unique prefix) or else image.name with
          * image.labels; the written manifest then carries the full ID. */
         const char *pod_manifest;
+        /* The stage1 chosen with --stage1-*, recorded in the pod dir (stage1sel.h): an
+         * absolute path, or with stage1_image the ID of a stage1 image (pinned like the
+         * apps' images: in use while the pod exists).  NULL: the built-in stage1. */
+        const char *stage1;
+        bool stage1_image;
 };
 
 /* Fetches the images and builds the reified, validated pod manifest.  *ret_image_ids gets

@@ -60,6 +60,9 @@ static const struct pod_verb verbs[] = {
           "                             discovery offers over https (shown, not asked)\n"
           "IMAGE is NAME[:VERSION][,LABEL=VALUE...], an https:// or http:// ACI URL, a\n"
           "file:// URL or path, or an image ID prefix (sha512-...)." },
+        { "fly", 1, -1, verb_fly,
+          "Run one trusted app as a host process in its own mount namespace (rkt fly)",
+          run_args_fly_usage },
         { "gc", 0, -1, verb_gc,
           "Remove exited pods after a grace period, and expired prepared pods",
           "[--grace-period=DURATION (30m)] [--expire-prepared=DURATION (24h)] [--mark-only]" },

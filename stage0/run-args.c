@@ -59,6 +59,11 @@ static const struct opt pod_opts[] = {
         POD(mds_register, K_BOOL),
         POD(ipc, K_STR),
         POD(pod_manifest, K_STR),
+        POD(stage1_path, K_STR),
+        POD(stage1_from_dir, K_STR),
+        POD(stage1_name, K_STR),
+        POD(stage1_hash, K_STR),
+        POD(stage1_url, K_STR),
         { "annotation", K_LIST, offsetof(struct run_args, annotations) },
         { "user_annotation", K_LIST, offsetof(struct run_args, user_annotations) },
         { "user_label", K_LIST, offsetof(struct run_args, user_labels) },
@@ -115,6 +120,10 @@ const char run_args_usage[] =
         "  --mds-register[=BOOL]     Register with the metadata service (default false)\n"
         "  --ipc=auto|private|parent The pod's own IPC namespace (auto, private) or the host's\n"
         "  --pod-manifest=FILE       Run this pod manifest (no IMAGE, no app flags)\n"
+        "  --stage1-path=PATH        Run the pod with this stage1 binary (root's, not writable)\n"
+        "  --stage1-from-dir=NAME    A stage1 in pod's stage1 directory (pod-stage1-fly)\n"
+        "  --stage1-name=NAME[:VERSION]  --stage1-hash=sha512-...  --stage1-url=URL\n"
+        "                            A stage1 image (verified as images are)\n"
         "  --annotation=K=V  --user-annotation=K=V  --user-label=K=V (--label=K=V)\n"
         "                            Before any image: the pod's; after an image: the app's\n"
         "App flags (after IMAGE):\n"
@@ -125,6 +134,18 @@ const char run_args_usage[] =
         "  --mount=volume=NAME,target=/PATH  --signature=FILE  --readonly-rootfs[=BOOL]\n"
         "  --oom-score-adj=-1000..1000  --cpu-shares=2..262144\n"
         "  --annotation=K=V  --user-annotation=K=V  --user-label=K=V  --label=K=V";
+
+const char run_args_fly_usage[] =
+        "[POD FLAGS] IMAGE [APP FLAGS] [-- ARGS...]\n\n"
+        "Runs one app the way rkt fly did: in a mount namespace of its own, otherwise as a\n"
+        "host process (the host's network, PID and IPC namespaces, every capability, no\n"
+        "seccomp filter). For trusted system services (kubelet, etcd) only; the image is\n"
+        "verified as for pod run (or --insecure-options=image).\n\n"
+        "Flags: those of pod run (pod help run), except what isolates a pod, which is refused:\n"
+        "  --net (host only), --port, --dns, --dns-search, --dns-opt, --dns-domain,\n"
+        "  --hosts-entry, --hostname, --ipc=private, --keep-unit, --stage1-path (and the other\n"
+        "  --stage1-* flags), --memory, --cpu, --cpu-shares, --seccomp, --caps-retain,\n"
+        "  --caps-remove; a second image.";
 
 static bool opt_name_eq(const char *arg, size_t n, const char *field) {
         if (strlen(field) != n)
@@ -377,6 +398,11 @@ void run_args_done(struct run_args *a) {
         free(a->platform);
         free(a->ipc);
         free(a->pod_manifest);
+        free(a->stage1_path);
+        free(a->stage1_from_dir);
+        free(a->stage1_name);
+        free(a->stage1_hash);
+        free(a->stage1_url);
         strv_free(a->annotations);
         strv_free(a->user_annotations);
         strv_free(a->user_labels);

@@ -66,6 +66,13 @@ struct run_args {
         bool mds_register;  /* rkt's --mds-register (the metadata service: not yet) */
         char *ipc;          /* --ipc=auto|private|parent, NULL: auto */
         char *pod_manifest; /* --pod-manifest=FILE: no IMAGE, no app flags */
+        /* rkt's stage1 selection (at most one; stage0/verb-run.c): a binary, a name in pod's
+         * stage1 directory, or a stage1 image by name, ID or URL. */
+        char *stage1_path;
+        char *stage1_from_dir;
+        char *stage1_name;
+        char *stage1_hash;
+        char *stage1_url;
         /* Before the first image (rkt app sandbox's pod-level flags): the pod manifest's
          * "annotations", "userAnnotations" and "userLabels", K=V each. */
         char **annotations;
@@ -82,3 +89,4 @@ void run_args_done(struct run_args *a);
 
 /* The flag list for "pod help run" and the man page check. */
 extern const char run_args_usage[];
+extern const char run_args_fly_usage[];

@@ -12,6 +12,7 @@
 #include "auth.h"
 #include "cni.h"
 #include "error.h"
+#include "fd-util.h"
 #include "fetch.h"
 #include "insecure.h"
 #include "log.h"
@@ -19,7 +20,9 @@
 #include "poddir.h"
 #include "podlimits.h"
 #include "prepare.h"
+#include "provenance.h"
 #include "run-args.h"
+#include "stage1sel.h"
 #include "store.h"
 #include "verbs.h"
 
@@ -28,6 +31,181 @@ extern char **environ;
 static const char *stage1_path(void) {
         const char *e = getenv("POD_STAGE1");
         return e && e[0] ? e : POD_STAGE1_PATH;
+}
+
+/* The stage1 a pod runs with (rkt's --stage1-* flags; stage1sel.h). */
+struct stage1_choice {
+        char *path;   /* what is executed */
+        char *record; /* for the pod dir (absolute path or image ID), NULL: the built-in */
+        bool image;   /* a stage1 image, resolved in do_prepare() once the store is open */
+        bool fly;     /* pod-stage1-fly: rkt fly's rules (check_fly()) */
+        int fd;       /* a stage1 image's entry point (O_PATH), path is /proc/self/fd/N */
+};
+
+static void stage1_choice_done(struct stage1_choice *ch) {
+        free(ch->path);
+        free(ch->record);
+        safe_close(ch->fd);
+        *ch = (struct stage1_choice){ .fd = -EBADF };
+}
+
+static bool is_fly(const char *path) {
+        const char *slash = strrchr(path, '/');
+        return streq(slash ? slash + 1 : path, POD_STAGE1_FLY_NAME);
+}
+
+static int check_stage1_path(const char *path) {
+        struct pod_error e = {};
+        int r;
+
+        r = pod_stage1_check_path(path, &e);
+        if (r < 0)
+                return log_pod_error(r, &e);
+        return 0;
+}
+
+/* --stage1-path, --stage1-from-dir or the built-in stage1, before anything is prepared; a
+ * stage1 image is only marked here (resolve_stage1_image()). */
+static int choose_stage1(const char *verb, const struct run_args *a, bool fly,
+                         struct stage1_choice *ch) {
+        const char *from_dir = fly ? POD_STAGE1_FLY_NAME : a->stage1_from_dir;
+        int n = !!a->stage1_path + !!a->stage1_from_dir + !!a->stage1_name + !!a->stage1_hash +
+                !!a->stage1_url;
+        struct pod_error e = {};
+        int r;
+
+        if (fly && n > 0)
+                return pod_usage_error(verb, "pod fly runs the fly stage1: no --stage1-* flags "
+                                             "(pod run --stage1-... chooses another one)");
+        if (n > 1)
+                return pod_usage_error(verb, "Only one of --stage1-path, --stage1-from-dir, "
+                                             "--stage1-name, --stage1-hash and --stage1-url");
+        if (a->stage1_path) {
+                ch->path = realpath(a->stage1_path, NULL);
+                if (!ch->path)
+                        return log_error_errno(-errno, "Cannot execute stage1 '%s': %m",
+                                               a->stage1_path);
+        } else if (from_dir) {
+                const char *builtin = stage1_path(), *slash = strrchr(builtin, '/');
+
+                if (!from_dir[0] || strchr(from_dir, '/') || streq(from_dir, ".") ||
+                    streq(from_dir, ".."))
+                        return pod_usage_error(verb,
+                                               "--stage1-from-dir takes a file name in pod's "
+                                               "stage1 directory, not '%s'",
+                                               from_dir);
+                if (asprintf(&ch->path, "%.*s/%s", slash ? (int)(slash - builtin) : 1,
+                             slash ? builtin : ".", from_dir) < 0)
+                        return log_error_errno(-ENOMEM, "Out of memory");
+        } else if (n == 1) {
+                ch->image = true;
+                return 0;
+        } else {
+                ch->path = strdup(stage1_path());
+                if (!ch->path)
+                        return log_error_errno(-ENOMEM, "Out of memory");
+                r = pod_stage1_check(ch->path, &e);
+                if (r < 0)
+                        return log_pod_error(r, &e);
+                return 0;
+        }
+        r = check_stage1_path(ch->path);
+        if (r < 0)
+                return r;
+        ch->fly = is_fly(ch->path);
+        ch->record = strdup(ch->path);
+        if (!ch->record)
+                return log_error_errno(-ENOMEM, "Out of memory");
+        return 0;
+}
+
+static int set_image_entry(struct stage1_choice *ch, int fd) {
+        ch->fd = fd;
+        free(ch->path);
+        if (asprintf(&ch->path, "/proc/self/fd/%d", fd) < 0)
+                return log_error_errno(-ENOMEM, "Out of memory");
+        return 0;
+}
+
+/* --stage1-name, --stage1-hash, --stage1-url: the image is fetched (or found) as an app's
+ * image is, then must be verified: it runs as root.  A stored image by ID counts as verified
+ * only when its provenance names a signer. */
+static int resolve_stage1_image(const char *verb, struct pod_store *s, const struct run_args *a,
+                                const struct pod_fetch_options *fo, struct stage1_choice *ch) {
+        _cleanup_(pod_provenance_done) struct pod_provenance pv = {};
+        _cleanup_free_ char *id = NULL;
+        const char *ref = a->stage1_name ?: a->stage1_hash ?: a->stage1_url;
+        struct pod_error e = {};
+        int r, fd = -EBADF;
+
+        if (a->stage1_hash && !strneq(ref, "sha512-", 7))
+                return pod_usage_error(verb,
+                                       "--stage1-hash takes an image ID (sha512-...), not "
+                                       "'%s'",
+                                       ref);
+        if (a->stage1_name && (strstr(ref, "://") || strneq(ref, "sha512-", 7) || ref[0] == '/'))
+                return pod_usage_error(verb, "--stage1-name takes NAME[:VERSION], not '%s'", ref);
+        r = pod_fetch_image(s, ref, fo, &id, &e);
+        if (r < 0)
+                return log_pod_error(pod_error_prefix(&e, r, "Stage1 image"), &e);
+        r = pod_store_get_provenance(s, id, &pv, &e);
+        if (r < 0)
+                return log_pod_error(r, &e);
+        if (!pv.signer_fingerprint && !(fo->insecure & POD_INSECURE_IMAGE))
+                return log_error_errno(-ENOKEY,
+                                       "Refusing stage1 image '%s' (%s): it was not verified "
+                                       "by a signature, and a stage1 runs as root (pass "
+                                       "--insecure-options=image to run it anyway)",
+                                       ref, id);
+        r = pod_stage1_open_image(s, id, &fd, &e);
+        if (r < 0)
+                return log_pod_error(r, &e);
+        r = set_image_entry(ch, fd);
+        if (r < 0)
+                return r;
+        ch->fly = false;
+        ch->record = TAKE_PTR(id);
+        return 0;
+}
+
+/* rkt fly's rules, up front: one app, nothing that isolates a pod. */
+static int check_fly(const char *verb, const struct run_args *a) {
+        const char *bad = a->net && !streq(a->net, "host")     ? "--net (host only)"
+                          : a->ports                           ? "--port"
+                          : a->dns                             ? "--dns"
+                          : a->dns_search                      ? "--dns-search"
+                          : a->dns_opt                         ? "--dns-opt"
+                          : a->dns_domain                      ? "--dns-domain"
+                          : a->hosts_entry                     ? "--hosts-entry"
+                          : a->hostname                        ? "--hostname"
+                          : a->ipc && streq(a->ipc, "private") ? "--ipc=private"
+                          : a->keep_unit == 1                  ? "--keep-unit"
+                          : a->pod_manifest                    ? "--pod-manifest"
+                                                               : NULL;
+
+        if (a->n_apps != 1 && !a->pod_manifest)
+                return pod_usage_error(verb,
+                                       "The fly stage1 runs exactly one app (rkt fly), got %zu "
+                                       "images",
+                                       a->n_apps);
+        for (size_t i = 0; !bad && i < a->n_apps; i++) {
+                const struct run_app_args *x = &a->apps[i];
+
+                bad = x->memory        ? "--memory"
+                      : x->cpu         ? "--cpu"
+                      : x->cpu_shares  ? "--cpu-shares"
+                      : x->seccomp     ? "--seccomp"
+                      : x->caps_retain ? "--caps-retain"
+                      : x->caps_remove ? "--caps-remove"
+                                       : NULL;
+        }
+        if (bad)
+                return pod_usage_error(verb,
+                                       "%s: the fly stage1 runs its app in the host's "
+                                       "namespaces with every capability (rkt fly), so it "
+                                       "cannot apply",
+                                       bad);
+        return 0;
 }
 
 /* --net, --port and --hosts-entry are checked here, before anything is fetched or
@@ -81,7 +259,7 @@ static void warn_insecure(unsigned insecure) {
 
 /* Builds the pod dir from the parsed command line; the pod is left in prepare/, locked. */
 static int do_prepare(const char *verb, const struct run_args *a, unsigned insecure,
-                      struct pod_poddir **ret) {
+                      struct stage1_choice *ch, struct pod_poddir **ret) {
         _cleanup_(pod_store_freep) struct pod_store *s = NULL;
         _cleanup_(pod_auth_freep) struct pod_auth *auth = NULL, *docker_auth = NULL;
         struct trust_implicit_config tc = {};
@@ -182,6 +360,13 @@ static int do_prepare(const char *verb, const struct run_args *a, unsigned insec
         r = pod_store_open(arg_dir, &s, &e);
         if (r < 0)
                 return log_pod_error(r, &e);
+        if (ch->image) {
+                r = resolve_stage1_image(verb, s, a, &o.fetch, ch);
+                if (r < 0)
+                        return r;
+        }
+        o.stage1 = ch->record;
+        o.stage1_image = ch->image;
         r = pod_pods_open(arg_dir, true, &pods_fd);
         if (r < 0)
                 return log_error_errno(r, "Failed to open the pods directory under '%s': %m",
@@ -198,13 +383,16 @@ struct dns_args {
         char **ports, **hosts; /* --port, --hosts-entry */
 };
 
-static int exec_stage1(struct pod_poddir *p, const char *net, const char *hostname,
-                       bool interactive, bool no_overlay, unsigned insecure, int keep_unit,
-                       bool ipc_parent, const struct dns_args *dns) {
+static int exec_stage1(struct pod_poddir *p, const struct stage1_choice *ch, const char *net,
+                       const char *hostname, bool interactive, bool no_overlay, unsigned insecure,
+                       int keep_unit, bool ipc_parent, const struct dns_args *dns) {
         struct pod_stage1_options so = {
-                .path = stage1_path(),
+                .path = ch->path,
                 .debug = arg_debug,
-                .net = net ?: "default",
+                /* The fly stage1 has the host's network only (rkt fly). */
+                .net = net
+                               ?: ch->fly ? "host"
+                                          : "default",
                 .ports = dns->ports,
                 .hosts_entries = dns->hosts,
                 .hostname = hostname,
@@ -224,16 +412,6 @@ static int exec_stage1(struct pod_poddir *p, const char *net, const char *hostna
         (void)fflush(stdout);
         r = pod_stage1_exec(p, &so, &e);
         return log_pod_error(r, &e);
-}
-
-static int check_stage1(void) {
-        struct pod_error e = {};
-        int r;
-
-        r = pod_stage1_check(stage1_path(), &e);
-        if (r < 0)
-                return log_pod_error(r, &e);
-        return 0;
 }
 
 static int parse_run_args(const char *verb, int argc, char *argv[], struct run_args *a) {
@@ -293,46 +471,60 @@ static int check_mds(const char *verb, bool mds_register) {
         return 0;
 }
 
-int verb_run(int argc, char *argv[]) {
+static int run_common(const char *verb, int argc, char *argv[], bool fly) {
         _cleanup_(pod_poddir_freep) struct pod_poddir *p = NULL;
+        struct stage1_choice ch = { .fd = -EBADF };
         struct run_args a = {};
         struct pod_error e = {};
         unsigned insecure;
         int r, ipc_parent = 0;
 
-        r = parse_run_args("run", argc, argv, &a);
+        r = parse_run_args(verb, argc, argv, &a);
         if (r < 0)
                 return r;
         insecure = arg_insecure | a.insecure;
-        r = check_mds("run", a.mds_register);
+        r = check_mds(verb, a.mds_register);
         if (r >= 0)
-                r = check_pod_manifest("run", &a);
+                r = check_pod_manifest(verb, &a);
         if (r >= 0)
-                r = ipc_parent = parse_ipc("run", a.ipc);
+                r = choose_stage1(verb, &a, fly, &ch);
+        if (r >= 0 && ch.fly)
+                r = check_fly(verb, &a);
         if (r >= 0)
-                r = check_net("run", a.net, a.ports, a.hosts_entry);
+                r = ipc_parent = parse_ipc(verb, a.ipc);
+        if (r >= 0)
+                r = check_net(verb, a.net ?: ch.fly ? "host" : NULL, a.ports, a.hosts_entry);
         if (r >= 0)
                 r = check_dns(a.dns, a.dns_search, a.dns_opt, a.dns_domain);
         if (r >= 0)
-                r = check_stage1();
-        if (r >= 0)
-                r = do_prepare("run", &a, insecure, &p);
+                r = do_prepare(verb, &a, insecure, &ch, &p);
         if (r >= 0) {
                 r = pod_poddir_to_run(p, &e);
                 if (r < 0)
                         r = log_pod_error(r, &e);
         }
         if (r >= 0)
-                r = exec_stage1(p, a.net, a.hostname, a.interactive, a.no_overlay, insecure,
+                r = exec_stage1(p, &ch, a.net, a.hostname, a.interactive, a.no_overlay, insecure,
                                 a.keep_unit, ipc_parent > 0,
                                 &(struct dns_args){ a.dns, a.dns_search, a.dns_opt, a.dns_domain,
                                                     NULL, a.hosts_entry });
         run_args_done(&a);
+        stage1_choice_done(&ch);
         return r;
+}
+
+int verb_run(int argc, char *argv[]) {
+        return run_common("run", argc, argv, false);
+}
+
+/* rkt fly: pod run --stage1-from-dir=pod-stage1-fly, its restrictions checked first. */
+int verb_fly(int argc, char *argv[]) {
+        return run_common("fly", argc, argv, true);
 }
 
 int verb_prepare(int argc, char *argv[]) {
         _cleanup_(pod_poddir_freep) struct pod_poddir *p = NULL;
+        struct stage1_choice ch = { .fd = -EBADF };
         struct run_args a = {};
         struct pod_error e = {};
         int r;
@@ -351,6 +543,10 @@ int verb_prepare(int argc, char *argv[]) {
         if (r >= 0)
                 r = check_pod_manifest("prepare", &a);
         if (r >= 0)
+                r = choose_stage1("prepare", &a, false, &ch);
+        if (r >= 0 && ch.fly)
+                r = check_fly("prepare", &a);
+        if (r >= 0 && !ch.fly)
                 r = check_net("prepare", NULL, a.ports, NULL);
         if (r >= 0 && ((arg_insecure | a.insecure) & POD_INSECURE_ALL_RUN))
                 log_warning(
@@ -358,7 +554,7 @@ int verb_prepare(int argc, char *argv[]) {
                         "given to 'pod run-prepared', not to 'pod prepare'");
         if (r >= 0)
                 r = do_prepare("prepare", &a, (arg_insecure | a.insecure) & ~POD_INSECURE_ALL_RUN,
-                               &p);
+                               &ch, &p);
         if (r >= 0) {
                 r = pod_poddir_to_prepared(p, &e);
                 if (r < 0)
@@ -369,6 +565,7 @@ int verb_prepare(int argc, char *argv[]) {
                 (void)fflush(stdout);
         }
         run_args_done(&a);
+        stage1_choice_done(&ch);
         return r < 0 ? r : 0;
 }
 
@@ -518,7 +715,44 @@ static int parse_run_prepared(int argc, char *argv[]) {
         return check_net("run-prepared", arg_net, arg_ports, arg_hosts);
 }
 
+/* The stage1 prepare recorded (rkt's run-prepared used the pod's stage1 too), checked
+ * again: a binary may have changed since, an image is pinned by the pod. */
+static int stage1_of_prepared(int pod_fd, struct stage1_choice *ch) {
+        _cleanup_(pod_store_freep) struct pod_store *s = NULL;
+        _cleanup_free_ char *value = NULL;
+        struct pod_error e = {};
+        bool image = false;
+        int r, fd = -EBADF;
+
+        r = pod_stage1_record_read(pod_fd, &image, &value, &e);
+        if (r < 0)
+                return log_pod_error(r, &e);
+        if (!value) {
+                ch->path = strdup(stage1_path());
+                if (!ch->path)
+                        return log_error_errno(-ENOMEM, "Out of memory");
+                r = pod_stage1_check(ch->path, &e);
+                return r < 0 ? log_pod_error(r, &e) : 0;
+        }
+        if (!image) {
+                r = check_stage1_path(value);
+                if (r < 0)
+                        return r;
+                ch->fly = is_fly(value);
+                ch->path = TAKE_PTR(value);
+                return 0;
+        }
+        r = pod_store_open(arg_dir, &s, &e);
+        if (r >= 0)
+                r = pod_stage1_open_image(s, value, &fd, &e);
+        if (r < 0)
+                return log_pod_error(r, &e);
+        ch->image = true;
+        return set_image_entry(ch, fd);
+}
+
 int verb_run_prepared(int argc, char *argv[]) {
+        _cleanup_(stage1_choice_done) struct stage1_choice ch = { .fd = -EBADF };
         _cleanup_(pod_poddir_freep) struct pod_poddir *p = NULL;
         _cleanup_close_ int pods_fd = -EBADF;
         char uuid[POD_UUID_STRING_MAX];
@@ -531,9 +765,6 @@ int verb_run_prepared(int argc, char *argv[]) {
                 return r;
         insecure = arg_insecure | arg_rp_insecure;
         warn_insecure(insecure & POD_INSECURE_ALL_RUN);
-        r = check_stage1();
-        if (r < 0)
-                return r;
         r = pod_pods_open(arg_dir, false, &pods_fd);
         if (r < 0)
                 return log_error_errno(r, "Failed to open the pods directory under '%s': %m",
@@ -552,7 +783,15 @@ int verb_run_prepared(int argc, char *argv[]) {
                           pod_phase_to_string(p->phase));
                 return -EINVAL;
         }
-        r = pod_prepare_check_net(p->fd, arg_net, &e);
+        r = stage1_of_prepared(p->fd, &ch);
+        if (r < 0)
+                return r;
+        if (ch.fly && arg_net && !streq(arg_net, "host"))
+                return pod_usage_error("run-prepared",
+                                       "Pod '%s' was prepared for the fly stage1, which has the "
+                                       "host's network only (--net=host)",
+                                       uuid);
+        r = pod_prepare_check_net(p->fd, arg_net ?: ch.fly ? "host" : NULL, &e);
         if (r < 0) {
                 (void)pod_error_prefix(&e, r, "Pod '%s'", uuid);
                 return log_pod_error(r, &e);
@@ -561,7 +800,7 @@ int verb_run_prepared(int argc, char *argv[]) {
         r = pod_poddir_run_prepared(p, &e);
         if (r < 0)
                 return log_pod_error(r, &e);
-        return exec_stage1(p, arg_net, arg_hostname, arg_interactive,
+        return exec_stage1(p, &ch, arg_net, arg_hostname, arg_interactive,
                            pod_prepare_is_no_overlay(p->fd), insecure, arg_keep_unit,
                            arg_ipc_parent,
                            &(struct dns_args){ arg_dns, arg_dns_search, arg_dns_opt, arg_dns_domain,

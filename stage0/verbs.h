@@ -57,6 +57,7 @@ int verb_cat_manifest(int argc, char *argv[]);
 int verb_config(int argc, char *argv[]);
 int verb_enter(int argc, char *argv[]);
 int verb_export(int argc, char *argv[]);
+int verb_fly(int argc, char *argv[]);
 int verb_gc(int argc, char *argv[]);
 int verb_list(int argc, char *argv[]);
 int verb_prepare(int argc, char *argv[]);

@@ -657,3 +657,57 @@ int stage1_mount_finish_app(const struct stage1_config *c, struct stage1_app *ap
         /* Only the root mount: volumes keep their own readOnly setting. */
         return set_mount_attr(root_fd, "/", MOUNT_ATTR_RDONLY, false, reterr);
 }
+
+/* The fly flavour (fly.c; ABI.md "The fly stage1"): the app's root is the same overlay (or
+ * --no-overlay copy) as a pod's, so the store's trees are never written, but the host's
+ * /dev, /proc and /sys are bound into it recursively, as they are (rkt fly's rbind mounts):
+ * the app shares the host's PID namespace and devices and is meant to manage the host.  Host
+ * volumes and empty volumes are mounted as for a pod; /etc/resolv.conf is a copy of the
+ * host's (host network: ABI.md's --resolv-conf=auto rule). */
+int stage1_mount_fly(const struct stage1_config *c, struct stage1_app *app, const char *root,
+                     struct pod_error *reterr) {
+        static const char *const host_dirs[] = { "/dev", "/proc", "/sys" };
+        _cleanup_close_ int root_fd = -EBADF;
+        _cleanup_free_ char *resolv = NULL;
+        int r;
+
+        r = mount_rootfs(c, app, root, reterr);
+        if (r < 0)
+                return r;
+        root_fd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (root_fd < 0)
+                return pod_error_set(reterr, -errno, "Failed to open '%s': %m", root);
+        for (size_t i = 0; i < ELEMENTSOF(host_dirs); i++) {
+                _cleanup_close_ int src = -EBADF, dst = -EBADF;
+
+                src = open(host_dirs[i], O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                if (src < 0)
+                        return pod_error_set(reterr, -errno, "Failed to open the host's '%s': %m",
+                                             host_dirs[i]);
+                dst = stage1_mount_target(root_fd, host_dirs[i], true, reterr);
+                if (dst < 0)
+                        return pod_error_prefix(reterr, dst, "App '%s'", app->name);
+                r = bind_fd(src, dst, true);
+                if (r < 0)
+                        return pod_error_set(reterr, r, "Failed to bind the host's '%s': %m",
+                                             host_dirs[i]);
+        }
+        qsort(app->mounts, app->n_mounts, sizeof(app->mounts[0]), cmp_depth);
+        for (size_t i = 0; i < app->n_mounts; i++) {
+                if (i > 0 && streq(app->mounts[i].path, app->mounts[i - 1].path))
+                        return pod_error_set(reterr, -EINVAL,
+                                             "App '%s': two volumes are mounted on '%s'", app->name,
+                                             app->mounts[i].path);
+                r = mount_volume(c, app, &app->mounts[i], root_fd, reterr);
+                if (r < 0)
+                        return r;
+        }
+        if (c->resolv_conf == STAGE1_RESOLV_NONE)
+                return 0;
+        r = read_full_file_at(AT_FDCWD, "/etc/resolv.conf", 1 << 16, &resolv, NULL);
+        if (r < 0) {
+                log_debug_errno(r, "No host /etc/resolv.conf to copy, ignoring: %m");
+                return 0;
+        }
+        return write_etc(root_fd, "resolv.conf", resolv, false, reterr);
+}

@@ -246,6 +246,10 @@ int stage1_net_standin(const struct pod_cni_attachment *a, struct pod_error *ret
 int stage1_open_lower(const char *path, struct pod_error *reterr);
 int stage1_mount_app(const struct stage1_config *c, struct stage1_app *app, const char *root,
                      struct pod_error *reterr);
+/* The fly flavour's root (fly.c): the app's overlay or copy with the host's /dev, /proc and
+ * /sys bound in (recursively) and the volumes; no new /proc, /sys or /dev. */
+int stage1_mount_fly(const struct stage1_config *c, struct stage1_app *app, const char *root,
+                     struct pod_error *reterr);
 int stage1_mount_finish_app(const struct stage1_config *c, struct stage1_app *app, const char *root,
                             struct pod_error *reterr);
 /* Opens path inside root (RESOLVE_IN_ROOT), creating missing directories (and a regular file

@@ -12,7 +12,7 @@ MAN=${top_srcdir:-$(dirname "$0")/../..}/man
 page_of() {
         case $1 in
         help) echo "$MAN/pod.1.md" ;;
-        prepare | run-prepared) echo "$MAN/pod-run.1.md" ;;
+        prepare | run-prepared | fly) echo "$MAN/pod-run.1.md" ;;
         *) echo "$MAN/pod-$1.1.md" ;;
         esac
 }
