@@ -709,5 +709,5 @@ int stage1_mount_fly(const struct stage1_config *c, struct stage1_app *app, cons
                 log_debug_errno(r, "No host /etc/resolv.conf to copy, ignoring: %m");
                 return 0;
         }
-        return write_etc(root_fd, "resolv.conf", resolv, false, reterr);
+        return write_etc(c, app, root_fd, "resolv.conf", resolv, false, reterr);
 }

@@ -26,7 +26,7 @@ grep -qw overlay /proc/filesystems || modprobe overlay 2>/dev/null ||
 W=$TAP_TMP
 chmod 0755 "$W"
 D=$W/data
-P=(--dir="$D" --system-config="$W/etc" --local-config="$W/vendor")
+P=(--dir="$D" --local-config="$W/etc" --system-config="$W/vendor")
 export GNUPGHOME="$W/gnupg"
 mkdir -m 0700 "$GNUPGHOME"
 case $(uname -m) in
