@@ -22,6 +22,7 @@
 #include "json-util.h"
 #include "log.h"
 #include "manifest.h"
+#include "mds.h"
 #include "oci.h"
 #include "path-util.h"
 #include "poddir.h"
@@ -272,7 +273,8 @@ static int env_set_assignment(struct pod_kv **list, size_t *n, const char *kv, c
 static bool env_inheritable(const char *name) {
         static const char *const skip[] = { "POD_LOCK_FD",    "POD_STAGE1",     "POD_LOG_LEVEL",
                                             "JOURNAL_STREAM", "NOTIFY_SOCKET",  "LISTEN_FDS",
-                                            "LISTEN_PID",     "LISTEN_FDNAMES", "INVOCATION_ID" };
+                                            "LISTEN_PID",     "LISTEN_FDNAMES", "INVOCATION_ID",
+                                            "POD_MDS_KEY_FD" };
         for (size_t i = 0; i < ELEMENTSOF(skip); i++)
                 if (streq(name, skip[i]))
                         return false;
@@ -1502,6 +1504,16 @@ int pod_stage1_exec(struct pod_poddir *p, const struct pod_stage1_options *o,
         r = pod_poddir_prepare_exec_lock(p);
         if (r < 0)
                 return pod_error_set(reterr, r, "Failed to pass the pod lock on: %m");
+        if (o->mds_key_fd > 2) {
+                char num[16];
+
+                (void)snprintf(num, sizeof(num), "%d", o->mds_key_fd);
+                r = fd_cloexec(o->mds_key_fd, false);
+                if (r < 0 || setenv(POD_MDS_KEY_FD_ENV, num, 1) < 0)
+                        return pod_error_set(reterr, r < 0 ? r : -errno,
+                                             "Failed to pass the signing key on: %m");
+        } else
+                (void)unsetenv(POD_MDS_KEY_FD_ENV);
         (void)snprintf(abi, sizeof(abi), "%d", POD_STAGE1_ABI);
         if (setenv(POD_STAGE1_ABI_ENV, abi, 1) < 0)
                 return pod_error_set(reterr, -errno, "Failed to set $%s: %m", POD_STAGE1_ABI_ENV);

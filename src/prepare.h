@@ -132,6 +132,8 @@ struct pod_stage1_options {
         int keep_unit;           /* -1 detect, 0 --no-keep-unit, 1 --keep-unit */
         const char *resolv_conf; /* "auto" (or NULL), "host", "none", "pod" */
         bool ipc_parent;         /* --ipc=parent: the pod stays in our IPC namespace */
+        int mds_key_fd;          /* > 2: the metadata service's signing key (mds.h), passed as
+                                  * $POD_MDS_KEY_FD; else stage1 makes up a key of the pod's own */
 };
 
 /* The stage1 ABI we speak (stage1/ABI.md): passed to stage1 as $POD_STAGE1_ABI, which it

@@ -3,6 +3,7 @@
  * prepare), then src/prepare.h builds the pod directory and execs pod-stage1, whose exit
  * status becomes ours (the app's; 254 for pod's own failures). */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +18,7 @@
 #include "insecure.h"
 #include "log.h"
 #include "macro.h"
+#include "mds.h"
 #include "poddir.h"
 #include "podlimits.h"
 #include "prepare.h"
@@ -402,6 +404,7 @@ static int exec_stage1(struct pod_poddir *p, const struct stage1_choice *ch, con
                 .keep_unit = keep_unit,
                 .ipc_parent = ipc_parent,
         };
+        _cleanup_close_ int dir_fd = -EBADF, key_fd = -EBADF;
         struct pod_error e = {};
         int r;
 
@@ -409,6 +412,15 @@ static int exec_stage1(struct pod_poddir *p, const struct stage1_choice *ch, con
                                     &so.resolv_conf, &e);
         if (r < 0)
                 return log_pod_error(r, &e);
+        /* The host's signing key for the pods' identity (pod-metadata(7)): one for every pod
+         * of this --dir, so that a signature made in one verifies in any other. */
+        dir_fd = open(arg_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dir_fd < 0)
+                return log_error_errno(-errno, "Failed to open '%s': %m", arg_dir);
+        key_fd = pod_mds_key_open(dir_fd, &e);
+        if (key_fd < 0)
+                return log_pod_error(key_fd, &e);
+        so.mds_key_fd = key_fd;
         (void)fflush(stdout);
         r = pod_stage1_exec(p, &so, &e);
         return log_pod_error(r, &e);
@@ -460,14 +472,13 @@ static int check_pod_manifest(const char *verb, const struct run_args *a) {
         return 0;
 }
 
-/* rkt's --mds-register: accepted (default false, as rkt's); true fails until pod serves the
- * appc metadata service, rather than running a pod that cannot reach it. */
+/* rkt's --mds-register: accepted either way (default false, as rkt's) and changes nothing.
+ * rkt registered the pod with a host-wide `rkt metadata-service` daemon; pod's stage1 serves
+ * every pod's metadata from inside the pod itself, always (pod-metadata(7)), so there is
+ * nothing to register with. */
 static int check_mds(const char *verb, bool mds_register) {
-        if (mds_register)
-                return pod_usage_error(verb,
-                                       "--mds-register=true: pod has no appc metadata service "
-                                       "yet, so a pod cannot be registered with one; run without "
-                                       "it (--mds-register=false, the default)");
+        (void)verb;
+        (void)mds_register;
         return 0;
 }
 

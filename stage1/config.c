@@ -334,6 +334,7 @@ int stage1_config_load(struct stage1_config *c, struct pod_error *reterr) {
         r = pod_pod_manifest_parse(text, size, &c->manifest, reterr);
         if (r < 0)
                 return pod_error_prefix(reterr, r, "Pod manifest");
+        c->manifest_text = TAKE_PTR(text);
         if (c->manifest->n_apps == 0)
                 return pod_error_set(reterr, -EINVAL, "The pod manifest has no apps");
 
@@ -377,6 +378,7 @@ int stage1_config_load(struct stage1_config *c, struct pod_error *reterr) {
                 r = pod_image_manifest_parse(itext, size, &c->images[i], reterr);
                 if (r < 0)
                         return pod_error_prefix(reterr, r, "Image manifest of app '%s'", ra->name);
+                app->manifest_text = TAKE_PTR(itext);
 
                 /* The pod's app replaces the image's whole app object (spec section 4). */
                 app->app = ra->app ?: c->images[i]->app;
@@ -460,7 +462,13 @@ void stage1_config_done(struct stage1_config *c) {
                 safe_close(a->limit_fds[0]);
                 safe_close(a->limit_fds[1]);
                 free(a->listen_idx);
+                free(a->manifest_text);
         }
+        free(c->manifest_text);
+        c->manifest_text = NULL;
+        free(c->mds_url);
+        c->mds_url = NULL;
+        explicit_bzero(c->mds_key, sizeof(c->mds_key));
         for (size_t j = 0; j < c->n_listen_fds; j++) {
                 safe_close(c->listen_fds[j]);
                 free(c->listen_names[j]);

@@ -220,7 +220,10 @@ static int build_env(const struct stage1_config *c, const struct stage1_app *app
                 r = r < 0 ? r
                           : strv_push_env(&env, &n, app->app->environment[i].name,
                                           app->app->environment[i].value);
-        /* Ours, not the image's: the socket stage1 listens on (notify.c). */
+        /* Ours, not the image's: where our metadata service listens (mds.c; ace.md: for the
+         * main process and both event handlers) and the socket stage1 listens on (notify.c). */
+        if (c->mds_url)
+                r = r < 0 ? r : strv_push_env(&env, &n, "AC_METADATA_URL", c->mds_url);
         if (c->notify_apps)
                 r = r < 0 ? r : strv_push_env(&env, &n, "NOTIFY_SOCKET", STAGE1_NOTIFY_PATH);
         if (r < 0)
@@ -718,6 +721,10 @@ int stage1_init_main(struct stage1_config *c, int sync_fd) {
         r = stage1_ns_setup_init(c, &e);
         if (r >= 0)
                 r = stage1_ns_apply_sysctl(c, &e);
+        /* In the pod's network namespace, before any app exists (mds.c). */
+        if (r >= 0)
+                r = stage1_mds_start(c, &e);
+        explicit_bzero(c->mds_key, sizeof(c->mds_key));
         if (r < 0)
                 return log_pod_error(r, &e), EXIT_POD_FAILURE;
         base_ns = open("/proc/self/ns/mnt", O_RDONLY | O_CLOEXEC);

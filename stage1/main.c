@@ -356,6 +356,10 @@ static int run(struct stage1_config *c) {
         r = take_lock_fd(c);
         if (r < 0)
                 return r;
+        /* Before anything is forked: no app ever runs with the key's fd (mds.c). */
+        r = stage1_mds_read_key(c, &e);
+        if (r < 0)
+                return log_pod_error(r, &e);
         /* Before the init exists: the hand-overs exec this copy (selfexec.c).  Without it,
          * stage1 supervises in place, which is just as safe. */
         r = stage1_supervisor_seal();

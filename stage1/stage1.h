@@ -119,6 +119,7 @@ struct stage1_app {
         int cgroup_fd;           /* cgroup.procs of its sub-cgroup, open for writing, or -EBADF */
         /* limits.c (no systemd): cgroup.procs of its memory and cpu sub-cgroups, or -EBADF. */
         int limit_fds[2];
+        char *manifest_text; /* appsinfo/<app>/manifest as stored: the metadata service's */
 };
 
 struct stage1_config {
@@ -190,7 +191,20 @@ struct stage1_config {
         int *listen_fds;
         char **listen_names;
         size_t n_listen_fds;
+
+        /* The metadata service (mds.c): the pod manifest's text as stored, the host's signing
+         * key (from $POD_MDS_KEY_FD, else a random one of this pod's own) and, once the init
+         * listens, AC_METADATA_URL. */
+        char *manifest_text;
+        uint8_t mds_key[64];
+        char *mds_url;
 };
+
+/* mds.c: the appc metadata service (ABI.md "Metadata service").  read_key: on the host
+ * side, before anything is forked; start: in the init, once it is in the pod's network
+ * namespace, before any app starts (sets c->mds_url, forks the server). */
+int stage1_mds_read_key(struct stage1_config *c, struct pod_error *reterr);
+int stage1_mds_start(struct stage1_config *c, struct pod_error *reterr);
 
 /* config.c */
 int stage1_config_load(struct stage1_config *c, struct pod_error *reterr);

@@ -196,9 +196,9 @@ assert_status "--readonly-rootfs=maybe is refused" 254
 assert_match "naming the flag and the value" "$ERR" "Invalid value 'maybe' for --readonly-rootfs"
 pod_sh --mds-register=false 'echo ran'
 assert_match "--mds-register=false (rkt's default) is accepted" "$OUT" "^ran$"
-pod_sh --mds-register 'echo ran'
-assert_status "--mds-register=true fails until pod has a metadata service" 254
-assert_match "saying so" "$ERR" "no appc metadata service"
+pod_sh --mds-register 'echo "ran ${AC_METADATA_URL:+with-mds}"'
+assert_status "--mds-register=true is accepted (a no-op: every pod has its metadata service)" 0
+assert_match "and the app has AC_METADATA_URL" "$OUT" "^ran with-mds$"
 pod_sh --no-overlay=true 'echo changed > /etc/image-file; cat /etc/image-file'
 assert_match "--no-overlay=true (rkt's documentation example)" "$OUT" "^changed$"
 # --readonly-rootfs per app: only that app's root is read-only.
