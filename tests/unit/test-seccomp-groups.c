@@ -223,9 +223,16 @@ static void test_filters(void) {
                    "retain @rkt/default-whitelist: allows its calls, not others; clone3 ENOSYS");
         a = make_app(STAGE1_SECCOMP_REMOVE, EROFS, mnt);
         tap_is_int(in_child(&a, probe_mount), 0, "remove @systemd/mount,mkdir");
+        /* Under AddressSanitizer the probe's own runtime needs calls this narrow allowlist
+         * leaves out (the gcc build runs it). */
+#ifndef __SANITIZE_ADDRESS__
         a = make_app(STAGE1_SECCOMP_RETAIN, EPERM, sd);
         tap_is_int(in_child(&a, probe_systemd_retain), 0,
                    "retain @systemd/default-whitelist,@systemd/network-io");
+#else
+        (void)sd;
+        (void)probe_systemd_retain;
+#endif
 }
 
 int main(void) {
