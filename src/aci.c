@@ -404,6 +404,9 @@ int pod_aci_build(const char *dir, const char *out, const struct pod_aci_build_o
         r = check_output_outside(dir, out, reterr);
         if (r < 0)
                 return r;
+        /* Fail early (the rename below decides atomically); a dangling symlink counts too. */
+        if (!o->overwrite && faccessat(AT_FDCWD, out, F_OK, AT_SYMLINK_NOFOLLOW) >= 0)
+                return pod_error_set(reterr, -EEXIST, "'%s' exists (use --overwrite)", out);
 
         if (asprintf(&tmp, "%s.tmp-%d", out, (int)getpid()) < 0)
                 return -ENOMEM;
@@ -423,8 +426,23 @@ int pod_aci_build(const char *dir, const char *out, const struct pod_aci_build_o
         }
         if (r >= 0 && fsync(fd) < 0)
                 r = pod_error_set(reterr, -errno, "Failed to sync '%s': %m", tmp);
-        if (r >= 0 && rename(tmp, out) < 0)
+        if (r >= 0 && o->overwrite && rename(tmp, out) < 0)
                 r = pod_error_set(reterr, -errno, "Failed to rename '%s' to '%s': %m", tmp, out);
+        /* No clobbering unless asked (as pod_store_export): renameat2() refuses an existing
+         * out atomically; where the file system cannot, link() does (it never replaces). */
+        if (r >= 0 && !o->overwrite &&
+            renameat2(AT_FDCWD, tmp, AT_FDCWD, out, RENAME_NOREPLACE) < 0) {
+                r = -errno;
+                if (r == -EINVAL || r == -ENOSYS)
+                        r = link(tmp, out) < 0 ? -errno : 0;
+                if (r == -EEXIST)
+                        r = pod_error_set(reterr, r, "'%s' exists (use --overwrite)", out);
+                else if (r < 0)
+                        r = pod_error_set(reterr, r, "Failed to rename '%s' to '%s': %s", tmp, out,
+                                          strerror(-r));
+                else
+                        (void)unlink(tmp); /* linked: the temp name goes */
+        }
         if (r < 0) {
                 (void)unlink(tmp);
                 return r;

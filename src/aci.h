@@ -23,10 +23,12 @@ struct pod_aci_build_options {
         enum pod_compression compression; /* default (0 = none); verbs default to gzip */
         bool reproducible;
         uint64_t mtime; /* used when reproducible: SOURCE_DATE_EPOCH or 0 */
+        bool overwrite; /* replace an existing out; without it -EEXIST and nothing written */
 };
 
-/* Writes dir as an ACI to out (temp file next to it, renamed at the end); *ret_id (may be
- * NULL) gets the image ID of the result. */
+/* Writes dir as an ACI to out (temp file next to it, renamed at the end; an existing out is
+ * replaced only with o->overwrite, else -EEXIST, checked atomically at the rename); *ret_id
+ * (may be NULL) gets the image ID of the result. */
 int pod_aci_build(const char *dir, const char *out, const struct pod_aci_build_options *o,
                   char **ret_id, struct pod_error *reterr);
 

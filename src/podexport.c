@@ -340,6 +340,7 @@ int pod_export_rootfs(int pod_fd, const char *app_name, const char *out, bool ov
                             *upper = NULL;
         _cleanup_(tmpdir_removep) char *tmpdir = NULL;
         _cleanup_close_ int tmp_fd = -EBADF;
+        struct pod_aci_build_options bo;
         const char *app;
         struct stat st;
         size_t size = 0, msize = 0;
@@ -408,5 +409,8 @@ int pod_export_rootfs(int pod_fd, const char *app_name, const char *out, bool ov
         if (r < 0)
                 return pod_error_set(reterr, r, "Failed to set up '%s': %m", tmpdir);
 
-        return run_child(pod_fd, tmpdir, app, lower, upper, out, o, ret_id, reterr);
+        /* The build's own rename refuses an out that appeared meanwhile, unless overwrite. */
+        bo = *o;
+        bo.overwrite = overwrite;
+        return run_child(pod_fd, tmpdir, app, lower, upper, out, &bo, ret_id, reterr);
 }

@@ -6,7 +6,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <json-c/json.h>
 
@@ -18,12 +17,18 @@
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(json_object *, json_object_put)
 
-static void format_time(uint64_t usec, char *buf, size_t size) {
-        time_t t = (time_t)(usec / 1000000u);
-        struct tm tm;
+/* rkt's api/v1 ImageListEntry times: int64 nanoseconds since the epoch. */
+static int64_t usec_to_nsec(uint64_t usec) {
+        return usec > (uint64_t)INT64_MAX / 1000u ? INT64_MAX : (int64_t)(usec * 1000u);
+}
 
-        if (!gmtime_r(&t, &tm) || strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
-                (void)snprintf(buf, size, "%" PRIu64, usec / 1000000u);
+char *pod_store_image_name_version(const struct pod_store_image *i) {
+        char *s = NULL;
+
+        for (size_t k = 0; k < i->n_labels; k++)
+                if (streq(i->labels[k].name, "version"))
+                        return asprintf(&s, "%s:%s", i->name, i->labels[k].value) < 0 ? NULL : s;
+        return strdup(i->name);
 }
 
 static int images_array(struct pod_store_image *const *l, size_t n, json_object **ret) {
@@ -33,9 +38,9 @@ static int images_array(struct pod_store_image *const *l, size_t n, json_object 
                 return -ENOMEM;
         for (size_t i = 0; i < n; i++) {
                 json_object *o = json_object_new_object(), *labels = json_object_new_object();
-                char it[64], lu[64];
+                _cleanup_free_ char *name = pod_store_image_name_version(l[i]);
 
-                if (!o || !labels || json_object_array_add(a, o) < 0) {
+                if (!o || !labels || !name || json_object_array_add(a, o) < 0) {
                         json_object_put(o);
                         json_object_put(labels);
                         return -ENOMEM;
@@ -43,16 +48,18 @@ static int images_array(struct pod_store_image *const *l, size_t n, json_object 
                 for (size_t k = 0; k < l[i]->n_labels; k++)
                         (void)json_object_object_add(labels, l[i]->labels[k].name,
                                                      json_object_new_string(l[i]->labels[k].value));
-                format_time(l[i]->import_time, it, sizeof(it));
-                format_time(l[i]->last_used, lu, sizeof(lu));
+                /* rkt's api/v1 ImageListEntry first, so that tools written for rkt work */
                 (void)json_object_object_add(o, "id", json_object_new_string(l[i]->id));
-                (void)json_object_object_add(o, "name", json_object_new_string(l[i]->name));
-                (void)json_object_object_add(o, "labels", labels);
+                (void)json_object_object_add(o, "name", json_object_new_string(name));
+                (void)json_object_object_add(
+                        o, "import_time", json_object_new_int64(usec_to_nsec(l[i]->import_time)));
+                (void)json_object_object_add(o, "last_used_time",
+                                             json_object_new_int64(usec_to_nsec(l[i]->last_used)));
                 (void)json_object_object_add(o, "size", json_object_new_int64((int64_t)l[i]->size));
+                /* pod's own */
+                (void)json_object_object_add(o, "labels", labels);
                 (void)json_object_object_add(o, "blobSize",
                                              json_object_new_int64((int64_t)l[i]->blob_size));
-                (void)json_object_object_add(o, "importTime", json_object_new_string(it));
-                (void)json_object_object_add(o, "lastUsed", json_object_new_string(lu));
                 (void)json_object_object_add(o, "latest", json_object_new_boolean(l[i]->latest));
                 if (l[i]->docker_names) {
                         json_object *names = json_object_new_array();
@@ -78,10 +85,14 @@ static int images_array(struct pod_store_image *const *l, size_t n, json_object 
         return 0;
 }
 
+/* rkt indented with tabs (Go's json.MarshalIndent(v, "", "\t")), as podinfo.c does. */
+#define PRETTY_FLAGS \
+        (JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_PRETTY_TAB | JSON_C_TO_STRING_SPACED)
+
 static int to_text(json_object *o, bool pretty, char **ret) {
-        const char *t = json_object_to_json_string_ext(
-                o, (pretty ? JSON_C_TO_STRING_PRETTY : JSON_C_TO_STRING_PLAIN) |
-                           JSON_C_TO_STRING_NOSLASHESCAPE);
+        const char *t =
+                json_object_to_json_string_ext(o, (pretty ? PRETTY_FLAGS : JSON_C_TO_STRING_PLAIN) |
+                                                          JSON_C_TO_STRING_NOSLASHESCAPE);
 
         *ret = pod_json_escape_unsafe(t);
         return *ret ? 0 : -ENOMEM;
@@ -119,8 +130,7 @@ int pod_store_manifest_pretty(const char *text, size_t size, char **ret) {
         json_tokener_free(tok);
         if (!o)
                 return -EBADMSG;
-        t = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
-                                                      JSON_C_TO_STRING_NOSLASHESCAPE);
+        t = json_object_to_json_string_ext(o, PRETTY_FLAGS | JSON_C_TO_STRING_NOSLASHESCAPE);
         *ret = pod_json_escape_unsafe(t);
         return *ret ? 0 : -ENOMEM;
 }

@@ -220,11 +220,19 @@ int pod_store_gc(struct pod_store *s, uint64_t grace_usec,
                  void (*removed)(const char *what, const char *name, void *userdata),
                  void *userdata, struct pod_error *reterr);
 
-/* JSON array of images for `image list --format=json` (pretty: indented). */
+/* "NAME:VERSION" (the version label), or NAME without one: the name rkt's `image list`
+ * showed (a converted OCI image: "registry/repository:tag").  NULL: out of memory. */
+char *pod_store_image_name_version(const struct pod_store_image *i);
+/* JSON array of images for `image list --format=json` (pretty: tab-indented, as rkt's
+ * json-pretty).  Each element is rkt's api/v1 ImageListEntry (id, name as
+ * pod_store_image_name_version(), import_time and last_used_time in ns since the epoch, size
+ * in bytes, all numbers) plus pod's own fields: labels, blobSize, latest, dockerNames,
+ * registryDigest, provenance. */
 int pod_store_images_to_json(struct pod_store_image *const *l, size_t n, bool pretty, char **ret);
 /* One image as a JSON object (the list's element), for `pod image status`. */
 int pod_store_image_to_json(const struct pod_store_image *i, bool pretty, char **ret);
-/* Re-indents manifest JSON text; -EBADMSG if it does not parse. */
+/* Re-indents manifest JSON text as `pod cat-manifest` does (tabs, rkt's
+ * json.MarshalIndent); -EBADMSG if it does not parse. */
 int pod_store_manifest_pretty(const char *text, size_t size, char **ret);
 
 /* Per-URL HTTP cache records (spec section 6.4). */

@@ -45,16 +45,16 @@ static int parse_argv(int argc, char *argv[]) {
         static const struct option options[] = {
                 { "pull-policy", required_argument, NULL, ARG_PULL_POLICY },
                 { "signature", required_argument, NULL, ARG_SIGNATURE },
-                { "quiet", no_argument, NULL, ARG_QUIET },
-                { "full", no_argument, NULL, ARG_FULL },
+                { "quiet", optional_argument, NULL, ARG_QUIET },
+                { "full", optional_argument, NULL, ARG_FULL },
                 { "insecure-options", required_argument, NULL, ARG_INSECURE },
                 { "os", required_argument, NULL, ARG_OS },
                 { "arch", required_argument, NULL, ARG_ARCH },
-                { "trust-keys-from-https", no_argument, NULL, ARG_TRUST_KEYS_FROM_HTTPS },
+                { "trust-keys-from-https", optional_argument, NULL, ARG_TRUST_KEYS_FROM_HTTPS },
                 { "platform", required_argument, NULL, ARG_PLATFORM },
                 {},
         };
-        int c;
+        int c, r = 0;
 
         arg_pull_policy = POD_PULL_UPDATE;
         arg_signature = arg_os = arg_arch = arg_platform = NULL;
@@ -76,11 +76,14 @@ static int parse_argv(int argc, char *argv[]) {
                         arg_signature = optarg;
                         break;
                 case 'q':
-                case ARG_QUIET:
                         arg_quiet = true;
                         break;
+                /* pflag-style booleans, as rkt's: --flag, --flag=true|false */
+                case ARG_QUIET:
+                        r = pod_bool_arg("fetch", "quiet", optarg, &arg_quiet);
+                        break;
                 case ARG_FULL:
-                        arg_full = true;
+                        r = pod_bool_arg("fetch", "full", optarg, &arg_full);
                         break;
                 case ARG_INSECURE:
                         /* Also accepted after the verb, as rkt users type it. */
@@ -96,7 +99,8 @@ static int parse_argv(int argc, char *argv[]) {
                         arg_arch = optarg;
                         break;
                 case ARG_TRUST_KEYS_FROM_HTTPS:
-                        arg_trust_keys_from_https = true;
+                        r = pod_bool_arg("fetch", "trust-keys-from-https", optarg,
+                                         &arg_trust_keys_from_https);
                         break;
                 case ARG_PLATFORM:
                         arg_platform = optarg;
@@ -104,6 +108,8 @@ static int parse_argv(int argc, char *argv[]) {
                 default:
                         return pod_usage_error("fetch", "Invalid option");
                 }
+                if (r < 0)
+                        return r;
         }
         if (optind >= argc)
                 return pod_usage_error("fetch", "Missing image reference");

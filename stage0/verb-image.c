@@ -27,9 +27,35 @@
 
 #define ID_SHORT_LEN 19 /* "sha512-" + 12 hex */
 
+/* list --fields and --sort (rkt's field names; provenance is pod's own) */
+enum field {
+        FIELD_ID,
+        FIELD_NAME,
+        FIELD_SIZE,
+        FIELD_IMPORTTIME,
+        FIELD_LASTUSED,
+        FIELD_LATEST,
+        FIELD_PROVENANCE,
+        _FIELD_MAX,
+};
+#define FIELDS_MAX 16
+
+static const char *const field_names[_FIELD_MAX] = {
+        "id", "name", "size", "importtime", "lastused", "latest", "provenance",
+};
+static const char *const field_headers[_FIELD_MAX] = {
+        "ID", "NAME", "SIZE", "IMPORT TIME", "LAST USED", "LATEST", "PROVENANCE",
+};
+
 static bool arg_no_legend;
 static bool arg_full;
-static bool arg_pretty;
+static int arg_pretty = -1; /* cat-manifest: unset is true, but false with --oci */
+static enum field arg_fields[FIELDS_MAX];
+static size_t arg_n_fields; /* 0: id,name,size,importtime,lastused,latest (+provenance with
+                             * --full) */
+static enum field arg_sort[FIELDS_MAX] = { FIELD_IMPORTTIME }; /* rkt's default */
+static size_t arg_n_sort = 1;
+static bool arg_desc;
 static bool arg_rootfs_only;
 static bool arg_overwrite;
 static bool arg_reproducible;
@@ -57,7 +83,47 @@ enum {
         ARG_PLATFORM,
         ARG_NAME,
         ARG_OCI,
+        ARG_FIELDS,
+        ARG_SORT,
+        ARG_ORDER,
 };
+
+/* "name,size": the fields, in order (repeats allowed, as rkt); sortable excludes provenance. */
+static int parse_fields(const char *flag, const char *value, bool sortable, enum field *ret,
+                        size_t *ret_n) {
+        size_t n = 0;
+        const char *p = value;
+
+        for (;;) {
+                size_t len = strcspn(p, ",");
+                int f = -1;
+
+                for (int k = 0; k < _FIELD_MAX; k++)
+                        if (strlen(field_names[k]) == len && strncmp(p, field_names[k], len) == 0)
+                                f = k;
+                if (f < 0 || (sortable && f == FIELD_PROVENANCE))
+                        return pod_usage_error("image",
+                                               "Invalid field '%.*s' for --%s: expected %s",
+                                               (int)len, p, flag,
+                                               sortable ? "id, name, size, importtime, lastused or "
+                                                          "latest"
+                                                        : "id, name, size, importtime, lastused, "
+                                                          "latest or provenance");
+                if (n == FIELDS_MAX)
+                        return pod_usage_error("image", "Too many fields for --%s", flag);
+                ret[n++] = (enum field)f;
+                if (p[len] == 0)
+                        break;
+                p += len + 1;
+        }
+        *ret_n = n;
+        return 0;
+}
+
+/* A pflag-style boolean of an image subcommand (--flag, --flag=true|false). */
+static int bool_arg(const char *flag, bool *ret) {
+        return pod_bool_arg("image", flag, optarg, ret);
+}
 
 /* "24h", "30m", "90s", "2d", "0": usec. */
 static int parse_duration(const char *s, uint64_t *ret) {
@@ -88,29 +154,33 @@ static int parse_duration(const char *s, uint64_t *ret) {
 static int parse_argv(int argc, char *argv[]) {
         static const struct option options[] = {
                 { "format", required_argument, NULL, ARG_FORMAT },
-                { "no-legend", no_argument, NULL, ARG_NO_LEGEND },
-                { "full", no_argument, NULL, ARG_FULL },
-                { "pretty-print", no_argument, NULL, ARG_PRETTY },
-                { "rootfs-only", no_argument, NULL, ARG_ROOTFS_ONLY },
-                { "overwrite", no_argument, NULL, ARG_OVERWRITE },
+                { "no-legend", optional_argument, NULL, ARG_NO_LEGEND },
+                { "full", optional_argument, NULL, ARG_FULL },
+                { "pretty-print", optional_argument, NULL, ARG_PRETTY },
+                { "rootfs-only", optional_argument, NULL, ARG_ROOTFS_ONLY },
+                { "overwrite", optional_argument, NULL, ARG_OVERWRITE },
                 { "grace-period", required_argument, NULL, ARG_GRACE },
                 { "compression", required_argument, NULL, ARG_COMPRESSION },
-                { "reproducible", no_argument, NULL, ARG_REPRODUCIBLE },
-                { "keep-privileges", no_argument, NULL, ARG_KEEP_PRIVILEGES },
+                { "reproducible", optional_argument, NULL, ARG_REPRODUCIBLE },
+                { "keep-privileges", optional_argument, NULL, ARG_KEEP_PRIVILEGES },
                 { "insecure-options", required_argument, NULL, ARG_INSECURE },
                 { "platform", required_argument, NULL, ARG_PLATFORM },
                 { "name", required_argument, NULL, ARG_NAME },
                 { "oci", optional_argument, NULL, ARG_OCI },
+                { "fields", required_argument, NULL, ARG_FIELDS },
+                { "sort", required_argument, NULL, ARG_SORT },
+                { "order", required_argument, NULL, ARG_ORDER },
                 {},
         };
-        int c;
+        int c, r = 0;
 
         optind = 0;
         while ((c = getopt_long(argc, argv, "", options, NULL)) >= 0) {
                 const char *bad = NULL;
                 unsigned bits;
+                bool b;
 
-                if (c >= ARG_FORMAT && c <= ARG_OCI)
+                if (c >= ARG_FORMAT && c <= ARG_ORDER)
                         seen_flags |= 1u << (c - ARG_FORMAT);
                 switch (c) {
                 case ARG_FORMAT:
@@ -120,19 +190,20 @@ static int parse_argv(int argc, char *argv[]) {
                         arg_format = optarg;
                         break;
                 case ARG_NO_LEGEND:
-                        arg_no_legend = true;
+                        r = bool_arg("no-legend", &arg_no_legend);
                         break;
                 case ARG_FULL:
-                        arg_full = true;
+                        r = bool_arg("full", &arg_full);
                         break;
                 case ARG_PRETTY:
-                        arg_pretty = true;
+                        r = bool_arg("pretty-print", &b);
+                        arg_pretty = b;
                         break;
                 case ARG_ROOTFS_ONLY:
-                        arg_rootfs_only = true;
+                        r = bool_arg("rootfs-only", &arg_rootfs_only);
                         break;
                 case ARG_OVERWRITE:
-                        arg_overwrite = true;
+                        r = bool_arg("overwrite", &arg_overwrite);
                         break;
                 case ARG_GRACE:
                         if (parse_duration(optarg, &arg_grace) < 0)
@@ -145,10 +216,10 @@ static int parse_argv(int argc, char *argv[]) {
                                 return pod_usage_error("image", "Unknown compression '%s'", optarg);
                         break;
                 case ARG_REPRODUCIBLE:
-                        arg_reproducible = true;
+                        r = bool_arg("reproducible", &arg_reproducible);
                         break;
                 case ARG_KEEP_PRIVILEGES:
-                        arg_keep_privileges = true;
+                        r = bool_arg("keep-privileges", &arg_keep_privileges);
                         break;
                 case ARG_INSECURE:
                         if (pod_insecure_parse(optarg, &bits, &bad) < 0)
@@ -170,9 +241,24 @@ static int parse_argv(int argc, char *argv[]) {
                                                        optarg);
                         arg_oci = optarg ?: "manifest";
                         break;
+                case ARG_FIELDS:
+                        r = parse_fields("fields", optarg, false, arg_fields, &arg_n_fields);
+                        break;
+                case ARG_SORT:
+                        r = parse_fields("sort", optarg, true, arg_sort, &arg_n_sort);
+                        break;
+                case ARG_ORDER:
+                        if (!streq(optarg, "asc") && !streq(optarg, "desc"))
+                                return pod_usage_error("image",
+                                                       "Invalid order '%s': expected asc or desc",
+                                                       optarg);
+                        arg_desc = streq(optarg, "desc");
+                        break;
                 default:
                         return -EINVAL;
                 }
+                if (r < 0)
+                        return r;
         }
         return 0;
 }
@@ -345,6 +431,27 @@ static void format_time(uint64_t usec, char *buf, size_t size) {
                 (void)snprintf(buf, size, "-");
 }
 
+/* list --full: rkt's layout (Go's "2006-01-02 15:04:05.999 -0700 MST"), milliseconds
+ * without their trailing zeros. */
+static void format_time_full(uint64_t usec, char *buf, size_t size) {
+        time_t t = (time_t)(usec / 1000000u);
+        unsigned ms = (unsigned)(usec / 1000u % 1000u);
+        char date[32], zone[64], frac[8] = "";
+        struct tm tm;
+
+        if (!localtime_r(&t, &tm) || strftime(date, sizeof(date), "%Y-%m-%d %H:%M:%S", &tm) == 0 ||
+            strftime(zone, sizeof(zone), "%z %Z", &tm) == 0) {
+                (void)snprintf(buf, size, "-");
+                return;
+        }
+        if (ms > 0) {
+                (void)snprintf(frac, sizeof(frac), ".%03u", ms);
+                for (size_t n = strlen(frac); frac[n - 1] == '0'; n--)
+                        frac[n - 1] = 0;
+        }
+        (void)snprintf(buf, size, "%s%s %s", date, frac, zone);
+}
+
 /* OCI images: their docker:// names and registry digest (store-oci.h). */
 static int load_docker_names(struct pod_store *s, struct pod_store_image **l, size_t k) {
         for (size_t i = 0; i < k; i++) {
@@ -376,6 +483,194 @@ static void docker_name_column(const struct pod_store_image *i, char *buf, size_
                 (void)snprintf(buf + n, size - n, "%s%s", n ? "@" : "", i->registry_digest);
 }
 
+/* One line of `image list`: the image, its NAME (docker:// names, else name:version as rkt
+ * showed), its place in the store's order (ties keep it). */
+struct row {
+        struct pod_store_image *img;
+        char *name;
+        size_t index;
+};
+
+static int cmp_u64(uint64_t a, uint64_t b) {
+        return a < b ? -1 : a > b;
+}
+
+static int compare_rows(const void *x, const void *y) {
+        const struct row *a = x, *b = y;
+
+        for (size_t k = 0; k < arg_n_sort; k++) {
+                int c = 0;
+
+                switch (arg_sort[k]) {
+                case FIELD_ID:
+                        c = strcmp(a->img->id, b->img->id);
+                        break;
+                case FIELD_NAME:
+                        c = strcmp(a->name, b->name);
+                        break;
+                case FIELD_SIZE:
+                        c = cmp_u64(a->img->size, b->img->size);
+                        break;
+                case FIELD_IMPORTTIME:
+                        c = cmp_u64(a->img->import_time, b->img->import_time);
+                        break;
+                case FIELD_LASTUSED:
+                        c = cmp_u64(a->img->last_used, b->img->last_used);
+                        break;
+                case FIELD_LATEST:
+                        c = (int)a->img->latest - (int)b->img->latest;
+                        break;
+                default:
+                        break;
+                }
+                if (c != 0)
+                        return arg_desc ? -c : c;
+        }
+        return cmp_u64(a->index, b->index);
+}
+
+/* A table cell, escaped (names come from images); NULL when out of memory.  --full: the
+ * whole ID, the size in bytes and rkt's time layout, as rkt's --full. */
+static char *cell(const struct row *w, enum field f) {
+        char buf[POD_ESCAPE_MAX + 64];
+
+        switch (f) {
+        case FIELD_ID:
+                return strndup(w->img->id, arg_full ? strlen(w->img->id) : ID_SHORT_LEN);
+        case FIELD_NAME:
+                return pod_cescape(w->name);
+        case FIELD_SIZE:
+                if (arg_full)
+                        (void)snprintf(buf, sizeof(buf), "%" PRIu64, w->img->size);
+                else
+                        format_size(w->img->size, buf, sizeof(buf));
+                return strdup(buf);
+        case FIELD_IMPORTTIME:
+        case FIELD_LASTUSED:
+                (arg_full ? format_time_full : format_time)(
+                        f == FIELD_LASTUSED ? w->img->last_used : w->img->import_time, buf,
+                        sizeof(buf));
+                return strdup(buf);
+        case FIELD_LATEST:
+                return strdup(w->img->latest ? "true" : "false");
+        case FIELD_PROVENANCE:
+                return strdup(pod_provenance_summary(w->img->provenance, buf, sizeof(buf)));
+        default:
+                return strdup("");
+        }
+}
+
+static void cells_free(char **cells, size_t n) {
+        for (size_t i = 0; cells && i < n; i++)
+                free(cells[i]);
+        free(cells);
+}
+
+/* Columns as wide as their widest printed cell, two spaces apart, the last one unpadded. */
+static int print_table(const struct row *rows, size_t k, const enum field *fields, size_t nf) {
+        size_t n = (k + 1) * nf, first = arg_no_legend ? nf : 0, width[FIELDS_MAX] = {};
+        char **cells = calloc(n, sizeof(char *));
+
+        if (!cells)
+                return log_error_errno(-ENOMEM, "Out of memory");
+        for (size_t c = 0; c < nf; c++)
+                cells[c] = strdup(field_headers[fields[c]]);
+        for (size_t i = 0; i < k; i++)
+                for (size_t c = 0; c < nf; c++)
+                        cells[(i + 1) * nf + c] = cell(&rows[i], fields[c]);
+        for (size_t i = 0; i < n; i++) {
+                if (!cells[i]) {
+                        cells_free(cells, n);
+                        return log_error_errno(-ENOMEM, "Out of memory");
+                }
+                if (i >= first && strlen(cells[i]) > width[i % nf])
+                        width[i % nf] = strlen(cells[i]);
+        }
+        for (size_t i = first; i < n; i++)
+                if (i % nf + 1 < nf)
+                        printf("%-*s  ", (int)width[i % nf], cells[i]);
+                else
+                        printf("%s\n", cells[i]);
+        cells_free(cells, n);
+        return 0;
+}
+
+static int print_rows(const struct row *rows, size_t k) {
+        static const enum field defaults[] = {
+                FIELD_ID,       FIELD_NAME,   FIELD_SIZE,       FIELD_IMPORTTIME,
+                FIELD_LASTUSED, FIELD_LATEST, FIELD_PROVENANCE, /* the last: --full only */
+        };
+        _cleanup_free_ struct pod_store_image **sorted = NULL;
+        _cleanup_free_ char *json = NULL;
+        int r;
+
+        if (streq(arg_format, "text")) {
+                if (arg_n_fields > 0)
+                        return print_table(rows, k, arg_fields, arg_n_fields);
+                return print_table(rows, k, defaults, ELEMENTSOF(defaults) - !arg_full);
+        }
+        sorted = calloc(k + 1, sizeof(*sorted));
+        if (!sorted)
+                return log_error_errno(-ENOMEM, "Out of memory");
+        for (size_t i = 0; i < k; i++)
+                sorted[i] = rows[i].img;
+        r = pod_store_images_to_json(sorted, k, streq(arg_format, "json-pretty"), &json);
+        if (r < 0)
+                return log_error_errno(r, "Failed to format the image list: %m");
+        printf("%s\n", json);
+        return 0;
+}
+
+static bool shows_provenance(void) {
+        if (!streq(arg_format, "text"))
+                return true;
+        if (arg_n_fields == 0)
+                return arg_full;
+        for (size_t c = 0; c < arg_n_fields; c++)
+                if (arg_fields[c] == FIELD_PROVENANCE)
+                        return true;
+        return false;
+}
+
+static int list_images(struct pod_store *s, struct pod_store_image **l, size_t k) {
+        struct row *rows = NULL;
+        int r;
+
+        r = load_docker_names(s, l, k);
+        if (r < 0)
+                return r;
+        /* Provenance only where it is shown: a plain list stays one query. */
+        for (size_t i = 0; shows_provenance() && i < k; i++) {
+                struct pod_error e = {};
+
+                r = pod_store_image_load_provenance(s, l[i], &e);
+                if (r < 0)
+                        return log_pod_error(r, &e);
+        }
+        rows = calloc(k + 1, sizeof(*rows));
+        if (!rows)
+                return log_error_errno(-ENOMEM, "Out of memory");
+        for (size_t i = 0; i < k; i++) {
+                char buf[1024];
+
+                docker_name_column(l[i], buf, sizeof(buf));
+                rows[i] = (struct row){ .img = l[i], .index = i };
+                rows[i].name = buf[0] ? strdup(buf) : pod_store_image_name_version(l[i]);
+                if (!rows[i].name)
+                        r = -ENOMEM;
+        }
+        if (r >= 0) {
+                /* rkt's --sort (default importtime) and --order */
+                qsort(rows, k, sizeof(*rows), compare_rows);
+                r = print_rows(rows, k);
+        } else
+                r = log_error_errno(r, "Out of memory");
+        for (size_t i = 0; i < k; i++)
+                free(rows[i].name);
+        free(rows);
+        return r;
+}
+
 static int image_list(int n) {
         _cleanup_(pod_store_freep) struct pod_store *s = NULL;
         struct pod_store_image **l = NULL;
@@ -392,54 +687,9 @@ static int image_list(int n) {
         r = pod_store_list(s, &l, &k, &e);
         if (r < 0)
                 return log_pod_error(r, &e);
-        r = load_docker_names(s, l, k);
-        if (r < 0) {
-                pod_store_image_list_free(l, k);
-                return r;
-        }
-        /* Provenance only where it is shown: a plain list stays one query. */
-        for (size_t i = 0; (arg_full || !streq(arg_format, "text")) && i < k; i++) {
-                r = pod_store_image_load_provenance(s, l[i], &e);
-                if (r < 0) {
-                        pod_store_image_list_free(l, k);
-                        return log_pod_error(r, &e);
-                }
-        }
-
-        if (!streq(arg_format, "text")) {
-                _cleanup_free_ char *json = NULL;
-
-                r = pod_store_images_to_json(l, k, streq(arg_format, "json-pretty"), &json);
-                pod_store_image_list_free(l, k);
-                if (r < 0)
-                        return log_error_errno(r, "Failed to format the image list: %m");
-                printf("%s\n", json);
-                return 0;
-        }
-
-        if (!arg_no_legend)
-                printf("%-*s  %-32s  %-9s  %-19s  %-19s  %-*s%s\n", arg_full ? 135 : ID_SHORT_LEN,
-                       "ID", "NAME", "SIZE", "IMPORT TIME", "LAST USED", arg_full ? 6 : 0, "LATEST",
-                       arg_full ? "  PROVENANCE" : "");
-        for (size_t i = 0; i < k; i++) {
-                char size[32], it[64], lu[64], prov[POD_ESCAPE_MAX + 64] = "", name[1024];
-
-                format_size(l[i]->size, size, sizeof(size));
-                format_time(l[i]->import_time, it, sizeof(it));
-                format_time(l[i]->last_used, lu, sizeof(lu));
-                if (arg_full) {
-                        prov[0] = prov[1] = ' ';
-                        (void)pod_provenance_summary(l[i]->provenance, prov + 2, sizeof(prov) - 2);
-                }
-                docker_name_column(l[i], name, sizeof(name));
-                /* The LATEST column is padded only when PROVENANCE follows it. */
-                printf("%-*.*s  %-32s  %-9s  %-19s  %-19s  %-*s%s\n", arg_full ? 135 : ID_SHORT_LEN,
-                       arg_full ? 135 : ID_SHORT_LEN, l[i]->id,
-                       name[0] ? POD_ESC(name) : POD_ESC(l[i]->name), size, it, lu,
-                       arg_full ? 6 : 0, l[i]->latest ? "true" : "false", prov);
-        }
+        r = list_images(s, l, k);
         pod_store_image_list_free(l, k);
-        return 0;
+        return r;
 }
 
 /* One image: what the store knows, and where it came from and what vouched for it. */
@@ -561,7 +811,9 @@ static int image_cat_manifest(int n, char **args) {
                 r = pod_store_read_manifest(s, id, &m, &size, &e);
         if (r < 0)
                 return log_pod_error(r, &e);
-        if (arg_pretty) {
+        /* Pretty by default, as rkt's (and pod's) cat-manifest; --oci prints the bytes the
+         * registry digest covers unless --pretty-print is given. */
+        if (arg_pretty > 0 || (arg_pretty < 0 && !arg_oci)) {
                 r = pod_store_manifest_pretty(m, size, &pretty);
                 if (r < 0)
                         return log_error_errno(r, "Failed to format the manifest of '%s': %m", id);
@@ -709,7 +961,8 @@ static int image_verify(int n, char **args) {
 
 static int image_build(int n, char **args) {
         struct pod_aci_build_options o = { .compression = arg_compression,
-                                           .reproducible = arg_reproducible };
+                                           .reproducible = arg_reproducible,
+                                           .overwrite = arg_overwrite };
         _cleanup_free_ char *id = NULL;
         struct pod_error e = {};
         const char *epoch;
@@ -765,9 +1018,23 @@ static int image_validate(int n, char **args) {
 #define FLAG(a) (1u << ((a)-ARG_FORMAT))
 
 static const char *const flag_names[] = {
-        "format",           "no-legend",    "full",        "pretty-print", "rootfs-only",
-        "overwrite",        "grace-period", "compression", "reproducible", "keep-privileges",
-        "insecure-options", "platform",     "name",        "oci",
+        "format",
+        "no-legend",
+        "full",
+        "pretty-print",
+        "rootfs-only",
+        "overwrite",
+        "grace-period",
+        "compression",
+        "reproducible",
+        "keep-privileges",
+        "insecure-options",
+        "platform",
+        "name",
+        "oci",
+        "fields",
+        "sort",
+        "order",
 };
 
 static int sub_import(const char *sub, int n, char **args) {
@@ -806,14 +1073,17 @@ static const struct {
         int (*fn)(const char *sub, int n, char **args);
         unsigned flags; /* allowed options */
 } subcommands[] = {
-        { "build", sub_build, FLAG(ARG_COMPRESSION) | FLAG(ARG_REPRODUCIBLE) },
+        { "build", sub_build,
+          FLAG(ARG_COMPRESSION) | FLAG(ARG_REPRODUCIBLE) | FLAG(ARG_OVERWRITE) },
         { "cat-manifest", sub_cat_manifest, FLAG(ARG_PRETTY) | FLAG(ARG_OCI) },
         { "export", sub_export, FLAG(ARG_OVERWRITE) },
         { "extract", image_extract,
           FLAG(ARG_ROOTFS_ONLY) | FLAG(ARG_OVERWRITE) | FLAG(ARG_KEEP_PRIVILEGES) },
         { "gc", sub_gc, FLAG(ARG_GRACE) },
         { "import", sub_import, FLAG(ARG_PLATFORM) | FLAG(ARG_NAME) },
-        { "list", sub_list, FLAG(ARG_FORMAT) | FLAG(ARG_NO_LEGEND) | FLAG(ARG_FULL) },
+        { "list", sub_list,
+          FLAG(ARG_FORMAT) | FLAG(ARG_NO_LEGEND) | FLAG(ARG_FULL) | FLAG(ARG_FIELDS) |
+                  FLAG(ARG_SORT) | FLAG(ARG_ORDER) },
         { "render", image_extract,
           FLAG(ARG_ROOTFS_ONLY) | FLAG(ARG_OVERWRITE) | FLAG(ARG_KEEP_PRIVILEGES) },
         { "rm", sub_rm, 0 },

@@ -72,8 +72,12 @@ chmod 1777 "$PODDIR/stage1/rootfs/opt/stage2/a/rootfs"
 start_pod "$E1"
 wait_ready a
 INIT=$(cat "$PODDIR/pid")
-APP=$(awk '{print $1}' "/proc/$INIT/task/$INIT/children" 2>/dev/null || true)
-[ -n "$APP" ] || APP=$(pgrep -P "$INIT" | head -n1)
+# The app is the init's child that runs sleep (the init's other child is the pod's metadata
+# service).
+APP=""
+for c in $(cat "/proc/$INIT/task/$INIT/children" 2>/dev/null) $(pgrep -P "$INIT"); do
+        [ "$(cat "/proc/$c/comm" 2>/dev/null)" = sleep ] && APP=$c && break
+done
 
 pod enter "$E1" /bin/sh -c 'cat /proc/self/status; echo "foo=$FOO"; echo "app=$AC_APP_NAME"; hostname; cat /proc/1/comm; ls -d /marker-a; pwd'
 assert_status "enter runs a command in a running pod" 0

@@ -119,8 +119,9 @@ start_server() { # start_server PORT [CERT KEY]
 ETC=$W/etc
 STORE=$W/store
 P=("--dir=$STORE" "--local-config=$ETC" "--system-config=$W/vendor")
-listed() { # listed NAME: how many stored images have that name
-        "$POD" "${P[@]}" image list --no-legend 2>/dev/null | awk -v n="$1" '$2 == n' | wc -l
+listed() { # listed NAME: how many stored images have that name (shown as NAME[:VERSION])
+        "$POD" "${P[@]}" image list --no-legend --fields=name 2>/dev/null |
+                awk -v n="$1" '$1 == n || index($1, n ":") == 1' | wc -l
 }
 
 # ---- 11a: an image fetched insecurely once, offered through a trusted name's page ----

@@ -219,8 +219,9 @@ P=("--dir=$STORE" "--local-config=$W/etc" "--system-config=$W/vendor")
 nreq() { # nreq REGEX: requests so far whose line matches
         grep -Ec -- "$1" "$LOG" 2>/dev/null || true
 }
-listed() { # listed NAME: how many stored images have that name
-        "$POD" "${P[@]}" image list --no-legend 2>/dev/null | awk -v n="$1" '$2 == n' | wc -l
+listed() { # listed NAME: how many stored images have that name (shown as NAME[:VERSION])
+        "$POD" "${P[@]}" image list --no-legend --fields=name 2>/dev/null |
+                awk -v n="$1" '$1 == n || index($1, n ":") == 1' | wc -l
 }
 
 # ---- unknown key, then trust, then the happy path ----
@@ -256,8 +257,8 @@ assert_match "prints the ID (sha512- + 64 hex)" "$OUT" '^sha512-[0-9a-f]{64}$'
 tap_check "no progress output without a terminal" "$([ -z "$ERR" ] && echo 0 || echo 1)" "$ERR"
 HELLO=$OUT
 run_pod "${P[@]}" image list --no-legend --full
-assert_match "image list shows it" "$OUT" "^${HELLO}[0-9a-f]{64} +example.com/hello "
-HELLO_FULL=$(awk '$2 == "example.com/hello" { print $1 }' <<<"$OUT")
+assert_match "image list shows it, as NAME:VERSION" "$OUT" "^${HELLO}[0-9a-f]{64} +example.com/hello:1\.0 "
+HELLO_FULL=$(awk '$2 == "example.com/hello:1.0" { print $1 }' <<<"$OUT")
 assert_match "walked from example.com/hello up to example.com" "$(cat "$LOG")" \
         "^example.com /hello\?ac-discovery=1 "
 run_pod "${P[@]}" image verify
@@ -287,9 +288,9 @@ assert_match "the {channel} template was used, version defaulting to latest" "$(
         "/aci/example.com/hello-latest-beta-linux-$ARCH.aci "
 run_pod "${P[@]}" image list --format=json
 assert_match "beta image stored, marked as fetched as latest" "$OUT" \
-        '"name":"example.com/hello","labels":\{"version":"2.0-beta"[^}]*"channel":"beta"\}[^}]*"latest":true'
+        '"name":"example.com/hello:2\.0-beta",[^}]*"labels":\{"version":"2.0-beta"[^}]*"channel":"beta"\}[^}]*"latest":true'
 assert_match "1.0 is not latest" "$OUT" \
-        '"name":"example.com/hello","labels":\{"version":"1.0"[^}]*\}[^}]*"latest":false'
+        '"name":"example.com/hello:1\.0",[^}]*"labels":\{"version":"1.0"[^}]*\}[^}]*"latest":false'
 
 # ---- refusals ----
 run_pod "${P[@]}" fetch example.com/stranger:1.0

@@ -14,13 +14,15 @@ MK=$HELPERS/make-hostile-aci.py
 STORE=$W/store
 P=("--dir=$STORE" "--local-config=$W/etc" "--system-config=$W/vendor")
 
-# safe FILE...: no C0 control but newline, no DEL, valid UTF-8, no C1 control.
+# safe FILE...: no C0 control but newline (and tabs that indent a line: pretty JSON, as
+# rkt's), no DEL, valid UTF-8, no C1 control.
 safe() {
         python3 - "$@" <<'PY'
 import sys
 for f in sys.argv[1:]:
     b = open(f, "rb").read()
-    bad = [c for c in b if (c < 0x20 and c != 0x0a) or c == 0x7f]
+    body = b"\n".join(l.lstrip(b"\t") for l in b.split(b"\n"))
+    bad = [c for c in body if (c < 0x20 and c != 0x0a) or c == 0x7f]
     try:
         t = b.decode("utf-8")
     except UnicodeDecodeError as e:

@@ -74,7 +74,7 @@ tap_check "hostile import left no temp dir" "$(find "$D/cas/tmp" -mindepth 1 | g
 run_pod --dir="$D" image list
 assert_status "list" 0
 assert_match "list has a legend" "$OUT" '^ID +NAME +SIZE +IMPORT TIME +LAST USED +LATEST'
-assert_match "list shows the short ID and name" "$OUT" "^${ID:0:19}  example.com/busybox"
+assert_match "list shows the short ID and NAME:VERSION" "$OUT" "^${ID:0:19}  example.com/busybox:1\.0 "
 run_pod --dir="$D" image list --no-legend --full
 assert_match "--full shows the whole ID, --no-legend drops the header" "$OUT" "^$ID "
 run_pod --dir="$D" image list --format=json
@@ -82,18 +82,19 @@ assert_status "list json" 0
 tap_check "json parses and has the image" "$(python3 -c '
 import json, sys
 l = json.loads(sys.argv[1]); i = l[0]
-assert len(l) == 1 and i["id"] == sys.argv[2] and i["name"] == "example.com/busybox"
+assert len(l) == 1 and i["id"] == sys.argv[2]
 assert i["labels"]["version"] == "1.0" and i["size"] > 0 and i["latest"] is False
+assert i["name"] == "example.com/busybox:1.0"
 ' "$OUT" "$ID" 2>&1; echo $?)"
 run_pod --dir="$D" image list --format=json-pretty
-assert_match "json-pretty is indented" "$OUT" '^  \{'
+assert_match "json-pretty is indented with tabs, as rkt's" "$OUT" $'^\t\\{'
 
 # ---- cat-manifest ----
-run_pod --dir="$D" image cat-manifest example.com/busybox:1.0
+run_pod --dir="$D" image cat-manifest --pretty-print=false example.com/busybox:1.0
 assert_status "cat-manifest by name:version" 0
-tap_check "cat-manifest prints the manifest bytes" "$(diff <(printf '%s\n' "$OUT") "$IMG/manifest" >/dev/null; echo $?)"
-run_pod --dir="$D" image cat-manifest --pretty-print "${ID:0:20}"
-assert_match "cat-manifest --pretty-print by ID prefix" "$OUT" '^  "name":"example.com/busybox"'
+tap_check "cat-manifest --pretty-print=false prints the manifest bytes" "$(diff <(printf '%s\n' "$OUT") "$IMG/manifest" >/dev/null; echo $?)"
+run_pod --dir="$D" image cat-manifest "${ID:0:20}"
+assert_match "cat-manifest by ID prefix is pretty by default" "$OUT" $'^\t"name": "example.com/busybox"'
 run_pod --dir="$D" image cat-manifest example.com/nothere
 assert_status "unknown name fails" 254
 assert_match "unknown name is named" "$ERR" "example.com/nothere"

@@ -214,7 +214,7 @@ tap_check "pod/manifest is what pod cat-manifest --pretty-print=false shows" \
         "$([ "$(cat "$W/cat-manifest")" = "$(cat "$O/pod-manifest")" ]; echo $?)"
 tap_check "pod/manifest is byte for byte the pod dir's manifest" \
         "$(cmp -s "$D"/pods/*/"$UUID"/pod "$O/pod-manifest"; echo $?)"
-"$POD" "${P[@]}" image cat-manifest "$ID_A" >"$W/image-manifest"
+"$POD" "${P[@]}" image cat-manifest --pretty-print=false "$ID_A" >"$W/image-manifest"
 tap_check "apps/NAME/image/manifest is byte for byte pod image cat-manifest's" \
         "$(cmp -s "$W/image-manifest" "$O/image-manifest"; echo $?)" \
         "$(diff "$W/image-manifest" "$O/image-manifest" | head -5)"

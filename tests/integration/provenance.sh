@@ -77,12 +77,12 @@ check_eq "json: signatureTime is the signature's" "$SIGTIME" "$(date -u -d "@$GP
 
 run_pod "${P[@]}" image list --full --no-legend
 assert_match "list --full: provenance column" "$OUT" \
-        "^$HELLO +example.com/hello .* signed ${FPR:0:16} \(example.com\)$"
+        "^$HELLO +example.com/hello:1\.0 .* signed ${FPR:0:16} \(example.com\)$"
 run_pod "${P[@]}" image list
 assert_no_match "plain list: no provenance column" "$OUT" "PROVENANCE|signed"
 run_pod "${P[@]}" image list --format=json
 check_eq "list json: provenance" \
-        "$(json_get "$OUT" '[i["provenance"]["signerFingerprint"] for i in d if i["name"] == "example.com/hello"][0]')" \
+        "$(json_get "$OUT" '[i["provenance"]["signerFingerprint"] for i in d if i["name"] == "example.com/hello:1.0"][0]')" \
         "$FPR"
 
 # ---- insecure fetch: the option that skipped the check ----
@@ -93,7 +93,7 @@ assert_match "insecure: origin" "$OUT" "^Origin: https://example.com/aci/example
 assert_match "insecure: nobody verified" "$OUT" "^Signed by: nobody verified"
 assert_match "insecure: the option" "$OUT" "^Insecure options: image$"
 run_pod "${P[@]}" image list --full --no-legend
-assert_match "insecure: list --full" "$OUT" "example.com/unsigned .* insecure: image$"
+assert_match "insecure: list --full" "$OUT" "example.com/unsigned:1\.0 .* insecure: image$"
 
 # ---- pod image import: the file ----
 run_pod "${P[@]}" image import --insecure-options=image "$W/local.aci"
@@ -150,7 +150,7 @@ db.commit()
 PY
 run_pod "${OLD[@]}" image list --full --no-legend
 assert_status "old store: list --full exits 0" 0
-assert_match "old store: unknown provenance" "$OUT" "example.com/local .* unknown$"
+assert_match "old store: unknown provenance" "$OUT" "example.com/local:1\.0 .* unknown$"
 run_pod "${OLD[@]}" image status example.com/local
 assert_match "old store: status says unknown" "$OUT" "^Provenance: unknown"
 run_pod "${OLD[@]}" image list --format=json

@@ -2,6 +2,7 @@
 /* The ACI writer: round trip through the unpacker (modes, links, xattrs, fifo), determinism
  * and --reproducible mtimes, every compression, refusals (bad manifest, missing rootfs,
  * output inside the image dir), and validation of good and bad files. */
+#include <errno.h>
 #include <fcntl.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -53,6 +54,12 @@ static bool same_file(const char *a, const char *b) {
         return read_full_file_at(AT_FDCWD, a, 64 << 20, &x, &nx) == 0 &&
                read_full_file_at(AT_FDCWD, b, 64 << 20, &y, &ny) == 0 && nx == ny &&
                memcmp(x, y, nx) == 0;
+}
+
+static bool same_size(const char *p, off_t size) {
+        struct stat st;
+
+        return stat(p, &st) == 0 && st.st_size == size;
 }
 
 int main(void) {
@@ -110,6 +117,17 @@ int main(void) {
         /* determinism: same input, same bytes; --reproducible ignores mtimes */
         r = pod_aci_build(path("img"), path("b.aci"), &o, &id2, &e);
         tap_ok(r == 0 && streq(id1, id2), "same tree builds the same ID");
+        /* an existing out is replaced only with overwrite (issue 13 bug 4) */
+        tap_ok(truncate(path("b.aci"), 1) == 0, "shorten b.aci");
+        pod_error_clear(&e);
+        r = pod_aci_build(path("img"), path("b.aci"), &o, NULL, &e);
+        tap_ok(r == -EEXIST && strstr(e.msg, "--overwrite") && same_size(path("b.aci"), 1),
+               "existing out refused and left alone: %s", e.msg);
+        o.overwrite = true;
+        pod_error_clear(&e);
+        r = pod_aci_build(path("img"), path("b.aci"), &o, NULL, &e);
+        tap_ok(r == 0 && !same_size(path("b.aci"), 1), "... replaced with overwrite (%s)", e.msg);
+        o.overwrite = false;
         o.reproducible = true;
         o.mtime = 1700000000;
         o.compression = POD_COMPRESSION_ZSTD;
@@ -133,6 +151,7 @@ int main(void) {
                 pod_unpack_result_done(&res);
         }
         o.reproducible = false;
+        o.overwrite = true; /* one c.aci, rebuilt with each compression */
         for (int c = 0; c < _POD_COMPRESSION_MAX; c++) {
                 _cleanup_(pod_image_manifest_freep) struct pod_image_manifest *m = NULL;
                 _cleanup_close_ int fd = -EBADF;
