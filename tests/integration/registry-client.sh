@@ -30,7 +30,7 @@ free_port() {
 
 # start_registry NAME [htpasswd-file]: sets PORT_<NAME>
 start_registry() {
-        local name=$1 auth=${2:-} port dir="$W/reg-$1" i
+        local name=$1 auth=${2:-} port dir="$W/reg-$1"
         mkdir -p "$dir/store"
         for _ in 1 2 3 4 5; do
                 port=$(free_port)
@@ -45,7 +45,7 @@ start_registry() {
                 } >"$dir/config.yml"
                 docker-registry serve "$dir/config.yml" >"$dir/log" 2>&1 &
                 PIDS+=($!)
-                for i in $(seq 1 100); do
+                for _ in $(seq 1 100); do
                         if curl -s -o /dev/null "http://127.0.0.1:$port/v2/" 2>/dev/null; then
                                 eval "PORT_$name=$port"
                                 return 0
@@ -62,8 +62,9 @@ start_registry() {
 start_registry open
 htpasswd -Bbn alice s3cret >"$W/htpasswd"
 start_registry auth "$W/htpasswd"
-R1="127.0.0.1:$PORT_open"
-R2="127.0.0.1:$PORT_auth"
+# start_registry sets PORT_<name> with eval
+R1="127.0.0.1:${PORT_open:?}"
+R2="127.0.0.1:${PORT_auth:?}"
 
 # An image: one gzip layer, its config, a Docker schema 2 manifest, and an OCI index.
 mkdir -p "$W/root/etc"
@@ -87,11 +88,10 @@ JSON
         cat >"$W/index.json" <<JSON
 {"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[{"mediaType":"application/vnd.docker.distribution.manifest.v2+json","size":$(stat -c %s "$W/manifest.json"),"digest":"$MANIFEST","platform":{"architecture":"amd64","os":"linux"}}]}
 JSON
-        INDEX=$(python3 "$PUSH" "$base" "$@" manifest "$name" multi \
-                application/vnd.oci.image.index.v1+json "$W/index.json")
+        python3 "$PUSH" "$base" "$@" manifest "$name" multi \
+                application/vnd.oci.image.index.v1+json "$W/index.json" >/dev/null
 }
 push_image "http://$R1" test/app
-LAYER_SIZE=$(stat -c %s "$W/layer.tar.gz")
 CONFIG_SIZE=$(stat -c %s "$W/config.json")
 
 expect() { # expect DESC WORD -- cmd...: the command fails and says WORD
