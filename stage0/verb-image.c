@@ -178,7 +178,7 @@ static int parse_argv(int argc, char *argv[]) {
         while ((c = getopt_long(argc, argv, "", options, NULL)) >= 0) {
                 const char *bad = NULL;
                 unsigned bits;
-                bool b;
+                bool b = false;
 
                 if (c >= ARG_FORMAT && c <= ARG_ORDER)
                         seen_flags |= 1u << (c - ARG_FORMAT);
@@ -197,7 +197,8 @@ static int parse_argv(int argc, char *argv[]) {
                         break;
                 case ARG_PRETTY:
                         r = bool_arg("pretty-print", &b);
-                        arg_pretty = b;
+                        if (r >= 0)
+                                arg_pretty = b;
                         break;
                 case ARG_ROOTFS_ONLY:
                         r = bool_arg("rootfs-only", &arg_rootfs_only);
