@@ -202,11 +202,17 @@ static int apply(const struct opt *o, void *base, struct run_args *a, const char
                         *(bool *)((char *)base + o->offset) = true;
                 return 0;
         case K_KEEP_UNIT:
-        case K_NO_KEEP_UNIT:
-                if (value)
-                        return pod_error_set(reterr, -EINVAL, "Option '--%s' takes no value", flag);
-                a->keep_unit = o->kind == K_KEEP_UNIT;
+        case K_NO_KEEP_UNIT: {
+                /* pflag style too: --keep-unit=false is --no-keep-unit and the reverse */
+                bool b = true;
+
+                if (value && pod_parse_bool(value, &b) < 0)
+                        return pod_error_set(reterr, -EINVAL,
+                                             "Invalid value '%s' for --%s: expected true or false",
+                                             value, flag);
+                a->keep_unit = (o->kind == K_KEEP_UNIT) == b;
                 return 0;
+        }
         case K_INSECURE: {
                 const char *bad = NULL;
                 unsigned bits;

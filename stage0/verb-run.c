@@ -629,8 +629,8 @@ static int parse_run_prepared(int argc, char *argv[]) {
                 { "dns-search", required_argument, NULL, ARG_DNS_SEARCH },
                 { "dns-opt", required_argument, NULL, ARG_DNS_OPT },
                 { "dns-domain", required_argument, NULL, ARG_DNS_DOMAIN },
-                { "keep-unit", no_argument, NULL, ARG_KEEP_UNIT },
-                { "no-keep-unit", no_argument, NULL, ARG_NO_KEEP_UNIT },
+                { "keep-unit", optional_argument, NULL, ARG_KEEP_UNIT },
+                { "no-keep-unit", optional_argument, NULL, ARG_NO_KEEP_UNIT },
                 { "insecure-options", required_argument, NULL, ARG_INSECURE },
                 { "port", required_argument, NULL, ARG_PORT },
                 { "hosts-entry", required_argument, NULL, ARG_HOSTS_ENTRY },
@@ -688,11 +688,16 @@ static int parse_run_prepared(int argc, char *argv[]) {
                         arg_dns_domain = optarg;
                         break;
                 case ARG_KEEP_UNIT:
-                        arg_keep_unit = 1;
+                case ARG_NO_KEEP_UNIT: {
+                        bool b;
+
+                        if (pod_bool_arg("run-prepared",
+                                         c == ARG_KEEP_UNIT ? "keep-unit" : "no-keep-unit", optarg,
+                                         &b) < 0)
+                                return -EINVAL;
+                        arg_keep_unit = (c == ARG_KEEP_UNIT) == b;
                         break;
-                case ARG_NO_KEEP_UNIT:
-                        arg_keep_unit = 0;
-                        break;
+                }
                 case ARG_INSECURE:
                         if (pod_insecure_parse(optarg, &bits, &bad) < 0)
                                 return pod_usage_error("run-prepared",

@@ -46,9 +46,9 @@ enum { ARG_PREFIX = 0x100, ARG_ROOT, ARG_SKIP_REVIEW, ARG_LIST, ARG_INSECURE_ALL
 static int parse_argv(int argc, char *argv[]) {
         static const struct option options[] = {
                 { "prefix", required_argument, NULL, ARG_PREFIX },
-                { "root", no_argument, NULL, ARG_ROOT },
-                { "skip-fingerprint-review", no_argument, NULL, ARG_SKIP_REVIEW },
-                { "list", no_argument, NULL, ARG_LIST },
+                { "root", optional_argument, NULL, ARG_ROOT },
+                { "skip-fingerprint-review", optional_argument, NULL, ARG_SKIP_REVIEW },
+                { "list", optional_argument, NULL, ARG_LIST },
                 /* rkt's flag: keys and discovery pages over plain http */
                 { "insecure-allow-http", optional_argument, NULL, ARG_INSECURE_ALLOW_HTTP },
                 {},
@@ -64,13 +64,17 @@ static int parse_argv(int argc, char *argv[]) {
                         arg_prefix = optarg;
                         break;
                 case ARG_ROOT:
-                        arg_root = true;
+                        if (pod_bool_arg("trust", "root", optarg, &arg_root) < 0)
+                                return -EINVAL;
                         break;
                 case ARG_SKIP_REVIEW:
-                        arg_skip_review = true;
+                        if (pod_bool_arg("trust", "skip-fingerprint-review", optarg,
+                                         &arg_skip_review) < 0)
+                                return -EINVAL;
                         break;
                 case ARG_LIST:
-                        arg_list = true;
+                        if (pod_bool_arg("trust", "list", optarg, &arg_list) < 0)
+                                return -EINVAL;
                         break;
                 case ARG_INSECURE_ALLOW_HTTP:
                         if (pod_bool_arg("trust", "insecure-allow-http", optarg, &allow_http) < 0)

@@ -68,6 +68,11 @@ run_pod --dir="$D" gc --mark-only=true
 assert_status "gc --mark-only=true" 0
 run_pod --dir="$D" gc --mark-only=nope
 assert_status "gc --mark-only=nope exits 254" 254
+run_pod --dir="$D" --local-config="$D/etc" trust --list=true
+assert_status "trust --list=true" 0
+run_pod --dir="$D" --local-config="$D/etc" trust --list=false --root=false
+assert_status "trust --list=false --root=false: neither, so --prefix or --root is missing" 254
+assert_match "... said as a usage error" "$ERR" "Exactly one of --prefix=PREFIX or --root"
 run_pod --dir="$D" stop --force=false 00000000
 tap_check "stop --force=false parses (then fails on the unknown pod)" \
         "$([ "$STATUS" = 254 ] && [[ $ERR != *"Invalid value"* ]]; echo $?)" "$ERR"

@@ -51,6 +51,17 @@ int main(void) {
         tap_is_int(a.keep_unit, -1, "keep-unit defaults to auto");
         run_args_done(&a);
 
+        tap_is_int(PARSE(&a, &e, "--keep-unit=false", "img"), 0, "--keep-unit=false");
+        tap_is_int(a.keep_unit, 0, "... is --no-keep-unit");
+        run_args_done(&a);
+        tap_is_int(PARSE(&a, &e, "--no-keep-unit=false", "img"), 0, "--no-keep-unit=false");
+        tap_is_int(a.keep_unit, 1, "... is --keep-unit");
+        run_args_done(&a);
+        pod_error_clear(&e);
+        tap_is_int(PARSE(&a, &e, "--keep-unit=perhaps", "img"), -EINVAL,
+                   "--keep-unit=perhaps refused");
+        run_args_done(&a);
+
         pod_error_clear(&e);
         tap_is_int(PARSE(&a, &e, "img", "--hostname=x"), -EINVAL, "pod flag after image refused");
         tap_is_str(e.msg, "Pod option '--hostname' must come before the first image",
