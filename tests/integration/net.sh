@@ -250,6 +250,11 @@ pod_sh --net --net=mynet 'ip -4 -o addr show eth0; ip -4 -o addr show eth1'
 assert_match "repeated --net accumulate, a bare one is default: eth0" "$OUT" \
         "eth0[[:space:]]+inet 172\.16\.28\."
 assert_match "... and eth1 on the second" "$OUT" "eth1[[:space:]]+inet 10\.99\.7\."
+# rkt's networking documentation example: a fixed address through CNI_ARGS, IgnoreUnknown for
+# the plugins that do not know the argument.
+pod_sh --net="mynet:IP=10.99.7.42;IgnoreUnknown=1" 'ip -4 -o addr show eth0'
+assert_match "--net=NAME:IP=...;IgnoreUnknown=1 (rkt's example)" "$OUT" "inet 10\.99\.7\.42/24"
+
 # rkt's DNS precedence: the DNS a network returns (here bridge passes on its config's "dns")
 # replaces the image's resolv.conf unless --dns says otherwise.
 cat >/etc/pod/net.d/12-dnsnet.conflist <<'EOF'
