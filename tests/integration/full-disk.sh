@@ -63,7 +63,9 @@ for t in $(seq "$TRIALS"); do
                 "$POD" "${P[@]}" image rm "$id" >/dev/null 2>&1 || true
         else
                 refused=$((refused + 1))
-                if ! grep -q "No space left on device" "$W/err"; then
+                # ENOSPC mid-import, or refused up front when the churn left too little free
+                # (image-min-free-space): either names the full disk.
+                if ! grep -Eq "No space left on device|free on the file system the image is unpacked to" "$W/err"; then
                         unclear=$((unclear + 1))
                         echo "# trial $t: $(head -c 600 "$W/err")"
                 fi
