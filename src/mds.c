@@ -120,10 +120,11 @@ int pod_mds_request_parse(const char *buf, size_t size, struct pod_mds_request *
                 if (header_is(p, n, "Metadata-Flavor", &v, &vn))
                         req.flavor = vn == strlen("AppContainer") && strneq(v, "AppContainer", vn);
                 else if (header_is(p, n, "Content-Type", &v, &vn)) {
-                        size_t k = strcspn(v, ";");
+                        /* The buffer is not NUL-terminated: bounded by the value. */
+                        const char *semi = memchr(v, ';', vn);
+                        size_t k = semi ? (size_t)(semi - v) : vn;
 
-                        req.form =
-                                value_is(v, k < vn ? k : vn, "application/x-www-form-urlencoded");
+                        req.form = value_is(v, k, "application/x-www-form-urlencoded");
                 } else if (header_is(p, n, "Transfer-Encoding", &v, &vn))
                         return -EOPNOTSUPP;
                 else if (header_is(p, n, "Content-Length", &v, &vn)) {
