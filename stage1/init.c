@@ -699,6 +699,9 @@ int stage1_init_main(struct stage1_config *c, int sync_fd) {
         int r;
 
         log_set_prefix("pod-stage1(init)");
+        /* /proc/1/comm of the pod: what it is, whatever name the process image it was forked
+         * from ended up with (a sealed memfd copy is named after its fd or the memfd). */
+        (void)prctl(PR_SET_NAME, "pod-stage1", 0, 0, 0);
         /* PR_SET_PDEATHSIG: set right after the fork (ns.c). */
 
         /* Block before anything can be forked, so that no exit or signal is lost. */
