@@ -23,6 +23,11 @@
 #   skopeo_flags VAR                           skopeo's flags to reach VAR
 # $REG_CA is the test CA (use SSL_CERT_FILE=$REG_CA for TLS registries).
 
+# Run on its own (tools/test-all runs every tests/integration/*.sh unprivileged): not a test.
+if [ "${BASH_SOURCE[0]}" = "$0" ]; then
+        echo "1..0 # SKIP a library of the registry tests, sourced by them"
+        exit 0
+fi
 : "${TAP_TMP:?source lib.sh first}"
 REG_HELPERS="${top_srcdir:-$(dirname "$0")/../..}/tests/helpers"
 REG_DIR=$TAP_TMP/registries
