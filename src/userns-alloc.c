@@ -581,6 +581,27 @@ int pod_userns_sweep(int data_fd, int (*exists)(const char *uuid, void *userdata
         return records_remove(data_fd, exists, userdata, ret_bad, reterr);
 }
 
+int pod_userns_allocate_pod(int data_fd, int pod_fd, const char *uuid,
+                            const struct pod_userns_request *req,
+                            const struct pod_userns_sources *src, bool sync, struct pod_idmap *ret,
+                            struct pod_error *reterr) {
+        struct pod_idmap m;
+        int r;
+
+        r = pod_userns_allocate(data_fd, uuid, req, src, &m, reterr);
+        if (r < 0)
+                return r;
+        r = pod_userns_record_write(pod_fd, &m, sync);
+        if (r < 0) {
+                (void)pod_userns_release(data_fd, uuid, NULL);
+                return pod_error_set(reterr, r, "Failed to write '%s' in the pod dir: %s",
+                                     POD_USERNS_RECORD, strerror(-r));
+        }
+        if (ret)
+                *ret = m;
+        return 0;
+}
+
 /* ---- the pod directory's record --------------------------------------------------------- */
 
 int pod_userns_record_write(int pod_fd, const struct pod_idmap *m, bool sync) {

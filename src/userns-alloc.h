@@ -89,6 +89,13 @@ int pod_userns_release(int data_fd, const char *uuid, struct pod_error *reterr);
 int pod_userns_sweep(int data_fd, int (*exists)(const char *uuid, void *userdata), void *userdata,
                      unsigned *ret_bad, struct pod_error *reterr);
 
+/* pod_userns_allocate() for the pod dir pod_fd of pod uuid, then its "private-users"; when
+ * writing that fails the allocation is released again.  *ret (may be NULL): the range. */
+int pod_userns_allocate_pod(int data_fd, int pod_fd, const char *uuid,
+                            const struct pod_userns_request *req,
+                            const struct pod_userns_sources *src, bool sync, struct pod_idmap *ret,
+                            struct pod_error *reterr);
+
 /* The pod directory's "private-users".  read: -ENOENT when the pod has none; -EBADMSG when
  * it cannot be parsed. */
 int pod_userns_record_write(int pod_fd, const struct pod_idmap *m, bool sync);
