@@ -543,6 +543,12 @@ static int records_remove(int data_fd, int (*match)(const char *uuid, void *user
                 char uuid[POD_UUID_STRING_MAX];
                 uint32_t base, count;
 
+                /* A writer's temporary file ("BASE.tmp-PID", fd-util.h): under the lock no
+                 * writer is at work, so one left is from a writer that died. */
+                if (strstr(de->d_name, ".tmp-")) {
+                        (void)unlinkat(dir_fd, de->d_name, 0);
+                        continue;
+                }
                 r = record_read(dir_fd, de->d_name, &base, &count, uuid);
                 if (r == -EINVAL || r == -ENOENT)
                         continue;

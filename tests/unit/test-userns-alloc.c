@@ -279,6 +279,7 @@ static void test_release_sweep(void) {
         tap_is_int(pod_userns_allocate(d, U2, &q, &src, &m, &e), 0, "released range reusable");
 
         write_text("release/userns/777", "broken");
+        write_text("release/userns/555.tmp-99999", "a dead writer's");
         tap_is_int(pod_userns_sweep(d, exists_only_u1, &calls, &bad, &e), 1,
                    "sweep removes the gone pod's record");
         tap_is_int(calls, 2, "sweep asked about both records");
@@ -286,6 +287,8 @@ static void test_release_sweep(void) {
         tap_ok(record_exists(d, 100, NULL, 0) == 1 && record_exists(d, 200, NULL, 0) == -ENOENT &&
                        record_exists(d, 777, NULL, 0) == 1,
                "existing pod's record and the broken one stay");
+        tap_ok(faccessat(d, "userns/555.tmp-99999", F_OK, 0) < 0,
+               "a dead writer's temporary file is gone");
 
         empty = new_data_dir("never");
         tap_is_int(pod_userns_sweep(empty, exists_only_u1, &calls, &bad, &e), 0,
