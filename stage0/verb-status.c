@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
 #include <getopt.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -150,6 +151,9 @@ static void print_text(const struct pod_info *i) {
                 printf("pid=%d\n", (int)i->pid);
         if (i->unit)
                 printf("unit=%s\n", i->unit);
+        if (i->private_users_count > 0)
+                printf("private-users=%" PRIu32 ":%" PRIu32 "\n", i->private_users_base,
+                       i->private_users_count);
         printf("exited=%s\n", (i->phase == POD_PHASE_RUN && i->state == POD_STATE_EXITED) ||
                                               i->phase == POD_PHASE_EXITED_GARBAGE
                                       ? "true"
