@@ -169,6 +169,11 @@ UP=$(poddir "$UUID")/overlay/busybox/upper/root-wrote
 tap_check "a file root wrote in the pod's root is owned by BASE:BASE in the upper dir" \
         "$([ "$(stat -c %u:%g "$UP" 2>&1)" = "$BASE:$BASE" ]; echo $?)" "$(stat -c '%n %u:%g' "$UP" 2>&1)"
 
+# The files stage1 generates in the app's /etc (hosts) are the pod root's to change.
+pod_sh --private-users 'stat -c "hosts=%u:%g" /etc/hosts; echo "127.0.0.2 extra" >>/etc/hosts && echo hosts-ok'
+assert_match "the generated /etc/hosts is owned by the pod's root" "$OUT" "^hosts=0:0$"
+assert_match "... which may change it" "$OUT" "^hosts-ok$"
+
 # ---- 2. volumes: root's and alice's writes -----------------------------------------------------
 mkdir -m 1777 "$V/rw"
 pod_sh --private-users --volume=v,kind=host,source="$V/rw" --mount=volume=v,target=/mnt \
@@ -287,6 +292,37 @@ for v in pick yes true; do
         pod_sh --private-users=$v 'cat /proc/self/uid_map'
         assert_match "--private-users=$v picks a range" "$(squash <<<"$OUT")" "^0 [1-9][0-9]* 65536$"
 done
+
+# A refused range leaves no pod behind.
+NPODS=$(find "$D/pods" -mindepth 2 -maxdepth 2 | wc -l)
+pod_sh --private-users="${B1:-1}:10" 'true'
+tap_check "a pod refused its range leaves no pod directory" \
+        "$([ "$STATUS" = 254 ] && [ "$(find "$D/pods" -mindepth 2 -maxdepth 2 | wc -l)" = "$NPODS" ]; echo $?)" \
+        "status $STATUS; $NPODS pod dirs before, $(find "$D/pods" -mindepth 2 -maxdepth 2 | wc -l) after"
+# pod status shows the range.
+run_pod "${P[@]}" status "${U1:-none}"
+assert_match "pod status shows private-users=BASE:COUNT" "$OUT" "^private-users=${B1:-x}:65536$"
+# prepare records the range; run-prepared runs in it.
+run_pod "${P[@]}" prepare --private-users "$B" --exec=/bin/sh -- -c 'cat /proc/self/uid_map'
+UP1=$(tail -n 1 <<<"$OUT")
+RP=$(range "$UP1")
+tap_check "pod prepare --private-users records the range in the pod dir" \
+        "$(grep -Eqx '[1-9][0-9]* 65536' <<<"$RP"; echo $?)" "'$RP' status $STATUS $ERR"
+run_pod "${P[@]}" run-prepared --net=none "$UP1"
+assert_match "pod run-prepared runs the pod in that range" "$(squash <<<"$OUT")" "^0 ${RP% *} 65536$"
+# The configured default (userns.conf, admin's directory): every pod gets a range, the flag
+# =no overrides it, a bad value fails every pod naming the file.
+mkdir -p "$W/etc"
+echo 'private-users = pick' >"$W/etc/userns.conf"
+pod_sh 'cat /proc/self/uid_map'
+assert_match "userns.conf private-users = pick: a pod without the flag gets a range" \
+        "$(squash <<<"$OUT")" "^0 [1-9][0-9]* 65536$"
+pod_sh --private-users=no 'cat /proc/self/uid_map'
+assert_match "... --private-users=no overrides it" "$(squash <<<"$OUT")" "^0 0 4294967295$"
+echo 'private-users = sometimes' >"$W/etc/userns.conf"
+pod_sh 'true'
+refused "a bad userns.conf value fails the pod" "userns.conf"
+rm -f "$W/etc/userns.conf"
 
 # release: rm of one, gc of the other
 stop_pod "$U1"
