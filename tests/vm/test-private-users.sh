@@ -104,17 +104,20 @@ if busctl status org.freedesktop.machine1 >/dev/null 2>&1; then
 else
         tap_check "systemd-machined is installed in the testbed" 1
 fi
-# The app's processes (sh and its sleeps) in the scope's cgroup: host uid BASE.
+# The app's shell (in the scope's cgroup, its command line holds the script; its comm is the
+# number of the fd stage1 executed it from): host uid BASE, real, effective, saved and fs.
 CG=/sys/fs/cgroup$(systemctl show -P ControlGroup "$SCOPE" 2>/dev/null)
 APPUIDS=""
+APPPID=""
 while read -r p; do
-        [ "$(cat "/proc/$p/comm" 2>/dev/null)" = sh ] || continue
+        { tr '\0' ' ' <"/proc/$p/cmdline"; } 2>/dev/null | grep -q 'echo waiting' || continue
+        APPPID=$p
         APPUIDS="$APPUIDS $(awk '/^Uid:/ { print $2 ":" $3 ":" $4 ":" $5 }' "/proc/$p/status")"
 done < <(find "$CG" -name cgroup.procs -exec cat {} + 2>/dev/null)
 tap_check "the app's process runs as host uid BASE ($BASE) in every uid" \
-        "$([ "$APPUIDS" = " $BASE:$BASE:$BASE:$BASE" ]; echo $?)" "app uids:$APPUIDS (cgroup $CG)"
-assert_match "ps shows it with uid BASE" "$(ps -e -o uid=,comm= 2>&1 | tr -s ' ' | grep -w sh)" \
-        "^ ?$BASE sh$"
+        "$([ "$APPUIDS" = " $BASE:$BASE:$BASE:$BASE" ]; echo $?)" \
+        "app uids:$APPUIDS (cgroup $CG: $(find "$CG" -name cgroup.procs -exec cat {} + 2>&1 | tr '\n' ' '))"
+assert_match "ps -o uid shows it with uid BASE" "$(ps -o uid= -p "${APPPID:-1}" 2>&1)" "^ *$BASE$"
 systemctl stop "$SCOPE" || true
 finish "${PIDS[0]}"
 tap_check "systemctl stop: pod run exits with the app's status (42)" "$([ "$st" = 42 ]; echo $?)" \
@@ -150,26 +153,42 @@ run_pod "${P[@]}" run --private-users "$B" --memory=64M --exec=/bin/dd -- \
         if=/dev/zero of=/dev/null bs=200M count=1
 assert_status "a 200M allocation in a --memory=64M --private-users pod is OOM-killed (128+9)" 137
 
-# ---- pod enter next to a hostile app in a nested user namespace --------------------------------
-# (tests/integration/private-users.sh, item 6: here, where root holds every capability, so
-# pod enter does not refuse for lack of one.)  The app's main process, which pod enter takes
-# the app's credentials from, unshares a user namespace (no capability needed; only a filter
-# that allows it), where it holds every capability: the entered command must still get the
-# app's own (CAP_NET_BIND_SERVICE here), not every capability.
+# ---- pod enter next to a hostile image whose app sits in a nested user namespace ---------------
+# (tests/integration/private-users.sh, item 6: here root holds every capability, so pod enter
+# does not refuse for lack of one.)  The image alone, run with no insecure flag: its own
+# seccomp-retain-set isolator allows everything (so unshare(CLONE_NEWUSER) too), its
+# capabilities-retain-set keeps only CAP_NET_BIND_SERVICE.  The app's main process, which
+# pod enter takes the app's credentials from, unshares a user namespace (no capability
+# needed), where it holds every capability, bounding set included.  The operator's pod
+# enter must still give the entered command the app's own capabilities (CAP_NET_BIND_SERVICE),
+# not every capability (in the host's user namespace without --private-users).
 if [ -x "$PROBE" ]; then
+        HIMG=$W/himg
+        mkdir -p "$HIMG"
+        cp -a "$IMG/rootfs" "$HIMG/"
+        cat >"$HIMG/manifest" <<EOF
+{"acKind":"ImageManifest","acVersion":"0.8.11","name":"example.com/hostile",
+ "labels":[{"name":"version","value":"1.0"},{"name":"os","value":"linux"},
+           {"name":"arch","value":"$ARCH"}],
+ "app":{"exec":["/bin/sh","-c","grep -E '^Cap(Eff|Prm|Bnd):' /proc/self/status; exec /bin/pod-probe userns-hold"],
+        "user":"0","group":"0",
+        "isolators":[{"name":"os/linux/seccomp-retain-set","value":{"set":["@appc.io/all"]}},
+                     {"name":"os/linux/capabilities-retain-set","value":{"set":["CAP_NET_BIND_SERVICE"]}}]}}
+EOF
+        "$POD" image build "$HIMG" "$W/hostile.aci" >/dev/null
+        run_pod "${P[@]}" --insecure-options=image fetch --quiet "$W/hostile.aci"
+        H=$OUT
         for pu in --private-users ""; do
                 PU=()
                 if [ -n "$pu" ]; then PU=("$pu"); fi
                 pu=${pu:-"no --private-users"}
-                "$POD" "${P[@]}" run "${PU[@]}" --insecure-options=seccomp --uuid-file-save="$W/u4" \
-                        "$B" --caps-retain=CAP_NET_BIND_SERVICE --exec=/bin/sh -- -c \
-                        "grep -E '^Cap(Eff|Prm|Bnd):' /proc/self/status; exec /bin/pod-probe userns-hold" \
+                "$POD" "${P[@]}" run "${PU[@]}" --uuid-file-save="$W/u4" "$H" \
                         >"$W/out4" 2>"$W/err4" &
                 PIDS+=($!)
                 wait_for 90 grep -qx ok "$W/out4" || true
                 U4=$(cat "$W/u4" 2>/dev/null || true)
                 UNITS+=("pod-$U4.scope")
-                tap_check "$pu: the hostile app sits in a nested user namespace" \
+                tap_check "$pu: the hostile image's app sits in a nested user namespace" \
                         "$(grep -qx ok "$W/out4"; echo $?)" "$(cat "$W/out4" "$W/err4")"
                 HCAPS=$(grep '^Cap' "$W/out4" | tr -s ' \t' ' ' || true)
                 run_pod "${P[@]}" enter "$U4" /bin/sh -c 'grep -E "^Cap(Eff|Prm|Bnd):" /proc/self/status'
