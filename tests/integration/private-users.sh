@@ -102,13 +102,13 @@ range() { cat "$(poddir "$1")/private-users" 2>/dev/null || true; }
 squash() { tr -s ' \t' ' ' | sed 's/^ //; s/ $//'; }
 # bg_pod NAME [POD RUN FLAGS...] SCRIPT: a pod in the background; the script must create
 # /NAME-ready when it is ready; sets BG_UUID and BG_DIR once it is.  App flags (after the
-# image) in the array BG_APP.
+# image) in the array BG_APP; the image is $BG_IMAGE, else $B.
 BG_APP=()
 bg_pod() {
         local name=$1 script=${*: -1} i
         shift
         rm -f "$W/$name.uuid"
-        "$POD" "${P[@]}" run --net=none --uuid-file-save="$W/$name.uuid" "${@:1:$#-1}" "$B" \
+        "$POD" "${P[@]}" run --net=none --uuid-file-save="$W/$name.uuid" "${@:1:$#-1}" "${BG_IMAGE:-$B}" \
                 "${BG_APP[@]}" --exec=/bin/sh -- -c "$script" >"$W/$name.out" 2>"$W/$name.err" &
         BG_PIDS+=("$!")
         BG_UUID=""
@@ -401,6 +401,42 @@ stop_pod "$HU"
 enter_hostile hold2
 enter_caps "no --private-users: enter gives the app's capabilities, not every capability"
 stop_pod "$HU"
+# A hostile image needs no insecure flag from the operator: its own seccomp-retain-set may
+# allow everything (unshare(CLONE_NEWUSER) included), and it keeps only CAP_NET_BIND_SERVICE.
+HIMG=$W/himg
+mkdir -p "$HIMG"
+cp -a "$IMG/rootfs" "$HIMG/"
+sed 's|"example.com/busybox"|"example.com/hostile"|; s|"user":"0","group":"0"}}|"user":"0","group":"0","isolators":[{"name":"os/linux/seccomp-retain-set","value":{"set":["@appc.io/all"]}},{"name":"os/linux/capabilities-retain-set","value":{"set":["CAP_NET_BIND_SERVICE"]}}]}}|' \
+        "$IMG/manifest" >"$HIMG/manifest"
+"$POD" image build "$HIMG" "$W/hostile.aci" >/dev/null
+run_pod "${P[@]}" --insecure-options=image image import "$W/hostile.aci"
+BG_IMAGE=$OUT
+hostile_image() { # hostile_image NAME [POD RUN FLAGS...]: as enter_hostile, the image's isolators
+        local name=$1
+        shift
+        BG_APP=(--name=busybox) # the app dir bg_pod looks in
+        bg_pod "$name" "$@" \
+                "grep -E '^Cap(Eff|Prm|Bnd):' /proc/self/status >/caps; touch /$name-ready;
+                 exec /bin/pod-probe userns-hold >/held-main"
+        BG_APP=()
+        HU=$BG_UUID
+        HDIR=$BG_DIR
+        for _ in $(seq 100); do
+                grep -q ok "$HDIR/overlay/busybox/upper/held-main" 2>/dev/null && break
+                sleep 0.1
+        done
+        tap_check "$name: the hostile image's app sits in a nested user namespace (no insecure flag)" \
+                "$(grep -qx ok "$HDIR/overlay/busybox/upper/held-main" 2>/dev/null; echo $?)" \
+                "$(cat "$HDIR/overlay/busybox/upper/held-main" 2>&1) $(cat "$W/$name.err")"
+        HCAPS=$(squash <"$HDIR/overlay/busybox/upper/caps" 2>/dev/null || true)
+}
+hostile_image himg1 --private-users
+enter_caps "hostile image, --private-users: enter gives the app's capabilities"
+stop_pod "$HU"
+hostile_image himg2
+enter_caps "hostile image: enter gives the app's capabilities, not every capability of the host"
+stop_pod "$HU"
+BG_IMAGE=""
 
 # ---- 7. capabilities over the pod's own namespaces only ------------------------------------
 CAPS='mount -t tmpfs none /mnt && echo mounted || echo "mount=$?";
