@@ -99,6 +99,43 @@ static inline int sys_mount_setattr(int dirfd, const char *path, unsigned flags,
 #endif
 }
 
+/* open_tree(2) and move_mount(2), kernel 5.2: detached copies of a mount tree (OPEN_TREE_CLONE),
+ * which mount_setattr(MOUNT_ATTR_IDMAP) can then idmap (src/idmap.c). */
+#ifndef OPEN_TREE_CLONE
+#define OPEN_TREE_CLONE 1
+#endif
+#ifndef OPEN_TREE_CLOEXEC
+#define OPEN_TREE_CLOEXEC 02000000
+#endif
+#ifndef MOUNT_ATTR_IDMAP
+#define MOUNT_ATTR_IDMAP 0x00100000
+#endif
+#ifndef MOVE_MOUNT_F_EMPTY_PATH
+#define MOVE_MOUNT_F_EMPTY_PATH 0x00000004
+#endif
+#ifndef MOVE_MOUNT_T_EMPTY_PATH
+#define MOVE_MOUNT_T_EMPTY_PATH 0x00000040
+#endif
+
+static inline int sys_open_tree(int dirfd, const char *path, unsigned flags) {
+#if HAVE_DECL___NR_OPEN_TREE
+        return (int)syscall(__NR_open_tree, dirfd, path, flags);
+#else
+        errno = ENOSYS;
+        return -1;
+#endif
+}
+
+static inline int sys_move_mount(int from_dirfd, const char *from_path, int to_dirfd,
+                                 const char *to_path, unsigned flags) {
+#if HAVE_DECL___NR_MOVE_MOUNT
+        return (int)syscall(__NR_move_mount, from_dirfd, from_path, to_dirfd, to_path, flags);
+#else
+        errno = ENOSYS;
+        return -1;
+#endif
+}
+
 /* capget/capset(2): glibc has no wrapper (libcap does; one struct is not worth a library). */
 #include <linux/capability.h>
 

@@ -513,8 +513,11 @@ void stage1_config_done(struct stage1_config *c) {
 
 /* An empty upper dir would give the merged root its own mode and owner (overlayfs takes
  * the root's attributes from the upper layer): copy the image root's. */
-static int make_upper(int pod_fd, const struct stage1_app *app, struct pod_error *reterr) {
+static int make_upper(const struct stage1_config *c, const struct stage1_app *app,
+                      struct pod_error *reterr) {
         _cleanup_free_ char *upper = NULL, *work = NULL;
+        int pod_fd = c->pod_dir_fd;
+        uint32_t uid, gid;
         struct stat st;
         int r;
 
@@ -539,7 +542,14 @@ static int make_upper(int pod_fd, const struct stage1_app *app, struct pod_error
         } else if (fstatat(pod_fd, app->rootfs, &st, AT_SYMLINK_NOFOLLOW) < 0)
                 return pod_error_set(reterr, -errno, "App '%s': rootfs '%s': %m", app->name,
                                      app->rootfs);
-        if (fchownat(pod_fd, upper, st.st_uid, st.st_gid, AT_SYMLINK_NOFOLLOW) < 0 ||
+        /* --private-users: the root's owner as the app sees it through the idmapped lower dirs. */
+        if (stage1_userns_shift(c, st.st_uid, &uid) < 0 ||
+            stage1_userns_shift(c, st.st_gid, &gid) < 0)
+                return pod_error_set(reterr, -ERANGE,
+                                     "App '%s': the image's root is owned by %u:%u, outside the "
+                                     "pod's user namespace",
+                                     app->name, (unsigned)st.st_uid, (unsigned)st.st_gid);
+        if (fchownat(pod_fd, upper, uid, gid, AT_SYMLINK_NOFOLLOW) < 0 ||
             fchmodat(pod_fd, upper, st.st_mode & 07777, 0) < 0)
                 return pod_error_set(reterr, -errno, "Failed to set up '%s': %m", upper);
         return 0;
@@ -563,7 +573,7 @@ int stage1_config_prepare_pod_dir(struct stage1_config *c, struct pod_error *ret
                         return pod_error_set(reterr, r, "App '%s': rootfs '%s' in the pod dir: %m",
                                              app->name, app->rootfs);
                 if (!c->no_overlay) {
-                        r = make_upper(c->pod_dir_fd, app, reterr);
+                        r = make_upper(c, app, reterr);
                         if (r < 0)
                                 return r;
                 }
@@ -575,6 +585,7 @@ int stage1_config_prepare_pod_dir(struct stage1_config *c, struct pod_error *ret
                 for (size_t j = 0; j < c->apps[i].n_mounts; j++) {
                         const struct pod_volume *v = c->apps[i].mounts[j].volume;
                         _cleanup_free_ char *p = NULL;
+                        uint32_t uid, gid;
 
                         if (v->kind != POD_VOLUME_EMPTY)
                                 continue;
@@ -586,7 +597,13 @@ int stage1_config_prepare_pod_dir(struct stage1_config *c, struct pod_error *ret
                                 return pod_error_set(reterr, r,
                                                      "Failed to create empty volume '%s': %m",
                                                      v->name);
-                        if (fchownat(c->pod_dir_fd, p, v->uid, v->gid, AT_SYMLINK_NOFOLLOW) < 0 ||
+                        if (stage1_userns_shift(c, v->uid, &uid) < 0 ||
+                            stage1_userns_shift(c, v->gid, &gid) < 0)
+                                return pod_error_set(reterr, -ERANGE,
+                                                     "Empty volume '%s': owner %u:%u is outside "
+                                                     "the pod's user namespace",
+                                                     v->name, (unsigned)v->uid, (unsigned)v->gid);
+                        if (fchownat(c->pod_dir_fd, p, uid, gid, AT_SYMLINK_NOFOLLOW) < 0 ||
                             fchmodat(c->pod_dir_fd, p, v->mode & 07777, 0) < 0)
                                 return pod_error_set(reterr, -errno,
                                                      "Failed to set owner and mode of volume "

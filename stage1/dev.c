@@ -60,14 +60,17 @@ static int mount_subdir(int dev_fd, const char *name, mode_t mode, const char *f
 
 int stage1_dev_setup(const struct stage1_config *c, int root_fd, struct pod_error *reterr) {
         _cleanup_close_ int target = -EBADF, dev_fd = -EBADF;
-        char tty[256];
+        char tty[256], opts[128];
         int r;
 
         target = stage1_mount_target(root_fd, "/dev", true, reterr);
         if (target < 0)
                 return target;
-        r = stage1_mount_at_fd("tmpfs", target, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
-                               "mode=0755,size=4m,nr_inodes=4096");
+        /* --private-users: owned by the pod's root (the options speak host IDs). */
+        (void)snprintf(opts, sizeof(opts), "mode=0755,size=4m,nr_inodes=4096,uid=%u,gid=%u",
+                       c->private_users ? (unsigned)c->idmap.base : 0U,
+                       c->private_users ? (unsigned)c->idmap.base : 0U);
+        r = stage1_mount_at_fd("tmpfs", target, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, opts);
         if (r < 0)
                 return pod_error_set(reterr, r, "Failed to mount tmpfs on /dev: %m");
         /* The fd taken before the mount still points at the image's /dev: reopen, as a
@@ -96,8 +99,10 @@ int stage1_dev_setup(const struct stage1_config *c, int root_fd, struct pod_erro
                          "newinstance,ptmxmode=0666,mode=0620", reterr);
         if (r < 0)
                 return r;
-        r = mount_subdir(dev_fd, "shm", 01777, "tmpfs", MS_NOSUID | MS_NODEV,
-                         "mode=1777,size=65536k", reterr);
+        (void)snprintf(opts, sizeof(opts), "mode=1777,size=65536k,uid=%u,gid=%u",
+                       c->private_users ? (unsigned)c->idmap.base : 0U,
+                       c->private_users ? (unsigned)c->idmap.base : 0U);
+        r = mount_subdir(dev_fd, "shm", 01777, "tmpfs", MS_NOSUID | MS_NODEV, opts, reterr);
         if (r < 0)
                 return r;
         r = mount_subdir(dev_fd, "mqueue", 0755, "mqueue", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL,

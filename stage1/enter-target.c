@@ -34,6 +34,7 @@ struct stage1_enter_target *stage1_enter_target_free(struct stage1_enter_target 
         for (size_t i = 0; i < ELEMENTSOF(t->ns_fds); i++)
                 safe_close(t->ns_fds[i]);
         safe_close(t->cgroup_fd);
+        safe_close(t->userns_fd);
         free(t->groups);
         strv_free(t->env);
         free(t);
@@ -395,7 +396,7 @@ int stage1_enter_target_open(pid_t init_pid, const char *app, dev_t dev, ino_t i
         t = calloc(1, sizeof(*t));
         if (!t)
                 return -ENOMEM;
-        t->init_pidfd = t->app_pidfd = t->cgroup_fd = -EBADF;
+        t->init_pidfd = t->app_pidfd = t->cgroup_fd = t->userns_fd = -EBADF;
         for (size_t i = 0; i < ELEMENTSOF(t->ns_fds); i++)
                 t->ns_fds[i] = -EBADF;
         t->init_pid = init_pid;

@@ -225,6 +225,12 @@ _noreturn_ static void joiner(struct stage1_enter_target *t, char *const *argv,
                                             ns_names[i]);
                         joiner_fail(err, &e);
                 }
+        /* --private-users: last, as the app's own processes do (stage1/userns.c); the
+         * credentials read from /proc were shifted into the namespace's IDs. */
+        if (t->userns_fd >= 0 && setns(t->userns_fd, CLONE_NEWUSER) < 0) {
+                (void)pod_error_set(&e, -errno, "Failed to join the pod's user namespace: %m");
+                joiner_fail(err, &e);
+        }
         /* Nothing of the host crosses into the child: no namespace, pidfd or cgroup fd,
          * nothing our caller left open. */
         close_all_fds();
@@ -353,6 +359,36 @@ static int pick_app(struct stage1_config *c, const char *name, struct stage1_app
 
 /* Everything enter needs from the pod dir, read through pod_dir_fd, which the caller closes
  * before anything is forked.  Logs its errors. */
+/* --private-users: the pod's user namespace, and the app's IDs (read from /proc in the host's
+ * terms) as the namespace sees them. */
+static int shift_id(const struct pod_idmap *m, uint32_t *id, struct pod_error *reterr) {
+        if (!pod_idmap_contains(m, *id))
+                return pod_error_set(reterr, -ERANGE,
+                                     "The app runs as host ID %u, outside the pod's user "
+                                     "namespace",
+                                     (unsigned)*id);
+        *id -= m->base;
+        return 0;
+}
+
+static int userns_target(struct stage1_config *c, struct stage1_enter_target *t,
+                         struct pod_error *reterr) {
+        struct pod_idmap m = {};
+        int r;
+
+        r = stage1_userns_open_for_enter(c->pod_dir_fd, t->app_pid, &t->userns_fd, &m, reterr);
+        if (r <= 0)
+                return r;
+        for (size_t i = 0; i < 3 && r >= 0; i++) {
+                r = shift_id(&m, &t->uid[i], reterr);
+                if (r >= 0)
+                        r = shift_id(&m, &t->gid[i], reterr);
+        }
+        for (size_t i = 0; i < t->n_groups && r >= 0; i++)
+                r = shift_id(&m, &t->groups[i], reterr);
+        return r;
+}
+
 static int open_target(struct stage1_config *c, const char *uuid, const char *app_name,
                        struct stage1_app **ret_app, struct stage1_enter_target **ret) {
         _cleanup_(stage1_enter_target_freep) struct stage1_enter_target *t = NULL;
@@ -384,6 +420,8 @@ static int open_target(struct stage1_config *c, const char *uuid, const char *ap
         r = stage1_enter_read_mntns(c->pod_dir_fd, app->name, &dev, &ino, &e);
         if (r >= 0)
                 r = stage1_enter_target_open(pid, app->name, dev, ino, &t, &e);
+        if (r >= 0)
+                r = userns_target(c, t, &e);
         /* The pid was the pod's only if the pod still runs now that it is pinned. */
         if (r >= 0 && pod_poddir_fd_is_locked(c->pod_dir_fd) <= 0)
                 r = pod_error_set(&e, -ESRCH, "The pod exited");

@@ -41,6 +41,7 @@ struct stage1_enter_target {
         int app_pidfd;
         int ns_fds[5]; /* ipc, uts, net, pid of the init; mnt of the app */
         int cgroup_fd; /* the app's cgroup v2 directory, or -EBADF (hybrid/v1, not writable) */
+        int userns_fd; /* --private-users: the pod's user namespace, joined last; or -EBADF */
 
         uid_t uid[3]; /* real, effective, saved */
         gid_t gid[3];

@@ -414,6 +414,14 @@ _noreturn_ static void exec_in_app(const struct stage1_config *c, const struct s
                         _exit(EXIT_POD_FAILURE);
                 }
         }
+        /* --private-users: into the pod's user namespace, last of all namespaces (the others
+         * stay owned by the host's), before the app's credentials (userns.c). */
+        r = stage1_userns_join(c);
+        if (r < 0) {
+                log_error_errno(r, "App '%s': failed to join the pod's user namespace: %m",
+                                app->name);
+                _exit(EXIT_POD_FAILURE);
+        }
         /* Only stdin, stdout, stderr and the app's sockets cross into the app: the pod dir,
          * the lock, every app's mount namespace, the cgroup fds, the sealed supervisor copy
          * and whatever stage0's caller left open are closed now, not at the exec. */

@@ -42,6 +42,7 @@ static void help(void) {
                "  --hostname=NAME                    Pod hostname (default: pod-UUID)\n"
                "  --interactive                      Apps use the terminal (stdin, /dev/console)\n"
                "  --no-overlay                       The app trees are private copies\n"
+               "  --private-users=BASE:COUNT         A user namespace: the pod's 0 is host BASE\n"
                "  --disable-capabilities-restriction Keep every capability\n"
                "  --disable-paths                    No masked or read-only /proc, /sys paths\n"
                "  --disable-seccomp                  No syscall filter\n"
@@ -79,6 +80,7 @@ static int parse_argv(struct stage1_config *c, int argc, char *argv[]) {
                 ARG_PORT,
                 ARG_HOSTS_ENTRY,
                 ARG_IPC,
+                ARG_PRIVATE_USERS,
         };
         static const struct option options[] = {
                 { "debug", no_argument, NULL, ARG_DEBUG },
@@ -95,6 +97,7 @@ static int parse_argv(struct stage1_config *c, int argc, char *argv[]) {
                 { "no-keep-unit", no_argument, NULL, ARG_NO_KEEP_UNIT },
                 { "version", no_argument, NULL, ARG_VERSION },
                 { "ipc", required_argument, NULL, ARG_IPC },
+                { "private-users", required_argument, NULL, ARG_PRIVATE_USERS },
                 { "port", required_argument, NULL, ARG_PORT },
                 { "hosts-entry", required_argument, NULL, ARG_HOSTS_ENTRY },
                 { "help", no_argument, NULL, 'h' },
@@ -195,6 +198,12 @@ static int parse_argv(struct stage1_config *c, int argc, char *argv[]) {
                                                        "Invalid --ipc='%s': expected auto, "
                                                        "private or parent",
                                                        optarg);
+                        break;
+                case ARG_PRIVATE_USERS:
+                        r = pod_idmap_parse(optarg, &c->idmap, &e);
+                        if (r < 0)
+                                return log_pod_error(r, &e);
+                        c->private_users = true;
                         break;
                 case ARG_NO_OVERLAY:
                         c->no_overlay = true;
@@ -377,6 +386,9 @@ static int run(struct stage1_config *c) {
         r = stage1_config_load(c, &e);
         if (r >= 0)
                 r = stage1_config_prepare_pod_dir(c, &e);
+        /* Before the networks: their namespace is made inside it. */
+        if (r >= 0)
+                r = stage1_userns_setup(c, &e);
         if (r >= 0)
                 r = stage1_listen_assign(c, &e);
         if (r >= 0)
@@ -604,6 +616,8 @@ int main(int argc, char *argv[]) {
                 .pod_dir_fd = -EBADF,
                 .ready_fd = -EBADF,
                 .limit_init_fds = { -EBADF, -EBADF },
+                .userns_fd = -EBADF,
+                .userns_netns_fd = -EBADF,
         };
         _cleanup_free_ char **argv_copy = NULL;
         int r;

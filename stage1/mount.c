@@ -17,6 +17,7 @@
 
 #include "error.h"
 #include "fd-util.h"
+#include "idmap.h"
 #include "log.h"
 #include "manifest.h"
 #include "path-resolve.h"
@@ -195,8 +196,8 @@ int stage1_open_lower(const char *path, struct pod_error *reterr) {
  * /proc/self/fd/N: the option page (4096 bytes) takes hundreds of layers that way, whatever
  * the store's path, and the mount gets exactly the inodes checked.  fds get the opened
  * ones, closed by the caller after the mount. */
-static int lowerdir_option(const struct stage1_app *app, int *fds, char **ret,
-                           struct pod_error *reterr) {
+static int lowerdir_option(const struct stage1_config *c, const struct stage1_app *app, int *fds,
+                           char **ret, struct pod_error *reterr) {
         _cleanup_free_ char *opt = NULL;
         size_t len = 0, n = 0;
 
@@ -210,6 +211,15 @@ static int lowerdir_option(const struct stage1_app *app, int *fds, char **ret,
                 fds[i] = stage1_open_lower(app->lowers[i], reterr);
                 if (fds[i] < 0)
                         return pod_error_prefix(reterr, fds[i], "App '%s'", app->name);
+                /* --private-users: the image as the pod's IDs see it, the store untouched. */
+                if (c->userns_fd >= 0) {
+                        int m = stage1_userns_lower(c, fds[i], i, reterr);
+
+                        safe_close(fds[i]);
+                        fds[i] = m;
+                        if (m < 0)
+                                return pod_error_prefix(reterr, m, "App '%s'", app->name);
+                }
                 len += (size_t)sprintf(opt + len, "%s/proc/self/fd/%d", i ? ":" : "", fds[i]);
         }
         *ret = TAKE_PTR(opt);
@@ -255,7 +265,7 @@ static int mount_rootfs(const struct stage1_config *c, const struct stage1_app *
 
                 STRV_FOREACH (l, app->lowers)
                         fds[n++] = -EBADF;
-                r = lowerdir_option(app, fds, &lower, reterr);
+                r = lowerdir_option(c, app, fds, &lower, reterr);
                 if (r >= 0 &&
                     asprintf(&opts, "%s,upperdir=%s/overlay/%s/upper,workdir=%s/overlay/%s/work",
                              lower, c->pod_dir, app->name, c->pod_dir, app->name) < 0)
@@ -269,6 +279,29 @@ static int mount_rootfs(const struct stage1_config *c, const struct stage1_app *
                         r = mount_overlay(app, root, opts, reterr);
                 for (size_t i = 0; i < n; i++)
                         safe_close(fds[i]);
+                if (c->userns_fd >= 0)
+                        stage1_userns_lowers_detach(c, n);
+                return r;
+        }
+        if (c->userns_fd >= 0) {
+                _cleanup_close_ int fd = -EBADF, m = -EBADF;
+                _cleanup_free_ char *p = path_join(c->pod_dir, app->rootfs);
+
+                if (!p)
+                        return -ENOMEM;
+                fd = open(p, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                if (fd < 0)
+                        return pod_error_set(reterr, -errno, "Failed to open '%s': %m", p);
+                m = stage1_userns_lower(c, fd, 0, reterr);
+                if (m < 0)
+                        return pod_error_prefix(reterr, m, "App '%s'", app->name);
+                if (asprintf(&opts,
+                             "lowerdir=/proc/self/fd/%d,upperdir=%s/overlay/%s/upper,"
+                             "workdir=%s/overlay/%s/work",
+                             m, c->pod_dir, app->name, c->pod_dir, app->name) < 0)
+                        return -ENOMEM;
+                r = mount_overlay(app, root, opts, reterr);
+                stage1_userns_lowers_detach(c, 1);
                 return r;
         }
         r = asprintf(&opts,

@@ -58,8 +58,10 @@ static int netns_dir_setup(struct pod_error *reterr) {
         return 0;
 }
 
-/* A child creates the namespace and binds it onto path; lo is up before any plugin runs. */
-static int netns_create(const char *path, struct pod_error *reterr) {
+/* A child creates the namespace and binds it onto path; lo is up before any plugin runs.
+ * --private-users: the namespace is made inside the pod's user namespace (userns.c), where
+ * the child cannot mount, so we bind it. */
+static int netns_create(const struct stage1_config *c, const char *path, struct pod_error *reterr) {
         _cleanup_close_ int fd = -EBADF;
         pid_t pid;
         int r, ws;
@@ -70,6 +72,19 @@ static int netns_create(const char *path, struct pod_error *reterr) {
         fd = open(path, O_RDONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0444);
         if (fd < 0)
                 return pod_error_set(reterr, -errno, "Failed to create '%s': %m", path);
+        if (c->userns_fd >= 0) {
+                _cleanup_close_ int ns = stage1_userns_netns(c);
+                char src[32];
+
+                if (ns < 0)
+                        return pod_error_set(reterr, ns,
+                                             "Failed to create the pod's network namespace in its "
+                                             "user namespace: %m");
+                (void)snprintf(src, sizeof(src), "/proc/self/fd/%d", ns);
+                if (mount(src, path, NULL, MS_BIND, NULL) < 0)
+                        return pod_error_set(reterr, -errno, "Failed to bind '%s': %m", path);
+                return 0;
+        }
         pid = fork();
         if (pid < 0)
                 return pod_error_set(reterr, -errno, "Failed to fork: %m");
@@ -290,7 +305,7 @@ int stage1_net_setup(struct stage1_config *c, struct pod_error *reterr) {
         r = netns_path(c->uuid, &c->netns);
         if (r < 0)
                 return r;
-        r = netns_create(c->netns, reterr);
+        r = netns_create(c, c->netns, reterr);
         if (r < 0)
                 return r;
 

@@ -89,8 +89,13 @@ int stage1_ns_setup_init(const struct stage1_config *c, struct pod_error *reterr
          * as rkt's stage1 asked systemd-nspawn (SYSTEMD_NSPAWN_SHARE_NS_IPC). */
         if (c->ipc_parent)
                 flags &= ~CLONE_NEWIPC;
-        if (c->net == STAGE1_NET_NONE)
+        if (c->net == STAGE1_NET_NONE && c->userns_netns_fd < 0)
                 flags |= CLONE_NEWNET;
+        /* --private-users: the one userns.c made inside the pod's user namespace, "lo" up. */
+        if (c->net == STAGE1_NET_NONE && c->userns_netns_fd >= 0 &&
+            setns(c->userns_netns_fd, CLONE_NEWNET) < 0)
+                return pod_error_set(reterr, -errno,
+                                     "Failed to join the pod's network namespace: %m");
         /* CNI: the namespace stage1 made and the plugins configured (net.c). */
         if (c->net == STAGE1_NET_CNI) {
                 r = stage1_net_join(c, reterr);
@@ -115,7 +120,7 @@ int stage1_ns_setup_init(const struct stage1_config *c, struct pod_error *reterr
                 return pod_error_set(reterr, -errno, "Failed to set hostname '%s': %m",
                                      c->hostname);
 
-        if (c->net == STAGE1_NET_NONE) {
+        if (c->net == STAGE1_NET_NONE && c->userns_netns_fd < 0) {
                 r = stage1_ns_loopback_up();
                 if (r < 0)
                         return pod_error_set(reterr, r, "Failed to bring up 'lo': %m");

@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "idmap.h"
 #include "macro.h"
 
 struct pod_error;
@@ -130,6 +131,13 @@ struct stage1_config {
         bool interactive;
         bool no_overlay;
         bool ipc_parent; /* --ipc=parent: the host's IPC namespace, not a new one */
+        /* --private-users=BASE:COUNT (userns.c): the pod's user namespace, held by the host
+         * side and the init (-EBADF without), and with --net=none the network namespace made
+         * inside it for the init to join. */
+        bool private_users;
+        struct pod_idmap idmap;
+        int userns_fd;
+        int userns_netns_fd;
         bool disable_caps;
         bool disable_paths;
         bool disable_seccomp;
@@ -205,6 +213,27 @@ struct stage1_config {
  * namespace, before any app starts (sets c->mds_url, forks the server). */
 int stage1_mds_read_key(struct stage1_config *c, struct pod_error *reterr);
 int stage1_mds_start(struct stage1_config *c, struct pod_error *reterr);
+
+/* userns.c: --private-users (ABI.md "User namespace").  setup: host side, after the pod dir
+ * is prepared and before the networks: the namespace, the owners of the upper dirs and empty
+ * volumes shifted into the range, the pod dir's "userns".  netns: a network namespace owned by
+ * the pod's user namespace, "lo" up (-errno).  join: in an app's process, after its mount
+ * namespace and before its credentials.  shift: a host ID for an ID of the pod (-ERANGE when
+ * outside the range); identity without a user namespace. */
+int stage1_userns_setup(struct stage1_config *c, struct pod_error *reterr);
+int stage1_userns_netns(const struct stage1_config *c);
+int stage1_userns_join(const struct stage1_config *c);
+int stage1_userns_shift(const struct stage1_config *c, uint32_t id, uint32_t *ret);
+/* In an app's mount namespace: the idmapped clone of lower dir fd, attached at the pod dir's
+ * "userns-lowers/<i>" (overlayfs takes no detached layer before Linux 6.15); returns an O_PATH
+ * fd of it.  detach: after the overlay is mounted (it holds its own clones). */
+int stage1_userns_lower(const struct stage1_config *c, int fd, size_t i, struct pod_error *reterr);
+void stage1_userns_lowers_detach(const struct stage1_config *c, size_t n);
+/* enter: the pod's user namespace as the pod dir's "userns" names it, found from the app's
+ * process pid (walking up from a namespace the app nested in it); 0 and *ret_fd = -EBADF for
+ * a pod without one. */
+int stage1_userns_open_for_enter(int pod_dir_fd, pid_t app_pid, int *ret_fd,
+                                 struct pod_idmap *ret_map, struct pod_error *reterr);
 
 /* config.c */
 int stage1_config_load(struct stage1_config *c, struct pod_error *reterr);
