@@ -60,6 +60,10 @@ run_pod "${P[@]}" status --format=json "$U1"
 tap_check "status JSON has private_users {base, count}" \
         "$([ "$(jq -c .private_users <<<"$OUT")" = "{\"base\":$B1,\"count\":65536}" ]; echo $?)" "$OUT"
 
+run_pod "${P[@]}" list --format=json
+tap_check "list JSON has it too" \
+        "$([ "$(jq -c ".[] | select(.name == \"$U1\") | .private_users" <<<"$OUT")" = "{\"base\":$B1,\"count\":65536}" ]; echo $?)" "$OUT"
+
 run_pod "${P[@]}" prepare --private-users=pick "$ACI"
 assert_status "a second pick" 0
 U2=$OUT
