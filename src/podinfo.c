@@ -698,8 +698,9 @@ int pod_info_load_fd(int fd, const char *uuid, enum pod_phase phase, bool locked
         {
                 struct pod_idmap m;
 
-                /* Missing (no user namespace) or damaged: nothing shown. */
-                if (pod_userns_record_read(fd, &m) >= 0) {
+                /* Missing (no user namespace) or damaged: nothing shown.  Only when asked:
+                 * `pod list` opens no more files per pod than it needs. */
+                if ((flags & POD_INFO_PRIVATE_USERS) && pod_userns_record_read(fd, &m) >= 0) {
                         i->private_users_base = m.base;
                         i->private_users_count = m.count;
                 }

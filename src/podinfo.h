@@ -68,9 +68,10 @@ struct pod_info {
 };
 
 enum {
-        POD_INFO_EXIT_CODES = 1 << 0, /* read status/<app> of pods that are not running */
-        POD_INFO_PID = 1 << 1,        /* read the pid value (its mtime, "started", always) */
-        POD_INFO_MANIFEST = 1 << 2,   /* also parse the whole manifest (what JSON shows) */
+        POD_INFO_EXIT_CODES = 1 << 0,    /* read status/<app> of pods that are not running */
+        POD_INFO_PID = 1 << 1,           /* read the pid value (its mtime, "started", always) */
+        POD_INFO_MANIFEST = 1 << 2,      /* also parse the whole manifest (what JSON shows) */
+        POD_INFO_PRIVATE_USERS = 1 << 3, /* read "private-users" (status, JSON) */
 };
 
 /* Frees n apps (as pod_info_parse_apps() returns them) and the array. */

@@ -519,6 +519,21 @@ static int resolve_private_users(const char *verb, const struct run_args *a, boo
         return 0;
 }
 
+/* stage1 refuses a user namespace with --no-overlay (the private copy would be written with
+ * host IDs): say so before anything is fetched or a range is taken. */
+static int check_private_users(const char *verb, const struct run_args *a,
+                               const struct pod_userns_request *pu) {
+        if (pu->mode == POD_USERNS_NO || !a->no_overlay)
+                return 0;
+        return pod_usage_error(verb,
+                               "--no-overlay cannot be combined with %s: the pod's private "
+                               "copy of the image would keep host IDs (use "
+                               "--private-users=no)",
+                               a->private_users ? "--private-users"
+                                                : "the configured private-users default "
+                                                  "(userns.conf)");
+}
+
 static int run_common(const char *verb, int argc, char *argv[], bool fly) {
         _cleanup_(pod_poddir_freep) struct pod_poddir *p = NULL;
         struct stage1_choice ch = { .fd = -EBADF };
@@ -547,6 +562,8 @@ static int run_common(const char *verb, int argc, char *argv[], bool fly) {
                 r = check_dns(a.dns, a.dns_search, a.dns_opt, a.dns_domain);
         if (r >= 0)
                 r = resolve_private_users(verb, &a, ch.fly, &pu);
+        if (r >= 0)
+                r = check_private_users(verb, &a, &pu);
         if (r >= 0)
                 r = do_prepare(verb, &a, insecure, &pu, &ch, &p);
         if (r >= 0) {
@@ -606,6 +623,8 @@ int verb_prepare(int argc, char *argv[]) {
                         "given to 'pod run-prepared', not to 'pod prepare'");
         if (r >= 0)
                 r = resolve_private_users("prepare", &a, ch.fly, &pu);
+        if (r >= 0)
+                r = check_private_users("prepare", &a, &pu);
         if (r >= 0)
                 r = do_prepare("prepare", &a, (arg_insecure | a.insecure) & ~POD_INSECURE_ALL_RUN,
                                &pu, &ch, &p);

@@ -232,8 +232,10 @@ int verb_status(int argc, char *argv[]) {
         if (r < 0)
                 return log_error_errno(r, "Pod '%s' disappeared (removed by another process)",
                                        p->uuid);
-        r = pod_info_load(
-                p, POD_INFO_EXIT_CODES | POD_INFO_PID | (arg_json ? POD_INFO_MANIFEST : 0), &i);
+        r = pod_info_load(p,
+                          POD_INFO_EXIT_CODES | POD_INFO_PID | POD_INFO_PRIVATE_USERS |
+                                  (arg_json ? POD_INFO_MANIFEST : 0),
+                          &i);
         if (r < 0)
                 return log_error_errno(r, "Failed to read the status of pod '%s': %m", p->uuid);
 
