@@ -521,6 +521,8 @@ if [ -x "$FLY" ]; then
         run_pod "${P[@]}" run --net=host --stage1-path="$FLY" --private-users "$B" --exec=/bin/true
         assert_status "the fly stage1 refuses --private-users" 254
         assert_match "... saying so" "$ERR" "private-users"
+        run_pod "${P[@]}" fly --private-users "$B" --exec=/bin/true
+        refused "pod fly refuses --private-users" "private-users"
 fi
 
 run_pod "${P[@]}" gc --grace-period=0s
