@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "fd-util.h"
@@ -156,10 +157,50 @@ static int apps_buf_add(struct apps_buf *b, const char *name, const char *image_
         return 0;
 }
 
+/* A decimal number of at most 18 digits (no sign, no leading zero but "0"), ended by sep. */
+static int parse_number(char **p, char *end, char sep, long long max, long long *ret) {
+        char *f = next_field(p, end, sep);
+        long long v = 0;
+        size_t n;
+
+        if (!f)
+                return -EBADMSG;
+        n = strlen(f);
+        if (n == 0 || n > 18 || (f[0] == '0' && n > 1))
+                return -EBADMSG;
+        for (size_t k = 0; k < n; k++) {
+                if (f[k] < '0' || f[k] > '9')
+                        return -EBADMSG;
+                v = v * 10 + (f[k] - '0');
+        }
+        if (v > max)
+                return -EBADMSG;
+        *ret = v;
+        return 0;
+}
+
+/* "run" TAB SECONDS TAB NANOSECONDS TAB UNIT(0|1) TAB NET-INFO(0|1) NL, after "run\t" */
+static int parse_run(char **p, char *end, struct pod_summary_run *ret) {
+        long long sec, nsec, unit, nets;
+
+        if (parse_number(p, end, '\t', 999999999999999999LL, &sec) < 0 ||
+            parse_number(p, end, '\t', 999999999, &nsec) < 0 ||
+            parse_number(p, end, '\t', 1, &unit) < 0 || parse_number(p, end, '\n', 1, &nets) < 0)
+                return -EBADMSG;
+        *ret = (struct pod_summary_run){
+                .known = true,
+                .started = { .tv_sec = (time_t)sec, .tv_nsec = (long)nsec },
+                .unit = unit == 1,
+                .net_info = nets == 1,
+        };
+        return 0;
+}
+
 /* Parses in place: text must be writable and NUL-terminated at text[size]. */
 static int parse_mutable(char *text, size_t size, struct pod_info_app **ret_apps, size_t *ret_n,
-                         bool *ret_extras) {
+                         bool *ret_extras, struct pod_summary_run *ret_run) {
         _cleanup_(apps_buf_done) struct apps_buf b = {};
+        struct pod_summary_run run = {};
         char *p = text, *end = text + size;
         bool extras;
         int r;
@@ -177,6 +218,15 @@ static int parse_mutable(char *text, size_t size, struct pod_info_app **ret_apps
         while ((size_t)(end - p) != strlen(TRAILER) || memcmp(p, TRAILER, strlen(TRAILER)) != 0) {
                 char *name, *image_name, *image_id;
 
+                if (run.known)
+                        return -EBADMSG; /* the run line is the last before "end" */
+                if ((size_t)(end - p) >= 4 && memcmp(p, "run\t", 4) == 0) {
+                        p += 4;
+                        r = parse_run(&p, end, &run);
+                        if (r < 0)
+                                return r;
+                        continue;
+                }
                 if ((size_t)(end - p) < 4 || memcmp(p, "app\t", 4) != 0)
                         return -EBADMSG;
                 p += 4;
@@ -200,11 +250,13 @@ static int parse_mutable(char *text, size_t size, struct pod_info_app **ret_apps
         *ret_n = b.n;
         b.n = 0;
         *ret_extras = extras;
+        if (ret_run)
+                *ret_run = run;
         return 0;
 }
 
 int pod_summary_parse(const char *text, size_t size, struct pod_info_app **ret_apps, size_t *ret_n,
-                      bool *ret_extras) {
+                      bool *ret_extras, struct pod_summary_run *ret_run) {
         _cleanup_free_ char *copy = NULL;
 
         if (memchr(text, 0, size))
@@ -212,28 +264,96 @@ int pod_summary_parse(const char *text, size_t size, struct pod_info_app **ret_a
         copy = strndup(text, size);
         if (!copy)
                 return -ENOMEM;
-        return parse_mutable(copy, size, ret_apps, ret_n, ret_extras);
+        return parse_mutable(copy, size, ret_apps, ret_n, ret_extras, ret_run);
 }
 
-int pod_summary_read(int pod_fd, struct pod_info_app **ret_apps, size_t *ret_n, bool *ret_extras) {
+/* The file's text: open, one read, close.  size is the buffer's (the text is shorter). */
+static int read_text(int pod_fd, char *buf, size_t size, size_t *ret_len) {
         _cleanup_close_ int fd = -EBADF;
-        char buf[SUMMARY_READ_MAX];
         ssize_t k;
 
+        /* O_NONBLOCK: a FIFO put in its place reads as empty instead of hanging the list */
         fd = openat(pod_fd, POD_SUMMARY_FILE,
                     O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK);
         if (fd < 0)
                 return -errno;
         do
-                k = read(fd, buf, sizeof(buf));
+                k = read(fd, buf, size);
         while (k < 0 && errno == EINTR);
         if (k < 0)
                 return -errno;
         /* A regular file's short read is its end; a full buffer may be a bigger file. */
-        if ((size_t)k >= sizeof(buf))
+        if ((size_t)k >= size)
                 return -EFBIG;
         buf[k] = 0;
         if (memchr(buf, 0, (size_t)k))
                 return -EBADMSG;
-        return parse_mutable(buf, (size_t)k, ret_apps, ret_n, ret_extras);
+        *ret_len = (size_t)k;
+        return 0;
+}
+
+int pod_summary_read(int pod_fd, struct pod_info_app **ret_apps, size_t *ret_n, bool *ret_extras,
+                     struct pod_summary_run *ret_run) {
+        char buf[SUMMARY_READ_MAX];
+        size_t len = 0;
+        int r;
+
+        r = read_text(pod_fd, buf, sizeof(buf), &len);
+        if (r < 0)
+                return r;
+        return parse_mutable(buf, len, ret_apps, ret_n, ret_extras, ret_run);
+}
+
+/* 0 if dir_fd/name is absent, 1 if present (whatever it is), -errno if we cannot tell. */
+static int exists_at(int dir_fd, const char *name, struct stat *ret) {
+        struct stat st;
+
+        if (fstatat(dir_fd, name, ret ?: &st, AT_SYMLINK_NOFOLLOW) >= 0)
+                return 1;
+        return errno == ENOENT ? 0 : -errno;
+}
+
+int pod_summary_add_run(int pod_fd) {
+        char buf[SUMMARY_READ_MAX], copy[SUMMARY_READ_MAX];
+        struct pod_info_app *apps = NULL;
+        struct pod_summary_run run = {};
+        _cleanup_free_ char *text = NULL;
+        struct stat pid_st;
+        size_t len = 0, n = 0;
+        bool extras;
+        int r, unit, nets;
+
+        r = read_text(pod_fd, buf, sizeof(buf), &len);
+        if (r < 0)
+                return r;
+        /* only a complete summary without a run line gets one */
+        memcpy(copy, buf, len + 1);
+        r = parse_mutable(copy, len, &apps, &n, &extras, &run);
+        if (r < 0)
+                return r;
+        pod_info_apps_free(apps, n);
+        if (run.known)
+                return -EEXIST;
+
+        r = exists_at(pod_fd, "pid", &pid_st);
+        if (r == 0)
+                return -ENOENT;
+        if (r < 0)
+                return r;
+        unit = exists_at(pod_fd, "unit", NULL);
+        if (unit < 0)
+                return unit;
+        nets = exists_at(pod_fd, "net-info.json", NULL);
+        if (nets < 0)
+                return nets;
+
+        /* buf ends in "end\n" (parsed above): the run line goes before it */
+        if (asprintf(&text, "%.*srun\t%lld\t%ld\t%d\t%d\n" TRAILER, (int)(len - strlen(TRAILER)),
+                     buf, (long long)pid_st.st_mtim.tv_sec, (long)pid_st.st_mtim.tv_nsec, unit,
+                     nets) < 0) {
+                text = NULL;
+                return -ENOMEM;
+        }
+        /* not fsync'ed, as stage1's other files: it describes a running pod */
+        return write_file_at(pod_fd, POD_SUMMARY_FILE, text, strlen(text), 0644, false);
 }

@@ -49,7 +49,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                 bool extras;
 
                 if (pod_summary_format(text, size, &sum) == 0) {
-                        assert(pod_summary_parse(sum, strlen(sum), &b, &nb, &extras) == 0);
+                        assert(pod_summary_parse(sum, strlen(sum), &b, &nb, &extras, NULL) == 0);
                         assert(nb == n);
                         for (size_t k = 0; k < n; k++) {
                                 assert(streq(apps[k].name, b[k].name));
@@ -69,7 +69,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                 size_t nb = 0;
                 bool extras;
 
-                r = pod_summary_parse(text, size, &b, &nb, &extras);
+                r = pod_summary_parse(text, size, &b, &nb, &extras, NULL);
                 assert(r == 0 || r == -EBADMSG || r == -ENOMEM);
                 if (r == 0)
                         pod_info_apps_free(b, nb);

@@ -26,7 +26,7 @@ mkdir -p "$W/etc" "$W/vendor"
 for i in sum two; do
         mkdir -p "$W/img-$i/rootfs/bin"
         cp "$BUSYBOX" "$W/img-$i/rootfs/bin/busybox"
-        for a in sh true; do ln -s busybox "$W/img-$i/rootfs/bin/$a"; done
+        for a in sh true sleep; do ln -s busybox "$W/img-$i/rootfs/bin/$a"; done
         printf '{"acKind":"ImageManifest","acVersion":"0.8.11","name":"example.com/%s","app":{"exec":["/bin/true"],"user":"0","group":"0"}}\n' \
                 "$i" >"$W/img-$i/manifest"
         "$POD" image build "$W/img-$i" "$W/$i.aci" >/dev/null
@@ -57,6 +57,14 @@ tap_check "the summary: header, extras 0, the app, end" \
                 [ "$(tail -n1 "$SP")" = end ]; echo $?)" "$(cat "$SP" 2>&1)"
 tap_check "a pod with annotations, labels or mounts: extras 1" \
         "$(sed -n 2p "$SX" | grep -qx 'extras 1'; echo $?)" "$(cat "$SX" 2>&1)"
+tap_check "stage1 noted the run (started, no unit, no net-info) before the end line" \
+        "$(tail -n2 "$SR" | head -n1 | grep -qP '^run\t[1-9][0-9]*\t[0-9]+\t0\t0$'; echo $?)" \
+        "$(cat "$SR" 2>&1)"
+tap_check "the run line's start time is the pid file's mtime" \
+        "$([ "$(tail -n2 "$SR" | head -n1 | awk -F'\t' '{printf "%d.%09d", $2, $3}')" = \
+                "$(stat -c %.9Y "$D/pods/run/$UR/pid")" ]; echo $?)" \
+        "$(cat "$SR"; stat -c %.9Y "$D/pods/run/$UR/pid")"
+tap_check "prepared pods have no run line" "$(! grep -q '^run' "$SP" "$SX"; echo $?)"
 tap_check "no temp file left in the pod dir" \
         "$(! ls "$D"/pods/*/*/ | grep -q '\.tmp-'; echo $?)"
 
@@ -102,6 +110,23 @@ done
 same_as_fallback "a temp file of a killed writer"
 rm -f "$D"/pods/*/*/pod-summary.tmp-12345
 
+# stage1 killed between "pid" and the run line: the summary without it.
+grep -v '^run' "$W/saved/$UR" >"$D/pods/run/$UR/pod-summary"
+same_as_fallback "a summary without the run line"
+rm -f "$D/pods/run/$UR/pod-summary"
+
+# A pod whose stage1 noted a unit and networks: both read and shown, as without a summary.
+echo 'pod-test.scope' >"$D/pods/run/$UR/unit"
+printf '[{"netName":"default","ifName":"eth0","ip":"10.9.0.2"}]\n' >"$D/pods/run/$UR/net-info.json"
+pod list --full --no-legend
+fallback=$OUT
+sed 's/^\(run\t[0-9]*\t[0-9]*\)\t0\t0$/\1\t1\t1/' "$W/saved/$UR" >"$D/pods/run/$UR/pod-summary"
+pod list --full --no-legend
+tap_check "run line with unit and net-info: both shown, as without a summary" \
+        "$([ "$OUT" = "$fallback" ] && grep -q "default:ip4=10.9.0.2  pod-test.scope" <<<"$OUT"; echo $?)" \
+        "$(diff <(echo "$fallback") <(echo "$OUT"))"
+rm -f "$D/pods/run/$UR/pod-summary" "$D/pods/run/$UR/unit" "$D/pods/run/$UR/net-info.json"
+
 # Any truncation of a real summary (a writer that did not rename, a damaged disk).
 full=$(cat "$W/saved/$UR"; echo x)
 full=${full%x}
@@ -140,5 +165,28 @@ done
 snapshot "$W/again"
 tap_check "with the summaries back, the same output" "$(cmp -s "$W/again" "$W/with"; echo $?)"
 
-pod rm "$UP" "$UX" "$UR"
+# A running pod: listed the same with its summary (run line) and without.
+"$POD" "${P[@]}" run --net=none --uuid-file-save="$W/u-running" "$W/sum.aci" \
+        --exec=/bin/sleep -- 60 </dev/null >/dev/null 2>&1 &
+RUNNING_PID=$!
+for _ in $(seq 100); do
+        [ -s "$W/u-running" ] && grep -q '^run' "$D/pods/run/$(cat "$W/u-running")/pod-summary" \
+                2>/dev/null && break
+        sleep 0.1
+done
+UN=$(cat "$W/u-running")
+tap_check "a running pod's summary has its run line" \
+        "$(grep -q '^run' "$D/pods/run/$UN/pod-summary"; echo $?)"
+pod list --full --no-legend
+with=$OUT
+mv "$D/pods/run/$UN/pod-summary" "$W/saved-running"
+pod list --full --no-legend
+tap_check "a running pod: the same with and without its summary" \
+        "$([ "$with" = "$OUT" ] && grep -q "^$UN .* running " <<<"$OUT"; echo $?)" \
+        "$(diff <(echo "$with") <(echo "$OUT"))"
+mv "$W/saved-running" "$D/pods/run/$UN/pod-summary"
+pod stop --force "$UN"
+wait "$RUNNING_PID" || true
+
+pod rm "$UP" "$UX" "$UR" "$UN"
 tap_done

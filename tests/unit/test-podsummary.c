@@ -54,7 +54,7 @@ static void check_roundtrip(const char *manifest, bool extras_expected, const ch
         if (!s)
                 return;
         tap_is_int(pod_info_parse_apps(manifest, strlen(manifest), &scan, &n_scan), 0, what);
-        tap_is_int(pod_summary_parse(s, strlen(s), &sum, &n_sum, &x), 0, what);
+        tap_is_int(pod_summary_parse(s, strlen(s), &sum, &n_sum, &x, NULL), 0, what);
         tap_ok(same_apps(scan, n_scan, sum, n_sum), "%s: the summary's apps are the scan's", what);
         tap_ok(x == extras_expected, "%s: extras %d", what, extras_expected);
         pod_info_apps_free(sum, n_sum);
@@ -65,7 +65,7 @@ static void check_roundtrip(const char *manifest, bool extras_expected, const ch
         for (size_t k = 0; k < len; k++) {
                 sum = NULL;
                 n_sum = 0;
-                if (pod_summary_parse(s, k, &sum, &n_sum, &x) != -EBADMSG) {
+                if (pod_summary_parse(s, k, &sum, &n_sum, &x, NULL) != -EBADMSG) {
                         pod_info_apps_free(sum, n_sum);
                         bad++;
                 }
@@ -78,7 +78,7 @@ static void refused(const char *text, const char *what) {
         size_t n = 0;
         bool x;
 
-        tap_is_int(pod_summary_parse(text, strlen(text), &a, &n, &x), -EBADMSG, what);
+        tap_is_int(pod_summary_parse(text, strlen(text), &a, &n, &x, NULL), -EBADMSG, what);
         pod_info_apps_free(a, n);
 }
 
@@ -91,7 +91,7 @@ int main(void) {
         check_roundtrip(two_apps, false, "two apps");
         check_roundtrip(extras, true, "user labels");
 
-        tap_is_int(pod_summary_parse("pod-summary 1\nextras 0\nend\n", 27, &a, &n, &x), 0,
+        tap_is_int(pod_summary_parse("pod-summary 1\nextras 0\nend\n", 27, &a, &n, &x, NULL), 0,
                    "no apps");
         tap_ok(!a && n == 0 && !x, "no apps: none, extras 0");
 
@@ -108,6 +108,33 @@ int main(void) {
         tap_is_int(pod_summary_format("{\"apps\":", 8, &s), -EBADMSG, "a damaged manifest");
         free(s);
 
+        {
+                static const char t[] = "pod-summary 1\nextras 0\napp\ta\t\t\n"
+                                        "run\t1767323045\t123456789\t1\t0\nend\n";
+                struct pod_summary_run run = {};
+
+                a = NULL;
+                n = 0;
+                tap_is_int(pod_summary_parse(t, strlen(t), &a, &n, &x, &run), 0, "a run line");
+                tap_ok(n == 1 && run.known && run.started.tv_sec == 1767323045 &&
+                               run.started.tv_nsec == 123456789 && run.unit && !run.net_info,
+                       "the run line: started, unit 1, net-info 0");
+                pod_info_apps_free(a, n);
+                a = NULL;
+                n = 0;
+                tap_is_int(pod_summary_parse(t, strlen(t) - 4, &a, &n, &x, &run), -EBADMSG,
+                           "a run line without the end after it");
+        }
+        refused("pod-summary 1\nextras 0\nrun\t1\t0\t0\t0\napp\ta\t\t\nend\n",
+                "a run line before an app line");
+        refused("pod-summary 1\nextras 0\nrun\t1\t0\t0\t0\nrun\t1\t0\t0\t0\nend\n",
+                "two run lines");
+        refused("pod-summary 1\nextras 0\nrun\t01\t0\t0\t0\nend\n", "a leading zero");
+        refused("pod-summary 1\nextras 0\nrun\t1\t1000000000\t0\t0\nend\n",
+                "nanoseconds out of range");
+        refused("pod-summary 1\nextras 0\nrun\t1\t0\t2\t0\nend\n", "unit neither 0 nor 1");
+        refused("pod-summary 1\nextras 0\nrun\t-1\t0\t0\t0\nend\n", "a negative time");
+        refused("pod-summary 1\nextras 0\nrun\t1\t0\t0\nend\n", "a run field too few");
         refused("pod-summary 2\nextras 0\nend\n", "another version");
         refused("pod-summary 1\nextras 0\napp\tA\t\t\nend\n", "an invalid app name");
         refused("pod-summary 1\nextras 0\napp\ta\t-x\t\nend\n", "an invalid image name");
