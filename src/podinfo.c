@@ -689,7 +689,10 @@ int pod_info_load_fd(int fd, const char *uuid, enum pod_phase phase, bool locked
         if (r < 0)
                 i->manifest_missing = true;
 
-        if (flags & POD_INFO_PID) {
+        if ((flags & POD_INFO_PID) && run.known) {
+                i->pid = run.pid; /* what stage1 wrote to "pid", and its mtime */
+                i->started = run.started;
+        } else if (flags & POD_INFO_PID) {
                 /* A half-written pid (stage1 writing it) reads as unknown. */
                 r = pod_poddir_read_pid(fd, &i->pid, &i->started);
                 if (r < 0 && r != -ENOENT && r != -ENODATA && r != -EBADMSG)

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +14,7 @@
 #include "macro.h"
 #include "manifest.h"
 #include "path-util.h"
+#include "poddir.h"
 #include "podinfo.h"
 #include "podsummary.h"
 
@@ -179,16 +181,19 @@ static int parse_number(char **p, char *end, char sep, long long max, long long 
         return 0;
 }
 
-/* "run" TAB SECONDS TAB NANOSECONDS TAB UNIT(0|1) TAB NET-INFO(0|1) NL, after "run\t" */
+/* "run" TAB PID TAB SECONDS TAB NANOSECONDS TAB UNIT(0|1) TAB NET-INFO(0|1) NL, after
+ * "run\t" */
 static int parse_run(char **p, char *end, struct pod_summary_run *ret) {
-        long long sec, nsec, unit, nets;
+        long long pid, sec, nsec, unit, nets;
 
-        if (parse_number(p, end, '\t', 999999999999999999LL, &sec) < 0 ||
+        if (parse_number(p, end, '\t', INT_MAX, &pid) < 0 || pid < 1 ||
+            parse_number(p, end, '\t', 999999999999999999LL, &sec) < 0 ||
             parse_number(p, end, '\t', 999999999, &nsec) < 0 ||
             parse_number(p, end, '\t', 1, &unit) < 0 || parse_number(p, end, '\n', 1, &nets) < 0)
                 return -EBADMSG;
         *ret = (struct pod_summary_run){
                 .known = true,
+                .pid = (pid_t)pid,
                 .started = { .tv_sec = (time_t)sec, .tv_nsec = (long)nsec },
                 .unit = unit == 1,
                 .net_info = nets == 1,
@@ -305,10 +310,10 @@ int pod_summary_read(int pod_fd, struct pod_info_app **ret_apps, size_t *ret_n, 
 }
 
 /* 0 if dir_fd/name is absent, 1 if present (whatever it is), -errno if we cannot tell. */
-static int exists_at(int dir_fd, const char *name, struct stat *ret) {
+static int exists_at(int dir_fd, const char *name) {
         struct stat st;
 
-        if (fstatat(dir_fd, name, ret ?: &st, AT_SYMLINK_NOFOLLOW) >= 0)
+        if (fstatat(dir_fd, name, &st, AT_SYMLINK_NOFOLLOW) >= 0)
                 return 1;
         return errno == ENOENT ? 0 : -errno;
 }
@@ -318,8 +323,9 @@ int pod_summary_add_run(int pod_fd) {
         struct pod_info_app *apps = NULL;
         struct pod_summary_run run = {};
         _cleanup_free_ char *text = NULL;
-        struct stat pid_st;
+        struct timespec started;
         size_t len = 0, n = 0;
+        pid_t pid;
         bool extras;
         int r, unit, nets;
 
@@ -335,22 +341,21 @@ int pod_summary_add_run(int pod_fd) {
         if (run.known)
                 return -EEXIST;
 
-        r = exists_at(pod_fd, "pid", &pid_st);
-        if (r == 0)
-                return -ENOENT;
+        /* the pid and its file's mtime from one open, as pod_info_load_fd() would read them */
+        r = pod_poddir_read_pid(pod_fd, &pid, &started);
         if (r < 0)
                 return r;
-        unit = exists_at(pod_fd, "unit", NULL);
+        unit = exists_at(pod_fd, "unit");
         if (unit < 0)
                 return unit;
-        nets = exists_at(pod_fd, "net-info.json", NULL);
+        nets = exists_at(pod_fd, "net-info.json");
         if (nets < 0)
                 return nets;
 
         /* buf ends in "end\n" (parsed above): the run line goes before it */
-        if (asprintf(&text, "%.*srun\t%lld\t%ld\t%d\t%d\n" TRAILER, (int)(len - strlen(TRAILER)),
-                     buf, (long long)pid_st.st_mtim.tv_sec, (long)pid_st.st_mtim.tv_nsec, unit,
-                     nets) < 0) {
+        if (asprintf(&text, "%.*srun\t%d\t%lld\t%ld\t%d\t%d\n" TRAILER,
+                     (int)(len - strlen(TRAILER)), buf, (int)pid, (long long)started.tv_sec,
+                     (long)started.tv_nsec, unit, nets) < 0) {
                 text = NULL;
                 return -ENOMEM;
         }

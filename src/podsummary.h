@@ -16,17 +16,17 @@
  * would not read back the same).
  *
  * Once stage1 has written "pid" (and with it "unit" and "net-info.json", which it writes
- * before "pid" and never after: stage1/ABI.md), it adds a run line, again atomically: when
- * the pod started (the pid file's mtime) and whether those two files exist.  A listing that
- * finds it spares the pod three lookups; without it (a stage1 killed in between, another
- * stage1) the listing looks at those files as before.
+ * before "pid" and never after: stage1/ABI.md), it adds a run line, again atomically: the
+ * pid, when the pod started (the pid file's mtime) and whether those two files exist.  A
+ * listing that finds it spares the pod three lookups (JSON: the pid file's five calls too);
+ * without it (a stage1 killed in between, another stage1) the files are read as before.
  *
  * Format, version 1 (fields separated by one tab, empty = absent):
  *     pod-summary 1
  *     extras 0|1
  *     app <TAB> NAME <TAB> IMAGE-NAME <TAB> IMAGE-ID      (one line per app, in order)
- *     run <TAB> SECONDS <TAB> NANOSECONDS <TAB> 0|1 <TAB> 0|1
- *                      (optional: started, whether "unit" and "net-info.json" exist)
+ *     run <TAB> PID <TAB> SECONDS <TAB> NANOSECONDS <TAB> 0|1 <TAB> 0|1
+ *              (optional: the pid, started, whether "unit" and "net-info.json" exist)
  *     end
  *
  * Owns: that file's format, writing and reading it.  Does not own: the pod manifest
@@ -34,6 +34,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
 #include <time.h>
 
 struct pod_info_app;
@@ -41,6 +42,7 @@ struct pod_info_app;
 /* The run line: known = false when there is none. */
 struct pod_summary_run {
         bool known;
+        pid_t pid;               /* the content of "pid" */
         struct timespec started; /* mtime of "pid" */
         bool unit;               /* "unit" exists */
         bool net_info;           /* "net-info.json" exists */

@@ -57,11 +57,11 @@ tap_check "the summary: header, extras 0, the app, end" \
                 [ "$(tail -n1 "$SP")" = end ]; echo $?)" "$(cat "$SP" 2>&1)"
 tap_check "a pod with annotations, labels or mounts: extras 1" \
         "$(sed -n 2p "$SX" | grep -qx 'extras 1'; echo $?)" "$(cat "$SX" 2>&1)"
-tap_check "stage1 noted the run (started, no unit, no net-info) before the end line" \
-        "$(tail -n2 "$SR" | head -n1 | grep -qP '^run\t[1-9][0-9]*\t[0-9]+\t0\t0$'; echo $?)" \
+tap_check "stage1 noted the run (pid, started, no unit, no net-info) before the end line" \
+        "$(tail -n2 "$SR" | head -n1 | grep -qP "^run\t$(cat "$D/pods/run/$UR/pid")\t[1-9][0-9]*\t[0-9]+\t0\t0\$"; echo $?)" \
         "$(cat "$SR" 2>&1)"
 tap_check "the run line's start time is the pid file's mtime" \
-        "$([ "$(tail -n2 "$SR" | head -n1 | awk -F'\t' '{printf "%d.%09d", $2, $3}')" = \
+        "$([ "$(tail -n2 "$SR" | head -n1 | awk -F'\t' '{printf "%d.%09d", $3, $4}')" = \
                 "$(stat -c %.9Y "$D/pods/run/$UR/pid")" ]; echo $?)" \
         "$(cat "$SR"; stat -c %.9Y "$D/pods/run/$UR/pid")"
 tap_check "prepared pods have no run line" "$(! grep -q '^run' "$SP" "$SX"; echo $?)"
@@ -120,7 +120,7 @@ echo 'pod-test.scope' >"$D/pods/run/$UR/unit"
 printf '[{"netName":"default","ifName":"eth0","ip":"10.9.0.2"}]\n' >"$D/pods/run/$UR/net-info.json"
 pod list --full --no-legend
 fallback=$OUT
-sed 's/^\(run\t[0-9]*\t[0-9]*\)\t0\t0$/\1\t1\t1/' "$W/saved/$UR" >"$D/pods/run/$UR/pod-summary"
+sed 's/^\(run\t[0-9]*\t[0-9]*\t[0-9]*\)\t0\t0$/\1\t1\t1/' "$W/saved/$UR" >"$D/pods/run/$UR/pod-summary"
 pod list --full --no-legend
 tap_check "run line with unit and net-info: both shown, as without a summary" \
         "$([ "$OUT" = "$fallback" ] && grep -q "default:ip4=10.9.0.2  pod-test.scope" <<<"$OUT"; echo $?)" \
@@ -179,11 +179,17 @@ tap_check "a running pod's summary has its run line" \
         "$(grep -q '^run' "$D/pods/run/$UN/pod-summary"; echo $?)"
 pod list --full --no-legend
 with=$OUT
+pod status --format=json "$UN"
+with_status=$OUT
 mv "$D/pods/run/$UN/pod-summary" "$W/saved-running"
 pod list --full --no-legend
 tap_check "a running pod: the same with and without its summary" \
         "$([ "$with" = "$OUT" ] && grep -q "^$UN .* running " <<<"$OUT"; echo $?)" \
         "$(diff <(echo "$with") <(echo "$OUT"))"
+pod status --format=json "$UN"
+tap_check "a running pod's status: the same pid and times with and without its summary" \
+        "$([ "$with_status" = "$OUT" ] && grep -q "\"pid\":$(cat "$D/pods/run/$UN/pid")," <<<"$OUT"; echo $?)" \
+        "$(diff <(echo "$with_status") <(echo "$OUT"))"
 mv "$W/saved-running" "$D/pods/run/$UN/pod-summary"
 pod stop --force "$UN"
 wait "$RUNNING_PID" || true

@@ -110,31 +110,34 @@ int main(void) {
 
         {
                 static const char t[] = "pod-summary 1\nextras 0\napp\ta\t\t\n"
-                                        "run\t1767323045\t123456789\t1\t0\nend\n";
+                                        "run\t42\t1767323045\t123456789\t1\t0\nend\n";
                 struct pod_summary_run run = {};
 
                 a = NULL;
                 n = 0;
                 tap_is_int(pod_summary_parse(t, strlen(t), &a, &n, &x, &run), 0, "a run line");
-                tap_ok(n == 1 && run.known && run.started.tv_sec == 1767323045 &&
+                tap_ok(n == 1 && run.known && run.pid == 42 && run.started.tv_sec == 1767323045 &&
                                run.started.tv_nsec == 123456789 && run.unit && !run.net_info,
-                       "the run line: started, unit 1, net-info 0");
+                       "the run line: pid, started, unit 1, net-info 0");
                 pod_info_apps_free(a, n);
                 a = NULL;
                 n = 0;
                 tap_is_int(pod_summary_parse(t, strlen(t) - 4, &a, &n, &x, &run), -EBADMSG,
                            "a run line without the end after it");
         }
-        refused("pod-summary 1\nextras 0\nrun\t1\t0\t0\t0\napp\ta\t\t\nend\n",
+        refused("pod-summary 1\nextras 0\nrun\t9\t1\t0\t0\t0\napp\ta\t\t\nend\n",
                 "a run line before an app line");
-        refused("pod-summary 1\nextras 0\nrun\t1\t0\t0\t0\nrun\t1\t0\t0\t0\nend\n",
+        refused("pod-summary 1\nextras 0\nrun\t9\t1\t0\t0\t0\nrun\t9\t1\t0\t0\t0\nend\n",
                 "two run lines");
-        refused("pod-summary 1\nextras 0\nrun\t01\t0\t0\t0\nend\n", "a leading zero");
-        refused("pod-summary 1\nextras 0\nrun\t1\t1000000000\t0\t0\nend\n",
+        refused("pod-summary 1\nextras 0\nrun\t9\t01\t0\t0\t0\nend\n", "a leading zero");
+        refused("pod-summary 1\nextras 0\nrun\t9\t1\t1000000000\t0\t0\nend\n",
                 "nanoseconds out of range");
-        refused("pod-summary 1\nextras 0\nrun\t1\t0\t2\t0\nend\n", "unit neither 0 nor 1");
-        refused("pod-summary 1\nextras 0\nrun\t-1\t0\t0\t0\nend\n", "a negative time");
-        refused("pod-summary 1\nextras 0\nrun\t1\t0\t0\nend\n", "a run field too few");
+        refused("pod-summary 1\nextras 0\nrun\t9\t1\t0\t2\t0\nend\n", "unit neither 0 nor 1");
+        refused("pod-summary 1\nextras 0\nrun\t9\t-1\t0\t0\t0\nend\n", "a negative time");
+        refused("pod-summary 1\nextras 0\nrun\t9\t1\t0\t0\nend\n", "a run field too few");
+        refused("pod-summary 1\nextras 0\nrun\t0\t1\t0\t0\t0\nend\n", "pid 0");
+        refused("pod-summary 1\nextras 0\nrun\t2147483648\t1\t0\t0\t0\nend\n",
+                "a pid beyond INT_MAX");
         refused("pod-summary 2\nextras 0\nend\n", "another version");
         refused("pod-summary 1\nextras 0\napp\tA\t\t\nend\n", "an invalid app name");
         refused("pod-summary 1\nextras 0\napp\ta\t-x\t\nend\n", "an invalid image name");
