@@ -66,7 +66,7 @@ tap_check "the run line's start time is the pid file's mtime" \
         "$(cat "$SR"; stat -c %.9Y "$D/pods/run/$UR/pid")"
 tap_check "prepared pods have no run line" "$(! grep -q '^run' "$SP" "$SX"; echo $?)"
 tap_check "no temp file left in the pod dir" \
-        "$(! ls "$D"/pods/*/*/ | grep -q '\.tmp-'; echo $?)"
+        "$([ -z "$(find "$D/pods" -mindepth 3 -maxdepth 3 -name '*.tmp-*')" ]; echo $?)"
 
 # Every output form (absolute times, so that two runs a second apart agree).
 FORMS=("list --full" "list --full --no-legend" "list --format=json" "list --format=json-pretty"
