@@ -26,6 +26,7 @@
 #include "oci.h"
 #include "path-util.h"
 #include "poddir.h"
+#include "podsummary.h"
 #include "podusers.h"
 #include "prepare-oci.h"
 #include "prepare-tree.h"
@@ -1235,6 +1236,12 @@ int pod_prepare(struct pod_store *s, int pods_fd, const struct pod_prepare_optio
         r = write_file_at(p->fd, "pod", json, strlen(json), 0644, p->sync);
         if (r < 0)
                 return pod_error_set(reterr, r, "Failed to write the pod manifest: %m");
+        /* After the manifest: a summary present is one of a manifest complete on disk
+         * (podsummary.h).  One that cannot be written only makes `pod list` read the
+         * manifest instead. */
+        r = pod_summary_write(p->fd, json, strlen(json), p->sync);
+        if (r == -ENOMEM)
+                return pod_error_set(reterr, r, "Out of memory");
         if (o->no_overlay) {
                 r = write_file_at(p->fd, NO_OVERLAY_MARKER, "", 0, 0644, p->sync);
                 if (r < 0)
