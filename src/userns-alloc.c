@@ -70,17 +70,17 @@ int pod_userns_parse(const char *s, struct pod_userns_request *ret, struct pod_e
                 r = parse_u32_dec(colon + 1, strlen(colon + 1), &count);
         if (r < 0)
                 return pod_error_set(reterr, -EINVAL,
-                                     "Invalid private users value '%s': expected pick, yes, no "
+                                     "Invalid --private-users value '%s': expected pick, yes, no "
                                      "or UID[:COUNT] (decimal)",
                                      s);
         if (base == 0)
                 return pod_error_set(reterr, -EINVAL,
-                                     "Invalid private users value '%s': a base of 0 would map "
+                                     "Invalid --private-users value '%s': a base of 0 would map "
                                      "the pod's root to host root",
                                      s);
         if (!range_valid(base, count))
                 return pod_error_set(reterr, -EINVAL,
-                                     "Invalid private users value '%s': COUNT must be at least 1 "
+                                     "Invalid --private-users value '%s': COUNT must be at least 1 "
                                      "and BASE+COUNT at most %" PRIu32,
                                      s, UINT32_MAX);
         *ret = (struct pod_userns_request){ .mode = POD_USERNS_FIXED,
