@@ -163,8 +163,7 @@ assert_match "systemctl --user list-units shows pod-<uuid>.scope" "$units" "pod-
 procs=$(as podtu1 systemctl --user show -P ControlGroup "pod-$U.scope" 2>&1 || true)
 assert_match "... in the user's manager" "$procs" "user@$U1ID\.service"
 # The app's process on the host: the user's own UID.
-app_uid=$(ps -o uid= -C sh -o args= 2>/dev/null | awk '/trap "exit 42"/ {print $1; exit}')
-[ -n "$app_uid" ] || app_uid=$(ps -eo uid=,args= | awk '/trap "exit 42"/ && !/awk/ {print $1; exit}')
+app_uid=$(ps -eo uid=,args= 2>/dev/null | awk '/trap "exit 42"/ && !/awk|runuser|pod / {print $1; exit}' || true)
 tap_check "the pod's root runs as the user on the host (uid $app_uid)" \
         "$([ "$app_uid" = "$U1ID" ]; echo $?)"
 
