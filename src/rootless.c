@@ -147,11 +147,14 @@ void pod_id_map_format(const struct pod_id_map *m, char *buf, size_t size) {
                 (void)snprintf(buf, size, "none");
                 return;
         }
-        for (size_t i = 0; i < m->n && len < size; i++) {
+        for (size_t i = 0, j; i < m->n && len < size; i = j) {
                 uint64_t last = (uint64_t)m->e[i].inside + m->e[i].count - 1;
                 int k;
 
-                if (m->e[i].count == 1)
+                /* extents that continue each other ("0 UID 1" + "1 START COUNT") as one */
+                for (j = i + 1; j < m->n && m->e[j].inside == last + 1; j++)
+                        last += m->e[j].count;
+                if (last == m->e[i].inside)
                         k = snprintf(buf + len, size - len, "%s%" PRIu32, i ? ", " : "",
                                      m->e[i].inside);
                 else

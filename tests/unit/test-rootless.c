@@ -87,7 +87,12 @@ int main(void) {
         tap_ok(!pod_id_map_contains(&m, 65537) && !pod_id_map_contains(&m, 4294967294u),
                "65537 and beyond are not");
         pod_id_map_format(&m, buf, sizeof(buf));
-        tap_is_str(buf, "0, 1-65536", "range map formatted");
+        tap_is_str(buf, "0-65536", "adjacent extents formatted as one range");
+
+        p = put("map-gap", "0 1000 1\n5 100000 10\n");
+        tap_is_int(pod_id_map_load(p, &m), 0, "map with a gap parsed");
+        pod_id_map_format(&m, buf, sizeof(buf));
+        tap_is_str(buf, "0, 5-14", "a gap is shown");
 
         p = put("map-single", "0 1000 1\n");
         tap_is_int(pod_id_map_load(p, &m), 0, "single map parsed");
