@@ -1000,8 +1000,12 @@ static int process_entry(struct unpack_ctx *c, struct archive *tar, struct archi
                 r = read_manifest(c, tar, e, name);
                 if (r < 0)
                         return r;
-                if (disk && !rootfs_only)
+                if (disk && !rootfs_only) {
+                        r = check_owner(c, e, name);
+                        if (r < 0)
+                                return r;
                         return write_manifest(c, e);
+                }
                 return 0;
         }
 

@@ -92,6 +92,10 @@ aci(d + "/root.aci", "example.com/rl-root", [f("rootfs/root-file")])
 aci(d + "/user.aci", "example.com/rl-user",
     [f("rootfs/root-file"), dr("rootfs/home", 1000, 1000), f("rootfs/home/user-file", 1000, 1001)])
 aci(d + "/far.aci", "example.com/rl-far", [f("rootfs/root-file"), f("rootfs/far-file", 70000, 70000)])
+with tarfile.open(d + "/farman.aci", "w:gz") as t:
+    m = json.dumps({"acKind": "ImageManifest", "acVersion": "0.8.11", "name": "example.com/rl-farman"}).encode()
+    t.addfile(*f("manifest", 70000, 70000, data=m))
+    t.addfile(*dr("rootfs"))
 aci(d + "/fargid.aci", "example.com/rl-fargid", [f("rootfs/root-file"), f("rootfs/fargid", 0, 65537)])
 
 # A docker-save archive of two layers: the upper one whites out a file and makes a directory
@@ -169,6 +173,9 @@ if [ "$HAVE_UIDMAP" = 1 ]; then
         run_as "$UA" --insecure-options=image fetch "$TAP_TMP/fargid.aci"
         assert_status "A: a group outside the range fails too" 254
         assert_match "A: ... naming the group" "$ERR" "rootfs/fargid.*owner 0:65537"
+        run_as "$UA" --insecure-options=image fetch "$TAP_TMP/farman.aci"
+        assert_status "A: a manifest owned outside the range fails the import" 254
+        assert_match "A: ... naming it" "$ERR" "'manifest'.*owner 70000:70000"
         run_as "$UA" image list
         assert_no_match "A: the refused images are not stored" "$OUT" 'rl-far'
 
