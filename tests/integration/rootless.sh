@@ -55,7 +55,8 @@ run_as() {
         local u=$1
         shift
         set +e
-        as "$u" "$POD" "$@" >"$TAP_TMP/stdout" 2>"$TAP_TMP/stderr"
+        as "$u" "$POD" --local-config="$TAP_TMP/etc" --system-config="$TAP_TMP/vendor" "$@" \
+                >"$TAP_TMP/stdout" 2>"$TAP_TMP/stderr"
         STATUS=$?
         set -e
         OUT=$(cat "$TAP_TMP/stdout")
@@ -147,6 +148,28 @@ assert_match "A: \$XDG_RUNTIME_DIR/pod" "$OUT" "^runtime-dir=/run/user/$UIDA/pod
 tap_check "A: the runtime dir is made 0700 and A's" \
         "$([ "$(stat -c %a:%U "/run/user/$UIDA/pod" 2>/dev/null)" = "700:$UA" ]; echo $?)"
 rm -rf "/run/user/$UIDA"
+
+# ---- trust: the user's own keys, never the admin's ----
+mkdir -p "$TAP_TMP/etc" "$TAP_TMP/vendor"
+if command -v gpg >/dev/null; then
+        export GNUPGHOME=$TAP_TMP/gnupg
+        mkdir -m 700 "$GNUPGHOME"
+        gpg --batch --passphrase '' --quick-gen-key 'Signer <signer@example.com>' ed25519 sign never \
+                >/dev/null 2>&1
+        gpg --batch --armor --export signer@example.com >"$TAP_TMP/signer.asc" 2>/dev/null
+        chmod 644 "$TAP_TMP/signer.asc"
+        FP=$(gpg --batch --with-colons --fingerprint signer@example.com | awk -F: '/^fpr/ {print tolower($10); exit}')
+        run_as "$UA" trust --skip-fingerprint-review --root "$TAP_TMP/signer.asc"
+        assert_status "A: pod trust (rootless)" 0
+        tap_check "A: the key is in A's ~/.config/pod" \
+                "$([ -s "/home/$UA/.config/pod/trustedkeys/root.d/$FP" ]; echo $?)" "$OUT $ERR"
+        tap_check "A: the admin's directory is untouched" \
+                "$([ ! -e "$TAP_TMP/etc/trustedkeys" ]; echo $?)"
+        run_as "$UB" trust --list
+        assert_no_match "B does not trust A's key" "$OUT" "$FP"
+else
+        for _ in 1 2 3 4; do tap_check "# SKIP gpg is needed for the trust checks" 0; done
+fi
 
 if [ "$HAVE_UIDMAP" = 1 ]; then
         # ---- A: the range ----
