@@ -296,15 +296,28 @@ if [ "$HAVE_UIDMAP" = 1 ] && [ -x "$S1" ] && "$S1" --help 2>&1 | grep -qi rootle
         cat >"$IMG/manifest" <<'EOF'
 {"acKind":"ImageManifest","acVersion":"0.8.11","name":"example.com/rl-bb",
  "labels":[{"name":"os","value":"linux"},{"name":"arch","value":"amd64"}],
- "app":{"exec":["/bin/sh","-c","id -u; echo x > /tmp/w; stat -c %u /tmp/w"],"user":"0","group":"0"}}
+ "app":{"exec":["/bin/sh","-c","id -u; echo x > /w && stat -c owner=%u /w"],"user":"0","group":"0"}}
 EOF
         "$POD" image build "$IMG" "$TAP_TMP/bb.aci" >/dev/null
         chmod 644 "$TAP_TMP/bb.aci"
         run_as "$UA" --insecure-options=image run --net=none "$TAP_TMP/bb.aci"
         assert_status "A: pod run --net=none, rootless" 0
         assert_match "A: the app is root in the pod" "$OUT" '^0$'
+        assert_match "A: it writes its root file system (owner 0 in the pod)" "$OUT" '^owner=0$'
+        run_as "$UA" --insecure-options=image run --net=none "$TAP_TMP/bb.aci" --user=1000 --group=1000 \
+                --exec=/bin/sh -- -c 'id -u; cat /proc/self/uid_map'
+        assert_status "A: an app as uid 1000" 0
+        assert_match "A: ... is 1000 in the pod, in the range's map" "$OUT" "^1000\$"
+        assert_match "A: ... whose map is A's range" "$OUT" "1 +$START +$COUNT"
         run_as "$UA" list --no-legend
         assert_match "A: the exited pod is listed" "$OUT" 'exited'
+        run_as "$UA" gc --grace-period=0s
+        assert_status "A: gc of the exited pods" 0
+        run_as "$UA" list --no-legend
+        tap_check "A: ... removes them" "$([ -z "$OUT" ]; echo $?)" "$OUT"
+        run_as "$UB" --insecure-options=image run --net=none "$TAP_TMP/bb.aci"
+        assert_status "B (single ID): pod run as root" 0
+        assert_match "B: the app is root in the pod" "$OUT" '^0$'
 else
         tap_check "# SKIP pod run rootless: pod-stage1 --help has no rootless mode yet (branch rootless-stage1), or no uidmap/static busybox" 0
 fi
