@@ -315,6 +315,29 @@ EOF
         assert_status "A: gc of the exited pods" 0
         run_as "$UA" list --no-legend
         tap_check "A: ... removes them" "$([ -z "$OUT" ]; echo $?)" "$OUT"
+        # a running pod: enter (stage0 stays outside, stage1 joins), stop, export
+        as "$UA" "$POD" --local-config="$TAP_TMP/etc" --system-config="$TAP_TMP/vendor" \
+                --insecure-options=image run --net=none "$TAP_TMP/bb.aci" --exec=/bin/sh -- \
+                -c 'sleep 120' >/dev/null 2>&1 &
+        RUNNING=
+        for _ in $(seq 50); do
+                run_as "$UA" list --no-legend --full
+                RUNNING=$(grep -w running <<<"$OUT" | awk '{ print $1 }' | head -1 || true)
+                [ -n "$RUNNING" ] && break
+                sleep 0.2
+        done
+        tap_check "A: a pod runs in the background" "$([ -n "$RUNNING" ]; echo $?)" "$OUT"
+        run_as "$UA" enter "$RUNNING" /bin/sh -c 'id -u'
+        assert_status "A: enter A's running pod" 0
+        assert_match "A: ... as its root" "$OUT" '^0$'
+        run_as "$UB" enter "$RUNNING" /bin/sh -c 'id -u'
+        assert_status "B cannot enter A's pod" 254
+        run_as "$UA" stop "$RUNNING"
+        assert_status "A: stop" 0
+        wait
+        run_as "$UA" export "$RUNNING" "/home/$UA/out.aci"
+        assert_status "A: export the stopped pod" 0
+        run_as "$UA" gc --grace-period=0s
         run_as "$UB" --insecure-options=image run --net=none "$TAP_TMP/bb.aci"
         assert_status "B (single ID): pod run as root" 0
         assert_match "B: the app is root in the pod" "$OUT" '^0$'
