@@ -166,6 +166,40 @@ void pod_id_map_format(const struct pod_id_map *m, char *buf, size_t size) {
         }
 }
 
+int pod_id_maps_load_self(struct pod_id_maps **ret, struct pod_error *reterr) {
+        _cleanup_free_ struct pod_id_maps *m = malloc(sizeof(struct pod_id_maps));
+        int r;
+
+        if (!m)
+                return -ENOMEM;
+        r = pod_id_map_load("/proc/self/uid_map", &m->uid);
+        if (r >= 0)
+                r = pod_id_map_load("/proc/self/gid_map", &m->gid);
+        if (r < 0)
+                return pod_error_set(reterr, r, "Failed to read this user namespace's ID maps: %s",
+                                     strerror(-r));
+        *ret = TAKE_PTR(m);
+        return 0;
+}
+
+int pod_id_maps_check_owner(const struct pod_id_maps *m, int64_t uid, int64_t gid, const char *what,
+                            struct pod_error *reterr) {
+        char uids[128], gids[128];
+
+        if (uid >= 0 && uid < UINT32_MAX && gid >= 0 && gid < UINT32_MAX &&
+            pod_id_map_contains(&m->uid, (uint32_t)uid) &&
+            pod_id_map_contains(&m->gid, (uint32_t)gid))
+                return 0;
+        pod_id_map_format(&m->uid, uids, sizeof(uids));
+        pod_id_map_format(&m->gid, gids, sizeof(gids));
+        return pod_error_set(reterr, -ERANGE,
+                             "Refusing archive entry '%s': its owner %" PRId64 ":%" PRId64
+                             " is outside the IDs of your rootless user namespace (uids %s, "
+                             "gids %s: you are 0, 1 and up are your range in /etc/subuid and "
+                             "/etc/subgid)",
+                             what, uid, gid, uids, gids);
+}
+
 bool pod_in_user_namespace(void) {
         static int cached = -1; /* written once with the same value by whoever comes first */
         struct pod_id_map m;

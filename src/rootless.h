@@ -57,6 +57,17 @@ bool pod_id_map_contains(const struct pod_id_map *m, uint32_t id);
 /* The namespace's mapped IDs for messages: "0-65536" or "0, 1000-1999", cut to size. */
 void pod_id_map_format(const struct pod_id_map *m, char *buf, size_t size);
 
+/* This process's uid and gid maps. */
+struct pod_id_maps {
+        struct pod_id_map uid, gid;
+};
+/* Reads /proc/self/uid_map and gid_map into a new object (free() it). */
+int pod_id_maps_load_self(struct pod_id_maps **ret, struct pod_error *reterr);
+/* 0 when both IDs are mapped; else -ERANGE and a message naming what (an archive entry, as
+ * the caller escaped it), the owner and the mapped IDs. */
+int pod_id_maps_check_owner(const struct pod_id_maps *m, int64_t uid, int64_t gid, const char *what,
+                            struct pod_error *reterr);
+
 /* Whether this process runs in a user namespace other than the initial one (its uid_map is
  * not the identity map); read once. */
 bool pod_in_user_namespace(void);

@@ -227,7 +227,7 @@ struct unpack_ctx {
         struct pod_error x_err;
         /* In a user namespace (rootless, rootless.h), when owners are restored: the IDs the
          * namespace maps; NULL otherwise (the initial namespace maps every ID). */
-        struct pod_id_map *uid_map, *gid_map;
+        struct pod_id_maps *maps;
         bool userns; /* in a user namespace: no device nodes can be made */
 };
 
@@ -865,28 +865,13 @@ static int filter_entry(struct archive_entry *e, mode_t type, unsigned flags) {
         return 0;
 }
 
-/* Rootless (rootless.h): the tar's owner must be an ID of the user's namespace.  chown(2) to
- * an unmapped ID fails with EINVAL, which libarchive would only warn about, leaving the file
- * owned by the namespace's root (the user): an image's file owned by a user would silently
- * become root's in the pod.  Refused instead, naming the file, the owner and what is mapped. */
+/* Rootless (rootless.h): an owner the namespace does not map is refused, never left to the
+ * namespace's root by a chown(2) that fails with EINVAL and that libarchive only warns of. */
 static int check_owner(struct unpack_ctx *c, struct archive_entry *e, const char *name) {
-        int64_t uid = archive_entry_uid(e), gid = archive_entry_gid(e);
-        char uids[128], gids[128];
-
-        if (!c->uid_map)
+        if (!c->maps)
                 return 0;
-        if (uid >= 0 && uid < UINT32_MAX && gid >= 0 && gid < UINT32_MAX &&
-            pod_id_map_contains(c->uid_map, (uint32_t)uid) &&
-            pod_id_map_contains(c->gid_map, (uint32_t)gid))
-                return 0;
-        pod_id_map_format(c->uid_map, uids, sizeof(uids));
-        pod_id_map_format(c->gid_map, gids, sizeof(gids));
-        return pod_error_set(&c->x_err, -ERANGE,
-                             "Refusing archive entry '%s': its owner %" PRId64 ":%" PRId64
-                             " is outside the IDs of your rootless user namespace (uids %s, "
-                             "gids %s: you are 0, 1 and up are your range in /etc/subuid and "
-                             "/etc/subgid)",
-                             POD_ESC(name), uid, gid, uids, gids);
+        return pod_id_maps_check_owner(c->maps, archive_entry_uid(e), archive_entry_gid(e),
+                                       POD_ESC(name), &c->x_err);
 }
 
 /* Rootless: no process in a user namespace may create a device node (only the 0/0 whiteout,
@@ -1131,7 +1116,7 @@ static int layer_whiteout(struct unpack_ctx *c, struct archive *tar, const char 
 static int layer_opaque(struct unpack_ctx *c, struct archive *tar, const char *name,
                         const char *dir) {
         _cleanup_close_ int dfd = -EBADF;
-        const char *xname;
+        const char *xname = c->userns ? OPAQUE_NAME_USERNS : OPAQUE_NAME;
         int r;
 
         if (*dir) {
@@ -1145,7 +1130,6 @@ static int layer_opaque(struct unpack_ctx *c, struct archive *tar, const char *n
         r = open_layer_dir(c, dir, &dfd);
         if (r < 0)
                 return r;
-        xname = c->userns ? OPAQUE_NAME_USERNS : OPAQUE_NAME;
         if (fsetxattr(dfd, xname, "y", 1, 0) < 0)
                 return pod_error_set(&c->x_err, -errno, "Failed to mark '%s' opaque (%s): %s",
                                      *dir ? POD_ESC(dir) : ".", xname, strerror(errno));
@@ -1311,18 +1295,9 @@ static int extract_run(struct unpack_ctx *c) {
                 if (geteuid() == 0 && !(c->opts->flags & POD_UNPACK_NO_OWNER))
                         flags |= ARCHIVE_EXTRACT_OWNER;
                 if (c->userns && (flags & ARCHIVE_EXTRACT_OWNER)) {
-                        c->uid_map = malloc(sizeof(struct pod_id_map));
-                        c->gid_map = malloc(sizeof(struct pod_id_map));
-                        if (!c->uid_map || !c->gid_map)
-                                return -ENOMEM;
-                        r = pod_id_map_load("/proc/self/uid_map", c->uid_map);
-                        if (r >= 0)
-                                r = pod_id_map_load("/proc/self/gid_map", c->gid_map);
+                        r = pod_id_maps_load_self(&c->maps, &c->x_err);
                         if (r < 0)
-                                return pod_error_set(&c->x_err, r,
-                                                     "Failed to read this user namespace's ID "
-                                                     "maps: %s",
-                                                     strerror(-r));
+                                return r;
                 }
 
                 /* A private cwd for this thread only, so relative paths are relative to the
@@ -1412,8 +1387,7 @@ static void *extract_thread(void *p) {
 
 static void unpack_ctx_done(struct unpack_ctx *c) {
         free(c->manifest);
-        free(c->uid_map);
-        free(c->gid_map);
+        free(c->maps);
         seen_set_done(&c->seen);
         for (unsigned i = 0; i < N_CHUNKS; i++)
                 free(c->bufs[i]);

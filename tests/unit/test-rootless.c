@@ -107,6 +107,25 @@ int main(void) {
         p = put("map-bad2", "0 1000 1 junk\n");
         tap_is_int(pod_id_map_load(p, &m), -EBADMSG, "trailing text is -EBADMSG");
 
+        {
+                struct pod_id_maps ms = {};
+
+                p = put("map-u", "0 1000 1\n1 100000 65536\n");
+                tap_is_int(pod_id_map_load(p, &ms.uid), 0, "uid map for the owner check");
+                p = put("map-g", "0 1000 1\n");
+                tap_is_int(pod_id_map_load(p, &ms.gid), 0, "gid map for the owner check");
+                tap_is_int(pod_id_maps_check_owner(&ms, 65536, 0, "x", &e), 0, "mapped owner");
+                tap_is_int(pod_id_maps_check_owner(&ms, 65537, 0, "rootfs/x", &e), -ERANGE,
+                           "unmapped uid");
+                tap_ok(strstr(e.msg, "'rootfs/x'") && strstr(e.msg, "owner 65537:0") &&
+                               strstr(e.msg, "uids 0-65536, gids 0"),
+                       "the message names the entry, the owner and the maps: %s", e.msg);
+                tap_is_int(pod_id_maps_check_owner(&ms, 0, 1, "x", &e), -ERANGE, "unmapped gid");
+                tap_is_int(pod_id_maps_check_owner(&ms, -1, 0, "x", &e), -ERANGE, "negative uid");
+                tap_is_int(pod_id_maps_check_owner(&ms, 0, 4294967295LL, "x", &e), -ERANGE,
+                           "gid 2^32-1");
+        }
+
         tap_ok(pod_in_user_namespace() == pod_in_user_namespace(), "cached answer is stable");
 
         (void)snprintf(buf, sizeof(buf), "rm -rf '%s'", dir);
