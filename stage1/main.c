@@ -446,7 +446,7 @@ static int run(struct stage1_config *c) {
                 c->ready_fd = p[1];
         }
 
-        r = stage1_ns_fork_init();
+        r = stage1_ns_fork_init(c->rootless);
         if (r < 0)
                 return log_error_errno(r, "Failed to start the pod init: %m");
         if (r == 0) {
@@ -654,6 +654,16 @@ int main(int argc, char *argv[]) {
         if (!uuid_valid(c.uuid)) {
                 log_error("Invalid pod UUID '%s'", c.uuid);
                 return EXIT_POD_FAILURE;
+        }
+        /* Before anything is set up: what a rootless pod cannot have fails here. */
+        {
+                struct pod_error e = {};
+
+                r = stage1_rootless_check(&c, &e);
+                if (r < 0) {
+                        (void)log_pod_error(r, &e);
+                        return EXIT_POD_FAILURE;
+                }
         }
         /* Before anything is forked that the apps could see (ABI.md "Sealed binaries"). */
         r = stage1_reexec_sealed(argv_copy);

@@ -309,6 +309,18 @@ int stage1_scope_register(const struct stage1_config *c, struct stage1_scope **r
         _cleanup_(stage1_scope_freep) struct stage1_scope *s = NULL;
         int r;
 
+        /* Rootless: the system's manager and its cgroups are host root's. */
+        if (c->rootless) {
+                if (needs_limits(c))
+                        return pod_error_set(reterr, -EOPNOTSUPP,
+                                             "Resource limits of a rootless pod need the user's "
+                                             "systemd manager: cgroupfs limits need root");
+                if (c->keep_unit == 1)
+                        return pod_error_set(reterr, -EOPNOTSUPP,
+                                             "--keep-unit given, but no user manager");
+                *ret = NULL;
+                return 0;
+        }
         /* sd_booted(): systemd is PID 1 (/run/systemd/system exists).  A system bus without
          * systemd behind it cannot start units. */
         if (sd_booted() <= 0) {
@@ -426,6 +438,11 @@ int stage1_scope_register_machine(struct stage1_scope *s, const struct stage1_co
 
         if (!s)
                 return 0;
+        /* machined is the system's: it registers host root's machines only. */
+        if (c->rootless) {
+                log_debug("Rootless pod: no machined registration");
+                return 0;
+        }
         if (asprintf(&name, "pod-%s", c->uuid) < 0)
                 return -ENOMEM;
         r = uuid_to_bytes(c->uuid, id);

@@ -37,6 +37,7 @@ enum stage1_net {
         STAGE1_NET_NONE, /* new network namespace, only "lo", up */
         STAGE1_NET_HOST, /* the host's network namespace */
         STAGE1_NET_CNI,  /* a namespace in /run/pod/netns attached to CNI networks (net.c) */
+        STAGE1_NET_USER, /* rootless --net=default: pasta or slirp4netns (net-user.c) */
 };
 
 struct stage1_network {
@@ -138,6 +139,10 @@ struct stage1_config {
         struct pod_idmap idmap;
         int userns_fd;
         int userns_netns_fd;
+        /* rootless.c: run by an unprivileged host user (ABI.md "Rootless"). */
+        bool rootless;
+        uid_t rootless_uid;
+        gid_t rootless_gid;
         bool disable_caps;
         bool disable_paths;
         bool disable_seccomp;
@@ -235,6 +240,13 @@ void stage1_userns_lowers_detach(const struct stage1_config *c, size_t n);
 int stage1_userns_open_for_enter(int pod_dir_fd, pid_t app_pid, int *ret_fd,
                                  struct pod_idmap *ret_map, struct pod_error *reterr);
 
+/* rootless.c: detect: 1 when $POD_ROOTLESS_UID is set and we are in a user namespace (not
+ * the identity uid_map), with the host user's IDs; 0 for host root.  check: sets c->rootless
+ * and refuses what a rootless pod cannot have (--private-users, CNI networks); turns
+ * --net=default into STAGE1_NET_USER. */
+int stage1_rootless_detect(uid_t *ret_uid, gid_t *ret_gid);
+int stage1_rootless_check(struct stage1_config *c, struct pod_error *reterr);
+
 /* config.c */
 int stage1_config_load(struct stage1_config *c, struct pod_error *reterr);
 void stage1_config_done(struct stage1_config *c);
@@ -260,7 +272,7 @@ uint64_t stage1_cpu_shares_to_weight(uint64_t shares);
 /* ns.c: runs in the pod init (PID 1 of the new PID namespace). */
 /* Forks the pod init into a new PID namespace: returns 0 in the child, > 0 (its PID as seen
  * from the host) in the parent. */
-int stage1_ns_fork_init(void);
+int stage1_ns_fork_init(bool rootless);
 /* In the init: new mount/UTS/IPC (and network) namespaces, "/" rprivate, a /proc of the new
  * PID namespace, hostname, loopback up. */
 int stage1_ns_setup_init(const struct stage1_config *c, struct pod_error *reterr);

@@ -1,0 +1,130 @@
+#!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# pod-stage1 in rootless mode (stage1/ABI.md "Rootless"), without stage0: a throwaway user
+# with a subordinate ID range runs $POD_STAGE1 as root of a user namespace made by
+# `unshare --user --map-root-user --map-auto` (newuidmap), on pod dirs built by hand
+# (tests/helpers/pod-dir.sh) and handed to that user.  Run as root on the host; installs
+# nothing (skips without uidmap, busybox-static; the network checks skip without passt or
+# slirp4netns, or when /dev/net/tun is not open to users).
+# App scripts are JSON strings in single quotes: $ is for the app's shell, not ours.
+# shellcheck disable=SC2016
+# shellcheck source=tests/integration/lib.sh
+. "$(dirname "$0")/lib.sh"
+
+[ "$(id -u)" = 0 ] || tap_skip_all "needs root (creates a throwaway user)"
+: "${POD_STAGE1:?POD_STAGE1 must point at pod-stage1}"
+PROBE=${top_builddir:-.}/tests/helpers/pod-probe
+[ -x "$PROBE" ] || tap_skip_all "tests/helpers/pod-probe not built"
+BUSYBOX=$(command -v busybox || true)
+if [ -z "$BUSYBOX" ] || ldd "$BUSYBOX" >/dev/null 2>&1; then
+        tap_skip_all "needs a static busybox (apt-get install busybox-static)"
+fi
+command -v newuidmap >/dev/null && command -v newgidmap >/dev/null ||
+        tap_skip_all "needs newuidmap/newgidmap (apt-get install uidmap)"
+command -v useradd >/dev/null || tap_skip_all "needs useradd"
+unshare --help 2>&1 | grep -q -- --map-auto || tap_skip_all "unshare lacks --map-auto"
+grep -qw overlay /proc/filesystems || tap_skip_all "no overlayfs"
+
+# The throwaway user and its range (useradd may have given it one already; else one past
+# every range in the files).  Removed at exit with everything it owns.
+RL_USER=podrl$$
+cleanup_user() {
+        pkill -KILL -u "$RL_USER" 2>/dev/null || true
+        userdel -r "$RL_USER" >/dev/null 2>&1 || true
+        sed -i "/^$RL_USER:/d" /etc/subuid /etc/subgid 2>/dev/null || true
+        rm -rf "$TAP_TMP"
+}
+trap cleanup_user EXIT
+useradd -m -s /bin/sh "$RL_USER" >/dev/null 2>&1 || tap_skip_all "useradd failed"
+RL_UID=$(id -u "$RL_USER")
+RL_GID=$(id -g "$RL_USER")
+if ! grep -q "^$RL_USER:" /etc/subuid 2>/dev/null; then
+        start=$(awk -F: 'BEGIN { m = 200000 } { if ($2 + $3 > m) m = $2 + $3 } END { print m }' \
+                /etc/subuid /etc/subgid 2>/dev/null)
+        echo "$RL_USER:$start:65536" >>/etc/subuid
+        echo "$RL_USER:$start:65536" >>/etc/subgid
+fi
+SUB_START=$(awk -F: -v u="$RL_USER" '$1 == u { print $2; exit }' /etc/subuid)
+runuser -u "$RL_USER" -- unshare --user --map-root-user --map-auto true 2>/dev/null ||
+        tap_skip_all "the user cannot make a user namespace with its range here"
+
+# The pod dirs live in a directory of the user's (the TAP dir is root's 0700).
+chmod 755 "$TAP_TMP"
+# shellcheck source=tests/helpers/pod-dir.sh
+. "${top_srcdir:-$(dirname "$0")/../..}/tests/helpers/pod-dir.sh"
+chmod 1777 "$TEMPLATE/tmp"
+printf 'root:x:0:0:root:/root:/bin/sh\nuser:x:1000:1000:user:/tmp:/bin/sh\n' >"$TEMPLATE/etc/passwd"
+printf 'root:x:0:\nuser:x:1000:\n' >"$TEMPLATE/etc/group"
+
+# run_rootless [stage1 options]: the pod in $PODDIR, as the user, in its user namespace,
+# holding the pod's lock as stage0 does; sets $STATUS, $OUT, $ERR.
+run_rootless() {
+        chown -R "$RL_USER:" "$PODDIR"
+        set +e
+        runuser -u "$RL_USER" -- env POD_ROOTLESS_UID="$RL_UID" POD_ROOTLESS_GID="$RL_GID" \
+                XDG_RUNTIME_DIR=/nonexistent POD_STAGE1="$POD_STAGE1" UUID="$UUID" \
+                PODDIR="$PODDIR" unshare --user --map-root-user --map-auto \
+                bash -c 'cd "$PODDIR" && exec 9<. && flock -x 9 &&
+                         POD_LOCK_FD=9 exec timeout -k 5 60 "$POD_STAGE1" "$@" "$UUID"' \
+                rootless "$@" >"$TAP_TMP/stdout" 2>"$TAP_TMP/stderr"
+        STATUS=$?
+        set -e
+        OUT=$(cat "$TAP_TMP/stdout")
+        ERR=$(cat "$TAP_TMP/stderr")
+}
+
+# ---- the app's namespaces, /dev, IDs -----------------------------------------------------
+new_pod a
+write_pod "$(sh_app a 'cat /proc/1/comm; ls /proc | grep -c \"^[0-9][0-9]*$\"; hostname; ls /sys/class/net; echo x > /dev/null && head -c 4 /dev/zero | wc -c && echo devok; id -u')"
+run_rootless --hostname=rl-host
+assert_status "a rootless pod runs" 0
+assert_match "PID 1 is the pod init" "$OUT" "^pod-stage1"
+pids=$(sed -n 2p <<<"$OUT")
+tap_check "/proc shows only the pod's processes ($pids)" "$([ "${pids:-99}" -le 5 ]; echo $?)" "$OUT"
+assert_match "the pod has its own hostname" "$OUT" "^rl-host$"
+assert_match "--net=none: only lo" "$(sed -n 4p <<<"$OUT")" "^lo$"
+assert_match "/dev/null and /dev/zero work" "$OUT" "^devok$"
+assert_match "the app is root of the pod" "$OUT" "^0$"
+
+new_pod a
+write_pod "$(sh_app a 'touch /tmp/mine; id -u' ',"user":"1000","group":"1000"')"
+run_rootless
+assert_status "an app running as uid 1000 runs" 0
+assert_match "it is uid 1000 inside" "$OUT" "^1000$"
+owner=$(stat -c %u:%g "$PODDIR"/overlay/a/upper/tmp/mine 2>/dev/null || echo none)
+tap_check "its file is owned by the range's ID on the host ($owner)" \
+        "$([ "$owner" = "$((SUB_START + 999)):$((SUB_START + 999))" ]; echo $?)" "$OUT $ERR"
+
+new_pod a
+write_pod "$(sh_app a 'mknod /tmp/mem c 1 1 2>&1 && echo mknod-made; cat /tmp/mem >/dev/null 2>&1 && echo mem-read; true')"
+run_rootless --disable-capabilities-restriction --disable-seccomp
+assert_no_match "no device node of the host can be made and read" "$OUT" "mem-read"
+
+# ---- refused clearly ---------------------------------------------------------------------
+new_pod a
+write_pod "$(app_json a '["/bin/true"]')"
+run_rootless --net=mynet
+assert_status "a named CNI network is refused" 254
+assert_match "... saying why" "$ERR" "CNI networks need root; rootless pods get --net=default"
+
+new_pod a
+write_pod "$(app_json a '["/bin/true"]')"
+run_rootless --private-users=100000:65536
+assert_status "--private-users is refused" 254
+assert_match "... saying why" "$ERR" "--private-users is not supported in a rootless pod"
+
+new_pod a
+write_pod "$(app_json a '["/bin/true"]')" \
+        ',"isolators":[{"name":"resource/memory","value":{"limit":"64M"}}]'
+run_rootless
+assert_status "a limit without a user manager is refused" 254
+assert_match "... saying why" "$ERR" "need the user's systemd manager: cgroupfs limits need root"
+
+# Host root with POD_ROOTLESS_UID in its environment stays root (the device program).
+new_pod a
+write_pod "$(sh_app a 'echo hi')"
+(cd "$PODDIR" && exec 9<. && flock -x 9 && POD_ROOTLESS_UID=12345 POD_LOCK_FD=9 \
+        timeout -k 5 60 "$POD_STAGE1" --debug "$UUID") >"$TAP_TMP/stdout" 2>"$TAP_TMP/stderr" || true
+assert_no_match "host root ignores POD_ROOTLESS_UID" "$(cat "$TAP_TMP/stderr")" "Rootless pod"
+
+tap_done
