@@ -232,8 +232,8 @@ static int lowerdir_option(const struct stage1_config *c, const struct stage1_ap
  * system: the upper dir is thrown away with the pod, and status files live outside it, so
  * losing it in a crash loses nothing (overlayfs refuses to remount a volatile upper after a
  * crash, which we never do).  nodev: image device nodes must not open host devices. */
-static int mount_overlay(const struct stage1_app *app, const char *root, const char *opts,
-                         struct pod_error *reterr);
+static int mount_overlay(const struct stage1_config *c, const struct stage1_app *app,
+                         const char *root, const char *opts, struct pod_error *reterr);
 
 static int mount_rootfs(const struct stage1_config *c, const struct stage1_app *app,
                         const char *root, struct pod_error *reterr) {
@@ -270,13 +270,13 @@ static int mount_rootfs(const struct stage1_config *c, const struct stage1_app *
                     asprintf(&opts, "%s,upperdir=%s/overlay/%s/upper,workdir=%s/overlay/%s/work",
                              lower, c->pod_dir, app->name, c->pod_dir, app->name) < 0)
                         r = -ENOMEM;
-                if (r >= 0 && strlen(opts) + sizeof(",volatile") > 4096)
+                if (r >= 0 && strlen(opts) + sizeof(",userxattr,volatile") > 4096)
                         r = pod_error_set(reterr, -E2BIG,
                                           "App '%s': the overlay options of %zu lower dirs do not "
                                           "fit in a page",
                                           app->name, n);
                 if (r >= 0)
-                        r = mount_overlay(app, root, opts, reterr);
+                        r = mount_overlay(c, app, root, opts, reterr);
                 for (size_t i = 0; i < n; i++)
                         safe_close(fds[i]);
                 if (c->userns_fd >= 0)
@@ -300,7 +300,7 @@ static int mount_rootfs(const struct stage1_config *c, const struct stage1_app *
                              "workdir=%s/overlay/%s/work",
                              m, c->pod_dir, app->name, c->pod_dir, app->name) < 0)
                         return -ENOMEM;
-                r = mount_overlay(app, root, opts, reterr);
+                r = mount_overlay(c, app, root, opts, reterr);
                 stage1_userns_lowers_detach(c, 1);
                 return r;
         }
@@ -309,11 +309,22 @@ static int mount_rootfs(const struct stage1_config *c, const struct stage1_app *
                      c->pod_dir, app->rootfs, c->pod_dir, app->name, c->pod_dir, app->name);
         if (r < 0)
                 return -ENOMEM;
-        return mount_overlay(app, root, opts, reterr);
+        return mount_overlay(c, app, root, opts, reterr);
 }
 
-static int mount_overlay(const struct stage1_app *app, const char *root, const char *opts,
-                         struct pod_error *reterr) {
+static int mount_overlay(const struct stage1_config *c, const struct stage1_app *app,
+                         const char *root, const char *opts_in, struct pod_error *reterr) {
+        _cleanup_free_ char *uopts = NULL;
+        const char *opts = opts_in;
+
+        /* Rootless (5.11): overlayfs in a user namespace reads and writes its markers as
+         * user.overlay.* (trusted.* needs host root), so stage0 marks OCI opaque dirs
+         * user.overlay.opaque; userxattr also keeps redirects and metacopy off. */
+        if (c->rootless) {
+                if (asprintf(&uopts, "%s,userxattr", opts_in) < 0)
+                        return -ENOMEM;
+                opts = uopts;
+        }
         {
                 _cleanup_free_ char *vopts = NULL;
 

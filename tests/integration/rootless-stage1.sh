@@ -100,6 +100,28 @@ write_pod "$(sh_app a 'mknod /tmp/mem c 1 1 2>&1 && echo mknod-made; cat /tmp/me
 run_rootless --disable-capabilities-restriction --disable-seccomp
 assert_no_match "no device node of the host can be made and read" "$OUT" "mem-read"
 
+# ---- overlay: OCI opaque markers are user.overlay.opaque (userxattr) ----------------------
+# Two lowers as stage0 lists them (top first), each in a tree dir owned by the pod's root
+# (the user): the top one has /data marked opaque, the lower one a file in /data.
+new_pod a
+LOWERS=$PODDIR/store
+for l in top bottom; do
+        mkdir -p "$LOWERS/$l/rootfs"
+        cp -a "$TEMPLATE/." "$LOWERS/$l/rootfs/"
+done
+mkdir -p "$LOWERS/top/rootfs/data" "$LOWERS/bottom/rootfs/data"
+echo hidden >"$LOWERS/bottom/rootfs/data/lower-file"
+echo shown >"$LOWERS/top/rootfs/data/top-file"
+python3 -c 'import os, sys; os.setxattr(sys.argv[1], "user.overlay.opaque", b"y")' \
+        "$LOWERS/top/rootfs/data"
+printf '%s\n' "$LOWERS/top/rootfs" "$LOWERS/bottom/rootfs" >"$PODDIR/stage1/rootfs/opt/stage2/a/lowers"
+rm -rf "$PODDIR/stage1/rootfs/opt/stage2/a/rootfs" && mkdir "$PODDIR/stage1/rootfs/opt/stage2/a/rootfs"
+write_pod "$(sh_app a 'ls /data')"
+run_rootless
+assert_status "a pod over two lowers runs" 0
+assert_match "the top lower's file is there" "$OUT" "^top-file$"
+assert_no_match "the opaque dir hides the lower's contents" "$OUT" "lower-file"
+
 # ---- refused clearly ---------------------------------------------------------------------
 new_pod a
 write_pod "$(app_json a '["/bin/true"]')"
