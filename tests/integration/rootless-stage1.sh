@@ -62,7 +62,7 @@ run_rootless() {
         chown -R "$RL_USER:" "$PODDIR"
         set +e
         runuser -u "$RL_USER" -- env POD_ROOTLESS_UID="$RL_UID" POD_ROOTLESS_GID="$RL_GID" \
-                XDG_RUNTIME_DIR=/nonexistent POD_STAGE1="$POD_STAGE1" UUID="$UUID" \
+                XDG_RUNTIME_DIR="${RL_RUNTIME:-/nonexistent}" POD_STAGE1="$POD_STAGE1" UUID="$UUID" \
                 PODDIR="$PODDIR" unshare --user --map-root-user --map-auto \
                 bash -c 'cd "$PODDIR" && exec 9<. && flock -x 9 &&
                          POD_LOCK_FD=9 exec timeout -k 5 60 "$POD_STAGE1" "$@" "$UUID"' \
@@ -140,7 +140,28 @@ write_pod "$(app_json a '["/bin/true"]')" \
         ',"isolators":[{"name":"resource/memory","value":{"limit":"64M"}}]'
 run_rootless
 assert_status "a limit without a user manager is refused" 254
-assert_match "... saying why" "$ERR" "need the user's systemd manager: cgroupfs limits need root"
+assert_match "... saying why" "$ERR" "need the user's systemd manager.*cgroupfs limits need root"
+
+# A user bus with no systemd behind it is no manager either.
+if command -v dbus-daemon >/dev/null; then
+        RL_RUNTIME=$TAP_TMP/run
+        mkdir -m 700 "$RL_RUNTIME" && chown "$RL_USER:" "$RL_RUNTIME"
+        runuser -u "$RL_USER" -- dbus-daemon --session --nofork --nopidfile \
+                --address="unix:path=$RL_RUNTIME/bus" >/dev/null 2>&1 &
+        dbus_pid=$!
+        for _ in $(seq 50); do [ -S "$RL_RUNTIME/bus" ] && break; sleep 0.1; done
+        run_rootless
+        assert_status "... also with a user bus but no manager on it" 254
+        assert_match "... saying why" "$ERR" "none is reachable on the user bus"
+        new_pod a
+        write_pod "$(sh_app a 'echo hi')"
+        run_rootless
+        assert_status "a pod without limits runs without a user manager" 0
+        tap_check "... and has no unit" "$([ ! -e "$PODDIR/unit" ]; echo $?)"
+        kill "$dbus_pid" 2>/dev/null || true
+        wait "$dbus_pid" 2>/dev/null || true
+        RL_RUNTIME=
+fi
 
 # Host root with POD_ROOTLESS_UID in its environment stays root (the device program).
 new_pod a
