@@ -316,7 +316,8 @@ static int exec_supervisor(const struct stage1_config *c, pid_t init, int ready_
                 /* With CNI networks the supervisor execs "pod-stage1 gc" when the pod has
                  * ended, still holding the lock, so the networks are released before the pod
                  * counts as exited. */
-                if (i == 0 && (c->net == STAGE1_NET_CNI || c->devices_cgroup)) {
+                if (i == 0 &&
+                    (c->net == STAGE1_NET_CNI || c->net == STAGE1_NET_USER || c->devices_cgroup)) {
                         r = stage1_self_path(&self);
                         if (r < 0)
                                 return r;
@@ -414,6 +415,12 @@ static int run(struct stage1_config *c) {
                 r = stage1_write_file(c->pod_dir_fd, "unit", stage1_scope_unit(scope));
                 if (r < 0)
                         return log_error_errno(r, "Failed to write 'unit': %m");
+        }
+        /* Rootless --net=default: after the unit exists, so the helper is in it too. */
+        if (c->net == STAGE1_NET_USER) {
+                r = stage1_net_user_setup(c, &e);
+                if (r < 0)
+                        return log_pod_error(r, &e);
         }
         /* Before the init is forked: it and its apps are born in their sub-cgroups. */
         /* Per-app sub-cgroups of a delegated unit; without systemd, limits.c's. */
@@ -563,6 +570,13 @@ static int gc_main(int argc, char *argv[]) {
                 r = stage1_net_teardown(dir_fd, argv[optind], force, &e);
                 if (r < 0)
                         (void)log_pod_error(r, &e);
+                k = stage1_net_user_release(dir_fd, &e2);
+                if (k < 0) {
+                        (void)log_pod_error(k, &e2);
+                        if (r >= 0)
+                                r = k;
+                }
+                e2 = (struct pod_error){};
                 k = stage1_devices_release(dir_fd, argv[optind], &e2);
                 if (k < 0) {
                         (void)log_pod_error(k, &e2);
@@ -677,6 +691,12 @@ int main(int argc, char *argv[]) {
         if (c.net_created) {
                 struct pod_error e = {};
                 int k = stage1_net_teardown(c.pod_dir_fd, c.uuid, false, &e);
+                if (k < 0)
+                        (void)log_pod_error(k, &e);
+        }
+        if (c.net == STAGE1_NET_USER) {
+                struct pod_error e = {};
+                int k = stage1_net_user_release(c.pod_dir_fd, &e);
                 if (k < 0)
                         (void)log_pod_error(k, &e);
         }

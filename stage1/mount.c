@@ -434,6 +434,23 @@ static int mount_sys(const struct stage1_config *c, int root_fd, struct pod_erro
         if (!c->disable_paths)
                 flags |= MS_RDONLY;
         r = stage1_mount_at_fd("sysfs", target, "sysfs", flags, NULL);
+        /* Rootless --net=host: sysfs shows a network namespace, and only a user namespace
+         * that owns it may mount one; the host's is host root's.  The host's /sys then,
+         * bound with its submounts (a user namespace cannot split a locked tree) and made
+         * read-only throughout (ABI.md "Rootless"). */
+        if (r == -EPERM && c->rootless && c->net == STAGE1_NET_HOST) {
+                _cleanup_close_ int host = open("/sys", O_PATH | O_DIRECTORY | O_CLOEXEC);
+
+                r = host < 0 ? -errno : bind_fd(host, target, true);
+                if (r < 0)
+                        return pod_error_set(reterr, r, "Failed to bind the host's /sys: %m");
+                r = set_mount_attr(root_fd, "/sys",
+                                   (c->disable_paths ? 0 : MOUNT_ATTR_RDONLY) | MOUNT_ATTR_NOSUID |
+                                           MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC,
+                                   true, reterr);
+                if (r < 0)
+                        return r;
+        }
         if (r < 0)
                 return pod_error_set(reterr, r, "Failed to mount /sys: %m");
         if (!c->disable_paths) {

@@ -95,8 +95,9 @@ int stage1_ns_setup_init(const struct stage1_config *c, struct pod_error *reterr
                 flags &= ~CLONE_NEWIPC;
         if (c->net == STAGE1_NET_NONE && c->userns_netns_fd < 0)
                 flags |= CLONE_NEWNET;
-        /* --private-users: the one userns.c made inside the pod's user namespace, "lo" up. */
-        if (c->net == STAGE1_NET_NONE && c->userns_netns_fd >= 0 &&
+        /* --private-users: the one userns.c made inside the pod's user namespace, "lo" up;
+         * rootless --net=default: the one net-user.c made and attached its helper to. */
+        if ((c->net == STAGE1_NET_NONE || c->net == STAGE1_NET_USER) && c->userns_netns_fd >= 0 &&
             setns(c->userns_netns_fd, CLONE_NEWNET) < 0)
                 return pod_error_set(reterr, -errno,
                                      "Failed to join the pod's network namespace: %m");

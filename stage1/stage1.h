@@ -295,6 +295,14 @@ int stage1_net_teardown(int pod_dir_fd, const char *uuid, bool force, struct pod
 struct pod_cni_attachment;
 int stage1_net_standin(const struct pod_cni_attachment *a, struct pod_error *reterr);
 
+/* net-user.c: the rootless --net=default (ABI.md "Rootless"): host side, after the unit
+ * exists and before the init is forked: the network namespace (c->userns_netns_fd, which
+ * the init joins), pasta or slirp4netns attached to it with the forwards, net-info.json.
+ * release (gc): the helper, if still running. */
+#define STAGE1_NET_USER_PORTS_MAX 16
+int stage1_net_user_setup(struct stage1_config *c, struct pod_error *reterr);
+int stage1_net_user_release(int pod_dir_fd, struct pod_error *reterr);
+
 /* mount.c: in the app's fresh mount namespace, before pivot_root. */
 /* mount.c: the lower dir at an absolute path of "lowers", opened O_PATH with no symlink
  * followed anywhere in it (stage0 wrote real paths). */

@@ -122,6 +122,76 @@ assert_status "a pod over two lowers runs" 0
 assert_match "the top lower's file is there" "$OUT" "^top-file$"
 assert_no_match "the opaque dir hides the lower's contents" "$OUT" "lower-file"
 
+# ---- --net=default: pasta or slirp4netns ------------------------------------------------
+# A free TCP port on the host's loopback.
+free_port() {
+        python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+net_helpers=()
+command -v pasta >/dev/null && net_helpers+=(pasta)
+command -v slirp4netns >/dev/null && net_helpers+=(slirp4netns)
+if [ "${#net_helpers[@]}" = 0 ]; then
+        echo "# --net=default checks skipped: neither pasta (passt) nor slirp4netns is installed"
+elif ! runuser -u "$RL_USER" -- sh -c 'exec 3<>/dev/net/tun' 2>/dev/null; then
+        echo "# --net=default checks skipped: /dev/net/tun is not open to users here ($(stat -c %a /dev/net/tun 2>/dev/null))"
+else
+        mkdir -p "$TAP_TMP/www"
+        echo host-says-hi >"$TAP_TMP/www/hello"
+        HTTP_PORT=$(free_port)
+        python3 -m http.server --bind 127.0.0.1 --directory "$TAP_TMP/www" "$HTTP_PORT" \
+                >/dev/null 2>&1 &
+        http_pid=$!
+        for helper in "${net_helpers[@]}"; do
+                export POD_NET_USER_HELPER=$helper
+                new_pod a
+                write_pod "$(sh_app a "printf 'GET /hello HTTP/1.0\\r\\n\\r\\n' | timeout 5 nc 10.0.2.2 $HTTP_PORT; ip -4 addr show eth0")"
+                run_rootless --net=default
+                assert_status "$helper: a pod with --net=default runs" 0
+                assert_match "$helper: it reaches a server on the host" "$OUT" "^host-says-hi$"
+                assert_match "$helper: its eth0 has 10.0.2.100" "$OUT" "inet 10\.0\.2\.100/24"
+                assert_match "$helper: net-info.json records the pod's IP and gateway" \
+                        "$(tr -d ' \n' <"$PODDIR/net-info.json" 2>/dev/null)" \
+                        '"ip":"10.0.2.100".*"hostIP":"10.0.2.2"'
+                tap_check "$helper: no process of the user is left after the pod" \
+                        "$(! pgrep -u "$RL_UID" >/dev/null; echo $?)" "$(ps -u "$RL_UID" -o pid,args 2>&1)"
+
+                # --port: a host port reaches the app's port (and only while the pod runs).
+                HOST_PORT=$(free_port)
+                new_pod a
+                write_pod "$(sh_app a 'echo pong | nc -l -p 8080; sleep 1' \
+                        ',"ports":[{"name":"echo","protocol":"tcp","port":8080}]')"
+                run_rootless --net=default --port=echo:"$HOST_PORT" &
+                pod_job=$!
+                got=
+                for _ in $(seq 100); do
+                        got=$(python3 -c 'import socket, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=2)
+print(s.recv(64).decode().strip())' "$HOST_PORT" 2>/dev/null || true)
+                        [ "$got" = pong ] && break
+                        sleep 0.2
+                done
+                wait "$pod_job" || true
+                tap_check "$helper: --port forwards a host port to the app ($got)" \
+                        "$([ "$got" = pong ]; echo $?)" "$(cat "$TAP_TMP/stderr")"
+                unset POD_NET_USER_HELPER
+        done
+        kill "$http_pid" 2>/dev/null || true
+fi
+
+# --net=host: the host's network namespace, whose sysfs a user namespace cannot mount: the
+# host's /sys, read-only.
+new_pod a
+write_pod "$(sh_app a 'ls /sys/class/net | tr \"\\n\" \" \"; echo; touch /sys/x 2>/dev/null || echo sys-ro')"
+run_rootless --net=host
+assert_status "--net=host runs" 0
+assert_match "... in the host's network namespace" "$OUT" "$(ls /sys/class/net | tr '\n' ' ')"
+assert_match "... with /sys read-only" "$OUT" "^sys-ro$"
+
+new_pod a
+write_pod "$(app_json a '["/bin/true"]')"
+run_rootless --net=none --port=echo:8080
+assert_status "--port without --net=default is refused" 254
+
 # ---- refused clearly ---------------------------------------------------------------------
 new_pod a
 write_pod "$(app_json a '["/bin/true"]')"
