@@ -17,7 +17,11 @@
 #        stage1/pod-stage1 built there, busybox-static, cc, hyperfine)
 # Env:   EXITED (1000), RUNNING (50), RUNS (hyperfine --runs, default 40),
 #        BENCH_DIR (work directory; default a new one under ${TMPDIR:-/var/tmp}),
-#        POD_BASELINE (another pod binary, e.g. an older build: timed on the same pods).
+#        POD_BASELINE (another pod binary, e.g. an older build: timed on the same pods, and
+#        its output compared with this build's).
+# Prints hyperfine's table, then every command's wall and CPU time as ratios to list-floor
+# with the load average before and after (python3), then callgrind instruction counts of
+# each pod command (valgrind), which do not depend on the load.
 # Run it in a private mount namespace (`unshare -m bench/list.sh`) on a shared machine: the
 # pods' overlay mounts then stay invisible to other test runs checking for leaked mounts.
 set -euo pipefail
@@ -88,6 +92,13 @@ for u in "${names[@]}"; do
                 printf '%s' "${contents[$k]%x}" >"$D/pods/run/$u/${files[$k]}"
         done
 done
+# ...with the template's mtimes (pod-created is the creation time, pid the start time, and
+# the summary's run line notes the latter): one touch per file name, not per file.
+for k in "${!files[@]}"; do
+        paths=()
+        for u in "${names[@]}"; do paths+=("$D/pods/run/$u/${files[$k]}"); done
+        touch -d "@$(stat -c %.9Y "$TEMPLATE/${files[$k]}")" "${paths[@]}"
+done
 "$POD" "${P[@]}" rm "$(cat "$W/uuid")" >/dev/null
 
 # ---- running pods: real ones, sleeping ----
@@ -119,10 +130,22 @@ baseline=()
 if [ -n "${POD_BASELINE:-}" ]; then
         baseline=(-n "baseline: pod list (empty store)" "$POD_BASELINE --dir=$W/empty list"
                 -n "baseline: pod list" "$POD_BASELINE --dir=$D list"
+                -n "baseline: pod list --format=json" "$POD_BASELINE --dir=$D list --format=json"
                 -n "baseline: pod status (running)" "$POD_BASELINE --dir=$D status $RUN_UUID")
+        # A faster listing is worth nothing if it shows something else.
+        for f in "list --full" "list --format=json" "status $RUN_UUID" "status $EXITED_UUID"; do
+                # shellcheck disable=SC2086 # $f is words
+                if cmp -s <("$POD" --dir="$D" $f 2>&1) <("$POD_BASELINE" --dir="$D" $f 2>&1); then
+                        echo "same output as the baseline: pod $f" >&2
+                else
+                        echo "DIFFERENT output from the baseline: pod $f" >&2
+                fi
+        done
 fi
-echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
-hyperfine -N --warmup 3 --runs "$RUNS" --export-markdown "$W/result.md" "${baseline[@]}" \
+load_before=$(cut -d' ' -f1-3 /proc/loadavg)
+echo "load average: $load_before" >&2
+hyperfine -N --warmup 3 --runs "$RUNS" --export-markdown "$W/result.md" \
+        --export-json "$W/result.json" "${baseline[@]}" \
         -n "pod list (empty store)" "$POD --dir=$W/empty list" \
         -n "list-floor (walk + flock)" "$W/list-floor $D/pods" \
         -n "find -maxdepth 3 (ls -R)" "find $D/pods -maxdepth 3" \
@@ -130,5 +153,43 @@ hyperfine -N --warmup 3 --runs "$RUNS" --export-markdown "$W/result.md" "${basel
         -n "pod list --format=json" "$POD --dir=$D list --format=json" \
         -n "pod status (running)" "$POD --dir=$D status $RUN_UUID" \
         -n "pod status (exited)" "$POD --dir=$D status $EXITED_UUID"
-echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
+load_after=$(cut -d' ' -f1-3 /proc/loadavg)
+echo "load average: $load_after" >&2
 cat "$W/result.md"
+
+# Ratios to list-floor, measured in the same run: wall (mean) and CPU (user + system).
+if command -v python3 >/dev/null; then
+        python3 - "$W/result.json" "$load_before" "$load_after" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))["results"]
+by = {x["command"]: x for x in r}
+floor = by["list-floor (walk + flock)"]
+fw, fc = floor["mean"], floor["user"] + floor["system"]
+print()
+print(f"load average: {sys.argv[2]} before, {sys.argv[3]} after")
+print()
+print("| command | wall mean ms | cpu ms | wall / list-floor | cpu / list-floor |")
+print("|---|---|---|---|---|")
+for x in r:
+    c = x["user"] + x["system"]
+    print(f"| {x['command']} | {x['mean'] * 1e3:.1f} | {c * 1e3:.1f} | {x['mean'] / fw:.2f} | {c / fc:.2f} |")
+PY
+fi
+
+# Instruction counts: callgrind counts what the process executes, whatever the load.
+if command -v valgrind >/dev/null; then
+        echo
+        echo "| callgrind, instructions | pod${POD_BASELINE:+ | baseline} |"
+        echo "|---|---|${POD_BASELINE:+---|}"
+        ir() {
+                valgrind --tool=callgrind --callgrind-out-file=/dev/null "$@" 2>&1 >/dev/null |
+                        sed -n 's/.*refs: *//p' | tr -d ,
+        }
+        for c in "list" "list --format=json" "status $RUN_UUID" "status $EXITED_UUID"; do
+                # shellcheck disable=SC2086 # $c is words
+                line="| pod $c | $(ir "$POD" --dir="$D" $c)"
+                # shellcheck disable=SC2086
+                [ -n "${POD_BASELINE:-}" ] && line+=" | $(ir "$POD_BASELINE" --dir="$D" $c)"
+                echo "$line |"
+        done
+fi

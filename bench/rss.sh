@@ -65,6 +65,14 @@ EOF
 kib() { # kib PID FILE FIELD: the field's value in kB, 0 if absent
         awk -v f="$3:" '$1 == f { v = $2 } END { print v + 0 }' "/proc/$1/$2" 2>/dev/null || echo 0
 }
+is_app() { # is_app PID: the `sleep` app (its comm may be busybox: the app is exec'd by fd)
+        local a
+        a=$(tr '\0' ' ' <"/proc/$1/cmdline" 2>/dev/null) || return 1
+        case $a in
+        "/bin/sleep "* | "sleep "*) return 0 ;;
+        esac
+        return 1
+}
 descendants() { # the PID and every process below it
         local p
         echo "$1"
@@ -77,7 +85,7 @@ report() {
         printf '  %-8s %-16s %8s %8s %8s %6s  %s\n' PID COMM VmRSS Pss Private maps "mapped files"
         for p in $(descendants "$2"); do
                 comm=$(cat "/proc/$p/comm" 2>/dev/null) || continue
-                [ "$comm" = sleep ] && continue
+                is_app "$p" && continue
                 rss=$(kib "$p" status VmRSS)
                 pss=$(kib "$p" smaps_rollup Pss)
                 priv=$(($(kib "$p" smaps_rollup Private_Clean) + $(kib "$p" smaps_rollup Private_Dirty)))
@@ -99,19 +107,41 @@ report() {
         fi
 }
 DETAIL=0
+# root PID: the process whose tree is measured.  A pod's stage1 leaves the `pod run`
+# process's tree (the supervisor is reparented): for a pod (uuid file written), the parent
+# of the pod's init (pid file) when that is pod-stage1-supervise, else the init.
+root() {
+        local init sup
+        if [ -s "$W/uuid" ] && [ -s "$W/pod/pods/run/$(cat "$W/uuid")/pid" ]; then
+                init=$(cat "$W/pod/pods/run/$(cat "$W/uuid")/pid")
+                sup=$(ps -o ppid= -p "$init" | tr -d ' ')
+                if [ -n "$sup" ] && [ "$(cat "/proc/$sup/comm" 2>/dev/null)" = pod-stage1-supe ]; then
+                        echo "$sup"
+                else
+                        echo "$init"
+                fi
+                return
+        fi
+        echo "$1"
+}
 # start NAME COMMAND...: runs it in the background, waits until a `sleep` runs below it
 start() {
-        local name=$1 pid i
+        local name=$1 pid i r
         shift
+        rm -f "$W/uuid"
         "$@" </dev/null >"$W/out" 2>&1 &
         pid=$!
         BG+=("$pid")
         for ((i = 0; i < 200; i++)); do
-                if descendants "$pid" | while read -r p; do
-                        [ "$(cat "/proc/$p/comm" 2>/dev/null)" = sleep ] && echo yes
+                r=$(root "$pid")
+                if descendants "$r" | while read -r p; do
+                        is_app "$p" && echo yes
                 done | grep -q yes; then
                         sleep 0.5 # let the setup settle (exec of the supervisor)
-                        report "$name" "$pid"
+                        report "$name" "$(root "$pid")"
+                        if [ -s "$W/uuid" ]; then
+                                "$POD" --dir="$W/pod" stop --force "$(cat "$W/uuid")" >/dev/null 2>&1 || true
+                        fi
                         kill "$pid" 2>/dev/null || true
                         wait "$pid" 2>/dev/null || true
                         return 0
@@ -127,14 +157,14 @@ echo "pod-stage1-supervise: $(file -b "$(dirname "$POD_STAGE1")/pod-stage1-super
 size "$(dirname "$POD_STAGE1")/pod-stage1-supervise" "$POD_STAGE1" 2>/dev/null | sed 's/^/  /' || true
 DETAIL=1
 start "pod run --net=none (stage1 after its exec of pod-stage1-supervise)" \
-        "$POD" --dir="$W/pod" run --net=none example.com/bench-sleep
+        "$POD" --dir="$W/pod" --insecure-options=image run --net=none --pull-policy=never --uuid-file-save="$W/uuid" example.com/bench-sleep
 # For comparison: a pod-stage1 without pod-stage1-supervise next to it supervises in place
 # (ABI.md), keeping its libraries (libsystemd, libseccomp, json-c, ...) mapped.
 mkdir -p "$W/nosup"
 cp "$POD_STAGE1" "$W/nosup/pod-stage1"
 DETAIL=0
 POD_STAGE1=$W/nosup/pod-stage1 start "pod run --net=none, no pod-stage1-supervise (in place)" \
-        "$POD" --dir="$W/pod" run --net=none example.com/bench-sleep
+        "$POD" --dir="$W/pod" --insecure-options=image run --net=none --pull-policy=never --uuid-file-save="$W/uuid" example.com/bench-sleep
 if command -v bwrap >/dev/null; then
         start "bwrap --unshare-all" bwrap --unshare-all --bind "$R" / --proc /proc --dev /dev /bin/sleep 100000
 fi

@@ -320,6 +320,27 @@ int pod_poddir_lookup(int pods_fd, const char *prefix, char *ret_uuid, struct po
                 return pod_error_set(reterr, -EINVAL, "'%s' is not a pod UUID or UUID prefix",
                                      prefix);
 
+        /* A whole UUID names at most one pod: a lookup per phase, not a read of every phase
+         * dir (with 1,000 pods, most of `pod status UUID`).  The same phases in the same
+         * order as below, so a pod moving forward meanwhile is found as it is there. */
+        if (len == POD_UUID_STRING_LEN && pod_uuid_string_valid(lower)) {
+                for (size_t k = 0; k < ELEMENTSOF(phases); k++) {
+                        char path[64];
+                        struct stat st;
+
+                        (void)snprintf(path, sizeof(path), "%s/%s", phase_names[phases[k]], lower);
+                        if (fstatat(pods_fd, path, &st, AT_SYMLINK_NOFOLLOW) >= 0) {
+                                (void)snprintf(ret_uuid, POD_UUID_STRING_MAX, "%s", lower);
+                                return 0;
+                        }
+                        if (errno != ENOENT)
+                                return pod_error_set(reterr, -errno,
+                                                     "Failed to look up 'pods/%s': %s", path,
+                                                     strerror(errno));
+                }
+                return pod_error_set(reterr, -ENOENT, "No pod matches '%s'", prefix);
+        }
+
         for (size_t k = 0; k < ELEMENTSOF(phases); k++) {
                 _cleanup_closedir_ DIR *d = NULL;
                 struct dirent *de;

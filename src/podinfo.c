@@ -17,7 +17,9 @@
 #include "manifest.h"
 #include "path-util.h"
 #include "podinfo.h"
+#include "podsummary.h"
 #include "provenance.h"
+#include "userns-alloc.h"
 
 #define NET_INFO_MAX (1u << 20)
 
@@ -556,10 +558,25 @@ int pod_info_parse_apps(const char *text, size_t size, struct pod_info_app **ret
 /* The apps of the pod manifest: name and image name.  A manifest that does not scan shows
  * no apps (manifest_missing).  With POD_INFO_MANIFEST the whole manifest is parsed as well
  * (for JSON output); one that does not parse leaves i->manifest NULL. */
-static int load_apps(int fd, unsigned flags, struct pod_info *i) {
+static int load_apps(int fd, unsigned flags, struct pod_info *i, struct pod_summary_run *run) {
         _cleanup_free_ char *text = NULL;
         size_t size = 0;
+        bool extras = false;
         int r;
+
+        /* The summary stage0 wrote at prepare gives the same apps for a tenth of the work;
+         * it is all we need unless JSON output wants annotations, labels or mounts the
+         * manifest has.  Missing or unusable: the manifest, as for a pod of an older pod. */
+        r = pod_summary_read(fd, &i->apps, &i->n_apps, &extras, run);
+        if (r == -ENOMEM)
+                return r;
+        if (r >= 0) {
+                if (!(flags & POD_INFO_MANIFEST) || !extras)
+                        return 0;
+                pod_info_apps_free(i->apps, i->n_apps);
+                i->apps = NULL;
+                i->n_apps = 0;
+        }
 
         r = read_whole(fd, "pod", POD_PODDIR_MANIFEST_MAX, &text, &size);
         if (r < 0)
@@ -652,6 +669,7 @@ static int load_unit(int fd, struct pod_info *i) {
 int pod_info_load_fd(int fd, const char *uuid, enum pod_phase phase, bool locked, unsigned flags,
                      struct pod_info **ret) {
         _cleanup_(pod_info_freep) struct pod_info *i = NULL;
+        struct pod_summary_run run = {};
         int r;
 
         i = calloc(1, sizeof(*i));
@@ -665,12 +683,24 @@ int pod_info_load_fd(int fd, const char *uuid, enum pod_phase phase, bool locked
         if (r < 0 && r != -ENOENT)
                 return r;
 
-        if (flags & POD_INFO_PID) {
+        /* A missing or damaged manifest or network file hides that column, not the pod. */
+        r = load_apps(fd, flags, i, &run);
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0)
+                i->manifest_missing = true;
+
+        if ((flags & POD_INFO_PID) && run.known) {
+                i->pid = run.pid; /* what stage1 wrote to "pid", and its mtime */
+                i->started = run.started;
+        } else if (flags & POD_INFO_PID) {
                 /* A half-written pid (stage1 writing it) reads as unknown. */
                 r = pod_poddir_read_pid(fd, &i->pid, &i->started);
                 if (r < 0 && r != -ENOENT && r != -ENODATA && r != -EBADMSG)
                         return r;
-        } else {
+        } else if (run.known)
+                i->started = run.started; /* stage1 noted it with unit and nets (podsummary.h) */
+        else {
                 struct stat st;
 
                 if (fstatat(fd, "pid", &st, AT_SYMLINK_NOFOLLOW) >= 0)
@@ -679,20 +709,28 @@ int pod_info_load_fd(int fd, const char *uuid, enum pod_phase phase, bool locked
                         return -errno;
         }
 
-        r = load_unit(fd, i);
-        if (r < 0)
-                return r;
+        if (!run.known || run.unit) {
+                r = load_unit(fd, i);
+                if (r < 0)
+                        return r;
+        }
 
-        /* A missing or damaged manifest or network file hides that column, not the pod. */
-        r = load_apps(fd, flags, i);
-        if (r == -ENOMEM)
-                return r;
-        if (r < 0)
-                i->manifest_missing = true;
+        if (!run.known || run.net_info) {
+                r = load_nets(fd, i);
+                if (r == -ENOMEM)
+                        return r;
+        }
 
-        r = load_nets(fd, i);
-        if (r == -ENOMEM)
-                return r;
+        {
+                struct pod_idmap m;
+
+                /* Missing (no user namespace) or damaged: nothing shown.  Only when asked:
+                 * `pod list` opens no more files per pod than it needs. */
+                if ((flags & POD_INFO_PRIVATE_USERS) && pod_userns_record_read(fd, &m) >= 0) {
+                        i->private_users_base = m.base;
+                        i->private_users_count = m.count;
+                }
+        }
 
         if ((flags & POD_INFO_EXIT_CODES) && !(phase == POD_PHASE_RUN && locked))
                 for (size_t k = 0; k < i->n_apps; k++) {
@@ -1047,6 +1085,15 @@ static int info_to_object(const struct pod_info *i, struct json_object **ret) {
                 r = add_string_or_null(o, "unit", i->unit);
         if (r >= 0)
                 r = add(o, "exited", json_object_new_boolean(exited));
+        if (r >= 0 && i->private_users_count > 0) {
+                struct json_object *pu = json_object_new_object();
+
+                r = add(o, "private_users", pu);
+                if (r >= 0)
+                        r = add(pu, "base", json_object_new_int64(i->private_users_base));
+                if (r >= 0)
+                        r = add(pu, "count", json_object_new_int64(i->private_users_count));
+        }
         if (r < 0)
                 return r;
         *ret = TAKE_PTR(o);

@@ -164,8 +164,29 @@ static char **table_add_row(struct table *t) {
         return row;
 }
 
+/* POD_ESC() of s, copied.  Printable ASCII without '\\' that fits escapes to itself: most
+ * cells are, and skip the escaping (a fifth of a listing's instructions). */
 static char *esc_dup(const char *s) {
-        return strdup(POD_ESC(s));
+        size_t n = 0;
+
+        for (; s[n]; n++)
+                if ((unsigned char)s[n] < 0x20 || (unsigned char)s[n] >= 0x7f || s[n] == '\\')
+                        return strdup(POD_ESC(s));
+        if (n >= POD_ESCAPE_MAX)
+                return strdup(POD_ESC(s));
+        return strdup(s);
+}
+
+/* width - len spaces */
+static void pad(size_t len, size_t width) {
+        static const char spaces[] = "                                ";
+
+        while (len < width) {
+                size_t k = width - len < sizeof(spaces) - 1 ? width - len : sizeof(spaces) - 1;
+
+                fwrite(spaces, 1, k, stdout);
+                len += k;
+        }
 }
 
 /* Cells padded to the column width with spaces, two between columns; the empty cells that
@@ -176,9 +197,14 @@ static void print_row(char *const *row, const size_t *width) {
         while (last > 0 && (!column_shown(last) || !row[last][0]))
                 last--;
         for (int c = 0; c < last; c++)
-                if (column_shown(c))
-                        printf("%-*s  ", (int)width[c], row[c]);
-        printf("%s\n", row[last]);
+                if (column_shown(c)) {
+                        size_t l = strlen(row[c]);
+
+                        fwrite(row[c], 1, l, stdout);
+                        pad(l, width[c] + 2);
+                }
+        fputs(row[last], stdout);
+        putchar('\n');
 }
 
 /* One line per app, as rkt: the pod's first app carries the pod's columns (UUID, STATE,
@@ -265,7 +291,8 @@ int verb_list(int argc, char *argv[]) {
                  * annotations, labels and mounts */
                 r = pod_info_list(pods_fd,
                                   arg_format != FORMAT_TEXT
-                                          ? POD_INFO_PID | POD_INFO_EXIT_CODES | POD_INFO_MANIFEST
+                                          ? POD_INFO_PID | POD_INFO_EXIT_CODES | POD_INFO_MANIFEST |
+                                                    POD_INFO_PRIVATE_USERS
                                           : 0,
                                   &list.l, &list.n);
                 if (r < 0)

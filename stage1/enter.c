@@ -219,6 +219,12 @@ _noreturn_ static void joiner(struct stage1_enter_target *t, char *const *argv,
                         joiner_fail(err, &e);
                 }
         }
+        /* Rootless: the user owns the pod's user namespace, and only inside it may join the
+         * namespaces it owns. */
+        if (t->userns_fd >= 0 && t->userns_first && setns(t->userns_fd, CLONE_NEWUSER) < 0) {
+                (void)pod_error_set(&e, -errno, "Failed to join the pod's user namespace: %m");
+                joiner_fail(err, &e);
+        }
         for (size_t i = 0; i < ELEMENTSOF(t->ns_fds); i++)
                 if (setns(t->ns_fds[i], ns_types[i]) < 0) {
                         (void)pod_error_set(&e, -errno, "Failed to join the pod's %s namespace: %m",
@@ -227,7 +233,7 @@ _noreturn_ static void joiner(struct stage1_enter_target *t, char *const *argv,
                 }
         /* --private-users: last, as the app's own processes do (stage1/userns.c); the
          * credentials read from /proc were shifted into the namespace's IDs. */
-        if (t->userns_fd >= 0 && setns(t->userns_fd, CLONE_NEWUSER) < 0) {
+        if (t->userns_fd >= 0 && !t->userns_first && setns(t->userns_fd, CLONE_NEWUSER) < 0) {
                 (void)pod_error_set(&e, -errno, "Failed to join the pod's user namespace: %m");
                 joiner_fail(err, &e);
         }
@@ -371,11 +377,33 @@ static int shift_id(const struct pod_idmap *m, uint32_t *id, struct pod_error *r
         return 0;
 }
 
+/* Rootless (we are not root, the pod's init is in a user namespace we own): that namespace,
+ * joined first, and the app's IDs through the init's maps as we read them. */
+static int rootless_target(struct stage1_enter_target *t, struct pod_error *reterr) {
+        _cleanup_free_ char *umap = NULL, *gmap = NULL;
+        int r;
+
+        r = stage1_userns_open_rootless(t->init_pid, &t->userns_fd, &umap, &gmap, reterr);
+        if (r <= 0)
+                return r;
+        t->userns_first = true;
+        for (size_t i = 0; i < 3 && r >= 0; i++) {
+                r = stage1_userns_map_id(umap, &t->uid[i], reterr);
+                if (r >= 0)
+                        r = stage1_userns_map_id(gmap, &t->gid[i], reterr);
+        }
+        for (size_t i = 0; i < t->n_groups && r >= 0; i++)
+                r = stage1_userns_map_id(gmap, &t->groups[i], reterr);
+        return r;
+}
+
 static int userns_target(struct stage1_config *c, struct stage1_enter_target *t,
                          struct pod_error *reterr) {
         struct pod_idmap m = {};
         int r;
 
+        if (geteuid() != 0)
+                return rootless_target(t, reterr);
         r = stage1_userns_open_for_enter(c->pod_dir_fd, t->app_pid, &t->userns_fd, &m, reterr);
         if (r <= 0)
                 return r;

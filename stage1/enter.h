@@ -39,9 +39,10 @@ struct stage1_enter_target {
         pid_t app_pid;
         int init_pidfd;
         int app_pidfd;
-        int ns_fds[5]; /* ipc, uts, net, pid of the init; mnt of the app */
-        int cgroup_fd; /* the app's cgroup v2 directory, or -EBADF (hybrid/v1, not writable) */
-        int userns_fd; /* --private-users: the pod's user namespace, joined last; or -EBADF */
+        int ns_fds[5];     /* ipc, uts, net, pid of the init; mnt of the app */
+        int cgroup_fd;     /* the app's cgroup v2 directory, or -EBADF (hybrid/v1, not writable) */
+        int userns_fd;     /* the pod's user namespace, or -EBADF */
+        bool userns_first; /* rootless: join it first (we own it); --private-users: last */
 
         uid_t uid[3]; /* real, effective, saved */
         gid_t gid[3];

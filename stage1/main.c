@@ -27,6 +27,7 @@
 #include "fd-util.h"
 #include "hostwait.h"
 #include "log.h"
+#include "podsummary.h"
 #include "stage1.h"
 
 static void help(void) {
@@ -482,6 +483,13 @@ static int run(struct stage1_config *c) {
                 (void)kill(init, SIGKILL);
                 return log_error_errno(r, "Failed to write 'pid': %m");
         }
+        /* "unit" and "net-info.json" are final now: note them and the start time in the
+         * pod summary, which spares `pod list` three lookups per pod (src/podsummary.h).
+         * Without it (no summary, a failure here) the list looks at the files instead. */
+        r = pod_summary_add_run(c->pod_dir_fd);
+        if (r < 0 && r != -ENOENT)
+                (void)log_debug_errno(r, "Failed to note the run in '%s', ignoring: %m",
+                                      POD_SUMMARY_FILE);
         /* The init waits for "go" before it does anything: it enters the device cgroup (if
          * stage1 made one) with nothing opened yet. */
         r = stage1_devices_enter(c, init, &e);

@@ -239,6 +239,13 @@ void stage1_userns_lowers_detach(const struct stage1_config *c, size_t n);
  * a pod without one. */
 int stage1_userns_open_for_enter(int pod_dir_fd, pid_t app_pid, int *ret_fd,
                                  struct pod_idmap *ret_map, struct pod_error *reterr);
+/* enter, rootless: the user namespace of the pod init init_pid and its uid_map and gid_map as
+ * we read them; 0 and *ret_fd = -EBADF when it is our own namespace. */
+int stage1_userns_open_rootless(pid_t init_pid, int *ret_fd, char **ret_uid_map, char **ret_gid_map,
+                                struct pod_error *reterr);
+/* A host ID (in our terms) into the namespace a map text ("inside outside count" lines, as
+ * /proc/PID/uid_map reads to us) describes; -ERANGE (with a message) when unmapped. */
+int stage1_userns_map_id(const char *map, uint32_t *id, struct pod_error *reterr);
 
 /* rootless.c: detect: 1 when $POD_ROOTLESS_UID is set and we are in a user namespace (not
  * the identity uid_map), with the host user's IDs; 0 for host root.  check: sets c->rootless

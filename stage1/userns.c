@@ -228,3 +228,57 @@ void stage1_userns_lowers_detach(const struct stage1_config *c, size_t n) {
                         (void)umount2(p, MNT_DETACH);
         }
 }
+
+int stage1_userns_open_rootless(pid_t init_pid, int *ret_fd, char **ret_uid_map, char **ret_gid_map,
+                                struct pod_error *reterr) {
+        _cleanup_free_ char *umap = NULL, *gmap = NULL;
+        _cleanup_close_ int fd = -EBADF;
+        struct stat st, own;
+        char path[64];
+        int r;
+
+        *ret_fd = -EBADF;
+        (void)snprintf(path, sizeof(path), "/proc/%d/ns/user", (int)init_pid);
+        fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+                return pod_error_set(reterr, -errno, "Failed to open '%s': %m", path);
+        if (fstat(fd, &st) < 0 || stat("/proc/self/ns/user", &own) < 0)
+                return pod_error_set(reterr, -errno, "Failed to inspect a user namespace: %m");
+        if (st.st_ino == own.st_ino && st.st_dev == own.st_dev)
+                return 0;
+        (void)snprintf(path, sizeof(path), "/proc/%d/uid_map", (int)init_pid);
+        r = read_full_file_at(AT_FDCWD, path, 4096, &umap, NULL);
+        if (r >= 0) {
+                (void)snprintf(path, sizeof(path), "/proc/%d/gid_map", (int)init_pid);
+                r = read_full_file_at(AT_FDCWD, path, 4096, &gmap, NULL);
+        }
+        if (r < 0)
+                return pod_error_set(reterr, r, "Failed to read '%s': %m", path);
+        *ret_fd = TAKE_FD(fd);
+        *ret_uid_map = TAKE_PTR(umap);
+        *ret_gid_map = TAKE_PTR(gmap);
+        return 1;
+}
+
+int stage1_userns_map_id(const char *map, uint32_t *id, struct pod_error *reterr) {
+        const char *p = map;
+
+        while (p && *p) {
+                unsigned long long in, out, count;
+                int n = 0;
+
+                if (sscanf(p, "%llu %llu %llu%n", &in, &out, &count, &n) != 3)
+                        break;
+                if (*id >= out && *id - out < count) {
+                        *id = (uint32_t)(in + (*id - out));
+                        return 0;
+                }
+                p = strchr(p + n, '\n');
+                if (p)
+                        p++;
+        }
+        return pod_error_set(reterr, -ERANGE,
+                             "The app runs as host ID %u, which the pod's user namespace does "
+                             "not map",
+                             (unsigned)*id);
+}

@@ -274,6 +274,18 @@ static void test_lookup(void) {
                    "garbage/ is not looked up");
         tap_is_int(pod_poddir_lookup(pods_fd, "dddd", out, &e), -ENOENT, "no match");
         tap_is_int(pod_poddir_lookup(pods_fd, "../run", out, &e), -EINVAL, "not a prefix");
+        /* whole UUIDs: looked up by name, with the prefix scan's answers */
+        tap_is_int(pod_poddir_lookup(pods_fd, "AAAA2222-0000-4000-8000-000000000002", out, &e), 0,
+                   "full UUID in upper case");
+        tap_is_str(out, b, "full UUID in upper case: the pod, in lower case");
+        tap_is_int(pod_poddir_lookup(pods_fd, c, out, &e), 0, "full UUID in exited-garbage/");
+        tap_is_str(out, c, "full UUID in exited-garbage/: the pod");
+        tap_is_int(pod_poddir_lookup(pods_fd, g, out, &e), -ENOENT,
+                   "full UUID: garbage/ is not looked up");
+        tap_is_int(pod_poddir_lookup(pods_fd, "dddd0000-0000-4000-8000-000000000004", out, &e),
+                   -ENOENT, "full UUID: no such pod");
+        tap_is_int(pod_poddir_lookup(pods_fd, "aaaa1111-0000-4000-8000-00000000000/", out, &e),
+                   -EINVAL, "a UUID-long string that is not a UUID");
 }
 
 static void test_gc(void) {
