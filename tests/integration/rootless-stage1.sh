@@ -100,6 +100,23 @@ write_pod "$(sh_app a 'mknod /tmp/mem c 1 1 2>&1 && echo mknod-made; cat /tmp/me
 run_rootless --disable-capabilities-restriction --disable-seccomp
 assert_no_match "no device node of the host can be made and read" "$OUT" "mem-read"
 
+# ---- enter: as the plain user, into the pod's user namespace first ------------------------
+new_pod a
+write_pod "$(sh_app a 'sleep 8')"
+run_rootless --hostname=rl-enter &
+pod_job=$!
+for _ in $(seq 50); do [ -s "$PODDIR/pid" ] && break; sleep 0.1; done
+sleep 1
+set +e
+ENTER_OUT=$(runuser -u "$RL_USER" -- env -C "$PODDIR" "$POD_STAGE1" enter "$UUID" -- \
+        /bin/sh -c 'id -u; hostname' 2>&1)
+ENTER_STATUS=$?
+set -e
+wait "$pod_job" || true
+tap_check "enter runs a command in the rootless pod as the user" "$ENTER_STATUS" "$ENTER_OUT"
+assert_match "... as the pod's root" "$ENTER_OUT" "^0$"
+assert_match "... in the pod's UTS namespace" "$ENTER_OUT" "^rl-enter$"
+
 # ---- overlay: OCI opaque markers are user.overlay.opaque (userxattr) ----------------------
 # Two lowers as stage0 lists them (top first), each in a tree dir owned by the pod's root
 # (the user): the top one has /data marked opaque, the lower one a file in /data.
