@@ -19,8 +19,9 @@ BUSYBOX=$(command -v busybox || true)
 if [ -z "$BUSYBOX" ] || ldd "$BUSYBOX" >/dev/null 2>&1; then
         tap_skip_all "needs a static busybox (apt-get install busybox-static)"
 fi
-command -v newuidmap >/dev/null && command -v newgidmap >/dev/null ||
+if ! command -v newuidmap >/dev/null || ! command -v newgidmap >/dev/null; then
         tap_skip_all "needs newuidmap/newgidmap (apt-get install uidmap)"
+fi
 command -v useradd >/dev/null || tap_skip_all "needs useradd"
 unshare --help 2>&1 | grep -q -- --map-auto || tap_skip_all "unshare lacks --map-auto"
 grep -qw overlay /proc/filesystems || tap_skip_all "no overlayfs"
@@ -201,7 +202,8 @@ new_pod a
 write_pod "$(sh_app a 'ls /sys/class/net | tr \"\\n\" \" \"; echo; touch /sys/x 2>/dev/null || echo sys-ro')"
 run_rootless --net=host
 assert_status "--net=host runs" 0
-assert_match "... in the host's network namespace" "$OUT" "$(ls /sys/class/net | tr '\n' ' ')"
+host_ifaces=$(cd /sys/class/net && printf '%s ' *)
+assert_match "... in the host's network namespace" "$OUT" "$host_ifaces"
 assert_match "... with /sys read-only" "$OUT" "^sys-ro$"
 
 new_pod a
@@ -245,6 +247,42 @@ if command -v dbus-daemon >/dev/null; then
         run_rootless
         assert_status "a pod without limits runs without a user manager" 0
         tap_check "... and has no unit" "$([ ! -e "$PODDIR/unit" ]; echo $?)"
+
+        # A manager on that bus (tests/helpers/pod-fake-manager: StartTransientUnit only;
+        # the real user manager is the VM tests'): the pod's scope goes there.
+        FAKE_MANAGER=${top_builddir:-.}/tests/helpers/pod-fake-manager
+        if [ -x "$FAKE_MANAGER" ]; then
+                runuser -u "$RL_USER" -- "$FAKE_MANAGER" "unix:path=$RL_RUNTIME/bus" \
+                        >"$TAP_TMP/manager.out" 2>&1 &
+                manager_pid=$!
+                for _ in $(seq 50); do grep -q ready "$TAP_TMP/manager.out" && break; sleep 0.1; done
+                new_pod a
+                write_pod "$(sh_app a 'echo hi')"
+                run_rootless
+                assert_status "with a user manager, a rootless pod runs" 0
+                MGR=$(cat "$TAP_TMP/manager.out")
+                assert_match "... in pod-<uuid>.scope" "$MGR" "^unit pod-$UUID.scope fail$"
+                assert_match "... in the user's app.slice" "$MGR" "^prop Slice app.slice$"
+                assert_match "... delegated" "$MGR" "^prop Delegate yes$"
+                assert_match "... holding stage1" "$MGR" "^prop PIDs [0-9]+$"
+                assert_no_match "... with no device properties" "$MGR" "DevicePolicy|DeviceAllow"
+                tap_check "... recorded in the pod dir's 'unit'" \
+                        "$([ "$(cat "$PODDIR/unit" 2>/dev/null)" = "pod-$UUID.scope" ]; echo $?)"
+
+                # Limits: only where the scope's cgroup has the controller (this fake manager
+                # makes no cgroup, so stage1 finds its own, which has none delegated).
+                new_pod a
+                write_pod "$(app_json a '["/bin/true"]')" \
+                        ',"isolators":[{"name":"resource/memory","value":{"limit":"64M"}}]'
+                run_rootless
+                assert_status "a limit the user's cgroup does not delegate is refused" 254
+                assert_match "... naming the controller (or cgroup v1)" "$ERR" \
+                        "'memory' controller, which the user's systemd manager does not delegate|need the unified cgroup hierarchy"
+                assert_match "... after the request for the scope's MemoryMax" \
+                        "$(cat "$TAP_TMP/manager.out")" "^prop MemoryMax 64000000$"
+                kill "$manager_pid" 2>/dev/null || true
+                wait "$manager_pid" 2>/dev/null || true
+        fi
         kill "$dbus_pid" 2>/dev/null || true
         wait "$dbus_pid" 2>/dev/null || true
         RL_RUNTIME=
