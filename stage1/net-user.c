@@ -152,13 +152,15 @@ static int resolve_port(const struct stage1_config *c, const struct stage1_port 
 }
 
 /* The helper's process: dies with its parent, the netns on fd 3, nothing else open. */
-static _Noreturn void exec_helper(const char *path, char **argv, int netns_fd, int ready_fd) {
+static _Noreturn void exec_helper(const char *path, char **argv, int netns_fd, int ready_fd,
+                                  pid_t parent) {
         sigset_t none;
         int null_fd;
 
         if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
                 _exit(127);
-        if (getppid() == 1)
+        /* The parent may have died before the signal was armed. */
+        if (getppid() != parent)
                 _exit(127);
         (void)sigemptyset(&none);
         (void)sigprocmask(SIG_SETMASK, &none, NULL);
@@ -286,7 +288,7 @@ int stage1_net_user_setup(struct stage1_config *c, struct pod_error *reterr) {
         int ready_w = -EBADF, n = 0, r;
         const char *name;
         bool pasta;
-        pid_t pid;
+        pid_t pid, self;
 
         if (want && !streq(want, "pasta") && !streq(want, "slirp4netns"))
                 return pod_error_set(reterr, -EINVAL,
@@ -384,6 +386,7 @@ int stage1_net_user_setup(struct stage1_config *c, struct pod_error *reterr) {
         }
         argv[n] = NULL;
 
+        self = getpid();
         pid = fork();
         if (pid < 0) {
                 r = -errno;
@@ -391,7 +394,7 @@ int stage1_net_user_setup(struct stage1_config *c, struct pod_error *reterr) {
                 return pod_error_set(reterr, r, "Failed to fork: %m");
         }
         if (pid == 0)
-                exec_helper(path, argv, c->userns_netns_fd, ready_w);
+                exec_helper(path, argv, c->userns_netns_fd, ready_w, self);
         safe_close(ready_w);
         /* Recorded at once: gc finds it whatever happens next. */
         (void)snprintf(buf, sizeof(buf), "%d %s", (int)pid, name);
