@@ -48,6 +48,8 @@ fi
 SUB_START=$(awk -F: -v u="$RL_USER" '$1 == u { print $2; exit }' /etc/subuid)
 runuser -u "$RL_USER" -- unshare --user --map-root-user --map-auto true 2>/dev/null ||
         tap_skip_all "the user cannot make a user namespace with its range here"
+runuser -u "$RL_USER" -- test -x "$POD_STAGE1" ||
+        tap_skip_all "$POD_STAGE1 cannot be executed by an unprivileged user (a build below a 0700 directory?)"
 
 # The pod dirs live in a directory of the user's (the TAP dir is root's 0700).
 chmod 755 "$TAP_TMP"
