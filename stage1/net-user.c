@@ -164,6 +164,12 @@ static _Noreturn void exec_helper(const char *path, char **argv, int netns_fd, i
                 _exit(127);
         (void)sigemptyset(&none);
         (void)sigprocmask(SIG_SETMASK, &none, NULL);
+        /* Default dispositions: an ignored SIGPIPE inherited from whoever ran pod (a service
+         * manager, a test runner) makes pasta of Debian 12 exit at once ("Couldn't install
+         * signal handlers"). */
+        for (int sig = 1; sig < _NSIG; sig++)
+                if (sig != SIGKILL && sig != SIGSTOP)
+                        (void)signal(sig, SIG_DFL);
         /* Its chatter ("sent tapfd=...") is not the apps' output: stdout to /dev/null,
          * errors stay on stderr. */
         null_fd = open("/dev/null", O_WRONLY | O_CLOEXEC);

@@ -107,3 +107,15 @@ int stage1_rootless_check(struct stage1_config *c, struct pod_error *reterr) {
         }
         return 0;
 }
+
+bool stage1_setgroups_denied(void) {
+        char buf[16] = {};
+        int fd = open("/proc/self/setgroups", O_RDONLY | O_CLOEXEC);
+        ssize_t n;
+
+        if (fd < 0)
+                return false;
+        n = read(fd, buf, sizeof(buf) - 1);
+        (void)close(fd);
+        return n > 0 && strncmp(buf, "deny", 4) == 0;
+}

@@ -252,6 +252,10 @@ int stage1_userns_map_id(const char *map, uint32_t *id, struct pod_error *reterr
  * and refuses what a rootless pod cannot have (--private-users, CNI networks); turns
  * --net=default into STAGE1_NET_USER. */
 int stage1_rootless_detect(uid_t *ret_uid, gid_t *ret_gid);
+/* Whether setgroups(2) is denied in our user namespace (/proc/self/setgroups "deny": a
+ * rootless user without a subordinate range).  Then supplementary groups cannot be changed:
+ * callers keep the ones they have when the app asks for none beyond its gid. */
+bool stage1_setgroups_denied(void);
 int stage1_rootless_check(struct stage1_config *c, struct pod_error *reterr);
 
 /* config.c */
