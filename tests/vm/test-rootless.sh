@@ -249,8 +249,12 @@ for helper in pasta slirp4netns; do
         tap_check "$helper: busybox httpd on the pod's port 80 answers through --port=http:$port" \
                 "$([ "$got" = hello-rootless ]; echo $?)" "got '$got'; $(tail -5 "$W/err-$helper")"
         U3=$(cat "/home/podtu1/u-$helper" 2>/dev/null || true)
-        [ -n "$U3" ] && as podtu1 "$BIN/pod" stop "$U3" >/dev/null 2>&1 || true
+        if [ -n "$U3" ]; then
+                as podtu1 "$BIN/pod" stop "$U3" >/dev/null 2>&1 || true
+        fi
 done
-[ -n "${HOSTNET:-}" ] && ip link del podrl0 2>/dev/null || true
+if [ -n "${HOSTNET:-}" ]; then
+        ip link del podrl0 2>/dev/null || true
+fi
 mark "done"
 tap_done
