@@ -253,6 +253,50 @@ for helper in pasta slirp4netns; do
                 as podtu1 "$BIN/pod" stop "$U3" >/dev/null 2>&1 || true
         fi
 done
+# ---- python's http.server from a Docker/OCI image, rootless, through --port ----------------
+PY=$(readlink -f "$(command -v python3 || true)")
+if [ -x "$PY" ]; then
+        pyver=$(basename "$PY")
+        R=$W/pyroot
+        mkdir -p "$R"
+        cp -L --parents "$PY" "$R/"
+        for l in $(ldd "$PY" | grep -o '/[^ ]*'); do
+                cp -L --parents "$l" "$R/"
+        done
+        ex=()
+        for d in test idlelib tkinter ensurepip lib2to3 pydoc_data 'config-*' distutils unittest \
+                asyncio multiprocessing sqlite3 curses turtledemo venv site-packages xml ctypes; do
+                ex+=(--exclude="$pyver/$d")
+        done
+        tar -C / "${ex[@]}" -cf - "usr/lib/$pyver" | tar -C "$R" -xf -
+        SPEC='{"media":"oci","layers":[{"busybox":["sh","cat"]},{"compression":"none","dir":"'"$R"'",
+ "entries":[{"path":"usr/bin/python3","type":"symlink","target":"'"$pyver"'"}]},
+ {"entries":[{"path":"www/index.html","content":"hello-from-python\n"}]}],
+ "config":{"Entrypoint":["/usr/bin/python3","-m","http.server"],"Cmd":["8000"],
+  "WorkingDir":"/www","Env":["PYTHONUNBUFFERED=1"],"ExposedPorts":{"8000/tcp":{}}}}'
+        python3 "${top_srcdir:-$(dirname "$0")/../..}/tests/helpers/oci-image.py" layout "$SPEC" \
+                --out /home/podtu1/pylayout --tag v1 >"$W/pyreport"
+        chown -R podtu1: /home/podtu1/pylayout
+        PYID=$(sed -n 's/^image_id=//p' "$W/pyreport")
+        pod_as podtu1 --insecure-options=image image import /home/podtu1/pylayout
+        assert_status "user A imports an OCI layout (python) into its own store" 0
+        port=$((port + 1))
+        as podtu1 "$BIN/pod" run --uuid-file-save=/home/podtu1/u-py --port=8000-tcp:$port "$PYID" \
+                >"$W/out-py" 2>"$W/err-py" </dev/null &
+        PIDS+=($!)
+        got=
+        for _ in $(seq 180); do
+                got=$(curl -sf -m 5 "http://127.0.0.1:$port/index.html" 2>/dev/null || true)
+                [ -n "$got" ] && break
+                sleep 0.5
+        done
+        tap_check "python's http.server in a rootless pod answers through --port=8000-tcp:$port" \
+                "$([ "$got" = hello-from-python ]; echo $?)" "got '$got'; $(tail -5 "$W/err-py")"
+        UPY=$(cat /home/podtu1/u-py 2>/dev/null || true)
+        if [ -n "$UPY" ]; then
+                as podtu1 "$BIN/pod" stop "$UPY" >/dev/null 2>&1 || true
+        fi
+fi
 if [ -n "${HOSTNET:-}" ]; then
         ip link del podrl0 2>/dev/null || true
 fi
