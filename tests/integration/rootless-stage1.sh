@@ -36,7 +36,18 @@ cleanup_user() {
         rm -rf "$TAP_TMP"
 }
 trap cleanup_user EXIT
-useradd -m -s /bin/sh "$RL_USER" >/dev/null 2>&1 || tap_skip_all "useradd failed"
+# A UID no other test's pods run as (their apps run as 0, 1000, 1001, ...: a throwaway user
+# with such a UID would share them, and the cleanup's pkill -u would kill them).
+rl_uid=
+for u in $(seq 41500 41999); do
+        if ! getent passwd "$u" >/dev/null && ! getent group "$u" >/dev/null &&
+                ! pgrep -U "$u" >/dev/null; then
+                rl_uid=$u
+                break
+        fi
+done
+[ -n "$rl_uid" ] || tap_skip_all "no free UID in 41500-41999"
+useradd -m -u "$rl_uid" -s /bin/sh "$RL_USER" >/dev/null 2>&1 || tap_skip_all "useradd failed"
 RL_UID=$(id -u "$RL_USER")
 RL_GID=$(id -g "$RL_USER")
 if ! grep -q "^$RL_USER:" /etc/subuid 2>/dev/null; then

@@ -17,7 +17,8 @@ done
 
 UA=prla$$
 UB=prlb$$
-START=800000000 # far from useradd's automatic ranges (100000 + n * 65536)
+START=1900000000 # far from useradd's automatic ranges (100000 + n * 65536) and above
+# --private-users' pick window (0x80000 ... 0x6FFF0000)
 COUNT=65536
 cleanup() {
         for u in "$UA" "$UB"; do
@@ -34,8 +35,23 @@ cleanup() {
 trap cleanup EXIT
 
 # No automatic ranges: A gets exactly ours, B none.
-useradd -m -K SUB_UID_COUNT=0 -K SUB_GID_COUNT=0 "$UA" || tap_skip_all "useradd failed"
-useradd -m -K SUB_UID_COUNT=0 -K SUB_GID_COUNT=0 "$UB" || tap_skip_all "useradd failed"
+# UIDs no other test's pods run as (their apps run as 0, 1000, 1001, ...: a throwaway user
+# with such a UID would share them, and the cleanup's pkill -u would kill them).
+free_uid() {
+        local u
+        for u in $(seq "$1" "$2"); do
+                getent passwd "$u" >/dev/null || getent group "$u" >/dev/null ||
+                        pgrep -U "$u" >/dev/null || {
+                        echo "$u"
+                        return 0
+                }
+        done
+        return 1
+}
+ua=$(free_uid 41000 41249) || tap_skip_all "no free UID in 41000-41249"
+useradd -m -u "$ua" -K SUB_UID_COUNT=0 -K SUB_GID_COUNT=0 "$UA" || tap_skip_all "useradd failed"
+ub=$(free_uid 41250 41499) || tap_skip_all "no free UID in 41250-41499"
+useradd -m -u "$ub" -K SUB_UID_COUNT=0 -K SUB_GID_COUNT=0 "$UB" || tap_skip_all "useradd failed"
 echo "$UA:$START:$COUNT" >>/etc/subuid
 echo "$UA:$START:$COUNT" >>/etc/subgid
 UIDA=$(id -u "$UA")
