@@ -24,11 +24,7 @@
 #include <syslog.h>
 #include <unistd.h>
 
-#include <systemd/sd-bus.h>
-#include <systemd/sd-daemon.h>
-#include <systemd/sd-journal.h>
-#include <systemd/sd-login.h>
-
+#include "dlopen-systemd.h"
 #include "error.h"
 #include "log.h"
 #include "manifest.h"
@@ -68,10 +64,16 @@ static bool stdout_is_journal(void) {
 }
 
 int stage1_scope_open_log_streams(struct stage1_config *c) {
+        struct pod_error e = {};
+        int r;
+
         /* Only when our own output already goes to the journal: on a terminal the apps
          * inherit it, as the user expects. */
         if (!stdout_is_journal())
                 return 0;
+        r = pod_dlopen_systemd(&e);
+        if (r < 0)
+                return log_pod_error(r, &e);
         for (size_t i = 0; i < c->n_apps; i++) {
                 int fd = sd_journal_stream_fd(c->apps[i].name, LOG_INFO, 1);
                 if (fd < 0)
@@ -321,6 +323,10 @@ int stage1_scope_register(const struct stage1_config *c, struct stage1_scope **r
                 return 0;
         }
 
+        /* libsystemd is loaded from here on only (dlopen-systemd.h). */
+        r = pod_dlopen_systemd(reterr);
+        if (r < 0)
+                return r;
         s = calloc(1, sizeof(*s));
         if (!s)
                 return -ENOMEM;
@@ -469,6 +475,12 @@ int stage1_scope_release(const char *uuid, struct pod_error *reterr) {
 
         if (asprintf(&unit, "pod-%s.scope", uuid) < 0)
                 return -ENOMEM;
+        /* Without systemd as PID 1 there is no unit, and libsystemd need not be loaded. */
+        if (sd_booted() <= 0)
+                return 0;
+        r = pod_dlopen_systemd(reterr);
+        if (r < 0)
+                return r;
         if (sd_bus_open_system(&bus) < 0) {
                 log_debug("No system bus: no unit '%s' to release", unit);
                 return 0;
