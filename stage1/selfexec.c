@@ -9,6 +9,7 @@
  * Owns: the copies and the execs from them.  Does not own: when they happen (main.c). */
 #include "config.h"
 
+#include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdbool.h>
@@ -42,24 +43,56 @@ static bool fd_sealed(int fd) {
         return seals >= 0 && (seals & SEALS) == SEALS;
 }
 
-/* A sealed, close-on-exec memfd holding the content of src_fd.  sendfile(2) copies in the
- * kernel (page cache to shmem), without a round trip through user memory. */
+/* How much of an ELF file of size 'size' execve() reads: the ELF header, the program
+ * headers and what they point to (segments, interpreter name, notes).  Section headers,
+ * symbol tables and debug info (3/4 of an unstripped pod-stage1) come after all that and are
+ * never read by the kernel or the dynamic loader, so the copy can leave them out.  Anything
+ * that does not look like a native ELF file, or points past its end, is copied whole. */
+static off_t exec_extent(int src_fd, off_t size) {
+        Elf64_Ehdr eh;
+        off_t end;
+
+        if (pread(src_fd, &eh, sizeof(eh), 0) != (ssize_t)sizeof(eh) ||
+            memcmp(eh.e_ident, ELFMAG, SELFMAG) != 0 || eh.e_ident[EI_CLASS] != ELFCLASS64 ||
+            eh.e_phentsize != sizeof(Elf64_Phdr) || eh.e_phnum == 0 || eh.e_phnum >= PN_XNUM ||
+            eh.e_phoff > (uint64_t)size)
+                return size;
+        end = (off_t)(eh.e_phoff + (uint64_t)eh.e_phnum * sizeof(Elf64_Phdr));
+        if (end < (off_t)sizeof(eh))
+                end = (off_t)sizeof(eh);
+        for (unsigned i = 0; i < eh.e_phnum; i++) {
+                Elf64_Phdr ph;
+
+                if (pread(src_fd, &ph, sizeof(ph), (off_t)(eh.e_phoff + i * sizeof(ph))) !=
+                            (ssize_t)sizeof(ph) ||
+                    ph.p_offset > (uint64_t)size || ph.p_filesz > (uint64_t)size - ph.p_offset)
+                        return size;
+                if ((off_t)(ph.p_offset + ph.p_filesz) > end)
+                        end = (off_t)(ph.p_offset + ph.p_filesz);
+        }
+        return end <= size ? end : size;
+}
+
+/* A sealed, close-on-exec memfd holding what execve() needs of src_fd (exec_extent()).
+ * sendfile(2) copies in the kernel (page cache to shmem), without a round trip through
+ * user memory. */
 static int sealed_copy(int src_fd, const char *name) {
         _cleanup_close_ int fd = -EBADF;
         struct stat st;
-        off_t off = 0;
+        off_t off = 0, size;
 
         if (fstat(src_fd, &st) < 0)
                 return -errno;
         if (!S_ISREG(st.st_mode))
                 return -EACCES;
+        size = exec_extent(src_fd, st.st_size);
         fd = memfd_create(name, MFD_CLOEXEC | MFD_ALLOW_SEALING);
         if (fd < 0)
                 return -errno;
-        if (ftruncate(fd, st.st_size) < 0)
+        if (ftruncate(fd, size) < 0)
                 return -errno;
-        while (off < st.st_size) {
-                ssize_t n = sendfile(fd, src_fd, &off, (size_t)(st.st_size - off));
+        while (off < size) {
+                ssize_t n = sendfile(fd, src_fd, &off, (size_t)(size - off));
                 if (n < 0 && errno == EINTR)
                         continue;
                 if (n < 0)
