@@ -9,8 +9,9 @@
  * the kernel kills everything left in the PID namespace.
  *
  * The server drops to nobody (no capabilities, no_new_privs, not dumpable) once it holds
- * the socket, the data and libcrypto; one connection at a time, each with a deadline, so a
- * stuck client only delays its own pod.  Request parsing and answers: src/mds.c. */
+ * the socket and the data (it signs with src/hmac-sha512.c: no libcrypto to load); one
+ * connection at a time, each with a deadline, so a stuck client only delays its own pod.
+ * Request parsing and answers: src/mds.c. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -27,7 +28,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "dlopen-crypto.h"
 #include "fd-util.h"
 #include "log.h"
 #include "mds.h"
@@ -182,9 +182,6 @@ static _Noreturn void server(const struct stage1_config *c, int lfd, const char 
         m.apps = apps;
         memcpy(m.key, c->mds_key, sizeof(m.key));
 
-        /* libcrypto before the file system becomes out of reach. */
-        if (pod_dlopen_crypto(NULL) < 0)
-                log_warning("libcrypto is missing: pod/hmac/sign will fail");
         if (chdir("/") < 0 || setgroups(1, &gid) < 0 || setresgid(MDS_UID, MDS_UID, MDS_UID) < 0 ||
             setresuid(MDS_UID, MDS_UID, MDS_UID) < 0 || prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0 ||
             prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
