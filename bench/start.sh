@@ -30,7 +30,7 @@
 #   pod list (empty --dir), pod-stage1 --version
 #                     each binary's start-up alone (dynamic loading): what every run pays
 #   pod run           pod run --net=none of the image imported once (--insecure-options=image
-#                     at import; the run takes the stored image by name)
+#                     at import; the run takes the stored image by its ID)
 #   pod run-prepared  only the run half: `pod prepare` happens in hyperfine's --prepare step
 #                     (bench/floor --exec-file puts the UUID on the command line: one extra
 #                     exec of a static binary, ~0.3 ms)
@@ -167,8 +167,9 @@ cat >"$W/img/manifest" <<EOF
  "app":{"exec":["/bin/true"],"user":"0","group":"0"}}
 EOF
 "$POD" image build "$W/img" "$W/true.aci" >/dev/null
-"$POD" --dir="$D" --insecure-options=image image import "$W/true.aci" >/dev/null
-IMAGE=example.com/bench-true
+# The stored image by its ID: an image imported without a signature check is not taken by
+# name without --insecure-options=image (which would warn on every run).
+IMAGE=$("$POD" --dir="$D" --insecure-options=image image import "$W/true.aci")
 
 registration() {
         # The registration itself, timed inside stage1 (its debug log): "unit" = connecting to
