@@ -13,6 +13,7 @@
 #include "aci.h"
 #include "dlopen-archive.h"
 #include "fd-util.h"
+#include "idunshift.h"
 #include "macro.h"
 #include "manifest.h"
 #include "path-util.h"
@@ -23,6 +24,7 @@ struct build_ctx {
         struct archive *a;
         struct archive_entry_linkresolver *lr;
         const struct pod_aci_build_options *o;
+        const struct pod_idmap *unshift; /* o->unshift while rootfs/ is added */
         struct pod_error *reterr;
 };
 
@@ -84,6 +86,28 @@ static int add_xattrs(struct build_ctx *c, struct archive_entry *e, int fd, cons
                         return pod_error_set(c->reterr, -errno,
                                              "Failed to read xattr '%s' of '%s': %m", sorted[i],
                                              path);
+                if (c->unshift) {
+                        _cleanup_free_ void *shifted = NULL;
+                        size_t sl = 0;
+                        int r;
+
+                        r = pod_idunshift_xattr(c->unshift, sorted[i], v, (size_t)vl, &shifted,
+                                                &sl);
+                        if (r == -ERANGE)
+                                return pod_error_set(c->reterr, r,
+                                                     "'%s': xattr '%s' names a host ID outside "
+                                                     "the pod's range, cannot export it",
+                                                     path, sorted[i]);
+                        if (r < 0)
+                                return pod_error_set(c->reterr, r,
+                                                     "'%s': cannot shift the IDs of xattr '%s': "
+                                                     "%s",
+                                                     path, sorted[i], strerror(-r));
+                        if (r > 0) {
+                                archive_entry_xattr_add_entry(e, sorted[i], shifted, sl);
+                                continue;
+                        }
+                }
                 archive_entry_xattr_add_entry(e, sorted[i], v, (size_t)vl);
         }
         return 0;
@@ -223,6 +247,20 @@ static int add_path(struct build_ctx *c, int parent_fd, const char *name, const 
                 return pod_error_set(c->reterr, -errno, "Failed to stat '%s': %m", apath);
         if (S_ISSOCK(st.st_mode))
                 return pod_error_set(c->reterr, -EPERM, "Cannot archive socket '%s'", apath);
+        if (c->unshift) {
+                uint32_t uid, gid;
+
+                if (pod_idunshift_id(c->unshift, st.st_uid, &uid) < 0 ||
+                    pod_idunshift_id(c->unshift, st.st_gid, &gid) < 0)
+                        return pod_error_set(c->reterr, -ERANGE,
+                                             "'%s' is owned by host UID %u GID %u, outside the "
+                                             "pod's range %u:%u: cannot export it",
+                                             apath, (unsigned)st.st_uid, (unsigned)st.st_gid,
+                                             (unsigned)c->unshift->base,
+                                             (unsigned)c->unshift->count);
+                st.st_uid = uid;
+                st.st_gid = gid;
+        }
 
         e = archive_entry_new();
         if (!e)
@@ -364,6 +402,7 @@ static int build_to_fd(const char *dir, int dfd, int out_fd, const struct pod_ac
 
         if (r >= 0)
                 r = add_path(&c, dfd, "manifest", "manifest");
+        c.unshift = o->unshift; /* the image's files, not the manifest we wrote */
         if (r >= 0)
                 r = add_path(&c, dfd, "rootfs", "rootfs");
         if (r >= 0 && archive_write_close(c.a) != ARCHIVE_OK)

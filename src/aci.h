@@ -16,6 +16,7 @@
 #include "error.h"
 #include "unpack.h"
 
+struct pod_idmap;
 struct pod_image_manifest;
 struct pod_limits;
 
@@ -24,6 +25,10 @@ struct pod_aci_build_options {
         bool reproducible;
         uint64_t mtime; /* used when reproducible: SOURCE_DATE_EPOCH or 0 */
         bool overwrite; /* replace an existing out; without it -EEXIST and nothing written */
+        /* A --private-users pod's tree (pod export): every owner, group, v3 capability root
+         * ID and ACL ID is shifted back by unshift->base (idunshift.h); an ID outside the
+         * range fails the build with -ERANGE naming the file.  NULL: IDs as they are. */
+        const struct pod_idmap *unshift;
 };
 
 /* Writes dir as an ACI to out (temp file next to it, renamed at the end; an existing out is

@@ -11,12 +11,14 @@
 #include <unistd.h>
 
 #include "fd-util.h"
+#include "idmap.h"
 #include "manifest.h"
 #include "path-util.h"
 #include "podexport.h"
 #include "prepare-tree.h"
 #include "sha512.h"
 #include "syscall.h"
+#include "userns-alloc.h"
 
 struct result {
         struct pod_error error;
@@ -28,10 +30,38 @@ static void lower_fds_close(int (*fds)[POD_PREPARE_LOWERS_MAX + 1]) {
                 safe_close((*fds)[i]);
 }
 
+/* An idmapped clone of the directory fd refers to, through userns_fd, replacing *fd: what a
+ * --private-users pod saw of its image (stage1 mounts the same), host ID X shown as BASE+X.
+ * Attached at mnt_dir/n in our private mount namespace first, as stage1 does, so that
+ * overlayfs takes it as a layer of this namespace. */
+static int idmap_in_place(int *fd, int userns_fd, const char *mnt_dir, size_t n,
+                          struct pod_error *reterr) {
+        _cleanup_close_ int clone = -EBADF;
+        char path[PATH_MAX];
+        int attached;
+
+        clone = pod_idmap_clone(*fd, userns_fd, false, reterr);
+        if (clone < 0)
+                return clone;
+        (void)snprintf(path, sizeof(path), "%s/%zu", mnt_dir, n);
+        if (mkdir(path, 0700) < 0)
+                return pod_error_set(reterr, -errno, "Failed to create '%s': %m", path);
+        if (sys_move_mount(clone, "", AT_FDCWD, path, MOVE_MOUNT_F_EMPTY_PATH) < 0)
+                return pod_error_set(reterr, -errno, "Failed to attach an idmapped tree: %m");
+        attached = open(path, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (attached < 0)
+                return pod_error_set(reterr, -errno, "Failed to open '%s': %m", path);
+        safe_close(*fd);
+        *fd = attached;
+        return 0;
+}
+
 /* With a "lowers" file (prepare-tree.h): *lower becomes "/proc/self/fd/N:..." of the lower
- * dirs (top first), opened O_PATH without following a symlink.  Without: unchanged. */
-static int open_lowers(int pod_fd, const char *app, int fds[static POD_PREPARE_LOWERS_MAX + 1],
-                       char **lower, struct pod_error *reterr) {
+ * dirs (top first), opened O_PATH without following a symlink, each an idmapped clone when
+ * userns_fd >= 0.  Without: unchanged. */
+static int open_lowers(int pod_fd, const char *app, int userns_fd, const char *mnt_dir,
+                       int fds[static POD_PREPARE_LOWERS_MAX + 1], char **lower,
+                       struct pod_error *reterr) {
         _cleanup_free_ char *path = NULL, *text = NULL, *opt = NULL;
         size_t n = 0, len = 0;
         int r;
@@ -65,6 +95,13 @@ static int open_lowers(int pod_fd, const char *app, int fds[static POD_PREPARE_L
                 if (fds[n] < 0)
                         return pod_error_set(reterr, -errno, "Failed to open lower dir '%s': %m",
                                              p);
+                if (userns_fd >= 0) {
+                        r = idmap_in_place(&fds[n], userns_fd, mnt_dir, n, reterr);
+                        if (r < 0) {
+                                fds[n + 1] = -EBADF; /* fds[n] is closed with the others */
+                                return r;
+                        }
+                }
                 len += (size_t)sprintf(opt + len, "%s/proc/self/fd/%d", n ? ":" : "", fds[n]);
                 fds[++n] = -EBADF;
         }
@@ -178,8 +215,9 @@ static int build_in_child(int pod_fd, const char *dir, const char *app, const ch
                           const char *upper, const char *out, const struct pod_aci_build_options *o,
                           struct result *res) {
         _cleanup_(lower_fds_close) int lower_fds[POD_PREPARE_LOWERS_MAX + 1] = { -EBADF };
-        _cleanup_free_ char *rootfs = NULL, *opts = NULL, *id = NULL, *lower = NULL;
-        _cleanup_close_ int cwd_fd = -EBADF;
+        _cleanup_free_ char *rootfs = NULL, *opts = NULL, *id = NULL, *lower = NULL,
+                            *mnt_dir = NULL;
+        _cleanup_close_ int cwd_fd = -EBADF, userns_fd = -EBADF, tree_fd = -EBADF;
         int r;
 
         rootfs = path_join(dir, "rootfs");
@@ -203,9 +241,39 @@ static int build_in_child(int pod_fd, const char *dir, const char *app, const ch
         lower = strdup(rootfs_lower);
         if (!lower)
                 return -ENOMEM;
-        r = open_lowers(pod_fd, app, lower_fds, &lower, &res->error);
+        /* A --private-users pod (o->unshift): the image's trees as the pod saw them, through
+         * its user namespace, so that every file of the merged view has an ID of the pod's
+         * range (its own writes are already there), and the writer shifts them all back. */
+        if (o->unshift) {
+                mnt_dir = path_join(dir, "idmapped");
+                if (!mnt_dir)
+                        return -ENOMEM;
+                if (mkdir(mnt_dir, 0700) < 0)
+                        return pod_error_set(&res->error, -errno, "Failed to create '%s': %m",
+                                             mnt_dir);
+                userns_fd = pod_idmap_userns(o->unshift, &res->error);
+                if (userns_fd < 0)
+                        return userns_fd;
+        }
+        r = open_lowers(pod_fd, app, userns_fd, mnt_dir, lower_fds, &lower, &res->error);
         if (r < 0)
                 return r;
+        if (userns_fd >= 0 && lower_fds[0] < 0) {
+                /* No "lowers": the app's rendered tree (hard links of the store's; stage1
+                 * refuses --private-users with --no-overlay), idmapped the same way. */
+                tree_fd = open(rootfs_lower, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                if (tree_fd < 0)
+                        return pod_error_set(&res->error, -errno, "Failed to open '%s': %m",
+                                             rootfs_lower);
+                r = idmap_in_place(&tree_fd, userns_fd, mnt_dir, 0, &res->error);
+                if (r < 0)
+                        return r;
+                free(lower);
+                if (asprintf(&lower, "/proc/self/fd/%d", tree_fd) < 0) {
+                        lower = NULL;
+                        return -ENOMEM;
+                }
+        }
         if (upper) {
                 /* The pod's upper dir over its lower dirs, whiteouts (of the upper dir and of
                  * OCI layers) and opaque dirs honoured by overlayfs itself; writable through
@@ -222,6 +290,18 @@ static int build_in_child(int pod_fd, const char *dir, const char *app, const ch
                 if (mkdir(image, 0700) < 0 || mkdir(up, 0700) < 0 || mkdir(work, 0700) < 0)
                         return pod_error_set(&res->error, -errno,
                                              "Failed to create the export's scratch dirs: %m");
+                /* The merged root directory is the scratch upper dir: with unshift it must
+                 * carry the pod's root owner, not ours (host root, outside the range). */
+                if (o->unshift) {
+                        struct stat st;
+
+                        if (stat(upper, &st) < 0 || chown(up, st.st_uid, st.st_gid) < 0 ||
+                            chmod(up, st.st_mode & 07777) < 0)
+                                return pod_error_set(&res->error, -errno,
+                                                     "Failed to give the export's scratch dir "
+                                                     "the owner of '%s': %m",
+                                                     upper);
+                }
                 if (asprintf(&opts, "lowerdir=%s:%s,upperdir=%s,workdir=%s", upper, lower, up,
                              work) < 0)
                         return -ENOMEM;
@@ -281,6 +361,7 @@ static void tmpdir_removep(char **dir) {
                 (void)unlinkat(fd, "image", AT_REMOVEDIR);
                 (void)rm_rf_at(fd, "scratch-up");
                 (void)rm_rf_at(fd, "scratch-work");
+                (void)rm_rf_at(fd, "idmapped"); /* mount points, mounted in the child only */
         }
         (void)rmdir(*dir);
         free(*dir);
@@ -341,6 +422,7 @@ int pod_export_rootfs(int pod_fd, const char *app_name, const char *out, bool ov
         _cleanup_(tmpdir_removep) char *tmpdir = NULL;
         _cleanup_close_ int tmp_fd = -EBADF;
         struct pod_aci_build_options bo;
+        struct pod_idmap idmap;
         const char *app;
         struct stat st;
         size_t size = 0, msize = 0;
@@ -412,5 +494,11 @@ int pod_export_rootfs(int pod_fd, const char *app_name, const char *out, bool ov
         /* The build's own rename refuses an out that appeared meanwhile, unless overwrite. */
         bo = *o;
         bo.overwrite = overwrite;
+        r = pod_userns_record_read(pod_fd, &idmap);
+        if (r >= 0)
+                bo.unshift = &idmap;
+        else if (r != -ENOENT)
+                return pod_error_set(reterr, r, "Failed to read the pod's '%s': %s",
+                                     POD_USERNS_RECORD, strerror(-r));
         return run_child(pod_fd, tmpdir, app, lower, upper, out, &bo, ret_id, reterr);
 }

@@ -10,7 +10,10 @@
  * of the export's own on top: the pod's dirs are never written), and the ACI writer (aci.h)
  * walks that.  A pod run with --no-overlay has no
  * upper dir: its private copy is the tree, bind-mounted read-only.  The manifest is the
- * app's image manifest (appsinfo/<app>/manifest).
+ * app's image manifest (appsinfo/<app>/manifest).  A pod with "private-users" (userns-alloc.h)
+ * wrote host IDs BASE+N: its image trees are mounted idmapped through a user namespace with
+ * its map (idmap.h), so every file of the merged view is in the range, and the writer shifts
+ * them back (aci.h unshift); a file outside the range fails the export, naming it.
  *
  * Owns: building the merged view and handing it to the writer.  Does not own: the pod's
  * state or locking (the caller holds a shared lock so that gc cannot sweep the pod

@@ -18,6 +18,7 @@
 #include "macro.h"
 #include "podgc.h"
 #include "prepare.h"
+#include "userns-alloc.h"
 
 #define MOUNTINFO_MAX (64u << 20)
 
@@ -224,6 +225,44 @@ static void gc_failures_set(int fd, unsigned n) {
                 (void)!write(f, buf, strlen(buf));
 }
 
+/* The --private-users range of a pod that is gone: free for the next pod only now that
+ * nothing the pod wrote (owned by IDs of the range) exists any more.  The records live in
+ * <data>/userns, next to pods/.  A failure here is left to gc's sweep. */
+static void release_range(int pods_fd, const char *uuid) {
+        _cleanup_close_ int data_fd = -EBADF;
+
+        data_fd = openat(pods_fd, "..", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (data_fd >= 0)
+                (void)pod_userns_release(data_fd, uuid, NULL);
+}
+
+static int pod_exists(const char *uuid, void *userdata) {
+        _cleanup_(pod_poddir_freep) struct pod_poddir *p = NULL;
+        int r;
+
+        r = pod_poddir_open(*(int *)userdata, uuid, &p);
+        if (r == -ENOENT)
+                return 0;
+        return r < 0 ? r : 1;
+}
+
+/* Allocation records whose pod is gone (a crash between deleting a pod and releasing its
+ * range).  Records are written only for pods already out of embryo/, under the records'
+ * lock, which the sweep holds: a record's pod that cannot be found is gone for good. */
+static void sweep_ranges(int pods_fd, struct pod_gc_stats *stats) {
+        _cleanup_close_ int data_fd = -EBADF;
+        unsigned bad = 0;
+        int r;
+
+        data_fd = openat(pods_fd, "..", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (data_fd < 0)
+                return;
+        r = pod_userns_sweep(data_fd, pod_exists, &pods_fd, &bad, NULL);
+        if (r > 0)
+                stats->ranges_released += (unsigned)r;
+        stats->ranges_bad = bad;
+}
+
 /* The pod directory fd is locked exclusively by us and is pods/<phase>/<uuid>.  stage1's gc
  * (CNI DEL above all) is retried by later gc runs; the POD_GC_STAGE1_TRIES-th failure, or
  * force, removes the pod anyway with `gc --force`, which names what stays behind. */
@@ -266,6 +305,7 @@ static int delete_locked(int pods_fd, int fd, enum pod_phase phase, const char *
         if (r < 0)
                 return pod_error_set(reterr, r, "Failed to remove pod '%s': %s", uuid,
                                      strerror(-r));
+        release_range(pods_fd, uuid);
         return 0;
 }
 
@@ -464,6 +504,7 @@ int pod_gc(int pods_fd, uint64_t grace_usec, uint64_t expire_prepared_usec, bool
                 r = for_each_in_phase(pods_fd, POD_PHASE_GARBAGE, sweep_one, &c);
                 if (r < 0)
                         return r;
+                sweep_ranges(pods_fd, &stats);
         }
         if (ret_stats)
                 *ret_stats = stats;

@@ -11,7 +11,8 @@
  * Sweep: exited-garbage/U with ctime (= mark time) older than grace, and every garbage/U:
  *        LOCK_EX|LOCK_NB (skipped when someone holds it), unmount whatever is still
  *        mounted below the pod directory (deepest first, MNT_DETACH), rm -rf on one file
- *        system.
+ *        system.  Then the pod's --private-users range is released (userns-alloc.h).
+ * Ranges:  allocation records in <data>/userns whose pod no longer exists are removed.
  *
  * Safe against itself and against run/list/status: every decision is a lock probe and
  * every move a rename; losing a race (-ENOENT, -EBUSY) just skips the pod this time.
@@ -26,10 +27,12 @@
 #include "poddir.h"
 
 struct pod_gc_stats {
-        unsigned marked;  /* moved to exited-garbage/ or garbage/ by this run */
-        unsigned removed; /* deleted by this run */
-        unsigned skipped; /* locked, still in grace, or lost a race */
-        unsigned failed;  /* could not be deleted (see the callback) */
+        unsigned marked;          /* moved to exited-garbage/ or garbage/ by this run */
+        unsigned removed;         /* deleted by this run */
+        unsigned skipped;         /* locked, still in grace, or lost a race */
+        unsigned failed;          /* could not be deleted (see the callback) */
+        unsigned ranges_released; /* --private-users records of gone pods swept */
+        unsigned ranges_bad;      /* unreadable records in <data>/userns (kept) */
 };
 
 /* Before deleting a pod whose directory has "net" (stage1 attached CNI networks), sweep

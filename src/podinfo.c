@@ -19,6 +19,7 @@
 #include "podinfo.h"
 #include "podsummary.h"
 #include "provenance.h"
+#include "userns-alloc.h"
 
 #define NET_INFO_MAX (1u << 20)
 
@@ -720,6 +721,17 @@ int pod_info_load_fd(int fd, const char *uuid, enum pod_phase phase, bool locked
                         return r;
         }
 
+        {
+                struct pod_idmap m;
+
+                /* Missing (no user namespace) or damaged: nothing shown.  Only when asked:
+                 * `pod list` opens no more files per pod than it needs. */
+                if ((flags & POD_INFO_PRIVATE_USERS) && pod_userns_record_read(fd, &m) >= 0) {
+                        i->private_users_base = m.base;
+                        i->private_users_count = m.count;
+                }
+        }
+
         if ((flags & POD_INFO_EXIT_CODES) && !(phase == POD_PHASE_RUN && locked))
                 for (size_t k = 0; k < i->n_apps; k++) {
                         char path[PATH_MAX];
@@ -1073,6 +1085,15 @@ static int info_to_object(const struct pod_info *i, struct json_object **ret) {
                 r = add_string_or_null(o, "unit", i->unit);
         if (r >= 0)
                 r = add(o, "exited", json_object_new_boolean(exited));
+        if (r >= 0 && i->private_users_count > 0) {
+                struct json_object *pu = json_object_new_object();
+
+                r = add(o, "private_users", pu);
+                if (r >= 0)
+                        r = add(pu, "base", json_object_new_int64(i->private_users_base));
+                if (r >= 0)
+                        r = add(pu, "count", json_object_new_int64(i->private_users_count));
+        }
         if (r < 0)
                 return r;
         *ret = TAKE_PTR(o);

@@ -59,15 +59,19 @@ struct pod_info {
         bool manifest_missing; /* no readable "pod" file (preparing, or damaged) */
         struct pod_info_net *nets;
         size_t n_nets;
+        /* --private-users: the pod dir's "private-users" (userns-alloc.h); count 0: none (or
+         * unreadable) */
+        uint32_t private_users_base, private_users_count;
         /* The parsed manifest (POD_INFO_MANIFEST), NULL if not asked for or unreadable: user
          * annotations and labels, mounts. */
         struct pod_pod_manifest *manifest;
 };
 
 enum {
-        POD_INFO_EXIT_CODES = 1 << 0, /* read status/<app> of pods that are not running */
-        POD_INFO_PID = 1 << 1,        /* read the pid value (its mtime, "started", always) */
-        POD_INFO_MANIFEST = 1 << 2,   /* also parse the whole manifest (what JSON shows) */
+        POD_INFO_EXIT_CODES = 1 << 0,    /* read status/<app> of pods that are not running */
+        POD_INFO_PID = 1 << 1,           /* read the pid value (its mtime, "started", always) */
+        POD_INFO_MANIFEST = 1 << 2,      /* also parse the whole manifest (what JSON shows) */
+        POD_INFO_PRIVATE_USERS = 1 << 3, /* read "private-users" (status, JSON) */
 };
 
 /* Frees n apps (as pod_info_parse_apps() returns them) and the array. */
@@ -99,7 +103,8 @@ void pod_info_list_free(struct pod_info **l, size_t n);
  * nanoseconds, exit_code, image_id, mounts, user_annotations, user_labels), "created_at" and
  * "started_at" in seconds (rkt's Unix()), "user_annotations", "user_labels"; empty ones left
  * out as rkt's omitempty does.  pod's own additions use names rkt never had: "phase", "pid",
- * "unit", "exited", per app "image_name" and "provenance", per network "hostIP".  Pretty
+ * "unit", "exited", "private_users" ({"base": N, "count": N}, only for pods with
+ * --private-users), per app "image_name" and "provenance", per network "hostIP".  Pretty
  * output is indented with tabs, as rkt's.  *ret is malloc'ed text. */
 int pod_info_to_json(const struct pod_info *i, bool pretty, char **ret);
 int pod_info_list_to_json(struct pod_info *const *l, size_t n, bool pretty, char **ret);

@@ -35,6 +35,8 @@
 #include "stage1sel.h"
 #include "store-oci.h"
 #include "store.h"
+#include "userns-alloc.h"
+#include "uuid.h"
 #include "xattr-util.h"
 
 /* Marker in the pod dir, read only by stage0 (run-prepared): the app trees are copies. */
@@ -1190,6 +1192,18 @@ static int write_apps(struct pod_store *s, struct pod_poddir *p, const struct po
         return 0;
 }
 
+/* A pod dir we just created and still hold locked in prepare/, and the UUID file naming it:
+ * gone, as if the prepare had never started (nothing of it holds anything yet). */
+static void discard_new_pod(struct pod_poddir *p, const char *uuid_file_save) {
+        char path[PATH_MAX], saved[POD_UUID_STRING_MAX];
+
+        (void)snprintf(path, sizeof(path), "prepare/%s", p->uuid);
+        (void)rm_rf_at(p->pods_fd, path);
+        if (uuid_file_save && pod_uuid_file_load(uuid_file_save, saved) >= 0 &&
+            streq(saved, p->uuid))
+                (void)unlink(uuid_file_save);
+}
+
 int pod_prepare(struct pod_store *s, int pods_fd, const struct pod_prepare_options *o,
                 struct pod_poddir **ret, struct pod_error *reterr) {
         _cleanup_(pod_pod_manifest_freep) struct pod_pod_manifest *m = NULL;
@@ -1208,6 +1222,16 @@ int pod_prepare(struct pod_store *s, int pods_fd, const struct pod_prepare_optio
         r = pod_poddir_create(pods_fd, o->uuid_file_save, !o->no_sync, &p, reterr);
         if (r < 0)
                 return r;
+        /* The range comes first: a pod that cannot have one leaves nothing behind.  Once it
+         * exists, a later failure leaves an aborted prepare whose range gc releases. */
+        if (o->private_users && o->private_users->mode != POD_USERNS_NO) {
+                r = pod_userns_allocate_pod(o->data_fd, p->fd, p->uuid, o->private_users, NULL,
+                                            p->sync, NULL, reterr);
+                if (r < 0) {
+                        discard_new_pod(p, o->uuid_file_save);
+                        return r;
+                }
+        }
         /* From here on a failure leaves prepare/U behind, unlocked when p is freed: an
          * aborted prepare, which gc removes. */
         r = write_file_at(p->fd, "pod", json, strlen(json), 0644, p->sync);
@@ -1444,7 +1468,8 @@ int pod_stage1_check(const char *path, struct pod_error *reterr) {
 
 int pod_stage1_exec(struct pod_poddir *p, const struct pod_stage1_options *o,
                     struct pod_error *reterr) {
-        _cleanup_free_ char *net = NULL, *hostname = NULL, *resolv = NULL;
+        _cleanup_free_ char *net = NULL, *hostname = NULL, *resolv = NULL, *users = NULL;
+        struct pod_idmap idmap;
         _cleanup_strv_free_ char **extra = NULL;
         _cleanup_free_ const char **argv = NULL;
         size_t n = 0, n_extra = 0, k = 0;
@@ -1453,12 +1478,21 @@ int pod_stage1_exec(struct pod_poddir *p, const struct pod_stage1_options *o,
 
         if (asprintf(&net, "--net=%s", o->net) < 0)
                 return -ENOMEM;
+        /* Only for pods that have a range: an older stage1 without the option still runs
+         * every other pod.  A record that cannot be read must not mean "no namespace". */
+        r = pod_userns_record_read(p->fd, &idmap);
+        if (r >= 0 &&
+            asprintf(&users, "--private-users=%" PRIu32 ":%" PRIu32, idmap.base, idmap.count) < 0)
+                return -ENOMEM;
+        if (r < 0 && r != -ENOENT)
+                return pod_error_set(reterr, r, "Failed to read the pod's '%s': %s",
+                                     POD_USERNS_RECORD, strerror(-r));
         STRV_FOREACH (s, o->ports)
                 n_extra++;
         STRV_FOREACH (s, o->hosts_entries)
                 n_extra++;
         extra = calloc(n_extra + 1, sizeof(char *));
-        argv = calloc(20 + n_extra, sizeof(char *));
+        argv = calloc(21 + n_extra, sizeof(char *));
         if (!extra || !argv)
                 return -ENOMEM;
         STRV_FOREACH (s, o->ports)
@@ -1492,6 +1526,8 @@ int pod_stage1_exec(struct pod_poddir *p, const struct pod_stage1_options *o,
          * older stage1 still runs every pod that does not ask for the host's. */
         if (o->ipc_parent)
                 argv[n++] = "--ipc=parent";
+        if (users)
+                argv[n++] = users;
         if (o->keep_unit == 1)
                 argv[n++] = "--keep-unit";
         else if (o->keep_unit == 0)

@@ -87,6 +87,11 @@ struct pod_prepare_options {
          * apps' images: in use while the pod exists).  NULL: the built-in stage1. */
         const char *stage1;
         bool stage1_image;
+        /* --private-users (userns-alloc.h): NULL or POD_USERNS_NO for none.  Otherwise a range
+         * is allocated under data_fd (the --dir) right after the pod directory exists and
+         * recorded in it as "private-users"; if that fails, the pod directory is removed. */
+        const struct pod_userns_request *private_users;
+        int data_fd;
 };
 
 /* Fetches the images and builds the reified, validated pod manifest.  *ret_image_ids gets
@@ -153,7 +158,8 @@ int pod_prepare_check_net(int pod_fd, const char *net, struct pod_error *reterr)
 /* Before anything is prepared: PATH is an executable file. */
 int pod_stage1_check(const char *path, struct pod_error *reterr);
 
-/* Execs stage1 for a pod in run/ that we hold locked: cwd = pod dir, POD_LOCK_FD.  Returns
- * only on failure. */
+/* Execs stage1 for a pod in run/ that we hold locked: cwd = pod dir, POD_LOCK_FD; a pod dir
+ * with "private-users" (userns-alloc.h) gets --private-users=BASE:COUNT (one that cannot be
+ * read fails the pod).  Returns only on failure. */
 int pod_stage1_exec(struct pod_poddir *p, const struct pod_stage1_options *o,
                     struct pod_error *reterr);

@@ -17,7 +17,8 @@ enum kind {
         K_KEEP_UNIT,
         K_NO_KEEP_UNIT,
         K_INSECURE,
-        K_NET, /* --net: accumulated; bare --net is "default" (cni.h) */
+        K_NET,     /* --net: accumulated; bare --net is "default" (cni.h) */
+        K_OPT_STR, /* char *, last one wins; bare --flag is "pick" (--private-users) */
 };
 
 struct opt {
@@ -59,6 +60,7 @@ static const struct opt pod_opts[] = {
         POD(mds_register, K_BOOL),
         POD(ipc, K_STR),
         POD(pod_manifest, K_STR),
+        POD(private_users, K_OPT_STR),
         POD(stage1_path, K_STR),
         POD(stage1_from_dir, K_STR),
         POD(stage1_name, K_STR),
@@ -120,6 +122,8 @@ const char run_args_usage[] =
         "  --mds-register[=BOOL]     Register with the metadata service (default false)\n"
         "  --ipc=auto|private|parent The pod's own IPC namespace (auto, private) or the host's\n"
         "  --pod-manifest=FILE       Run this pod manifest (no IMAGE, no app flags)\n"
+        "  --private-users[=pick|yes|no|UID[:COUNT]]  A user namespace: the pod's root is\n"
+        "                            host UID BASE (pick: a free range of 65536 IDs)\n"
         "  --stage1-path=PATH        Run the pod with this stage1 binary (root's, not writable)\n"
         "  --stage1-from-dir=NAME    A stage1 in pod's stage1 directory (pod-stage1-fly)\n"
         "  --stage1-name=NAME[:VERSION]  --stage1-hash=sha512-...  --stage1-url=URL\n"
@@ -143,9 +147,9 @@ const char run_args_fly_usage[] =
         "verified as for pod run (or --insecure-options=image).\n\n"
         "Flags: those of pod run (pod help run), except what isolates a pod, which is refused:\n"
         "  --net (host only), --port, --dns, --dns-search, --dns-opt, --dns-domain,\n"
-        "  --hosts-entry, --hostname, --ipc=private, --keep-unit, --stage1-path (and the other\n"
-        "  --stage1-* flags), --memory, --cpu, --cpu-shares, --seccomp, --caps-retain,\n"
-        "  --caps-remove; a second image.";
+        "  --hosts-entry, --hostname, --ipc=private, --keep-unit, --private-users,\n"
+        "  --stage1-path (and the other --stage1-* flags), --memory, --cpu, --cpu-shares,\n"
+        "  --seccomp, --caps-retain, --caps-remove; a second image.";
 
 static bool opt_name_eq(const char *arg, size_t n, const char *field) {
         if (strlen(field) != n)
@@ -222,8 +226,9 @@ static int apply(const struct opt *o, void *base, struct run_args *a, const char
                 a->insecure |= bits;
                 return 0;
         }
+        case K_OPT_STR:
         case K_STR:
-                dup = strdup(value);
+                dup = strdup(value ?: "pick");
                 if (!dup)
                         return -ENOMEM;
                 free(*(char **)((char *)base + o->offset));
@@ -315,7 +320,7 @@ static int parse(int argc, char *argv[], struct run_args *a, struct pod_error *r
                                                      flag);
                         }
                         if (!value && o->kind != K_BOOL && o->kind != K_KEEP_UNIT &&
-                            o->kind != K_NO_KEEP_UNIT && o->kind != K_NET) {
+                            o->kind != K_NO_KEEP_UNIT && o->kind != K_NET && o->kind != K_OPT_STR) {
                                 if (i + 1 >= argc)
                                         return pod_error_set(reterr, -EINVAL,
                                                              "Option '--%s' needs a value", flag);
@@ -404,6 +409,7 @@ void run_args_done(struct run_args *a) {
         free(a->platform);
         free(a->ipc);
         free(a->pod_manifest);
+        free(a->private_users);
         free(a->stage1_path);
         free(a->stage1_from_dir);
         free(a->stage1_name);

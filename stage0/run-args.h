@@ -63,9 +63,10 @@ struct run_args {
         char *platform;    /* docker:// images: os/arch[/variant] to pick from an index */
         unsigned insecure; /* --insecure-options given after the verb, OR-ed with the global */
         bool quiet;
-        bool mds_register;  /* rkt's --mds-register (the metadata service: not yet) */
-        char *ipc;          /* --ipc=auto|private|parent, NULL: auto */
-        char *pod_manifest; /* --pod-manifest=FILE: no IMAGE, no app flags */
+        bool mds_register;   /* rkt's --mds-register (the metadata service: not yet) */
+        char *ipc;           /* --ipc=auto|private|parent, NULL: auto */
+        char *pod_manifest;  /* --pod-manifest=FILE: no IMAGE, no app flags */
+        char *private_users; /* --private-users[=VALUE]: "pick" when bare; NULL: not given */
         /* rkt's stage1 selection (at most one; stage0/verb-run.c): a binary, a name in pod's
          * stage1 directory, or a stage1 image by name, ID or URL. */
         char *stage1_path;

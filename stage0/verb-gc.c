@@ -82,5 +82,12 @@ int verb_gc(int argc, char *argv[]) {
                 return log_error_errno(r, "Failed to collect garbage in '%s/pods': %m", arg_dir);
         log_info("gc: %u pods marked, %u removed, %u skipped, %u failed.", st.marked, st.removed,
                  st.skipped, st.failed);
+        if (st.ranges_released > 0)
+                log_info("gc: released %u --private-users ranges of pods that are gone.",
+                         st.ranges_released);
+        if (st.ranges_bad > 0)
+                log_warning("gc: %u unreadable records in '%s/userns' are kept (their ranges stay "
+                            "taken; remove them by hand if their pods are gone)",
+                            st.ranges_bad, arg_dir);
         return st.failed > 0 ? -EBUSY : 0;
 }

@@ -291,7 +291,8 @@ int verb_list(int argc, char *argv[]) {
                  * annotations, labels and mounts */
                 r = pod_info_list(pods_fd,
                                   arg_format != FORMAT_TEXT
-                                          ? POD_INFO_PID | POD_INFO_EXIT_CODES | POD_INFO_MANIFEST
+                                          ? POD_INFO_PID | POD_INFO_EXIT_CODES | POD_INFO_MANIFEST |
+                                                    POD_INFO_PRIVATE_USERS
                                           : 0,
                                   &list.l, &list.n);
                 if (r < 0)

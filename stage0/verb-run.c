@@ -26,6 +26,7 @@
 #include "run-args.h"
 #include "stage1sel.h"
 #include "store.h"
+#include "userns-alloc.h"
 #include "verbs.h"
 
 extern char **environ;
@@ -185,7 +186,10 @@ static int check_fly(const char *verb, const struct run_args *a) {
                           : a->ipc && streq(a->ipc, "private") ? "--ipc=private"
                           : a->keep_unit == 1                  ? "--keep-unit"
                           : a->pod_manifest                    ? "--pod-manifest"
-                                                               : NULL;
+                          : a->private_users && !streq(a->private_users, "no") &&
+                                          !streq(a->private_users, "false")
+                                  ? "--private-users"
+                                  : NULL;
 
         if (a->n_apps != 1 && !a->pod_manifest)
                 return pod_usage_error(verb,
@@ -263,12 +267,13 @@ static void warn_insecure(unsigned insecure) {
 
 /* Builds the pod dir from the parsed command line; the pod is left in prepare/, locked. */
 static int do_prepare(const char *verb, const struct run_args *a, unsigned insecure,
-                      struct stage1_choice *ch, struct pod_poddir **ret) {
+                      const struct pod_userns_request *private_users, struct stage1_choice *ch,
+                      struct pod_poddir **ret) {
         _cleanup_(pod_store_freep) struct pod_store *s = NULL;
         _cleanup_(pod_auth_freep) struct pod_auth *auth = NULL, *docker_auth = NULL;
         struct trust_implicit_config tc = {};
         _cleanup_free_ struct pod_prepare_app *apps = NULL;
-        _cleanup_close_ int pods_fd = -EBADF;
+        _cleanup_close_ int pods_fd = -EBADF, data_fd = -EBADF;
         struct pod_prepare_options o = {};
         struct pod_limits limits;
         struct pod_error e = {};
@@ -375,6 +380,13 @@ static int do_prepare(const char *verb, const struct run_args *a, unsigned insec
         if (r < 0)
                 return log_error_errno(r, "Failed to open the pods directory under '%s': %m",
                                        arg_dir);
+        if (private_users->mode != POD_USERNS_NO) {
+                data_fd = open(arg_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+                if (data_fd < 0)
+                        return log_error_errno(-errno, "Failed to open '%s': %m", arg_dir);
+                o.private_users = private_users;
+                o.data_fd = data_fd;
+        }
         r = pod_prepare(s, pods_fd, &o, ret, &e);
         if (r < 0)
                 return log_pod_error(r, &e);
@@ -485,9 +497,50 @@ static int check_mds(const char *verb, bool mds_register) {
         return 0;
 }
 
+/* --private-users, or else the configured default (userns.conf, pod-config(1)).  The fly
+ * stage1 runs its app in the host's namespaces: an explicit request was refused by
+ * check_fly(), and the configured default (for pods) does not apply to it. */
+static int resolve_private_users(const char *verb, const struct run_args *a, bool fly,
+                                 struct pod_userns_request *ret) {
+        struct pod_error e = {};
+        int r;
+
+        if (a->private_users) {
+                r = pod_userns_parse(a->private_users, ret, &e);
+                if (r < 0)
+                        return pod_usage_error(verb, "%s", e.msg);
+                return 0;
+        }
+        r = pod_userns_conf_load(arg_vendordir, arg_sysconfdir, ret, &e);
+        if (r < 0)
+                return log_pod_error(r, &e);
+        if (fly && ret->mode != POD_USERNS_NO) {
+                log_debug("The fly stage1 runs its app in the host's namespaces: the configured "
+                          "private-users default does not apply");
+                *ret = (struct pod_userns_request){ .mode = POD_USERNS_NO };
+        }
+        return 0;
+}
+
+/* stage1 refuses a user namespace with --no-overlay (the private copy would be written with
+ * host IDs): say so before anything is fetched or a range is taken. */
+static int check_private_users(const char *verb, const struct run_args *a,
+                               const struct pod_userns_request *pu) {
+        if (pu->mode == POD_USERNS_NO || !a->no_overlay)
+                return 0;
+        return pod_usage_error(verb,
+                               "--no-overlay cannot be combined with %s: the pod's private "
+                               "copy of the image would keep host IDs (use "
+                               "--private-users=no)",
+                               a->private_users ? "--private-users"
+                                                : "the configured private-users default "
+                                                  "(userns.conf)");
+}
+
 static int run_common(const char *verb, int argc, char *argv[], bool fly) {
         _cleanup_(pod_poddir_freep) struct pod_poddir *p = NULL;
         struct stage1_choice ch = { .fd = -EBADF };
+        struct pod_userns_request pu = {};
         struct run_args a = {};
         struct pod_error e = {};
         unsigned insecure;
@@ -511,7 +564,11 @@ static int run_common(const char *verb, int argc, char *argv[], bool fly) {
         if (r >= 0)
                 r = check_dns(a.dns, a.dns_search, a.dns_opt, a.dns_domain);
         if (r >= 0)
-                r = do_prepare(verb, &a, insecure, &ch, &p);
+                r = resolve_private_users(verb, &a, ch.fly, &pu);
+        if (r >= 0)
+                r = check_private_users(verb, &a, &pu);
+        if (r >= 0)
+                r = do_prepare(verb, &a, insecure, &pu, &ch, &p);
         if (r >= 0) {
                 r = pod_poddir_to_run(p, &e);
                 if (r < 0)
@@ -539,6 +596,7 @@ int verb_fly(int argc, char *argv[]) {
 int verb_prepare(int argc, char *argv[]) {
         _cleanup_(pod_poddir_freep) struct pod_poddir *p = NULL;
         struct stage1_choice ch = { .fd = -EBADF };
+        struct pod_userns_request pu = {};
         struct run_args a = {};
         struct pod_error e = {};
         int r;
@@ -567,8 +625,12 @@ int verb_prepare(int argc, char *argv[]) {
                         "--insecure-options=capabilities,paths,seccomp,devices take effect when "
                         "given to 'pod run-prepared', not to 'pod prepare'");
         if (r >= 0)
+                r = resolve_private_users("prepare", &a, ch.fly, &pu);
+        if (r >= 0)
+                r = check_private_users("prepare", &a, &pu);
+        if (r >= 0)
                 r = do_prepare("prepare", &a, (arg_insecure | a.insecure) & ~POD_INSECURE_ALL_RUN,
-                               &ch, &p);
+                               &pu, &ch, &p);
         if (r >= 0) {
                 r = pod_poddir_to_prepared(p, &e);
                 if (r < 0)

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
 #include <getopt.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -150,6 +151,9 @@ static void print_text(const struct pod_info *i) {
                 printf("pid=%d\n", (int)i->pid);
         if (i->unit)
                 printf("unit=%s\n", i->unit);
+        if (i->private_users_count > 0)
+                printf("private-users=%" PRIu32 ":%" PRIu32 "\n", i->private_users_base,
+                       i->private_users_count);
         printf("exited=%s\n", (i->phase == POD_PHASE_RUN && i->state == POD_STATE_EXITED) ||
                                               i->phase == POD_PHASE_EXITED_GARBAGE
                                       ? "true"
@@ -228,8 +232,10 @@ int verb_status(int argc, char *argv[]) {
         if (r < 0)
                 return log_error_errno(r, "Pod '%s' disappeared (removed by another process)",
                                        p->uuid);
-        r = pod_info_load(
-                p, POD_INFO_EXIT_CODES | POD_INFO_PID | (arg_json ? POD_INFO_MANIFEST : 0), &i);
+        r = pod_info_load(p,
+                          POD_INFO_EXIT_CODES | POD_INFO_PID | POD_INFO_PRIVATE_USERS |
+                                  (arg_json ? POD_INFO_MANIFEST : 0),
+                          &i);
         if (r < 0)
                 return log_error_errno(r, "Failed to read the status of pod '%s': %m", p->uuid);
 

@@ -310,20 +310,22 @@ static uint64_t caps_all(void) {
         return l >= 63 ? UINT64_MAX : (CAP_BIT(l + 1) - 1);
 }
 
+uint64_t stage1_caps_app_set(const struct stage1_config *c, const struct stage1_app *app) {
+        if (c->disable_caps)
+                return caps_all();
+        if (app->caps_retain)
+                return app->caps_set;
+        if (app->caps_remove)
+                return stage1_caps_default() & ~app->caps_set;
+        return stage1_caps_default();
+}
+
 int stage1_caps_apply(const struct stage1_config *c, const struct stage1_app *app,
                       struct pod_error *reterr) {
-        uint64_t set, have = 0;
+        uint64_t set = stage1_caps_app_set(c, app), have = 0;
         bool ambient;
         int r;
 
-        if (c->disable_caps)
-                set = caps_all();
-        else if (app->caps_retain)
-                set = app->caps_set;
-        else if (app->caps_remove)
-                set = stage1_caps_default() & ~app->caps_set;
-        else
-                set = stage1_caps_default();
         /* We can hand out only what we have (e.g. no CAP_SYS_RESOURCE on some hosts). */
         r = pod_cap_get_permitted(&have);
         if (r < 0)

@@ -25,6 +25,7 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -450,6 +451,18 @@ static int open_target(struct stage1_config *c, const char *uuid, const char *ap
                 r = stage1_enter_target_open(pid, app->name, dev, ino, &t, &e);
         if (r >= 0)
                 r = userns_target(c, t, &e);
+        /* The capability sets /proc shows are relative to the process's own user namespace:
+         * an app that made a namespace of its own shows every capability.  Never hand out
+         * more than the pod's configuration gives the app. */
+        if (r >= 0) {
+                uint64_t set = stage1_caps_app_set(c, app);
+
+                t->cap_prm &= set;
+                t->cap_eff &= set;
+                t->cap_inh &= set;
+                t->cap_bnd &= set;
+                t->cap_amb &= set;
+        }
         /* The pid was the pod's only if the pod still runs now that it is pinned. */
         if (r >= 0 && pod_poddir_fd_is_locked(c->pod_dir_fd) <= 0)
                 r = pod_error_set(&e, -ESRCH, "The pod exited");
@@ -535,6 +548,13 @@ int stage1_enter_main(int argc, char *argv[]) {
         /* The network arguments of the running pod are not known here, and were checked when
          * it started: --port needs a CNI network only at the start. */
         c.running = true;
+        /* The pod ran with --disable-capabilities-restriction (main.c wrote it). */
+        {
+                struct stat st;
+
+                if (fstatat(c.pod_dir_fd, "insecure-capabilities", &st, AT_SYMLINK_NOFOLLOW) >= 0)
+                        c.disable_caps = true;
+        }
         r = open_target(&c, uuid, app_name, &app, &t);
         /* No fd and no cwd of ours stays in the pod dir while we enter the pod. */
         c.pod_dir_fd = safe_close(c.pod_dir_fd);

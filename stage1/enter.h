@@ -7,7 +7,9 @@
  * The target is read from the host's /proc before anything is joined: the pod init (from
  * the pod dir's "pid") gives the PID, UTS, IPC and network namespaces; the app's process
  * gives the mount namespace (its root is the app's pivoted rootfs), the cgroup,
- * uid/gid/groups, capability sets, no_new_privs, seccomp mode and environment.  Which
+ * uid/gid/groups, capability sets (never more than the pod's configuration gives the app: an
+ * app in a user namespace of its own making shows every capability there), no_new_privs,
+ * seccomp mode and environment.  Which
  * process is the app's is decided by what stage1 wrote, never by what an app can write: the
  * init records the identity of each app's mount namespace in the pod dir's "app-mntns"
  * (init.c), and the app's process is the child of the init in that namespace.  Both

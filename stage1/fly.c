@@ -449,6 +449,7 @@ int main(int argc, char *argv[]) {
                 .ready_fd = -EBADF,
                 .limit_init_fds = { -EBADF, -EBADF },
                 .resolv_conf = STAGE1_RESOLV_HOST,
+                .userns_fd = -EBADF, /* never a user namespace (0 would be taken for one) */
         };
         int r;
 

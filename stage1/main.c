@@ -387,6 +387,13 @@ static int run(struct stage1_config *c) {
         r = stage1_config_load(c, &e);
         if (r >= 0)
                 r = stage1_config_prepare_pod_dir(c, &e);
+        /* enter gives a command no more capabilities than the pod's apps may have: it must
+         * know that this pod gives them all (ABI.md "enter"). */
+        if (r >= 0 && c->disable_caps) {
+                r = stage1_write_file(c->pod_dir_fd, "insecure-capabilities", "");
+                if (r < 0)
+                        r = pod_error_set(&e, r, "Failed to write 'insecure-capabilities': %m");
+        }
         /* Before the networks: their namespace is made inside it. */
         if (r >= 0)
                 r = stage1_userns_setup(c, &e);

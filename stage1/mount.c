@@ -54,6 +54,11 @@ static int open_in_root(int root_fd, const char *path) {
         return pod_open_in_root(root_fd, path, O_PATH);
 }
 
+/* Owner of the mount targets stage1 creates: 0:0, or with --private-users the pod's root
+ * (host BASE), so that the pod sees them as its root's and pod export finds them in range. */
+static uid_t target_uid;
+static gid_t target_gid;
+
 int stage1_mount_target(int root_fd, const char *path, bool is_dir, struct pod_error *reterr) {
         _cleanup_free_ char *parent = NULL;
         _cleanup_close_ int parent_fd = -EBADF, fd = -EBADF;
@@ -74,7 +79,14 @@ int stage1_mount_target(int root_fd, const char *path, bool is_dir, struct pod_e
                         return parent_fd;
                 /* Created like ACE volumes' missing targets: 0755 (0644 for files), 0:0. */
                 if (is_dir) {
-                        if (mkdirat(parent_fd, base, 0755) < 0 && errno != EEXIST)
+                        if (mkdirat(parent_fd, base, 0755) >= 0) {
+                                if ((target_uid != 0 || target_gid != 0) &&
+                                    fchownat(parent_fd, base, target_uid, target_gid,
+                                             AT_SYMLINK_NOFOLLOW) < 0)
+                                        return pod_error_set(reterr, -errno,
+                                                             "Failed to set the owner of '%s': %m",
+                                                             path);
+                        } else if (errno != EEXIST)
                                 return pod_error_set(reterr, -errno,
                                                      "Failed to create '%s' in the app: %m", path);
                 } else {
@@ -83,6 +95,13 @@ int stage1_mount_target(int root_fd, const char *path, bool is_dir, struct pod_e
                         if (f < 0 && errno != EEXIST)
                                 return pod_error_set(reterr, -errno,
                                                      "Failed to create '%s' in the app: %m", path);
+                        if (f >= 0 && (target_uid != 0 || target_gid != 0) &&
+                            fchown(f, target_uid, target_gid) < 0) {
+                                int r = -errno;
+                                safe_close(f);
+                                return pod_error_set(reterr, r,
+                                                     "Failed to set the owner of '%s': %m", path);
+                        }
                         safe_close(f);
                 }
                 fd = open_in_root(root_fd, path);
@@ -547,6 +566,10 @@ static int write_etc(const struct stage1_config *c, const struct stage1_app *app
         fd = openat(etc, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
         if (fd < 0)
                 return pod_error_set(reterr, -errno, "Failed to create /etc/%s: %m", name);
+        /* The pod's root owns it, as it would a file of the image (--private-users). */
+        if ((target_uid != 0 || target_gid != 0) && fchown(fd, target_uid, target_gid) < 0)
+                return pod_error_set(reterr, -errno, "Failed to set the owner of /etc/%s: %m",
+                                     name);
         r = loop_write(fd, text, strlen(text));
         if (r < 0)
                 return pod_error_set(reterr, r, "Failed to write /etc/%s: %m", name);
@@ -613,6 +636,8 @@ int stage1_mount_app(const struct stage1_config *c, struct stage1_app *app, cons
         _cleanup_free_ char *hosts = NULL, *resolv = NULL;
         int r;
 
+        target_uid = c->private_users ? c->idmap.base : 0;
+        target_gid = c->private_users ? c->idmap.base : 0;
         r = mount_rootfs(c, app, root, reterr);
         if (r < 0)
                 return r;

@@ -319,6 +319,9 @@ int stage1_caps_resolve_user(struct stage1_app *app, struct pod_error *reterr);
 int stage1_caps_apply(const struct stage1_config *c, const struct stage1_app *app,
                       struct pod_error *reterr);
 uint64_t stage1_caps_default(void);
+/* The capabilities the pod's configuration gives app (isolators, --caps-*, insecure): an app
+ * process never holds more, so enter never applies more, whatever /proc shows. */
+uint64_t stage1_caps_app_set(const struct stage1_config *c, const struct stage1_app *app);
 
 /* seccomp.c */
 int stage1_seccomp_check(const struct stage1_app *app, struct pod_error *reterr);

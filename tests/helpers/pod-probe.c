@@ -17,7 +17,14 @@
  *                                 seals), or "errno N"
  *   pod-probe syscall NAME        calls io_uring_setup (the only NAME so far) with harmless
  *                                 arguments; prints "ok" or the errno number
- *   pod-probe tiocsti FD          ioctl(FD, TIOCSTI, " "): "ok" or the errno number */
+ *   pod-probe tiocsti FD          ioctl(FD, TIOCSTI, " "): "ok" or the errno number
+ *   pod-probe kill PID SIG        kill(PID, SIG) (SIG 0: the permission check only); "ok"
+ *                                 or the errno number
+ *   pod-probe ptrace PID          PTRACE_SEIZE of PID (no stop; released when we exit);
+ *                                 "ok" or the errno number
+ *   pod-probe userns-hold         unshare(CLONE_NEWUSER), print "ok" (or the errno number
+ *                                 and exit 1), then stay in the new user namespace until
+ *                                 killed: a process in a nested namespace for pod enter */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -28,6 +35,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/ptrace.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -171,9 +179,22 @@ int main(int argc, char *argv[]) {
 
                 return report(ioctl(atoi(argv[2]), TIOCSTI, &ch));
         }
+        if (argc >= 4 && strcmp(argv[1], "kill") == 0)
+                return report(kill((pid_t)atoi(argv[2]), atoi(argv[3])));
+        if (argc >= 3 && strcmp(argv[1], "ptrace") == 0)
+                return report((int)ptrace(PTRACE_SEIZE, (pid_t)atoi(argv[2]), NULL, NULL));
+        if (argc >= 2 && strcmp(argv[1], "userns-hold") == 0) {
+                if (unshare(CLONE_NEWUSER) < 0)
+                        return report(-1);
+                (void)report(0);
+                (void)fflush(stdout);
+                for (;;)
+                        (void)pause();
+        }
         fprintf(stderr,
                 "usage: pod-probe exit N | fds | ids | euid | read PATH | bind PORT | mkdir PATH | "
                 "unshare-user | wait-term FILE N | mknod PATH c|b MAJ MIN | open PATH r|w | "
-                "seals PATH | syscall io_uring_setup | tiocsti FD\n");
+                "seals PATH | syscall io_uring_setup | tiocsti FD | kill PID SIG | ptrace PID | "
+                "userns-hold\n");
         return 2;
 }

@@ -85,6 +85,19 @@ int main(void) {
         tap_is_int(a.n_apps, 1, "and the next argument stays the image");
         tap_is_str(a.n_apps ? a.apps[0].image : NULL, "img", "the image");
         run_args_done(&a);
+        /* --private-users: bare is "pick" and does not eat the image. */
+        tap_is_int(PARSE(&a, &e, "--private-users", "img"), 0, "bare --private-users parses");
+        tap_is_str(a.private_users, "pick", "bare --private-users means pick");
+        tap_is_str(a.n_apps ? a.apps[0].image : NULL, "img", "and the image stays the image");
+        run_args_done(&a);
+        tap_is_int(PARSE(&a, &e, "--private-users=100000:65536", "img"), 0,
+                   "--private-users=UID:COUNT parses");
+        tap_is_str(a.private_users, "100000:65536", "its value kept");
+        run_args_done(&a);
+        tap_ok(PARSE(&a, &e, "img", "--private-users") < 0,
+               "--private-users after the image refused");
+        pod_error_clear(&e);
+        run_args_done(&a);
         tap_is_int(PARSE(&a, &e, "--net=a", "--net=b:IP=10.0.0.2", "img"), 0,
                    "repeated --net parses");
         tap_is_str(a.net, "a,b:IP=10.0.0.2", "repeated --net accumulate");
