@@ -36,13 +36,19 @@
         X(sd_bus_message_open_container)  \
         X(sd_bus_message_read)            \
         X(sd_bus_message_unref)           \
+        X(sd_bus_new)                     \
         X(sd_bus_open_system)             \
+        X(sd_bus_open_user)               \
         X(sd_bus_path_encode)             \
         X(sd_bus_process)                 \
+        X(sd_bus_set_address)             \
+        X(sd_bus_set_bus_client)          \
         X(sd_bus_slot_unref)              \
+        X(sd_bus_start)                   \
         X(sd_bus_wait)                    \
         X(sd_journal_stream_fd)           \
-        X(sd_pid_get_unit)
+        X(sd_pid_get_unit)                \
+        X(sd_pid_get_user_unit)
 
 POD_SYSTEMD_SYMBOLS(POD_DLSYM_DECLARE)
 
@@ -96,3 +102,9 @@ static inline void pod_sd_bus_slot_unrefp(sd_bus_slot **s) {
 #define sd_bus_wait                    sym_sd_bus_wait
 #define sd_journal_stream_fd           sym_sd_journal_stream_fd
 #define sd_pid_get_unit                sym_sd_pid_get_unit
+#define sd_bus_new                     sym_sd_bus_new
+#define sd_bus_open_user               sym_sd_bus_open_user
+#define sd_bus_set_address             sym_sd_bus_set_address
+#define sd_bus_set_bus_client          sym_sd_bus_set_bus_client
+#define sd_bus_start                   sym_sd_bus_start
+#define sd_pid_get_user_unit           sym_sd_pid_get_user_unit

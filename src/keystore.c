@@ -330,10 +330,11 @@ int pod_keystore_add(const struct pod_keystore *ks, const char *prefix, const ch
                      const void *data, size_t size, char **ret_path, struct pod_error *reterr) {
         _cleanup_free_ char *sub = NULL, *path = NULL, *old = NULL;
         _cleanup_close_ int base = -EBADF, dir = -EBADF;
+        const char *top = ks->writedir ?: ks->sysconfdir;
         size_t old_size = 0;
         int r;
 
-        if (!ks->sysconfdir)
+        if (!top)
                 return pod_error_set(reterr, -EINVAL, "No configuration directory for keys");
         if (prefix && !ac_identifier_valid(prefix))
                 return pod_error_set(reterr, -EINVAL,
@@ -346,27 +347,27 @@ int pod_keystore_add(const struct pod_keystore *ks, const char *prefix, const ch
                 return pod_error_set(reterr, -EINVAL, "Refusing to write an empty key (a mask)");
 
         sub = prefix ? path_join("trustedkeys/prefix.d", prefix) : strdup("trustedkeys/root.d");
-        path = sub ? path_join(ks->sysconfdir, sub, fingerprint) : NULL;
+        path = sub ? path_join(top, sub, fingerprint) : NULL;
         if (!path)
                 return -ENOMEM;
 
-        base = open(ks->sysconfdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        base = open(top, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (base < 0 && errno == ENOENT) {
-                r = mkdir_p_at(AT_FDCWD, ks->sysconfdir, 0755);
+                r = mkdir_p_at(AT_FDCWD, top, 0755);
                 if (r < 0)
-                        return pod_error_set(reterr, r, "Failed to create '%s': %s", ks->sysconfdir,
+                        return pod_error_set(reterr, r, "Failed to create '%s': %s", top,
                                              strerror(-r));
-                base = open(ks->sysconfdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+                base = open(top, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         }
         if (base < 0)
-                return pod_error_set(reterr, -errno, "Failed to open '%s': %m", ks->sysconfdir);
+                return pod_error_set(reterr, -errno, "Failed to open '%s': %m", top);
 
         /* Never through a symlink below the configuration directory. */
         r = mkdir_p_at(base, sub, 0755);
         if (r < 0)
                 return pod_error_set(reterr, r, "Failed to create key directory for '%s': %s", path,
                                      strerror(-r));
-        dir = open_keydir(ks->sysconfdir, sub + strlen("trustedkeys/"));
+        dir = open_keydir(top, sub + strlen("trustedkeys/"));
         if (dir < 0)
                 return pod_error_set(reterr, dir, "Failed to open key directory for '%s': %s", path,
                                      strerror(-dir));

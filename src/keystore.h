@@ -23,6 +23,9 @@ struct pod_keystore {
         const char *vendordir;  /* e.g. /usr/lib/pod; NULL: none */
         const char *sysconfdir; /* e.g. /etc/pod; NULL: none */
         const char *userdir;    /* e.g. ~/.config/pod (--user-config); NULL: none */
+        /* Where pod_keystore_add() writes; NULL: sysconfdir.  A rootless `pod trust` writes
+         * the user's own directory (userdir): the admin's is not the user's to change. */
+        const char *writedir;
 };
 
 struct pod_trusted_key {
@@ -60,7 +63,7 @@ int pod_keystore_keys_for_name(const struct pod_keystore *ks, const char *name,
 int pod_keystore_list(const struct pod_keystore *ks, struct pod_trusted_keys **ret,
                       struct pod_error *reterr);
 
-/* Writes data as {sysconfdir}/trustedkeys/{root.d | prefix.d/<prefix>}/<fingerprint>
+/* Writes data as {writedir, else sysconfdir}/trustedkeys/{root.d | prefix.d/<prefix>}/<fingerprint>
  * (prefix NULL: root.d), creating directories (0755) and replacing the file atomically
  * (0644).  Returns 0 if written, 1 if an identical file was already there.  -EINVAL for
  * an invalid prefix or fingerprint. */

@@ -2,7 +2,8 @@
 /* Flattening overlayfs-format layers (layer-merge.h).  Layers are applied bottom first onto
  * the target, each one as overlayfs would show it above the result so far:
  *   - a whiteout (character device 0/0) removes the name (a directory with its contents);
- *   - a directory with trusted.overlay.opaque="y" first empties the directory of that name;
+ *   - a directory with trusted.overlay.opaque="y" (or user.overlay.opaque="y": a rootless
+ *     store's) first empties the directory of that name;
  *   - any other entry replaces what has its name, except a directory over a directory,
  *     which merges (the upper directory's owner, mode, times and xattrs win).
  * Every operation is relative to directory fds opened with O_NOFOLLOW: a symlink in the
@@ -30,8 +31,9 @@
 #include "path-util.h"
 #include "xattr-util.h"
 
-#define MERGE_DEPTH_MAX 4096
-#define OPAQUE_XATTR    "trusted.overlay.opaque"
+#define MERGE_DEPTH_MAX     4096
+#define OPAQUE_XATTR        "trusted.overlay.opaque"
+#define OPAQUE_XATTR_USERNS "user.overlay.opaque"
 
 struct copied {
         dev_t src_dev;
@@ -53,17 +55,27 @@ static bool is_whiteout(const struct stat *st) {
         return S_ISCHR(st->st_mode) && major(st->st_rdev) == 0 && minor(st->st_rdev) == 0;
 }
 
-/* 1 when dir_fd/name (a directory) carries trusted.overlay.opaque = "y". */
+/* 1 when dir_fd/name (a directory) carries trusted.overlay.opaque = "y", or
+ * user.overlay.opaque = "y" (what a rootless store writes, rootless.h: trusted.* needs host
+ * root).  Only the store writes either: xattr-util.h drops both from images. */
 static int is_opaque_at(int dir_fd, const char *name) {
+        static const char *const names[] = { OPAQUE_XATTR, OPAQUE_XATTR_USERNS };
         char p[sizeof("/proc/self/fd//") + 12 + NAME_MAX], v[2];
         ssize_t n;
 
         if (snprintf(p, sizeof(p), "/proc/self/fd/%d/%s", dir_fd, name) >= (int)sizeof(p))
                 return -ENAMETOOLONG;
-        n = lgetxattr(p, OPAQUE_XATTR, v, sizeof(v));
-        if (n < 0)
-                return errno == ENODATA || errno == ENOTSUP || errno == ERANGE ? 0 : -errno;
-        return n == 1 && v[0] == 'y';
+        for (size_t i = 0; i < ELEMENTSOF(names); i++) {
+                n = lgetxattr(p, names[i], v, sizeof(v));
+                if (n < 0) {
+                        if (errno == ENODATA || errno == ENOTSUP || errno == ERANGE)
+                                continue;
+                        return -errno;
+                }
+                if (n == 1 && v[0] == 'y')
+                        return 1;
+        }
+        return 0;
 }
 
 static unsigned copy_flags(const struct merge *m) {

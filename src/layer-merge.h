@@ -4,10 +4,10 @@
 /* Flattening overlayfs-format layer trees into one plain tree, as overlayfs would show them
  * merged: for `--no-overlay` pods, `pod image extract` of OCI images and `pod export`.
  * A whiteout (character device 0/0) in a layer removes the path from the layers below it;
- * a directory with trusted.overlay.opaque="y" hides the contents of the same directory in the
- * layers below.  Neither appears in the result.  Nothing is followed: symlinks are copied as
- * symlinks, a symlink or file in the way of a directory of an upper layer is replaced.
- * Owns: the merge.  Does not own: where layers are (store-oci.h). */
+ * a directory with trusted.overlay.opaque="y" (user.overlay.opaque="y" in a rootless store)
+ * hides the contents of the same directory in the layers below.  Neither appears in the result.
+ * Nothing is followed: symlinks are copied as symlinks, a symlink or file in the way of a directory
+ * of an upper layer is replaced. Owns: the merge.  Does not own: where layers are (store-oci.h). */
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -10,7 +10,8 @@
  *   cas/layer/sha256-<64 hex>/         one layer, named by its diff_id (sha256 of the
  *                                      uncompressed tar): rootfs/ (the layer tree: whiteouts
  *                                      as overlayfs whiteouts, i.e. 0/0 character devices, opaque
- *                                      dirs with trusted.overlay.opaque="y"; no other trusted.*
+ *                                      dirs with trusted.overlay.opaque="y" (rootless store:
+ *                                      user.overlay.opaque="y"); no other trusted.*
  *                                      xattr can be in it) and `rendered` (written last; the
  *                                      layer appears by one rename).  Never written after that:
  *                                      pods use rootfs/ directly as a read-only lower dir.

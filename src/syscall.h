@@ -27,6 +27,19 @@ static inline int sys_pidfd_open(pid_t pid, unsigned flags) {
 #endif
 }
 
+/* clone(2) with no new stack, which is fork(2) with flags: with CLONE_NEWPID the child is
+ * PID 1 of a new PID namespace without the caller's own later children following it there
+ * (unshare(CLONE_NEWPID) does that, and going back by setns() needs CAP_SYS_ADMIN over the
+ * caller's PID namespace, which a rootless stage1 lacks).  No fork handlers run; the child
+ * must not rely on a cached TID.  s390 takes the stack first. */
+static inline pid_t sys_clone_fork(unsigned long flags) {
+#if defined(__s390__) || defined(__CRIS__)
+        return (pid_t)syscall(__NR_clone, NULL, flags);
+#else
+        return (pid_t)syscall(__NR_clone, flags, NULL);
+#endif
+}
+
 #ifndef CLOSE_RANGE_CLOEXEC
 #define CLOSE_RANGE_CLOEXEC (1U << 2)
 #endif

@@ -16,8 +16,10 @@
 #include "dlopen-archive.h"
 #include "escape.h"
 #include "fd-util.h"
+#include "log.h"
 #include "macro.h"
 #include "podlimits.h"
+#include "rootless.h"
 #include "unpack.h"
 #include "xattr-util.h"
 
@@ -223,6 +225,10 @@ struct unpack_ctx {
         bool input_failed; /* the tar side stopped because the input failed */
         int x_error;
         struct pod_error x_err;
+        /* In a user namespace (rootless, rootless.h), when owners are restored: the IDs the
+         * namespace maps; NULL otherwise (the initial namespace maps every ID). */
+        struct pod_id_maps *maps;
+        bool userns; /* in a user namespace: no device nodes can be made */
 };
 
 static ssize_t ring_read_cb(struct archive *a, void *userdata, const void **ret_buf) {
@@ -859,6 +865,29 @@ static int filter_entry(struct archive_entry *e, mode_t type, unsigned flags) {
         return 0;
 }
 
+/* Rootless (rootless.h): an owner the namespace does not map is refused, never left to the
+ * namespace's root by a chown(2) that fails with EINVAL and that libarchive only warns of. */
+static int check_owner(struct unpack_ctx *c, struct archive_entry *e, const char *name) {
+        if (!c->maps)
+                return 0;
+        return pod_id_maps_check_owner(c->maps, archive_entry_uid(e), archive_entry_gid(e),
+                                       POD_ESC(name), &c->x_err);
+}
+
+/* Rootless: no process in a user namespace may create a device node (only the 0/0 whiteout,
+ * since Linux 5.8), so an allowed device entry is left out, as podman does.  1 when the entry
+ * was skipped. */
+static int skip_device(struct unpack_ctx *c, struct archive *tar, mode_t type, const char *name) {
+        if (!c->userns || (type != AE_IFCHR && type != AE_IFBLK))
+                return 0;
+        log_debug("Skipping device node '%s': a user namespace cannot create device nodes",
+                  POD_ESC(name));
+        if (archive_read_data_skip(tar) < ARCHIVE_WARN)
+                return pod_error_set(&c->x_err, -EBADMSG, "Failed to read archive entry '%s': %s",
+                                     POD_ESC(name), strna(archive_error_string(tar)));
+        return 1;
+}
+
 static int process_entry(struct unpack_ctx *c, struct archive *tar, struct archive *disk,
                          struct archive_entry *e) {
         _cleanup_free_ char *path = NULL, *hard = NULL;
@@ -894,6 +923,9 @@ static int process_entry(struct unpack_ctx *c, struct archive *tar, struct archi
         case AE_IFBLK:
                 if (!(c->opts->flags & POD_UNPACK_ALLOW_DEVICES))
                         return refuse(c, -EPERM, name, "device node (not allowed)");
+                r = skip_device(c, tar, type, name);
+                if (r != 0)
+                        return r < 0 ? r : 0;
                 kind = SEEN_OTHER;
                 break;
         default:
@@ -953,8 +985,12 @@ static int process_entry(struct unpack_ctx *c, struct archive *tar, struct archi
                 r = read_manifest(c, tar, e, name);
                 if (r < 0)
                         return r;
-                if (disk && !rootfs_only)
+                if (disk && !rootfs_only) {
+                        r = check_owner(c, e, name);
+                        if (r < 0)
+                                return r;
                         return write_manifest(c, e);
+                }
                 return 0;
         }
 
@@ -968,6 +1004,9 @@ static int process_entry(struct unpack_ctx *c, struct archive *tar, struct archi
                                : 0;
 
         r = filter_entry(e, type, c->opts->flags);
+        if (r < 0)
+                return r;
+        r = check_owner(c, e, name);
         if (r < 0)
                 return r;
 
@@ -997,6 +1036,9 @@ static int process_entry(struct unpack_ctx *c, struct archive *tar, struct archi
 #define WH_META     ".wh..wh."
 #define WH_OPAQUE   ".wh..wh..opq"
 #define OPAQUE_NAME "trusted.overlay.opaque"
+/* trusted.* needs CAP_SYS_ADMIN in the initial namespace: in a user namespace overlayfs reads
+ * the user.overlay.* names instead (mount option userxattr, Linux 5.11). */
+#define OPAQUE_NAME_USERNS "user.overlay.opaque"
 
 /* Opens (creating as needed, 0755) the directory dir below the target, one component at a
  * time, never following a symlink: what a whiteout or an opaque marker needs to exist.  The
@@ -1074,6 +1116,7 @@ static int layer_whiteout(struct unpack_ctx *c, struct archive *tar, const char 
 static int layer_opaque(struct unpack_ctx *c, struct archive *tar, const char *name,
                         const char *dir) {
         _cleanup_close_ int dfd = -EBADF;
+        const char *xname = c->userns ? OPAQUE_NAME_USERNS : OPAQUE_NAME;
         int r;
 
         if (*dir) {
@@ -1087,10 +1130,9 @@ static int layer_opaque(struct unpack_ctx *c, struct archive *tar, const char *n
         r = open_layer_dir(c, dir, &dfd);
         if (r < 0)
                 return r;
-        if (fsetxattr(dfd, OPAQUE_NAME, "y", 1, 0) < 0)
-                return pod_error_set(&c->x_err, -errno,
-                                     "Failed to mark '%s' opaque (" OPAQUE_NAME "): %s",
-                                     *dir ? POD_ESC(dir) : ".", strerror(errno));
+        if (fsetxattr(dfd, xname, "y", 1, 0) < 0)
+                return pod_error_set(&c->x_err, -errno, "Failed to mark '%s' opaque (%s): %s",
+                                     *dir ? POD_ESC(dir) : ".", xname, strerror(errno));
         return 0;
 }
 
@@ -1163,6 +1205,9 @@ static int process_layer_entry(struct unpack_ctx *c, struct archive *tar, struct
                                       "spell whiteouts as .wh. names)");
                 if (!(c->opts->flags & POD_UNPACK_ALLOW_DEVICES))
                         return refuse(c, -EPERM, name, "device node (not allowed)");
+                r = skip_device(c, tar, type, name);
+                if (r != 0)
+                        return r < 0 ? r : 0;
                 kind = SEEN_OTHER;
                 break;
         default:
@@ -1214,6 +1259,9 @@ static int process_layer_entry(struct unpack_ctx *c, struct archive *tar, struct
         r = filter_entry(e, type, c->opts->flags);
         if (r < 0)
                 return r;
+        r = check_owner(c, e, name);
+        if (r < 0)
+                return r;
         archive_entry_copy_pathname(e, path);
         if (hard)
                 archive_entry_copy_hardlink(e, hard);
@@ -1237,6 +1285,7 @@ static int extract_run(struct unpack_ctx *c) {
         size_t n = 0;
         int r;
 
+        c->userns = pod_in_user_namespace();
         if (c->target_fd >= 0) {
                 int flags = ARCHIVE_EXTRACT_SECURE_NODOTDOT | ARCHIVE_EXTRACT_SECURE_SYMLINKS |
                             ARCHIVE_EXTRACT_SECURE_NOABSOLUTEPATHS | ARCHIVE_EXTRACT_PERM |
@@ -1245,6 +1294,11 @@ static int extract_run(struct unpack_ctx *c) {
 
                 if (geteuid() == 0 && !(c->opts->flags & POD_UNPACK_NO_OWNER))
                         flags |= ARCHIVE_EXTRACT_OWNER;
+                if (c->userns && (flags & ARCHIVE_EXTRACT_OWNER)) {
+                        r = pod_id_maps_load_self(&c->maps, &c->x_err);
+                        if (r < 0)
+                                return r;
+                }
 
                 /* A private cwd for this thread only, so relative paths are relative to the
                  * target fd and the process's cwd stays where it was. */
@@ -1333,6 +1387,7 @@ static void *extract_thread(void *p) {
 
 static void unpack_ctx_done(struct unpack_ctx *c) {
         free(c->manifest);
+        free(c->maps);
         seen_set_done(&c->seen);
         for (unsigned i = 0; i < N_CHUNKS; i++)
                 free(c->bufs[i]);

@@ -35,11 +35,17 @@
  * container's root).  Whiteouts (the overlayfs format pods mount, see store-oci.h):
  * `DIR/.wh.NAME` becomes a character device 0/0 DIR/NAME (mknodat; the one device always
  * allowed, and only from a whiteout), `DIR/.wh..wh..opq` sets trusted.overlay.opaque="y" on
- * DIR (created if the layer has no entry for it), other `.wh..wh.*` names (aufs hard-link
- * dirs) are skipped with everything below them; a whiteout and a real entry for the same
+ * DIR (user.overlay.opaque="y" in a user namespace, where trusted.* cannot be written; see
+ * rootless below) (created if the layer has no entry for it), other `.wh..wh.*` names (aufs
+ * hard-link dirs) are skipped with everything below them; a whiteout and a real entry for the same
  * path, and a `.wh.` name used as a directory, are refused.  A real character device 0/0 in
  * the tar is refused even with POD_UNPACK_ALLOW_DEVICES (it would act as a whiteout), and
  * trusted.* attributes in the tar are dropped as everywhere (xattr-util.h).
+ * Rootless (in a user namespace, rootless.h): owners are restored as in root's store, and
+ * an entry whose uid or gid the namespace does not map is refused (-ERANGE, naming the entry,
+ * its owner and the mapped IDs) rather than silently left to the namespace's root; device
+ * nodes allowed by POD_UNPACK_ALLOW_DEVICES are skipped (a user namespace cannot create
+ * them; one debug line each), whiteouts are still made (Linux 5.8 allows 0/0 there).
  * Owns: the archive format side.  Does not own: manifest parsing (manifest.h), where
  * trees live or temp-dir cleanup on failure (store.h; the caller removes a failed target). */
 

@@ -6,11 +6,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
+#include "error.h"
 #include "insecure.h"
 #include "log.h"
 #include "macro.h"
 #include "parse-util.h"
+#include "rootless.h"
 #include "run-args.h"
 #include "verbs.h"
 
@@ -18,6 +22,8 @@ const char *arg_dir = POD_LOCALSTATEDIR "/lib/pod";
 const char *arg_sysconfdir = POD_SYSCONFDIR "/pod";
 const char *arg_vendordir = POD_VENDORDIR;
 const char *arg_userdir;
+const char *arg_runtimedir;
+bool arg_rootless;
 unsigned arg_insecure;
 bool arg_debug;
 
@@ -211,7 +217,7 @@ static void print_global_help(void) {
                "Exit status: 0 on success, 254 when pod itself fails; 'pod run' returns the\n"
                "app's status (128+N when it was killed by signal N).\n"
                "See 'pod help VERB' and pod(1).\n",
-               arg_dir, arg_sysconfdir, arg_vendordir);
+               arg_dir ?: "$XDG_DATA_HOME/pod", arg_sysconfdir, arg_vendordir);
 }
 
 static void print_verb_help(const struct pod_verb *v) {
@@ -244,6 +250,8 @@ enum {
         ARG_VERSION
 };
 
+static bool arg_dir_given;
+
 static int parse_global(int argc, char *argv[]) {
         static const struct option options[] = {
                 { "dir", required_argument, NULL, ARG_DIR },
@@ -267,6 +275,7 @@ static int parse_global(int argc, char *argv[]) {
                 switch (c) {
                 case ARG_DIR:
                         arg_dir = optarg;
+                        arg_dir_given = true;
                         break;
                 case ARG_SYSCONF:
                         arg_vendordir = optarg;
@@ -315,6 +324,91 @@ static const char *default_userdir(void) {
         return path;
 }
 
+/* A rootless user's state directory: $XDG_DATA_HOME/pod, else $HOME/.local/share/pod (the XDG
+ * base directory spec; relative values are to be ignored); NULL without either. */
+static const char *default_rootless_dir(void) {
+        static char path[PATH_MAX];
+        const char *x = getenv("XDG_DATA_HOME"), *h = getenv("HOME");
+
+        if (x && x[0] == '/')
+                (void)snprintf(path, sizeof(path), "%s/pod", x);
+        else if (h && h[0] == '/')
+                (void)snprintf(path, sizeof(path), "%s/.local/share/pod", h);
+        else
+                return NULL;
+        return path;
+}
+
+/* $XDG_RUNTIME_DIR/pod for a rootless user (root's runtime files stay in /run/pod); NULL
+ * without $XDG_RUNTIME_DIR: what needs it refuses then. */
+static const char *default_rootless_runtimedir(void) {
+        static char path[PATH_MAX];
+        const char *x = getenv("XDG_RUNTIME_DIR");
+
+        if (!x || x[0] != '/')
+                return NULL;
+        (void)snprintf(path, sizeof(path), "%s/pod", x);
+        return path;
+}
+
+/* The verbs that do not put pod into a rootless user namespace: help and version need none,
+ * and `enter` runs stage1 as the user itself, which joins the pod's own user namespace (one
+ * made by an earlier pod, which the user owns) before its others. */
+static bool verb_stays_outside(const char *name) {
+        return streq(name, "enter") || streq(name, "version") || streq(name, "help");
+}
+
+/* Rootless: the user's own namespace, paths and environment for the programs pod runs. */
+static int setup_rootless(const struct pod_verb *v) {
+        struct pod_rootless rl = {};
+        struct pod_error e = {};
+        char id[16];
+        int r;
+
+        if (streq(v->name, "version") || streq(v->name, "help"))
+                return 0;
+        if (!arg_dir)
+                return log_error_errno(-EINVAL,
+                                       "Rootless pod keeps its state in $XDG_DATA_HOME/pod or "
+                                       "$HOME/.local/share/pod, and neither is set: set one, or "
+                                       "give --dir=DIR");
+        if (verb_stays_outside(v->name)) {
+                (void)snprintf(id, sizeof(id), "%u", (unsigned)geteuid());
+                if (setenv(POD_ROOTLESS_UID_ENV, id, 1) < 0)
+                        return log_error_errno(-errno, "Failed to set the environment: %m");
+                (void)snprintf(id, sizeof(id), "%u", (unsigned)getegid());
+                if (setenv(POD_ROOTLESS_GID_ENV, id, 1) < 0)
+                        return log_error_errno(-errno, "Failed to set the environment: %m");
+                return 0;
+        }
+
+        r = pod_rootless_enter(NULL, &rl, &e);
+        if (r < 0)
+                return log_pod_error(r, &e);
+        if (rl.mode == POD_ROOTLESS_SINGLE)
+                log_notice("Note: rootless pod with a single ID (%s): only your own user and "
+                           "group exist in its user namespace, as root. Images with files owned "
+                           "by anyone else cannot be stored, and apps run as root only. Add a "
+                           "range for your user to /etc/subuid and /etc/subgid (and install "
+                           "newuidmap/newgidmap) for more.",
+                           rl.why_single);
+        else
+                log_debug("Rootless: uids 0=%u 1-%u=%u+, gids 0=%u 1-%u=%u+", (unsigned)rl.uid,
+                          (unsigned)rl.subuid.count, (unsigned)rl.subuid.start, (unsigned)rl.gid,
+                          (unsigned)rl.subgid.count, (unsigned)rl.subgid.start);
+
+        /* Made here (0700, the user's) so stage1 finds it; stage1 gets it as POD_RUNTIME_DIR
+         * (stage1/ABI.md) and refuses what needs it when it is missing. */
+        if (arg_runtimedir) {
+                if (mkdir(arg_runtimedir, 0700) < 0 && errno != EEXIST)
+                        return log_error_errno(-errno, "Failed to create '%s': %m", arg_runtimedir);
+                if (setenv("POD_RUNTIME_DIR", arg_runtimedir, 1) < 0)
+                        return log_error_errno(-errno, "Failed to set the environment: %m");
+        } else
+                (void)unsetenv("POD_RUNTIME_DIR");
+        return 0;
+}
+
 int main(int argc, char *argv[]) {
         const struct pod_verb *v;
         int r, nargs;
@@ -326,6 +420,12 @@ int main(int argc, char *argv[]) {
                 return POD_EXIT_FAILURE;
         if (!arg_userdir)
                 arg_userdir = default_userdir();
+        arg_rootless = geteuid() != 0;
+        if (arg_rootless) {
+                if (!arg_dir_given)
+                        arg_dir = default_rootless_dir();
+                arg_runtimedir = default_rootless_runtimedir();
+        }
         if (r == 1) {
                 print_global_help();
                 return 0;
@@ -359,6 +459,12 @@ int main(int argc, char *argv[]) {
         if (v->max_args == 0 && nargs > 0) {
                 (void)pod_usage_error(v->name, "'%s' takes no arguments", v->name);
                 return POD_EXIT_FAILURE;
+        }
+
+        if (arg_rootless) {
+                r = setup_rootless(v);
+                if (r < 0)
+                        return POD_EXIT_FAILURE;
         }
 
         optind = 0;

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "configview.h"
 #include "log.h"
@@ -68,6 +69,9 @@ int verb_config(int argc, char *argv[]) {
                 printf("local-config=%s\n", arg_sysconfdir);
                 printf("system-config=%s\n", arg_vendordir);
                 printf("user-config=%s\n", arg_userdir ?: "");
+                if (arg_rootless) /* root's output stays as it was */
+                        printf("runtime-dir=%s\nrootless-uid=%s\n", arg_runtimedir ?: "",
+                               getenv("POD_ROOTLESS_UID") ?: "");
                 printf("stage1=%s\n", POD_STAGE1_PATH);
                 return 0;
         }

@@ -446,7 +446,8 @@ static int trust_source(const struct pod_keystore *ks, const char *src, char **s
 int verb_trust(int argc, char *argv[]) {
         const struct pod_keystore ks = { .vendordir = arg_vendordir,
                                          .sysconfdir = arg_sysconfdir,
-                                         .userdir = arg_userdir };
+                                         .userdir = arg_userdir,
+                                         .writedir = arg_rootless ? arg_userdir : NULL };
         _cleanup_(pod_discovery_result_freep) struct pod_discovery_result *d = NULL;
         _cleanup_(pod_auth_freep) struct pod_auth *auth = NULL;
         struct pod_error ae = {};
@@ -459,6 +460,12 @@ int verb_trust(int argc, char *argv[]) {
                 return r;
         if (arg_list)
                 return list_keys(&ks);
+        /* Rootless: the keys go to the user's own configuration, never the admin's. */
+        if (arg_rootless && (!arg_userdir || !arg_userdir[0]))
+                return log_error_errno(-EINVAL,
+                                       "Rootless pod trust writes keys to $XDG_CONFIG_HOME/pod "
+                                       "or ~/.config/pod, and neither $XDG_CONFIG_HOME nor "
+                                       "$HOME is set: set one, or give --user-config=DIR");
         r = pod_auth_load(arg_vendordir, arg_sysconfdir, &auth, &ae);
         if (r >= 0)
                 r = pod_auth_load_user(auth, arg_userdir, &ae);
@@ -505,7 +512,8 @@ int trust_implicit(const char *name, void *userdata, struct pod_error *reterr) {
         const struct trust_implicit_config *c = userdata;
         const struct pod_keystore ks = { .vendordir = arg_vendordir,
                                          .sysconfdir = arg_sysconfdir,
-                                         .userdir = arg_userdir };
+                                         .userdir = arg_userdir,
+                                         .writedir = arg_rootless ? arg_userdir : NULL };
         _cleanup_(pod_discovery_result_freep) struct pod_discovery_result *d = NULL;
         struct pod_http_options o;
         struct pod_error e = {};

@@ -9,11 +9,14 @@
 #include <stdbool.h>
 
 /* Global options, parsed by pod.c before the verb. */
-extern const char *arg_dir;        /* --dir, default /var/lib/pod */
+extern const char *arg_dir;        /* --dir, default /var/lib/pod (rootless: $XDG_DATA_HOME/pod
+                                    * or ~/.local/share/pod) */
 extern const char *arg_sysconfdir; /* --local-config, default /etc/pod */
 extern const char *arg_vendordir;  /* --system-config for vendor files, default /usr/lib/pod */
 extern const char *arg_userdir;    /* --user-config: the user's trust and auth, default
                                     * $XDG_CONFIG_HOME/pod or ~/.config/pod; "" none */
+extern const char *arg_runtimedir; /* rootless: $XDG_RUNTIME_DIR/pod or NULL; root: NULL */
+extern bool arg_rootless;          /* started by a user other than root (rootless.h) */
 extern unsigned arg_insecure;      /* --insecure-options bits (insecure.h) */
 extern bool arg_debug;
 

@@ -337,7 +337,17 @@ int stage1_caps_apply(const struct stage1_config *c, const struct stage1_app *ap
          * restored below, because dropping from the bounding set needs CAP_SETPCAP. */
         if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0)
                 return pod_error_set(reterr, -errno, "Failed to set keepcaps: %m");
-        if (setgroups(app->n_gids, app->gids) < 0)
+        if (stage1_setgroups_denied()) {
+                /* Rootless without a subordinate range: only the app's own gid is mapped and
+                 * the groups cannot change (ABI.md "Rootless"). */
+                for (size_t i = 0; i < app->n_gids; i++)
+                        if (app->gids[i] != app->gid)
+                                return pod_error_set(reterr, -EPERM,
+                                                     "App '%s' has supplementary group %u, which "
+                                                     "needs a subordinate ID range for the user "
+                                                     "(/etc/subgid)",
+                                                     app->name, (unsigned)app->gids[i]);
+        } else if (setgroups(app->n_gids, app->gids) < 0)
                 return pod_error_set(reterr, -errno, "Failed to set supplementary groups: %m");
         if (setresgid(app->gid, app->gid, app->gid) < 0)
                 return pod_error_set(reterr, -errno, "Failed to set gid %u: %m",

@@ -314,7 +314,7 @@ static int merge_ports(struct stage1_config *c, struct pod_error *reterr) {
                                                      t[i].name, t[i].host_ip ?: "",
                                                      t[i].host_ip ? ":" : "", t[i].host_port, j,
                                                      t[j].name);
-        if (c->net != STAGE1_NET_CNI && !c->running)
+        if (c->net != STAGE1_NET_CNI && c->net != STAGE1_NET_USER && !c->running)
                 return pod_error_set(reterr, -EINVAL,
                                      "The pod manifest forwards ports (ports[0]: '%s' from host "
                                      "port %u): they need a CNI network (--net=default or a "

@@ -312,6 +312,16 @@ int stage1_devices_setup(struct stage1_config *c, bool have_unit, struct pod_err
                 log_debug("--disable-device-policy: no device allow-list");
                 return 0;
         }
+        /* Rootless: attaching a device program needs CAP_SYS_ADMIN in the host's user
+         * namespace (and the user's manager cannot attach one either).  Nothing is lost that
+         * the list was for: the pod's /dev holds only the bind-mounted nodes, and no process
+         * in a user namespace can create a device node (mknod of a device needs host
+         * CAP_MKNOD; nodev covers nodes found on mounts). */
+        if (c->rootless) {
+                log_debug("Rootless pod: no device program (only the bind-mounted nodes in "
+                          "/dev; mknod of devices is impossible in a user namespace)");
+                return 0;
+        }
         if (have_unit)
                 return check_unit_enforces(reterr);
 

@@ -215,6 +215,13 @@ _noreturn_ static void joiner(struct stage1_enter_target *t, char *const *argv,
                 int r = fd < 0 ? -errno : loop_write(fd, "0", 1);
 
                 safe_close(fd);
+                /* Rootless: moving into the pod's cgroup needs write access to the common
+                 * ancestor of ours and it (cgroup v2), which a user's login session usually
+                 * lacks; the command then runs outside the pod's limits (ABI.md "Rootless"). */
+                if (r < 0 && t->userns_first && (r == -EACCES || r == -EPERM)) {
+                        log_debug_errno(r, "Cannot join the app's cgroup, running outside it: %m");
+                        r = 0;
+                }
                 if (r < 0) {
                         (void)pod_error_set(&e, r, "Failed to join the app's cgroup: %m");
                         joiner_fail(err, &e);

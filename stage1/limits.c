@@ -381,7 +381,21 @@ static int setup_v2(struct stage1_config *c, int ctrl, struct pod_error *reterr)
 int stage1_limits_setup(struct stage1_config *c, bool have_unit, struct pod_error *reterr) {
         int r;
 
-        if (have_unit || sd_booted() > 0)
+        if (have_unit)
+                return 0;
+        /* Rootless without a unit: the cgroup file system is host root's (scope.c refused
+         * already; this is the last line). */
+        if (c->rootless) {
+                for (int ctrl = 0; ctrl < _CTRL_MAX; ctrl++)
+                        if (needs(c, ctrl))
+                                return pod_error_set(reterr, -EOPNOTSUPP,
+                                                     "Resource limits (%s) of a rootless pod "
+                                                     "need the user's systemd manager: "
+                                                     "cgroupfs limits need root",
+                                                     ctrl_name[ctrl]);
+                return 0;
+        }
+        if (sd_booted() > 0)
                 return 0;
         for (int ctrl = 0; ctrl < _CTRL_MAX; ctrl++) {
                 _cleanup_free_ char *own = NULL;

@@ -56,6 +56,11 @@ static void help(void) {
                "                                     the pod's unit (default: detect)\n"
                "  --version                          Print the version and ABI version\n"
                "\n"
+               "Rootless mode: run by an unprivileged user as root of a user namespace, with\n"
+               "$POD_ROOTLESS_UID set (ABI.md \"Rootless\"): --net=default is pasta or\n"
+               "slirp4netns, the unit is on the user's systemd manager; CNI networks,\n"
+               "--private-users and limits without a user manager are refused.\n"
+               "\n"
                "       pod-stage1 gc [--debug] [--exit-status=N] UUID\n\n"
                "Releases the pod's networks (CNI DEL), its network namespace and its device\n"
                "cgroup; run by 'pod gc' and at pod exit (then exits with status N).\n\n"
@@ -317,7 +322,8 @@ static int exec_supervisor(const struct stage1_config *c, pid_t init, int ready_
                 /* With CNI networks the supervisor execs "pod-stage1 gc" when the pod has
                  * ended, still holding the lock, so the networks are released before the pod
                  * counts as exited. */
-                if (i == 0 && (c->net == STAGE1_NET_CNI || c->devices_cgroup)) {
+                if (i == 0 &&
+                    (c->net == STAGE1_NET_CNI || c->net == STAGE1_NET_USER || c->devices_cgroup)) {
                         r = stage1_self_path(&self);
                         if (r < 0)
                                 return r;
@@ -430,6 +436,12 @@ static int run(struct stage1_config *c) {
                 if (r < 0)
                         return log_error_errno(r, "Failed to write 'unit': %m");
         }
+        /* Rootless --net=default: after the unit exists, so the helper is in it too. */
+        if (c->net == STAGE1_NET_USER) {
+                r = stage1_net_user_setup(c, &e);
+                if (r < 0)
+                        return log_pod_error(r, &e);
+        }
         /* Before the init is forked: it and its apps are born in their sub-cgroups. */
         /* Per-app sub-cgroups of a delegated unit; without systemd, limits.c's. */
         r = stage1_scope_unit(scope) ? stage1_cgroup_setup(c, &e) : 0;
@@ -461,7 +473,7 @@ static int run(struct stage1_config *c) {
                 c->ready_fd = p[1];
         }
 
-        r = stage1_ns_fork_init();
+        r = stage1_ns_fork_init(c->rootless);
         if (r < 0)
                 return log_error_errno(r, "Failed to start the pod init: %m");
         if (r == 0) {
@@ -585,6 +597,13 @@ static int gc_main(int argc, char *argv[]) {
                 r = stage1_net_teardown(dir_fd, argv[optind], force, &e);
                 if (r < 0)
                         (void)log_pod_error(r, &e);
+                k = stage1_net_user_release(dir_fd, &e2);
+                if (k < 0) {
+                        (void)log_pod_error(k, &e2);
+                        if (r >= 0)
+                                r = k;
+                }
+                e2 = (struct pod_error){};
                 k = stage1_devices_release(dir_fd, argv[optind], &e2);
                 if (k < 0) {
                         (void)log_pod_error(k, &e2);
@@ -677,6 +696,16 @@ int main(int argc, char *argv[]) {
                 log_error("Invalid pod UUID '%s'", c.uuid);
                 return EXIT_POD_FAILURE;
         }
+        /* Before anything is set up: what a rootless pod cannot have fails here. */
+        {
+                struct pod_error e = {};
+
+                r = stage1_rootless_check(&c, &e);
+                if (r < 0) {
+                        (void)log_pod_error(r, &e);
+                        return EXIT_POD_FAILURE;
+                }
+        }
         /* Before anything is forked that the apps could see (ABI.md "Sealed binaries"). */
         r = stage1_reexec_sealed(argv_copy);
         if (r < 0) {
@@ -689,6 +718,12 @@ int main(int argc, char *argv[]) {
         if (c.net_created) {
                 struct pod_error e = {};
                 int k = stage1_net_teardown(c.pod_dir_fd, c.uuid, false, &e);
+                if (k < 0)
+                        (void)log_pod_error(k, &e);
+        }
+        if (c.net == STAGE1_NET_USER) {
+                struct pod_error e = {};
+                int k = stage1_net_user_release(c.pod_dir_fd, &e);
                 if (k < 0)
                         (void)log_pod_error(k, &e);
         }

@@ -28,6 +28,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cap-util.h"
 #include "fd-util.h"
 #include "log.h"
 #include "mds.h"
@@ -35,8 +36,18 @@
 #include "stage1.h"
 #include "syscall.h"
 
-#define MDS_UID         65534 /* nobody */
-#define MDS_DEADLINE_MS 2000  /* per connection, reading and writing */
+#define MDS_UID 65534 /* nobody */
+
+/* Every capability out of every set, the bounding set included. */
+static int drop_caps(void) {
+        for (int cap = 0; cap <= pod_cap_last(); cap++)
+                if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 && errno != EINVAL)
+                        return -1;
+        if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL)
+                return -1;
+        return pod_cap_set(0, 0, 0);
+}
+#define MDS_DEADLINE_MS 2000 /* per connection, reading and writing */
 
 int stage1_mds_read_key(struct stage1_config *c, struct pod_error *reterr) {
         const char *e = getenv(POD_MDS_KEY_FD_ENV);
@@ -182,9 +193,14 @@ static _Noreturn void server(const struct stage1_config *c, int lfd, const char 
         m.apps = apps;
         memcpy(m.key, c->mds_key, sizeof(m.key));
 
-        if (chdir("/") < 0 || setgroups(1, &gid) < 0 || setresgid(MDS_UID, MDS_UID, MDS_UID) < 0 ||
-            setresuid(MDS_UID, MDS_UID, MDS_UID) < 0 || prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0 ||
-            prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
+        /* To nobody; a rootless user without a subordinate range maps no nobody (and may not
+         * call setgroups): then it keeps the user's own IDs without any capability. */
+        if (chdir("/") < 0 ||
+            (stage1_setgroups_denied()
+                     ? drop_caps() < 0
+                     : setgroups(1, &gid) < 0 || setresgid(MDS_UID, MDS_UID, MDS_UID) < 0 ||
+                               setresuid(MDS_UID, MDS_UID, MDS_UID) < 0) ||
+            prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0 || prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
                 log_error_errno(-errno, "Failed to drop privileges: %m");
                 _exit(EXIT_POD_FAILURE);
         }

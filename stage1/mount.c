@@ -251,8 +251,8 @@ static int lowerdir_option(const struct stage1_config *c, const struct stage1_ap
  * system: the upper dir is thrown away with the pod, and status files live outside it, so
  * losing it in a crash loses nothing (overlayfs refuses to remount a volatile upper after a
  * crash, which we never do).  nodev: image device nodes must not open host devices. */
-static int mount_overlay(const struct stage1_app *app, const char *root, const char *opts,
-                         struct pod_error *reterr);
+static int mount_overlay(const struct stage1_config *c, const struct stage1_app *app,
+                         const char *root, const char *opts, struct pod_error *reterr);
 
 static int mount_rootfs(const struct stage1_config *c, const struct stage1_app *app,
                         const char *root, struct pod_error *reterr) {
@@ -289,13 +289,13 @@ static int mount_rootfs(const struct stage1_config *c, const struct stage1_app *
                     asprintf(&opts, "%s,upperdir=%s/overlay/%s/upper,workdir=%s/overlay/%s/work",
                              lower, c->pod_dir, app->name, c->pod_dir, app->name) < 0)
                         r = -ENOMEM;
-                if (r >= 0 && strlen(opts) + sizeof(",volatile") > 4096)
+                if (r >= 0 && strlen(opts) + sizeof(",userxattr,volatile") > 4096)
                         r = pod_error_set(reterr, -E2BIG,
                                           "App '%s': the overlay options of %zu lower dirs do not "
                                           "fit in a page",
                                           app->name, n);
                 if (r >= 0)
-                        r = mount_overlay(app, root, opts, reterr);
+                        r = mount_overlay(c, app, root, opts, reterr);
                 for (size_t i = 0; i < n; i++)
                         safe_close(fds[i]);
                 if (c->userns_fd >= 0)
@@ -319,7 +319,7 @@ static int mount_rootfs(const struct stage1_config *c, const struct stage1_app *
                              "workdir=%s/overlay/%s/work",
                              m, c->pod_dir, app->name, c->pod_dir, app->name) < 0)
                         return -ENOMEM;
-                r = mount_overlay(app, root, opts, reterr);
+                r = mount_overlay(c, app, root, opts, reterr);
                 stage1_userns_lowers_detach(c, 1);
                 return r;
         }
@@ -328,11 +328,22 @@ static int mount_rootfs(const struct stage1_config *c, const struct stage1_app *
                      c->pod_dir, app->rootfs, c->pod_dir, app->name, c->pod_dir, app->name);
         if (r < 0)
                 return -ENOMEM;
-        return mount_overlay(app, root, opts, reterr);
+        return mount_overlay(c, app, root, opts, reterr);
 }
 
-static int mount_overlay(const struct stage1_app *app, const char *root, const char *opts,
-                         struct pod_error *reterr) {
+static int mount_overlay(const struct stage1_config *c, const struct stage1_app *app,
+                         const char *root, const char *opts_in, struct pod_error *reterr) {
+        _cleanup_free_ char *uopts = NULL;
+        const char *opts = opts_in;
+
+        /* Rootless (5.11): overlayfs in a user namespace reads and writes its markers as
+         * user.overlay.* (trusted.* needs host root), so stage0 marks OCI opaque dirs
+         * user.overlay.opaque; userxattr also keeps redirects and metacopy off. */
+        if (c->rootless) {
+                if (asprintf(&uopts, "%s,userxattr", opts_in) < 0)
+                        return -ENOMEM;
+                opts = uopts;
+        }
         {
                 _cleanup_free_ char *vopts = NULL;
 
@@ -442,6 +453,23 @@ static int mount_sys(const struct stage1_config *c, int root_fd, struct pod_erro
         if (!c->disable_paths)
                 flags |= MS_RDONLY;
         r = stage1_mount_at_fd("sysfs", target, "sysfs", flags, NULL);
+        /* Rootless --net=host: sysfs shows a network namespace, and only a user namespace
+         * that owns it may mount one; the host's is host root's.  The host's /sys then,
+         * bound with its submounts (a user namespace cannot split a locked tree) and made
+         * read-only throughout (ABI.md "Rootless"). */
+        if (r == -EPERM && c->rootless && c->net == STAGE1_NET_HOST) {
+                _cleanup_close_ int host = open("/sys", O_PATH | O_DIRECTORY | O_CLOEXEC);
+
+                r = host < 0 ? -errno : bind_fd(host, target, true);
+                if (r < 0)
+                        return pod_error_set(reterr, r, "Failed to bind the host's /sys: %m");
+                r = set_mount_attr(root_fd, "/sys",
+                                   (c->disable_paths ? 0 : MOUNT_ATTR_RDONLY) | MOUNT_ATTR_NOSUID |
+                                           MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC,
+                                   true, reterr);
+                if (r < 0)
+                        return r;
+        }
         if (r < 0)
                 return pod_error_set(reterr, r, "Failed to mount /sys: %m");
         if (!c->disable_paths) {

@@ -23,7 +23,7 @@
 #include "stage1.h"
 #include "syscall.h"
 
-int stage1_ns_fork_init(void) {
+int stage1_ns_fork_init(bool rootless) {
         _cleanup_close_ int own = -EBADF, self = -EBADF;
         pid_t pid;
 
@@ -35,9 +35,13 @@ int stage1_ns_fork_init(void) {
         /* unshare(CLONE_NEWPID) only moves our future children: the first one becomes PID 1
          * of the new namespace (pid_namespaces(7)).  Forking (rather than clone() with a
          * separate stack) keeps the child an ordinary copy of us, sanitizers included. */
-        if (unshare(CLONE_NEWPID) < 0)
+        /* Rootless: no way back to our PID namespace by setns() (see sys_clone_fork()). */
+        if (rootless)
+                pid = sys_clone_fork(CLONE_NEWPID | SIGCHLD);
+        else if (unshare(CLONE_NEWPID) < 0)
                 return -errno;
-        pid = fork();
+        else
+                pid = fork();
         if (pid < 0)
                 return -errno;
         if (pid == 0) {
@@ -56,7 +60,7 @@ int stage1_ns_fork_init(void) {
         }
         /* Point our own later children back at our namespace: once the pod init is gone,
          * the new namespace refuses forks (and sanitizers fork at exit). */
-        if (setns(own, CLONE_NEWPID) < 0) {
+        if (!rootless && setns(own, CLONE_NEWPID) < 0) {
                 int r = -errno;
                 (void)kill(pid, SIGKILL);
                 return r;
@@ -91,8 +95,9 @@ int stage1_ns_setup_init(const struct stage1_config *c, struct pod_error *reterr
                 flags &= ~CLONE_NEWIPC;
         if (c->net == STAGE1_NET_NONE && c->userns_netns_fd < 0)
                 flags |= CLONE_NEWNET;
-        /* --private-users: the one userns.c made inside the pod's user namespace, "lo" up. */
-        if (c->net == STAGE1_NET_NONE && c->userns_netns_fd >= 0 &&
+        /* --private-users: the one userns.c made inside the pod's user namespace, "lo" up;
+         * rootless --net=default: the one net-user.c made and attached its helper to. */
+        if ((c->net == STAGE1_NET_NONE || c->net == STAGE1_NET_USER) && c->userns_netns_fd >= 0 &&
             setns(c->userns_netns_fd, CLONE_NEWNET) < 0)
                 return pod_error_set(reterr, -errno,
                                      "Failed to join the pod's network namespace: %m");

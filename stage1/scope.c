@@ -15,17 +15,27 @@
  *    the kept unit (devices.c then checks that systemd really enforces them).
  *  - Journal: each app gets its own stream, identifier = app name.
  * Without systemd nothing is registered; resource limits then go through the cgroup file
- * system (limits.c). */
+ * system (limits.c).
+ *
+ * Rootless (ABI.md "Rootless"): the same scope (app.slice instead of machine.slice, no
+ * device properties: a user manager cannot attach device programs) or kept user service,
+ * on the user's own manager (the user bus), never machined.  The limits then hold only
+ * where the user's slice delegates the controller: checked in the scope's cgroup, refused
+ * by name otherwise.  No user manager: no unit, and any limit is refused. */
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/magic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <syslog.h>
 #include <unistd.h>
 
 #include "dlopen-systemd.h"
 #include "error.h"
+#include "fd-util.h"
 #include "log.h"
 #include "manifest.h"
 #include "stage1.h"
@@ -86,6 +96,16 @@ int stage1_scope_open_log_streams(struct stage1_config *c) {
         return 0;
 }
 
+/* word in a space-separated list (cgroup.controllers). */
+static bool has_word(const char *list, const char *word) {
+        size_t n = strlen(word);
+
+        for (const char *p = list; (p = strstr(p, word)); p += n)
+                if ((p == list || p[-1] == ' ') && (p[n] == 0 || p[n] == ' ' || p[n] == '\n'))
+                        return true;
+        return false;
+}
+
 static bool needs_limits(const struct stage1_config *c) {
         return c->has_memory_max || c->has_cpu_quota || c->cpu_shares || c->per_app_limits;
 }
@@ -137,7 +157,7 @@ static int append_devices(const struct stage1_config *c, sd_bus_message *m) {
         struct stage1_device d[STAGE1_DEVICES_MAX];
         int n, r;
 
-        if (c->disable_device_policy)
+        if (c->disable_device_policy || c->rootless)
                 return 0;
         n = stage1_devices_list(c, d);
         r = sd_bus_message_append(m, "(sv)", "DevicePolicy", "s", "closed");
@@ -205,8 +225,9 @@ static int start_scope(const struct stage1_config *c, struct stage1_scope *s,
                 r = sd_bus_message_open_container(m, 'a', "(sv)");
         if (r >= 0)
                 r = sd_bus_message_append(m, "(sv)(sv)(sv)(sv)(sv)", "Description", "s", desc,
-                                          "Slice", "s", "machine.slice", "Delegate", "b", 1,
-                                          "CollectMode", "s", "inactive-or-failed", "PIDs", "au", 1,
+                                          "Slice", "s", c->rootless ? "app.slice" : "machine.slice",
+                                          "Delegate", "b", 1, "CollectMode", "s",
+                                          "inactive-or-failed", "PIDs", "au", 1,
                                           (uint32_t)getpid());
         if (r >= 0)
                 r = append_limits(c, m);
@@ -252,14 +273,15 @@ static int start_scope(const struct stage1_config *c, struct stage1_scope *s,
 }
 
 /* Are we the main process of a service?  Then that service is the pod's unit. */
-static int detect_keep_unit(struct stage1_scope *s, char **ret_unit) {
+static int detect_keep_unit(struct stage1_scope *s, bool user, char **ret_unit) {
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
         _cleanup_free_ char *unit = NULL, *path = NULL;
         uint32_t main_pid = 0;
         size_t n;
         int r;
 
-        r = sd_pid_get_unit(0, &unit);
+        /* Under a user manager our system unit is user@UID.service: ask for the user unit. */
+        r = user ? sd_pid_get_user_unit(0, &unit) : sd_pid_get_unit(0, &unit);
         if (r < 0)
                 return 0;
         n = strlen(unit);
@@ -306,14 +328,143 @@ static int set_unit_properties(const struct stage1_config *c, struct stage1_scop
         return 0;
 }
 
+/* The user's bus, as the user gave it ($DBUS_SESSION_BUS_ADDRESS), else
+ * $XDG_RUNTIME_DIR/bus, else /run/user/<host uid>/bus.  Not sd_bus_open_user(): without
+ * $XDG_RUNTIME_DIR it would look for /run/user/<getuid()>, and getuid() is 0 in here.
+ * sd-bus authenticates with EXTERNAL without a claimed uid, so the bus takes our host uid
+ * from the socket's credentials.  -ENOENT and friends: no user manager. */
+static int open_user_bus(sd_bus **ret) {
+        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+        _cleanup_free_ char *address = NULL;
+        const char *e = getenv("DBUS_SESSION_BUS_ADDRESS"), *dir = getenv("XDG_RUNTIME_DIR");
+        uid_t uid;
+        int r;
+
+        if (e && *e)
+                address = strdup(e);
+        else if (dir && *dir == '/') {
+                /* An address escapes ',', ';', '=' and '%': a runtime dir with such characters
+                 * (or others outside the safe set) is not worth escaping. */
+                if (dir[strspn(dir, "abcdefghijklmnopqrstuvwxyz"
+                                    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789/_.-")] != 0)
+                        return -EINVAL;
+                (void)asprintf(&address, "unix:path=%s/bus", dir);
+        } else {
+                r = stage1_rootless_detect(&uid, NULL);
+                if (r <= 0)
+                        return r < 0 ? r : -ENXIO;
+                (void)asprintf(&address, "unix:path=/run/user/%u/bus", (unsigned)uid);
+        }
+        if (!address)
+                return -ENOMEM;
+        r = sd_bus_new(&bus);
+        if (r < 0)
+                return r;
+        r = sd_bus_set_address(bus, address);
+        if (r >= 0)
+                r = sd_bus_set_bus_client(bus, 1);
+        if (r >= 0)
+                r = sd_bus_start(bus);
+        if (r < 0)
+                return r;
+        /* A session bus without a manager behind it cannot start units. */
+        r = sd_bus_call_method(bus, "org.freedesktop.systemd1", "/org/freedesktop/systemd1",
+                               "org.freedesktop.DBus.Peer", "Ping", NULL, NULL, NULL);
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(bus);
+        return 0;
+}
+
+/* Rootless limits hold only where the user's slice delegates the controller: the unit's
+ * cgroup (ours, now) lists in cgroup.controllers what its parent enabled for it.  systemd
+ * realises a kept unit's new properties a moment after SetUnitProperties() returns: look
+ * for up to a second before refusing. */
+static int check_user_controllers(const struct stage1_config *c, const struct stage1_scope *s,
+                                  struct pod_error *reterr) {
+        bool memory = c->has_memory_max, cpu = c->has_cpu_quota || c->cpu_shares;
+        _cleanup_free_ char *own = NULL, *path = NULL;
+        const char *missing = NULL;
+        struct statfs sfs;
+        int r;
+
+        for (size_t i = 0; c->per_app_limits && i < c->n_apps; i++) {
+                memory = memory || c->apps[i].has_memory_max;
+                cpu = cpu || c->apps[i].has_cpu_quota || c->apps[i].cpu_shares;
+        }
+        if (!memory && !cpu)
+                return 0;
+        /* A hybrid host's controllers are all in v1, which systemd never delegates. */
+        if (statfs("/sys/fs/cgroup", &sfs) < 0 || sfs.f_type != CGROUP2_SUPER_MAGIC)
+                return pod_error_set(reterr, -EOPNOTSUPP,
+                                     "The limits of a rootless pod need the unified cgroup "
+                                     "hierarchy (cgroup v2 on /sys/fs/cgroup), which the user's "
+                                     "manager can delegate; this host has cgroup v1 controllers");
+        r = stage1_cgroup_own(&own);
+        if (r < 0)
+                return pod_error_set(reterr, r,
+                                     "Failed to find the cgroup of unit '%s' in the unified "
+                                     "hierarchy (rootless limits need cgroup v2): %m",
+                                     s->unit);
+        if (asprintf(&path, "/sys/fs/cgroup%s/cgroup.controllers", own) < 0)
+                return -ENOMEM;
+        for (int i = 0; i < 50; i++) {
+                _cleanup_free_ char *text = NULL;
+
+                r = read_full_file_at(AT_FDCWD, path, 4096, &text, NULL);
+                if (r < 0)
+                        return pod_error_set(reterr, r, "Failed to read '%s': %m", path);
+                missing = memory && !has_word(text, "memory") ? "memory"
+                          : cpu && !has_word(text, "cpu")     ? "cpu"
+                                                              : NULL;
+                if (!missing)
+                        return 0;
+                (void)usleep(20 * 1000);
+        }
+        return pod_error_set(reterr, -EOPNOTSUPP,
+                             "The pod's limits need the '%s' controller, which the user's "
+                             "systemd manager does not delegate to unit '%s' (cgroup '%s'): a "
+                             "rootless pod cannot enforce them (see Delegate= of user@.service)",
+                             missing, s->unit, own);
+}
+
 int stage1_scope_register(const struct stage1_config *c, struct stage1_scope **ret,
                           struct pod_error *reterr) {
         _cleanup_(stage1_scope_freep) struct stage1_scope *s = NULL;
         int r;
 
-        /* sd_booted(): systemd is PID 1 (/run/systemd/system exists).  A system bus without
-         * systemd behind it cannot start units. */
-        if (sd_booted() <= 0) {
+        /* libsystemd is loaded only when there is a manager to talk to (dlopen-systemd.h). */
+        if (c->rootless || sd_booted() > 0) {
+                r = pod_dlopen_systemd(reterr);
+                if (r < 0)
+                        return r;
+        }
+        /* Rootless: the system's manager and its cgroups are host root's; the user's own
+         * manager, if it runs, takes the pod. */
+        if (c->rootless) {
+                s = calloc(1, sizeof(*s));
+                if (!s)
+                        return -ENOMEM;
+                r = open_user_bus(&s->bus);
+                if (r < 0) {
+                        log_debug_errno(r, "No user manager reachable: %m");
+                        if (needs_limits(c))
+                                return pod_error_set(reterr, -EOPNOTSUPP,
+                                                     "Resource limits of a rootless pod need "
+                                                     "the user's systemd manager (none is "
+                                                     "reachable on the user bus): cgroupfs "
+                                                     "limits need root");
+                        if (c->keep_unit == 1)
+                                return pod_error_set(reterr, -EOPNOTSUPP,
+                                                     "--keep-unit given, but the user's systemd "
+                                                     "manager is not reachable");
+                        log_debug("Rootless pod without a user manager: no unit");
+                        *ret = NULL;
+                        return 0;
+                }
+        } else if (sd_booted() <= 0) {
+                /* sd_booted(): systemd is PID 1 (/run/systemd/system exists).  A system bus
+                 * without systemd behind it cannot start units. */
                 /* Resource limits: limits.c enforces them through the cgroup fs. */
                 if (c->keep_unit == 1)
                         return pod_error_set(reterr, -EOPNOTSUPP,
@@ -321,16 +472,12 @@ int stage1_scope_register(const struct stage1_config *c, struct stage1_scope **r
                 log_debug("systemd is not running: no scope, no machine registration");
                 *ret = NULL;
                 return 0;
+        } else {
+                s = calloc(1, sizeof(*s));
+                if (!s)
+                        return -ENOMEM;
+                r = sd_bus_open_system(&s->bus);
         }
-
-        /* libsystemd is loaded from here on only (dlopen-systemd.h). */
-        r = pod_dlopen_systemd(reterr);
-        if (r < 0)
-                return r;
-        s = calloc(1, sizeof(*s));
-        if (!s)
-                return -ENOMEM;
-        r = sd_bus_open_system(&s->bus);
         if (r < 0) {
                 if (needs_limits(c) || c->keep_unit == 1)
                         return pod_error_set(reterr, r,
@@ -342,11 +489,12 @@ int stage1_scope_register(const struct stage1_config *c, struct stage1_scope **r
         }
 
         if (c->keep_unit != 0) {
-                r = detect_keep_unit(s, &s->unit);
+                r = detect_keep_unit(s, c->rootless, &s->unit);
                 if (r < 0)
                         return pod_error_set(reterr, r, "Failed to look up our unit: %m");
                 if (r == 0 && c->keep_unit == 1) {
-                        r = sd_pid_get_unit(0, &s->unit);
+                        r = c->rootless ? sd_pid_get_user_unit(0, &s->unit)
+                                        : sd_pid_get_unit(0, &s->unit);
                         if (r < 0)
                                 return pod_error_set(reterr, r,
                                                      "--keep-unit given, but stage1 is not in a "
@@ -361,13 +509,18 @@ int stage1_scope_register(const struct stage1_config *c, struct stage1_scope **r
                                 return r;
                 }
                 if (c->has_memory_max || c->has_cpu_quota || c->cpu_shares ||
-                    !c->disable_device_policy) {
+                    (!c->disable_device_policy && !c->rootless)) {
                         r = set_unit_properties(c, s, reterr);
                         if (r < 0)
                                 return r;
                 }
         } else {
                 r = start_scope(c, s, reterr);
+                if (r < 0)
+                        return r;
+        }
+        if (c->rootless) {
+                r = check_user_controllers(c, s, reterr);
                 if (r < 0)
                         return r;
         }
@@ -432,6 +585,11 @@ int stage1_scope_register_machine(struct stage1_scope *s, const struct stage1_co
 
         if (!s)
                 return 0;
+        /* machined is the system's: it registers host root's machines only. */
+        if (c->rootless) {
+                log_debug("Rootless pod: no machined registration");
+                return 0;
+        }
         if (asprintf(&name, "pod-%s", c->uuid) < 0)
                 return -ENOMEM;
         r = uuid_to_bytes(c->uuid, id);
@@ -475,14 +633,20 @@ int stage1_scope_release(const char *uuid, struct pod_error *reterr) {
 
         if (asprintf(&unit, "pod-%s.scope", uuid) < 0)
                 return -ENOMEM;
-        /* Without systemd as PID 1 there is no unit, and libsystemd need not be loaded. */
-        if (sd_booted() <= 0)
+        /* A rootless pod's scope is on the user's manager (gc runs with the same
+         * environment as the pod did). */
+        r = stage1_rootless_detect(NULL, NULL);
+        /* Without systemd as PID 1 no system unit exists, and libsystemd need not be
+         * loaded. */
+        if (r <= 0 && sd_booted() <= 0)
                 return 0;
-        r = pod_dlopen_systemd(reterr);
-        if (r < 0)
-                return r;
-        if (sd_bus_open_system(&bus) < 0) {
-                log_debug("No system bus: no unit '%s' to release", unit);
+        {
+                int k = pod_dlopen_systemd(reterr);
+                if (k < 0)
+                        return k;
+        }
+        if (r > 0 ? open_user_bus(&bus) < 0 : sd_bus_open_system(&bus) < 0) {
+                log_debug("No %s bus: no unit '%s' to release", r > 0 ? "user" : "system", unit);
                 return 0;
         }
         r = sd_bus_call_method(bus, "org.freedesktop.systemd1", "/org/freedesktop/systemd1",

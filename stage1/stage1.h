@@ -37,6 +37,7 @@ enum stage1_net {
         STAGE1_NET_NONE, /* new network namespace, only "lo", up */
         STAGE1_NET_HOST, /* the host's network namespace */
         STAGE1_NET_CNI,  /* a namespace in /run/pod/netns attached to CNI networks (net.c) */
+        STAGE1_NET_USER, /* rootless --net=default: pasta or slirp4netns (net-user.c) */
 };
 
 struct stage1_network {
@@ -138,6 +139,10 @@ struct stage1_config {
         struct pod_idmap idmap;
         int userns_fd;
         int userns_netns_fd;
+        /* rootless.c: run by an unprivileged host user (ABI.md "Rootless"). */
+        bool rootless;
+        uid_t rootless_uid;
+        gid_t rootless_gid;
         bool disable_caps;
         bool disable_paths;
         bool disable_seccomp;
@@ -242,6 +247,17 @@ int stage1_userns_open_rootless(pid_t init_pid, int *ret_fd, char **ret_uid_map,
  * /proc/PID/uid_map reads to us) describes; -ERANGE (with a message) when unmapped. */
 int stage1_userns_map_id(const char *map, uint32_t *id, struct pod_error *reterr);
 
+/* rootless.c: detect: 1 when $POD_ROOTLESS_UID is set and we are in a user namespace (not
+ * the identity uid_map), with the host user's IDs; 0 for host root.  check: sets c->rootless
+ * and refuses what a rootless pod cannot have (--private-users, CNI networks); turns
+ * --net=default into STAGE1_NET_USER. */
+int stage1_rootless_detect(uid_t *ret_uid, gid_t *ret_gid);
+/* Whether setgroups(2) is denied in our user namespace (/proc/self/setgroups "deny": a
+ * rootless user without a subordinate range).  Then supplementary groups cannot be changed:
+ * callers keep the ones they have when the app asks for none beyond its gid. */
+bool stage1_setgroups_denied(void);
+int stage1_rootless_check(struct stage1_config *c, struct pod_error *reterr);
+
 /* config.c */
 int stage1_config_load(struct stage1_config *c, struct pod_error *reterr);
 void stage1_config_done(struct stage1_config *c);
@@ -267,7 +283,7 @@ uint64_t stage1_cpu_shares_to_weight(uint64_t shares);
 /* ns.c: runs in the pod init (PID 1 of the new PID namespace). */
 /* Forks the pod init into a new PID namespace: returns 0 in the child, > 0 (its PID as seen
  * from the host) in the parent. */
-int stage1_ns_fork_init(void);
+int stage1_ns_fork_init(bool rootless);
 /* In the init: new mount/UTS/IPC (and network) namespaces, "/" rprivate, a /proc of the new
  * PID namespace, hostname, loopback up. */
 int stage1_ns_setup_init(const struct stage1_config *c, struct pod_error *reterr);
@@ -289,6 +305,14 @@ int stage1_net_teardown(int pod_dir_fd, const char *uuid, bool force, struct pod
  * already deleted, so that the plugin finds what it keys its host-side cleanup on. */
 struct pod_cni_attachment;
 int stage1_net_standin(const struct pod_cni_attachment *a, struct pod_error *reterr);
+
+/* net-user.c: the rootless --net=default (ABI.md "Rootless"): host side, after the unit
+ * exists and before the init is forked: the network namespace (c->userns_netns_fd, which
+ * the init joins), pasta or slirp4netns attached to it with the forwards, net-info.json.
+ * release (gc): the helper, if still running. */
+#define STAGE1_NET_USER_PORTS_MAX 16
+int stage1_net_user_setup(struct stage1_config *c, struct pod_error *reterr);
+int stage1_net_user_release(int pod_dir_fd, struct pod_error *reterr);
 
 /* mount.c: in the app's fresh mount namespace, before pivot_root. */
 /* mount.c: the lower dir at an absolute path of "lowers", opened O_PATH with no symlink

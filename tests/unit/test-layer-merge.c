@@ -200,6 +200,28 @@ int main(void) {
                         POD_LAYER_MERGE_LINK | POD_LAYER_MERGE_KEEP_PRIVILEGES);
         tap_ok(ino_of(hk, "su") == ino_of(l0, "su"), "link+keep: the set-uid file is linked");
 
+        /* A rootless store's opaque marker (user.overlay.opaque, rootless.h) works the same,
+         * and is not copied into the result either. */
+        {
+                _cleanup_close_ int u0 = layer(10), u1 = layer(11), u = -EBADF;
+                int ufds[2] = { u0, u1 };
+                char v[8];
+
+                must(mkdirat(u0, "uo", 0755) >= 0, "uo");
+                put(u0, "uo/old", "old", 0644);
+                must(mkdirat(u1, "uo", 0755) >= 0, "uo upper");
+                if (lsetxattr("l11/uo", "user.overlay.opaque", "y", 1, 0) < 0)
+                        tap_ok(true, "# SKIP user.* xattrs not supported here");
+                else {
+                        put(u1, "uo/new", "new", 0644);
+                        u = merge_into("user-opaque", ufds, 2, 0);
+                        tap_ok(!exists(u, "uo/old") && exists(u, "uo/new"),
+                               "user.overlay.opaque hides the lower entries");
+                        tap_ok(lgetxattr("user-opaque/uo", "user.overlay.opaque", v, sizeof(v)) < 0,
+                               "no user.overlay.opaque in the result");
+                }
+        }
+
         /* The layers themselves are untouched by every merge. */
         tap_ok(exists(l0, "a") && exists(l0, "d/x") && exists(l0, "o/old") &&
                        type_of(l0, "s") == S_IFLNK && type_of(l1, "a") == S_IFCHR,
