@@ -20,7 +20,10 @@
 #   --runs=N   hyperfine --runs (default 30 on the host, 10 in the VM)
 #
 # Env: POD, POD_STAGE1, FLOOR (default: the build dir's stage0/pod, stage1/pod-stage1,
-#      bench/floor), BENCH_DIR (work dir, default a new one under /var/tmp; deleted at exit).
+#      bench/floor), BENCH_DIR (work dir, default a new one under /var/tmp; deleted at exit),
+#      POD_BASELINE (another pod binary, e.g. the branch point's build: "baseline: pod run"
+#      in the same hyperfine run; its pod-stage1 from POD_STAGE1_BASELINE, default
+#      BUILDDIR/stage1/pod-stage1 next to it).
 #
 # Contenders (each probed once first; one that cannot run here is skipped with its error):
 #   true              busybox true, no isolation: the exec+wait floor (shows the load)
@@ -30,7 +33,7 @@
 #   pod list (empty --dir), pod-stage1 --version
 #                     each binary's start-up alone (dynamic loading): what every run pays
 #   pod run           pod run --net=none of the image imported once (--insecure-options=image
-#                     at import; the run takes the stored image by name)
+#                     at import; the run takes the stored image by its ID)
 #   pod run-prepared  only the run half: `pod prepare` happens in hyperfine's --prepare step
 #                     (bench/floor --exec-file puts the UUID on the command line: one extra
 #                     exec of a static binary, ~0.3 ms)
@@ -167,8 +170,9 @@ cat >"$W/img/manifest" <<EOF
  "app":{"exec":["/bin/true"],"user":"0","group":"0"}}
 EOF
 "$POD" image build "$W/img" "$W/true.aci" >/dev/null
-"$POD" --dir="$D" --insecure-options=image image import "$W/true.aci" >/dev/null
-IMAGE=example.com/bench-true
+# The stored image by its ID: an image imported without a signature check is not taken by
+# name without --insecure-options=image (which would warn on every run).
+IMAGE=$("$POD" --dir="$D" --insecure-options=image image import "$W/true.aci")
 
 registration() {
         # The registration itself, timed inside stage1 (its debug log): "unit" = connecting to
@@ -230,6 +234,15 @@ try "pod list, empty --dir" true "$POD --dir=$W/empty list"
 try "pod-stage1 --version" true "$POD_STAGE1 --version"
 try "pod run" true "$POD --dir=$D run --net=none $IMAGE"
 POD_REF="pod run"
+if [ -n "${POD_BASELINE:-}" ]; then
+        # Another build (e.g. the branch point), in the same hyperfine run: its own store in
+        # a --dir of its own, the same image (same ID), its own pod-stage1.
+        BASE_S1=$(realpath "${POD_STAGE1_BASELINE:-$(dirname "$(dirname "$POD_BASELINE")")/stage1/pod-stage1}")
+        POD_STAGE1="$BASE_S1" "$POD_BASELINE" --dir="$W/pod-baseline" --insecure-options=image \
+                image import "$W/true.aci" >/dev/null
+        try "baseline: pod run" true \
+                "env POD_STAGE1=$BASE_S1 $POD_BASELINE --dir=$W/pod-baseline run --net=none $IMAGE" || true
+fi
 if [ "$VM" = 2 ]; then
         # In the VM, `pod run` registers pod-<uuid>.scope and the machine.  The same without
         # a reachable system bus runs unregistered; both through env(1), so they differ only

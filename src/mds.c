@@ -10,8 +10,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "dlopen-crypto.h"
 #include "fd-util.h"
+#include "hmac-sha512.h"
 #include "macro.h"
 #include "mds.h"
 #include "uuid.h"
@@ -536,8 +536,7 @@ static char *base64(const unsigned char *in, size_t n) {
 int pod_mds_sign(const uint8_t key[POD_MDS_KEY_SIZE], const char *uuid, const char *content,
                  size_t size, char **ret) {
         _cleanup_free_ unsigned char *msg = NULL;
-        unsigned char md[64];
-        unsigned len = 0;
+        uint8_t md[POD_HMAC_SHA512_SIZE];
         struct pod_uuid u;
         char *s;
         int r;
@@ -545,17 +544,13 @@ int pod_mds_sign(const uint8_t key[POD_MDS_KEY_SIZE], const char *uuid, const ch
         r = pod_uuid_parse(uuid, &u);
         if (r < 0)
                 return r;
-        r = pod_dlopen_crypto(NULL);
-        if (r < 0)
-                return r;
         msg = malloc(sizeof(u.bytes) + size + 1);
         if (!msg)
                 return -ENOMEM;
         memcpy(msg, u.bytes, sizeof(u.bytes));
         memcpy(msg + sizeof(u.bytes), content, size);
-        if (!HMAC(EVP_sha512(), key, POD_MDS_KEY_SIZE, msg, sizeof(u.bytes) + size, md, &len) ||
-            len != sizeof(md))
-                return -EIO;
+        /* Our own HMAC-SHA-512 (hmac-sha512.h): the server signs without libcrypto. */
+        pod_hmac_sha512(key, POD_MDS_KEY_SIZE, msg, sizeof(u.bytes) + size, md);
         s = base64(md, sizeof(md));
         explicit_bzero(md, sizeof(md));
         if (!s)

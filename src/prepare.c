@@ -31,6 +31,7 @@
 #include "prepare-oci.h"
 #include "prepare-tree.h"
 #include "prepare.h"
+#include "sealed-exec.h"
 #include "stage1sel.h"
 #include "store-oci.h"
 #include "store.h"
@@ -1560,6 +1561,13 @@ int pod_stage1_exec(struct pod_poddir *p, const struct pod_stage1_options *o,
         (void)snprintf(abi, sizeof(abi), "%d", POD_STAGE1_ABI);
         if (setenv(POD_STAGE1_ABI_ENV, abi, 1) < 0)
                 return pod_error_set(reterr, -errno, "Failed to set $%s: %m", POD_STAGE1_ABI_ENV);
+        if (o->sealed) {
+                /* What pod-stage1 would do first itself (ABI.md "Sealed binaries"); when it
+                 * cannot be done here, pod-stage1 still does it. */
+                r = pod_exec_sealed(o->path, "pod-stage1", (char *const *)argv);
+                log_debug_errno(r, "Failed to execute '%s' from a sealed copy, executing it: %m",
+                                o->path);
+        }
         execv(o->path, (char *const *)argv);
         r = -errno;
         (void)fd_cloexec(p->fd, true);

@@ -139,6 +139,8 @@ struct pod_stage1_options {
         bool ipc_parent;         /* --ipc=parent: the pod stays in our IPC namespace */
         int mds_key_fd;          /* > 2: the metadata service's signing key (mds.h), passed as
                                   * $POD_MDS_KEY_FD; else stage1 makes up a key of the pod's own */
+        bool sealed;             /* pod's own pod-stage1: executed from a sealed copy
+                                  * (sealed-exec.h), which spares its re-execution */
 };
 
 /* The stage1 ABI we speak (stage1/ABI.md): passed to stage1 as $POD_STAGE1_ABI, which it

@@ -42,6 +42,7 @@ struct stage1_choice {
         char *record; /* for the pod dir (absolute path or image ID), NULL: the built-in */
         bool image;   /* a stage1 image, resolved in do_prepare() once the store is open */
         bool fly;     /* pod-stage1-fly: rkt fly's rules (check_fly()) */
+        bool builtin; /* pod's own pod-stage1 ($POD_STAGE1 or the installed one) */
         int fd;       /* a stage1 image's entry point (O_PATH), path is /proc/self/fd/N */
 };
 
@@ -110,6 +111,7 @@ static int choose_stage1(const char *verb, const struct run_args *a, bool fly,
                 r = pod_stage1_check(ch->path, &e);
                 if (r < 0)
                         return log_pod_error(r, &e);
+                ch->builtin = true;
                 return 0;
         }
         r = check_stage1_path(ch->path);
@@ -415,6 +417,7 @@ static int exec_stage1(struct pod_poddir *p, const struct stage1_choice *ch, con
                 .insecure = insecure,
                 .keep_unit = keep_unit,
                 .ipc_parent = ipc_parent,
+                .sealed = ch->builtin,
         };
         _cleanup_close_ int dir_fd = -EBADF, key_fd = -EBADF;
         struct pod_error e = {};
@@ -810,7 +813,10 @@ static int stage1_of_prepared(int pod_fd, struct stage1_choice *ch) {
                 if (!ch->path)
                         return log_error_errno(-ENOMEM, "Out of memory");
                 r = pod_stage1_check(ch->path, &e);
-                return r < 0 ? log_pod_error(r, &e) : 0;
+                if (r < 0)
+                        return log_pod_error(r, &e);
+                ch->builtin = true;
+                return 0;
         }
         if (!image) {
                 r = check_stage1_path(value);

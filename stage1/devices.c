@@ -163,10 +163,16 @@ static int attach_program(const struct stage1_config *c, int cgroup_fd, struct p
         attr.insns = (uint64_t)(uintptr_t)prog;
         attr.insn_cnt = (uint32_t)n;
         attr.license = (uint64_t)(uintptr_t) "GPL";
-        attr.log_buf = (uint64_t)(uintptr_t)verifier_log;
-        attr.log_size = sizeof(verifier_log);
-        attr.log_level = 1;
+        /* Without a log first: with one the verifier formats every state it walks, more
+         * than half the cost of the load.  Its log is only wanted for a refusal: then load
+         * once more with it, for the message. */
         prog_fd = sys_bpf(BPF_PROG_LOAD, &attr, sizeof(attr));
+        if (prog_fd < 0) {
+                attr.log_buf = (uint64_t)(uintptr_t)verifier_log;
+                attr.log_size = sizeof(verifier_log);
+                attr.log_level = 1;
+                prog_fd = sys_bpf(BPF_PROG_LOAD, &attr, sizeof(attr));
+        }
         if (prog_fd < 0)
                 return pod_error_set(reterr, -errno,
                                      "Failed to load the device allow-list (BPF cgroup device "

@@ -38,8 +38,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <systemd/sd-daemon.h>
-
+#include "dlopen-systemd.h"
 #include "error.h"
 #include "fd-util.h"
 #include "log.h"

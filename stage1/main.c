@@ -303,7 +303,7 @@ static int take_lock_fd(struct stage1_config *c) {
 static int exec_supervisor(const struct stage1_config *c, pid_t init, int ready_fd) {
         _cleanup_free_ char *self = NULL;
         char nums[2 + STAGE1_NOTIFY_MAX_APPS][16];
-        char *argv[7 + STAGE1_NOTIFY_MAX_APPS] = { (char *)"pod-stage1-supervise" };
+        char *argv[9 + STAGE1_NOTIFY_MAX_APPS] = { (char *)"pod-stage1-supervise" };
         int fds[2 + STAGE1_NOTIFY_MAX_APPS];
         size_t n = 0, k = 1;
         int r;
@@ -330,6 +330,13 @@ static int exec_supervisor(const struct stage1_config *c, pid_t init, int ready_
                         argv[k++] = (char *)"--gc";
                         argv[k++] = self;
                         argv[k++] = c->uuid;
+                        /* Without CNI networks the device program's cgroup is usually all
+                         * there is to release: the supervisor tries that itself first, and
+                         * executes "pod-stage1 gc" only when more is left (supervise.c). */
+                        if (c->net != STAGE1_NET_CNI && c->devices_cgroup) {
+                                argv[k++] = (char *)"--devices-cgroup";
+                                argv[k++] = c->devices_cgroup;
+                        }
                 }
                 r = i == 0 ? 0 : fd_cloexec(fds[i], false);
                 if (r < 0)

@@ -9,8 +9,9 @@
  * the kernel kills everything left in the PID namespace.
  *
  * The server drops to nobody (no capabilities, no_new_privs, not dumpable) once it holds
- * the socket, the data and libcrypto; one connection at a time, each with a deadline, so a
- * stuck client only delays its own pod.  Request parsing and answers: src/mds.c. */
+ * the socket and the data (it signs with src/hmac-sha512.c: no libcrypto to load); one
+ * connection at a time, each with a deadline, so a stuck client only delays its own pod.
+ * Request parsing and answers: src/mds.c. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -28,7 +29,6 @@
 #include <unistd.h>
 
 #include "cap-util.h"
-#include "dlopen-crypto.h"
 #include "fd-util.h"
 #include "log.h"
 #include "mds.h"
@@ -193,9 +193,6 @@ static _Noreturn void server(const struct stage1_config *c, int lfd, const char 
         m.apps = apps;
         memcpy(m.key, c->mds_key, sizeof(m.key));
 
-        /* libcrypto before the file system becomes out of reach. */
-        if (pod_dlopen_crypto(NULL) < 0)
-                log_warning("libcrypto is missing: pod/hmac/sign will fail");
         /* To nobody; a rootless user without a subordinate range maps no nobody (and may not
          * call setgroups): then it keeps the user's own IDs without any capability. */
         if (chdir("/") < 0 ||

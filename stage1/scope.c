@@ -33,11 +33,7 @@
 #include <syslog.h>
 #include <unistd.h>
 
-#include <systemd/sd-bus.h>
-#include <systemd/sd-daemon.h>
-#include <systemd/sd-journal.h>
-#include <systemd/sd-login.h>
-
+#include "dlopen-systemd.h"
 #include "error.h"
 #include "fd-util.h"
 #include "log.h"
@@ -78,10 +74,16 @@ static bool stdout_is_journal(void) {
 }
 
 int stage1_scope_open_log_streams(struct stage1_config *c) {
+        struct pod_error e = {};
+        int r;
+
         /* Only when our own output already goes to the journal: on a terminal the apps
          * inherit it, as the user expects. */
         if (!stdout_is_journal())
                 return 0;
+        r = pod_dlopen_systemd(&e);
+        if (r < 0)
+                return log_pod_error(r, &e);
         for (size_t i = 0; i < c->n_apps; i++) {
                 int fd = sd_journal_stream_fd(c->apps[i].name, LOG_INFO, 1);
                 if (fd < 0)
@@ -431,6 +433,12 @@ int stage1_scope_register(const struct stage1_config *c, struct stage1_scope **r
         _cleanup_(stage1_scope_freep) struct stage1_scope *s = NULL;
         int r;
 
+        /* libsystemd is loaded only when there is a manager to talk to (dlopen-systemd.h). */
+        if (c->rootless || sd_booted() > 0) {
+                r = pod_dlopen_systemd(reterr);
+                if (r < 0)
+                        return r;
+        }
         /* Rootless: the system's manager and its cgroups are host root's; the user's own
          * manager, if it runs, takes the pod. */
         if (c->rootless) {
@@ -628,6 +636,15 @@ int stage1_scope_release(const char *uuid, struct pod_error *reterr) {
         /* A rootless pod's scope is on the user's manager (gc runs with the same
          * environment as the pod did). */
         r = stage1_rootless_detect(NULL, NULL);
+        /* Without systemd as PID 1 no system unit exists, and libsystemd need not be
+         * loaded. */
+        if (r <= 0 && sd_booted() <= 0)
+                return 0;
+        {
+                int k = pod_dlopen_systemd(reterr);
+                if (k < 0)
+                        return k;
+        }
         if (r > 0 ? open_user_bus(&bus) < 0 : sd_bus_open_system(&bus) < 0) {
                 log_debug("No %s bus: no unit '%s' to release", r > 0 ? "user" : "system", unit);
                 return 0;

@@ -6,7 +6,9 @@
  * once nothing executes it, and the next "pod run" would run its payload as root.  So
  * pod-stage1 re-executes itself from a sealed memfd copy before it forks anything, and
  * copies pod-stage1-supervise into another one for the later hand-overs (main.c, init.c).
- * Owns: the copies and the execs from them.  Does not own: when they happen (main.c). */
+ * stage0 executes the built-in pod-stage1 sealed already (src/sealed-exec.h): then the
+ * re-execution is skipped.  Owns: the re-execution and the supervisor's copy.  Does not
+ * own: making copies (src/sealed-exec.c), or when they happen (main.c). */
 #include "config.h"
 
 #include <errno.h>
@@ -14,63 +16,21 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/prctl.h>
-#include <sys/sendfile.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "log.h"
 #include "macro.h"
 #include "path-util.h"
+#include "sealed-exec.h"
 #include "stage1.h"
 #include "syscall.h"
-
-/* Nothing can be written, resized, or unsealed: the copy stays what was copied. */
-#define SEALS (F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE)
-/* The installed pod-stage1's path, from the first execution to the sealed one (it is only
- * believed when /proc/self/exe is sealed, i.e. after our own re-execution). */
-#define SELF_ENV "POD_STAGE1_SELF"
 
 extern char **environ;
 
 static char *self_path;            /* the installed pod-stage1, when running sealed */
 static int supervisor_fd = -EBADF; /* sealed copy of pod-stage1-supervise */
-
-static bool fd_sealed(int fd) {
-        int seals = fcntl(fd, F_GET_SEALS);
-        return seals >= 0 && (seals & SEALS) == SEALS;
-}
-
-/* A sealed, close-on-exec memfd holding the content of src_fd.  sendfile(2) copies in the
- * kernel (page cache to shmem), without a round trip through user memory. */
-static int sealed_copy(int src_fd, const char *name) {
-        _cleanup_close_ int fd = -EBADF;
-        struct stat st;
-        off_t off = 0;
-
-        if (fstat(src_fd, &st) < 0)
-                return -errno;
-        if (!S_ISREG(st.st_mode))
-                return -EACCES;
-        fd = memfd_create(name, MFD_CLOEXEC | MFD_ALLOW_SEALING);
-        if (fd < 0)
-                return -errno;
-        if (ftruncate(fd, st.st_size) < 0)
-                return -errno;
-        while (off < st.st_size) {
-                ssize_t n = sendfile(fd, src_fd, &off, (size_t)(st.st_size - off));
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n < 0)
-                        return -errno;
-                if (n == 0)
-                        return -EIO; /* the file shrank under us */
-        }
-        if (fcntl(fd, F_ADD_SEALS, SEALS) < 0)
-                return -errno;
-        return TAKE_FD(fd);
-}
 
 int stage1_reexec_sealed(char **argv) {
         _cleanup_close_ int self = -EBADF, copy = -EBADF;
@@ -80,33 +40,33 @@ int stage1_reexec_sealed(char **argv) {
         self = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
         if (self < 0)
                 return -errno;
-        if (fd_sealed(self)) {
+        if (pod_fd_sealed(self)) {
                 /* The second time: we are the copy.  execveat() named us after the fd
                  * ("3"); ps and /proc/PID/comm should say what we are. */
                 (void)prctl(PR_SET_NAME, "pod-stage1", 0, 0, 0);
-                p = getenv(SELF_ENV);
+                p = getenv(POD_STAGE1_SELF_ENV);
                 if (p && !self_path) {
                         self_path = strdup(p);
                         if (!self_path)
                                 return -ENOMEM;
                 }
-                (void)unsetenv(SELF_ENV);
+                (void)unsetenv(POD_STAGE1_SELF_ENV);
                 return 0;
         }
         path = realpath("/proc/self/exe", NULL);
         if (!path)
                 return -errno;
-        copy = sealed_copy(self, "pod-stage1");
+        copy = pod_sealed_copy(self, "pod-stage1");
         if (copy < 0)
                 return copy;
-        if (setenv(SELF_ENV, path, 1) < 0)
+        if (setenv(POD_STAGE1_SELF_ENV, path, 1) < 0)
                 return -errno;
         /* Same argv, same environment, same fds (the lock, socket activation): only the
          * file behind /proc/self/exe changes. */
         (void)sys_execveat(copy, "", argv, environ, AT_EMPTY_PATH);
         {
                 int r = -errno;
-                (void)unsetenv(SELF_ENV);
+                (void)unsetenv(POD_STAGE1_SELF_ENV);
                 return r;
         }
 }
@@ -141,7 +101,7 @@ int stage1_supervisor_seal(void) {
         fd = open(path, O_RDONLY | O_CLOEXEC);
         if (fd < 0)
                 return -errno;
-        r = sealed_copy(fd, "pod-stage1-supervise");
+        r = pod_sealed_copy(fd, "pod-stage1-supervise");
         if (r < 0)
                 return r;
         supervisor_fd = r;

@@ -4,12 +4,17 @@
  * pod costs under 1 MiB resident per process (perf-targets.md): the setup code and its
  * libraries (libsystemd, libseccomp, json-c) do not stay mapped for the pod's life.
  *
- *   pod-stage1-supervise INIT-PID [--gc STAGE1 UUID] [READY-FD [NOTIFY-SOCKET-FD...]]
+ *   pod-stage1-supervise INIT-PID [--gc STAGE1 UUID [--devices-cgroup PATH]]
+ *                        [READY-FD [NOTIFY-SOCKET-FD...]]
  *      The host-side process (main.c): forwards SIGTERM, SIGINT and SIGHUP to the pod init
  *      and exits with the init's status; with READY-FD, tells $NOTIFY_SOCKET READY=1 when
  *      the apps have started or, with sockets, when every app said so (hostwait.c); with
- *      --gc (the pod has CNI networks) it execs "STAGE1 gc --exit-status=STATUS UUID" at the
- *      end instead of exiting, which releases them.
+ *      --gc (the pod has CNI networks or a device program's cgroup) it execs "STAGE1 gc
+ *      --exit-status=STATUS UUID" at the end instead of exiting, which releases them.  With
+ *      --devices-cgroup (no CNI networks) it first removes that cgroup itself (and the pod
+ *      dir's devices-cgroup file, our cwd being the pod dir): when that works and the pod
+ *      dir names nothing else to release (no net/, no limits-cgroups), there is no gc to
+ *      execute (an exec and a dynamic loading of pod-stage1 less per pod, issue 16).
  *   pod-stage1-supervise --init DIR-FD STATUS APP=PID[/STOPSIG]...
  *      The pod init (init.c), once every app's main process runs and nothing is left to
  *      start (no post-stop handler): reaps every process of the pod, forwards the signals
@@ -29,6 +34,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -163,10 +169,26 @@ static int run_init(int argc, char *argv[]) {
         }
 }
 
+/* "pod-stage1 gc" in short, for the common case (see the top): true when the device
+ * program's cgroup at path (stage1 made it; stage1 gc re-checks the pod dir's copy of its
+ * name, we take stage1's word) is gone and nothing else is left to release.  Anything
+ * unexpected (processes still in the cgroup, networks, limit cgroups) is gc's. */
+static bool release_devices_cgroup(const char *path) {
+        struct stat st;
+
+        if (fstatat(AT_FDCWD, "net", &st, AT_SYMLINK_NOFOLLOW) == 0 || errno != ENOENT)
+                return false;
+        if (fstatat(AT_FDCWD, "limits-cgroups", &st, AT_SYMLINK_NOFOLLOW) == 0 || errno != ENOENT)
+                return false;
+        if (rmdir(path) < 0 && errno != ENOENT)
+                return false;
+        return unlink("devices-cgroup") == 0 || errno == ENOENT;
+}
+
 int main(int argc, char *argv[]) {
         int socks[STAGE1_NOTIFY_MAX_APPS];
         long init, ready_fd = -1;
-        const char *gc_stage1 = NULL, *gc_uuid = NULL;
+        const char *gc_stage1 = NULL, *gc_uuid = NULL, *devices_cgroup = NULL;
         int sfd, n = 0, first = 2, status;
         char arg[32];
 
@@ -190,6 +212,10 @@ int main(int argc, char *argv[]) {
                 gc_stage1 = argv[3];
                 gc_uuid = argv[4];
                 first = 5;
+                if (argc >= 7 && strcmp(argv[5], "--devices-cgroup") == 0) {
+                        devices_cgroup = argv[6];
+                        first = 7;
+                }
         }
         if (argc - first - 1 > STAGE1_NOTIFY_MAX_APPS)
                 return EXIT_POD_FAILURE;
@@ -206,7 +232,7 @@ int main(int argc, char *argv[]) {
         if (sfd < 0)
                 return EXIT_POD_FAILURE;
         status = stage1_host_wait((pid_t)init, sfd, (int)ready_fd, socks, (size_t)n);
-        if (!gc_stage1)
+        if (!gc_stage1 || (devices_cgroup && release_devices_cgroup(devices_cgroup)))
                 return status;
         (void)snprintf(arg, sizeof(arg), "--exit-status=%d", status);
         execv(gc_stage1,

@@ -430,4 +430,32 @@ for l in "prestart OK" "main OK" "sidekick OK" "poststop OK"; do
         assert_match "$l" "$OUT" "^$l$"
 done
 
+
+# ---- the server maps no libcrypto (issue 16) ----------------------------------------------
+# It signs with its own HMAC-SHA-512 (src/hmac-sha512.c); loading libcrypto for it cost every
+# pod a dlopen() at start.  Every process of a running pod but the app is a stage1 process:
+# none may map libcrypto.
+"$POD" "${P[@]}" run --net=none --uuid-file-save="$W/crypto-uuid" "$ID_A" \
+        --exec=/bin/sh -- -c 'sleep 3' >/dev/null 2>&1 &
+BG=$!
+maps=""
+for _ in $(seq 50); do
+        u=$(cat "$W/crypto-uuid" 2>/dev/null || true)
+        init=$(cat "$D/pods/run/$u/pid" 2>/dev/null || true)
+        kids=""
+        if [ -n "$init" ]; then
+                kids=$(awk -v p="$init" '$4 == p { print $1 }' /proc/[0-9]*/stat 2>/dev/null | tr '\n' ' ' || true)
+        fi
+        [ "$(echo "$kids" | wc -w)" -ge 2 ] && break
+        sleep 0.1
+done
+for k in $init $kids; do
+        maps+="$k: $(grep -c libcrypto "/proc/$k/maps" 2>/dev/null || true) "
+done
+tap_check "no process of the pod maps libcrypto (pid: mappings)" \
+        "$(echo "$maps" | grep -qE ': [1-9]' && echo 1 || echo 0)" "$maps (init $init, children: $kids)"
+tap_check "... and the pod had its init and at least two children (server, app)" \
+        "$([ "$(echo "$kids" | wc -w)" -ge 2 ] && echo 0 || echo 1)" "init '$init', children '$kids'"
+wait "$BG" || true
+
 tap_done
