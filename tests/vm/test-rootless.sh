@@ -198,11 +198,21 @@ tap_check "systemctl --user stop: pod run exits with the app's status (42)" \
 # ---- systemd-run --user: the service is the pod's unit; its output in the journal ----------
 unit=pod-rl-$$-$RANDOM
 marker="rootless-journal-$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')"
-as podtu1 systemd-run --user --quiet --unit="$unit" -E POD_STAGE1="$BIN/pod-stage1" \
+# RemainAfterExit: its result stays to be read (and printed when the check fails).
+as podtu1 systemd-run --user --quiet --unit="$unit" -p RemainAfterExit=yes \
+        -E POD_STAGE1="$BIN/pod-stage1" \
         "$BIN/pod" run --net=none "$B" --name=japp --exec=/bin/sh -- -c "echo $marker" || true
-wait_for 60 eval "journalctl -q -o cat _SYSTEMD_USER_UNIT=$unit.service 2>/dev/null | grep -q $marker" || true
-assert_match "systemd-run --user: the app's output is in the journal under the service" \
-        "$(journalctl -q -o cat "_SYSTEMD_USER_UNIT=$unit.service" 2>&1)" "$marker"
+# An emulated guest on a loaded host can take long: wait for the service's end, then for the
+# journal (its stream is flushed at the end).
+wait_for 180 eval "[ \"\$(as podtu1 systemctl --user show -P SubState $unit.service)\" = exited ]" ||
+        true
+journal_has() { [[ "$(journalctl -q -o cat "_SYSTEMD_USER_UNIT=$unit.service" 2>&1)" == *"$marker"* ]]; }
+wait_for 120 journal_has || true
+tap_check "systemd-run --user: the app's output is in the journal under the service" \
+        "$(journal_has; echo $?)" \
+        "$(as podtu1 systemctl --user show -p SubState,Result,ExecMainStatus "$unit.service" 2>&1 | tr '\n' ' ');
+$(journalctl -q -n 15 _UID=$U1ID 2>&1)"
+as podtu1 systemctl --user stop "$unit.service" >/dev/null 2>&1 || true
 
 # ---- --memory through the user's delegated memory controller --------------------------------
 pod_as podtu1 run --net=none "$B" --memory=64M --exec=/bin/dd -- if=/dev/zero of=/dev/null bs=200M count=1
