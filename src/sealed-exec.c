@@ -63,6 +63,10 @@ int pod_sealed_copy(int src_fd, const char *name) {
         if (!S_ISREG(st.st_mode))
                 return -EACCES;
         size = exec_extent(src_fd, st.st_size);
+#if defined(__SANITIZE_ADDRESS__)
+        /* Sanitizer reports symbolize /proc/self/exe: give them the whole file. */
+        size = st.st_size;
+#endif
         fd = memfd_create(name, MFD_CLOEXEC | MFD_ALLOW_SEALING);
         if (fd < 0)
                 return -errno;
@@ -76,6 +80,20 @@ int pod_sealed_copy(int src_fd, const char *name) {
                         return -errno;
                 if (n == 0)
                         return -EIO; /* the file shrank under us */
+        }
+        /* The section headers were left out: say so in the copy's ELF header, or whatever
+         * reads sections through /proc/self/exe (a debugger, a profiler, a sanitizer's
+         * symbolizer) would map past the end of the file and die of SIGBUS. */
+        if (size < st.st_size) {
+                Elf64_Ehdr eh;
+
+                if (pread(fd, &eh, sizeof(eh), 0) != (ssize_t)sizeof(eh))
+                        return -EIO;
+                eh.e_shoff = 0;
+                eh.e_shnum = 0;
+                eh.e_shstrndx = SHN_UNDEF;
+                if (pwrite(fd, &eh, sizeof(eh), 0) != (ssize_t)sizeof(eh))
+                        return errno > 0 ? -errno : -EIO;
         }
         if (fcntl(fd, F_ADD_SEALS, POD_SEALS) < 0)
                 return -errno;

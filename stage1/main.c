@@ -694,6 +694,8 @@ int main(int argc, char *argv[]) {
                 log_set_max_level(LOG_DEBUG);
         if (!uuid_valid(c.uuid)) {
                 log_error("Invalid pod UUID '%s'", c.uuid);
+                stage1_config_done(&c);
+                free(c.hostname);
                 return EXIT_POD_FAILURE;
         }
         /* Before anything is set up: what a rootless pod cannot have fails here. */
@@ -703,6 +705,8 @@ int main(int argc, char *argv[]) {
                 r = stage1_rootless_check(&c, &e);
                 if (r < 0) {
                         (void)log_pod_error(r, &e);
+                        stage1_config_done(&c);
+                        free(c.hostname);
                         return EXIT_POD_FAILURE;
                 }
         }

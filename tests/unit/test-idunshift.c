@@ -99,6 +99,8 @@ static void test_acl(void) {
                        rd32((unsigned char *)out + 24) == 50 &&
                        rd32((unsigned char *)out + 8) == 0xffffffff,
                "  named entries shifted, others kept");
+        free(out);
+        out = NULL;
         le32(acl + 16, 5);
         tap_is_int(pod_idunshift_xattr(&M, "system.posix_acl_default", acl, sizeof(acl), &out, &n),
                    -ERANGE, "ACL naming a host user refused");
