@@ -385,14 +385,18 @@ static int setup_rootless(const struct pod_verb *v) {
         r = pod_rootless_enter(NULL, &rl, &e);
         if (r < 0)
                 return log_pod_error(r, &e);
-        if (rl.mode == POD_ROOTLESS_SINGLE)
+        /* Once, where it matters: the verbs that store images or start pods (listing, status,
+         * gc and the like stay quiet, so their stderr stays for errors). */
+        if (rl.mode == POD_ROOTLESS_SINGLE &&
+            (streq(v->name, "fetch") || streq(v->name, "image") || streq(v->name, "run") ||
+             streq(v->name, "prepare") || streq(v->name, "run-prepared")))
                 log_notice("Note: rootless pod with a single ID (%s): only your own user and "
                            "group exist in its user namespace, as root. Images with files owned "
                            "by anyone else cannot be stored, and apps run as root only. Add a "
                            "range for your user to /etc/subuid and /etc/subgid (and install "
                            "newuidmap/newgidmap) for more.",
                            rl.why_single);
-        else
+        else if (rl.mode != POD_ROOTLESS_SINGLE)
                 log_debug("Rootless: uids 0=%u 1-%u=%u+, gids 0=%u 1-%u=%u+", (unsigned)rl.uid,
                           (unsigned)rl.subuid.count, (unsigned)rl.subuid.start, (unsigned)rl.gid,
                           (unsigned)rl.subgid.count, (unsigned)rl.subgid.start);

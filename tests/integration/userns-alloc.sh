@@ -104,7 +104,12 @@ assert_match "  recorded as given" "$(cat "$D/pods/prepared/$U3/private-users")"
 # ---- fly ---------------------------------------------------------------------------------
 run_pod "${P[@]}" fly --private-users "$ACI"
 assert_status "pod fly --private-users is refused" 254
-assert_match "  with a clear error" "$ERR" "--private-users.*fly"
+if [ "$(id -u)" != 0 ] && grep -q "Refusing stage1 .*not root" <<<"$ERR"; then
+        # As a user, the build's pod-stage1-fly (the user's own) is refused first.
+        tap_check "  with a clear error: # SKIP the fly stage1 here is not root's" 0
+else
+        assert_match "  with a clear error" "$ERR" "--private-users.*fly"
+fi
 run_pod "${P[@]}" prepare --stage1-from-dir=pod-stage1-fly --private-users "$ACI"
 if [ "$STATUS" = 254 ] && grep -q -- "--private-users" <<<"$ERR"; then
         tap_check "prepare --stage1-from-dir=pod-stage1-fly --private-users is refused" 0
@@ -154,6 +159,13 @@ POD_STAGE1=$FAKE run_pod "${P[@]}" run --net=none --private-users=3000000000:100
 assert_status "run --private-users=UID:COUNT" 0
 assert_match "  stage1 gets it" "$(cat "$W/stage1-argv")" "^--private-users=3000000000:1000\$"
 assert_match "  recorded" "$(cat "$D/userns/3000000000")" " 1000\$"
+
+if [ "$(id -u)" != 0 ]; then
+        # What follows builds files of other owners and mounts: root only.
+        tap_check "export with the IDs shifted back: # SKIP needs root (chown, mounts)" 0
+        tap_done
+        exit
+fi
 
 # ---- export: the pod's writes shifted back (a pod dir as stage1 leaves it, made by hand) ----
 # The image has root's /etc/x and user 1000's /home/u; the "pod" (root = host BASE) wrote
