@@ -46,7 +46,7 @@ cleanup() {
                 userdel -r -f "$u" >/dev/null 2>&1 || true
                 sed -i "/^$u:/d" /etc/subuid /etc/subgid
         done
-        [ -n "${HOSTNET:-}" ] && ip link del podrl0 2>/dev/null
+        [ -z "${HOSTNET:-}" ] || ip link del podrl0 2>/dev/null || true
         rm -rf "$TAP_TMP" /opt/pod-rootless-test
 }
 trap cleanup EXIT
