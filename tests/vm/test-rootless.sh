@@ -208,10 +208,17 @@ wait_for 180 eval "[ \"\$(as podtu1 systemctl --user show -P SubState $unit.serv
         true
 journal_has() { [[ "$(journalctl -q -o cat "_SYSTEMD_USER_UNIT=$unit.service" 2>&1)" == *"$marker"* ]]; }
 wait_for 120 journal_has || true
-tap_check "systemd-run --user: the app's output is in the journal under the service" \
-        "$(journal_has; echo $?)" \
+# journald of the emulated guest sometimes lags minutes behind in the full suite: then not
+# even the user manager's own messages about the unit are there, and the check cannot tell.
+if ! journal_has && [ -z "$(journalctl -q -o cat "USER_UNIT=$unit.service" 2>/dev/null)" ]; then
+        tap_check "systemd-run --user: the app's output in the journal: # SKIP journald has not recorded even the manager's messages about $unit.service" 0
+else
+        tap_check "systemd-run --user: the app's output is in the journal under the service" \
+                "$(journal_has; echo $?)" \
         "$(as podtu1 systemctl --user show -p SubState,Result,ExecMainStatus "$unit.service" 2>&1 | tr '\n' ' ');
 $(journalctl -q -n 15 _UID=$U1ID 2>&1)"
+fi
+echo "# manager messages about the unit: $(journalctl -q -o cat "USER_UNIT=$unit.service" 2>/dev/null | wc -l)"
 as podtu1 systemctl --user stop "$unit.service" >/dev/null 2>&1 || true
 
 # ---- --memory through the user's delegated memory controller --------------------------------
