@@ -165,3 +165,25 @@ int pod_idmap_clone(int dir_fd, int userns_fd, bool recursive, struct pod_error 
         }
         return TAKE_FD(fd);
 }
+
+int pod_idmap_supported(int dir_fd, const struct pod_idmap *m, char **why,
+                        struct pod_error *reterr) {
+        _cleanup_close_ int userns = -EBADF, clone = -EBADF;
+        struct pod_error e = {};
+
+        userns = pod_idmap_userns(m, reterr);
+        if (userns < 0)
+                return userns;
+        clone = pod_idmap_clone(dir_fd, userns, false, &e);
+        if (clone == -EOPNOTSUPP) {
+                if (why)
+                        *why = strdup(e.msg);
+                return 0;
+        }
+        if (clone < 0) {
+                if (reterr)
+                        *reterr = e;
+                return clone;
+        }
+        return 1;
+}

@@ -34,6 +34,11 @@ int pod_idmap_userns(const struct pod_idmap *m, struct pod_error *reterr);
  * and the kernel when the file system or kernel cannot idmap (Linux < 5.12, 9p, ...). */
 int pod_idmap_clone(int dir_fd, int userns_fd, bool recursive, struct pod_error *reterr);
 
+/* Whether dir_fd's file system and the kernel can idmap it through a namespace of map m: 1 yes,
+ * 0 no (*why, if not NULL, gets the reason, malloc'ed), < 0 another failure (reterr). */
+int pod_idmap_supported(int dir_fd, const struct pod_idmap *m, char **why,
+                        struct pod_error *reterr);
+
 /* Whether host ID id is inside the map's range, and its ID in the namespace. */
 static inline bool pod_idmap_contains(const struct pod_idmap *m, uint32_t id) {
         return id >= m->base && id - m->base < m->count;

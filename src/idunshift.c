@@ -139,3 +139,98 @@ int pod_idunshift_xattr(const struct pod_idmap *m, const char *name, const void 
                 return unshift_acl(m, value, size, ret, ret_size);
         return 0;
 }
+
+/* ---- the other way: the pod's N to host BASE+N (chown-shifted trees, store-shift.h) ---- */
+
+int pod_idshift_id(const struct pod_idmap *m, uint32_t id, uint32_t *ret) {
+        if (id >= m->count)
+                return -ERANGE;
+        *ret = m->base + id;
+        return 0;
+}
+
+/* v1 and v2 capabilities mean "for the root of the namespace that reads them": in the shifted
+ * tree that root is host BASE, which only a v3 capability can say. */
+static int shift_caps(const struct pod_idmap *m, const unsigned char *v, size_t size, void **ret,
+                      size_t *ret_size) {
+        _cleanup_free_ unsigned char *out = NULL;
+        uint32_t magic, rootid = 0;
+        int r;
+
+        if (size < 4)
+                return -EBADMSG;
+        magic = get_le32(v);
+        out = calloc(1, CAP_SIZE_3);
+        if (!out)
+                return -ENOMEM;
+        switch (magic & CAP_REVISION_MASK) {
+        case CAP_REVISION_1:
+                if (size != CAP_SIZE_1)
+                        return -EBADMSG;
+                memcpy(out, v, CAP_SIZE_1); /* the upper 32 capabilities stay 0 */
+                break;
+        case CAP_REVISION_2:
+                if (size != CAP_SIZE_2)
+                        return -EBADMSG;
+                memcpy(out, v, CAP_SIZE_2);
+                break;
+        case CAP_REVISION_3:
+                if (size != CAP_SIZE_3)
+                        return -EBADMSG;
+                memcpy(out, v, CAP_SIZE_3);
+                rootid = get_le32(v + CAP_SIZE_2);
+                break;
+        default:
+                return -EBADMSG;
+        }
+        r = pod_idshift_id(m, rootid, &rootid);
+        if (r < 0)
+                return r;
+        put_le32(out, (magic & ~CAP_REVISION_MASK) | CAP_REVISION_3);
+        put_le32(out + CAP_SIZE_2, rootid);
+        *ret = TAKE_PTR(out);
+        *ret_size = CAP_SIZE_3;
+        return 1;
+}
+
+static int shift_acl(const struct pod_idmap *m, const unsigned char *v, size_t size, void **ret,
+                     size_t *ret_size) {
+        _cleanup_free_ unsigned char *out = NULL;
+        bool changed = false;
+
+        if (size < ACL_HEADER_SIZE || (size - ACL_HEADER_SIZE) % ACL_ENTRY_SIZE != 0 ||
+            get_le32(v) != ACL_XATTR_VERSION)
+                return -EBADMSG;
+        out = malloc(size);
+        if (!out)
+                return -ENOMEM;
+        memcpy(out, v, size);
+        for (size_t off = ACL_HEADER_SIZE; off < size; off += ACL_ENTRY_SIZE) {
+                uint16_t tag = get_le16(out + off);
+                uint32_t id;
+                int r;
+
+                if (tag != ACL_TAG_USER && tag != ACL_TAG_GROUP)
+                        continue;
+                r = pod_idshift_id(m, get_le32(out + off + 4), &id);
+                if (r < 0)
+                        return r;
+                put_le32(out + off + 4, id);
+                changed = true;
+        }
+        if (!changed)
+                return 0;
+        *ret = TAKE_PTR(out);
+        *ret_size = size;
+        return 1;
+}
+
+int pod_idshift_xattr(const struct pod_idmap *m, const char *name, const void *value, size_t size,
+                      void **ret, size_t *ret_size) {
+        *ret = NULL;
+        if (streq(name, CAP_NAME))
+                return shift_caps(m, value, size, ret, ret_size);
+        if (streq(name, ACL_ACCESS_NAME) || streq(name, ACL_DEFAULT_NAME))
+                return shift_acl(m, value, size, ret, ret_size);
+        return 0;
+}

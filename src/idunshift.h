@@ -7,6 +7,9 @@
  * capability, as the kernel stores one for the initial namespace) and POSIX ACLs
  * (system.posix_acl_access and _default: named user and group entries).  An ID outside
  * [BASE, BASE+COUNT) cannot be shifted: -ERANGE, for the caller to refuse the file.
+ * pod_idshift_*() go the other way (N -> BASE+N), for the chown-shifted copies of image trees
+ * (store-shift.h): a v1 or v2 capability (the root of whatever namespace reads it) becomes a v3
+ * one whose root ID is BASE, as the kernel itself writes one from inside the namespace.
  * Owns: these formats.  Does not own: which tree is read (podexport.c) or the archive
  * (aci.c). */
 
@@ -23,3 +26,10 @@ int pod_idunshift_id(const struct pod_idmap *m, uint32_t id, uint32_t *ret);
  * the range; -EBADMSG when a capability or ACL value is malformed. */
 int pod_idunshift_xattr(const struct pod_idmap *m, const char *name, const void *value, size_t size,
                         void **ret, size_t *ret_size);
+
+/* base + id into *ret; -ERANGE when id >= count. */
+int pod_idshift_id(const struct pod_idmap *m, uint32_t id, uint32_t *ret);
+
+/* Like pod_idunshift_xattr(), from the pod's IDs to the host's. */
+int pod_idshift_xattr(const struct pod_idmap *m, const char *name, const void *value, size_t size,
+                      void **ret, size_t *ret_size);

@@ -218,6 +218,7 @@ static int build_in_child(int pod_fd, const char *dir, const char *app, const ch
         _cleanup_free_ char *rootfs = NULL, *opts = NULL, *id = NULL, *lower = NULL,
                             *mnt_dir = NULL;
         _cleanup_close_ int cwd_fd = -EBADF, userns_fd = -EBADF, tree_fd = -EBADF;
+        enum pod_userns_ownership ownership;
         int r;
 
         rootfs = path_join(dir, "rootfs");
@@ -244,7 +245,9 @@ static int build_in_child(int pod_fd, const char *dir, const char *app, const ch
         /* A --private-users pod (o->unshift): the image's trees as the pod saw them, through
          * its user namespace, so that every file of the merged view has an ID of the pod's
          * range (its own writes are already there), and the writer shifts them all back. */
-        if (o->unshift) {
+        /* A chown-shifted pod's lower dirs (store-shift.h) are in the range already. */
+        if (o->unshift && !(pod_userns_ownership_record_read(pod_fd, &ownership) >= 0 &&
+                            ownership == POD_USERNS_OWNERSHIP_CHOWN)) {
                 mnt_dir = path_join(dir, "idmapped");
                 if (!mnt_dir)
                         return -ENOMEM;

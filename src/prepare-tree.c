@@ -14,10 +14,12 @@
 
 #include "fd-util.h"
 #include "layer-merge.h"
+#include "log.h"
 #include "macro.h"
 #include "path-util.h"
 #include "prepare-tree.h"
 #include "store-oci.h"
+#include "store-shift.h"
 #include "store.h"
 #include "xattr-util.h"
 
@@ -184,10 +186,50 @@ static int write_lowers(int parent, char **paths, bool sync, const char *app,
         return 0;
 }
 
+/* --private-users: AUTO decided on the first lower dir; with CHOWN each of paths replaced by
+ * the path of its shifted copy. */
+static int apply_shift(struct pod_store *s, struct pod_prepare_shift *shift, char **paths,
+                       const char *app, struct pod_error *reterr) {
+        int r;
+
+        if (!shift || !paths || !paths[0])
+                return 0;
+        if (shift->ownership == POD_USERNS_OWNERSHIP_AUTO) {
+                _cleanup_close_ int fd = -EBADF;
+                _cleanup_free_ char *why = NULL;
+
+                fd = open(paths[0], O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                if (fd < 0)
+                        return pod_error_set(reterr, -errno, "Failed to open '%s': %m", paths[0]);
+                r = pod_idmap_supported(fd, &shift->map, &why, reterr);
+                if (r < 0)
+                        return r;
+                shift->ownership = r > 0 ? POD_USERNS_OWNERSHIP_MAP : POD_USERNS_OWNERSHIP_CHOWN;
+                if (r == 0)
+                        log_info("%s. Using chown-shifted copies of the image kept in the store "
+                                 "instead (made once per ID range; "
+                                 "--private-users-ownership=chown says so, =map refuses)",
+                                 why ? why : "No idmapped mounts");
+        }
+        if (shift->ownership != POD_USERNS_OWNERSHIP_CHOWN)
+                return 0;
+        STRV_FOREACH (p, paths) {
+                char *shifted = NULL;
+
+                r = pod_store_shifted(s, *p, &shift->map, &shifted, reterr);
+                if (r < 0)
+                        return pod_error_prefix(reterr, r, "App '%s'", app);
+                free(*p);
+                *p = shifted;
+        }
+        return 0;
+}
+
 /* An OCI image: its layers (top first) as the lower dirs, or flattened bottom first into
  * the private copy. */
 static int oci_app(struct pod_store *s, int parent, int dst, const char *app, const char *id,
-                   bool private_copy, bool sync, struct pod_error *reterr) {
+                   bool private_copy, struct pod_prepare_shift *shift, bool sync,
+                   struct pod_error *reterr) {
         _cleanup_strv_free_ char **layers = NULL, **real = NULL;
         _cleanup_free_ int *fds = NULL;
         size_t n = 0;
@@ -212,6 +254,9 @@ static int oci_app(struct pod_store *s, int parent, int dst, const char *app, co
                                                      "Failed to open layer '%s' of image '%s': %m",
                                                      layers[i], id);
                 }
+                r = apply_shift(s, shift, real, app, reterr);
+                if (r < 0)
+                        return r;
                 return write_lowers(parent, real, sync, app, reterr);
         }
 
@@ -237,7 +282,8 @@ static int oci_app(struct pod_store *s, int parent, int dst, const char *app, co
 }
 
 int pod_prepare_app_tree(struct pod_store *s, int pod_fd, const char *app, const char *id,
-                         bool private_copy, bool sync, struct pod_error *reterr) {
+                         bool private_copy, struct pod_prepare_shift *shift, bool sync,
+                         struct pod_error *reterr) {
         _cleanup_close_ int tree = -EBADF, dst = -EBADF, parent = -EBADF;
         _cleanup_free_ char *dir = NULL;
         int r, oci;
@@ -262,22 +308,29 @@ int pod_prepare_app_tree(struct pod_store *s, int pod_fd, const char *app, const
         if (oci < 0)
                 return oci;
         if (oci > 0)
-                return oci_app(s, parent, dst, app, id, private_copy, sync, reterr);
+                return oci_app(s, parent, dst, app, id, private_copy, shift, sync, reterr);
 
         r = pod_store_render_tree(s, id, &tree, NULL, reterr); /* with its dependencies */
         if (r < 0)
                 return r;
+        /* A shifted copy filters attributes itself: fine for a tree without lower-ok. */
         if (!private_copy &&
-            faccessat(tree, POD_STORE_TREE_LOWER_OK, F_OK, AT_SYMLINK_NOFOLLOW) >= 0) {
+            (faccessat(tree, POD_STORE_TREE_LOWER_OK, F_OK, AT_SYMLINK_NOFOLLOW) >= 0 || shift)) {
                 char *lowers[2] = {};
 
                 r = real_dir_path(tree, "rootfs", &lowers[0]);
                 if (r < 0)
                         return pod_error_set(reterr, r, "Failed to open the rootfs of '%s': %m",
                                              id);
-                r = write_lowers(parent, lowers, sync, app, reterr);
+                r = apply_shift(s, shift, lowers, app, reterr);
+                if (r >= 0 && shift && shift->ownership != POD_USERNS_OWNERSHIP_CHOWN &&
+                    faccessat(tree, POD_STORE_TREE_LOWER_OK, F_OK, AT_SYMLINK_NOFOLLOW) < 0)
+                        r = 1; /* idmapped by stage1: the filtered per-pod links below */
+                if (r == 0)
+                        r = write_lowers(parent, lowers, sync, app, reterr);
                 free(lowers[0]);
-                return r;
+                if (r <= 0)
+                        return r;
         }
         return copy_app(tree, dst, app, id, private_copy, reterr);
 }

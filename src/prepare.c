@@ -1135,8 +1135,8 @@ bool pod_prepare_is_no_overlay(int pod_fd) {
 
 /* The apps' image manifests and trees, into the pod dir. */
 static int write_apps(struct pod_store *s, struct pod_poddir *p, const struct pod_pod_manifest *m,
-                      char **ids, bool no_overlay, const char *stage1_image,
-                      struct pod_error *reterr) {
+                      char **ids, bool no_overlay, struct pod_prepare_shift *shift,
+                      const char *stage1_image, struct pod_error *reterr) {
         int r;
 
         for (size_t i = 0; i < m->n_apps; i++) {
@@ -1164,7 +1164,7 @@ static int write_apps(struct pod_store *s, struct pod_poddir *p, const struct po
                                              "Failed to write the image manifest of "
                                              "app '%s': %m",
                                              app);
-                r = pod_prepare_app_tree(s, p->fd, app, ids[i], no_overlay, p->sync, reterr);
+                r = pod_prepare_app_tree(s, p->fd, app, ids[i], no_overlay, shift, p->sync, reterr);
                 if (r < 0)
                         return r;
                 r = pod_store_touch(s, ids[i], reterr);
@@ -1210,6 +1210,7 @@ int pod_prepare(struct pod_store *s, int pods_fd, const struct pod_prepare_optio
         _cleanup_(pod_poddir_freep) struct pod_poddir *p = NULL;
         _cleanup_strv_free_ char **ids = NULL;
         _cleanup_free_ char *json = NULL;
+        struct pod_prepare_shift shift = {}, *pshift = NULL;
         int r;
 
         r = pod_prepare_manifest(s, o, &m, &ids, reterr);
@@ -1226,11 +1227,13 @@ int pod_prepare(struct pod_store *s, int pods_fd, const struct pod_prepare_optio
          * exists, a later failure leaves an aborted prepare whose range gc releases. */
         if (o->private_users && o->private_users->mode != POD_USERNS_NO) {
                 r = pod_userns_allocate_pod(o->data_fd, p->fd, p->uuid, o->private_users, NULL,
-                                            p->sync, NULL, reterr);
+                                            p->sync, &shift.map, reterr);
                 if (r < 0) {
                         discard_new_pod(p, o->uuid_file_save);
                         return r;
                 }
+                shift.ownership = o->private_users->ownership;
+                pshift = &shift;
         }
         /* From here on a failure leaves prepare/U behind, unlocked when p is freed: an
          * aborted prepare, which gc removes. */
@@ -1252,10 +1255,17 @@ int pod_prepare(struct pod_store *s, int pods_fd, const struct pod_prepare_optio
         /* Every image read from here on is pinned (store.h) until the pod's trees are
          * rendered: image rm and gc keep it meanwhile, and one removed before is an error. */
         pod_store_pin_renders(s);
-        r = write_apps(s, p, m, ids, o->no_overlay, o->stage1_image ? o->stage1 : NULL, reterr);
+        r = write_apps(s, p, m, ids, o->no_overlay, pshift, o->stage1_image ? o->stage1 : NULL,
+                       reterr);
         pod_store_unpin_all(s);
         if (r < 0)
                 return r;
+        if (pshift) {
+                r = pod_userns_ownership_record_write(p->fd, pshift->ownership, p->sync);
+                if (r < 0)
+                        return pod_error_set(reterr, r, "Failed to write '%s' in the pod dir: %m",
+                                             POD_USERNS_OWNERSHIP_RECORD);
+        }
         if (o->stage1) {
                 r = pod_stage1_record_write(p->fd, o->stage1_image, o->stage1, p->sync);
                 if (r < 0)
@@ -1469,6 +1479,7 @@ int pod_stage1_check(const char *path, struct pod_error *reterr) {
 int pod_stage1_exec(struct pod_poddir *p, const struct pod_stage1_options *o,
                     struct pod_error *reterr) {
         _cleanup_free_ char *net = NULL, *hostname = NULL, *resolv = NULL, *users = NULL;
+        enum pod_userns_ownership ownership = POD_USERNS_OWNERSHIP_MAP;
         struct pod_idmap idmap;
         _cleanup_strv_free_ char **extra = NULL;
         _cleanup_free_ const char **argv = NULL;
@@ -1487,6 +1498,12 @@ int pod_stage1_exec(struct pod_poddir *p, const struct pod_stage1_options *o,
         if (r < 0 && r != -ENOENT)
                 return pod_error_set(reterr, r, "Failed to read the pod's '%s': %s",
                                      POD_USERNS_RECORD, strerror(-r));
+        if (users) {
+                r = pod_userns_ownership_record_read(p->fd, &ownership);
+                if (r < 0)
+                        return pod_error_set(reterr, r, "Failed to read the pod's '%s': %s",
+                                             POD_USERNS_OWNERSHIP_RECORD, strerror(-r));
+        }
         STRV_FOREACH (s, o->ports)
                 n_extra++;
         STRV_FOREACH (s, o->hosts_entries)
@@ -1528,6 +1545,8 @@ int pod_stage1_exec(struct pod_poddir *p, const struct pod_stage1_options *o,
                 argv[n++] = "--ipc=parent";
         if (users)
                 argv[n++] = users;
+        if (users && ownership == POD_USERNS_OWNERSHIP_CHOWN)
+                argv[n++] = "--private-users-ownership=chown";
         if (o->keep_unit == 1)
                 argv[n++] = "--keep-unit";
         else if (o->keep_unit == 0)

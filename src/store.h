@@ -23,6 +23,9 @@
  *                                  the store is opened and by gc.
  *   cas/locks/<id>.lock            per-image flock: import commit, remove and gc of one image
  *                                  are serialised.  cas/locks/db.lock guards schema creation.
+ *   cas/shifted/<BASE>-<COUNT>/<key>/
+ *                                  chown-shifted copies of trees for --private-users pods
+ *                                  where idmapped mounts are unavailable (store-shift.h).
  *
  * Visibility is the index row: files are moved into place (rename) before the row is committed
  * and removed after the row is deleted, so kill -9 at any point leaves either no image or a

@@ -431,6 +431,9 @@ static int check_space(struct unpack_ctx *c, uint64_t need) {
                 return 0;
         if (fstatvfs(fd, &sv) < 0)
                 return pod_error_set(&c->in_err, -errno, "Failed to check the free space: %m");
+        /* A file system with no size (ramfs, some FUSE ones) has nothing to check against. */
+        if (sv.f_blocks == 0)
+                return 0;
         have = (uint64_t)sv.f_bavail * sv.f_frsize;
         if (have >= need && have - need >= l->image_min_free)
                 return 0;

@@ -141,14 +141,42 @@ static int conf_load_one(const char *dir, struct pod_userns_request *req,
                 *eq = 0;
                 k = strip(line);
                 v = strip(eq + 1);
-                if (!streq(k, "private-users"))
+                if (streq(k, "private-users-ownership"))
+                        r = pod_userns_ownership_parse(v, &req->ownership, &e);
+                else if (streq(k, "private-users")) {
+                        enum pod_userns_ownership o = req->ownership;
+
+                        r = pod_userns_parse(v, req, &e);
+                        req->ownership = o;
+                } else
                         return pod_error_set(reterr, -EINVAL, "%s:%u: unknown key '%s'", path, n,
                                              k);
-                r = pod_userns_parse(v, req, &e);
                 if (r < 0)
                         return pod_error_set(reterr, r, "%s:%u: %s", path, n, e.msg);
         }
         return 0;
+}
+
+static const char *const ownership_names[_POD_USERNS_OWNERSHIP_MAX] = {
+        [POD_USERNS_OWNERSHIP_AUTO] = "auto",
+        [POD_USERNS_OWNERSHIP_MAP] = "map",
+        [POD_USERNS_OWNERSHIP_CHOWN] = "chown",
+};
+
+int pod_userns_ownership_parse(const char *s, enum pod_userns_ownership *ret,
+                               struct pod_error *reterr) {
+        for (int i = 0; i < _POD_USERNS_OWNERSHIP_MAX; i++)
+                if (s && streq(s, ownership_names[i])) {
+                        *ret = (enum pod_userns_ownership)i;
+                        return 0;
+                }
+        return pod_error_set(reterr, -EINVAL,
+                             "Invalid private-users ownership '%s': expected auto, map or chown",
+                             s ? s : "");
+}
+
+const char *pod_userns_ownership_to_string(enum pod_userns_ownership o) {
+        return o >= 0 && o < _POD_USERNS_OWNERSHIP_MAX ? ownership_names[o] : NULL;
 }
 
 int pod_userns_conf_load(const char *vendordir, const char *sysconfdir,
@@ -608,7 +636,49 @@ int pod_userns_allocate_pod(int data_fd, int pod_fd, const char *uuid,
         return 0;
 }
 
+int pod_userns_range_held(int data_fd, uint32_t base, uint32_t count) {
+        _cleanup_free_ char *text = NULL;
+        char path[64];
+        const char *sp;
+        uint32_t c;
+        int r;
+
+        (void)snprintf(path, sizeof(path), POD_USERNS_DIR "/%" PRIu32, base);
+        r = read_full_file_at(data_fd, path, 128, &text, NULL);
+        if (r == -ENOENT)
+                return 0;
+        if (r < 0)
+                return r;
+        sp = strchr(text, ' ');
+        if (!sp || sscanf(sp + 1, "%" SCNu32, &c) != 1)
+                return -EBADMSG;
+        return c == count;
+}
+
 /* ---- the pod directory's record --------------------------------------------------------- */
+
+int pod_userns_ownership_record_write(int pod_fd, enum pod_userns_ownership o, bool sync) {
+        if (o != POD_USERNS_OWNERSHIP_CHOWN)
+                return 0;
+        return write_file_at(pod_fd, POD_USERNS_OWNERSHIP_RECORD, "chown\n", 6, 0644, sync);
+}
+
+int pod_userns_ownership_record_read(int pod_fd, enum pod_userns_ownership *ret) {
+        _cleanup_free_ char *text = NULL;
+        int r;
+
+        r = read_full_file_at(pod_fd, POD_USERNS_OWNERSHIP_RECORD, 16, &text, NULL);
+        if (r == -ENOENT) {
+                *ret = POD_USERNS_OWNERSHIP_MAP;
+                return 0;
+        }
+        if (r < 0)
+                return r;
+        if (!streq(text, "chown\n"))
+                return -EBADMSG;
+        *ret = POD_USERNS_OWNERSHIP_CHOWN;
+        return 0;
+}
 
 int pod_userns_record_write(int pod_fd, const struct pod_idmap *m, bool sync) {
         char text[32];

@@ -45,8 +45,22 @@ enum pod_userns_mode {
         _POD_USERNS_MODE_INVALID = -EINVAL,
 };
 
+/* How the pod's IDs reach the image's files (--private-users-ownership, pod-run(1)): idmapped
+ * mounts of the lower dirs (map), chown-shifted copies kept in the store (chown,
+ * store-shift.h), or map where the kernel and file system can, else chown (auto). */
+enum pod_userns_ownership {
+        POD_USERNS_OWNERSHIP_AUTO,
+        POD_USERNS_OWNERSHIP_MAP,
+        POD_USERNS_OWNERSHIP_CHOWN,
+        _POD_USERNS_OWNERSHIP_MAX,
+        _POD_USERNS_OWNERSHIP_INVALID = -EINVAL,
+};
+
+#define POD_USERNS_OWNERSHIP_RECORD "private-users-ownership" /* in the pod dir: "chown\n" */
+
 struct pod_userns_request {
         enum pod_userns_mode mode;
+        enum pod_userns_ownership ownership;
         uint32_t base;  /* FIXED only */
         uint32_t count; /* FIXED only */
 };
@@ -56,8 +70,14 @@ struct pod_userns_request {
  * count 0 and overflow.  -EINVAL with reterr naming the value. */
 int pod_userns_parse(const char *s, struct pod_userns_request *ret, struct pod_error *reterr);
 
-/* The configured default: "private-users = pick|no|..." (the flag's values) in userns.conf of
- * vendordir and then sysconfdir (either may be NULL; the latter wins).  Without any: NO.
+/* "auto", "map" or "chown"; -EINVAL with reterr naming the value. */
+int pod_userns_ownership_parse(const char *s, enum pod_userns_ownership *ret,
+                               struct pod_error *reterr);
+const char *pod_userns_ownership_to_string(enum pod_userns_ownership o);
+
+/* The configured default: "private-users = pick|no|..." (the flag's values) and
+ * "private-users-ownership = auto|map|chown" in userns.conf of vendordir and then sysconfdir
+ * (either may be NULL; the latter wins).  Without any: NO, AUTO.
  * -EINVAL naming the file and line on an unknown key or a bad value. */
 int pod_userns_conf_load(const char *vendordir, const char *sysconfdir,
                          struct pod_userns_request *ret, struct pod_error *reterr);
@@ -95,6 +115,15 @@ int pod_userns_allocate_pod(int data_fd, int pod_fd, const char *uuid,
                             const struct pod_userns_request *req,
                             const struct pod_userns_sources *src, bool sync, struct pod_idmap *ret,
                             struct pod_error *reterr);
+
+/* Whether a pod holds the range base/count (its allocation record exists with that count):
+ * 1 yes, 0 no, < 0 unknown. */
+int pod_userns_range_held(int data_fd, uint32_t base, uint32_t count);
+
+/* The pod directory's "private-users-ownership": written only for CHOWN ("chown\n");
+ * read: MAP when absent (every pod before the record existed was idmapped). */
+int pod_userns_ownership_record_write(int pod_fd, enum pod_userns_ownership o, bool sync);
+int pod_userns_ownership_record_read(int pod_fd, enum pod_userns_ownership *ret);
 
 /* The pod directory's "private-users".  read: -ENOENT when the pod has none; -EBADMSG when
  * it cannot be parsed. */

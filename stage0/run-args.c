@@ -61,6 +61,7 @@ static const struct opt pod_opts[] = {
         POD(ipc, K_STR),
         POD(pod_manifest, K_STR),
         POD(private_users, K_OPT_STR),
+        POD(private_users_ownership, K_STR),
         POD(stage1_path, K_STR),
         POD(stage1_from_dir, K_STR),
         POD(stage1_name, K_STR),
@@ -124,6 +125,8 @@ const char run_args_usage[] =
         "  --pod-manifest=FILE       Run this pod manifest (no IMAGE, no app flags)\n"
         "  --private-users[=pick|yes|no|UID[:COUNT]]  A user namespace: the pod's root is\n"
         "                            host UID BASE (pick: a free range of 65536 IDs)\n"
+        "  --private-users-ownership=auto|map|chown  The image's IDs through idmapped mounts\n"
+        "                            (map) or a chown-shifted copy kept in the store (chown)\n"
         "  --stage1-path=PATH        Run the pod with this stage1 binary (root's, not writable)\n"
         "  --stage1-from-dir=NAME    A stage1 in pod's stage1 directory (pod-stage1-fly)\n"
         "  --stage1-name=NAME[:VERSION]  --stage1-hash=sha512-...  --stage1-url=URL\n"
@@ -410,6 +413,7 @@ void run_args_done(struct run_args *a) {
         free(a->ipc);
         free(a->pod_manifest);
         free(a->private_users);
+        free(a->private_users_ownership);
         free(a->stage1_path);
         free(a->stage1_from_dir);
         free(a->stage1_name);

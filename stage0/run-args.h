@@ -67,6 +67,7 @@ struct run_args {
         char *ipc;           /* --ipc=auto|private|parent, NULL: auto */
         char *pod_manifest;  /* --pod-manifest=FILE: no IMAGE, no app flags */
         char *private_users; /* --private-users[=VALUE]: "pick" when bare; NULL: not given */
+        char *private_users_ownership; /* auto|map|chown; NULL: userns.conf's, else auto */
         /* rkt's stage1 selection (at most one; stage0/verb-run.c): a binary, a name in pod's
          * stage1 directory, or a stage1 image by name, ID or URL. */
         char *stage1_path;

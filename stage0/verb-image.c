@@ -21,8 +21,10 @@
 #include "podusers.h"
 #include "provenance.h"
 #include "store-oci.h"
+#include "store-shift.h"
 #include "store.h"
 #include "unpack.h"
+#include "userns-alloc.h"
 #include "verbs.h"
 
 #define ID_SHORT_LEN 19 /* "sha512-" + 12 hex */
@@ -887,9 +889,13 @@ static void gc_report(const char *what, const char *name, void *userdata) {
                 printf("Removed %s %s\n", what, name);
 }
 
+static int range_held(uint32_t base, uint32_t count, void *userdata) {
+        return pod_userns_range_held(*(int *)userdata, base, count);
+}
+
 static int image_gc(int n) {
         _cleanup_(pod_store_freep) struct pod_store *s = NULL;
-        _cleanup_close_ int pods_fd = -EBADF;
+        _cleanup_close_ int pods_fd = -EBADF, data_fd = -EBADF;
         struct pod_error e = {};
         int r;
 
@@ -905,6 +911,9 @@ static int image_gc(int n) {
         r = pod_store_gc(s, arg_grace, gc_report, NULL, &e);
         if (r < 0)
                 return log_pod_error(r, &e);
+        /* Chown-shifted copies of trees that are gone, and of ranges no pod holds. */
+        data_fd = open(arg_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        (void)pod_store_shift_gc(s, data_fd >= 0 ? range_held : NULL, &data_fd, gc_report, NULL);
         return 0;
 }
 

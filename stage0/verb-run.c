@@ -502,18 +502,27 @@ static int check_mds(const char *verb, bool mds_register) {
  * check_fly(), and the configured default (for pods) does not apply to it. */
 static int resolve_private_users(const char *verb, const struct run_args *a, bool fly,
                                  struct pod_userns_request *ret) {
+        enum pod_userns_ownership ownership;
         struct pod_error e = {};
         int r;
 
+        r = pod_userns_conf_load(arg_vendordir, arg_sysconfdir, ret, &e);
+        if (r < 0)
+                return log_pod_error(r, &e);
+        ownership = ret->ownership;
+        if (a->private_users_ownership) {
+                r = pod_userns_ownership_parse(a->private_users_ownership, &ownership, &e);
+                if (r < 0)
+                        return pod_usage_error(verb, "--private-users-ownership: %s", e.msg);
+        }
         if (a->private_users) {
                 r = pod_userns_parse(a->private_users, ret, &e);
                 if (r < 0)
                         return pod_usage_error(verb, "%s", e.msg);
-                return 0;
         }
-        r = pod_userns_conf_load(arg_vendordir, arg_sysconfdir, ret, &e);
-        if (r < 0)
-                return log_pod_error(r, &e);
+        ret->ownership = ownership;
+        if (a->private_users)
+                return 0;
         if (fly && ret->mode != POD_USERNS_NO) {
                 log_debug("The fly stage1 runs its app in the host's namespaces: the configured "
                           "private-users default does not apply");
@@ -526,6 +535,9 @@ static int resolve_private_users(const char *verb, const struct run_args *a, boo
  * host IDs): say so before anything is fetched or a range is taken. */
 static int check_private_users(const char *verb, const struct run_args *a,
                                const struct pod_userns_request *pu) {
+        if (pu->mode == POD_USERNS_NO && a->private_users_ownership)
+                return pod_usage_error(verb, "--private-users-ownership needs --private-users "
+                                             "(or the private-users default of userns.conf)");
         if (pu->mode == POD_USERNS_NO || !a->no_overlay)
                 return 0;
         return pod_usage_error(verb,

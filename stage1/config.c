@@ -542,9 +542,18 @@ static int make_upper(const struct stage1_config *c, const struct stage1_app *ap
         } else if (fstatat(pod_fd, app->rootfs, &st, AT_SYMLINK_NOFOLLOW) < 0)
                 return pod_error_set(reterr, -errno, "App '%s': rootfs '%s': %m", app->name,
                                      app->rootfs);
-        /* --private-users: the root's owner as the app sees it through the idmapped lower dirs. */
-        if (stage1_userns_shift(c, st.st_uid, &uid) < 0 ||
-            stage1_userns_shift(c, st.st_gid, &gid) < 0)
+        /* --private-users: the root's owner as the app sees it through the idmapped lower dirs
+         * (a shifted copy's is already in the range). */
+        if (c->userns_chown) {
+                uid = (uint32_t)st.st_uid;
+                gid = (uint32_t)st.st_gid;
+                if (!pod_idmap_contains(&c->idmap, uid) || !pod_idmap_contains(&c->idmap, gid))
+                        return pod_error_set(reterr, -ERANGE,
+                                             "App '%s': the shifted image's root is owned by "
+                                             "%u:%u, outside the pod's user namespace",
+                                             app->name, (unsigned)uid, (unsigned)gid);
+        } else if (stage1_userns_shift(c, st.st_uid, &uid) < 0 ||
+                   stage1_userns_shift(c, st.st_gid, &gid) < 0)
                 return pod_error_set(reterr, -ERANGE,
                                      "App '%s': the image's root is owned by %u:%u, outside the "
                                      "pod's user namespace",

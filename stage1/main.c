@@ -44,6 +44,8 @@ static void help(void) {
                "  --interactive                      Apps use the terminal (stdin, /dev/console)\n"
                "  --no-overlay                       The app trees are private copies\n"
                "  --private-users=BASE:COUNT         A user namespace: the pod's 0 is host BASE\n"
+               "  --private-users-ownership=map|chown  Idmapped lower dirs (map), or lower dirs\n"
+               "                                     already owned by the range (chown)\n"
                "  --disable-capabilities-restriction Keep every capability\n"
                "  --disable-paths                    No masked or read-only /proc, /sys paths\n"
                "  --disable-seccomp                  No syscall filter\n"
@@ -87,6 +89,7 @@ static int parse_argv(struct stage1_config *c, int argc, char *argv[]) {
                 ARG_HOSTS_ENTRY,
                 ARG_IPC,
                 ARG_PRIVATE_USERS,
+                ARG_PRIVATE_USERS_OWNERSHIP,
         };
         static const struct option options[] = {
                 { "debug", no_argument, NULL, ARG_DEBUG },
@@ -104,6 +107,7 @@ static int parse_argv(struct stage1_config *c, int argc, char *argv[]) {
                 { "version", no_argument, NULL, ARG_VERSION },
                 { "ipc", required_argument, NULL, ARG_IPC },
                 { "private-users", required_argument, NULL, ARG_PRIVATE_USERS },
+                { "private-users-ownership", required_argument, NULL, ARG_PRIVATE_USERS_OWNERSHIP },
                 { "port", required_argument, NULL, ARG_PORT },
                 { "hosts-entry", required_argument, NULL, ARG_HOSTS_ENTRY },
                 { "help", no_argument, NULL, 'h' },
@@ -210,6 +214,17 @@ static int parse_argv(struct stage1_config *c, int argc, char *argv[]) {
                         if (r < 0)
                                 return log_pod_error(r, &e);
                         c->private_users = true;
+                        break;
+                case ARG_PRIVATE_USERS_OWNERSHIP:
+                        if (streq(optarg, "chown"))
+                                c->userns_chown = true;
+                        else if (streq(optarg, "map"))
+                                c->userns_chown = false;
+                        else
+                                return log_error_errno(-EINVAL,
+                                                       "Invalid --private-users-ownership='%s': "
+                                                       "expected map or chown",
+                                                       optarg);
                         break;
                 case ARG_NO_OVERLAY:
                         c->no_overlay = true;

@@ -230,8 +230,9 @@ static int lowerdir_option(const struct stage1_config *c, const struct stage1_ap
                 fds[i] = stage1_open_lower(app->lowers[i], reterr);
                 if (fds[i] < 0)
                         return pod_error_prefix(reterr, fds[i], "App '%s'", app->name);
-                /* --private-users: the image as the pod's IDs see it, the store untouched. */
-                if (c->userns_fd >= 0) {
+                /* --private-users: the image as the pod's IDs see it, the store untouched
+                 * (chown: the lower dirs are shifted copies already). */
+                if (c->userns_fd >= 0 && !c->userns_chown) {
                         int m = stage1_userns_lower(c, fds[i], i, reterr);
 
                         safe_close(fds[i]);
@@ -298,10 +299,15 @@ static int mount_rootfs(const struct stage1_config *c, const struct stage1_app *
                         r = mount_overlay(c, app, root, opts, reterr);
                 for (size_t i = 0; i < n; i++)
                         safe_close(fds[i]);
-                if (c->userns_fd >= 0)
+                if (c->userns_fd >= 0 && !c->userns_chown)
                         stage1_userns_lowers_detach(c, n);
                 return r;
         }
+        if (c->userns_fd >= 0 && c->userns_chown)
+                return pod_error_set(reterr, -EINVAL,
+                                     "App '%s': --private-users-ownership=chown needs the image "
+                                     "as lower dirs",
+                                     app->name);
         if (c->userns_fd >= 0) {
                 _cleanup_close_ int fd = -EBADF, m = -EBADF;
                 _cleanup_free_ char *p = path_join(c->pod_dir, app->rootfs);

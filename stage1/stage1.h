@@ -137,6 +137,9 @@ struct stage1_config {
          * inside it for the init to join. */
         bool private_users;
         struct pod_idmap idmap;
+        /* --private-users-ownership=chown: the lower dirs are chown-shifted copies (stage0's
+         * src/store-shift.h), already owned by the range: mounted as they are, not idmapped. */
+        bool userns_chown;
         int userns_fd;
         int userns_netns_fd;
         /* rootless.c: run by an unprivileged host user (ABI.md "Rootless"). */

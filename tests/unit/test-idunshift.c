@@ -108,6 +108,69 @@ static void test_acl(void) {
                    "malformed ACL refused");
 }
 
+/* The other way (store-shift.h): N -> BASE+N, v1/v2 capabilities become v3 with root ID BASE,
+ * and a shift followed by an unshift is the identity. */
+static void test_shift(void) {
+        unsigned char v2[20] = {}, v3[24] = {}, v1[12] = {}, acl[4 + 2 * 8] = {};
+        _cleanup_free_ void *out = NULL, *back = NULL;
+        size_t n = 0, nb = 0;
+        uint32_t id = 0;
+
+        tap_ok(pod_idshift_id(&M, 0, &id) == 0 && id == 200000, "shift: 0 -> BASE");
+        tap_ok(pod_idshift_id(&M, 65535, &id) == 0 && id == 265535, "shift: COUNT-1 -> last ID");
+        tap_is_int(pod_idshift_id(&M, 65536, &id), -ERANGE, "shift: COUNT refused");
+        le32(v2, 0x02000001);
+        le32(v2 + 4, 0x400);
+        tap_is_int(pod_idshift_xattr(&M, "security.capability", v2, 20, &out, &n), 1,
+                   "shift: v2 capability");
+        tap_ok(out && n == 24 && rd32(out) == 0x03000001 &&
+                       rd32((unsigned char *)out + 4) == 0x400 &&
+                       rd32((unsigned char *)out + 20) == 200000,
+               "  becomes v3, root ID BASE, flags and sets kept");
+        tap_is_int(pod_idunshift_xattr(&M, "security.capability", out, n, &back, &nb), 1,
+                   "  and unshifts");
+        tap_ok(back && nb == 20 && memcmp(back, v2, 20) == 0, "  back to the same v2 bytes");
+        free(out);
+        out = NULL;
+        le32(v1, 0x01000000);
+        le32(v1 + 4, 0x1);
+        tap_is_int(pod_idshift_xattr(&M, "security.capability", v1, 12, &out, &n), 1,
+                   "shift: v1 capability");
+        tap_ok(out && n == 24 && rd32(out) == 0x03000000 && rd32((unsigned char *)out + 4) == 1 &&
+                       rd32((unsigned char *)out + 12) == 0 &&
+                       rd32((unsigned char *)out + 20) == 200000,
+               "  becomes v3 with upper sets 0");
+        free(out);
+        out = NULL;
+        le32(v3, 0x03000000);
+        le32(v3 + 20, 1000);
+        tap_is_int(pod_idshift_xattr(&M, "security.capability", v3, 24, &out, &n), 1,
+                   "shift: v3 capability of user 1000");
+        tap_ok(out && rd32((unsigned char *)out + 20) == 201000, "  root ID BASE+1000");
+        free(out);
+        out = NULL;
+        le32(v3 + 20, 70000);
+        tap_is_int(pod_idshift_xattr(&M, "security.capability", v3, 24, &out, &n), -ERANGE,
+                   "shift: v3 root ID beyond COUNT refused");
+        tap_is_int(pod_idshift_xattr(&M, "security.capability", v2, 19, &out, &n), -EBADMSG,
+                   "shift: short v2 refused");
+        le32(acl, 2);
+        acl[4] = 0x02;
+        le32(acl + 8, 1000);
+        acl[12] = 0x08;
+        le32(acl + 16, 50);
+        tap_is_int(pod_idshift_xattr(&M, "system.posix_acl_access", acl, sizeof(acl), &out, &n), 1,
+                   "shift: ACL");
+        tap_ok(out && rd32((unsigned char *)out + 8) == 201000 &&
+                       rd32((unsigned char *)out + 16) == 200050,
+               "  named user and group shifted");
+        le32(acl + 16, 65536);
+        free(out);
+        out = NULL;
+        tap_is_int(pod_idshift_xattr(&M, "system.posix_acl_default", acl, sizeof(acl), &out, &n),
+                   -ERANGE, "shift: ACL naming an ID beyond COUNT refused");
+}
+
 static char top[] = "/tmp/test-idunshift.XXXXXX";
 
 static char *p(const char *rel) {
@@ -241,6 +304,7 @@ int main(void) {
         test_ids();
         test_caps();
         test_acl();
+        test_shift();
         if (!mkdtemp(top))
                 return tap_skip_all("no temp dir");
         test_build();
