@@ -103,8 +103,9 @@ static int shift_owner(struct shift *sh, const struct stat *st, uint32_t *uid, u
         return 0;
 }
 
-/* The attributes xattr_name_allowed() keeps (with file capabilities), IDs in them shifted. */
-static int shift_xattrs(struct shift *sh, int from, int to) {
+/* The attributes xattr_name_allowed() keeps (with file capabilities), IDs in them shifted.
+ * (Rootless stores never get copies: --private-users is for pods started by root.) */
+static int shift_xattrs(struct shift *sh, int from, int to, bool dir) {
         _cleanup_free_ char *names = NULL;
         ssize_t n;
 
@@ -124,7 +125,10 @@ static int shift_xattrs(struct shift *sh, int from, int to) {
                 ssize_t k;
                 int r;
 
-                if (!xattr_name_allowed(p, XATTR_KEEP_CAPS))
+                /* The store's own marker of an OCI layer's opaque directory (store-oci.h) stays:
+                 * without it the copy would show what the layer deleted. */
+                if (!xattr_name_allowed(p, XATTR_KEEP_CAPS) &&
+                    !(dir && streq(p, "trusted.overlay.opaque")))
                         continue;
                 k = fgetxattr(from, p, NULL, 0);
                 if (k < 0)
@@ -160,7 +164,7 @@ static int shift_metadata(struct shift *sh, int from, int to, const struct stat 
                 return r;
         if (fchown(to, uid, gid) < 0)
                 return -errno;
-        r = shift_xattrs(sh, from, to);
+        r = shift_xattrs(sh, from, to, S_ISDIR(st->st_mode));
         if (r < 0)
                 return r;
         if (fchmod(to, st->st_mode & 07777) < 0 || futimens(to, ts) < 0)

@@ -263,7 +263,7 @@ tap_check "\$dir/userns is 0700" "$([ "$(stat -c %a "$D/userns" 2>&1)" = 700 ]; 
 
 # ---- 5. explicit ranges -------------------------------------------------------------------------
 # A base that no pick takes (above 0x6fff0000), in no /etc/subuid range, no host user's.
-XB=1900000000
+XB=2600000000 # not rootless.sh's and rootless-stage1.sh's subuid ranges (1900000000...), which make check -j may add meanwhile
 pod_sh --private-users=$XB:100000 'cat /proc/self/uid_map'
 assert_status "--private-users=UID:COUNT runs" 0
 assert_match "... with the map given" "$(squash <<<"$OUT")" "^0 $XB 100000$"
@@ -500,6 +500,12 @@ if python3 "$HELPERS/oci-image.py" save "$OSPEC" --out "$W/oci.tar" >/dev/null 2
         assert_match "... the whiteout hides the file" "$OUT" "^gone=1$"
         assert_match "... the layer's 1000:1001 file keeps its owner" "$OUT" "^/keep/b 1000:1001 "
         assert_no_match "... the opaque dir hides the lower layer" "$OUT" "^/opt/(old|sub)"
+        run_pod "${P[@]}" run --net=none --private-users --private-users-ownership=chown "$O" \
+                --exec=/bin/sh -- -c "$TREE"
+        assert_status "a Docker image runs with chown-shifted layers" 0
+        tap_check "... showing the same tree (whiteouts, opaque dir, owners, links)" \
+                "$([ -n "$PLAIN" ] && [ "$OUT" = "$PLAIN" ]; echo $?)" \
+                "$(diff <(echo "$PLAIN") <(echo "$OUT"))"
 else
         tap_check "oci-image.py builds the Docker image" 1 "$(cat "$W/oci.err")"
 fi
