@@ -1,0 +1,175 @@
+#!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# A rootless pod's root file system (issue 14, "Root file system"), end to end through stage0
+# and stage1: run as root, this makes a throwaway user with a subuid/subgid range (UID in
+# 42000-42499, its lines removed at exit) and runs pod as that user with setpriv.
+#   - image-supplied user.overlay.* attributes (the markers a rootless overlay reads with
+#     userxattr) never reach the store: an OCI layer's own opaque marker or xwhiteout, an
+#     ACI's, cannot hide a file of the image from its app (the filter: src/xattr-util.c).
+# Skips without uidmap, a static busybox, or a pod-stage1 with the rootless mode.
+# shellcheck source=tests/integration/lib.sh
+. "${top_srcdir:-$(dirname "$0")/../..}/tests/integration/lib.sh"
+
+[ "$(id -u)" = 0 ] || tap_skip_all "needs root (creates a throwaway user)"
+for c in useradd userdel setpriv python3 newuidmap newgidmap; do
+        command -v "$c" >/dev/null || tap_skip_all "$c is needed (newuidmap: Debian's uidmap)"
+done
+S1=${POD_STAGE1:-${top_builddir:-}/stage1/pod-stage1}
+[ -x "$S1" ] && "$S1" --help 2>&1 | grep -qi rootless || tap_skip_all "pod-stage1 has no rootless mode"
+BUSYBOX=$(command -v busybox || true)
+if [ -z "$BUSYBOX" ] || ldd "$BUSYBOX" >/dev/null 2>&1; then
+        tap_skip_all "needs a static busybox (apt-get install busybox-static)"
+fi
+
+U=prrf$$
+START=1900200000 # beside rootless.sh's 1900000000 range, never overlapping it
+COUNT=65536
+cleanup() {
+        if id "$U" >/dev/null 2>&1; then
+                pkill -KILL -u "$U" 2>/dev/null || true
+                userdel -r "$U" >/dev/null 2>&1 || true
+        fi
+        sed -i "/^$U:/d" /etc/subuid /etc/subgid 2>/dev/null || true
+        rm -rf "$TAP_TMP"
+}
+trap cleanup EXIT
+uid=
+for u in $(seq 42000 42499); do
+        if ! getent passwd "$u" >/dev/null && ! getent group "$u" >/dev/null &&
+                ! pgrep -U "$u" >/dev/null; then
+                uid=$u
+                break
+        fi
+done
+[ -n "$uid" ] || tap_skip_all "no free UID in 42000-42499"
+useradd -m -u "$uid" -K SUB_UID_COUNT=0 -K SUB_GID_COUNT=0 "$U" || tap_skip_all "useradd failed"
+echo "$U:$START:$COUNT" >>/etc/subuid
+echo "$U:$START:$COUNT" >>/etc/subgid
+chmod 755 "$TAP_TMP"
+mkdir -p "$TAP_TMP/etc" "$TAP_TMP/vendor"
+
+AS_ENV=() # VAR=VALUE words added to the user's environment
+as() {
+        setpriv --reuid="$U" --regid="$U" --init-groups --reset-env \
+                env HOME="/home/$U" PATH=/usr/sbin:/usr/bin:/sbin:/bin POD_STAGE1="$S1" \
+                "${AS_ENV[@]}" "$@"
+}
+run_as() { # run_as ARGS...: as run_pod, as the user
+        set +e
+        as "$POD" --local-config="$TAP_TMP/etc" --system-config="$TAP_TMP/vendor" "$@" \
+                >"$TAP_TMP/stdout" 2>"$TAP_TMP/stderr"
+        STATUS=$?
+        set -e
+        OUT=$(cat "$TAP_TMP/stdout")
+        ERR=$(cat "$TAP_TMP/stderr")
+}
+as test -x "$POD" || tap_skip_all "'$POD' is not executable by a throwaway user (a 0700 directory on its path?)"
+as unshare --user true 2>/dev/null || tap_skip_all "unprivileged user namespaces are disabled here"
+T=/home/$U/.local/share/pod
+
+# ---- images ----
+# bb.aci: busybox; xattr.aci: busybox and /data, whose directory and file carry
+# user.overlay.* markers (an opaque "x" dir with an xwhiteout: Linux 6.7+ hides such a
+# file); layers.tar (docker save): layer 1 busybox, /opq/old, /data/secret; layer 2 /opq
+# marked opaque and /data/secret marked an xwhiteout by the image's own PAX attributes,
+# not by overlay's .wh. names.
+python3 - "$TAP_TMP" "$BUSYBOX" <<'EOF'
+import io, json, hashlib, sys, tarfile
+d, bb = sys.argv[1], open(sys.argv[2], "rb").read()
+def f(name, data=b"x", mode=0o644, x=None):
+    i = tarfile.TarInfo(name); i.size = len(data); i.mode = mode; i.mtime = 1700000000
+    if x: i.pax_headers = {"SCHILY.xattr." + k: v for k, v in x.items()}
+    return (i, io.BytesIO(data))
+def dr(name, x=None):
+    i = tarfile.TarInfo(name); i.type = tarfile.DIRTYPE; i.mode = 0o755; i.mtime = 1700000000
+    if x: i.pax_headers = {"SCHILY.xattr." + k: v for k, v in x.items()}
+    return (i,)
+def ln(name, target):
+    i = tarfile.TarInfo(name); i.type = tarfile.SYMTYPE; i.linkname = target; i.mtime = 1700000000
+    return (i,)
+def aci(path, name, entries):
+    with tarfile.open(path, "w:gz", format=tarfile.PAX_FORMAT) as t:
+        m = json.dumps({"acKind": "ImageManifest", "acVersion": "0.8.11", "name": name,
+                        "labels": [{"name": "os", "value": "linux"}, {"name": "arch", "value": "amd64"}],
+                        "app": {"exec": ["/bin/sh", "-c", "echo ran"], "user": "0", "group": "0"}}).encode()
+        t.addfile(*f("manifest", data=m))
+        t.addfile(*dr("rootfs"))
+        t.addfile(*dr("rootfs/bin"))
+        t.addfile(*f("rootfs/bin/busybox", data=bb, mode=0o755))
+        t.addfile(*ln("rootfs/bin/sh", "busybox"))
+        for e in entries:
+            t.addfile(*e)
+aci(d + "/bb.aci", "example.com/rf-bb", [dr("rootfs/data"), f("rootfs/data/old", b"old\n")])
+aci(d + "/xattr.aci", "example.com/rf-xattr",
+    [dr("rootfs/data", {"user.overlay.opaque": "x"}),
+     f("rootfs/data/secret", b"", x={"user.overlay.whiteout": ""}),
+     f("rootfs/data/old", b"old\n")])
+def layer(entries):
+    b = io.BytesIO()
+    with tarfile.open(fileobj=b, mode="w", format=tarfile.PAX_FORMAT) as t:
+        for e in entries:
+            t.addfile(*e)
+    return b.getvalue()
+l1 = layer([dr("bin"), f("bin/busybox", data=bb, mode=0o755), ln("bin/sh", "busybox"),
+            dr("opq"), f("opq/old", b"old\n"), dr("data"), f("data/secret", b"secret\n")])
+l2 = layer([dr("opq", {"user.overlay.opaque": "y"}), f("opq/new", b"new\n"),
+            dr("data", {"user.overlay.opaque": "x"}),
+            f("data/secret", b"", x={"user.overlay.whiteout": ""})])
+sha = lambda b: "sha256:" + hashlib.sha256(b).hexdigest()
+cfg = json.dumps({"architecture": "amd64", "os": "linux", "created": "2023-11-14T22:13:20Z",
+                  "config": {"Cmd": ["/bin/sh", "-c", "echo ran"]},
+                  "rootfs": {"type": "layers", "diff_ids": [sha(l1), sha(l2)]}}).encode()
+ch = hashlib.sha256(cfg).hexdigest()
+with tarfile.open(d + "/layers.tar", "w") as t:
+    t.addfile(*f(ch + ".json", data=cfg))
+    t.addfile(*f("aaaa/layer.tar", data=l1))
+    t.addfile(*f("bbbb/layer.tar", data=l2))
+    m = [{"Config": ch + ".json", "RepoTags": ["example.com/rf-layers:1"],
+          "Layers": ["aaaa/layer.tar", "bbbb/layer.tar"]}]
+    t.addfile(*f("manifest.json", data=json.dumps(m).encode()))
+EOF
+chmod 644 "$TAP_TMP"/*.aci "$TAP_TMP"/layers.tar
+
+# has_overlay_xattr DIR: 0 when some file under DIR carries a user.overlay.* attribute
+has_overlay_xattr() {
+        python3 - "$1" <<'EOF'
+import os, sys
+for root, dirs, files in os.walk(sys.argv[1]):
+    for n in dirs + files:
+        p = os.path.join(root, n)
+        try:
+            names = os.listxattr(p, follow_symlinks=False)
+        except OSError:
+            continue
+        if any(x.startswith("user.overlay.") for x in names):
+            print(p, names)
+            sys.exit(0)
+sys.exit(1)
+EOF
+}
+
+# ---- 1. image-supplied user.overlay.* markers --------------------------------------------
+run_as --insecure-options=image fetch "$TAP_TMP/xattr.aci"
+assert_status "an ACI with user.overlay.* attributes is imported" 0
+IDX=$(tail -n 1 <<<"$OUT")
+TREE=$(find "$T/cas/tree" -type d -name data 2>/dev/null | while read -r d; do [ -e "$d/secret" ] && echo "$d"; done | head -1 || true)
+tap_check "... its stored tree has the files" "$([ -n "$TREE" ]; echo $?)"
+tap_check "... and no user.overlay.* attribute" "$(has_overlay_xattr "$T/cas/tree" >"$TAP_TMP/x" && echo 1 || echo 0)" "$(cat "$TAP_TMP/x")"
+run_as run --net=none "$IDX" --exec=/bin/sh -- -c 'ls /data; cat /data/secret && echo secret-read'
+assert_status "a rootless overlay pod of that ACI runs" 0
+assert_match "... the image's file marked an xwhiteout is not hidden from its app" "$OUT" '^secret-read$'
+
+run_as --insecure-options=image image import "$TAP_TMP/layers.tar"
+assert_status "layers with their own user.overlay.* attributes are imported" 0
+IDL=$(tail -n 1 <<<"$OUT")
+tap_check "... no user.overlay.* but the store's own opaque marker reaches the layers" \
+        "$(has_overlay_xattr "$T/cas/layer" >"$TAP_TMP/x" && echo 1 || echo 0)" "$(cat "$TAP_TMP/x")"
+run_as run --net=none "$IDL" --exec=/bin/sh -- -c 'ls /opq; cat /data/secret && echo secret-read'
+assert_status "a rootless overlay pod of those layers runs" 0
+assert_match "... a layer's own opaque attribute does not hide the lower layer's /opq/old" "$OUT" '^old$'
+assert_match "... the upper layer's file is there" "$OUT" '^new$'
+assert_match "... a layer's own xwhiteout does not hide the lower layer's /data/secret" "$OUT" '^secret-read$'
+run_as rm --all >/dev/null 2>&1 || true
+run_as gc --grace-period=0s
+
+tap_done
