@@ -5,7 +5,12 @@
 # 42000-42499, its lines removed at exit) and runs pod as that user with setpriv.
 #   - image-supplied user.overlay.* attributes (the markers a rootless overlay reads with
 #     userxattr) never reach the store: an OCI layer's own opaque marker or xwhiteout, an
-#     ACI's, cannot hide a file of the image from its app (the filter: src/xattr-util.c).
+#     ACI's, cannot hide a file of the image from its app (the filter: src/xattr-util.c);
+#   - --rootfs=copy|overlay|auto and rootfs.conf: the copy (a private tree) and the automatic
+#     fallback to it when kernel overlayfs is refused in the user namespace: made real by
+#     putting the user's pods on an overlayfs (not allowed as an upper dir), and forced with
+#     POD_TEST_OVERLAY_PROBE=refuse (read by stage0's probe only, src/rootfs-mode.h: it can
+#     only turn overlay off, never on).
 # Skips without uidmap, a static busybox, or a pod-stage1 with the rootless mode.
 # shellcheck source=tests/integration/lib.sh
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/integration/lib.sh"
@@ -169,7 +174,114 @@ assert_status "a rootless overlay pod of those layers runs" 0
 assert_match "... a layer's own opaque attribute does not hide the lower layer's /opq/old" "$OUT" '^old$'
 assert_match "... the upper layer's file is there" "$OUT" '^new$'
 assert_match "... a layer's own xwhiteout does not hide the lower layer's /data/secret" "$OUT" '^secret-read$'
-run_as rm --all >/dev/null 2>&1 || true
 run_as gc --grace-period=0s
+
+# ---- 2. --rootfs=overlay|copy|auto -------------------------------------------------------
+run_as --insecure-options=image fetch "$TAP_TMP/bb.aci"
+assert_status "fetch the busybox ACI" 0
+IDB=$(tail -n 1 <<<"$OUT")
+W='echo changed >/data/old; cat /data/old'
+# pod_dir UUID: the pod's directory (pods/<state>/UUID); app_tree UUID: the app's tree in it
+# (the copy, or the empty overlay mount point); upper UUID: the overlay's upper dir
+pod_dir() { find "$T/pods" -mindepth 2 -maxdepth 2 -name "$1" | head -1; }
+app_tree() { echo "$(pod_dir "$1")/stage1/rootfs/opt/stage2/rf-bb/rootfs"; }
+upper() { echo "$(pod_dir "$1")/overlay/rf-bb/upper"; }
+
+run_as run --net=none --uuid-file-save="/home/$U/uuid" "$IDB" --exec=/bin/sh -- -c "$W"
+assert_status "auto, kernel overlayfs allowed: the pod runs" 0
+assert_match "... and writes its root" "$OUT" '^changed$'
+assert_no_match "... without a note" "$ERR" 'private copy'
+P=$(cat "/home/$U/uuid")
+tap_check "... on an overlay (the app's write is in its upper dir)" \
+        "$(grep -qx changed "$(upper "$P")/data/old" 2>/dev/null; echo $?)"
+
+run_as run --net=none --rootfs=copy --uuid-file-save="/home/$U/uuid" "$IDB" --exec=/bin/sh -- -c "$W"
+assert_status "--rootfs=copy: the pod runs" 0
+assert_match "... and writes its root" "$OUT" '^changed$'
+assert_no_match "... without a note (asked for)" "$ERR" 'private copy'
+P=$(cat "/home/$U/uuid")
+tap_check "... on its private copy (the write is in the copy, no upper dir)" \
+        "$(grep -qx changed "$(app_tree "$P")/data/old" && [ ! -e "$(upper "$P")/data/old" ]; echo $?)"
+ORIG=$(find "$T/cas/tree" -path '*/rootfs/data/old' 2>/dev/null | head -1 || true)
+tap_check "... the store's tree is untouched" "$(grep -qx old "$ORIG"; echo $?)"
+
+run_as prepare --rootfs=bogus "$IDB"
+assert_status "--rootfs=bogus is a usage error" 254
+assert_match "... naming the values" "$ERR" 'auto, overlay or copy'
+run_as prepare --no-overlay --rootfs=overlay "$IDB"
+assert_status "--no-overlay with --rootfs=overlay is refused" 254
+
+# the refusal forced (POD_TEST_OVERLAY_PROBE, src/rootfs-mode.h)
+AS_ENV=(POD_TEST_OVERLAY_PROBE=refuse)
+run_as run --net=none --uuid-file-save="/home/$U/uuid" "$IDB" --exec=/bin/sh -- -c "$W"
+assert_status "auto, overlay refused (forced): the pod runs" 0
+assert_match "... and writes its root" "$OUT" '^changed$'
+assert_match "... saying once why, and how to choose" "$ERR" \
+        'refuses overlayfs.*private copy.*--rootfs=copy.*--rootfs=overlay'
+tap_check "... once" "$([ "$(grep -c 'private copy' <<<"$ERR")" = 1 ]; echo $?)" "$ERR"
+P=$(cat "/home/$U/uuid")
+tap_check "... on a private copy" "$(grep -qx changed "$(app_tree "$P")/data/old"; echo $?)"
+run_as prepare "$IDB"
+assert_status "pod prepare falls back the same way" 0
+P=$(tail -n 1 <<<"$OUT")
+AS_ENV=()
+run_as run-prepared --net=none "$P"
+assert_status "... and run-prepared runs that copy (the probe is not asked again)" 0
+assert_match "... the image's app ran" "$OUT" '^ran$'
+tap_check "... from the copy" "$([ -x "$(app_tree "$P")/bin/busybox" ]; echo $?)"
+AS_ENV=(POD_TEST_OVERLAY_PROBE=refuse)
+run_as run --net=none --rootfs=overlay "$IDB" --exec=/bin/sh -- -c "$W"
+assert_status "--rootfs=overlay insists: the probe is not asked" 0
+assert_no_match "... no note" "$ERR" 'private copy'
+echo "rootfs = overlay" >"$TAP_TMP/vendor/rootfs.conf"
+run_as run --net=none "$IDB" --exec=/bin/sh -- -c "$W"
+assert_no_match "rootfs.conf's rootfs = overlay: no probe, no note" "$ERR" 'private copy'
+echo "rootfs = copy" >"$TAP_TMP/etc/rootfs.conf"
+run_as run --net=none --uuid-file-save="/home/$U/uuid" "$IDB" --exec=/bin/sh -- -c "$W"
+assert_status "the admin's rootfs = copy wins over the vendor's" 0
+P=$(cat "/home/$U/uuid")
+tap_check "... a private copy" "$(grep -qx changed "$(app_tree "$P")/data/old"; echo $?)"
+assert_no_match "... without a note" "$ERR" 'private copy'
+echo "rootfs = sometimes" >"$TAP_TMP/etc/rootfs.conf"
+run_as prepare "$IDB"
+assert_status "a bad rootfs.conf value fails" 254
+assert_match "... naming file and line" "$ERR" "rootfs.conf:1: .*sometimes"
+rm -f "$TAP_TMP/etc/rootfs.conf" "$TAP_TMP/vendor/rootfs.conf"
+AS_ENV=()
+run_pod --dir="$TAP_TMP/rootstore" --local-config="$TAP_TMP/etc" --system-config="$TAP_TMP/vendor" \
+        --insecure-options=image prepare --rootfs=bogus "$TAP_TMP/bb.aci"
+assert_status "root: --rootfs is parsed the same" 254
+
+# A real refusal: the user's pods on an overlayfs (root's), which the kernel does not take
+# as an upper dir ("filesystem ... not supported as upperdir").
+run_as gc --grace-period=0s
+OVL=$TAP_TMP/ovl
+mkdir -p "$OVL/lower" "$OVL/upper" "$OVL/work"
+chown "$U:" "$OVL/upper"
+mv "$T" "$T.real"
+mkdir "$T"
+chown "$U:" "$T"
+if mount -t overlay overlay -o "lowerdir=$OVL/lower,upperdir=$OVL/upper,workdir=$OVL/work" "$T" 2>/dev/null; then
+        cleanup_ovl() { umount "$T" 2>/dev/null || true; }
+        trap 'cleanup_ovl; cleanup' EXIT
+        chmod 700 "$T"
+        run_as --insecure-options=image run --net=none --uuid-file-save="/home/$U/uuid" "$TAP_TMP/bb.aci" --exec=/bin/sh -- -c "$W"
+        assert_status "auto, pods on an overlayfs (refused as upper): the pod runs" 0
+        assert_match "... and writes its root" "$OUT" '^changed$'
+        assert_match "... saying why (the kernel's EINVAL)" "$ERR" 'refuses overlayfs.*Invalid argument.*private copy'
+        P=$(cat "/home/$U/uuid")
+        tap_check "... on a private copy" "$(grep -qx changed "$(app_tree "$P")/data/old"; echo $?)"
+        tap_check "... no probe directory is left" \
+                "$([ -z "$(find "$T/pods" -maxdepth 1 -name '.overlay-probe-*')" ]; echo $?)"
+        run_as run --net=none --rootfs=overlay "$IDB" --exec=/bin/sh -- -c "$W"
+        tap_check "... --rootfs=overlay fails there, as before" "$([ "$STATUS" != 0 ]; echo $?)" "$OUT $ERR"
+        run_as gc --grace-period=0s
+        run_as image gc
+        umount "$T"
+else
+        for _ in 1 2 3 4 5 6; do tap_check "# SKIP root cannot mount an overlayfs here" 0; done
+fi
+rmdir "$T" 2>/dev/null || true
+mv "$T.real" "$T"
 
 tap_done
