@@ -178,6 +178,11 @@ assert_status "a rootless overlay pod of those layers runs" 0
 assert_match "... a layer's own opaque attribute does not hide the lower layer's /opq/old" "$OUT" '^old$'
 assert_match "... the upper layer's file is there" "$OUT" '^new$'
 assert_match "... a layer's own xwhiteout does not hide the lower layer's /data/secret" "$OUT" '^secret-read$'
+run_as run --net=none --rootfs=copy "$IDL" --exec=/bin/sh -- -c 'ls /opq; cat /data/secret && echo secret-read'
+assert_status "the same layers flattened into a private copy (--rootfs=copy)" 0
+assert_match "... /opq/old is there" "$OUT" '^old$'
+assert_match "... /opq/new too" "$OUT" '^new$'
+assert_match "... and /data/secret" "$OUT" '^secret-read$'
 run_as gc --grace-period=0s
 
 # ---- 2. --rootfs=overlay|copy|auto -------------------------------------------------------
