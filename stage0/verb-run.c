@@ -266,7 +266,6 @@ static void warn_insecure(unsigned insecure) {
                 log_warning("Apps run without a device allow-list (--insecure-options=devices)");
 }
 
-/* Builds the pod dir from the parsed command line; the pod is left in prepare/, locked. */
 /* --rootfs=auto of a rootless pod (rootfs-mode.h): kernel overlayfs if a probe mount of the
  * same kind works beside the pods, else the private copy, said once.  Root-started pods keep
  * their overlay without a probe. */
@@ -287,6 +286,7 @@ static int choose_rootless_rootfs(int pods_fd, bool *no_overlay) {
         return 0;
 }
 
+/* Builds the pod dir from the parsed command line; the pod is left in prepare/, locked. */
 static int do_prepare(const char *verb, const struct run_args *a, unsigned insecure,
                       const struct pod_userns_request *private_users, enum pod_rootfs_mode rootfs,
                       struct stage1_choice *ch, struct pod_poddir **ret) {
