@@ -9,7 +9,9 @@
  *     listed in stage1/rootfs/opt/stage2/<app>/lowers (absolute real paths, top first, one a
  *     line), beside an empty rootfs/ that is the mount point.  Nothing is created per file:
  *     a pod's start does not depend on the size of its image (issue 16).  Trees without the
- *     store's lower-ok marker (imported by older versions: they may carry trusted.*) are
+ *     store's lower-ok marker (imported by older versions: they may carry trusted.*; the
+ *     marker and the OCI layer store are younger than the filter of trusted.* and
+ *     user.overlay.*, xattr-util.h, so no lower dir listed carries an image's own) are
  *     hard-linked file by file into rootfs/ instead, with the attribute filter, as before;
  *   - --no-overlay pods: a private copy in rootfs/ (an OCI image's layers flattened by
  *     layer-merge.h), which the apps write to.

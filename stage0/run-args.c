@@ -43,6 +43,7 @@ static const struct opt pod_opts[] = {
         POD(inherit_env, K_BOOL),
         POD(interactive, K_BOOL),
         POD(no_overlay, K_BOOL),
+        POD(rootfs, K_STR),
         POD(net, K_NET),
         POD(dns, K_LIST),
         POD(dns_search, K_LIST),
@@ -110,6 +111,8 @@ const char run_args_usage[] =
         "  --inherit-env             Pass pod's own environment to the apps\n"
         "  --interactive             Single app, stdin and tty passed through\n"
         "  --no-overlay              Copy the image tree instead of an overlayfs\n"
+        "  --rootfs=auto|overlay|copy  The apps' trees (--no-overlay is copy; auto: overlay,\n"
+        "                            or rootless where the kernel refuses it, a copy)\n"
         "  --net=host|none|default|NAME[:ARGS][,NAME[:ARGS]...]   (default: default)\n"
         "  --dns=host|none|IP        --dns-search=DOMAIN  --dns-opt=OPT  --dns-domain=DOMAIN\n"
         "  --hosts-entry=IP=NAME[,NAME]|host\n"
@@ -397,6 +400,7 @@ static void app_done(struct run_app_args *p) {
 void run_args_done(struct run_args *a) {
         free(a->uuid_file_save);
         free(a->hostname);
+        free(a->rootfs);
         strv_free(a->volumes);
         strv_free(a->mounts);
         strv_free(a->set_env);

@@ -50,6 +50,7 @@ struct run_args {
         bool inherit_env;
         bool interactive;
         bool no_overlay;
+        char *rootfs; /* --rootfs=auto|overlay|copy (rootfs-mode.h); NULL: not given */
         char *net;
         char **dns;
         char **dns_search;

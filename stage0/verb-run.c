@@ -23,6 +23,7 @@
 #include "podlimits.h"
 #include "prepare.h"
 #include "provenance.h"
+#include "rootfs-mode.h"
 #include "run-args.h"
 #include "stage1sel.h"
 #include "store.h"
@@ -265,10 +266,30 @@ static void warn_insecure(unsigned insecure) {
                 log_warning("Apps run without a device allow-list (--insecure-options=devices)");
 }
 
+/* --rootfs=auto of a rootless pod (rootfs-mode.h): kernel overlayfs if a probe mount of the
+ * same kind works beside the pods, else the private copy, said once.  Root-started pods keep
+ * their overlay without a probe. */
+static int choose_rootless_rootfs(int pods_fd, bool *no_overlay) {
+        struct pod_error e = {};
+        int r;
+
+        r = pod_rootfs_probe_overlay(pods_fd, &e);
+        if (r >= 0)
+                return 0;
+        if (!pod_rootfs_probe_refused(r))
+                return log_pod_error(r, &e);
+        log_notice("Note: the kernel refuses overlayfs in this user namespace (%s): the pod runs "
+                   "on a private copy of its image, made now (--rootfs=copy picks it without "
+                   "this note, --rootfs=overlay fails instead)",
+                   strerror(-r));
+        *no_overlay = true;
+        return 0;
+}
+
 /* Builds the pod dir from the parsed command line; the pod is left in prepare/, locked. */
 static int do_prepare(const char *verb, const struct run_args *a, unsigned insecure,
-                      const struct pod_userns_request *private_users, struct stage1_choice *ch,
-                      struct pod_poddir **ret) {
+                      const struct pod_userns_request *private_users, enum pod_rootfs_mode rootfs,
+                      struct stage1_choice *ch, struct pod_poddir **ret) {
         _cleanup_(pod_store_freep) struct pod_store *s = NULL;
         _cleanup_(pod_auth_freep) struct pod_auth *auth = NULL, *docker_auth = NULL;
         struct trust_implicit_config tc = {};
@@ -356,7 +377,7 @@ static int do_prepare(const char *verb, const struct run_args *a, unsigned insec
         o.set_env_file = a->set_env_file;
         o.inherit_env = a->inherit_env ? environ : NULL;
         o.readonly_rootfs = a->readonly_rootfs;
-        o.no_overlay = a->no_overlay;
+        o.no_overlay = a->no_overlay; /* --rootfs=copy too (resolve_rootfs()) */
         o.uuid_file_save = a->uuid_file_save;
         o.annotations = a->annotations;
         o.user_annotations = a->user_annotations;
@@ -380,6 +401,11 @@ static int do_prepare(const char *verb, const struct run_args *a, unsigned insec
         if (r < 0)
                 return log_error_errno(r, "Failed to open the pods directory under '%s': %m",
                                        arg_dir);
+        if (rootfs == POD_ROOTFS_AUTO && arg_rootless && !ch->fly && !o.no_overlay) {
+                r = choose_rootless_rootfs(pods_fd, &o.no_overlay);
+                if (r < 0)
+                        return r;
+        }
         if (private_users->mode != POD_USERNS_NO) {
                 data_fd = open(arg_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
                 if (data_fd < 0)
@@ -531,6 +557,41 @@ static int resolve_private_users(const char *verb, const struct run_args *a, boo
         return 0;
 }
 
+/* --rootfs, or --no-overlay (its copy), or else the configured default (rootfs.conf,
+ * pod-config(1)); a copy sets a->no_overlay here, "auto" is decided by do_prepare().  The
+ * fly stage1 keeps its own default (the configured one is for pods). */
+static int resolve_rootfs(const char *verb, struct run_args *a, bool fly,
+                          enum pod_rootfs_mode *ret) {
+        struct pod_error e = {};
+        enum pod_rootfs_mode conf;
+        int m, r;
+
+        if (a->rootfs) {
+                m = pod_rootfs_mode_from_string(a->rootfs);
+                if (m < 0)
+                        return pod_usage_error(verb,
+                                               "Invalid --rootfs='%s': expected auto, overlay or "
+                                               "copy",
+                                               a->rootfs);
+                if (a->no_overlay && m != POD_ROOTFS_COPY)
+                        return pod_usage_error(verb,
+                                               "--no-overlay (a private copy) contradicts "
+                                               "--rootfs=%s",
+                                               a->rootfs);
+        } else if (a->no_overlay)
+                m = POD_ROOTFS_COPY;
+        else {
+                r = pod_rootfs_conf_load(arg_vendordir, arg_sysconfdir, &conf, &e);
+                if (r < 0)
+                        return log_pod_error(r, &e);
+                m = fly ? POD_ROOTFS_AUTO : (int)conf;
+        }
+        if (m == POD_ROOTFS_COPY)
+                a->no_overlay = true;
+        *ret = m;
+        return 0;
+}
+
 /* stage1 refuses a user namespace with --no-overlay (the private copy would be written with
  * host IDs): say so before anything is fetched or a range is taken. */
 static int check_private_users(const char *verb, const struct run_args *a,
@@ -541,9 +602,9 @@ static int check_private_users(const char *verb, const struct run_args *a,
         if (pu->mode == POD_USERNS_NO || !a->no_overlay)
                 return 0;
         return pod_usage_error(verb,
-                               "--no-overlay cannot be combined with %s: the pod's private "
-                               "copy of the image would keep host IDs (use "
-                               "--private-users=no)",
+                               "--no-overlay (--rootfs=copy, or rootfs.conf) cannot be "
+                               "combined with %s: the pod's private copy of the image would "
+                               "keep host IDs (use --private-users=no)",
                                a->private_users ? "--private-users"
                                                 : "the configured private-users default "
                                                   "(userns.conf)");
@@ -553,6 +614,7 @@ static int run_common(const char *verb, int argc, char *argv[], bool fly) {
         _cleanup_(pod_poddir_freep) struct pod_poddir *p = NULL;
         struct stage1_choice ch = { .fd = -EBADF };
         struct pod_userns_request pu = {};
+        enum pod_rootfs_mode rootfs = POD_ROOTFS_AUTO;
         struct run_args a = {};
         struct pod_error e = {};
         unsigned insecure;
@@ -576,19 +638,23 @@ static int run_common(const char *verb, int argc, char *argv[], bool fly) {
         if (r >= 0)
                 r = check_dns(a.dns, a.dns_search, a.dns_opt, a.dns_domain);
         if (r >= 0)
+                r = resolve_rootfs(verb, &a, ch.fly, &rootfs);
+        if (r >= 0)
                 r = resolve_private_users(verb, &a, ch.fly, &pu);
         if (r >= 0)
                 r = check_private_users(verb, &a, &pu);
         if (r >= 0)
-                r = do_prepare(verb, &a, insecure, &pu, &ch, &p);
+                r = do_prepare(verb, &a, insecure, &pu, rootfs, &ch, &p);
         if (r >= 0) {
                 r = pod_poddir_to_run(p, &e);
                 if (r < 0)
                         r = log_pod_error(r, &e);
         }
         if (r >= 0)
-                r = exec_stage1(p, &ch, a.net, a.hostname, a.interactive, a.no_overlay, insecure,
-                                a.keep_unit, ipc_parent > 0,
+                /* What prepare chose (--rootfs=auto may have made a copy): its marker. */
+                r = exec_stage1(p, &ch, a.net, a.hostname, a.interactive,
+                                pod_prepare_is_no_overlay(p->fd), insecure, a.keep_unit,
+                                ipc_parent > 0,
                                 &(struct dns_args){ a.dns, a.dns_search, a.dns_opt, a.dns_domain,
                                                     NULL, a.hosts_entry });
         run_args_done(&a);
@@ -609,6 +675,7 @@ int verb_prepare(int argc, char *argv[]) {
         _cleanup_(pod_poddir_freep) struct pod_poddir *p = NULL;
         struct stage1_choice ch = { .fd = -EBADF };
         struct pod_userns_request pu = {};
+        enum pod_rootfs_mode rootfs = POD_ROOTFS_AUTO;
         struct run_args a = {};
         struct pod_error e = {};
         int r;
@@ -637,12 +704,14 @@ int verb_prepare(int argc, char *argv[]) {
                         "--insecure-options=capabilities,paths,seccomp,devices take effect when "
                         "given to 'pod run-prepared', not to 'pod prepare'");
         if (r >= 0)
+                r = resolve_rootfs("prepare", &a, ch.fly, &rootfs);
+        if (r >= 0)
                 r = resolve_private_users("prepare", &a, ch.fly, &pu);
         if (r >= 0)
                 r = check_private_users("prepare", &a, &pu);
         if (r >= 0)
                 r = do_prepare("prepare", &a, (arg_insecure | a.insecure) & ~POD_INSECURE_ALL_RUN,
-                               &pu, &ch, &p);
+                               &pu, rootfs, &ch, &p);
         if (r >= 0) {
                 r = pod_poddir_to_prepared(p, &e);
                 if (r < 0)

@@ -19,6 +19,11 @@ static void test_names(void) {
         tap_ok(xattr_name_allowed("user.mime_type", 0), "user.* kept");
         tap_ok(!xattr_name_allowed("user.overlay.opaque", XATTR_KEEP_CAPS),
                "user.overlay.* dropped (overlayfs userxattr)");
+        tap_ok(!xattr_name_allowed("user.overlay.whiteout", XATTR_KEEP_CAPS) &&
+                       !xattr_name_allowed("user.overlay.redirect", XATTR_KEEP_CAPS) &&
+                       !xattr_name_allowed("user.overlay.metacopy", XATTR_KEEP_CAPS),
+               "user.overlay. xwhiteout, redirect and metacopy dropped");
+        tap_ok(xattr_name_allowed("user.overlayish", 0), "user.overlayish kept (not the prefix)");
         tap_ok(!xattr_name_allowed("trusted.overlay.opaque", XATTR_KEEP_CAPS),
                "trusted.overlay.* dropped");
         tap_ok(!xattr_name_allowed("trusted.foo", XATTR_KEEP_CAPS), "trusted.* dropped");

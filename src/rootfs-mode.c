@@ -1,0 +1,204 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The root file system mode of a pod and the overlay probe: rootfs-mode.h. */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "fd-util.h"
+#include "macro.h"
+#include "path-util.h"
+#include "rootfs-mode.h"
+
+#define CONF_MAX (64u << 10)
+
+static const char *const mode_names[_POD_ROOTFS_MODE_MAX] = {
+        [POD_ROOTFS_AUTO] = "auto",
+        [POD_ROOTFS_OVERLAY] = "overlay",
+        [POD_ROOTFS_COPY] = "copy",
+};
+
+int pod_rootfs_mode_from_string(const char *s) {
+        for (int i = 0; s && i < _POD_ROOTFS_MODE_MAX; i++)
+                if (streq(s, mode_names[i]))
+                        return i;
+        return -EINVAL;
+}
+
+const char *pod_rootfs_mode_to_string(enum pod_rootfs_mode m) {
+        return m >= 0 && m < _POD_ROOTFS_MODE_MAX ? mode_names[m] : NULL;
+}
+
+static char *strip(char *s) {
+        char *e;
+
+        while (*s == ' ' || *s == '\t')
+                s++;
+        e = s + strlen(s);
+        while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r'))
+                *--e = 0;
+        return s;
+}
+
+static int conf_load_one(const char *dir, enum pod_rootfs_mode *mode, struct pod_error *reterr) {
+        _cleanup_free_ char *path = NULL, *text = NULL;
+        size_t size = 0;
+        unsigned n = 0;
+        char *line, *next;
+        int r;
+
+        if (!dir)
+                return 0;
+        path = path_join(dir, POD_ROOTFS_CONF_FILE);
+        if (!path)
+                return -ENOMEM;
+        r = read_full_file_at(AT_FDCWD, path, CONF_MAX, &text, &size);
+        if (r == -ENOENT)
+                return 0;
+        if (r < 0)
+                return pod_error_set(reterr, r, "Failed to read '%s': %s", path, strerror(-r));
+        if (memchr(text, 0, size))
+                return pod_error_set(reterr, -EINVAL, "'%s' holds a NUL byte", path);
+        for (line = text; line; line = next) {
+                char *c, *eq, *k, *v;
+
+                n++;
+                next = strchr(line, '\n');
+                if (next)
+                        *next++ = 0;
+                c = strchr(line, '#');
+                if (c)
+                        *c = 0;
+                line = strip(line);
+                if (!*line)
+                        continue;
+                eq = strchr(line, '=');
+                if (!eq)
+                        return pod_error_set(reterr, -EINVAL, "%s:%u: expected 'key = value'", path,
+                                             n);
+                *eq = 0;
+                k = strip(line);
+                v = strip(eq + 1);
+                if (!streq(k, "rootfs"))
+                        return pod_error_set(reterr, -EINVAL, "%s:%u: unknown key '%s'", path, n,
+                                             k);
+                r = pod_rootfs_mode_from_string(v);
+                if (r < 0)
+                        return pod_error_set(
+                                reterr, r, "%s:%u: rootfs must be auto, overlay or copy, not '%s'",
+                                path, n, v);
+                *mode = r;
+        }
+        return 0;
+}
+
+int pod_rootfs_conf_load(const char *vendordir, const char *sysconfdir, enum pod_rootfs_mode *ret,
+                         struct pod_error *reterr) {
+        enum pod_rootfs_mode m = POD_ROOTFS_AUTO;
+        int r;
+
+        r = conf_load_one(vendordir, &m, reterr);
+        if (r < 0)
+                return r;
+        r = conf_load_one(sysconfdir, &m, reterr);
+        if (r < 0)
+                return r;
+        *ret = m;
+        return 0;
+}
+
+bool pod_rootfs_probe_refused(int r) {
+        return r == -EPERM || r == -EINVAL || r == -ENODEV || r == -EOPNOTSUPP;
+}
+
+/* The forked child: its own mount namespace (the overlay dies with it), then the mount that
+ * stage1 would make for a rootless pod (stage1/mount.c: upper and work next to the pod, the
+ * markers as user.overlay.*).  Exits 0 or the errno of the step that failed. */
+static _noreturn_ void probe_child(const char *dir) {
+        if (unshare(CLONE_NEWNS) < 0)
+                _exit(errno);
+        /* Nothing of ours propagates back to the namespace stage0 shares with the user. */
+        if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+                _exit(errno);
+        /* By path, after the unshare: overlayfs refuses an upper dir on a mount of another
+         * mount namespace ("failed to clone upperpath"), which an fd opened before would be.
+         * Relative names: no ',' or ':' of the user's path reaches the option string. */
+        if (chdir(dir) < 0)
+                _exit(errno);
+        if (mount("overlay", "merged", "overlay", MS_NODEV,
+                  "lowerdir=lower,upperdir=upper,workdir=work,userxattr") < 0)
+                _exit(errno);
+        _exit(0);
+}
+
+int pod_rootfs_probe_overlay(int dir_fd, struct pod_error *reterr) {
+        static const char *const subdirs[] = { "lower", "upper", "work", "merged" };
+        _cleanup_close_ int fd = -EBADF;
+        char name[64], path[PATH_MAX];
+        const char *test = getenv(POD_ROOTFS_PROBE_TEST_ENV);
+        int status, r = 0;
+        pid_t pid;
+
+        if (test && streq(test, "refuse"))
+                return -EPERM;
+
+        /* A name of this process's own: two pods prepared at once probe side by side. */
+        (void)snprintf(name, sizeof(name), ".overlay-probe-%ld", (long)getpid());
+        (void)rm_rf_at(dir_fd, name); /* a leftover of a killed earlier process of this PID */
+        if (mkdirat(dir_fd, name, 0700) < 0)
+                return pod_error_set(reterr, -errno, "Failed to create the overlay probe '%s': %m",
+                                     name);
+        fd = openat(dir_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0)
+                r = pod_error_set(reterr, -errno, "Failed to open the overlay probe '%s': %m",
+                                  name);
+        for (size_t i = 0; r >= 0 && i < ELEMENTSOF(subdirs); i++)
+                if (mkdirat(fd, subdirs[i], 0700) < 0)
+                        r = pod_error_set(reterr, -errno,
+                                          "Failed to create the overlay probe '%s/%s': %m", name,
+                                          subdirs[i]);
+        if (r >= 0) {
+                char link[64];
+                ssize_t n;
+
+                (void)snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+                n = readlink(link, path, sizeof(path) - 1);
+                if (n < 0 || n >= (ssize_t)sizeof(path) - 1 || path[0] != '/')
+                        r = pod_error_set(reterr, n < 0 ? -errno : -ENAMETOOLONG,
+                                          "Failed to name the overlay probe '%s': %m", name);
+                else
+                        path[n] = 0;
+        }
+        if (r >= 0) {
+                pid = fork();
+                if (pid < 0)
+                        r = pod_error_set(reterr, -errno, "Failed to fork the overlay probe: %m");
+                else if (pid == 0)
+                        probe_child(path);
+        }
+        if (r >= 0) {
+                while (waitpid(pid, &status, 0) < 0)
+                        if (errno != EINTR) {
+                                r = pod_error_set(reterr, -errno,
+                                                  "Failed to wait for the overlay probe: %m");
+                                break;
+                        }
+                if (r >= 0 && !(WIFEXITED(status) && WEXITSTATUS(status) == 0)) {
+                        r = WIFEXITED(status) ? -WEXITSTATUS(status) : -EIO;
+                        (void)pod_error_set(reterr, r, "overlayfs with userxattr: %s",
+                                            strerror(-r));
+                }
+        }
+        fd = safe_close(fd);
+        (void)rm_rf_at(dir_fd, name);
+        return r;
+}
