@@ -41,6 +41,7 @@
 
 /* Marker in the pod dir, read only by stage0 (run-prepared): the app trees are copies. */
 #define NO_OVERLAY_MARKER "stage0-no-overlay"
+#define FUSE_MARKER       "stage0-fuse-overlayfs"
 
 /* ---- small parsers ---------------------------------------------------------------------- */
 
@@ -1129,6 +1130,22 @@ int pod_prepare_manifest(struct pod_store *s, const struct pod_prepare_options *
         return 0;
 }
 
+int pod_prepare_fuse_overlayfs(int pod_fd, char **ret) {
+        _cleanup_free_ char *text = NULL;
+        char *nl;
+        int r;
+
+        r = read_full_file_at(pod_fd, FUSE_MARKER, PATH_MAX + 1, &text, NULL);
+        if (r < 0)
+                return r;
+        nl = strchr(text, '\n');
+        if (text[0] != '/' || !nl || nl[1])
+                return -EBADMSG;
+        *nl = 0;
+        *ret = TAKE_PTR(text);
+        return 0;
+}
+
 bool pod_prepare_is_no_overlay(int pod_fd) {
         return faccessat(pod_fd, NO_OVERLAY_MARKER, F_OK, AT_SYMLINK_NOFOLLOW) >= 0;
 }
@@ -1246,6 +1263,15 @@ int pod_prepare(struct pod_store *s, int pods_fd, const struct pod_prepare_optio
         r = pod_summary_write(p->fd, json, strlen(json), p->sync);
         if (r == -ENOMEM)
                 return pod_error_set(reterr, r, "Out of memory");
+        if (o->fuse_overlayfs) {
+                _cleanup_free_ char *text = NULL;
+
+                if (asprintf(&text, "%s\n", o->fuse_overlayfs) < 0)
+                        return -ENOMEM;
+                r = write_file_at(p->fd, FUSE_MARKER, text, strlen(text), 0644, p->sync);
+                if (r < 0)
+                        return pod_error_set(reterr, r, "Failed to write '%s': %m", FUSE_MARKER);
+        }
         if (o->no_overlay) {
                 r = write_file_at(p->fd, NO_OVERLAY_MARKER, "", 0, 0644, p->sync);
                 if (r < 0)
@@ -1479,6 +1505,7 @@ int pod_stage1_check(const char *path, struct pod_error *reterr) {
 int pod_stage1_exec(struct pod_poddir *p, const struct pod_stage1_options *o,
                     struct pod_error *reterr) {
         _cleanup_free_ char *net = NULL, *hostname = NULL, *resolv = NULL, *users = NULL;
+        _cleanup_free_ char *fuse = NULL, *fuse_path = NULL;
         enum pod_userns_ownership ownership = POD_USERNS_OWNERSHIP_MAP;
         struct pod_idmap idmap;
         _cleanup_strv_free_ char **extra = NULL;
@@ -1498,6 +1525,12 @@ int pod_stage1_exec(struct pod_poddir *p, const struct pod_stage1_options *o,
         if (r < 0 && r != -ENOENT)
                 return pod_error_set(reterr, r, "Failed to read the pod's '%s': %s",
                                      POD_USERNS_RECORD, strerror(-r));
+        r = pod_prepare_fuse_overlayfs(p->fd, &fuse_path);
+        if (r >= 0 && asprintf(&fuse, "--fuse-overlayfs=%s", fuse_path) < 0)
+                return -ENOMEM;
+        if (r < 0 && r != -ENOENT)
+                return pod_error_set(reterr, r, "Failed to read the pod's '%s': %s", FUSE_MARKER,
+                                     strerror(-r));
         if (users) {
                 r = pod_userns_ownership_record_read(p->fd, &ownership);
                 if (r < 0)
@@ -1547,6 +1580,8 @@ int pod_stage1_exec(struct pod_poddir *p, const struct pod_stage1_options *o,
                 argv[n++] = users;
         if (users && ownership == POD_USERNS_OWNERSHIP_CHOWN)
                 argv[n++] = "--private-users-ownership=chown";
+        if (fuse)
+                argv[n++] = fuse;
         if (o->keep_unit == 1)
                 argv[n++] = "--keep-unit";
         else if (o->keep_unit == 0)

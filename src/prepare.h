@@ -72,6 +72,7 @@ struct pod_prepare_options {
         char **inherit_env;  /* environ to inherit (NULL: none) */
         bool readonly_rootfs;
         bool no_overlay;
+        const char *fuse_overlayfs; /* rootless: the overlay through this program (rootfs-mode.h) */
         const char *uuid_file_save;
         bool no_sync; /* the pod runs right away (pod run): no fsync of its files (poddir.h) */
         char **annotations;      /* K=V: the pod manifest's "annotations" */
@@ -105,6 +106,10 @@ int pod_prepare_manifest(struct pod_store *s, const struct pod_prepare_options *
  * unlocked in prepare/ (an aborted prepare, which `pod gc` removes). */
 int pod_prepare(struct pod_store *s, int pods_fd, const struct pod_prepare_options *o,
                 struct pod_poddir **ret, struct pod_error *reterr);
+
+/* The pod dir's record of fuse_overlayfs ("stage0-fuse-overlayfs": the program's path and a
+ * newline): the path, malloc'ed, in *ret; -ENOENT without one. */
+int pod_prepare_fuse_overlayfs(int pod_fd, char **ret);
 
 /* Whether the pod was prepared with no_overlay (its app trees are private copies). */
 bool pod_prepare_is_no_overlay(int pod_fd);

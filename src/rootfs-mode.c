@@ -25,6 +25,7 @@ static const char *const mode_names[_POD_ROOTFS_MODE_MAX] = {
         [POD_ROOTFS_AUTO] = "auto",
         [POD_ROOTFS_OVERLAY] = "overlay",
         [POD_ROOTFS_COPY] = "copy",
+        [POD_ROOTFS_FUSE] = "fuse-overlayfs",
 };
 
 int pod_rootfs_mode_from_string(const char *s) {
@@ -49,7 +50,7 @@ static char *strip(char *s) {
         return s;
 }
 
-static int conf_load_one(const char *dir, enum pod_rootfs_mode *mode, struct pod_error *reterr) {
+static int conf_load_one(const char *dir, struct pod_rootfs_conf *conf, struct pod_error *reterr) {
         _cleanup_free_ char *path = NULL, *text = NULL;
         size_t size = 0;
         unsigned n = 0;
@@ -88,31 +89,58 @@ static int conf_load_one(const char *dir, enum pod_rootfs_mode *mode, struct pod
                 *eq = 0;
                 k = strip(line);
                 v = strip(eq + 1);
+                if (streq(k, "fuse-overlayfs")) {
+                        if (!streq(v, "no") && v[0] != '/')
+                                return pod_error_set(reterr, -EINVAL,
+                                                     "%s:%u: fuse-overlayfs must be an absolute "
+                                                     "path or 'no', not '%s'",
+                                                     path, n, v);
+                        free(conf->fuse_overlayfs);
+                        conf->fuse_overlayfs = strdup(v);
+                        if (!conf->fuse_overlayfs)
+                                return -ENOMEM;
+                        continue;
+                }
                 if (!streq(k, "rootfs"))
                         return pod_error_set(reterr, -EINVAL, "%s:%u: unknown key '%s'", path, n,
                                              k);
                 r = pod_rootfs_mode_from_string(v);
                 if (r < 0)
-                        return pod_error_set(
-                                reterr, r, "%s:%u: rootfs must be auto, overlay or copy, not '%s'",
-                                path, n, v);
-                *mode = r;
+                        return pod_error_set(reterr, r,
+                                             "%s:%u: rootfs must be auto, overlay, copy or "
+                                             "fuse-overlayfs, not '%s'",
+                                             path, n, v);
+                conf->mode = r;
         }
+        return 0;
+}
+
+int pod_rootfs_conf_load_full(const char *vendordir, const char *sysconfdir,
+                              struct pod_rootfs_conf *ret, struct pod_error *reterr) {
+        struct pod_rootfs_conf c = { .mode = POD_ROOTFS_AUTO };
+        int r;
+
+        r = conf_load_one(vendordir, &c, reterr);
+        if (r >= 0)
+                r = conf_load_one(sysconfdir, &c, reterr);
+        if (r < 0) {
+                free(c.fuse_overlayfs);
+                return r;
+        }
+        *ret = c;
         return 0;
 }
 
 int pod_rootfs_conf_load(const char *vendordir, const char *sysconfdir, enum pod_rootfs_mode *ret,
                          struct pod_error *reterr) {
-        enum pod_rootfs_mode m = POD_ROOTFS_AUTO;
+        struct pod_rootfs_conf c;
         int r;
 
-        r = conf_load_one(vendordir, &m, reterr);
+        r = pod_rootfs_conf_load_full(vendordir, sysconfdir, &c, reterr);
         if (r < 0)
                 return r;
-        r = conf_load_one(sysconfdir, &m, reterr);
-        if (r < 0)
-                return r;
-        *ret = m;
+        free(c.fuse_overlayfs);
+        *ret = c.mode;
         return 0;
 }
 
@@ -201,4 +229,54 @@ int pod_rootfs_probe_overlay(int dir_fd, struct pod_error *reterr) {
         fd = safe_close(fd);
         (void)rm_rf_at(dir_fd, name);
         return r;
+}
+
+int pod_rootfs_fuse_find(const char *configured, char **ret_path, struct pod_error *reterr) {
+        _cleanup_free_ char *found = NULL;
+        _cleanup_close_ int fd = -EBADF;
+        const char *path = getenv("PATH");
+
+        if (configured && streq(configured, "no"))
+                return pod_error_set(reterr, -ENOENT,
+                                     "fuse-overlayfs is turned off (fuse-overlayfs = no in "
+                                     "rootfs.conf)");
+        if (configured) {
+                if (access(configured, X_OK) < 0)
+                        return pod_error_set(reterr, -errno,
+                                             "fuse-overlayfs '%s' (rootfs.conf) cannot be "
+                                             "executed: %m",
+                                             configured);
+                found = strdup(configured);
+                if (!found)
+                        return -ENOMEM;
+        }
+        for (const char *p = path && *path ? path : "/usr/bin"; p && !found;) {
+                const char *e = strchr(p, ':');
+                size_t n = e ? (size_t)(e - p) : strlen(p);
+
+                if (n > 0 && p[0] == '/') {
+                        char *c = NULL;
+
+                        if (asprintf(&c, "%.*s/fuse-overlayfs", (int)n, p) < 0)
+                                return -ENOMEM;
+                        if (access(c, X_OK) == 0)
+                                found = c;
+                        else
+                                free(c);
+                }
+                p = e ? e + 1 : NULL;
+        }
+        if (!found && access("/usr/bin/fuse-overlayfs", X_OK) == 0)
+                found = strdup("/usr/bin/fuse-overlayfs");
+        if (!found)
+                return pod_error_set(reterr, -ENOENT,
+                                     "fuse-overlayfs is not installed (not in $PATH nor "
+                                     "/usr/bin; Debian's package fuse-overlayfs)");
+        fd = open("/dev/fuse", O_RDWR | O_CLOEXEC | O_NOCTTY);
+        if (fd < 0)
+                return pod_error_set(reterr, -errno,
+                                     "fuse-overlayfs needs /dev/fuse, which this user cannot open: "
+                                     "%m");
+        *ret_path = TAKE_PTR(found);
+        return 0;
 }

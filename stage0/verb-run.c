@@ -269,19 +269,42 @@ static void warn_insecure(unsigned insecure) {
 /* --rootfs=auto of a rootless pod (rootfs-mode.h): kernel overlayfs if a probe mount of the
  * same kind works beside the pods, else the private copy, said once.  Root-started pods keep
  * their overlay without a probe. */
-static int choose_rootless_rootfs(int pods_fd, bool *no_overlay) {
-        struct pod_error e = {};
+/* The fuse-overlayfs program, as rootfs.conf configures it (rootfs-mode.h). */
+static int fuse_find(char **ret, struct pod_error *reterr) {
+        struct pod_rootfs_conf conf;
         int r;
+
+        r = pod_rootfs_conf_load_full(arg_vendordir, arg_sysconfdir, &conf, reterr);
+        if (r < 0)
+                return r;
+        r = pod_rootfs_fuse_find(conf.fuse_overlayfs, ret, reterr);
+        free(conf.fuse_overlayfs);
+        return r;
+}
+
+static int choose_rootless_rootfs(int pods_fd, bool *no_overlay, char **fuse) {
+        struct pod_error e = {}, fe = {};
+        int r, k;
 
         r = pod_rootfs_probe_overlay(pods_fd, &e);
         if (r >= 0)
                 return 0;
         if (!pod_rootfs_probe_refused(r))
                 return log_pod_error(r, &e);
-        log_notice("Note: the kernel refuses overlayfs in this user namespace (%s): the pod runs "
-                   "on a private copy of its image, made now (--rootfs=copy picks it without "
-                   "this note, --rootfs=overlay fails instead)",
-                   strerror(-r));
+        k = fuse_find(fuse, &fe);
+        if (k >= 0) {
+                log_notice("Note: the kernel refuses overlayfs in this user namespace (%s): the "
+                           "pod's root is an overlay served by %s (--rootfs=fuse-overlayfs picks "
+                           "it without this note, --rootfs=overlay fails instead)",
+                           strerror(-r), *fuse);
+                return 0;
+        }
+        if (k == -ENOMEM)
+                return log_error_errno(k, "Out of memory");
+        log_notice("Note: the kernel refuses overlayfs in this user namespace (%s) and %s: the "
+                   "pod runs on a private copy of its image, made now (--rootfs=copy picks it "
+                   "without this note, --rootfs=overlay fails instead)",
+                   strerror(-r), fe.msg);
         *no_overlay = true;
         return 0;
 }
@@ -294,6 +317,7 @@ static int do_prepare(const char *verb, const struct run_args *a, unsigned insec
         _cleanup_(pod_auth_freep) struct pod_auth *auth = NULL, *docker_auth = NULL;
         struct trust_implicit_config tc = {};
         _cleanup_free_ struct pod_prepare_app *apps = NULL;
+        _cleanup_free_ char *fuse = NULL;
         _cleanup_close_ int pods_fd = -EBADF, data_fd = -EBADF;
         struct pod_prepare_options o = {};
         struct pod_limits limits;
@@ -402,10 +426,16 @@ static int do_prepare(const char *verb, const struct run_args *a, unsigned insec
                 return log_error_errno(r, "Failed to open the pods directory under '%s': %m",
                                        arg_dir);
         if (rootfs == POD_ROOTFS_AUTO && arg_rootless && !ch->fly && !o.no_overlay) {
-                r = choose_rootless_rootfs(pods_fd, &o.no_overlay);
+                r = choose_rootless_rootfs(pods_fd, &o.no_overlay, &fuse);
                 if (r < 0)
                         return r;
         }
+        if (rootfs == POD_ROOTFS_FUSE) {
+                r = fuse_find(&fuse, &e);
+                if (r < 0)
+                        return log_pod_error(r, &e);
+        }
+        o.fuse_overlayfs = fuse;
         if (private_users->mode != POD_USERNS_NO) {
                 data_fd = open(arg_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
                 if (data_fd < 0)
@@ -569,10 +599,11 @@ static int resolve_rootfs(const char *verb, struct run_args *a, bool fly,
         if (a->rootfs) {
                 m = pod_rootfs_mode_from_string(a->rootfs);
                 if (m < 0)
-                        return pod_usage_error(verb,
-                                               "Invalid --rootfs='%s': expected auto, overlay or "
-                                               "copy",
-                                               a->rootfs);
+                        return pod_usage_error(
+                                verb,
+                                "Invalid --rootfs='%s': expected auto, overlay, copy "
+                                "or fuse-overlayfs",
+                                a->rootfs);
                 if (a->no_overlay && m != POD_ROOTFS_COPY)
                         return pod_usage_error(verb,
                                                "--no-overlay (a private copy) contradicts "
@@ -588,6 +619,14 @@ static int resolve_rootfs(const char *verb, struct run_args *a, bool fly,
         }
         if (m == POD_ROOTFS_COPY)
                 a->no_overlay = true;
+        /* Root has the kernel's overlayfs; a FUSE daemon with host root's powers over the
+         * store, serving a pod, is what it is not worth. */
+        if (m == POD_ROOTFS_FUSE && !arg_rootless)
+                return pod_usage_error(verb, "--rootfs=fuse-overlayfs is for rootless pods (pods "
+                                             "started by root use the kernel's overlayfs)");
+        if (m == POD_ROOTFS_FUSE && fly)
+                return pod_usage_error(verb, "--rootfs=fuse-overlayfs does not apply to the fly "
+                                             "stage1");
         *ret = m;
         return 0;
 }

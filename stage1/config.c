@@ -465,6 +465,7 @@ void stage1_config_done(struct stage1_config *c) {
                 free(a->manifest_text);
         }
         free(c->manifest_text);
+        free(c->fuse_overlayfs);
         c->manifest_text = NULL;
         free(c->mds_url);
         c->mds_url = NULL;

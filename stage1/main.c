@@ -43,6 +43,7 @@ static void help(void) {
                "  --hostname=NAME                    Pod hostname (default: pod-UUID)\n"
                "  --interactive                      Apps use the terminal (stdin, /dev/console)\n"
                "  --no-overlay                       The app trees are private copies\n"
+               "  --fuse-overlayfs=PATH              Rootless: the overlay served by PATH\n"
                "  --private-users=BASE:COUNT         A user namespace: the pod's 0 is host BASE\n"
                "  --private-users-ownership=map|chown  Idmapped lower dirs (map), or lower dirs\n"
                "                                     already owned by the range (chown)\n"
@@ -77,6 +78,7 @@ static int parse_argv(struct stage1_config *c, int argc, char *argv[]) {
                 ARG_HOSTNAME,
                 ARG_INTERACTIVE,
                 ARG_NO_OVERLAY,
+                ARG_FUSE_OVERLAYFS,
                 ARG_DISABLE_CAPS,
                 ARG_DISABLE_PATHS,
                 ARG_DISABLE_SECCOMP,
@@ -97,6 +99,7 @@ static int parse_argv(struct stage1_config *c, int argc, char *argv[]) {
                 { "hostname", required_argument, NULL, ARG_HOSTNAME },
                 { "interactive", no_argument, NULL, ARG_INTERACTIVE },
                 { "no-overlay", no_argument, NULL, ARG_NO_OVERLAY },
+                { "fuse-overlayfs", required_argument, NULL, ARG_FUSE_OVERLAYFS },
                 { "disable-capabilities-restriction", no_argument, NULL, ARG_DISABLE_CAPS },
                 { "disable-paths", no_argument, NULL, ARG_DISABLE_PATHS },
                 { "disable-seccomp", no_argument, NULL, ARG_DISABLE_SECCOMP },
@@ -225,6 +228,12 @@ static int parse_argv(struct stage1_config *c, int argc, char *argv[]) {
                                                        "Invalid --private-users-ownership='%s': "
                                                        "expected map or chown",
                                                        optarg);
+                        break;
+                case ARG_FUSE_OVERLAYFS:
+                        free(c->fuse_overlayfs);
+                        c->fuse_overlayfs = strdup(optarg);
+                        if (!c->fuse_overlayfs)
+                                return log_error_errno(-ENOMEM, "Out of memory");
                         break;
                 case ARG_NO_OVERLAY:
                         c->no_overlay = true;
@@ -457,6 +466,10 @@ static int run(struct stage1_config *c) {
                 if (r < 0)
                         return log_pod_error(r, &e);
         }
+        /* Likewise fuse-overlayfs; its mounts before the init copies our mount namespace. */
+        r = stage1_fuse_overlay_setup(c, &e);
+        if (r < 0)
+                return log_pod_error(r, &e);
         /* Before the init is forked: it and its apps are born in their sub-cgroups. */
         /* Per-app sub-cgroups of a delegated unit; without systemd, limits.c's. */
         r = stage1_scope_unit(scope) ? stage1_cgroup_setup(c, &e) : 0;

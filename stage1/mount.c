@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <unistd.h>
 
 #include "error.h"
@@ -272,6 +273,16 @@ static int mount_rootfs(const struct stage1_config *c, const struct stage1_app *
                 if (fd < 0)
                         return pod_error_set(reterr, -errno, "Failed to open '%s': %m", root);
                 return set_mount_attr(fd, "/", MOUNT_ATTR_NODEV, false, reterr);
+        }
+        if (c->fuse_overlayfs) {
+                struct statfs sf;
+
+                /* Mounted by the host side before the init was forked (fuse-overlay.c). */
+                if (statfs(root, &sf) < 0 || sf.f_type != 0x65735546 /* FUSE_SUPER_MAGIC */)
+                        return pod_error_set(reterr, errno ? -errno : -EIO,
+                                             "App '%s': its fuse-overlayfs mount is missing",
+                                             app->name);
+                return 0;
         }
         if (has_bad_option_chars(c->pod_dir))
                 return pod_error_set(reterr, -EINVAL,

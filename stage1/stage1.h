@@ -131,7 +131,8 @@ struct stage1_config {
         char *hostname;
         bool interactive;
         bool no_overlay;
-        bool ipc_parent; /* --ipc=parent: the host's IPC namespace, not a new one */
+        char *fuse_overlayfs; /* --fuse-overlayfs=PATH (rootless): fuse-overlay.c */
+        bool ipc_parent;      /* --ipc=parent: the host's IPC namespace, not a new one */
         /* --private-users=BASE:COUNT (userns.c): the pod's user namespace, held by the host
          * side and the init (-EBADF without), and with --net=none the network namespace made
          * inside it for the init to join. */
@@ -315,6 +316,9 @@ int stage1_net_standin(const struct pod_cni_attachment *a, struct pod_error *ret
  * release (gc): the helper, if still running. */
 #define STAGE1_NET_USER_PORTS_MAX 16
 int stage1_net_user_setup(struct stage1_config *c, struct pod_error *reterr);
+/* --fuse-overlayfs (fuse-overlay.c): in a private mount namespace of the host side, before
+ * the init is forked, each app's root mounted over FUSE and served by the program. */
+int stage1_fuse_overlay_setup(const struct stage1_config *c, struct pod_error *reterr);
 int stage1_net_user_release(int pod_dir_fd, struct pod_error *reterr);
 
 /* mount.c: in the app's fresh mount namespace, before pivot_root. */

@@ -216,11 +216,13 @@ tap_check "... the store's tree is untouched" "$(grep -qx old "$ORIG"; echo $?)"
 
 run_as prepare --rootfs=bogus "$IDB"
 assert_status "--rootfs=bogus is a usage error" 254
-assert_match "... naming the values" "$ERR" 'auto, overlay or copy'
+assert_match "... naming the values" "$ERR" 'auto, overlay, copy or fuse-overlayfs'
 run_as prepare --no-overlay --rootfs=overlay "$IDB"
 assert_status "--no-overlay with --rootfs=overlay is refused" 254
 
-# the refusal forced (POD_TEST_OVERLAY_PROBE, src/rootfs-mode.h)
+# the refusal forced (POD_TEST_OVERLAY_PROBE, src/rootfs-mode.h); fuse-overlayfs off (section
+# 3 has it), so that auto copies on a host where the user could use it too
+echo "fuse-overlayfs = no" >"$TAP_TMP/vendor/rootfs.conf"
 AS_ENV=(POD_TEST_OVERLAY_PROBE=refuse)
 run_as run --net=none --uuid-file-save="/home/$U/uuid" "$IDB" --exec=/bin/sh -- -c "$W"
 assert_status "auto, overlay refused (forced): the pod runs" 0
@@ -274,6 +276,7 @@ if mount -t overlay overlay -o "lowerdir=$OVL/lower,upperdir=$OVL/upper,workdir=
         cleanup_ovl() { umount "$T" 2>/dev/null || true; }
         trap 'cleanup_ovl; cleanup' EXIT
         chmod 700 "$T"
+        echo "fuse-overlayfs = no" >"$TAP_TMP/vendor/rootfs.conf"
         run_as --insecure-options=image run --net=none --uuid-file-save="/home/$U/uuid" "$TAP_TMP/bb.aci" --exec=/bin/sh -- -c "$W"
         assert_status "auto, pods on an overlayfs (refused as upper): the pod runs" 0
         assert_match "... and writes its root" "$OUT" '^changed$'
@@ -292,5 +295,92 @@ else
 fi
 rmdir "$T" 2>/dev/null || true
 mv "$T.real" "$T"
+rm -f "$TAP_TMP/vendor/rootfs.conf"
+
+# ---- 3. fuse-overlayfs ------------------------------------------------------------------------
+# Usable where the program is installed and the user can open /dev/fuse (Debian's default
+# 0666; some hosts keep it 0600: then the refusals are what is tested).
+FUSE_OK=0
+if command -v fuse-overlayfs >/dev/null && as sh -c 'exec 3<>/dev/fuse' 2>/dev/null; then
+        FUSE_OK=1
+fi
+pgrep_fuse() { pgrep -u "$U" -x fuse-overlayfs || true; }
+if [ "$FUSE_OK" = 1 ]; then
+        PS='echo changed >/data/old; cat /data/old; for p in /proc/[0-9]*; do cat $p/comm; done'
+        run_as run --net=none --rootfs=fuse-overlayfs --uuid-file-save="/home/$U/uuid" "$IDB" \
+                --exec=/bin/sh -- -c "$PS"
+        assert_status "--rootfs=fuse-overlayfs: the pod runs" 0
+        assert_match "... and writes its root" "$OUT" '^changed$'
+        assert_no_match "... no fuse-overlayfs among the pod's processes" "$OUT" 'fuse-overlayfs'
+        P=$(cat "/home/$U/uuid")
+        tap_check "... the write is in the pod's upper dir" \
+                "$(grep -qx changed "$(upper "$P")/data/old" 2>/dev/null; echo $?)"
+        ORIG=$(find "$T/cas/tree" -path '*/rootfs/data/old' 2>/dev/null | head -1 || true)
+        tap_check "... the store's tree is untouched" "$(grep -qx old "$ORIG"; echo $?)"
+        tap_check "... the pod dir names the program" \
+                "$(grep -qx '/.*fuse-overlayfs' "$(pod_dir "$P")/stage0-fuse-overlayfs"; echo $?)"
+        for _ in $(seq 50); do [ -z "$(pgrep_fuse)" ] && break; sleep 0.1; done
+        tap_check "... no fuse-overlayfs is left once the pod is gone" "$([ -z "$(pgrep_fuse)" ]; echo $?)" \
+                "$(pgrep -a -u "$U" fuse-overlayfs)"
+
+        AS_ENV=(POD_TEST_OVERLAY_PROBE=refuse)
+        run_as run --net=none --uuid-file-save="/home/$U/uuid" "$IDB" --exec=/bin/sh -- -c "$W"
+        assert_status "auto, overlay refused (forced), fuse-overlayfs usable: the pod runs" 0
+        assert_match "... saying it uses fuse-overlayfs, and how to choose" "$ERR" \
+                'refuses overlayfs.*served by .*fuse-overlayfs.*--rootfs=fuse-overlayfs'
+        P=$(cat "/home/$U/uuid")
+        tap_check "... through fuse-overlayfs (its marker; the write in the upper dir)" \
+                "$([ -e "$(pod_dir "$P")/stage0-fuse-overlayfs" ] && grep -qx changed "$(upper "$P")/data/old"; echo $?)"
+        run_as prepare "$IDB"
+        P=$(tail -n 1 <<<"$OUT")
+        AS_ENV=()
+        run_as run-prepared --net=none "$P"
+        assert_status "prepare picks it too, and run-prepared runs it" 0
+        assert_match "... the image's app ran" "$OUT" '^ran$'
+
+        # A kill -9 of the supervisor takes the program with it.
+        as "$POD" --local-config="$TAP_TMP/etc" --system-config="$TAP_TMP/vendor" run --net=none \
+                --rootfs=fuse-overlayfs --uuid-file-save="/home/$U/uuid2" "$IDB" --exec=/bin/sh -- \
+                -c 'echo up >/up; while :; do sleep 1; done' >/dev/null 2>&1 &
+        for _ in $(seq 100); do
+                P=$(cat "/home/$U/uuid2" 2>/dev/null || true)
+                [ -n "$P" ] && [ -e "$(upper "$P")/up" ] && break
+                sleep 0.1
+        done
+        INIT=$(cat "$(pod_dir "$P")/pid" 2>/dev/null || true)
+        SUP=$(awk '{ print $4 }' "/proc/${INIT:-0}/stat" 2>/dev/null || true)
+        tap_check "a long-running fuse-overlayfs pod is up, with its program" \
+                "$([ -n "$SUP" ] && [ -n "$(pgrep_fuse)" ]; echo $?)" "init ${INIT:-?} supervisor ${SUP:-?}"
+        [ -n "$SUP" ] && kill -KILL "$SUP" 2>/dev/null
+        [ -n "$INIT" ] && kill -KILL "$INIT" 2>/dev/null
+        for _ in $(seq 50); do [ -z "$(pgrep_fuse)" ] && break; sleep 0.1; done
+        tap_check "... kill -9 of the supervisor leaves no fuse-overlayfs behind" \
+                "$([ -z "$(pgrep_fuse)" ]; echo $?)" "$(pgrep -a -u "$U" fuse-overlayfs)"
+        wait || true
+
+        echo "fuse-overlayfs = no" >"$TAP_TMP/etc/rootfs.conf"
+        AS_ENV=(POD_TEST_OVERLAY_PROBE=refuse)
+        run_as run --net=none "$IDB" --exec=/bin/sh -- -c "$W"
+        assert_match "rootfs.conf's fuse-overlayfs = no: auto copies, saying why" "$ERR" \
+                'turned off.*private copy'
+        AS_ENV=()
+        rm -f "$TAP_TMP/etc/rootfs.conf"
+else
+        run_as run --net=none --rootfs=fuse-overlayfs "$IDB" --exec=/bin/sh -- -c "$W"
+        assert_status "--rootfs=fuse-overlayfs without a usable FUSE fails" 254
+        assert_match "... saying why" "$ERR" 'fuse-overlayfs (is not installed|needs /dev/fuse)'
+        AS_ENV=(POD_TEST_OVERLAY_PROBE=refuse)
+        run_as run --net=none "$IDB" --exec=/bin/sh -- -c "$W"
+        assert_match "auto, overlay refused (forced): copies, saying why not fuse-overlayfs" "$ERR" \
+                'refuses overlayfs.*fuse-overlayfs.*private copy'
+        AS_ENV=()
+        for _ in 1 2 3 4 5 6 7 8 9 10 11 12 13; do
+                tap_check "# SKIP fuse-overlayfs is not usable by a user here (/dev/fuse $(stat -c %a /dev/fuse 2>&1))" 0
+        done
+fi
+run_pod --dir="$TAP_TMP/rootstore" --local-config="$TAP_TMP/etc" --system-config="$TAP_TMP/vendor" \
+        --insecure-options=image prepare --rootfs=fuse-overlayfs "$TAP_TMP/bb.aci"
+assert_status "root: --rootfs=fuse-overlayfs is refused" 254
+assert_match "... saying it is for rootless pods" "$ERR" 'for rootless pods'
 
 tap_done
