@@ -234,6 +234,11 @@ int stage1_userns_shift(const struct stage1_config *c, uint32_t id, uint32_t *re
  * fd of it.  detach: after the overlay is mounted (it holds its own clones). */
 int stage1_userns_lower(const struct stage1_config *c, int fd, size_t i, struct pod_error *reterr);
 void stage1_userns_lowers_detach(const struct stage1_config *c, size_t n);
+/* A host volume with "idmap": true: a detached clone of its source (src_fd, recursive or
+ * not), idmapped through the pod's user namespace so that host ID N is N inside; the caller
+ * attaches it.  A file system or kernel that cannot idmap fails, naming the volume. */
+int stage1_userns_volume(const struct stage1_config *c, const struct pod_volume *v, int src_fd,
+                         bool recursive, struct pod_error *reterr);
 /* enter: the pod's user namespace as the pod dir's "userns" names it, found from the app's
  * process pid (walking up from a namespace the app nested in it); 0 and *ret_fd = -EBADF for
  * a pod without one. */
