@@ -63,11 +63,12 @@ struct pod_prepare_options {
         struct pod_fetch_options fetch; /* insecure, pull policy, keystore, progress */
         const struct pod_prepare_app *apps;
         size_t n_apps;
-        char **volumes; /* NAME,kind=host,source=/ABS[,readOnly=B][,recursive=B][,suid=B][,idmap=B]
-                         * or NAME,kind=empty[,mode=0755][,uid=N][,gid=N][,readOnly=B] */
-        char **mounts;  /* pod level: every app */
-        char **ports;   /* NAME:[HOSTIP:]HOSTPORT: the pod manifest's "ports" */
-        char **set_env; /* K=V */
+        char **volumes;      /* NAME,kind=host,source=/ABS[,readOnly=B][,recursive=B][,suid=B]
+                              * [,idmap=B] or
+                              * NAME,kind=empty[,mode=0755][,uid=N][,gid=N][,readOnly=B] */
+        char **mounts;       /* pod level: every app */
+        char **ports;        /* NAME:[HOSTIP:]HOSTPORT: the pod manifest's "ports" */
+        char **set_env;      /* K=V */
         char **set_env_file; /* files of K=V lines ('#' comments, empty lines) */
         char **inherit_env;  /* environ to inherit (NULL: none) */
         bool readonly_rootfs;
