@@ -100,6 +100,8 @@ struct pod_volume {
         bool recursive; /* host: default true */
         bool suid;      /* host: honour setuid/setgid bits and file capabilities (pod's own
                          * "suid" key, not in appc; default false: mounted nosuid) */
+        bool idmap;     /* host: mounted idmapped through the pod's user namespace, so host ID
+                         * N is N inside (pod's own "idmap" key; needs --private-users) */
         mode_t mode;    /* empty: default 0755 (JSON: string "0755") */
         uid_t uid;      /* empty: default 0 */
         gid_t gid;      /* empty: default 0 */
@@ -177,6 +179,12 @@ struct pod_pod_manifest *pod_pod_manifest_free(struct pod_pod_manifest *m);
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct pod_pod_manifest *, pod_pod_manifest_free)
 int pod_pod_manifest_to_json(const struct pod_pod_manifest *m, char **ret);
 int pod_pod_manifest_validate(const struct pod_pod_manifest *m, struct pod_error *reterr);
+/* The first volume (pod-level, then apps' inline appVolumes) with "idmap": true, or NULL. */
+const struct pod_volume *pod_pod_manifest_idmap_volume(const struct pod_pod_manifest *m);
+/* The refusal of such a volume in a pod without a user namespace (stage0 and stage1). */
+#define POD_VOLUME_IDMAP_NEEDS_USERNS                                                   \
+        "Volume '%s': idmap=true (\"idmap\": true) needs --private-users: it maps the " \
+        "volume's IDs through the pod's user namespace, and this pod has none"
 
 /* Value of the first entry called name, or NULL. */
 const char *pod_kv_get(const struct pod_kv *list, size_t n, const char *name);

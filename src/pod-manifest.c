@@ -106,6 +106,11 @@ static int parse_volume(struct json_object *e, const struct pod_json_path *p, st
                  * decoder in rkt) ignore unknown keys, so the manifest stays valid. */
                 if (r >= 0)
                         r = pod_json_get_bool(e, "suid", p, &v->suid, reterr);
+                /* pod's extension too: "idmap" (pod-run(1) --volume, ABI.md "User
+                 * namespace").  An appc reader that ignores it mounts the volume plainly,
+                 * which gives the pod less, never more. */
+                if (r >= 0)
+                        r = pod_json_get_bool(e, "idmap", p, &v->idmap, reterr);
                 if (r < 0)
                         return r;
                 for (size_t i = 0; i < 3; i++) {
@@ -127,6 +132,9 @@ static int parse_volume(struct json_object *e, const struct pod_json_path *p, st
                                       "only applies to host volumes");
         if (pod_json_get(e, "suid"))
                 return pod_json_error(reterr, -EINVAL, POD_JSON_KEY(p, "suid"),
+                                      "only applies to host volumes");
+        if (pod_json_get(e, "idmap"))
+                return pod_json_error(reterr, -EINVAL, POD_JSON_KEY(p, "idmap"),
                                       "only applies to host volumes");
         r = pod_json_get_string(e, "mode", p, false, &mode, reterr);
         if (r < 0)
@@ -475,6 +483,8 @@ static int volume_to_json(const struct pod_volume *v, struct json_object **ret) 
                 /* Only when set: the default manifest stays plain appc. */
                 if (r >= 0 && v->suid)
                         r = pod_json_add_bool(o, "suid", true);
+                if (r >= 0 && v->idmap)
+                        r = pod_json_add_bool(o, "idmap", true);
         } else if (r >= 0) {
                 (void)snprintf(mode, sizeof(mode), "%04o", (unsigned)v->mode);
                 r = pod_json_add_bool(o, "readOnly", v->read_only);
@@ -644,4 +654,18 @@ int pod_pod_manifest_validate(const struct pod_pod_manifest *m, struct pod_error
         if (r < 0)
                 return r;
         return pod_pod_manifest_parse(text, strlen(text), &copy, reterr);
+}
+
+const struct pod_volume *pod_pod_manifest_idmap_volume(const struct pod_pod_manifest *m) {
+        for (size_t i = 0; i < m->n_volumes; i++)
+                if (m->volumes[i].idmap)
+                        return &m->volumes[i];
+        for (size_t i = 0; i < m->n_apps; i++)
+                for (size_t j = 0; j < m->apps[i].n_mounts; j++) {
+                        const struct pod_volume *v = m->apps[i].mounts[j].app_volume;
+
+                        if (v && v->idmap)
+                                return v;
+                }
+        return NULL;
 }

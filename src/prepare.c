@@ -90,7 +90,8 @@ static void volume_clear(struct pod_volume *v) {
 int pod_prepare_parse_volume(const char *spec, struct pod_volume *ret, struct pod_error *reterr) {
         _cleanup_free_ char *copy = strdup(spec);
         struct pod_volume v = { .recursive = true, .mode = 0755, .kind = _POD_VOLUME_KIND_INVALID };
-        bool has_mode = false, has_owner = false, has_recursive = false, has_suid = false;
+        bool has_mode = false, has_owner = false, has_recursive = false, has_suid = false,
+             has_idmap = false;
         char *save = NULL, *tok;
         int r = 0;
 
@@ -139,6 +140,9 @@ int pod_prepare_parse_volume(const char *spec, struct pod_volume *ret, struct po
                 } else if (streq(tok, "suid")) {
                         r = parse_bool(val, &v.suid);
                         has_suid = true;
+                } else if (streq(tok, "idmap")) {
+                        r = parse_bool(val, &v.idmap);
+                        has_idmap = true;
                 } else if (streq(tok, "mode")) {
                         char *end;
                         unsigned long m;
@@ -190,10 +194,10 @@ int pod_prepare_parse_volume(const char *spec, struct pod_volume *ret, struct po
                                           "it points to)",
                                           v.name, v.source);
         } else if (v.kind == POD_VOLUME_EMPTY) {
-                if (v.source || has_recursive || has_suid)
+                if (v.source || has_recursive || has_suid || has_idmap)
                         r = pod_error_set(reterr, -EINVAL,
-                                          "Volume '%s': source, recursive and suid are for "
-                                          "kind=host",
+                                          "Volume '%s': source, recursive, suid and idmap are "
+                                          "for kind=host",
                                           spec);
         } else
                 r = pod_error_set(reterr, -EINVAL, "Volume '%s': needs kind=host or kind=empty",
@@ -1233,6 +1237,11 @@ int pod_prepare(struct pod_store *s, int pods_fd, const struct pod_prepare_optio
         r = pod_prepare_manifest(s, o, &m, &ids, reterr);
         if (r < 0)
                 return r;
+        /* stage1 refuses it too; say so before a pod dir exists. */
+        if (pod_pod_manifest_idmap_volume(m) &&
+            !(o->private_users && o->private_users->mode != POD_USERNS_NO))
+                return pod_error_set(reterr, -EINVAL, POD_VOLUME_IDMAP_NEEDS_USERNS,
+                                     pod_pod_manifest_idmap_volume(m)->name);
         r = pod_pod_manifest_to_json(m, &json);
         if (r < 0)
                 return pod_error_set(reterr, r, "Failed to serialise the pod manifest: %m");

@@ -63,7 +63,8 @@ struct pod_prepare_options {
         struct pod_fetch_options fetch; /* insecure, pull policy, keystore, progress */
         const struct pod_prepare_app *apps;
         size_t n_apps;
-        char **volumes;      /* NAME,kind=host,source=/ABS[,readOnly=B][,recursive=B][,suid=B] or
+        char **volumes;      /* NAME,kind=host,source=/ABS[,readOnly=B][,recursive=B][,suid=B]
+                              * [,idmap=B] or
                               * NAME,kind=empty[,mode=0755][,uid=N][,gid=N][,readOnly=B] */
         char **mounts;       /* pod level: every app */
         char **ports;        /* NAME:[HOSTIP:]HOSTPORT: the pod manifest's "ports" */

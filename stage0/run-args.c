@@ -104,6 +104,7 @@ const char run_args_usage[] =
         "  --uuid-file-save=PATH     Write the pod's UUID to PATH\n"
         "  --hostname=NAME           Pod hostname (default pod-<uuid>)\n"
         "  --volume=NAME,kind=host,source=/ABS[,readOnly=true][,recursive=true][,suid=true]\n"
+        "          [,idmap=true]      (idmap: with --private-users, host IDs unshifted)\n"
         "  --volume=NAME,kind=empty[,mode=0755,uid=0,gid=0]\n"
         "  --mount=volume=NAME,target=/PATH   Mount a volume in every app (before any image)\n"
         "  --set-env=K=V             Environment for every app\n"

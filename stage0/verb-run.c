@@ -632,13 +632,30 @@ static int resolve_rootfs(const char *verb, struct run_args *a, bool fly,
 }
 
 /* stage1 refuses a user namespace with --no-overlay (the private copy would be written with
- * host IDs): say so before anything is fetched or a range is taken. */
+ * host IDs) and in a rootless pod (no nested ranges): say so before anything is fetched, a pod
+ * dir made or a range taken.  A configured default is refused too, naming it: dropping it
+ * silently would run the pod with less isolation than the configuration asks for. */
 static int check_private_users(const char *verb, const struct run_args *a,
                                const struct pod_userns_request *pu) {
         if (pu->mode == POD_USERNS_NO && a->private_users_ownership)
                 return pod_usage_error(verb, "--private-users-ownership needs --private-users "
                                              "(or the private-users default of userns.conf)");
-        if (pu->mode == POD_USERNS_NO || !a->no_overlay)
+        if (pu->mode == POD_USERNS_NO)
+                return 0;
+        if (arg_rootless)
+                return pod_usage_error(verb,
+                                       "%s: a rootless pod already runs in your own user "
+                                       "namespace (its root is your user, its other IDs your "
+                                       "range in /etc/subuid), and a range nested in it is not "
+                                       "supported. Run it without --private-users%s, or as root "
+                                       "with --private-users for host IDs of its own",
+                                       a->private_users ? "--private-users"
+                                                        : "The configured private-users default "
+                                                          "(userns.conf)",
+                                       a->private_users ? ""
+                                                        : " (give --private-users=no, or change "
+                                                          "userns.conf)");
+        if (!a->no_overlay)
                 return 0;
         return pod_usage_error(verb,
                                "--no-overlay (--rootfs=copy, or rootfs.conf) cannot be "

@@ -206,6 +206,17 @@ int stage1_cgroup_setup(struct stage1_config *c, struct pod_error *reterr) {
                                                      "(--cpu-shares=%" PRIu64 "): %m",
                                                      app->name, app->cpu_shares);
                 }
+                /* --private-users: the app's own subtree is its root's (cgroup-owner.c); the
+                 * limits above stay root's files and bound everything below. */
+                {
+                        _cleanup_free_ char *sub = NULL;
+
+                        if (asprintf(&sub, "%s/%s", full, name) < 0)
+                                return -ENOMEM;
+                        r = stage1_cgroup_chown_fd(c, fd, sub, reterr);
+                        if (r < 0)
+                                return r;
+                }
                 app->cgroup_fd = openat(fd, "cgroup.procs", O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
                 if (app->cgroup_fd < 0)
                         return pod_error_set(reterr, -errno,

@@ -337,6 +337,12 @@ int stage1_config_load(struct stage1_config *c, struct pod_error *reterr) {
         c->manifest_text = TAKE_PTR(text);
         if (c->manifest->n_apps == 0)
                 return pod_error_set(reterr, -EINVAL, "The pod manifest has no apps");
+        /* stage0 refuses it too, but the manifest may not be stage0's (--pod-manifest, an
+         * edited pod dir): without a user namespace there is nothing to map through, and a
+         * plain bind mount would silently be something else than what was asked for. */
+        if (!c->private_users && pod_pod_manifest_idmap_volume(c->manifest))
+                return pod_error_set(reterr, -EINVAL, POD_VOLUME_IDMAP_NEEDS_USERNS,
+                                     pod_pod_manifest_idmap_volume(c->manifest)->name);
 
         r = merge_ports(c, reterr);
         if (r < 0)

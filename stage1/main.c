@@ -474,6 +474,8 @@ static int run(struct stage1_config *c) {
         /* Per-app sub-cgroups of a delegated unit; without systemd, limits.c's. */
         r = stage1_scope_unit(scope) ? stage1_cgroup_setup(c, &e) : 0;
         if (r >= 0)
+                r = stage1_cgroup_chown_own(c, scope, &e);
+        if (r >= 0)
                 r = stage1_devices_setup(c, stage1_scope_unit(scope), &e);
         if (r >= 0)
                 r = stage1_limits_setup(c, stage1_scope_unit(scope), &e);

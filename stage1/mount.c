@@ -560,7 +560,18 @@ static int mount_volume(const struct stage1_config *c, const struct stage1_app *
         target = stage1_mount_target(root_fd, m->path, S_ISDIR(st.st_mode), reterr);
         if (target < 0)
                 return target;
-        r = bind_fd(src, target, recursive);
+        if (v->kind == POD_VOLUME_HOST && v->idmap) {
+                /* userns.c: an idmapped clone of the source, attached here. */
+                _cleanup_close_ int idm = stage1_userns_volume(c, v, src, recursive, reterr);
+
+                if (idm < 0)
+                        return idm;
+                r = sys_move_mount(idm, "", target, "",
+                                   MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0
+                            ? -errno
+                            : 0;
+        } else
+                r = bind_fd(src, target, recursive);
         if (r < 0)
                 return pod_error_set(reterr, r, "Failed to mount volume '%s' on '%s': %m", v->name,
                                      m->path);

@@ -93,8 +93,10 @@ int stage1_rootless_check(struct stage1_config *c, struct pod_error *reterr) {
          * and its owners shifted twice. */
         if (c->private_users)
                 return pod_error_set(reterr, -EOPNOTSUPP,
-                                     "--private-users is not supported in a rootless pod: the "
-                                     "pod already runs in the user's own user namespace");
+                                     "--private-users is not supported in a rootless pod (no "
+                                     "nested ranges): the pod already runs in the user's own "
+                                     "user namespace, its IDs in the user's range; run it "
+                                     "without --private-users, or as root with it");
         /* CNI plugins make bridges, veths and iptables rules in the host's network namespace:
          * host root only.  --net=default becomes the user-mode network (net-user.c). */
         if (c->net == STAGE1_NET_CNI) {

@@ -46,6 +46,7 @@ struct stage1_scope {
         char *job; /* object path of the start job we wait for */
         int job_done;
         char *job_result;
+        bool delegated; /* Delegate=yes: our scope always, a kept unit when it says so */
 };
 
 struct stage1_scope *stage1_scope_free(struct stage1_scope *s) {
@@ -61,6 +62,10 @@ struct stage1_scope *stage1_scope_free(struct stage1_scope *s) {
 
 const char *stage1_scope_unit(const struct stage1_scope *s) {
         return s ? s->unit : NULL;
+}
+
+bool stage1_scope_delegated(const struct stage1_scope *s) {
+        return s && s->unit && s->delegated;
 }
 
 static bool stdout_is_journal(void) {
@@ -110,8 +115,8 @@ static bool needs_limits(const struct stage1_config *c) {
         return c->has_memory_max || c->has_cpu_quota || c->cpu_shares || c->per_app_limits;
 }
 
-/* Per-app sub-cgroups below a kept unit need it to be delegated (cgroup.c). */
-static int check_delegated(struct stage1_scope *s, struct pod_error *reterr) {
+/* A kept unit's Delegate= into s->delegated. */
+static int read_delegated(struct stage1_scope *s, struct pod_error *reterr) {
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
         _cleanup_free_ char *path = NULL;
         const char *dot = strrchr(s->unit, '.');
@@ -128,7 +133,18 @@ static int check_delegated(struct stage1_scope *s, struct pod_error *reterr) {
         if (r < 0)
                 return pod_error_set(reterr, r, "Failed to read Delegate= of unit '%s': %s",
                                      s->unit, error.message ?: strerror(-r));
-        if (!delegate)
+        s->delegated = delegate;
+        return 0;
+}
+
+/* Per-app sub-cgroups below a kept unit need it to be delegated (cgroup.c). */
+static int check_delegated(struct stage1_scope *s, struct pod_error *reterr) {
+        int r;
+
+        r = read_delegated(s, reterr);
+        if (r < 0)
+                return r;
+        if (!s->delegated)
                 return pod_error_set(reterr, -EOPNOTSUPP,
                                      "Per-app resource limits need a delegated unit: unit '%s' "
                                      "has no Delegate=yes (set it, or use --no-keep-unit)",
@@ -503,11 +519,15 @@ int stage1_scope_register(const struct stage1_config *c, struct stage1_scope **r
         }
         if (s->unit) {
                 log_debug("Keeping unit '%s' as the pod's unit", s->unit);
-                if (c->per_app_limits) {
+                if (c->per_app_limits)
                         r = check_delegated(s, reterr);
-                        if (r < 0)
-                                return r;
-                }
+                else if (c->private_users)
+                        /* Its cgroup is then the pod's root's (cgroup-owner.c). */
+                        r = read_delegated(s, reterr);
+                else
+                        r = 0;
+                if (r < 0)
+                        return r;
                 if (c->has_memory_max || c->has_cpu_quota || c->cpu_shares ||
                     (!c->disable_device_policy && !c->rootless)) {
                         r = set_unit_properties(c, s, reterr);
@@ -518,6 +538,7 @@ int stage1_scope_register(const struct stage1_config *c, struct stage1_scope **r
                 r = start_scope(c, s, reterr);
                 if (r < 0)
                         return r;
+                s->delegated = true;
         }
         if (c->rootless) {
                 r = check_user_controllers(c, s, reterr);

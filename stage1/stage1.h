@@ -238,6 +238,11 @@ int stage1_userns_shift(const struct stage1_config *c, uint32_t id, uint32_t *re
  * fd of it.  detach: after the overlay is mounted (it holds its own clones). */
 int stage1_userns_lower(const struct stage1_config *c, int fd, size_t i, struct pod_error *reterr);
 void stage1_userns_lowers_detach(const struct stage1_config *c, size_t n);
+/* A host volume with "idmap": true: a detached clone of its source (src_fd, recursive or
+ * not), idmapped through the pod's user namespace so that host ID N is N inside; the caller
+ * attaches it.  A file system or kernel that cannot idmap fails, naming the volume. */
+int stage1_userns_volume(const struct stage1_config *c, const struct pod_volume *v, int src_fd,
+                         bool recursive, struct pod_error *reterr);
 /* enter: the pod's user namespace as the pod dir's "userns" names it, found from the app's
  * process pid (walking up from a namespace the app nested in it); 0 and *ret_fd = -EBADF for
  * a pod without one. */
@@ -387,6 +392,16 @@ void stage1_listen_close(struct stage1_config *c);
 int stage1_cgroup_setup(struct stage1_config *c, struct pod_error *reterr);
 /* Our cgroup in the unified hierarchy ("/..."), from /proc/self/cgroup. */
 int stage1_cgroup_own(char **ret);
+/* cgroup-owner.c: with --private-users, the pod's delegated cgroup v2 subtree belongs to the
+ * pod's root (host BASE), as systemd-nspawn does: cg_fd's directory and the files
+ * /sys/kernel/cgroup/delegate lists (cgroup.procs, cgroup.threads, cgroup.subtree_control,
+ * ...).  _own: stage1's own cgroup, when it is the delegated unit's (no per-app limits);
+ * cgroup.c calls _fd for each app's sub-cgroup instead.  No-ops without --private-users. */
+int stage1_cgroup_chown_fd(const struct stage1_config *c, int cg_fd, const char *path,
+                           struct pod_error *reterr);
+struct stage1_scope;
+int stage1_cgroup_chown_own(const struct stage1_config *c, const struct stage1_scope *scope,
+                            struct pod_error *reterr);
 
 /* devices.c: the device allow-list (ABI.md "Devices").  list: what the pod may open, for
  * the BPF program and for systemd's DeviceAllow= (path: a node, "char-pts", or
@@ -422,6 +437,9 @@ int stage1_scope_register(const struct stage1_config *c, struct stage1_scope **r
 int stage1_scope_register_machine(struct stage1_scope *s, const struct stage1_config *c,
                                   pid_t leader, struct pod_error *reterr);
 const char *stage1_scope_unit(const struct stage1_scope *s);
+/* Whether the pod's unit has Delegate=yes: our scope always; a kept unit as its unit says
+ * (read only when per-app limits or --private-users need to know). */
+bool stage1_scope_delegated(const struct stage1_scope *s);
 /* gc: kills what is left in pod-<uuid>.scope and stops it, if systemd still has it. */
 int stage1_scope_release(const char *uuid, struct pod_error *reterr);
 struct stage1_scope *stage1_scope_free(struct stage1_scope *s);

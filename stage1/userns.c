@@ -30,6 +30,7 @@
 #include "fd-util.h"
 #include "idmap.h"
 #include "log.h"
+#include "manifest.h"
 #include "path-util.h"
 #include "stage1.h"
 #include "syscall.h"
@@ -216,6 +217,23 @@ int stage1_userns_lower(const struct stage1_config *c, int fd, size_t i, struct 
         if (r < 0)
                 return pod_error_set(reterr, -errno, "Failed to open '%s': %m", name);
         return r;
+}
+
+int stage1_userns_volume(const struct stage1_config *c, const struct pod_volume *v, int src_fd,
+                         bool recursive, struct pod_error *reterr) {
+        int fd;
+
+        /* config.c refused "idmap" without a user namespace; never idmap through none. */
+        if (c->userns_fd < 0)
+                return pod_error_set(reterr, -EINVAL, POD_VOLUME_IDMAP_NEEDS_USERNS, v->name);
+        /* The same map as the image's lower dirs: on-disk N is the namespace's N, i.e. host
+         * BASE+N to the kernel, so the pod's root (host BASE) owns what host root owns there
+         * and writes as host root (pod-run(1) "--volume ...,idmap=true"). */
+        fd = pod_idmap_clone(src_fd, c->userns_fd, recursive, reterr);
+        if (fd < 0)
+                return pod_error_prefix(reterr, fd, "Volume '%s': cannot idmap source '%s'",
+                                        v->name, v->source);
+        return fd;
 }
 
 void stage1_userns_lowers_detach(const struct stage1_config *c, size_t n) {

@@ -243,6 +243,33 @@ if [ "$HAVE_UIDMAP" = 1 ]; then
         assert_match "A: list shows A's pod" "$OUT" "^${PA:0:8} "
         run_as "$UA" status "$PA"
         assert_match "A: status of A's pod" "$OUT" '^state=prepared$'
+
+        # ---- A: --private-users (a range nested in A's own) is refused, by stage0, up front ----
+        run_as "$UA" list --no-legend --full
+        PODS_BEFORE=$(sort <<<"$OUT" | awk '{ print $1 }')
+        for f in --private-users --private-users=pick --private-users=100000:65536; do
+                for verb in run prepare; do
+                        run_as "$UA" "$verb" --pull-policy=never "$f" "$IDU"
+                        tap_check "A: rootless pod $verb $f is refused" \
+                                "$([ "$STATUS" != 0 ]; echo $?)" "status $STATUS: $OUT $ERR"
+                        assert_match "A: ... saying why and what to use instead" "$ERR" \
+                                "rootless.*your own user namespace.*without --private-users.*as root"
+                done
+        done
+        run_as "$UA" list --no-legend --full
+        tap_check "A: ... and no pod was made for them" \
+                "$([ "$(sort <<<"$OUT" | awk '{ print $1 }')" = "$PODS_BEFORE" ]; echo $?)" \
+                "before: $PODS_BEFORE; after: $OUT"
+        tap_check "A: ... nor any range recorded" \
+                "$([ -z "$(find "$T/userns" -mindepth 1 ! -name lock 2>/dev/null)" ]; echo $?)" \
+                "$(ls "$T/userns" 2>&1)"
+        mkdir -p "$TAP_TMP/etc"
+        echo 'private-users=pick' >"$TAP_TMP/etc/userns.conf"
+        run_as "$UA" run --pull-policy=never "$IDU"
+        rm -f "$TAP_TMP/etc/userns.conf"
+        tap_check "A: a configured private-users default is refused too (not silently dropped)" \
+                "$([ "$STATUS" != 0 ]; echo $?)" "status $STATUS: $OUT $ERR"
+        assert_match "A: ... naming the configuration" "$ERR" "userns.conf.*--private-users=no"
 else
         for _ in 1 2 3 4; do tap_check "# SKIP newuidmap/newgidmap missing (Debian's uidmap)" 0; done
 fi

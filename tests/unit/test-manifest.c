@@ -597,6 +597,37 @@ static void test_pod_defaults(void) {
                              "\"volumes\":[{\"name\":\"e\",\"kind\":\"empty\",\"suid\":true}]}",
                              &m2, &e),
                    -EINVAL, "\"suid\" on an empty volume is refused");
+        /* "idmap" likewise (pod-run(1) --volume ...,idmap=true). */
+        r = parse_pod("{\"acKind\":\"PodManifest\",\"acVersion\":\"0.8.11\",\"apps\":[],"
+                      "\"volumes\":[{\"name\":\"n\",\"kind\":\"host\",\"source\":\"/y\"},"
+                      "{\"name\":\"i\",\"kind\":\"host\",\"source\":\"/x\",\"idmap\":true}]}",
+                      &m2, &e);
+        tap_is_int(r, 0, "host volume with \"idmap\" parses");
+        tap_ok(m2 && m2->volumes[1].idmap && !m2->volumes[0].idmap,
+               "  idmap read, false by default");
+        tap_ok(m2 && pod_pod_manifest_idmap_volume(m2) == &m2->volumes[1],
+               "  pod_pod_manifest_idmap_volume() finds it");
+        free(s);
+        s = NULL;
+        tap_ok(m2 && pod_pod_manifest_to_json(m2, &s) == 0 && strstr(s, "\"idmap\"") &&
+                       strstr(s, "\"idmap\"") > strstr(s, "\"/x\"") &&
+                       !strstr(strstr(s, "\"idmap\"") + 1, "\"idmap\""),
+               "  written back for that volume only");
+        m2 = pod_pod_manifest_free(m2);
+        r = parse_pod("{\"acKind\":\"PodManifest\",\"acVersion\":\"0.8.11\",\"apps\":[],"
+                      "\"volumes\":[{\"name\":\"n\",\"kind\":\"host\",\"source\":\"/y\"}]}",
+                      &m2, &e);
+        tap_ok(r == 0 && m2 && !pod_pod_manifest_idmap_volume(m2), "  none: NULL");
+        m2 = pod_pod_manifest_free(m2);
+        tap_is_int(parse_pod("{\"acKind\":\"PodManifest\",\"acVersion\":\"0.8.11\",\"apps\":[],"
+                             "\"volumes\":[{\"name\":\"e\",\"kind\":\"empty\",\"idmap\":true}]}",
+                             &m2, &e),
+                   -EINVAL, "\"idmap\" on an empty volume is refused");
+        tap_is_int(parse_pod("{\"acKind\":\"PodManifest\",\"acVersion\":\"0.8.11\",\"apps\":[],"
+                             "\"volumes\":[{\"name\":\"h\",\"kind\":\"host\",\"source\":\"/x\","
+                             "\"idmap\":\"yes\"}]}",
+                             &m2, &e),
+                   -EINVAL, "\"idmap\" must be a boolean");
         r = parse_pod("{\"ACKIND\":\"PodManifest\",\"ACVERSION\":\"0.8.11\",\"Apps\":[{\"NAME\":"
                       "\"a\",\"Image\":{\"ID\":\"" ID64 "\"},\"ReadOnlyRootFs\":true,\"App\":"
                       "{\"User\":\"0\",\"Group\":\"0\",\"SupplementaryGids\":[5]}}],"

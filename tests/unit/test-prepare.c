@@ -72,6 +72,24 @@ static void test_volumes(const char *tmp) {
         v = (struct pod_volume){};
         tap_is_int(pod_prepare_parse_volume("ev,kind=empty,suid=true", &v, &e), -EINVAL,
                    "suid only for host");
+        (void)snprintf(spec, sizeof(spec), "hv,kind=host,source=%s,idmap=true", tmp);
+        tap_ok(pod_prepare_parse_volume(spec, &v, &e) == 0 && v.idmap && !v.suid,
+               "host volume: idmap=true");
+        free(v.name);
+        free(v.source);
+        v = (struct pod_volume){};
+        (void)snprintf(spec, sizeof(spec), "hv,kind=host,source=%s", tmp);
+        tap_ok(pod_prepare_parse_volume(spec, &v, &e) == 0 && !v.idmap,
+               "host volume: not idmapped by default");
+        free(v.name);
+        free(v.source);
+        v = (struct pod_volume){};
+        (void)snprintf(spec, sizeof(spec), "hv,kind=host,source=%s,idmap=yes-please", tmp);
+        tap_is_int(pod_prepare_parse_volume(spec, &v, &e), -EINVAL, "idmap takes a boolean");
+        e = (struct pod_error){};
+        tap_is_int(pod_prepare_parse_volume("ev,kind=empty,idmap=true", &v, &e), -EINVAL,
+                   "idmap only for host");
+        tap_ok(strstr(e.msg, "idmap") != NULL, "  saying so");
 }
 
 static const char *env_find(const struct pod_app *a, const char *name) {

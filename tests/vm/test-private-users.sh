@@ -82,9 +82,15 @@ B=$OUT
 # "waiting" once the TERM trap is set; SIGTERM makes it exit 42.  The uid_map first.
 WAITER='cat /proc/self/uid_map; trap "exit 42" TERM; echo waiting; while :; do sleep 0.1; done'
 
+# What the pod sees of cgroups: its /sys/fs/cgroup (empty: a fresh sysfs has no cgroup mounts)
+# and whether its root may create a cgroup there.
+# shellcheck disable=SC2016 # for the app's shell
+CGPROBE='set -- /sys/fs/cgroup/*; echo "cgroupfs=$1"; busybox mkdir /sys/fs/cgroup/x 2>/dev/null;
+        echo "cgmkdir=$?"; '
+
 # ---- from a shell: pod-<uuid>.scope, machined, the app's host uid, systemctl stop ----------
 "$POD" "${P[@]}" run --private-users --uuid-file-save="$W/u1" "$B" --exec=/bin/sh -- \
-        -c "$WAITER" >"$W/out1" 2>"$W/err1" &
+        -c "$CGPROBE$WAITER" >"$W/out1" 2>"$W/err1" &
 PIDS+=($!)
 wait_for 90 grep -q waiting "$W/out1" || true
 U=$(cat "$W/u1" 2>/dev/null || true)
@@ -118,6 +124,38 @@ tap_check "the app's process runs as host uid BASE ($BASE) in every uid" \
         "$([ "$APPUIDS" = " $BASE:$BASE:$BASE:$BASE" ]; echo $?)" \
         "app uids:$APPUIDS (cgroup $CG: $(find "$CG" -name cgroup.procs -exec cat {} + 2>&1 | tr '\n' ' '))"
 assert_match "ps -o uid shows it with uid BASE" "$(ps -o uid= -p "${APPPID:-1}" 2>&1)" "^ *$BASE$"
+
+# ---- the delegated cgroup belongs to the range's root (nspawn --private-users does this) ----
+# The kernel's list of delegation files; older kernels: the three every v2 kernel delegates.
+DELEGATE=$(cat /sys/kernel/cgroup/delegate 2>/dev/null ||
+        printf 'cgroup.procs\ncgroup.threads\ncgroup.subtree_control\n')
+# check_delegated DESC CGROUP-DIR OWNER: the dir and its delegation files are OWNER, every
+# other file (limits, cgroup.controllers, ...) stays 0:0
+check_delegated() {
+        local bad="" f n
+        [ "$(stat -c %u:%g "$2" 2>&1)" = "$3" ] || bad="$bad dir=$(stat -c %u:%g "$2" 2>&1)"
+        for f in "$2"/*; do
+                n=${f##*/}
+                [ -f "$f" ] || continue
+                if grep -qx "$n" <<<"$DELEGATE"; then
+                        [ "$(stat -c %u:%g "$f")" = "$3" ] || bad="$bad $n=$(stat -c %u:%g "$f")"
+                else
+                        [ "$(stat -c %u:%g "$f")" = 0:0 ] || bad="$bad $n=$(stat -c %u:%g "$f")(not delegated)"
+                fi
+        done
+        tap_check "$1" "$([ -z "$bad" ]; echo $?)" "$2:$bad"
+}
+check_delegated "the scope's cgroup and its delegation files are BASE:BASE, the rest root's" \
+        "$CG" "$BASE:$BASE"
+for f in cgroup.procs cgroup.threads cgroup.subtree_control; do
+        tap_check "  $f is BASE:BASE" "$([ "$(stat -c %u:%g "$CG/$f" 2>&1)" = "$BASE:$BASE" ]; echo $?)" \
+                "$(stat -c '%n %u:%g' "$CG/$f" 2>&1)"
+done
+tap_check "  its parent (machine.slice) stays root's" \
+        "$([ "$(stat -c %u:%g "${CG%/*}" 2>&1)" = 0:0 ]; echo $?)" "$(stat -c '%n %u:%g' "${CG%/*}" 2>&1)"
+assert_match "the pod itself sees no cgroup file system (/sys/fs/cgroup is empty)" \
+        "$(cat "$W/out1")" "^cgroupfs=/sys/fs/cgroup/\*$"
+assert_match "... and its root cannot create a cgroup there" "$(cat "$W/out1")" "^cgmkdir=[1-9]"
 systemctl stop "$SCOPE" || true
 finish "${PIDS[0]}"
 tap_check "systemctl stop: pod run exits with the app's status (42)" "$([ "$st" = 42 ]; echo $?)" \
@@ -136,7 +174,8 @@ journal=""
 for _ in $(seq 1 90); do
         journalctl --sync 2>/dev/null || true
         journal=$(journalctl --no-pager -o cat -t puapp 2>&1)
-        grep -q waiting <<<"$journal" && break
+        # This run's marker and then "waiting": -t puapp also holds earlier runs' lines.
+        grep -A2 -x "$marker" <<<"$journal" | grep -q waiting && break
         sleep 0.5
 done
 assert_match "journalctl -t <app> shows the app's output" "$journal" "^$marker$"
@@ -147,6 +186,57 @@ systemctl stop "$unit.service" || true
 wait_for 30 test -e "$W/data/pods/run/$U2/status/puapp" || true
 run_pod "${P[@]}" status "$U2"
 assert_match "systemctl stop X stops the pod, exit recorded" "$OUT" "^app-puapp=42$"
+
+# ---- per-app limits: each app's sub-cgroup is the range's root's, the unit's and pod/ not -------
+"$POD" "${P[@]}" run --private-users --uuid-file-save="$W/u5" "$B" --name=a --memory=64M \
+        --exec=/bin/sh -- -c "$WAITER" --- "$B" --name=b --exec=/bin/sh -- -c "$WAITER" \
+        >"$W/out5" 2>"$W/err5" &
+PIDS+=($!)
+# shellcheck disable=SC2016 # for eval
+wait_for 90 eval '[ "$(grep -c waiting "$W/out5")" = 2 ]' || true
+U5=$(cat "$W/u5" 2>/dev/null || true)
+UNITS+=("pod-$U5.scope")
+R5=$(cat "$W/data/pods/run/$U5/private-users" 2>/dev/null || true)
+R5=${R5% *}
+CG5=/sys/fs/cgroup$(systemctl show -P ControlGroup "pod-$U5.scope" 2>/dev/null)
+tap_check "a two-app --private-users pod with an app --memory runs" \
+        "$([ "$(grep -c waiting "$W/out5")" = 2 ] && [ -n "$R5" ]; echo $?)" "$(cat "$W/err5")"
+check_delegated "app-a's sub-cgroup is the range's root's (BASE:BASE)" "$CG5/app-a" "${R5:-x}:${R5:-x}"
+check_delegated "app-b's too" "$CG5/app-b" "${R5:-x}:${R5:-x}"
+tap_check "  app-a's memory.max (64M) stays root's" \
+        "$([ "$(stat -c %u:%g "$CG5/app-a/memory.max" 2>&1)" = 0:0 ] &&
+                [ "$(cat "$CG5/app-a/memory.max" 2>&1)" = 64000000 ]; echo $?)" \
+        "$(stat -c '%n %u:%g' "$CG5/app-a/memory.max" 2>&1) $(cat "$CG5/app-a/memory.max" 2>&1)"
+check_delegated "the unit's cgroup, which hands the limits down, stays root's" "$CG5" 0:0
+check_delegated "its pod/ leaf (stage1 and the pod init) stays root's" "$CG5/pod" 0:0
+run_pod "${P[@]}" stop "$U5"
+finish "${PIDS[-1]}"
+
+# ---- a kept unit: delegated only when it says Delegate=yes -----------------------------------
+for dg in yes no; do
+        unit=pod-pu-dg-$dg-$$-$RANDOM
+        UNITS+=("$unit.service")
+        rm -f "$W/u6"
+        systemd-run --quiet --unit="$unit" -p Delegate="$dg" -E POD_STAGE1="$POD_STAGE1" \
+                "$POD" "${P[@]}" run --private-users --uuid-file-save="$W/u6" "$B" \
+                --exec=/bin/sh -- -c "$WAITER"
+        wait_for 60 test -s "$W/u6" || true
+        U6=$(cat "$W/u6" 2>/dev/null || true)
+        wait_for 60 test -s "$W/data/pods/run/$U6/pid" || true
+        R6=$(cat "$W/data/pods/run/$U6/private-users" 2>/dev/null || true)
+        R6=${R6% *}
+        CG6=/sys/fs/cgroup$(systemctl show -P ControlGroup "$unit.service" 2>/dev/null)
+        run_pod "${P[@]}" status "$U6"
+        assert_match "systemd-run -p Delegate=$dg: the pod runs" "$OUT" "^state=running$"
+        if [ "$dg" = yes ]; then
+                check_delegated "systemd-run -p Delegate=yes: the service's cgroup is BASE:BASE" \
+                        "$CG6" "${R6:-x}:${R6:-x}"
+        else
+                check_delegated "systemd-run without Delegate: the service's cgroup (systemd's) stays root's" \
+                        "$CG6" 0:0
+        fi
+        systemctl stop "$unit.service" || true
+done
 
 # ---- --memory: the hog is OOM-killed in a user namespace too ---------------------------------
 run_pod "${P[@]}" run --private-users "$B" --memory=64M --exec=/bin/dd -- \
