@@ -80,12 +80,13 @@ JSON
 ID_ROOT=$(mkimage root 0)
 ID_NOBODY=$(mkimage nobody 65534)
 
-# start_pod NAME ID: runs the pod in the background until its app printed "ready";
-# sets UUID, INIT (host PID of the pod init) and SRV (host PID of the server, or empty).
+# start_pod NAME ID [RUN OPTIONS]: runs the pod in the background until its app printed
+# "ready"; sets UUID, INIT (host PID of the pod init) and SRV (host PID of the server, or
+# empty).
 start_pod() {
         local i
         rm -f "$W/$1.uuid"
-        "$POD" "${P[@]}" run --net=none --uuid-file-save="$W/$1.uuid" "$2" \
+        "$POD" "${P[@]}" run --net=none --uuid-file-save="$W/$1.uuid" "${@:3}" "$2" \
                 </dev/null >"$W/$1.out" 2>"$W/$1.err" &
         BG+=("$!")
         for i in $(seq 150); do
@@ -161,6 +162,24 @@ assert_match "a pod whose app is 65534 too: its app reads the UUID" "$OUT" "^uui
 assert_match "... and finds the server" "$OUT" "^server=/proc/[0-9]"
 for w in fds environ maps; do
         assert_match "... but cannot read the server's $w (same uid)" "$OUT" "^$w=denied$"
+done
+stop_pod
+
+# ---- in a user namespace (--private-users): the same, as the range's 65534 ----------------
+start_pod userns "$ID_ROOT" --private-users
+OUT=$(cat "$W/userns.out")
+assert_match "--private-users: the app reads the UUID" "$OUT" "^uuid=$UUID$"
+# The pod init stays in the host's user namespace (only the apps enter the range's), and so
+# does the server: 65534 on the host too, as before the static server.
+tap_check "... the server is there, as 65534" "$([ -n "$SRV" ] && echo 0 || echo 1)" \
+        "$(cat "$W/userns.err"; ps -o pid,ppid,uid,comm --ppid "${INIT:-0}")"
+SRV=${SRV:-0}
+libs=$(awk '$6 ~ /\.so/ { print $6 }' "/proc/$SRV/maps" 2>/dev/null | sort -u | tr '\n' ' ')
+tap_check "... maps no shared library" "$([ -z "$libs" ] && echo 0 || echo 1)" "maps: $libs"
+assert_match "... with no capability" "$(field "$SRV" CapPrm) $(field "$SRV" CapEff)" "^0+ 0+$"
+assert_match "... no_new_privs" "$(field "$SRV" NoNewPrivs)" "^1$"
+for w in fds environ maps; do
+        assert_match "... an app as the namespace's root cannot read the server's $w" "$OUT" "^$w=denied$"
 done
 stop_pod
 
