@@ -13,6 +13,7 @@
  * allocation before the bytes behind it were seen. */
 #include "config.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -25,30 +26,16 @@
 
 static const char magic[8] = { 'P', 'O', 'D', 'M', 'D', 'S', 0, 1 };
 
+/* Written twice: first with p NULL, only counting, then into a buffer of exactly that
+ * size, so the key is never left behind in a buffer that realloc() gave up. */
 struct out {
         char *p;
-        size_t n, cap;
-        bool oom;
+        size_t n;
 };
 
 static void put(struct out *o, const void *d, size_t n) {
-        if (o->oom)
-                return;
-        if (o->n + n > o->cap) {
-                size_t cap = o->n + n + 4096;
-                char *p;
-
-                if (cap < o->cap * 2)
-                        cap = o->cap * 2;
-                p = realloc(o->p, cap);
-                if (!p) {
-                        o->oom = true;
-                        return;
-                }
-                o->p = p;
-                o->cap = cap;
-        }
-        memcpy(o->p + o->n, d, n);
+        if (o->p)
+                memcpy(o->p + o->n, d, n);
         o->n += n;
 }
 
@@ -85,48 +72,57 @@ static int put_kvs(struct out *o, const struct pod_kv *kv, size_t n) {
         return 0;
 }
 
-int pod_mds_pack(const struct pod_mds *m, char **ret, size_t *ret_size) {
-        struct out o = {};
+/* One pass: counts (o->p NULL) or writes. */
+static int pack(const struct pod_mds *m, struct out *o) {
         int r;
 
-        put(&o, magic, sizeof(magic));
-        put(&o, m->key, sizeof(m->key));
-        r = put_str(&o, m->token);
+        put(o, magic, sizeof(magic));
+        put(o, m->key, sizeof(m->key));
+        r = put_str(o, m->token);
         if (r >= 0)
-                r = put_str(&o, m->uuid);
+                r = put_str(o, m->uuid);
         if (r >= 0)
-                r = put_str(&o, m->pod_manifest);
+                r = put_str(o, m->pod_manifest);
         if (r >= 0)
-                r = put_kvs(&o, m->annotations, m->n_annotations);
+                r = put_kvs(o, m->annotations, m->n_annotations);
         if (r >= 0 && (m->n_apps > UINT32_MAX || (m->n_apps > 0 && !m->apps)))
                 r = -EINVAL;
         if (r >= 0)
-                put_u32(&o, (uint32_t)m->n_apps);
+                put_u32(o, (uint32_t)m->n_apps);
         for (size_t i = 0; r >= 0 && i < m->n_apps; i++) {
                 const struct pod_mds_app *a = &m->apps[i];
 
-                r = put_str(&o, a->name);
+                r = put_str(o, a->name);
                 if (r >= 0)
-                        r = put_str(&o, a->image_id);
+                        r = put_str(o, a->image_id);
                 if (r >= 0)
-                        r = put_str(&o, a->image_manifest);
+                        r = put_str(o, a->image_manifest);
                 if (r >= 0)
-                        r = put_kvs(&o, a->image_annotations, a->n_image_annotations);
+                        r = put_kvs(o, a->image_annotations, a->n_image_annotations);
                 if (r >= 0)
-                        r = put_kvs(&o, a->annotations, a->n_annotations);
+                        r = put_kvs(o, a->annotations, a->n_annotations);
         }
-        if (r >= 0 && o.oom)
-                r = -ENOMEM;
-        if (r >= 0 && o.n > POD_MDS_PACK_MAX)
-                r = -E2BIG;
-        if (r < 0) {
-                if (o.p)
-                        explicit_bzero(o.p, o.n);
-                free(o.p);
+        return r;
+}
+
+int pod_mds_pack(const struct pod_mds *m, char **ret, size_t *ret_size) {
+        struct out o = {};
+        size_t size;
+        int r;
+
+        r = pack(m, &o);
+        if (r < 0)
                 return r;
-        }
+        if (o.n > POD_MDS_PACK_MAX)
+                return -E2BIG;
+        size = o.n;
+        o = (struct out){ .p = malloc(size) };
+        if (!o.p)
+                return -ENOMEM;
+        r = pack(m, &o);
+        assert(r >= 0 && o.n == size);
         *ret = o.p;
-        *ret_size = o.n;
+        *ret_size = size;
         return 0;
 }
 

@@ -57,7 +57,10 @@ int stage1_mds_drop_privileges(bool keep_ids) {
                    setresgid(STAGE1_MDS_UID, STAGE1_MDS_UID, STAGE1_MDS_UID) < 0 ||
                    setresuid(STAGE1_MDS_UID, STAGE1_MDS_UID, STAGE1_MDS_UID) < 0)
                 return -errno;
-        if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0 || prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+        /* A change of uid clears the death signal (credentials(7)): set it again.  The PID
+         * namespace ends us with the init in any case. */
+        if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0 || prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 ||
+            prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
                 return -errno;
         return 0;
 }
