@@ -8,46 +8,36 @@
  * the token is what another pod cannot know).  It dies with the pod: when the init exits,
  * the kernel kills everything left in the PID namespace.
  *
- * The server drops to nobody (no capabilities, no_new_privs, not dumpable) once it holds
- * the socket and the data (it signs with src/hmac-sha512.c: no libcrypto to load); one
- * connection at a time, each with a deadline, so a stuck client only delays its own pod.
- * Request parsing and answers: src/mds.c. */
+ * Here the init opens the socket, picks the token, packs the data (src/mds-pack.c) into a
+ * sealed memfd and forks; the child executes the sealed static pod-stage1-supervise copy
+ * (selfexec.c) as "--mds" with the socket and the memfd, so the server of a running pod maps
+ * no library (issue 16).  Without that copy it serves from pod-stage1 as before.  Either way
+ * it drops to nobody (no capabilities, no_new_privs, not dumpable) once it holds the socket
+ * and the data, and serves one connection at a time, each with a deadline, so a stuck
+ * client only delays its own pod (stage1/mds-server.c).  Request parsing and answers:
+ * src/mds.c. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <grp.h>
 #include <netinet/in.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/random.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
-#include "cap-util.h"
 #include "fd-util.h"
 #include "log.h"
+#include "mds-pack.h"
+#include "mds-server.h"
 #include "mds.h"
 #include "sha512.h"
 #include "stage1.h"
 #include "syscall.h"
-
-#define MDS_UID 65534 /* nobody */
-
-/* Every capability out of every set, the bounding set included. */
-static int drop_caps(void) {
-        for (int cap = 0; cap <= pod_cap_last(); cap++)
-                if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 && errno != EINVAL)
-                        return -1;
-        if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL)
-                return -1;
-        return pod_cap_set(0, 0, 0);
-}
-#define MDS_DEADLINE_MS 2000 /* per connection, reading and writing */
 
 int stage1_mds_read_key(struct stage1_config *c, struct pod_error *reterr) {
         const char *e = getenv(POD_MDS_KEY_FD_ENV);
@@ -75,149 +65,105 @@ int stage1_mds_read_key(struct stage1_config *c, struct pod_error *reterr) {
         return 0;
 }
 
-static long long now_ms(void) {
-        struct timespec ts;
+/* The data for the server as a sealed memfd (mds-server.c reads it after its exec). */
+static int data_memfd(const struct pod_mds *m) {
+        _cleanup_close_ int fd = -EBADF;
+        _cleanup_free_ char *blob = NULL;
+        size_t size = 0, done = 0;
+        int r;
 
-        (void)clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* Waits for fd to be ready for events until the deadline; false when it passed. */
-static bool wait_fd(int fd, short events, long long deadline) {
-        for (;;) {
-                struct pollfd p = { .fd = fd, .events = events };
-                long long left = deadline - now_ms();
-                int k;
-
-                if (left <= 0)
-                        return false;
-                k = poll(&p, 1, (int)left);
-                if (k > 0)
-                        return true;
-                if (k == 0 || errno != EINTR)
-                        return false;
-        }
-}
-
-static void serve_one(const struct pod_mds *m, int cfd) {
-        _cleanup_free_ char *out = NULL;
-        char buf[POD_MDS_REQUEST_MAX];
-        struct pod_mds_request req = {};
-        long long deadline = now_ms() + MDS_DEADLINE_MS;
-        size_t n = 0, size = 0, done = 0;
-        int r = -EAGAIN;
-
-        while (r == -EAGAIN) {
-                ssize_t k;
-
-                if (!wait_fd(cfd, POLLIN, deadline))
-                        return;
-                k = read(cfd, buf + n, sizeof(buf) - n);
-                if (k < 0 && (errno == EINTR || errno == EAGAIN))
-                        continue;
-                if (k <= 0)
-                        return;
-                n += (size_t)k;
-                r = pod_mds_request_parse(buf, n, &req);
-                if (r == -EAGAIN && n == sizeof(buf))
-                        r = -EMSGSIZE;
-        }
-        if (r >= 0) {
-                r = pod_mds_respond(m, &req, &out, &size);
-                pod_mds_request_done(&req);
-        } else
-                r = pod_mds_error_response(r, &out, &size);
+        r = pod_mds_pack(m, &blob, &size);
         if (r < 0)
-                return;
-        while (done < size) {
-                ssize_t k;
+                return r;
+        fd = memfd_create("pod-mds-data", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+        if (fd < 0)
+                r = -errno;
+        while (r >= 0 && done < size) {
+                ssize_t k = write(fd, blob + done, size - done);
 
-                if (!wait_fd(cfd, POLLOUT, deadline))
-                        return;
-                k = send(cfd, out + done, size - done, MSG_NOSIGNAL);
-                if (k < 0 && (errno == EINTR || errno == EAGAIN))
+                if (k < 0 && errno == EINTR)
                         continue;
                 if (k <= 0)
-                        return;
-                done += (size_t)k;
+                        r = k < 0 ? -errno : -EIO;
+                else
+                        done += (size_t)k;
         }
-        (void)shutdown(cfd, SHUT_WR);
+        explicit_bzero(blob, size);
+        if (r < 0)
+                return r;
+        if (fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) < 0)
+                return -errno;
+        return TAKE_FD(fd);
 }
 
-/* The forked server.  Never returns. */
-static _Noreturn void server(const struct stage1_config *c, int lfd, const char *token) {
-        _cleanup_free_ struct pod_mds_app *apps = NULL;
-        struct pod_mds m = {
-                .token = token,
-                .uuid = c->uuid,
-                .pod_manifest = c->manifest_text,
-                .annotations = c->manifest->annotations,
-                .n_annotations = c->manifest->n_annotations,
-                .n_apps = c->n_apps,
-        };
-        gid_t gid = MDS_UID;
+/* Moves fds to 3, 4, ... in order (any of them may already sit on a target) and closes
+ * every other fd above 2; all of them end up without O_CLOEXEC. */
+static int move_fds(int *fds, size_t n) {
+        for (size_t i = 0; i < n; i++) {
+                fds[i] = fcntl(fds[i], F_DUPFD_CLOEXEC, (int)(3 + n));
+                if (fds[i] < 0)
+                        return -errno;
+        }
+        for (size_t i = 0; i < n; i++)
+                if (dup2(fds[i], (int)(3 + i)) < 0)
+                        return -errno;
+        if (sys_close_range((unsigned)(3 + n), ~0U, 0) < 0)
+                return -errno;
+        return 0;
+}
+
+/* The forked server.  Never returns.  data_fd < 0: no sealed pod-stage1-supervise (or no
+ * data memfd): serve from this process image, as pod-stage1. */
+static _Noreturn void server(const struct pod_mds *m, int lfd, int data_fd, bool keep_ids) {
         sigset_t none;
+        int r;
 
         /* The init's blocked signals are not ours; we die with the init (and with the PID
          * namespace in any case). */
         (void)prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
         (void)sigemptyset(&none);
         (void)sigprocmask(SIG_SETMASK, &none, NULL);
-        (void)signal(SIGPIPE, SIG_IGN);
         log_set_prefix("pod-stage1(mds)");
 
-        /* Only the listening socket stays; 0-2 become /dev/null's or stay the journal. */
-        if (dup2(lfd, 3) < 0 || sys_close_range(4, ~0U, 0) < 0) {
-                log_error_errno(-errno, "Failed to close fds: %m");
-                _exit(EXIT_POD_FAILURE);
-        }
-        lfd = 3;
-        (void)fd_cloexec(lfd, true);
+        if (data_fd >= 0) {
+                /* 3: the socket, 4: the data, 5: the sealed supervisor (O_CLOEXEC: execveat()
+                 * of a static ELF binary needs no path to it afterwards). */
+                int fds[3] = { lfd, data_fd, stage1_supervisor_fd() };
+                char *argv[] = { (char *)"pod-stage1-supervise", (char *)"--mds",
+                                 keep_ids ? (char *)STAGE1_MDS_KEEP_IDS : NULL, NULL };
+                char *envp[] = { NULL };
 
-        apps = calloc(c->n_apps ?: 1, sizeof(*apps));
-        if (!apps)
-                _exit(EXIT_POD_FAILURE);
-        for (size_t i = 0; i < c->n_apps; i++) {
-                const struct pod_runtime_app *ra = &c->manifest->apps[i];
-
-                apps[i] = (struct pod_mds_app){
-                        .name = ra->name,
-                        .image_id = ra->image.id,
-                        .image_manifest = c->apps[i].manifest_text,
-                        .image_annotations = c->images[i]->annotations,
-                        .n_image_annotations = c->images[i]->n_annotations,
-                        .annotations = ra->annotations,
-                        .n_annotations = ra->n_annotations,
-                };
-        }
-        m.apps = apps;
-        memcpy(m.key, c->mds_key, sizeof(m.key));
-
-        /* To nobody; a rootless user without a subordinate range maps no nobody (and may not
-         * call setgroups): then it keeps the user's own IDs without any capability. */
-        if (chdir("/") < 0 ||
-            (stage1_setgroups_denied()
-                     ? drop_caps() < 0
-                     : setgroups(1, &gid) < 0 || setresgid(MDS_UID, MDS_UID, MDS_UID) < 0 ||
-                               setresuid(MDS_UID, MDS_UID, MDS_UID) < 0) ||
-            prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0 || prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
-                log_error_errno(-errno, "Failed to drop privileges: %m");
-                _exit(EXIT_POD_FAILURE);
-        }
-
-        for (;;) {
-                int cfd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
-
-                if (cfd < 0) {
-                        if (errno == EINTR || errno == ECONNABORTED || errno == EAGAIN)
-                                continue;
-                        log_error_errno(-errno, "Failed to accept a connection: %m");
-                        (void)usleep(100 * 1000); /* EMFILE, ENOMEM: do not spin */
-                        continue;
+                r = move_fds(fds, 3);
+                if (r >= 0 && fcntl(5, F_SETFD, FD_CLOEXEC) < 0)
+                        r = -errno;
+                if (r < 0) {
+                        log_error_errno(r, "Failed to arrange fds: %m");
+                        _exit(EXIT_POD_FAILURE);
                 }
-                serve_one(&m, cfd);
-                (void)close(cfd);
+                (void)sys_execveat(5, "", argv, envp, AT_EMPTY_PATH);
+                log_debug_errno(-errno, "Failed to execute pod-stage1-supervise --mds, "
+                                        "serving in place: %m");
+                (void)close(4);
+                (void)close(5);
+        } else {
+                int fds[1] = { lfd };
+
+                r = move_fds(fds, 1);
+                if (r < 0) {
+                        log_error_errno(r, "Failed to close fds: %m");
+                        _exit(EXIT_POD_FAILURE);
+                }
         }
+        lfd = STAGE1_MDS_LISTEN_FD;
+        (void)fd_cloexec(lfd, true);
+        (void)signal(SIGPIPE, SIG_IGN);
+
+        r = stage1_mds_drop_privileges(keep_ids);
+        if (r < 0) {
+                log_error_errno(r, "Failed to drop privileges: %m");
+                _exit(EXIT_POD_FAILURE);
+        }
+        stage1_mds_serve(m, lfd);
 }
 
 int stage1_mds_start(struct stage1_config *c, struct pod_error *reterr) {
@@ -226,7 +172,21 @@ int stage1_mds_start(struct stage1_config *c, struct pod_error *reterr) {
         _cleanup_close_ int lfd = -EBADF;
         uint8_t raw[POD_MDS_TOKEN_SIZE / 2];
         char token[POD_MDS_TOKEN_SIZE + 1];
+        _cleanup_free_ struct pod_mds_app *apps = NULL;
+        _cleanup_close_ int data_fd = -EBADF;
+        /* A rootless user without a subordinate range maps no nobody (and may not call
+         * setgroups): then the server keeps the user's own IDs without any capability. */
+        bool keep_ids = stage1_setgroups_denied();
+        struct pod_mds m = {
+                .token = token,
+                .uuid = c->uuid,
+                .pod_manifest = c->manifest_text,
+                .annotations = c->manifest->annotations,
+                .n_annotations = c->manifest->n_annotations,
+                .n_apps = c->n_apps,
+        };
         pid_t pid;
+        int r = 0;
 
         if (getrandom(raw, sizeof(raw), 0) != (ssize_t)sizeof(raw))
                 return pod_error_set(reterr, -EIO, "Failed to generate the metadata token");
@@ -249,12 +209,42 @@ int stage1_mds_start(struct stage1_config *c, struct pod_error *reterr) {
                 return -ENOMEM;
         }
 
+        apps = calloc(c->n_apps ?: 1, sizeof(*apps));
+        if (!apps)
+                return -ENOMEM;
+        for (size_t i = 0; i < c->n_apps; i++) {
+                const struct pod_runtime_app *ra = &c->manifest->apps[i];
+
+                apps[i] = (struct pod_mds_app){
+                        .name = ra->name,
+                        .image_id = ra->image.id,
+                        .image_manifest = c->apps[i].manifest_text,
+                        .image_annotations = c->images[i]->annotations,
+                        .n_image_annotations = c->images[i]->n_annotations,
+                        .annotations = ra->annotations,
+                        .n_annotations = ra->n_annotations,
+                };
+        }
+        m.apps = apps;
+        memcpy(m.key, c->mds_key, sizeof(m.key));
+        /* The server is executed from the sealed static supervisor when there is one. */
+        if (stage1_supervisor_fd() >= 0) {
+                data_fd = data_memfd(&m);
+                if (data_fd < 0)
+                        log_debug_errno(data_fd, "Failed to hand the metadata over, serving "
+                                                 "from pod-stage1: %m");
+        }
+
         pid = fork();
         if (pid < 0)
-                return pod_error_set(reterr, -errno, "Metadata service: fork: %m");
-        if (pid == 0)
-                server(c, lfd, token);
+                r = pod_error_set(reterr, -errno, "Metadata service: fork: %m");
+        else if (pid == 0)
+                server(&m, lfd, data_fd, keep_ids);
         explicit_bzero(raw, sizeof(raw));
+        explicit_bzero(token, sizeof(token));
+        explicit_bzero(m.key, sizeof(m.key));
+        if (r < 0)
+                return r;
         log_debug("Metadata service (PID %d) at http://127.0.0.1:%u/", (int)pid,
                   (unsigned)ntohs(sa.sin_port));
         return 0;

@@ -114,3 +114,7 @@ int stage1_supervisor_exec(char **argv) {
         (void)sys_execveat(supervisor_fd, "", argv, environ, AT_EMPTY_PATH);
         return -errno;
 }
+
+int stage1_supervisor_fd(void) {
+        return supervisor_fd;
+}

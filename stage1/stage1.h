@@ -284,6 +284,8 @@ int stage1_self_path(char **ret);
  * (-ENOENT: no copy). */
 int stage1_supervisor_seal(void);
 int stage1_supervisor_exec(char **argv);
+/* The sealed copy's fd (O_CLOEXEC), -EBADF without one. */
+int stage1_supervisor_fd(void);
 
 /* cgroup.c: os/linux/cpu-shares as cgroup v2's cpu.weight, the way systemd converts
  * CPUShares= (shares * 100 / 1024, within 1..10000). */

@@ -21,6 +21,9 @@
  *      to the apps (SIGTERM as the app's STOPSIG when given: Docker's StopSignal), writes
  * status/<APP> under DIR-FD (the pod dir) when an app exits, and exits when all have, with STATUS
  * if non-zero, else the first non-zero app status.
+ *   pod-stage1-supervise --mds [--keep-ids]
+ *      The pod's metadata server (mds.c forks it from the init, mds-server.c serves):
+ *      socket on fd 3, the pod's data in a sealed memfd on fd 4.
  *
  * The pod lock fd crosses the exec (FD_CLOEXEC cleared by the caller) and is held until
  * exit.  The caller blocks the signals; they stay blocked (and pending) across execve(), so
@@ -39,6 +42,7 @@
 #include <unistd.h>
 
 #include "hostwait.h"
+#include "mds-server.h"
 
 #define EXIT_POD_FAILURE 254
 
@@ -203,6 +207,8 @@ int main(int argc, char *argv[]) {
         (void)prctl(PR_SET_NAME, "pod-stage1-supervise", 0, 0, 0);
         if (argc >= 2 && strcmp(argv[1], "--init") == 0)
                 return run_init(argc, argv);
+        if (argc >= 2 && strcmp(argv[1], "--mds") == 0)
+                return stage1_mds_server_main(argc, argv); /* mds-server.c */
         if (argc < 2)
                 return EXIT_POD_FAILURE;
         init = parse_num(argv[1]);

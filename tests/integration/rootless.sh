@@ -384,6 +384,26 @@ EOF
         run_as "$UB" --insecure-options=image run --net=none "$TAP_TMP/bb.aci"
         assert_status "B (single ID): pod run as root" 0
         assert_match "B: the app is root in the pod" "$OUT" '^0$'
+        # The metadata server (pod-stage1-supervise --mds): with a range it becomes the
+        # range's nobody, with a single ID (no setgroups) it keeps that ID without
+        # capabilities; either way it answers.
+        for u in "$UA" "$UB"; do
+                # shellcheck disable=SC2016 # for the app's shell
+                run_as "$u" --insecure-options=image run --net=none "$TAP_TMP/bb.aci" --exec=/bin/sh -- \
+                        -c 'busybox wget -q -O - --header "Metadata-Flavor: AppContainer" \
+                                "$AC_METADATA_URL/acMetadata/v1/pod/uuid"; echo
+                            for d in /proc/[0-9]*; do
+                                    [ "$(busybox cat "$d/comm")" = pod-stage1-mds ] || continue
+                                    echo pod-stage1-mds
+                                    busybox grep -E "^(CapPrm|CapEff|NoNewPrivs):" "$d/status"
+                            done'
+                assert_match "$u: the pod's metadata service answers" "$OUT" \
+                        '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'
+                assert_match "$u: ... from the static binary" "$OUT" '^pod-stage1-mds$'
+                assert_match "$u: ... with no capability" "$OUT" '^CapEff:[[:space:]]+0+$'
+                assert_match "$u: ... none permitted" "$OUT" '^CapPrm:[[:space:]]+0+$'
+                assert_match "$u: ... no_new_privs" "$OUT" '^NoNewPrivs:[[:space:]]+1$'
+        done
 else
         tap_check "# SKIP pod run rootless: pod-stage1 --help has no rootless mode yet (branch rootless-stage1), or no uidmap/static busybox" 0
 fi
