@@ -211,6 +211,15 @@ static void blob_name(const char *id, char ret[POD_IMAGE_ID_SIZE + 4]) {
 static int open_dir_at(int dir_fd, const char *path, mode_t mode, int *ret_fd) {
         int r, fd;
 
+        /* Almost always there already: one openat() instead of a mkdirat() and an openat()
+         * per component. */
+        fd = openat(dir_fd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+        if (fd >= 0) {
+                *ret_fd = fd;
+                return 0;
+        }
+        if (errno != ENOENT)
+                return -errno;
         r = mkdir_p_at(dir_fd, path, mode);
         if (r < 0)
                 return r;
@@ -423,8 +432,8 @@ int pod_store_open(const char *dir, struct pod_store **ret, struct pod_error *re
                 r = open_dir_at(s->cas_fd, "tmp", 0700, &s->tmp_fd);
         if (r >= 0)
                 r = open_dir_at(s->cas_fd, "locks", 0700, &s->locks_fd);
-        if (r >= 0)
-                r = mkdir_p_at(s->cas_fd, "db", 0700);
+        if (r >= 0 && mkdirat(s->cas_fd, "db", 0700) < 0 && errno != EEXIST)
+                r = -errno;
         if (r < 0)
                 return pod_error_set(reterr, r, "Failed to open the image store in '%s': %s", dir,
                                      strerror(-r));
