@@ -33,7 +33,10 @@ int pod_statedir_open(int dir_fd, const char *path, bool create, int *ret_fd,
         struct stat st;
         int r;
 
-        if (create) {
+        /* Almost always there already: the parents' mkdirat() walk only when it is not. */
+        fd = openat(dir_fd, path,
+                    O_RDONLY | O_DIRECTORY | O_CLOEXEC | (dir_fd == AT_FDCWD ? 0 : O_NOFOLLOW));
+        if (fd < 0 && errno == ENOENT && create) {
                 r = make_parents(dir_fd, path);
                 if (r < 0)
                         return pod_error_set(reterr, r, "Failed to create the parents of '%s': %s",
@@ -41,9 +44,10 @@ int pod_statedir_open(int dir_fd, const char *path, bool create, int *ret_fd,
                 /* mkdirat() applies the umask: the mode is set below in any case. */
                 if (mkdirat(dir_fd, path, STATEDIR_MODE) < 0 && errno != EEXIST)
                         return pod_error_set(reterr, -errno, "Failed to create '%s': %m", path);
+                fd = openat(dir_fd, path,
+                            O_RDONLY | O_DIRECTORY | O_CLOEXEC |
+                                    (dir_fd == AT_FDCWD ? 0 : O_NOFOLLOW));
         }
-        fd = openat(dir_fd, path,
-                    O_RDONLY | O_DIRECTORY | O_CLOEXEC | (dir_fd == AT_FDCWD ? 0 : O_NOFOLLOW));
         if (fd < 0)
                 return pod_error_set(reterr, -errno, "Failed to open '%s': %m", path);
         if (fstat(fd, &st) < 0)

@@ -25,7 +25,14 @@ struct pod_store {
         /* The in-use rule (store.h pod_store_set_users). */
         int (*users)(const char *id, char **ret_users, void *userdata);
         void *users_userdata;
+        /* While store_init_db() runs: the names of every table, index and trigger in the
+         * index (NULL-terminated), for store_schema_present(); NULL otherwise. */
+        char **schema_names;
 };
+
+/* Whether every object that the schema text creates ("... IF NOT EXISTS <name>") is in the
+ * index already, so that running it would change nothing (false when unknown). */
+bool store_schema_present(const struct pod_store *s, const char *sql);
 
 /* A private dir cas/tmp/<pid>-<random>/, flock()ed while in use; removed by tmp_dir_done(). */
 struct tmp_dir {

@@ -165,6 +165,8 @@ static int otxn_commit(struct otxn *t, struct pod_error *reterr) {
 }
 
 int store_oci_init(struct pod_store *s, struct pod_error *reterr) {
+        if (store_schema_present(s, oci_schema))
+                return 0;
         return q_exec(s, oci_schema, reterr);
 }
 

@@ -43,8 +43,11 @@ static int fail(struct pod_store *s, int rc, const char *what, struct pod_error 
 }
 
 int store_provenance_init(struct pod_store *s, struct pod_error *reterr) {
-        int rc = sqlite3_exec(s->db, provenance_schema, NULL, NULL, NULL);
+        int rc;
 
+        if (store_schema_present(s, provenance_schema))
+                return 0;
+        rc = sqlite3_exec(s->db, provenance_schema, NULL, NULL, NULL);
         if (rc != SQLITE_OK)
                 return fail(s, rc, "create the provenance table", reterr);
         return 0;

@@ -168,6 +168,20 @@ static inline int sys_bpf(int cmd, union bpf_attr *attr, unsigned size) {
         return (int)syscall(__NR_bpf, cmd, attr, size);
 }
 
+/* seccomp(2), kernel 3.17: stage1 loads a filter it compiled earlier (or read from its cache,
+ * stage1/seccomp-cache.c) without libseccomp; glibc has no wrapper. */
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+
+static inline int sys_seccomp(unsigned op, unsigned flags, void *args) {
+#ifdef __NR_seccomp
+        return (int)syscall(__NR_seccomp, op, flags, args);
+#else
+        errno = ENOSYS;
+        return -1;
+#endif
+}
+
 /* execveat(2), kernel 3.19: with AT_EMPTY_PATH, executes exactly the file an fd refers to
  * (stage1 runs apps from an fd resolved inside their root, and itself from a sealed memfd). */
 #ifndef AT_EMPTY_PATH

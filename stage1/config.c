@@ -457,6 +457,7 @@ void stage1_config_done(struct stage1_config *c) {
         for (size_t i = 0; i < c->n_apps; i++) {
                 struct stage1_app *a = &c->apps[i];
                 free(a->mounts);
+                free(a->seccomp_prog);
                 free(a->rootfs);
                 strv_free(a->lowers);
                 free(a->gids);

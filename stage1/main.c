@@ -434,6 +434,10 @@ static int run(struct stage1_config *c) {
         /* Before the networks: their namespace is made inside it. */
         if (r >= 0)
                 r = stage1_userns_setup(c, &e);
+        /* Host side, before any fork: every app's seccomp filter compiled (or read from
+         * the cache), so that the apps' children only load it (seccomp-cache.c). */
+        if (r >= 0)
+                r = stage1_seccomp_precompile(c, &e);
         if (r >= 0)
                 r = stage1_listen_assign(c, &e);
         if (r >= 0)

@@ -8,10 +8,15 @@
 
 #include <seccomp.h>
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "error.h"
+#include "macro.h"
 
+struct sock_filter;
 struct stage1_app;
+
+DEFINE_TRIVIAL_CLEANUP_FUNC(scmp_filter_ctx, seccomp_release)
 
 static inline int pod_dlopen_seccomp(struct pod_error *reterr) {
         (void)reterr;
@@ -38,3 +43,14 @@ const struct stage1_seccomp_group *stage1_seccomp_group_find(const char *name);
  * unit test inspects it). */
 int stage1_seccomp_build(const struct stage1_app *app, scmp_filter_ctx *ret,
                          struct pod_error *reterr);
+
+/* seccomp-cache.c, for its unit test: the entry's key (all its inputs) and name (hex SHA-512
+ * prefix of the key; -ENOPKG without a build ID); a filter context as a BPF program; the
+ * app's program from the entry in dir_fd (1) or compiled and written there (0; dir_fd < 0:
+ * compiled only). */
+#define STAGE1_SECCOMP_CACHE_NAME_SIZE 65
+int stage1_seccomp_cache_key(const struct stage1_app *app, char **ret_key, size_t *ret_size,
+                             char ret_name[STAGE1_SECCOMP_CACHE_NAME_SIZE]);
+int stage1_seccomp_export(scmp_filter_ctx ctx, struct sock_filter **ret, size_t *ret_len);
+int stage1_seccomp_cache_get(int dir_fd, const struct stage1_app *app, struct sock_filter **ret,
+                             size_t *ret_len, struct pod_error *reterr);

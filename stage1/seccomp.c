@@ -38,11 +38,13 @@
 #include <sched.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/prctl.h>
 
 #include "error.h"
 #include "log.h"
 #include "seccomp-lib.h"
 #include "stage1.h"
+#include "syscall.h"
 
 static const char *const denylist[] = {
         "init_module",
@@ -113,8 +115,6 @@ static const char *const denylist[] = {
 static const char *const retain_always[] = { "execve",    "execveat",  "capset",
                                              "capget",    "prctl",     "setgroups",
                                              "setresuid", "setresgid", "getcwd" };
-
-DEFINE_TRIVIAL_CLEANUP_FUNC(scmp_filter_ctx, seccomp_release)
 
 static bool is_group(const char *s) {
         return s[0] == '@';
@@ -316,6 +316,22 @@ int stage1_seccomp_apply(const struct stage1_config *c, const struct stage1_app 
 
         if (c->disable_seccomp)
                 return 0;
+        /* Compiled on the host before the init was forked (seccomp-cache.c): load it as
+         * libseccomp's seccomp_load() would, no_new_privs first when the filter asks for it
+         * (without it, loading needs CAP_SYS_ADMIN, which init.c keeps until then). */
+        if (app->seccomp_prog) {
+                struct sock_fprog prog = {
+                        .len = (unsigned short)app->seccomp_prog_len,
+                        .filter = app->seccomp_prog,
+                };
+
+                if (app->no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+                        return pod_error_set(reterr, -errno, "Failed to set no_new_privs: %m");
+                if (sys_seccomp(SECCOMP_SET_MODE_FILTER, 0, &prog) < 0)
+                        return pod_error_set(reterr, -errno,
+                                             "Failed to load the seccomp filter: %m");
+                return 0;
+        }
         r = stage1_seccomp_build(app, &ctx, reterr);
         if (r < 0)
                 return r;

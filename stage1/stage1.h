@@ -73,6 +73,8 @@ enum stage1_seccomp_mode {
         STAGE1_SECCOMP_REMOVE,  /* the built-in denylist plus 'set' */
 };
 
+struct sock_filter;
+
 struct stage1_app {
         const char *name;          /* borrowed from the pod manifest */
         const struct pod_app *app; /* the pod's override, else the image's app */
@@ -87,6 +89,11 @@ struct stage1_app {
         enum stage1_seccomp_mode seccomp_mode;
         char **seccomp_set; /* borrowed */
         int seccomp_errno;  /* positive errno; 0 = kill the process */
+        /* The app's filter as a BPF program, compiled (or read from the cache) by stage1 on
+         * the host before the init is forked (seccomp-cache.c); NULL: seccomp.c compiles it
+         * in the app's child with libseccomp, as "enter" and fly do. */
+        struct sock_filter *seccomp_prog;
+        size_t seccomp_prog_len;
 
         bool no_new_privs;  /* default true */
         bool primary_group; /* Docker's User rule (pod manifest app annotation, ABI.md) */
@@ -360,6 +367,11 @@ uint64_t stage1_caps_default(void);
 /* The capabilities the pod's configuration gives app (isolators, --caps-*, insecure): an app
  * process never holds more, so enter never applies more, whatever /proc shows. */
 uint64_t stage1_caps_app_set(const struct stage1_config *c, const struct stage1_app *app);
+
+/* seccomp-cache.c: each app's filter compiled before the init is forked, from the cache of
+ * compiled filters when it holds a valid entry for the same inputs (ABI.md "Seccomp").
+ * Fails only when the filter cannot be built; a cache that cannot be used is skipped. */
+int stage1_seccomp_precompile(struct stage1_config *c, struct pod_error *reterr);
 
 /* seccomp.c */
 int stage1_seccomp_check(const struct stage1_app *app, struct pod_error *reterr);

@@ -106,11 +106,15 @@ done
 if [ -n "$CG2" ] && [ ! -e /run/systemd/system ]; then
         # 1:11 is /dev/kmsg: only opened, never written.
         new_pod a
-        write_pod "$(sh_app a 'echo kmsg=$(/bin/pod-probe mknod /tmp/kmsg c 1 11) sda=$(/bin/pod-probe mknod /tmp/sda b 8 0) pts=$(/bin/pod-probe mknod /tmp/pts c 136 0); for d in null:w zero:r full:w random:r urandom:r ptmx:w tty:w; do echo ${d%:*}=$(/bin/pod-probe open /dev/${d%:*} ${d#*:}); done; cat /proc/self/cgroup')"
+        write_pod "$(sh_app a 'echo kmsg=$(/bin/pod-probe mknod /tmp/kmsg c 1 11) sda=$(/bin/pod-probe mknod /tmp/sda b 8 0) pts=$(/bin/pod-probe mknod /tmp/pts c 136 0); echo blk=$(/bin/pod-probe mknod /tmp/blk b 1 3) cons=$(/bin/pod-probe mknod /tmp/cons c 5 1) mknull=$(/bin/pod-probe mknod /tmp/null c 1 3); for d in null:w zero:r full:w random:r urandom:r ptmx:w tty:w; do echo ${d%:*}=$(/bin/pod-probe open /dev/${d%:*} ${d#*:}); done; cat /proc/self/cgroup')"
         run_stage1
         assert_status "allow-list pod runs" 0
         assert_match "mknod of a device not on the list fails (EPERM)" "$OUT" \
                 "^kmsg=$EPERM sda=$EPERM pts=$EPERM$"
+        # The same numbers as an allowed character device, as a block device; another
+        # minor of an allowed major; and an allowed one, which mknod may make.
+        assert_match "a block device, another minor: EPERM; /dev/null's numbers: mknod works" \
+                "$OUT" "^blk=$EPERM cons=$EPERM mknull=ok$"
         for d in null zero full random urandom ptmx; do
                 assert_match "/dev/$d opens" "$OUT" "^$d=ok$"
         done

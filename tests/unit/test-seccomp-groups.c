@@ -21,8 +21,6 @@
 #include "stage1.h"
 #include "tap.h"
 
-DEFINE_TRIVIAL_CLEANUP_FUNC(scmp_filter_ctx, seccomp_release)
-
 static struct stage1_app make_app(enum stage1_seccomp_mode mode, int err, char **set) {
         return (struct stage1_app){
                 .name = "test",
