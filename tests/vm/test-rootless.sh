@@ -314,6 +314,41 @@ if [ -x "$PY" ]; then
                 as podtu1 "$BIN/pod" stop "$UPY" >/dev/null 2>&1 || true
         fi
 fi
+# ---- fuse-overlayfs under systemd-run --user: in the pod's unit, not in the pod, gone with it ----
+mark "fuse-overlayfs"
+fuse_pids() { pgrep -u podtu1 -x fuse-overlayfs || true; }
+if command -v fuse-overlayfs >/dev/null && as podtu1 sh -c 'exec 3<>/dev/fuse' 2>/dev/null; then
+        funit=pod-rlf-$$-$RANDOM
+        as podtu1 systemd-run --user --quiet --unit="$funit" -E POD_STAGE1="$BIN/pod-stage1" \
+                "$BIN/pod" run --net=none --rootfs=fuse-overlayfs --uuid-file-save=/home/podtu1/u-f \
+                "$B" --exec=/bin/sh -- -c "echo fuse >/fuse-ready; $WAITER" || true
+        UF=""
+        for _ in $(seq 180); do
+                UF=$(cat /home/podtu1/u-f 2>/dev/null || true)
+                [ -n "$UF" ] && [ -e "/home/podtu1/.local/share/pod/pods/run/$UF/overlay/rlbox/upper/fuse-ready" ] && break
+                sleep 0.5
+        done
+        FP=$(fuse_pids | head -n1)
+        tap_check "a rootless pod on fuse-overlayfs runs under systemd-run --user" \
+                "$([ -n "$UF" ] && [ -n "$FP" ]; echo $?)" \
+                "$(as podtu1 systemctl --user status "$funit.service" 2>&1 | tail -5)"
+        FCG=$(as podtu1 systemctl --user show -P ControlGroup "$funit.service" 2>/dev/null || true)
+        tap_check "... the program is in the pod's unit ($FCG)" \
+                "$([ -n "$FCG" ] && grep -q "$FCG" "/proc/${FP:-0}/cgroup" 2>/dev/null; echo $?)" \
+                "$(cat "/proc/${FP:-0}/cgroup" 2>&1)"
+        pod_as podtu1 enter "$UF" -- /bin/ps -o pid,args
+        tap_check "... and not among the pod's processes" \
+                "$([ "$STATUS" = 0 ] && ! grep -q fuse-overlayfs <<<"$OUT"; echo $?)" "$OUT $ERR"
+        as podtu1 systemctl --user stop "$funit.service" >/dev/null 2>&1 || true
+        wait_for 60 eval '[ -z "$(fuse_pids)" ]' || true
+        tap_check "systemctl --user stop leaves no fuse-overlayfs behind" "$([ -z "$(fuse_pids)" ]; echo $?)" \
+                "$(pgrep -a -u podtu1 fuse-overlayfs)"
+else
+        for _ in 1 2 3 4; do
+                tap_check "# SKIP fuse-overlayfs is not installed or /dev/fuse not usable by a user in the testbed" 0
+        done
+fi
+
 if [ -n "${HOSTNET:-}" ]; then
         ip link del podrl0 2>/dev/null || true
 fi
