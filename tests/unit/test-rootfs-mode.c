@@ -57,8 +57,9 @@ int main(void) {
         tap_is_int(pod_rootfs_mode_from_string("auto"), POD_ROOTFS_AUTO, "auto");
         tap_is_int(pod_rootfs_mode_from_string("overlay"), POD_ROOTFS_OVERLAY, "overlay");
         tap_is_int(pod_rootfs_mode_from_string("copy"), POD_ROOTFS_COPY, "copy");
-        tap_is_int(pod_rootfs_mode_from_string("fuse-overlayfs"), -EINVAL,
-                   "fuse-overlayfs is not a mode (not implemented: refused, not ignored)");
+        tap_is_int(pod_rootfs_mode_from_string("fuse-overlayfs"), POD_ROOTFS_FUSE,
+                   "fuse-overlayfs");
+        tap_is_int(pod_rootfs_mode_from_string("fuse"), -EINVAL, "fuse: not a mode");
         tap_is_int(pod_rootfs_mode_from_string("Copy"), -EINVAL, "names are exact");
         tap_is_int(pod_rootfs_mode_from_string(NULL), -EINVAL, "NULL");
         tap_is_str(pod_rootfs_mode_to_string(POD_ROOTFS_COPY), "copy", "to_string");
@@ -91,6 +92,32 @@ int main(void) {
         put("admin", "rootfs\n");
         r = pod_rootfs_conf_load(vendor, admin, &m, &e);
         tap_ok(r == -EINVAL, "a line without '=' is an error");
+
+        {
+                struct pod_rootfs_conf c = {};
+                _cleanup_free_ char *path = NULL;
+
+                put("admin", "rootfs = fuse-overlayfs\nfuse-overlayfs = /opt/f/fuse-overlayfs\n");
+                r = pod_rootfs_conf_load_full(vendor, admin, &c, &e);
+                tap_ok(r == 0 && c.mode == POD_ROOTFS_FUSE && c.fuse_overlayfs &&
+                               streq(c.fuse_overlayfs, "/opt/f/fuse-overlayfs"),
+                       "rootfs.conf: the mode and the program's path");
+                free(c.fuse_overlayfs);
+                c.fuse_overlayfs = NULL;
+                put("admin", "fuse-overlayfs = fuse-overlayfs\n");
+                e = (struct pod_error){};
+                r = pod_rootfs_conf_load_full(vendor, admin, &c, &e);
+                tap_ok(r == -EINVAL && strstr(e.msg, "absolute path or 'no'"),
+                       "a relative program path is an error (%s)", e.msg);
+                e = (struct pod_error){};
+                r = pod_rootfs_fuse_find("no", &path, &e);
+                tap_ok(r == -ENOENT && strstr(e.msg, "turned off"),
+                       "fuse-overlayfs = no: none (%s)", e.msg);
+                e = (struct pod_error){};
+                r = pod_rootfs_fuse_find("/nonexistent/fuse-overlayfs", &path, &e);
+                tap_ok(r == -ENOENT && strstr(e.msg, "/nonexistent/fuse-overlayfs"),
+                       "a configured path that does not exist is an error naming it (%s)", e.msg);
+        }
 
         tap_ok(pod_rootfs_probe_refused(-EPERM) && pod_rootfs_probe_refused(-EINVAL) &&
                        pod_rootfs_probe_refused(-ENODEV) && pod_rootfs_probe_refused(-EOPNOTSUPP),
