@@ -34,6 +34,7 @@
 #include "sealed-exec.h"
 #include "stage1sel.h"
 #include "store-oci.h"
+#include "store-shift.h"
 #include "store.h"
 #include "userns-alloc.h"
 #include "uuid.h"
@@ -1225,6 +1226,28 @@ static void discard_new_pod(struct pod_poddir *p, const char *uuid_file_save) {
                 (void)unlink(uuid_file_save);
 }
 
+/* --private-users-ownership=auto: map if the store's file system can be idmapped (asked
+ * through a namespace of any range: nothing is written), else chown, said once. */
+static int resolve_ownership(struct pod_store *s, enum pod_userns_ownership *o,
+                             struct pod_error *reterr) {
+        const struct pod_idmap probe = { .base = POD_USERNS_PICK_MIN, .count = POD_USERNS_RANGE };
+        _cleanup_free_ char *why = NULL;
+        int r;
+
+        if (*o != POD_USERNS_OWNERSHIP_AUTO)
+                return 0;
+        r = pod_store_idmap_supported(s, &probe, &why, reterr);
+        if (r < 0)
+                return r;
+        *o = r > 0 ? POD_USERNS_OWNERSHIP_MAP : POD_USERNS_OWNERSHIP_CHOWN;
+        if (r == 0)
+                log_info("%s. Using chown-shifted copies of the image kept in the store instead "
+                         "(made once per ID range; --private-users-ownership=chown says so, =map "
+                         "refuses)",
+                         why ? why : "No idmapped mounts");
+        return 0;
+}
+
 int pod_prepare(struct pod_store *s, int pods_fd, const struct pod_prepare_options *o,
                 struct pod_poddir **ret, struct pod_error *reterr) {
         _cleanup_(pod_pod_manifest_freep) struct pod_pod_manifest *m = NULL;
@@ -1252,13 +1275,23 @@ int pod_prepare(struct pod_store *s, int pods_fd, const struct pod_prepare_optio
         /* The range comes first: a pod that cannot have one leaves nothing behind.  Once it
          * exists, a later failure leaves an aborted prepare whose range gc releases. */
         if (o->private_users && o->private_users->mode != POD_USERNS_NO) {
-                r = pod_userns_allocate_pod(o->data_fd, p->fd, p->uuid, o->private_users, NULL,
-                                            p->sync, &shift.map, reterr);
+                struct pod_userns_request req = *o->private_users;
+                _cleanup_free_ uint32_t *prefer = NULL;
+
+                r = resolve_ownership(s, &req.ownership, reterr);
+                /* Pick a range whose shifted copies exist, so that they are reused. */
+                if (r >= 0 && req.ownership == POD_USERNS_OWNERSHIP_CHOWN &&
+                    req.mode == POD_USERNS_PICK)
+                        (void)pod_store_shift_ranges(s, POD_USERNS_RANGE, &prefer, &req.n_prefer);
+                req.prefer = prefer;
+                if (r >= 0)
+                        r = pod_userns_allocate_pod(o->data_fd, p->fd, p->uuid, &req, NULL, p->sync,
+                                                    &shift.map, reterr);
                 if (r < 0) {
                         discard_new_pod(p, o->uuid_file_save);
                         return r;
                 }
-                shift.ownership = o->private_users->ownership;
+                shift.ownership = req.ownership;
                 pshift = &shift;
         }
         /* From here on a failure leaves prepare/U behind, unlocked when p is freed: an

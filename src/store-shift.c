@@ -494,3 +494,68 @@ int pod_store_shift_gc(struct pod_store *s,
         }
         return n;
 }
+
+int pod_store_shift_ranges(struct pod_store *s, uint32_t count, uint32_t **ret, size_t *ret_n) {
+        _cleanup_closedir_ DIR *d = NULL;
+        _cleanup_free_ uint32_t *bases = NULL;
+        size_t n = 0, cap = 0;
+        struct dirent *de;
+        int top;
+
+        *ret = NULL;
+        *ret_n = 0;
+        top = openat(s->cas_fd, POD_STORE_SHIFTED_DIR,
+                     O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (top < 0)
+                return errno == ENOENT ? 0 : -errno;
+        d = fdopendir(top);
+        if (!d) {
+                (void)close(top);
+                return -errno;
+        }
+        while ((de = readdir(d))) {
+                _cleanup_closedir_ DIR *r = NULL;
+                struct dirent *c;
+                uint32_t base, cnt;
+                bool complete = false;
+                int k = 0, fd;
+
+                if (sscanf(de->d_name, "%" SCNu32 "-%" SCNu32 "%n", &base, &cnt, &k) != 2 ||
+                    de->d_name[k] != 0 || cnt != count)
+                        continue;
+                fd = openat(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                if (fd < 0)
+                        continue;
+                r = fdopendir(fd);
+                if (!r) {
+                        (void)close(fd);
+                        continue;
+                }
+                while (!complete && (c = readdir(r))) {
+                        char done[NAME_MAX + sizeof("/" DONE_FILE)];
+
+                        if (strlen(c->d_name) != KEY_HEX)
+                                continue;
+                        (void)snprintf(done, sizeof(done), "%s/" DONE_FILE, c->d_name);
+                        complete = faccessat(dirfd(r), done, F_OK, AT_SYMLINK_NOFOLLOW) >= 0;
+                }
+                if (!complete)
+                        continue;
+                if (n == cap) {
+                        uint32_t *t = realloc(bases, (cap = cap ? cap * 2 : 8) * sizeof(*t));
+
+                        if (!t)
+                                return -ENOMEM;
+                        bases = t;
+                }
+                bases[n++] = base;
+        }
+        *ret = TAKE_PTR(bases);
+        *ret_n = n;
+        return 0;
+}
+
+int pod_store_idmap_supported(struct pod_store *s, const struct pod_idmap *m, char **why,
+                              struct pod_error *reterr) {
+        return pod_idmap_supported(s->tree_fd, m, why, reterr);
+}

@@ -19,10 +19,15 @@
  * kept are re-checked here).  IDs >= COUNT cannot be shifted: the copy is refused, naming the
  * file (an idmapped mount would show them as the overflow ID instead).
  *
- * Removal (pod_store_shift_gc): a copy whose source is gone (path or inode changed: the image
- * was removed) or whose range no pod holds any more (src/userns-alloc.h).  A pod holds its
- * range from its prepare to its removal, and its image cannot be removed while it exists, so a
- * copy is never removed under a pod.
+ * Reuse: pick prefers the ranges that have copies (pod_store_shift_ranges(), userns-alloc.h),
+ * so pods of an image keep using one copy as long as one of those ranges is free.  A copy
+ * of a range no pod holds stays: its files are inside the 0700 cas/, and the range is only
+ * ever given to a pod again (pick skips host users and subuid ranges).
+ *
+ * Removal (pod_store_shift_gc, from `pod image gc`): a copy whose source is gone (path or
+ * inode changed: the image was removed) or whose range no pod holds any more.  A pod holds
+ * its range from its prepare to its removal, and its image cannot be removed while it exists,
+ * so a copy is never removed under a pod.
  *
  * Owns: that layout, making, finding and removing copies.  Does not own: choosing the range
  * (userns-alloc.h), the ID formats (idunshift.h), when a pod uses a copy (prepare-tree.c). */
@@ -41,6 +46,14 @@ struct pod_store;
  * there is none.  Errors name the file that could not be copied. */
 int pod_store_shifted(struct pod_store *s, const char *src, const struct pod_idmap *m,
                       char **ret_path, struct pod_error *reterr);
+
+/* The bases of the ranges of count IDs that have at least one complete copy, malloc'ed in
+ * *ret (*ret_n of them; none: NULL, 0). */
+int pod_store_shift_ranges(struct pod_store *s, uint32_t count, uint32_t **ret, size_t *ret_n);
+
+/* pod_idmap_supported() on the store's trees' file system, through a namespace of map m. */
+int pod_store_idmap_supported(struct pod_store *s, const struct pod_idmap *m, char **why,
+                              struct pod_error *reterr);
 
 /* Removes copies whose source is gone, and, with range_held (may be NULL), those of ranges for
  * which range_held(base, count, userdata) returns 0 (< 0: kept).  removed("shifted", name) is

@@ -449,9 +449,27 @@ static uint64_t fnv1a(const char *s) {
         return h;
 }
 
-static int pick(const struct taken *t, const char *uuid, uint32_t *ret) {
+static bool pick_free(const struct taken *t, uint32_t base) {
+        return !ranges_find(&t->pods, base, POD_USERNS_RANGE) &&
+               !ranges_find(&t->subid, base, POD_USERNS_RANGE) &&
+               !user_in_range(t, base, POD_USERNS_RANGE);
+}
+
+static int pick(const struct taken *t, const char *uuid, const struct pod_userns_request *req,
+                uint32_t *ret) {
         const uint32_t slots = (POD_USERNS_PICK_MAX - POD_USERNS_PICK_MIN) / POD_USERNS_RANGE + 1;
         uint32_t first = (uint32_t)(fnv1a(uuid) % slots);
+
+        /* A range pick could have chosen itself, free by the same rules. */
+        for (size_t i = 0; i < req->n_prefer; i++) {
+                uint32_t base = req->prefer[i];
+
+                if (base < POD_USERNS_PICK_MIN || base > POD_USERNS_PICK_MAX ||
+                    base % POD_USERNS_RANGE != 0 || !pick_free(t, base))
+                        continue;
+                *ret = base;
+                return 0;
+        }
 
         for (uint32_t i = 0; i < slots; i++) {
                 uint32_t base = POD_USERNS_PICK_MIN + ((first + i) % slots) * POD_USERNS_RANGE;
@@ -499,7 +517,7 @@ int pod_userns_allocate(int data_fd, const char *uuid, const struct pod_userns_r
 
         if (req->mode == POD_USERNS_PICK) {
                 count = POD_USERNS_RANGE;
-                r = pick(&t, uuid, &base);
+                r = pick(&t, uuid, req, &base);
                 if (r < 0)
                         return pod_error_set(reterr, r,
                                              "No free range of %" PRIu32 " IDs left for "

@@ -23,6 +23,7 @@
  * deciding when a pod is gone (the caller's callback, podgc.c). */
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "error.h"
@@ -61,6 +62,11 @@ enum pod_userns_ownership {
 struct pod_userns_request {
         enum pod_userns_mode mode;
         enum pod_userns_ownership ownership;
+        /* PICK: bases to take first when free by pick's own rules (in the pick window,
+         * aligned, no pod's, no subuid/subgid range, no host user): the ranges that already
+         * have chown-shifted copies in the store (store-shift.h), so that those are reused. */
+        const uint32_t *prefer;
+        size_t n_prefer;
         uint32_t base;  /* FIXED only */
         uint32_t count; /* FIXED only */
 };

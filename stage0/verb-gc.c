@@ -1,6 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,9 +8,6 @@
 #include "log.h"
 #include "podgc.h"
 #include "podref.h"
-#include "store-shift.h"
-#include "store.h"
-#include "userns-alloc.h"
 #include "verbs.h"
 
 static uint64_t arg_grace_usec;
@@ -64,33 +60,6 @@ static void on_failure(const char *uuid, int error, const char *msg, void *userd
                 (void)log_error_errno(error, "Failed to remove pod '%s': %m", uuid);
 }
 
-static int range_held(uint32_t base, uint32_t count, void *userdata) {
-        return pod_userns_range_held(*(int *)userdata, base, count);
-}
-
-static void shift_removed(const char *what, const char *name, void *userdata) {
-        (void)userdata;
-        log_info("gc: removed the %s copy %s (its range or image is gone).", what, name);
-}
-
-/* The chown-shifted copies of ranges that no pod holds any more (store-shift.h). */
-static void gc_shifted(void) {
-        _cleanup_(pod_store_freep) struct pod_store *s = NULL;
-        _cleanup_close_ int data_fd = -EBADF;
-        struct pod_error e = {};
-        char path[64];
-
-        data_fd = open(arg_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        (void)snprintf(path, sizeof(path), "cas/%s", POD_STORE_SHIFTED_DIR);
-        if (data_fd < 0 || faccessat(data_fd, path, F_OK, AT_SYMLINK_NOFOLLOW) < 0)
-                return;
-        if (pod_store_open(arg_dir, &s, &e) < 0) {
-                log_warning("gc: chown-shifted copies not collected: %s", e.msg);
-                return;
-        }
-        (void)pod_store_shift_gc(s, range_held, &data_fd, shift_removed, NULL);
-}
-
 int verb_gc(int argc, char *argv[]) {
         _cleanup_close_ int pods_fd = -EBADF;
         struct pod_gc_stats st = {};
@@ -120,7 +89,5 @@ int verb_gc(int argc, char *argv[]) {
                 log_warning("gc: %u unreadable records in '%s/userns' are kept (their ranges stay "
                             "taken; remove them by hand if their pods are gone)",
                             st.ranges_bad, arg_dir);
-        if (!arg_mark_only)
-                gc_shifted();
         return st.failed > 0 ? -EBUSY : 0;
 }

@@ -4,9 +4,9 @@
 # in the store", src/store-shift.h, pod-run(1)) on this host: what the pod sees of the image's
 # owners and capabilities through a shifted copy, that the store's own tree stays host
 # root's, that the copy is made once per range and reused, refused for IDs beyond the range
-# (naming the file), auto falling back to it on a file system that cannot be idmapped (ramfs)
-# and =map refusing there, export shifting back, and gc removing copies of released ranges
-# and of removed images.  The idmapped (map) mode is private-users.sh's.
+# (naming the file), pick preferring free ranges that have copies, auto falling back to it on
+# a file system that cannot be idmapped (ramfs) and =map refusing there, export shifting back,
+# and image gc removing copies of released ranges and of removed images.  The idmapped (map) mode is private-users.sh's.
 # App scripts are for the app's shell: $ in single quotes is not ours.
 # shellcheck disable=SC2016
 # shellcheck source=tests/integration/lib.sh
@@ -186,27 +186,46 @@ tap_check "... and leaves no copy of that range behind" \
 IMAGE=$BIG pod_sh --private-users=$((BASE + 2 * 65536)) --private-users-ownership=map 'stat -c %u /srv/a'
 assert_match "map mode shows it as the overflow ID instead" "$OUT" "^65534$"
 
-# ---- 6. gc: released ranges, removed images ----------------------------------------------------
+# ---- 6. pick reuses ranges that have copies; image gc ----------------------------------------
+range_of() { cat "$(poddir "$1")/private-users" 2>/dev/null | cut -d' ' -f1; }
+lower_of() { cat "$(poddir "$1")"/stage1/rootfs/opt/stage2/*/lowers 2>/dev/null || true; }
 run_pod "${P[@]}" rm "$U2"
 run_pod "${P[@]}" gc --grace=0s
-assert_status "pod gc" 0
-tap_check "pod gc removes the copy of a range no pod holds" \
-        "$([ -z "$(copies | grep "/$BASE-65536/")" ]; echo $?)" "$(copies)"
-assert_match "... saying so" "$ERR$OUT" "removed the shifted copy $BASE-65536/"
-pod_sh --private-users=$BASE --private-users-ownership=chown 'true'
-U3=$UUID
-tap_check "a new copy for a new pod of the range" "$([ "$(copies | wc -l)" -ge 1 ]; echo $?)"
-run_pod "${P[@]}" image gc --grace=0s
-tap_check "image gc keeps the copy while a pod holds the range and the image" \
+tap_check "pod gc keeps the copy of a range no pod holds" \
         "$(copies | grep -q "/$BASE-65536/"; echo $?)" "$(copies)"
-run_pod "${P[@]}" rm "$U3"
+pod_sh --private-users --private-users-ownership=chown 'true'
+assert_status "a pod with a picked range, chown" 0
+R1=$(range_of "$UUID")
+L1=$(lower_of "$UUID")
+I1=$(stat -c %i "$L1" 2>/dev/null || true)
+run_pod "${P[@]}" rm "$UUID"
+pod_sh --private-users --private-users-ownership=chown 'true'
+R2=$(range_of "$UUID")
+tap_check "the next pick takes the free range that has a copy ($R1)" \
+        "$([ -n "$R1" ] && [ "$R2" = "$R1" ]; echo $?)" "first $R1, then $R2"
+tap_check "... and runs on that very copy (same inode)" \
+        "$([ -n "$I1" ] && [ "$(stat -c %i "$(lower_of "$UUID")" 2>/dev/null)" = "$I1" ]; echo $?)"
+U3=$UUID
+pod_sh --private-users --private-users-ownership=chown 'true'
+tap_check "while that range is held, another pick gets another range" \
+        "$([ "$(range_of "$UUID")" != "$R1" ]; echo $?)"
+U4=$UUID
+pod_sh --private-users --private-users-ownership=map 'true'
+tap_check "map pods do not prefer ranges with copies" \
+        "$(copies | grep -q "/$(range_of "$UUID")-65536/" && echo 1 || echo 0)"
+run_pod "${P[@]}" image gc --grace=0s
+tap_check "image gc keeps the copies of ranges pods hold" \
+        "$(copies | grep -q "/$R1-65536/"; echo $?)" "$(copies)"
+tap_check "... and removes those of ranges no pod holds" \
+        "$([ -z "$(copies | grep "/$BASE-65536/")" ]; echo $?)" "$(copies)"
+assert_match "... saying so" "$OUT" "Removed shifted $BASE-65536/"
+run_pod "${P[@]}" rm "$U3" "$U4" "$UUID"
 run_pod "${P[@]}" image rm "$B"
 assert_status "image rm of the image once its pods are gone" 0
-pod_sh --private-users=$BASE --private-users-ownership=chown 'true' # holds the range again
-IMAGE=$BIG pod_sh --private-users=$BASE --private-users-ownership=map 'true'
+IMAGE=$BIG pod_sh --private-users="$R1" --private-users-ownership=map 'true' # holds R1 again
 run_pod "${P[@]}" image gc --grace=0s
-tap_check "image gc removes the copy of a removed image" \
-        "$([ -z "$(copies | grep "/$BASE-65536/")" ]; echo $?)" "$(copies)"
+tap_check "image gc removes the copy of a removed image, range held or not" \
+        "$([ -z "$(copies | grep "/$R1-65536/")" ]; echo $?)" "$(copies)"
 
 # ---- 7. auto on a file system without idmapped mounts ------------------------------------------
 # ramfs cannot be idmapped: a store there gets shifted copies by itself, map is refused.

@@ -386,12 +386,44 @@ static void test_concurrent(void) {
         tap_is_int(records, n, "one record per allocation");
 }
 
+/* Preferred bases (the ranges that have chown-shifted copies): the first free one is taken;
+ * taken, unaligned or out-of-zone ones are skipped by pick's own rules. */
+static void test_prefer(void) {
+        struct pod_userns_sources src = empty_src_proto;
+        const uint32_t prefer[] = { 12345, 0x10000000, 0x20000000 };
+        struct pod_userns_request req = { .mode = POD_USERNS_PICK,
+                                          .prefer = prefer,
+                                          .n_prefer = 3 };
+        struct pod_userns_request fixed = { .mode = POD_USERNS_FIXED,
+                                            .base = 0x10000000,
+                                            .count = 65536 };
+        _cleanup_close_ int d = -EBADF;
+        struct pod_idmap m, f;
+        struct pod_error e = {};
+
+        src.subuid = path_in_top("none-subuid");
+        src.subgid = path_in_top("none-subgid");
+        src.passwd = path_in_top("none-passwd");
+        src.group = path_in_top("none-group");
+        d = new_data_dir("prefer");
+        tap_is_int(pod_userns_allocate(d, U2, &fixed, &src, &f, &e), 0, "a pod holds 0x10000000");
+        tap_is_int(pod_userns_allocate(d, U1, &req, &src, &m, &e), 0, "pick with preferences");
+        tap_ok(m.base == 0x20000000 && m.count == 65536,
+               "the first free preferred base (unaligned and taken ones skipped): %" PRIu32,
+               m.base);
+        (void)pod_userns_release(d, U1, NULL);
+        (void)pod_userns_release(d, U2, NULL);
+        tap_is_int(pod_userns_allocate(d, U1, &req, &src, &m, &e), 0, "again, 0x10000000 free");
+        tap_ok(m.base == 0x10000000, "the first preferred base now (%" PRIu32 ")", m.base);
+}
+
 int main(void) {
         if (!mkdtemp(top))
                 return tap_skip_all("no temp dir");
         test_parse();
         test_conf();
         test_pick();
+        test_prefer();
         test_explicit();
         test_release_sweep();
         test_pod_record();

@@ -103,8 +103,8 @@ else
         tap_ok "# SKIP (the same)" -- true
 fi
 run_pod "${P[@]}" rm "$U"
-run_pod "${P[@]}" gc --grace-period=0s
-assert_match "pod gc removes the copy once its range is released" "$ERR$OUT" "removed the shifted copy"
+run_pod "${P[@]}" image gc --grace-period=0s
+assert_match "pod image gc removes the copy once its range is released" "$OUT" "Removed shifted "
 tap_check "no copy is left" "$([ -z "$(find "$W/data/cas/shifted" -mindepth 2 -maxdepth 2 2>/dev/null)" ]; echo $?)"
 
 tap_done
