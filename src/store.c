@@ -866,8 +866,7 @@ int pod_store_import_fd(struct pod_store *s, int fd, const struct pod_store_impo
         _cleanup_(pod_image_manifest_freep) struct pod_image_manifest *m = NULL;
         _cleanup_(pod_unpack_result_done) struct pod_unpack_result res = {};
         struct pod_unpack_options uo = POD_UNPACK_OPTIONS_INIT;
-        _cleanup_close_ int blob = -EBADF, tree = -EBADF, blob_ro = -EBADF;
-        char blob_hash[POD_SHA512_HEX_SIZE + 1];
+        _cleanup_close_ int blob = -EBADF, tree = -EBADF;
         char *id;
         int r;
 
@@ -888,7 +887,7 @@ int pod_store_import_fd(struct pod_store *s, int fd, const struct pod_store_impo
                 return pod_error_set(reterr, -errno, "Failed to open the temp tree: %m");
 
         uo.copy_fd = blob;
-        uo.flags = o->unpack_flags & POD_UNPACK_ALLOW_DEVICES;
+        uo.flags = (o->unpack_flags & POD_UNPACK_ALLOW_DEVICES) | POD_UNPACK_HASH_INPUT;
         uo.limits = o->limits ?: &pod_limits_default;
         r = pod_unpack(fd, tree, &uo, &res, reterr);
         if (r < 0)
@@ -913,16 +912,10 @@ int pod_store_import_fd(struct pod_store *s, int fd, const struct pod_store_impo
                 return pod_error_set(reterr, r, "Failed to write the rendered marker: %s",
                                      strerror(-r));
 
-        /* The blob's own hash: `image verify` then also catches damage that decompression
-         * does not see (bytes appended after the compressed stream, header fields). */
-        blob_ro = openat(t.fd, "blob", O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-        if (blob_ro < 0)
-                return pod_error_set(reterr, -errno, "Failed to reopen the temp blob: %m");
-        r = pod_sha512_fd(blob_ro, blob_hash);
-        if (r < 0)
-                return pod_error_set(reterr, r, "Failed to hash the temp blob: %s", strerror(-r));
-
-        r = import_commit(s, &t, res.id, m, &res, blob_hash, o, reterr);
+        /* The blob's own hash (`image verify` then also catches damage that decompression
+         * does not see: bytes appended after the compressed stream, header fields) was taken
+         * by pod_unpack() over the very bytes it copied to the blob, in the same pass. */
+        r = import_commit(s, &t, res.id, m, &res, res.input_sha512, o, reterr);
         if (r < 0)
                 return r;
 
