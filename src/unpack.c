@@ -1490,8 +1490,8 @@ int pod_unpack(int fd, int target_fd, const struct pod_unpack_options *opts,
                         r = pod_sha256_new(&c.input_hash);
         } else {
                 r = pod_sha512_new(&c.hash);
-                if (r >= 0 && (c.opts->flags & POD_UNPACK_HASH_INPUT))
-                        r = pod_sha512_new(&c.input_hash512);
+                /* Moved below the sniff: an uncompressed input is its own tar stream, whose
+                 * hash the hash thread takes anyway. */
         }
         if (r < 0)
                 return pod_error_set(reterr, r, "Failed to set up hashing: %s", strerror(-r));
@@ -1521,6 +1521,14 @@ int pod_unpack(int fd, int target_fd, const struct pod_unpack_options *opts,
                                      c.layer ? "a layer" : "an ACI", c.inbuf[0],
                                      k > 1 ? c.inbuf[1] : 0, k > 2 ? c.inbuf[2] : 0,
                                      k > 3 ? c.inbuf[3] : 0);
+
+        if ((c.opts->flags & POD_UNPACK_HASH_INPUT) && !c.layer &&
+            c.compression != POD_COMPRESSION_NONE) {
+                r = pod_sha512_new(&c.input_hash512);
+                if (r < 0)
+                        return pod_error_set(reterr, r, "Failed to set up hashing: %s",
+                                             strerror(-r));
+        }
 
         r = check_space_up_front(&c);
         if (r < 0)
@@ -1571,6 +1579,17 @@ int pod_unpack(int fd, int target_fd, const struct pod_unpack_options *opts,
                         r = pod_sha512_final(c.input_hash512, d);
                         if (r >= 0)
                                 pod_hex_encode(d, sizeof(d), ret->input_sha512);
+                } else if (r >= 0 && (c.opts->flags & POD_UNPACK_HASH_INPUT)) {
+                        /* Uncompressed: the raw reader passed every input byte on as the
+                         * tar stream, so its hash (the ID) is the input's.  Never assumed
+                         * where it is not so. */
+                        if (c.tar_size != c.input_size)
+                                return pod_error_set(reterr, -EBADMSG,
+                                                     "Uncompressed input of %" PRIu64
+                                                     " bytes gave a %" PRIu64 " byte stream",
+                                                     c.input_size, c.tar_size);
+                        memcpy(ret->input_sha512, ret->id + strlen(POD_IMAGE_ID_PREFIX),
+                               POD_SHA512_HEX_SIZE + 1);
                 }
         }
         if (r < 0)

@@ -278,11 +278,19 @@ static void test_good(void) {
                         tap_ok(fd >= 0 && pod_sha512_fd(fd, plain_hex) == 0, "hashed plain tar");
                         (void)snprintf(plain_id, sizeof(plain_id), "sha512-%s", plain_hex);
                 }
-                r = unpack_file(archive, 0, &res, &err, &t);
+                r = unpack_file(archive, POD_UNPACK_HASH_INPUT, &res, &err, &t);
                 tap_ok(r == 0, "good %s: unpacked (%s)", cn, err.msg);
                 if (r < 0)
                         continue;
                 tap_is_str(res.id, plain_id, "ID is the SHA-512 of the uncompressed tar");
+                {
+                        _cleanup_close_ int fd = open(archive, O_RDONLY | O_CLOEXEC);
+                        char hex[POD_SHA512_HEX_SIZE + 1] = "";
+
+                        (void)pod_sha512_fd(fd, hex);
+                        tap_ok(streq(res.input_sha512, hex),
+                               "POD_UNPACK_HASH_INPUT: the SHA-512 of the %s file", cn);
+                }
                 tap_is_int(res.compression, cs[i], "compression detected by content");
                 tap_ok(res.manifest && streq(res.manifest, GEN_MANIFEST), "manifest returned");
                 tap_ok(fstatat(t, "manifest", &st, AT_SYMLINK_NOFOLLOW) == 0 &&
@@ -367,6 +375,7 @@ static void test_good(void) {
                         out = open(p, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
                         (void)unlink(p);
                         o.copy_fd = out;
+                        o.flags |= POD_UNPACK_HASH_INPUT;
                         r = pod_unpack(in, -EBADF, &o, &res, &err);
                         tap_ok(r == 0 && streq(res.id, plain_id) && res.input_size == gzn + 8,
                                "trailing bytes: same ID, all input read (%s)", err.msg);
@@ -374,6 +383,8 @@ static void test_good(void) {
                                        lseek(in, 0, SEEK_SET) == 0 &&
                                        pod_sha512_fd(in, hex2) == 0 && streq(hex, hex2),
                                "trailing bytes: the copy is the whole file");
+                        tap_is_str(res.input_sha512, hex2,
+                                   "trailing bytes: the input's SHA-512 covers them");
                         pod_unpack_result_done(&res);
                 }
         }
