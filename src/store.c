@@ -859,6 +859,23 @@ static int import_commit(struct pod_store *s, struct tmp_dir *t, const char *id,
         return pod_store_pin(s, id, reterr);
 }
 
+/* Gives an unnamed temp file of the store (O_TMPFILE) the name dir_fd/name, read-only like
+ * a blob made by copying: the bytes were downloaded or copied into it once already, and
+ * nobody but this process can write it.  linkat(AT_EMPTY_PATH) needs CAP_DAC_READ_SEARCH;
+ * the /proc/self/fd path works without it (rootless).  < 0: the caller copies instead. */
+static int adopt_tmpfile(int fd, int dir_fd, const char *name) {
+        char p[64];
+
+        if (fchmod(fd, 0444) < 0)
+                return -errno;
+        if (linkat(fd, "", dir_fd, name, AT_EMPTY_PATH) >= 0)
+                return 0;
+        (void)snprintf(p, sizeof(p), "/proc/self/fd/%d", fd);
+        if (linkat(AT_FDCWD, p, dir_fd, name, AT_SYMLINK_FOLLOW) >= 0)
+                return 0;
+        return -errno;
+}
+
 int pod_store_import_fd(struct pod_store *s, int fd, const struct pod_store_import_options *o,
                         char **ret_id, struct pod_error *reterr) {
         static const struct pod_store_import_options default_opts = {};
@@ -877,9 +894,12 @@ int pod_store_import_fd(struct pod_store *s, int fd, const struct pod_store_impo
         if (r < 0)
                 return pod_error_set(reterr, r, "Failed to create a temp dir in the store: %s",
                                      strerror(-r));
-        blob = openat(t.fd, "blob", O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0444);
-        if (blob < 0)
-                return pod_error_set(reterr, -errno, "Failed to create a temp blob: %m");
+        if (!o->adopt_tmpfile || adopt_tmpfile(fd, t.fd, "blob") < 0) {
+                blob = openat(t.fd, "blob", O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
+                              0444);
+                if (blob < 0)
+                        return pod_error_set(reterr, -errno, "Failed to create a temp blob: %m");
+        }
         if (mkdirat(t.fd, "tree", 0755) < 0)
                 return pod_error_set(reterr, -errno, "Failed to create a temp tree: %m");
         tree = openat(t.fd, "tree", O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
