@@ -8,7 +8,9 @@
 #   POD_BASELINE=other/stage0/pod ...             # also times another build, same run
 #
 # The "one-pass floor" is the shell pipeline doing what an import does, overlapped across
-# cores: decompress | tee >(sha512) | tar -x.  Every extraction goes to a fresh directory and
+# cores: decompress | tee FIFO | tar -x, with sha512 reading the FIFO (a waited-for child, so
+# its CPU is counted: a >(process substitution) is never waited for, and hyperfine's user and
+# system times missed it).  Every extraction goes to a fresh directory and
 # nothing is deleted until the end: on these hosts' journal-less ext4, creating files right
 # after a mass delete is slow and would be measured instead (perf-targets.md).
 set -euo pipefail
@@ -98,10 +100,13 @@ measure "sha512 (openssl) of the tar" openssl dgst -sha512 "$W/b.aci"
 measure "zstd -dc" zstd -dc "$W/b.aci.zst"
 measure "gzip -dc" gzip -dc "$W/b.aci.gz"
 measure "tar -x (plain tar)" tar -C {} -xf "$W/b.aci"
-measure "floor zstd: zstd|tee sha512|tar -x" bash -c "zstd -dc '$W/b.aci.zst' | tee >(openssl dgst -sha512 >/dev/null) | tar -C {} -xf -"
-measure "floor gzip: gzip|tee sha512|tar -x" bash -c "gzip -dc '$W/b.aci.gz' | tee >(openssl dgst -sha512 >/dev/null) | tar -C {} -xf -"
+floor() { # the shell text of: DECOMPRESSOR | tee FIFO | tar -x, sha512 < FIFO
+        echo "f=\$(mktemp -u -p '$W'); mkfifo \$f; openssl dgst -sha512 <\$f >/dev/null & $1 | tee \$f | tar -C {} -xf -; r=\$?; wait; rm -f \$f; exit \$r"
+}
+measure "floor zstd: zstd|tee sha512|tar -x" bash -c "$(floor "zstd -dc '$W/b.aci.zst'")"
+measure "floor gzip: gzip|tee sha512|tar -x" bash -c "$(floor "gzip -dc '$W/b.aci.gz'")"
 measure "gpg --verify (zstd ACI)" gpg --batch --verify "$W/b.aci.zst.asc" "$W/b.aci.zst"
-measure "floor zstd + gpg --verify first" bash -c "gpg --batch --verify '$W/b.aci.zst.asc' '$W/b.aci.zst' 2>/dev/null && zstd -dc '$W/b.aci.zst' | tee >(openssl dgst -sha512 >/dev/null) | tar -C {} -xf -"
+measure "floor zstd + gpg --verify first" bash -c "gpg --batch --verify '$W/b.aci.zst.asc' '$W/b.aci.zst' 2>/dev/null || exit 1; $(floor "zstd -dc '$W/b.aci.zst'")"
 measure "pod fetch (zstd, signature verified)" "$POD" --dir={} --local-config="$W/etc" --system-config="$W/vendor" fetch --quiet "$W/b.aci.zst"
 measure "pod image import (zstd)" "$POD" --dir={} --insecure-options=image image import "$W/b.aci.zst"
 if [ -n "${POD_BASELINE:-}" ]; then
