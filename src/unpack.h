@@ -6,11 +6,12 @@
  * entry against hostile input and, optionally, extract `manifest` and `rootfs/` below a
  * directory fd.
  *
- * The pass runs on two threads: the calling thread reads the input (copying it to an optional
- * fd, e.g. the store's blob), decompresses and hashes; a worker thread parses the tar and
- * writes files.  The worker unshares its fs_struct (unshare(CLONE_FS)) and fchdir()s into the
- * target, so libarchive's disk writer, which only knows paths relative to the working
- * directory, works relative to the target fd without touching the process's cwd.
+ * The pass runs on three threads: the calling thread reads the input (copying it to an
+ * optional fd, e.g. the store's blob, and hashing it when asked), and decompresses; a hash
+ * thread hashes the decompressed stream; a worker thread parses the tar and writes files.  The
+ * worker unshares its fs_struct (unshare(CLONE_FS)) and fchdir()s into the target, so libarchive's
+ * disk writer, which only knows paths relative to the working directory, works relative to the
+ * target fd without touching the process's cwd.
  *
  * Entry rules (whole unpack fails, message names the entry): only `manifest` (regular file,
  * at most POD_UNPACK_MANIFEST_MAX bytes) and `rootfs` / `rootfs/...` at the top (an optional
