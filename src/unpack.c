@@ -22,6 +22,7 @@
 #include "rootless.h"
 #include "unpack.h"
 #include "xattr-util.h"
+#include "zero-runs.h"
 
 /* Decompressed data travels from the reading thread to the tar thread in a ring of chunks.
  * 8 x 1 MiB keeps both threads busy without holding much memory. */
@@ -798,52 +799,21 @@ static int check_and_record(struct unpack_ctx *c, const char *path, int kind) {
         return 0;
 }
 
-/* Zero blocks become holes.  libarchive's ARCHIVE_EXTRACT_SPARSE does that too, but it scans
- * byte by byte and then writes at most one 4 KiB block per write(2): 126,000 write(2)s and
- * 24,000 lseek(2)s for the 500 MB image of bench/import.sh, 8,400 and 94 this way.  Here a data
- * block is cut at HOLE_BLOCK boundaries of the file offset, zero pieces are left out, and each run
- * of the others goes to the disk writer in one call (it seeks over the gaps and sets the entry's
- * size at its end). */
-#define HOLE_BLOCK 4096
-
-static bool all_zero(const char *p, size_t n) {
-        /* memcmp() against itself shifted by one: vectorised, and data that is not zero stops
-         * it at once. */
-        return n == 0 || (p[0] == 0 && memcmp(p, p + 1, n - 1) == 0);
-}
-
-/* Length of the piece at buf[i] (file offset off + i): up to the next HOLE_BLOCK boundary. */
-static size_t piece_len(int64_t off, size_t i, size_t size) {
-        size_t to_boundary = HOLE_BLOCK - (size_t)((uint64_t)(off + (int64_t)i) % HOLE_BLOCK);
-
-        return to_boundary < size - i ? to_boundary : size - i;
-}
-
+/* Zero blocks become holes (zero-runs.h): each run of data between them goes to the disk
+ * writer in one call, which seeks over the gaps and sets the entry's size at its end.
+ * libarchive's own ARCHIVE_EXTRACT_SPARSE scans byte by byte and writes 4 KiB per write(2):
+ * 126,000 write(2)s and 24,000 lseek(2)s for the 500 MB image of bench/import.sh, against
+ * 8,400 and 94 this way. */
 static int write_block(struct unpack_ctx *c, struct archive *disk, const char *path,
                        const char *buf, size_t size, int64_t off) {
-        size_t i = 0;
+        size_t pos = 0, start, len;
 
-        while (i < size) {
-                size_t start, n = piece_len(off, i, size);
-
-                if (all_zero(buf + i, n)) {
-                        i += n;
-                        continue;
-                }
-                start = i;
-                i += n;
-                while (i < size) {
-                        n = piece_len(off, i, size);
-                        if (all_zero(buf + i, n))
-                                break;
-                        i += n;
-                }
+        while (pod_zero_runs_next(buf, size, off, &pos, &start, &len))
                 if (disk_failed(disk,
-                                (int)archive_write_data_block(disk, buf + start, i - start,
+                                (int)archive_write_data_block(disk, buf + start, len,
                                                               off + (int64_t)start),
                                 true))
                         return disk_error(c, disk, "write", path);
-        }
         return 0;
 }
 
