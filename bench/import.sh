@@ -5,9 +5,12 @@
 # the same run and prints ratios.  Never a timed test: run by hand.
 #
 #   POD=build/stage0/pod bench/import.sh          # BENCH_SIZE_MB=500 BENCH_RUNS=3
+#   POD_BASELINE=other/stage0/pod ...             # also times another build, same run
 #
 # The "one-pass floor" is the shell pipeline doing what an import does, overlapped across
-# cores: decompress | tee >(sha512) | tar -x.  Every extraction goes to a fresh directory and
+# cores: decompress | tee FIFO | tar -x, with sha512 reading the FIFO (a waited-for child, so
+# its CPU is counted: a >(process substitution) is never waited for, and hyperfine's user and
+# system times missed it).  Every extraction goes to a fresh directory and
 # nothing is deleted until the end: on these hosts' journal-less ext4, creating files right
 # after a mass delete is slow and would be measured instead (perf-targets.md).
 set -euo pipefail
@@ -18,7 +21,7 @@ RUNS=${BENCH_RUNS:-3}
 SRC=${BENCH_SOURCE:-/usr/lib}
 W=${BENCH_DIR:-/var/tmp/pod-bench.$$}
 
-for t in zstd gzip tar openssl awk; do
+for t in zstd gzip tar openssl awk gpg; do
         command -v "$t" >/dev/null || { echo "bench: '$t' is needed" >&2; exit 1; }
 done
 [ -x "$POD" ] || { echo "bench: no pod binary at '$POD' (set POD=)" >&2; exit 1; }
@@ -45,6 +48,17 @@ rm -rf "$W/img"
 printf 'image: %d files, tar %d MB, zstd %d MB, gzip %d MB\n' "$(wc -l <"$W/list")" \
         $(($(stat -c %s "$W/b.aci") / 1000000)) $(($(stat -c %s "$W/b.aci.zst") / 1000000)) \
         $(($(stat -c %s "$W/b.aci.gz") / 1000000))
+# A signing key in a private keyring, trusted for the image's name in a private config dir:
+# `pod fetch` of the signed zstd ACI verifies the signature over the whole file before it
+# unpacks anything (pod-fetch(1)), a pass the one-pass floor does not make.
+export GNUPGHOME=$W/gnupg
+mkdir -m 700 "$GNUPGHOME"
+gpg --batch --passphrase '' --quick-gen-key bench@example.com ed25519 sign never 2>/dev/null
+gpg --batch --armor --export bench@example.com >"$W/signer.asc" 2>/dev/null
+gpg --batch --yes --armor --local-user bench@example.com --detach-sign \
+        -o "$W/b.aci.zst.asc" "$W/b.aci.zst" 2>/dev/null
+"$POD" --dir="$W/trust-store" --local-config="$W/etc" --system-config="$W/vendor" trust \
+        --prefix example.com/bench --skip-fingerprint-review "$W/signer.asc" >/dev/null
 cat "$W/b.aci" "$W/b.aci.zst" "$W/b.aci.gz" >/dev/null # page cache: all runs read warm input
 sleep 5                                                 # let writeback of the build settle
 
@@ -86,9 +100,19 @@ measure "sha512 (openssl) of the tar" openssl dgst -sha512 "$W/b.aci"
 measure "zstd -dc" zstd -dc "$W/b.aci.zst"
 measure "gzip -dc" gzip -dc "$W/b.aci.gz"
 measure "tar -x (plain tar)" tar -C {} -xf "$W/b.aci"
-measure "floor zstd: zstd|tee sha512|tar -x" bash -c "zstd -dc '$W/b.aci.zst' | tee >(openssl dgst -sha512 >/dev/null) | tar -C {} -xf -"
-measure "floor gzip: gzip|tee sha512|tar -x" bash -c "gzip -dc '$W/b.aci.gz' | tee >(openssl dgst -sha512 >/dev/null) | tar -C {} -xf -"
+floor() { # the shell text of: DECOMPRESSOR | tee FIFO | tar -x, sha512 < FIFO
+        echo "f=\$(mktemp -u -p '$W'); mkfifo \$f; openssl dgst -sha512 <\$f >/dev/null & $1 | tee \$f | tar -C {} -xf -; r=\$?; wait; rm -f \$f; exit \$r"
+}
+measure "floor zstd: zstd|tee sha512|tar -x" bash -c "$(floor "zstd -dc '$W/b.aci.zst'")"
+measure "floor gzip: gzip|tee sha512|tar -x" bash -c "$(floor "gzip -dc '$W/b.aci.gz'")"
+measure "gpg --verify (zstd ACI)" gpg --batch --verify "$W/b.aci.zst.asc" "$W/b.aci.zst"
+measure "floor zstd + gpg --verify first" bash -c "gpg --batch --verify '$W/b.aci.zst.asc' '$W/b.aci.zst' 2>/dev/null || exit 1; $(floor "zstd -dc '$W/b.aci.zst'")"
+measure "pod fetch (zstd, signature verified)" "$POD" --dir={} --local-config="$W/etc" --system-config="$W/vendor" fetch --quiet "$W/b.aci.zst"
 measure "pod image import (zstd)" "$POD" --dir={} --insecure-options=image image import "$W/b.aci.zst"
+if [ -n "${POD_BASELINE:-}" ]; then
+        measure "baseline: pod image import (zstd)" "$POD_BASELINE" --dir={} --insecure-options=image image import "$W/b.aci.zst"
+        measure "baseline: pod fetch (zstd, verified)" "$POD_BASELINE" --dir={} --local-config="$W/etc" --system-config="$W/vendor" fetch --quiet "$W/b.aci.zst"
+fi
 measure "pod image import (gzip)" "$POD" --dir={} --insecure-options=image image import "$W/b.aci.gz"
 measure "pod image import (plain tar)" "$POD" --dir={} --insecure-options=image image import "$W/b.aci"
 
@@ -102,6 +126,12 @@ ratio() {
 }
 echo "ratios:"
 echo "  pod import zstd / one-pass floor zstd   $(ratio 'pod image import (zstd)' 'floor zstd: zstd|tee sha512|tar -x')   (target <= 1.3)"
+echo "  pod fetch zstd verified / floor zstd + gpg --verify   $(ratio 'pod fetch (zstd, signature verified)' 'floor zstd + gpg --verify first')"
+echo "  pod fetch zstd verified / one-pass floor zstd   $(ratio 'pod fetch (zstd, signature verified)' 'floor zstd: zstd|tee sha512|tar -x')"
+if [ -n "${POD_BASELINE:-}" ]; then
+        echo "  baseline import zstd / one-pass floor zstd   $(ratio 'baseline: pod image import (zstd)' 'floor zstd: zstd|tee sha512|tar -x')"
+        echo "  baseline fetch zstd verified / floor zstd + gpg --verify   $(ratio 'baseline: pod fetch (zstd, verified)' 'floor zstd + gpg --verify first')"
+fi
 echo "  pod import gzip / one-pass floor gzip   $(ratio 'pod image import (gzip)' 'floor gzip: gzip|tee sha512|tar -x')"
 echo "  pod import tar  / tar -x                $(ratio 'pod image import (plain tar)' 'tar -x (plain tar)')"
 echo "  pod import zstd / (zstd -dc + sha512 + tar -x serial) $(awk -v p="${T['pod image import (zstd)']}" \

@@ -185,9 +185,12 @@ static const struct pod_limits *limits(struct fetch *f) {
         return f->o->limits ?: &pod_limits_default;
 }
 
-static int import(struct fetch *f, int fd, bool latest, struct expect *x, char **ret_id,
+/* adopt: fd is a temp file of the store (a download or a private copy), which may become
+ * the stored blob as it is. */
+static int import(struct fetch *f, int fd, bool adopt, bool latest, struct expect *x, char **ret_id,
                   struct pod_error *reterr) {
         struct pod_store_import_options io = {
+                .adopt_tmpfile = adopt,
                 .latest = latest,
                 .check = import_check,
                 .userdata = x,
@@ -483,7 +486,7 @@ static int fetch_url(struct fetch *f, const char *aci_url, const char *sig_url, 
                 xx.name = verified_name;
         }
 
-        r = import(f, fd, latest, &xx, &id, reterr);
+        r = import(f, fd, true, latest, &xx, &id, reterr);
         if (r < 0)
                 return r;
         r = remember_signature(f, id, sig, sig_size, reterr);
@@ -558,7 +561,7 @@ static int fetch_file(struct fetch *f, const char *path, char **ret_id, struct p
         }
 
         x.prov.origin = realpath(path, NULL); /* provenance: the file; NULL: the path given */
-        r = import(f, fd, false, &x, &id, reterr);
+        r = import(f, fd, !(f->o->insecure & POD_INSECURE_IMAGE), false, &x, &id, reterr);
         if (r < 0)
                 return r;
         r = remember_signature(f, id, sig, sig_size, reterr);

@@ -952,6 +952,23 @@ static int import_commit(struct pod_store *s, struct tmp_dir *t, const char *id,
         return pod_store_pin(s, id, reterr);
 }
 
+/* Gives an unnamed temp file of the store (O_TMPFILE) the name dir_fd/name, read-only like
+ * a blob made by copying: the bytes were downloaded or copied into it once already, and
+ * nobody but this process can write it.  linkat(AT_EMPTY_PATH) needs CAP_DAC_READ_SEARCH;
+ * the /proc/self/fd path works without it (rootless).  < 0: the caller copies instead. */
+static int adopt_tmpfile(int fd, int dir_fd, const char *name) {
+        char p[64];
+
+        if (fchmod(fd, 0444) < 0)
+                return -errno;
+        if (linkat(fd, "", dir_fd, name, AT_EMPTY_PATH) >= 0)
+                return 0;
+        (void)snprintf(p, sizeof(p), "/proc/self/fd/%d", fd);
+        if (linkat(AT_FDCWD, p, dir_fd, name, AT_SYMLINK_FOLLOW) >= 0)
+                return 0;
+        return -errno;
+}
+
 int pod_store_import_fd(struct pod_store *s, int fd, const struct pod_store_import_options *o,
                         char **ret_id, struct pod_error *reterr) {
         static const struct pod_store_import_options default_opts = {};
@@ -959,8 +976,7 @@ int pod_store_import_fd(struct pod_store *s, int fd, const struct pod_store_impo
         _cleanup_(pod_image_manifest_freep) struct pod_image_manifest *m = NULL;
         _cleanup_(pod_unpack_result_done) struct pod_unpack_result res = {};
         struct pod_unpack_options uo = POD_UNPACK_OPTIONS_INIT;
-        _cleanup_close_ int blob = -EBADF, tree = -EBADF, blob_ro = -EBADF;
-        char blob_hash[POD_SHA512_HEX_SIZE + 1];
+        _cleanup_close_ int blob = -EBADF, tree = -EBADF;
         char *id;
         int r;
 
@@ -971,9 +987,12 @@ int pod_store_import_fd(struct pod_store *s, int fd, const struct pod_store_impo
         if (r < 0)
                 return pod_error_set(reterr, r, "Failed to create a temp dir in the store: %s",
                                      strerror(-r));
-        blob = openat(t.fd, "blob", O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0444);
-        if (blob < 0)
-                return pod_error_set(reterr, -errno, "Failed to create a temp blob: %m");
+        if (!o->adopt_tmpfile || adopt_tmpfile(fd, t.fd, "blob") < 0) {
+                blob = openat(t.fd, "blob", O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
+                              0444);
+                if (blob < 0)
+                        return pod_error_set(reterr, -errno, "Failed to create a temp blob: %m");
+        }
         if (mkdirat(t.fd, "tree", 0755) < 0)
                 return pod_error_set(reterr, -errno, "Failed to create a temp tree: %m");
         tree = openat(t.fd, "tree", O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
@@ -981,7 +1000,7 @@ int pod_store_import_fd(struct pod_store *s, int fd, const struct pod_store_impo
                 return pod_error_set(reterr, -errno, "Failed to open the temp tree: %m");
 
         uo.copy_fd = blob;
-        uo.flags = o->unpack_flags & POD_UNPACK_ALLOW_DEVICES;
+        uo.flags = (o->unpack_flags & POD_UNPACK_ALLOW_DEVICES) | POD_UNPACK_HASH_INPUT;
         uo.limits = o->limits ?: &pod_limits_default;
         r = pod_unpack(fd, tree, &uo, &res, reterr);
         if (r < 0)
@@ -1006,16 +1025,10 @@ int pod_store_import_fd(struct pod_store *s, int fd, const struct pod_store_impo
                 return pod_error_set(reterr, r, "Failed to write the rendered marker: %s",
                                      strerror(-r));
 
-        /* The blob's own hash: `image verify` then also catches damage that decompression
-         * does not see (bytes appended after the compressed stream, header fields). */
-        blob_ro = openat(t.fd, "blob", O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-        if (blob_ro < 0)
-                return pod_error_set(reterr, -errno, "Failed to reopen the temp blob: %m");
-        r = pod_sha512_fd(blob_ro, blob_hash);
-        if (r < 0)
-                return pod_error_set(reterr, r, "Failed to hash the temp blob: %s", strerror(-r));
-
-        r = import_commit(s, &t, res.id, m, &res, blob_hash, o, reterr);
+        /* The blob's own hash (`image verify` then also catches damage that decompression
+         * does not see: bytes appended after the compressed stream, header fields) was taken
+         * by pod_unpack() over the very bytes it copied to the blob, in the same pass. */
+        r = import_commit(s, &t, res.id, m, &res, res.input_sha512, o, reterr);
         if (r < 0)
                 return r;
 

@@ -103,6 +103,10 @@ struct pod_store_import_options {
         const struct pod_provenance *provenance;
         /* podlimits.h; NULL: pod_limits_default (an import is never unlimited). */
         const struct pod_limits *limits;
+        /* fd is a temp file of this store (pod_store_tmpfile(): unnamed, nobody else can
+         * write it, e.g. a download): it becomes the stored blob itself, linked instead of
+         * copied, when the kernel allows (else it is copied as any input). */
+        bool adopt_tmpfile;
 };
 
 /* Imports the ACI readable from fd (from its offset).  *ret_id gets the image ID.  Importing

@@ -22,6 +22,7 @@
 #include "rootless.h"
 #include "unpack.h"
 #include "xattr-util.h"
+#include "zero-runs.h"
 
 /* Decompressed data travels from the reading thread to the tar thread in a ring of chunks.
  * 8 x 1 MiB keeps both threads busy without holding much memory. */
@@ -214,6 +215,8 @@ struct unpack_ctx {
         int hash_error;
         /* layer mode: SHA-256 of the input bytes (the blob digest), on the calling thread */
         struct pod_sha256 *input_hash;
+        /* POD_UNPACK_HASH_INPUT: SHA-512 of the input bytes, on the calling thread */
+        struct pod_sha512 *input_hash512;
         bool layer;
 
         /* tar side (worker thread) */
@@ -368,6 +371,16 @@ static ssize_t input_read_cb(struct archive *a, void *userdata, const void **ret
         }
         if (n > 0 && c->input_hash) {
                 r = pod_sha256_update(c->input_hash, c->inbuf, (size_t)n);
+                if (r < 0) {
+                        (void)pod_error_set(&c->in_err, r, "Failed to hash the input: %s",
+                                            strerror(-r));
+                        if (a)
+                                archive_set_error(a, -r, "hash failed");
+                        return -1;
+                }
+        }
+        if (n > 0 && c->input_hash512) {
+                r = pod_sha512_update(c->input_hash512, c->inbuf, (size_t)n);
                 if (r < 0) {
                         (void)pod_error_set(&c->in_err, r, "Failed to hash the input: %s",
                                             strerror(-r));
@@ -789,6 +802,24 @@ static int check_and_record(struct unpack_ctx *c, const char *path, int kind) {
         return 0;
 }
 
+/* Zero blocks become holes (zero-runs.h): each run of data between them goes to the disk
+ * writer in one call, which seeks over the gaps and sets the entry's size at its end.
+ * libarchive's own ARCHIVE_EXTRACT_SPARSE scans byte by byte and writes 4 KiB per write(2):
+ * 126,000 write(2)s and 24,000 lseek(2)s for the 500 MB image of bench/import.sh, against
+ * 8,400 and 94 this way. */
+static int write_block(struct unpack_ctx *c, struct archive *disk, const char *path,
+                       const char *buf, size_t size, int64_t off) {
+        size_t pos = 0, start, len;
+
+        while (pod_zero_runs_next(buf, size, off, &pos, &start, &len))
+                if (disk_failed(disk,
+                                (int)archive_write_data_block(disk, buf + start, len,
+                                                              off + (int64_t)start),
+                                true))
+                        return disk_error(c, disk, "write", path);
+        return 0;
+}
+
 static int copy_data(struct unpack_ctx *c, struct archive *tar, struct archive *disk,
                      const char *path) {
         for (;;) {
@@ -804,8 +835,9 @@ static int copy_data(struct unpack_ctx *c, struct archive *tar, struct archive *
                         return pod_error_set(&c->x_err, archive_to_errno(tar, -EBADMSG),
                                              "Failed to read archive entry '%s': %s", POD_ESC(path),
                                              strna(archive_error_string(tar)));
-                if (disk_failed(disk, (int)archive_write_data_block(disk, buf, size, off), true))
-                        return disk_error(c, disk, "write", path);
+                r = write_block(c, disk, path, buf, size, off);
+                if (r < 0)
+                        return r;
         }
 }
 
@@ -1292,8 +1324,8 @@ static int extract_run(struct unpack_ctx *c) {
         if (c->target_fd >= 0) {
                 int flags = ARCHIVE_EXTRACT_SECURE_NODOTDOT | ARCHIVE_EXTRACT_SECURE_SYMLINKS |
                             ARCHIVE_EXTRACT_SECURE_NOABSOLUTEPATHS | ARCHIVE_EXTRACT_PERM |
-                            ARCHIVE_EXTRACT_TIME | ARCHIVE_EXTRACT_XATTR | ARCHIVE_EXTRACT_ACL |
-                            ARCHIVE_EXTRACT_SPARSE; /* zero blocks of plain entries: holes */
+                            ARCHIVE_EXTRACT_TIME | ARCHIVE_EXTRACT_XATTR |
+                            ARCHIVE_EXTRACT_ACL; /* holes: write_block(), not _SPARSE */
 
                 if (geteuid() == 0 && !(c->opts->flags & POD_UNPACK_NO_OWNER))
                         flags |= ARCHIVE_EXTRACT_OWNER;
@@ -1398,6 +1430,7 @@ static void unpack_ctx_done(struct unpack_ctx *c) {
         (void)pod_sha512_free(c->hash);
         (void)pod_sha256_free(c->hash256);
         (void)pod_sha256_free(c->input_hash);
+        (void)pod_sha512_free(c->input_hash512);
 }
 
 static int copy_error(struct pod_error *reterr, int r, const struct pod_error *e) {
@@ -1460,6 +1493,15 @@ int pod_unpack(int fd, int target_fd, const struct pod_unpack_options *opts,
                                      k > 1 ? c.inbuf[1] : 0, k > 2 ? c.inbuf[2] : 0,
                                      k > 3 ? c.inbuf[3] : 0);
 
+        /* An uncompressed input is its own tar stream, which the hash thread hashes anyway. */
+        if ((c.opts->flags & POD_UNPACK_HASH_INPUT) && !c.layer &&
+            c.compression != POD_COMPRESSION_NONE) {
+                r = pod_sha512_new(&c.input_hash512);
+                if (r < 0)
+                        return pod_error_set(reterr, r, "Failed to set up hashing: %s",
+                                             strerror(-r));
+        }
+
         r = check_space_up_front(&c);
         if (r < 0)
                 return copy_error(reterr, r, &c.in_err);
@@ -1501,8 +1543,27 @@ int pod_unpack(int fd, int target_fd, const struct pod_unpack_options *opts,
                 r = pod_sha256_final_string(c.hash256, ret->diff_id);
                 if (r >= 0)
                         r = pod_sha256_final_string(c.input_hash, ret->blob_digest);
-        } else
+        } else {
                 r = pod_sha512_final_id(c.hash, ret->id);
+                if (r >= 0 && c.input_hash512) {
+                        unsigned char d[POD_SHA512_DIGEST_SIZE];
+
+                        r = pod_sha512_final(c.input_hash512, d);
+                        if (r >= 0)
+                                pod_hex_encode(d, sizeof(d), ret->input_sha512);
+                } else if (r >= 0 && (c.opts->flags & POD_UNPACK_HASH_INPUT)) {
+                        /* Uncompressed: the raw reader passed every input byte on as the
+                         * tar stream, so its hash (the ID) is the input's.  Never assumed
+                         * where it is not so. */
+                        if (c.tar_size != c.input_size)
+                                return pod_error_set(reterr, -EBADMSG,
+                                                     "Uncompressed input of %" PRIu64
+                                                     " bytes gave a %" PRIu64 " byte stream",
+                                                     c.input_size, c.tar_size);
+                        memcpy(ret->input_sha512, ret->id + strlen(POD_IMAGE_ID_PREFIX),
+                               POD_SHA512_HEX_SIZE + 1);
+                }
+        }
         if (r < 0)
                 return r;
         ret->compression = c.compression;

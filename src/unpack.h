@@ -6,11 +6,12 @@
  * entry against hostile input and, optionally, extract `manifest` and `rootfs/` below a
  * directory fd.
  *
- * The pass runs on two threads: the calling thread reads the input (copying it to an optional
- * fd, e.g. the store's blob), decompresses and hashes; a worker thread parses the tar and
- * writes files.  The worker unshares its fs_struct (unshare(CLONE_FS)) and fchdir()s into the
- * target, so libarchive's disk writer, which only knows paths relative to the working
- * directory, works relative to the target fd without touching the process's cwd.
+ * The pass runs on three threads: the calling thread reads the input (copying it to an
+ * optional fd, e.g. the store's blob, and hashing it when asked), and decompresses; a hash
+ * thread hashes the decompressed stream; a worker thread parses the tar and writes files.  The
+ * worker unshares its fs_struct (unshare(CLONE_FS)) and fchdir()s into the target, so libarchive's
+ * disk writer, which only knows paths relative to the working directory, works relative to the
+ * target fd without touching the process's cwd.
  *
  * Entry rules (whole unpack fails, message names the entry): only `manifest` (regular file,
  * at most POD_UNPACK_MANIFEST_MAX bytes) and `rootfs` / `rootfs/...` at the top (an optional
@@ -86,6 +87,9 @@ enum {
         POD_UNPACK_DROP_PRIVILEGES = 1 << 3,
         /* A Docker/OCI layer (issue 12), not an ACI: see "Layer mode" above. */
         POD_UNPACK_LAYER = 1 << 4,
+        /* ACI mode: also the SHA-512 of the input bytes as read (result input_sha512), in the
+         * same pass, so that a caller storing the input needs no second read of it. */
+        POD_UNPACK_HASH_INPUT = 1 << 5,
 };
 
 /* One checked entry, as passed to the entry callback.  path is normalised ("rootfs/usr/bin",
@@ -124,6 +128,9 @@ struct pod_unpack_result {
          * digest) and of the uncompressed tar (the diff_id). */
         char blob_digest[POD_SHA256_STRING_SIZE];
         char diff_id[POD_SHA256_STRING_SIZE];
+        /* POD_UNPACK_HASH_INPUT only ("" otherwise): 128 hex of the SHA-512 of every input
+         * byte (the compressed file, bytes after the compressed stream included). */
+        char input_sha512[POD_SHA512_HEX_SIZE + 1];
         enum pod_compression compression;
         uint64_t tar_size;   /* uncompressed bytes (all of them, trailing padding included) */
         uint64_t input_size; /* bytes read from the fd */

@@ -459,6 +459,14 @@ st=$?
 set -e
 tap_check "relative path with .asc" "$st" "$(cat "$W/rel.out")"
 tap_check "same image" "$([ "$(cat "$W/rel.out")" = "$LOCAL" ] && echo 0 || echo 1)"
+# The verified private copy becomes the stored blob (linked, not copied once more): it is
+# still the file, byte for byte, with the blob hash image verify checks.
+run_pod "${P[@]}" image export "$LOCAL" "$W/local-export.aci"
+assert_status "export of the locally fetched image" 0
+tap_check "its blob is the fetched file, byte for byte" \
+        "$(cmp -s "$L/local.aci" "$W/local-export.aci" && echo 0 || echo 1)"
+run_pod "${P[@]}" image verify "$LOCAL"
+assert_status "and it verifies" 0
 run_pod "${P[@]}" fetch "$L/nosig.aci"
 assert_status "path without .asc: refused" 254
 assert_match "unsigned named" "$ERR" "example.com/local.*not signed"

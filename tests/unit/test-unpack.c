@@ -19,6 +19,8 @@
 #include "tap.h"
 #include "unpack.h"
 
+#define MIN(a, b) ((a) < (b) ? (a) : (b))
+
 static char base[] = "/tmp/test-unpack.XXXXXX";
 static int n_targets;
 static struct stat passwd_before;
@@ -276,11 +278,19 @@ static void test_good(void) {
                         tap_ok(fd >= 0 && pod_sha512_fd(fd, plain_hex) == 0, "hashed plain tar");
                         (void)snprintf(plain_id, sizeof(plain_id), "sha512-%s", plain_hex);
                 }
-                r = unpack_file(archive, 0, &res, &err, &t);
+                r = unpack_file(archive, POD_UNPACK_HASH_INPUT, &res, &err, &t);
                 tap_ok(r == 0, "good %s: unpacked (%s)", cn, err.msg);
                 if (r < 0)
                         continue;
                 tap_is_str(res.id, plain_id, "ID is the SHA-512 of the uncompressed tar");
+                {
+                        _cleanup_close_ int fd = open(archive, O_RDONLY | O_CLOEXEC);
+                        char hex[POD_SHA512_HEX_SIZE + 1] = "";
+
+                        (void)pod_sha512_fd(fd, hex);
+                        tap_ok(streq(res.input_sha512, hex),
+                               "POD_UNPACK_HASH_INPUT: the SHA-512 of the %s file", cn);
+                }
                 tap_is_int(res.compression, cs[i], "compression detected by content");
                 tap_ok(res.manifest && streq(res.manifest, GEN_MANIFEST), "manifest returned");
                 tap_ok(fstatat(t, "manifest", &st, AT_SYMLINK_NOFOLLOW) == 0 &&
@@ -365,6 +375,7 @@ static void test_good(void) {
                         out = open(p, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
                         (void)unlink(p);
                         o.copy_fd = out;
+                        o.flags |= POD_UNPACK_HASH_INPUT;
                         r = pod_unpack(in, -EBADF, &o, &res, &err);
                         tap_ok(r == 0 && streq(res.id, plain_id) && res.input_size == gzn + 8,
                                "trailing bytes: same ID, all input read (%s)", err.msg);
@@ -372,6 +383,8 @@ static void test_good(void) {
                                        lseek(in, 0, SEEK_SET) == 0 &&
                                        pod_sha512_fd(in, hex2) == 0 && streq(hex, hex2),
                                "trailing bytes: the copy is the whole file");
+                        tap_is_str(res.input_sha512, hex2,
+                                   "trailing bytes: the input's SHA-512 covers them");
                         pod_unpack_result_done(&res);
                 }
         }
@@ -396,6 +409,89 @@ static void test_good(void) {
                        "device node created with POD_UNPACK_ALLOW_DEVICES (%s)", err.msg);
                 pod_unpack_result_done(&res);
         }
+}
+
+/* Zero blocks of plain (non-sparse) entries become holes, at any offset and at the end of a
+ * file, and the bytes read back are exactly the tar's: the unpacker finds the zero blocks
+ * itself and hands the rest to the disk writer in large writes. */
+static void test_holes(void) {
+        static const struct {
+                const char *path;
+                size_t size;
+                size_t data_at[3]; /* 4 KiB of 'd' at these offsets (0: none, except first) */
+        } files[] = {
+                { "rootfs/zeros", 4u << 20, { 0 } },                    /* all zeros */
+                { "rootfs/mid", 3u << 20, { 1, (2u << 20) + 100, 0 } }, /* data, hole, data */
+                { "rootfs/tail", (1u << 20) + 777, { 1, 0, 0 } },       /* data, then a hole */
+                { "rootfs/odd", 10007, { 1, 5000, 0 } },                /* unaligned data */
+        };
+        char archive[512], p[600];
+        struct pod_unpack_result res = {};
+        struct pod_error err = {};
+        _cleanup_close_ int t = -EBADF;
+        struct archive *a = archive_write_new();
+        int r = ARCHIVE_OK;
+
+        (void)snprintf(archive, sizeof(archive), "%s/arch/holes.aci", base);
+        r = archive_write_set_format_pax_restricted(a);
+        if (r == ARCHIVE_OK)
+                r = archive_write_add_filter_zstd(a);
+        if (r == ARCHIVE_OK)
+                r = archive_write_open_filename(a, archive);
+        for (size_t i = 0; r == ARCHIVE_OK && i <= ELEMENTSOF(files); i++) {
+                struct archive_entry *ae = archive_entry_new();
+                bool m = i == ELEMENTSOF(files);
+                size_t size = m ? strlen(GEN_MANIFEST) : files[i].size;
+                char *buf = calloc(1, size);
+
+                archive_entry_set_pathname(ae, m ? "manifest" : files[i].path);
+                archive_entry_set_filetype(ae, AE_IFREG);
+                archive_entry_set_perm(ae, 0644);
+                archive_entry_set_size(ae, (la_int64_t)size);
+                if (m)
+                        memcpy(buf, GEN_MANIFEST, size);
+                for (size_t j = 0; !m && j < 3; j++) {
+                        size_t at = files[i].data_at[j] == 1 ? 0 : files[i].data_at[j];
+
+                        if (files[i].data_at[j] == 0)
+                                continue;
+                        memset(buf + at, 'd', MIN(4096, size - at));
+                }
+                r = archive_write_header(a, ae);
+                if (r == ARCHIVE_OK && archive_write_data(a, buf, size) != (la_ssize_t)size)
+                        r = ARCHIVE_FATAL;
+                archive_entry_free(ae);
+                free(buf);
+        }
+        if (archive_write_close(a) != ARCHIVE_OK)
+                r = ARCHIVE_FATAL;
+        (void)archive_write_free(a);
+        tap_ok(r == ARCHIVE_OK, "holes: generated");
+
+        r = unpack_file(archive, 0, &res, &err, &t);
+        tap_ok(r == 0, "holes: unpacked (%s)", err.msg);
+        for (size_t i = 0; r == 0 && i < ELEMENTSOF(files); i++) {
+                _cleanup_free_ char *want = calloc(1, files[i].size), *got = NULL;
+                size_t n = 0;
+                struct stat st;
+
+                for (size_t j = 0; j < 3; j++) {
+                        size_t at = files[i].data_at[j] == 1 ? 0 : files[i].data_at[j];
+
+                        if (files[i].data_at[j] != 0)
+                                memset(want + at, 'd', MIN(4096, files[i].size - at));
+                }
+                (void)snprintf(p, sizeof(p), "%s", files[i].path);
+                tap_ok(read_full_file_at(t, p, 16u << 20, &got, &n) >= 0 && n == files[i].size &&
+                               memcmp(got, want, n) == 0,
+                       "holes: '%s' reads back as in the tar (%zu bytes)", p, n);
+                tap_ok(fstatat(t, p, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+                               (uint64_t)st.st_size == files[i].size &&
+                               (uint64_t)st.st_blocks * 512 <= 3 * 4096 + 65536,
+                       "holes: '%s' has its size and its zero blocks are holes (%lld allocated)", p,
+                       (long long)st.st_blocks * 512);
+        }
+        pod_unpack_result_done(&res);
 }
 
 static void test_detect(void) {
@@ -432,6 +528,7 @@ int main(void) {
         test_good();
         test_hostile();
         test_corrupt();
+        test_holes();
 
         (void)rm_rf_at(AT_FDCWD, base);
         return tap_done();
