@@ -41,6 +41,19 @@ chmod 0755 "$FAKE"
 pods_left() { find "$D/pods" -mindepth 2 -maxdepth 2 | wc -l; }
 records() { find "$D/userns" -maxdepth 1 -name '[0-9]*' -printf '%f\n' 2>/dev/null | sort; }
 
+# As a user, pod is rootless: --private-users (a range nested in the user's own) is refused
+# before anything is made (rootless.sh checks the same for users with and without a range).
+if [ "$(id -u)" != 0 ]; then
+        run_pod "${P[@]}" prepare --private-users "$ACI"
+        assert_status "rootless: prepare --private-users is refused" 254
+        assert_match "... saying why" "$ERR" "rootless pod already runs in your own user namespace"
+        tap_check "... leaving no pod and no range" \
+                "$([ "$(pods_left 2>/dev/null)" = 0 ] && [ -z "$(records)" ]; echo $?)"
+        tap_check "the allocation tests: # SKIP need root (pod is rootless as a user)" 0
+        tap_done
+        exit
+fi
+
 # ---- pick ----------------------------------------------------------------------------------
 run_pod "${P[@]}" prepare --private-users "$ACI"
 assert_status "prepare --private-users (bare: pick)" 0
