@@ -98,8 +98,11 @@ static int unshift_caps(const struct pod_idmap *m, const unsigned char *v, size_
         return 1;
 }
 
-static int unshift_acl(const struct pod_idmap *m, const unsigned char *v, size_t size, void **ret,
-                       size_t *ret_size) {
+/* Named user and group entries of an ACL through map_id (either direction); 0 when there is
+ * none (no copy). */
+static int map_acl(const struct pod_idmap *m,
+                   int (*map_id)(const struct pod_idmap *, uint32_t, uint32_t *),
+                   const unsigned char *v, size_t size, void **ret, size_t *ret_size) {
         _cleanup_free_ unsigned char *out = NULL;
         bool changed = false;
 
@@ -117,7 +120,7 @@ static int unshift_acl(const struct pod_idmap *m, const unsigned char *v, size_t
 
                 if (tag != ACL_TAG_USER && tag != ACL_TAG_GROUP)
                         continue;
-                r = pod_idunshift_id(m, get_le32(out + off + 4), &id);
+                r = map_id(m, get_le32(out + off + 4), &id);
                 if (r < 0)
                         return r;
                 put_le32(out + off + 4, id);
@@ -136,7 +139,7 @@ int pod_idunshift_xattr(const struct pod_idmap *m, const char *name, const void 
         if (streq(name, CAP_NAME))
                 return unshift_caps(m, value, size, ret, ret_size);
         if (streq(name, ACL_ACCESS_NAME) || streq(name, ACL_DEFAULT_NAME))
-                return unshift_acl(m, value, size, ret, ret_size);
+                return map_acl(m, pod_idunshift_id, value, size, ret, ret_size);
         return 0;
 }
 
@@ -193,44 +196,12 @@ static int shift_caps(const struct pod_idmap *m, const unsigned char *v, size_t 
         return 1;
 }
 
-static int shift_acl(const struct pod_idmap *m, const unsigned char *v, size_t size, void **ret,
-                     size_t *ret_size) {
-        _cleanup_free_ unsigned char *out = NULL;
-        bool changed = false;
-
-        if (size < ACL_HEADER_SIZE || (size - ACL_HEADER_SIZE) % ACL_ENTRY_SIZE != 0 ||
-            get_le32(v) != ACL_XATTR_VERSION)
-                return -EBADMSG;
-        out = malloc(size);
-        if (!out)
-                return -ENOMEM;
-        memcpy(out, v, size);
-        for (size_t off = ACL_HEADER_SIZE; off < size; off += ACL_ENTRY_SIZE) {
-                uint16_t tag = get_le16(out + off);
-                uint32_t id;
-                int r;
-
-                if (tag != ACL_TAG_USER && tag != ACL_TAG_GROUP)
-                        continue;
-                r = pod_idshift_id(m, get_le32(out + off + 4), &id);
-                if (r < 0)
-                        return r;
-                put_le32(out + off + 4, id);
-                changed = true;
-        }
-        if (!changed)
-                return 0;
-        *ret = TAKE_PTR(out);
-        *ret_size = size;
-        return 1;
-}
-
 int pod_idshift_xattr(const struct pod_idmap *m, const char *name, const void *value, size_t size,
                       void **ret, size_t *ret_size) {
         *ret = NULL;
         if (streq(name, CAP_NAME))
                 return shift_caps(m, value, size, ret, ret_size);
         if (streq(name, ACL_ACCESS_NAME) || streq(name, ACL_DEFAULT_NAME))
-                return shift_acl(m, value, size, ret, ret_size);
+                return map_acl(m, pod_idshift_id, value, size, ret, ret_size);
         return 0;
 }
