@@ -9,12 +9,11 @@
 #include <string.h>
 #include <strings.h>
 
+#include "conf-file.h"
 #include "dockerref.h"
 #include "fd-util.h"
 #include "macro.h"
 #include "path-util.h"
-
-#define DOCKER_CONF_MAX (64 * 1024)
 
 void pod_dockerref_done(struct pod_dockerref *r) {
         if (!r)
@@ -314,69 +313,23 @@ char *pod_dockerref_to_string(const struct pod_dockerref *r) {
         return s;
 }
 
-static char *strip(char *s) {
-        char *e;
+static int conf_kv(const char *path, unsigned n, const char *k, const char *v, void *userdata,
+                   struct pod_error *reterr) {
+        char **value = userdata;
 
-        while (isspace((unsigned char)*s))
-                s++;
-        e = s + strlen(s);
-        while (e > s && isspace((unsigned char)e[-1]))
-                *--e = 0;
-        return s;
+        if (!streq(k, "default-registry"))
+                return pod_error_set(reterr, -EINVAL, "%s:%u: unknown key '%s'", path, n, k);
+        if (!pod_docker_registry_valid(v))
+                return pod_error_set(reterr, -EINVAL,
+                                     "%s:%u: invalid value '%s' for %s (host[:port])", path, n, v,
+                                     k);
+        free(*value);
+        *value = strdup(v);
+        return *value ? 0 : -ENOMEM;
 }
 
 static int load_conf(const char *dir, char **value, struct pod_error *reterr) {
-        _cleanup_free_ char *path = NULL, *text = NULL;
-        size_t size = 0;
-        unsigned n = 0;
-        char *line, *next;
-        int r;
-
-        if (!dir)
-                return 0;
-        path = path_join(dir, POD_DOCKER_CONF_FILE);
-        if (!path)
-                return -ENOMEM;
-        r = read_full_file_at(AT_FDCWD, path, DOCKER_CONF_MAX, &text, &size);
-        if (r == -ENOENT)
-                return 0;
-        if (r < 0)
-                return pod_error_set(reterr, r, "Failed to read '%s': %s", path, strerror(-r));
-        if (memchr(text, 0, size))
-                return pod_error_set(reterr, -EINVAL, "'%s' holds a NUL byte", path);
-        for (line = text; line; line = next) {
-                char *eq, *k, *v;
-
-                n++;
-                next = strchr(line, '\n');
-                if (next)
-                        *next++ = 0;
-                eq = strchr(line, '#');
-                if (eq)
-                        *eq = 0;
-                line = strip(line);
-                if (!*line)
-                        continue;
-                eq = strchr(line, '=');
-                if (!eq)
-                        return pod_error_set(reterr, -EINVAL, "%s:%u: expected 'key = value'", path,
-                                             n);
-                *eq = 0;
-                k = strip(line);
-                v = strip(eq + 1);
-                if (!streq(k, "default-registry"))
-                        return pod_error_set(reterr, -EINVAL, "%s:%u: unknown key '%s'", path, n,
-                                             k);
-                if (!pod_docker_registry_valid(v))
-                        return pod_error_set(reterr, -EINVAL,
-                                             "%s:%u: invalid value '%s' for %s (host[:port])", path,
-                                             n, v, k);
-                free(*value);
-                *value = strdup(v);
-                if (!*value)
-                        return -ENOMEM;
-        }
-        return 0;
+        return pod_conf_file_parse(dir, POD_DOCKER_CONF_FILE, conf_kv, value, reterr);
 }
 
 int pod_docker_conf_load(const char *vendordir, const char *sysconfdir, char **ret,

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "conf-file.h"
 #include "duration.h"
 #include "fd-util.h"
 #include "macro.h"
@@ -25,8 +26,6 @@ const struct pod_limits pod_limits_default = {
         .low_speed_limit = 1024,
         .low_speed_time = UINT64_C(60) * POD_USEC_PER_SEC,
 };
-
-#define LIMITS_FILE_MAX (64 * 1024)
 
 const char *pod_limits_format_bytes(uint64_t n, char buf[static 32]) {
         static const char *const units[] = { "B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB" };
@@ -109,34 +108,11 @@ static const struct key {
         { "transfer-low-speed-time", DURATION, offsetof(struct pod_limits, low_speed_time) },
 };
 
-static char *strip(char *s) {
-        char *e;
-
-        while (isspace((unsigned char)*s))
-                s++;
-        e = s + strlen(s);
-        while (e > s && isspace((unsigned char)e[-1]))
-                *--e = 0;
-        return s;
-}
-
-static int parse_line(char *line, const char *path, unsigned n, struct pod_limits *l,
-                      struct pod_error *reterr) {
-        char *eq, *k, *v;
+static int conf_kv(const char *path, unsigned n, const char *k, const char *v, void *userdata,
+                   struct pod_error *reterr) {
+        struct pod_limits *l = userdata;
         int r = -EINVAL;
 
-        eq = strchr(line, '#');
-        if (eq)
-                *eq = 0;
-        line = strip(line);
-        if (!*line)
-                return 0;
-        eq = strchr(line, '=');
-        if (!eq)
-                return pod_error_set(reterr, -EINVAL, "%s:%u: expected 'key = value'", path, n);
-        *eq = 0;
-        k = strip(line);
-        v = strip(eq + 1);
         for (size_t i = 0; i < ELEMENTSOF(keys); i++) {
                 uint64_t *dst = (uint64_t *)((char *)l + keys[i].offset);
 
@@ -161,45 +137,15 @@ static int parse_line(char *line, const char *path, unsigned n, struct pod_limit
         return pod_error_set(reterr, -EINVAL, "%s:%u: unknown key '%s'", path, n, k);
 }
 
-static int load_file(const char *dir, struct pod_limits *l, struct pod_error *reterr) {
-        _cleanup_free_ char *path = NULL, *text = NULL;
-        size_t size = 0;
-        unsigned n = 0;
-        char *line, *next;
-        int r;
-
-        if (!dir)
-                return 0;
-        path = path_join(dir, POD_LIMITS_FILE);
-        if (!path)
-                return -ENOMEM;
-        r = read_full_file_at(AT_FDCWD, path, LIMITS_FILE_MAX, &text, &size);
-        if (r == -ENOENT)
-                return 0;
-        if (r < 0)
-                return pod_error_set(reterr, r, "Failed to read '%s': %s", path, strerror(-r));
-        if (memchr(text, 0, size))
-                return pod_error_set(reterr, -EINVAL, "'%s' holds a NUL byte", path);
-        for (line = text; line; line = next) {
-                next = strchr(line, '\n');
-                if (next)
-                        *next++ = 0;
-                r = parse_line(line, path, ++n, l, reterr);
-                if (r < 0)
-                        return r;
-        }
-        return 0;
-}
-
 int pod_limits_load(const char *vendordir, const char *sysconfdir, struct pod_limits *ret,
                     struct pod_error *reterr) {
         struct pod_limits l = pod_limits_default;
         int r;
 
-        r = load_file(vendordir, &l, reterr);
+        r = pod_conf_file_parse(vendordir, POD_LIMITS_FILE, conf_kv, &l, reterr);
         if (r < 0)
                 return r;
-        r = load_file(sysconfdir, &l, reterr);
+        r = pod_conf_file_parse(sysconfdir, POD_LIMITS_FILE, conf_kv, &l, reterr);
         if (r < 0)
                 return r;
         *ret = l;

@@ -14,12 +14,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "conf-file.h"
 #include "fd-util.h"
 #include "macro.h"
 #include "path-util.h"
 #include "rootfs-mode.h"
-
-#define CONF_MAX (64u << 10)
 
 static const char *const mode_names[_POD_ROOTFS_MODE_MAX] = {
         [POD_ROOTFS_AUTO] = "auto",
@@ -39,79 +38,30 @@ const char *pod_rootfs_mode_to_string(enum pod_rootfs_mode m) {
         return m >= 0 && m < _POD_ROOTFS_MODE_MAX ? mode_names[m] : NULL;
 }
 
-static char *strip(char *s) {
-        char *e;
-
-        while (*s == ' ' || *s == '\t')
-                s++;
-        e = s + strlen(s);
-        while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r'))
-                *--e = 0;
-        return s;
-}
-
-static int conf_load_one(const char *dir, struct pod_rootfs_conf *conf, struct pod_error *reterr) {
-        _cleanup_free_ char *path = NULL, *text = NULL;
-        size_t size = 0;
-        unsigned n = 0;
-        char *line, *next;
+static int conf_kv(const char *path, unsigned n, const char *k, const char *v, void *userdata,
+                   struct pod_error *reterr) {
+        struct pod_rootfs_conf *conf = userdata;
         int r;
 
-        if (!dir)
-                return 0;
-        path = path_join(dir, POD_ROOTFS_CONF_FILE);
-        if (!path)
-                return -ENOMEM;
-        r = read_full_file_at(AT_FDCWD, path, CONF_MAX, &text, &size);
-        if (r == -ENOENT)
-                return 0;
-        if (r < 0)
-                return pod_error_set(reterr, r, "Failed to read '%s': %s", path, strerror(-r));
-        if (memchr(text, 0, size))
-                return pod_error_set(reterr, -EINVAL, "'%s' holds a NUL byte", path);
-        for (line = text; line; line = next) {
-                char *c, *eq, *k, *v;
-
-                n++;
-                next = strchr(line, '\n');
-                if (next)
-                        *next++ = 0;
-                c = strchr(line, '#');
-                if (c)
-                        *c = 0;
-                line = strip(line);
-                if (!*line)
-                        continue;
-                eq = strchr(line, '=');
-                if (!eq)
-                        return pod_error_set(reterr, -EINVAL, "%s:%u: expected 'key = value'", path,
-                                             n);
-                *eq = 0;
-                k = strip(line);
-                v = strip(eq + 1);
-                if (streq(k, "fuse-overlayfs")) {
-                        if (!streq(v, "no") && v[0] != '/')
-                                return pod_error_set(reterr, -EINVAL,
-                                                     "%s:%u: fuse-overlayfs must be an absolute "
-                                                     "path or 'no', not '%s'",
-                                                     path, n, v);
-                        free(conf->fuse_overlayfs);
-                        conf->fuse_overlayfs = strdup(v);
-                        if (!conf->fuse_overlayfs)
-                                return -ENOMEM;
-                        continue;
-                }
-                if (!streq(k, "rootfs"))
-                        return pod_error_set(reterr, -EINVAL, "%s:%u: unknown key '%s'", path, n,
-                                             k);
-                r = pod_rootfs_mode_from_string(v);
-                if (r < 0)
-                        return pod_error_set(reterr, r,
-                                             "%s:%u: rootfs must be auto, overlay, copy or "
-                                             "fuse-overlayfs, not '%s'",
+        if (streq(k, "fuse-overlayfs")) {
+                if (!streq(v, "no") && v[0] != '/')
+                        return pod_error_set(reterr, -EINVAL,
+                                             "%s:%u: fuse-overlayfs must be an absolute path or "
+                                             "'no', not '%s'",
                                              path, n, v);
-                conf->mode = r;
+                free(conf->fuse_overlayfs);
+                conf->fuse_overlayfs = strdup(v);
+                return conf->fuse_overlayfs ? 0 : -ENOMEM;
         }
+        if (!streq(k, "rootfs"))
+                return pod_error_set(reterr, -EINVAL, "%s:%u: unknown key '%s'", path, n, k);
+        r = pod_rootfs_mode_from_string(v);
+        if (r < 0)
+                return pod_error_set(reterr, r,
+                                     "%s:%u: rootfs must be auto, overlay, copy or fuse-overlayfs, "
+                                     "not '%s'",
+                                     path, n, v);
+        conf->mode = r;
         return 0;
 }
 
@@ -120,9 +70,9 @@ int pod_rootfs_conf_load_full(const char *vendordir, const char *sysconfdir,
         struct pod_rootfs_conf c = { .mode = POD_ROOTFS_AUTO };
         int r;
 
-        r = conf_load_one(vendordir, &c, reterr);
+        r = pod_conf_file_parse(vendordir, POD_ROOTFS_CONF_FILE, conf_kv, &c, reterr);
         if (r >= 0)
-                r = conf_load_one(sysconfdir, &c, reterr);
+                r = pod_conf_file_parse(sysconfdir, POD_ROOTFS_CONF_FILE, conf_kv, &c, reterr);
         if (r < 0) {
                 free(c.fuse_overlayfs);
                 return r;

@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "conf-file.h"
 #include "fd-util.h"
 #include "macro.h"
 #include "path-util.h"
@@ -25,7 +26,6 @@
 #define RECORD_MAX  128u       /* "UUID COUNT\n" */
 #define SUBID_MAX   (4u << 20) /* /etc/subuid, /etc/subgid */
 #define PASSWD_MAX  (64u << 20)
-#define CONF_MAX    (64u << 10)
 #define NAME_MAX_ID 64
 
 /* ---- syntax ----------------------------------------------------------------------------- */
@@ -89,71 +89,23 @@ int pod_userns_parse(const char *s, struct pod_userns_request *ret, struct pod_e
         return 0;
 }
 
-static char *strip(char *s) {
-        char *e;
-
-        while (*s == ' ' || *s == '\t')
-                s++;
-        e = s + strlen(s);
-        while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r'))
-                *--e = 0;
-        return s;
-}
-
-static int conf_load_one(const char *dir, struct pod_userns_request *req,
-                         struct pod_error *reterr) {
-        _cleanup_free_ char *path = NULL, *text = NULL;
-        size_t size = 0;
-        unsigned n = 0;
-        char *line, *next;
+static int conf_kv(const char *path, unsigned n, const char *k, const char *v, void *userdata,
+                   struct pod_error *reterr) {
+        struct pod_userns_request *req = userdata;
+        struct pod_error e = {};
         int r;
 
-        if (!dir)
-                return 0;
-        path = path_join(dir, POD_USERNS_CONF_FILE);
-        if (!path)
-                return -ENOMEM;
-        r = read_full_file_at(AT_FDCWD, path, CONF_MAX, &text, &size);
-        if (r == -ENOENT)
-                return 0;
+        if (streq(k, "private-users-ownership"))
+                r = pod_userns_ownership_parse(v, &req->ownership, &e);
+        else if (streq(k, "private-users")) {
+                enum pod_userns_ownership o = req->ownership;
+
+                r = pod_userns_parse(v, req, &e);
+                req->ownership = o;
+        } else
+                return pod_error_set(reterr, -EINVAL, "%s:%u: unknown key '%s'", path, n, k);
         if (r < 0)
-                return pod_error_set(reterr, r, "Failed to read '%s': %s", path, strerror(-r));
-        if (memchr(text, 0, size))
-                return pod_error_set(reterr, -EINVAL, "'%s' holds a NUL byte", path);
-        for (line = text; line; line = next) {
-                struct pod_error e = {};
-                char *eq, *k, *v;
-
-                n++;
-                next = strchr(line, '\n');
-                if (next)
-                        *next++ = 0;
-                eq = strchr(line, '#');
-                if (eq)
-                        *eq = 0;
-                line = strip(line);
-                if (!*line)
-                        continue;
-                eq = strchr(line, '=');
-                if (!eq)
-                        return pod_error_set(reterr, -EINVAL, "%s:%u: expected 'key = value'", path,
-                                             n);
-                *eq = 0;
-                k = strip(line);
-                v = strip(eq + 1);
-                if (streq(k, "private-users-ownership"))
-                        r = pod_userns_ownership_parse(v, &req->ownership, &e);
-                else if (streq(k, "private-users")) {
-                        enum pod_userns_ownership o = req->ownership;
-
-                        r = pod_userns_parse(v, req, &e);
-                        req->ownership = o;
-                } else
-                        return pod_error_set(reterr, -EINVAL, "%s:%u: unknown key '%s'", path, n,
-                                             k);
-                if (r < 0)
-                        return pod_error_set(reterr, r, "%s:%u: %s", path, n, e.msg);
-        }
+                return pod_error_set(reterr, r, "%s:%u: %s", path, n, e.msg);
         return 0;
 }
 
@@ -184,10 +136,10 @@ int pod_userns_conf_load(const char *vendordir, const char *sysconfdir,
         struct pod_userns_request req = { .mode = POD_USERNS_NO };
         int r;
 
-        r = conf_load_one(vendordir, &req, reterr);
+        r = pod_conf_file_parse(vendordir, POD_USERNS_CONF_FILE, conf_kv, &req, reterr);
         if (r < 0)
                 return r;
-        r = conf_load_one(sysconfdir, &req, reterr);
+        r = pod_conf_file_parse(sysconfdir, POD_USERNS_CONF_FILE, conf_kv, &req, reterr);
         if (r < 0)
                 return r;
         *ret = req;
